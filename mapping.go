@@ -1,0 +1,52 @@
+package mksync
+
+import "time"
+
+// EntityType names a kind of record that mksync syncs.
+type EntityType string
+
+// The entity types.
+const (
+	EntityContact       EntityType = "contact"
+	EntityProduct       EntityType = "product"
+	EntitySalesDocument EntityType = "sales_document"
+)
+
+// EntityTypes lists every EntityType.
+var EntityTypes = []EntityType{EntityContact, EntityProduct, EntitySalesDocument}
+
+// SyncState is where a record stands with Metakocka.
+type SyncState string
+
+// The sync states.
+const (
+	StateSynced   SyncState = "synced"   // both sides hold the same payload
+	StatePending  SyncState = "pending"  // changed locally, not pushed yet
+	StateConflict SyncState = "conflict" // both sides changed; see the conflict record
+	StateFailed   SyncState = "failed"   // the last attempt failed; see the error record
+)
+
+// SyncStates lists every SyncState.
+var SyncStates = []SyncState{StateSynced, StatePending, StateConflict, StateFailed}
+
+// Mapping links a CRM record to its Metakocka record. Per tenant and entity
+// type it is unique in both directions: one local id ⇄ one mk_id.
+type Mapping struct {
+	TenantID   string     `json:"-"`
+	EntityType EntityType `json:"entityType"`
+	EntityID   string     `json:"entityId"`
+	// MetakockaID is Metakocka's mk_id.
+	MetakockaID string `json:"metakockaId"`
+	// CountCode is Metakocka's count_code; mksync derives it from the local id
+	// for records it creates, which makes creates idempotent.
+	CountCode string `json:"countCode"`
+	// PushedHash and PulledHash are hashes of the last payload sent to and read
+	// from Metakocka; an unchanged payload makes no write call.
+	PushedHash string    `json:"-"`
+	PulledHash string    `json:"-"`
+	State      SyncState `json:"state"`
+	// LastError is the errorId of the last failure, when State is failed.
+	LastError    string    `json:"lastError,omitempty"`
+	LastSyncedAt time.Time `json:"lastSyncedAt"`
+	UpdatedAt    time.Time `json:"-"`
+}

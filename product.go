@@ -1,0 +1,62 @@
+package mksync
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Product is an item of the tenant's catalogue; in Metakocka a product
+// (product_add / product_update / product_list).
+type Product struct {
+	ID       string `json:"id"`
+	TenantID string `json:"-"`
+	// Code is the SKU (Metakocka "code", ≤ 50). Unique per tenant.
+	Code        string `json:"code"`
+	Name        string `json:"name"`        // ≤ 200
+	Description string `json:"description"` // Metakocka "name_desc"
+	Unit        string `json:"unit"`        // e.g. "kos", "kg"; ≤ 20
+	// Price is the net sales price in the tenant's currency.
+	Price decimal.Decimal `json:"price"`
+	// TaxRate is the VAT rate in percent (22 = 22 %).
+	TaxRate    decimal.Decimal `json:"taxRate"`
+	Sales      bool            `json:"sales"`
+	Purchasing bool            `json:"purchasing"`
+	Service    bool            `json:"service"`
+	Barcode    string          `json:"barcode"`
+	Height     decimal.Decimal `json:"height"`
+	Width      decimal.Decimal `json:"width"`
+	Depth      decimal.Decimal `json:"depth"`
+	Weight     decimal.Decimal `json:"weight"`
+	// StockAmount is read from Metakocka (stock pulls and the stock webhook);
+	// the CRM never pushes it.
+	StockAmount decimal.Decimal `json:"stockAmount"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	UpdatedAt   time.Time       `json:"updatedAt"`
+	Version     int64           `json:"version"`
+}
+
+// Validate checks the product against Metakocka's field limits and returns an
+// EINVALID *Error naming every bad field.
+func (p *Product) Validate() error {
+	var v Validator
+	v.Required(p.Code, "code")
+	v.MaxLen(p.Code, 50, "code")
+	v.Required(p.Name, "name")
+	v.MaxLen(p.Name, 200, "name")
+	v.MaxLen(p.Description, 4000, "description")
+	v.MaxLen(p.Unit, 20, "unit")
+	v.MaxLen(p.Barcode, 50, "barcode")
+	v.Check(!p.Price.IsNegative(), "price", "must not be negative")
+	v.Check(!p.TaxRate.IsNegative() && p.TaxRate.LessThan(decimal.NewFromInt(100)), "taxRate", "must be between 0 and 100")
+	for _, d := range []struct {
+		v    decimal.Decimal
+		name string
+	}{{p.Height, "height"}, {p.Width, "width"}, {p.Depth, "depth"}, {p.Weight, "weight"}} {
+		v.Check(!d.v.IsNegative(), d.name, "must not be negative")
+	}
+	return v.Err("product")
+}
+
+// Decimal is the exact decimal type mksync uses for money and quantities.
+type Decimal = decimal.Decimal

@@ -1,0 +1,195 @@
+package mksync
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// The storage contract. Every method that touches tenant data takes the
+// tenant id and filters by it: a record of another tenant is ENOTFOUND, never
+// returned, changed or deleted. Methods that read across tenants say so in
+// their names and doc (they serve authentication and housekeeping only).
+//
+// Errors: ENOTFOUND for a missing record, ECONFLICT for a uniqueness or
+// version clash, EINVALID for a record that fails Validate (nothing is
+// written), anything else wrapped as EINTERNAL.
+
+// ListFilter narrows a list of CRM records.
+type ListFilter struct {
+	// State keeps only records whose mapping has this state; "unsynced" is
+	// expressed as StateUnsynced.
+	State SyncState
+	// Search matches a case-insensitive substring of name, code, email or number.
+	Search string
+	Page
+}
+
+// StateUnsynced selects records that have no mapping yet.
+const StateUnsynced SyncState = "unsynced"
+
+// TenantStore keeps tenants.
+type TenantStore interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	FindTenantByID(ctx context.Context, id string) (Tenant, error)
+	// ListTenants lists all tenants: admin and scheduler use only.
+	ListTenants(ctx context.Context, p Page) ([]Tenant, string, error)
+	DeleteTenant(ctx context.Context, id string) error
+}
+
+// TokenStore keeps API tokens (hashed) and the admin token hash.
+type TokenStore interface {
+	CreateAPIToken(ctx context.Context, tenantID string, t *APIToken) error
+	// AuthenticateAPIToken finds the unrevoked token with this hash, across
+	// tenants (the token is what names the tenant), and records its use.
+	AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
+	ListAPITokens(ctx context.Context, tenantID string) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now time.Time) error
+	// AdminTokenHash returns the stored admin token hash, ENOTFOUND when none.
+	AdminTokenHash(ctx context.Context) ([]byte, error)
+	SetAdminTokenHash(ctx context.Context, hash []byte) error
+}
+
+// CredentialStore keeps each tenant's Metakocka connection, secrets encrypted.
+type CredentialStore interface {
+	SetCredentials(ctx context.Context, tenantID string, c *MetakockaCredentials) error
+	FindCredentials(ctx context.Context, tenantID string) (MetakockaCredentials, error)
+	// FindCredentialsByWebhookID resolves a stock webhook path to its tenant,
+	// across tenants (the webhook id is what names the tenant).
+	FindCredentialsByWebhookID(ctx context.Context, webhookID string) (MetakockaCredentials, error)
+	// ReencryptSecrets re-seals every stored secret with the current key:
+	// used by key rotation, across tenants. It returns how many were rewritten.
+	ReencryptSecrets(ctx context.Context) (int, error)
+}
+
+// ContactStore keeps CRM contacts.
+type ContactStore interface {
+	CreateContact(ctx context.Context, tenantID string, c *Contact) error
+	FindContactByID(ctx context.Context, tenantID, id string) (Contact, error)
+	FindContacts(ctx context.Context, tenantID string, f ListFilter) ([]Contact, string, error)
+	// UpdateContact writes c when c.Version is the stored version (else
+	// ECONFLICT) and increments it. A synced mapping becomes pending.
+	UpdateContact(ctx context.Context, tenantID string, c *Contact) error
+	DeleteContact(ctx context.Context, tenantID, id string) error
+	// AllContacts streams every contact in id order without holding them all.
+	AllContacts(ctx context.Context, tenantID string) iter.Seq2[Contact, error]
+	// UpsertContacts creates or replaces (by id) many contacts in one
+	// transaction per batch.
+	UpsertContacts(ctx context.Context, tenantID string, cs []Contact) error
+}
+
+// ProductStore keeps the catalogue.
+type ProductStore interface {
+	CreateProduct(ctx context.Context, tenantID string, p *Product) error
+	FindProductByID(ctx context.Context, tenantID, id string) (Product, error)
+	FindProductByCode(ctx context.Context, tenantID, code string) (Product, error)
+	FindProducts(ctx context.Context, tenantID string, f ListFilter) ([]Product, string, error)
+	UpdateProduct(ctx context.Context, tenantID string, p *Product) error
+	// SetProductStock updates only the stock amount (read from Metakocka); it
+	// does not mark the product pending, since stock is never pushed.
+	SetProductStock(ctx context.Context, tenantID, id string, amount Decimal) error
+	DeleteProduct(ctx context.Context, tenantID, id string) error
+	AllProducts(ctx context.Context, tenantID string) iter.Seq2[Product, error]
+	UpsertProducts(ctx context.Context, tenantID string, ps []Product) error
+}
+
+// SalesDocumentStore keeps offers, orders and invoices with their lines.
+type SalesDocumentStore interface {
+	// CreateSalesDocument computes totals, checks that the contact and every
+	// line's product exist for this tenant (EINVALID otherwise) and writes the
+	// document and its lines in one transaction.
+	CreateSalesDocument(ctx context.Context, tenantID string, d *SalesDocument) error
+	FindSalesDocumentByID(ctx context.Context, tenantID, id string) (SalesDocument, error)
+	FindSalesDocuments(ctx context.Context, tenantID string, f ListFilter) ([]SalesDocument, string, error)
+	UpdateSalesDocument(ctx context.Context, tenantID string, d *SalesDocument) error
+	DeleteSalesDocument(ctx context.Context, tenantID, id string) error
+	AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[SalesDocument, error]
+}
+
+// MappingStore keeps the links between CRM records and Metakocka records.
+type MappingStore interface {
+	// UpsertMapping creates or replaces the mapping of (entity type, entity
+	// id). ECONFLICT when the mk_id is already mapped to another local record.
+	UpsertMapping(ctx context.Context, tenantID string, m *Mapping) error
+	FindMapping(ctx context.Context, tenantID string, et EntityType, entityID string) (Mapping, error)
+	FindMappingByMetakockaID(ctx context.Context, tenantID string, et EntityType, mkID string) (Mapping, error)
+	FindMappings(ctx context.Context, tenantID string, et EntityType, f ListFilter) ([]Mapping, string, error)
+	DeleteMapping(ctx context.Context, tenantID string, et EntityType, entityID string) error
+	AllMappings(ctx context.Context, tenantID string, et EntityType) iter.Seq2[Mapping, error]
+	// CountMappingsByState returns, per state, how many records of et are in
+	// it; records without a mapping count as StateUnsynced.
+	CountMappingsByState(ctx context.Context, tenantID string, et EntityType) (map[SyncState]int, error)
+}
+
+// SyncStateStore keeps small per-tenant sync positions (e.g. the last
+// last_change seen by an incremental document pull).
+type SyncStateStore interface {
+	GetCursor(ctx context.Context, tenantID, key string) (string, error)
+	SetCursor(ctx context.Context, tenantID, key, value string) error
+}
+
+// SyncRunStore keeps sync runs and their progress.
+type SyncRunStore interface {
+	CreateSyncRun(ctx context.Context, tenantID string, r *SyncRun) error
+	FindSyncRun(ctx context.Context, tenantID, id string) (SyncRun, error)
+	FindSyncRuns(ctx context.Context, tenantID string, f SyncRunFilter) ([]SyncRun, string, error)
+	// UpdateSyncRun writes status, progress, result, checkpoint and times.
+	UpdateSyncRun(ctx context.Context, tenantID string, r *SyncRun) error
+}
+
+// SyncRunFilter narrows a list of sync runs.
+type SyncRunFilter struct {
+	EntityType EntityType
+	Direction  Direction
+	Status     RunStatus
+	Page
+}
+
+// ErrorRecordStore keeps error records and alerts.
+type ErrorRecordStore interface {
+	CreateErrorRecord(ctx context.Context, tenantID string, e *ErrorRecord) error
+	FindErrorRecord(ctx context.Context, tenantID, errorID string) (ErrorRecord, error)
+	FindErrorRecords(ctx context.Context, tenantID string, f ErrorFilter) ([]ErrorRecord, string, error)
+	// PruneErrorRecords deletes records older than before, across tenants
+	// (retention housekeeping), and returns how many it deleted.
+	PruneErrorRecords(ctx context.Context, before time.Time) (int, error)
+
+	// OpenAlert opens the alert a.Key for the tenant, or, when one with that
+	// key is already open, bumps its count and message. It returns the alert
+	// as stored and whether it was newly opened.
+	OpenAlert(ctx context.Context, tenantID string, a *Alert) (opened bool, err error)
+	// ResolveAlert resolves the open alert with key, if any; it reports whether
+	// one was resolved.
+	ResolveAlert(ctx context.Context, tenantID, key string, now time.Time) (bool, error)
+	FindAlerts(ctx context.Context, tenantID string, status AlertStatus, p Page) ([]Alert, string, error)
+}
+
+// Store is everything mksync keeps. The sqlite and postgres packages each
+// implement it and pass the same conformance suite (storetest).
+type Store interface {
+	TenantStore
+	TokenStore
+	CredentialStore
+	ContactStore
+	ProductStore
+	SalesDocumentStore
+	MappingStore
+	SyncStateStore
+	SyncRunStore
+	ErrorRecordStore
+	// InTx runs fn in one transaction scoped to tenantID; the Store passed to
+	// fn writes inside it (use only that one in fn: on SQLite a call on the
+	// outer store would wait for the transaction's own connection). fn's error
+	// rolls everything back.
+	InTx(ctx context.Context, tenantID string, fn func(tx Store) error) error
+	// Ping checks the database is reachable (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// SecretSealer encrypts secrets for storage. Sealed values carry the id of
+// the key that sealed them, so keys can be rotated.
+type SecretSealer interface {
+	Seal(plaintext []byte) (string, error)
+	Open(sealed string) ([]byte, error)
+}

@@ -1,0 +1,99 @@
+package mksync
+
+import "time"
+
+// Direction says which way a sync moves records.
+type Direction string
+
+// The directions.
+const (
+	ToMetakocka   Direction = "to_metakocka"
+	FromMetakocka Direction = "from_metakocka"
+)
+
+// Trigger says what started a sync run.
+type Trigger string
+
+// The triggers.
+const (
+	TriggerAPI      Trigger = "api"
+	TriggerUI       Trigger = "ui"
+	TriggerCLI      Trigger = "cli"
+	TriggerSchedule Trigger = "schedule"
+	TriggerWebhook  Trigger = "webhook"
+	TriggerAutoPush Trigger = "auto_push"
+)
+
+// RunStatus is the life-cycle state of a sync run.
+type RunStatus string
+
+// The run statuses. Succeeded, Partial, Failed and Cancelled are final.
+const (
+	RunQueued    RunStatus = "queued"
+	RunRunning   RunStatus = "running"
+	RunSucceeded RunStatus = "succeeded" // every record synced or skipped
+	RunPartial   RunStatus = "partial"   // some records failed
+	RunFailed    RunStatus = "failed"    // the run as a whole failed
+	RunCancelled RunStatus = "cancelled"
+)
+
+// Final reports whether s is an end state.
+func (s RunStatus) Final() bool {
+	return s == RunSucceeded || s == RunPartial || s == RunFailed || s == RunCancelled
+}
+
+// SyncResult aggregates the outcome of syncing one or many records. It has the
+// shape the original integration's callers expect, plus skipped and conflicts.
+type SyncResult struct {
+	Success   bool          `json:"success"`
+	Created   int           `json:"created"`
+	Updated   int           `json:"updated"`
+	Skipped   int           `json:"skipped"`
+	Failed    int           `json:"failed"`
+	Conflicts int           `json:"conflicts"`
+	Errors    []RecordError `json:"errors"`
+}
+
+// RecordError is the failure of one record within a sync.
+type RecordError struct {
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Error   string `json:"error"`
+	ErrorID string `json:"errorId,omitempty"`
+}
+
+// Merge adds o's counts and errors to r. Success stays true only while no
+// record failed.
+func (r *SyncResult) Merge(o SyncResult) {
+	r.Created += o.Created
+	r.Updated += o.Updated
+	r.Skipped += o.Skipped
+	r.Failed += o.Failed
+	r.Conflicts += o.Conflicts
+	r.Errors = append(r.Errors, o.Errors...)
+	r.Success = r.Failed == 0
+}
+
+// Processed is the number of records the result accounts for.
+func (r *SyncResult) Processed() int {
+	return r.Created + r.Updated + r.Skipped + r.Failed + r.Conflicts
+}
+
+// SyncRun is one execution of a sync, single-record or bulk, persisted with
+// its progress so that the API and UI can follow it and a crash can resume it.
+type SyncRun struct {
+	ID         string     `json:"id"`
+	TenantID   string     `json:"-"`
+	EntityType EntityType `json:"entityType"`
+	Direction  Direction  `json:"direction"`
+	Trigger    Trigger    `json:"trigger"`
+	Status     RunStatus  `json:"status"`
+	Processed  int        `json:"processed"`
+	Total      int        `json:"total"`
+	Result     SyncResult `json:"result"`
+	// Checkpoint is an opaque resume position (e.g. the last id done).
+	Checkpoint string     `json:"-"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}

@@ -1,0 +1,154 @@
+package mksync
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// Tenant is one CRM account, connected to one Metakocka company.
+type Tenant struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Validate checks the tenant's fields.
+func (t *Tenant) Validate() error {
+	var v Validator
+	v.Required(t.Name, "name")
+	v.MaxLen(t.Name, 200, "name")
+	return v.Err("tenant")
+}
+
+// ConflictPolicy decides which side wins when both changed since the last sync.
+type ConflictPolicy string
+
+// The conflict policies; NewestWins is the default.
+const (
+	NewestWins    ConflictPolicy = "newest_wins"
+	CRMWins       ConflictPolicy = "crm_wins"
+	MetakockaWins ConflictPolicy = "metakocka_wins"
+)
+
+// SyncSettings are a tenant's knobs for how its syncs run.
+type SyncSettings struct {
+	// ConflictPolicy; default newest_wins.
+	ConflictPolicy ConflictPolicy `json:"conflictPolicy"`
+	// ScheduleInterval between scheduled syncs; 0 (default) turns schedules off.
+	ScheduleInterval time.Duration `json:"scheduleInterval"`
+	// BatchSize of bulk syncs; default 50, at most 500.
+	BatchSize int `json:"batchSize"`
+	// Concurrency is the number of records in flight to Metakocka at once;
+	// default 4, at most 32.
+	Concurrency int `json:"concurrency"`
+	// AutoPush enqueues a push whenever a record is written through the API.
+	AutoPush bool `json:"autoPush"`
+}
+
+// Defaults for SyncSettings.
+const (
+	DefaultBatchSize   = 50
+	MaxBatchSize       = 500
+	DefaultConcurrency = 4
+	MaxConcurrency     = 32
+)
+
+// WithDefaults returns s with zero fields set to their defaults.
+func (s SyncSettings) WithDefaults() SyncSettings {
+	if s.ConflictPolicy == "" {
+		s.ConflictPolicy = NewestWins
+	}
+	if s.BatchSize == 0 {
+		s.BatchSize = DefaultBatchSize
+	}
+	if s.Concurrency == 0 {
+		s.Concurrency = DefaultConcurrency
+	}
+	return s
+}
+
+// Validate checks the settings.
+func (s SyncSettings) Validate() error {
+	var v Validator
+	v.OneOf(string(s.ConflictPolicy), []string{string(NewestWins), string(CRMWins), string(MetakockaWins)}, "conflictPolicy")
+	v.Check(s.BatchSize >= 1 && s.BatchSize <= MaxBatchSize, "batchSize", "must be between 1 and 500")
+	v.Check(s.Concurrency >= 1 && s.Concurrency <= MaxConcurrency, "concurrency", "must be between 1 and 32")
+	v.Check(s.ScheduleInterval == 0 || s.ScheduleInterval >= time.Minute, "scheduleInterval", "must be 0 (off) or at least 1m")
+	return v.Err("sync settings")
+}
+
+// DefaultMetakockaURL is the base URL of the real Metakocka API.
+const DefaultMetakockaURL = "https://main.metakocka.si"
+
+// MetakockaCredentials connect a tenant to its Metakocka company. Stores keep
+// SecretKey and WebhookSecret encrypted at rest; in memory they are Secrets,
+// redacted wherever printed.
+type MetakockaCredentials struct {
+	TenantID  string `json:"-"`
+	CompanyID string `json:"companyId"`
+	SecretKey Secret `json:"-"`
+	// BaseURL of the Metakocka API; default DefaultMetakockaURL.
+	BaseURL  string       `json:"metakockaUrl"`
+	Settings SyncSettings `json:"settings"`
+	// WebhookID is the public, unguessable path segment of the tenant's stock
+	// webhook; WebhookSecret verifies Metakocka's HMAC signature.
+	WebhookID     string    `json:"webhookId"`
+	WebhookSecret Secret    `json:"-"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// Validate checks the credentials.
+func (c *MetakockaCredentials) Validate() error {
+	var v Validator
+	v.Required(c.CompanyID, "companyId")
+	v.MaxLen(c.CompanyID, 30, "companyId")
+	v.Check(!c.SecretKey.IsZero(), "secretKey", "is required")
+	v.Check(c.BaseURL == "" || strings.HasPrefix(c.BaseURL, "https://") || strings.HasPrefix(c.BaseURL, "http://"), "metakockaUrl", "must be an http(s) URL")
+	if err := v.Err("credentials"); err != nil {
+		return err
+	}
+	return c.Settings.WithDefaults().Validate()
+}
+
+// APIToken authenticates a tenant's API calls. Only its SHA-256 hash is stored;
+// the plaintext is shown once, when it is created.
+type APIToken struct {
+	ID         string     `json:"id"`
+	TenantID   string     `json:"tenantId"`
+	Name       string     `json:"name"`
+	Hash       []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+}
+
+// TokenPrefix starts every API token, so that leaked tokens are easy to find
+// with secret scanners.
+const TokenPrefix = "mks_"
+
+// NewTokenSecret returns a new random token (TokenPrefix + 32 random bytes,
+// base64url) and its hash.
+func NewTokenSecret() (Secret, []byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, WrapError(EINTERNAL, "generate token", err)
+	}
+	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return Secret(plain), HashToken(plain), nil
+}
+
+// HashToken returns the SHA-256 of a token, the only form stores keep.
+func HashToken(plain string) []byte {
+	h := sha256.Sum256([]byte(plain))
+	return h[:]
+}
+
+// TokenMatches compares a presented token with a stored hash in constant time.
+func TokenMatches(plain string, hash []byte) bool {
+	return subtle.ConstantTimeCompare(HashToken(plain), hash) == 1
+}
