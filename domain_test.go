@@ -59,7 +59,7 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 func TestComputeTotals(t *testing.T) {
 	doc := mksync.SalesDocument{Lines: []mksync.DocumentLine{
 		{Quantity: d("3"), UnitPrice: d("19.99"), DiscountPercent: d("10"), TaxRate: d("22")}, // 53.973 → 53.97, tax 11.87
-		{Quantity: d("1.5"), UnitPrice: d("2"), TaxRate: d("9.5")},                             // 3.00, tax 0.285 → 0.29
+		{Quantity: d("1.5"), UnitPrice: d("2"), TaxRate: d("9.5")},                            // 3.00, tax 0.285 → 0.29
 		// A client-sent total is ignored:
 	}, TotalGross: d("99999")}
 	doc.ComputeTotals()

@@ -8,15 +8,15 @@ import (
 // Error codes shared by every layer. The HTTP API maps each to one status in one
 // place; the sync engine records them on per-record failures.
 const (
-	ECONFLICT     = "conflict"      // the write clashes with existing state (duplicate, stale version)
-	EINTERNAL     = "internal"      // a bug or an unexpected failure; never the caller's fault
-	EINVALID      = "invalid"       // the input is wrong; retrying it unchanged cannot succeed
-	ENOTFOUND     = "not_found"     // no such record for this tenant
-	EUNAUTHORIZED = "unauthorized"  // missing, wrong or revoked credentials
-	EFORBIDDEN    = "forbidden"     // authenticated, but not allowed to do this
-	ERATELIMITED  = "rate_limited"  // too many requests; try again later
-	EUPSTREAM     = "upstream"      // Metakocka failed or could not be reached
-	ECANCELED     = "cancelled"     // the operation was cancelled by its caller
+	ECONFLICT     = "conflict"     // the write clashes with existing state (duplicate, stale version)
+	EINTERNAL     = "internal"     // a bug or an unexpected failure; never the caller's fault
+	EINVALID      = "invalid"      // the input is wrong; retrying it unchanged cannot succeed
+	ENOTFOUND     = "not_found"    // no such record for this tenant
+	EUNAUTHORIZED = "unauthorized" // missing, wrong or revoked credentials
+	EFORBIDDEN    = "forbidden"    // authenticated, but not allowed to do this
+	ERATELIMITED  = "rate_limited" // too many requests; try again later
+	EUPSTREAM     = "upstream"     // Metakocka failed or could not be reached
+	ECANCELED     = "cancelled"    // the operation was cancelled by its caller
 )
 
 // Error is a domain error: a code that callers can branch on, a message safe to
