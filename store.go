@@ -14,13 +14,26 @@ import (
 // Errors: ENOTFOUND for a missing record, ECONFLICT for a uniqueness or
 // version clash, EINVALID for a record that fails Validate (nothing is
 // written), anything else wrapped as EINTERNAL.
+//
+// Common rules, checked by storetest:
+//   - Create* fills ID (a UUIDv7 when empty), TenantID, CreatedAt, UpdatedAt
+//     and Version (1) on the value passed in; an ID already used (by any
+//     tenant) is ECONFLICT; an unknown tenant is ENOTFOUND.
+//   - Update* fills UpdatedAt and the new Version on the value passed in.
+//   - Times come back in UTC, truncated to the microsecond.
+//   - Lists are keyset-paginated in id order (UUIDv7 ids sort by creation);
+//     sync runs, error records and alerts list newest first. The returned
+//     cursor is opaque and "" on the last page; a malformed cursor is EINVALID.
+//   - Deleting a record deletes its mapping. Deleting a contact or product
+//     that a sales document uses is ECONFLICT.
 
 // ListFilter narrows a list of CRM records.
 type ListFilter struct {
 	// State keeps only records whose mapping has this state; "unsynced" is
 	// expressed as StateUnsynced.
 	State SyncState
-	// Search matches a case-insensitive substring of name, code, email or number.
+	// Search matches a case-insensitive (Unicode) substring of name, code,
+	// email or number (mappings: mk_id or count_code).
 	Search string
 	Page
 }
@@ -41,7 +54,9 @@ type TenantStore interface {
 type TokenStore interface {
 	CreateAPIToken(ctx context.Context, tenantID string, t *APIToken) error
 	// AuthenticateAPIToken finds the unrevoked token with this hash, across
-	// tenants (the token is what names the tenant), and records its use.
+	// tenants (the token is what names the tenant), and records its use in
+	// LastUsedAt (stores may skip the write when it was recorded less than a
+	// minute ago). Unknown or revoked: EUNAUTHORIZED.
 	AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
 	ListAPITokens(ctx context.Context, tenantID string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now time.Time) error
@@ -52,6 +67,11 @@ type TokenStore interface {
 
 // CredentialStore keeps each tenant's Metakocka connection, secrets encrypted.
 type CredentialStore interface {
+	// SetCredentials validates and stores c (replacing any earlier ones).
+	// An empty BaseURL becomes DefaultMetakockaURL and Settings get their
+	// defaults. An empty WebhookID or WebhookSecret keeps the stored one, or
+	// gets a new random one when none is stored; c is updated with what was
+	// stored. A WebhookID used by another tenant is ECONFLICT.
 	SetCredentials(ctx context.Context, tenantID string, c *MetakockaCredentials) error
 	FindCredentials(ctx context.Context, tenantID string) (MetakockaCredentials, error)
 	// FindCredentialsByWebhookID resolves a stock webhook path to its tenant,
@@ -74,7 +94,10 @@ type ContactStore interface {
 	// AllContacts streams every contact in id order without holding them all.
 	AllContacts(ctx context.Context, tenantID string) iter.Seq2[Contact, error]
 	// UpsertContacts creates or replaces (by id) many contacts in one
-	// transaction per batch.
+	// transaction per batch; empty ids are filled in cs. Every contact is
+	// validated before anything is written (EINVALID). An id that belongs to
+	// another tenant is ECONFLICT. Replacing bumps the version and turns a
+	// synced mapping pending, like UpdateContact.
 	UpsertContacts(ctx context.Context, tenantID string, cs []Contact) error
 }
 
@@ -109,7 +132,9 @@ type SalesDocumentStore interface {
 // MappingStore keeps the links between CRM records and Metakocka records.
 type MappingStore interface {
 	// UpsertMapping creates or replaces the mapping of (entity type, entity
-	// id). ECONFLICT when the mk_id is already mapped to another local record.
+	// id). ECONFLICT when the mk_id is already mapped to another local record
+	// (an empty mk_id is never a clash); ENOTFOUND when the entity does not
+	// exist for this tenant; EINVALID for an unknown entity type or state.
 	UpsertMapping(ctx context.Context, tenantID string, m *Mapping) error
 	FindMapping(ctx context.Context, tenantID string, et EntityType, entityID string) (Mapping, error)
 	FindMappingByMetakockaID(ctx context.Context, tenantID string, et EntityType, mkID string) (Mapping, error)
@@ -117,13 +142,15 @@ type MappingStore interface {
 	DeleteMapping(ctx context.Context, tenantID string, et EntityType, entityID string) error
 	AllMappings(ctx context.Context, tenantID string, et EntityType) iter.Seq2[Mapping, error]
 	// CountMappingsByState returns, per state, how many records of et are in
-	// it; records without a mapping count as StateUnsynced.
+	// it; records without a mapping count as StateUnsynced. Every state of
+	// SyncStates and StateUnsynced is a key, zero when none.
 	CountMappingsByState(ctx context.Context, tenantID string, et EntityType) (map[SyncState]int, error)
 }
 
 // SyncStateStore keeps small per-tenant sync positions (e.g. the last
 // last_change seen by an incremental document pull).
 type SyncStateStore interface {
+	// GetCursor returns the value set for key; ENOTFOUND when never set.
 	GetCursor(ctx context.Context, tenantID, key string) (string, error)
 	SetCursor(ctx context.Context, tenantID, key, value string) error
 }
@@ -154,13 +181,15 @@ type ErrorRecordStore interface {
 	// (retention housekeeping), and returns how many it deleted.
 	PruneErrorRecords(ctx context.Context, before time.Time) (int, error)
 
-	// OpenAlert opens the alert a.Key for the tenant, or, when one with that
-	// key is already open, bumps its count and message. It returns the alert
-	// as stored and whether it was newly opened.
+	// OpenAlert opens the alert a.Key for the tenant (Count 1), or, when one
+	// with that key is already open, bumps its count and sets its message and
+	// severity. It fills a with the alert as stored and reports whether it
+	// was newly opened.
 	OpenAlert(ctx context.Context, tenantID string, a *Alert) (opened bool, err error)
 	// ResolveAlert resolves the open alert with key, if any; it reports whether
 	// one was resolved.
 	ResolveAlert(ctx context.Context, tenantID, key string, now time.Time) (bool, error)
+	// FindAlerts lists alerts with status, or all when status is "".
 	FindAlerts(ctx context.Context, tenantID string, status AlertStatus, p Page) ([]Alert, string, error)
 }
 
