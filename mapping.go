@@ -50,3 +50,15 @@ type Mapping struct {
 	LastSyncedAt time.Time `json:"lastSyncedAt"`
 	UpdatedAt    time.Time `json:"-"`
 }
+
+// RemoteRecord is a Metakocka record as listed before it is mapped to a CRM
+// record: enough for a person to recognise it and to import it by its mk_id.
+// The sync engine returns it for "records in Metakocka not yet in the CRM".
+type RemoteRecord struct {
+	EntityType  EntityType `json:"entityType"`
+	MetakockaID string     `json:"metakockaId"`
+	CountCode   string     `json:"countCode"`
+	// Title is a human label: the partner's name, the product's code and
+	// name, or the document's number.
+	Title string `json:"title"`
+}
