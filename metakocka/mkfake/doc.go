@@ -1,0 +1,134 @@
+// Package mkfake simulates the Metakocka REST API (same paths, same JSON
+// wire format) with fault injection, so that mksync's tests, demo and
+// benchmarks run without a Metakocka account.
+//
+// # Serving
+//
+// A *Server is an http.Handler; run it with httptest.NewServer or an
+// http.Server. Companies are added with AddCompany; each has its own data,
+// id sequence, faults and search queue, and nothing one company does is
+// visible to another.
+//
+// Every API call is POST with a JSON body carrying company_id and
+// secret_key:
+//
+//   - /rest/eshop/v1/<method> for get_partner, add_partner, update_partner,
+//     put_document, get_document, update_document, delete_document, search
+//     and search_query_advance_discovery;
+//   - /rest/eshop/v1/json/<method> for product_list, product_add,
+//     product_update and product_delete, as documented. The /json/ prefix is
+//     also accepted for the other methods (the docs use it for older calls),
+//     but product methods without it get HTTP 404 with opr_code "2", so a
+//     client using the wrong path fails in tests rather than in production.
+//
+// Answers are HTTP 200 with opr_code "0" and opr_time_ms plus the documented
+// fields, or an error opr_code with opr_desc. Numbers and booleans in
+// answers are strings; decimals are written with a dot. Requests may give
+// numbers as strings with a decimal dot or comma ("19,99") or as JSON
+// numbers, and booleans as "true"/"false" or JSON booleans.
+//
+// # Error answers
+//
+// The docs show opr_code "2" for bad input ("Unknown document type : x")
+// and "6" for refusals ("Cannot find ..."); the simulator uses:
+//
+//   - "1", opr_desc "Authentication failed : wrong company_id or secret_key"
+//     (HTTP 200) for an unknown company_id or a wrong secret_key. The docs
+//     do not show this answer; this wording is the simulator's choice.
+//   - "2" for malformed input: missing or invalid attributes, unknown
+//     document type, unknown product on a document row without a unit
+//     ("Product with code X not found - unit must be set to add new
+//     product"), invalid JSON.
+//   - "6" for business rules: duplicate count_code ("Product with
+//     count_code 'X' already exists"), a product used on a document cannot
+//     be deleted or lose its sales flag, missing records ("Cannot find ...").
+//   - "1", "Internal error while processing request (injected by mkfake)"
+//     for injected opr_code errors.
+//
+// An unknown method gets HTTP 404 with opr_code "2".
+//
+// # Records and ids
+//
+// mk_ids are numeric strings: the company_id's digits followed by an
+// eight-digit sequence shared by all record kinds ("1600000042" in company
+// 16), so they grow in creation order. Generated count_codes are numeric
+// for partners (from "1000") and products (from "30000"), and "PP1_100",
+// "PP-10000", "1-MK-1000", "2-MK-1000" … for offers, orders and domestic
+// and foreign bills. A count_code given by the caller must be unique per
+// company and record kind (per document type for documents). Product codes
+// (šifra) are unique too, since document rows find products by code. A
+// document count_code "COUNT_CODE_SELECT#<prefix>" picks the next free
+// "<prefix><n>".
+//
+// # Methods
+//
+// get_partner searches by partner_id (mk_id or count_code), partner_name
+// (case-insensitive substring), partner_tax_number (ignoring spaces and
+// case), partner_email (case-insensitive) and partner_phone_number (digits
+// only); several criteria must all match. A partner's street, post_number,
+// place and country form its main address ("Račun").
+//
+// update_partner selects by mk_id, else count_code (with both, count_code
+// is changed); empty values keep the current ones; contacts and addresses
+// with mk_id are changed, without one added.
+//
+// product_list answers products in mk_id order, at most 1000 per window
+// (a larger limit is cut to 1000), with the filters count_code, mk_id, code
+// (substring matches on count_code, code and title with search_with_like),
+// sales, purchase, service, work, active, eshop_sync and category;
+// return_warehause_stock adds "amount", return_free_amount "free_amount"
+// (the same value: there are no reservations), return_pricelist
+// "pricelist". The answer echoes the request's attributes, as documented.
+// product_list always answers a list, even for one product.
+//
+// put_document keeps sales_offer, sales_order, sales_bill_domestic and
+// sales_bill_foreign; other types get "Unknown document type". The partner
+// (and receiver) object resolves to a stored partner by mk_id, count_code,
+// tax_id_number, or the same name, street and post number, and otherwise a
+// new partner is created from it. Rows name products by mk_id, count_code
+// or code; an unknown product is created when the row has code and unit,
+// otherwise the request fails. With mk_id, put_document replaces the whole
+// document (count_code ignored, as documented). Sums (sum_basic,
+// sum_discount, sum_tax_<code>, sum_all, sum_prepayment) are calculated:
+// tax codes "EX1"…"EX4" count as 0 %, and discount_value is taken off the
+// net before tax.
+//
+// update_document changes, on a sales order chosen by mk_id or
+// buyer_order, the documented attributes (delivery_type, status_code,
+// tracking_code, notes, …), partner and receiver, product rows
+// (product_remove, product_add/product_list with mk_row_id or mark_delete),
+// "clear" and count_code_new; on other types, chosen by mk_id or
+// count_code, only status_code. last_change moves only when something
+// actually changed. delete_document removes a document by mk_id; deleted
+// documents are no longer found by search.
+//
+// search serves one document type, ordered by mk_id (order_direction asc
+// or desc), at most 100 per window, with "query" (substring of count_code,
+// partner name or tax number, buyer_order, title) and the query_advance
+// types last_change_from/last_change_to (inclusive, compared to the
+// second), doc_date_from/doc_date_to, partner_mk_id, partner_code,
+// partner_tax_num, partner_query, partner_country, status_list,
+// customer_order/buyer_order, delivery_type, product_id_list and
+// product_code_list; other types are refused with opr_code "2". A
+// company's searches are served one at a time, as Metakocka does: a second
+// search waits (its latency included) until the first is answered.
+//
+// # Faults
+//
+// SetFaults sets random faults per company (latency, jitter, HTTP 500/503,
+// 429 with Retry-After, a token bucket, hangs, connection resets, opr_code
+// errors, and commit-then-fail: the write is stored but the caller sees a
+// 503 or a hang). FailNext and FailNextMethod queue deterministic faults
+// for the next requests. Hangs end when the request's context ends, after
+// HangFor, or on Close. Faults apply to known companies only and are
+// decided before authentication. Stats counts every request by method and
+// outcome.
+//
+// # Introspection
+//
+// GET /_fake/stats serves Stats; GET /_fake/companies/{id}/partners,
+// /products and /documents serve the stored records as JSON; GET and PUT
+// /_fake/companies/{id}/faults read and replace the random faults
+// (durations as Go duration strings, e.g. {"latency":"50ms",
+// "error_rate":0.1}).
+package mkfake

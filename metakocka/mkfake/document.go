@@ -1,0 +1,832 @@
+package mkfake
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Document is a sales document (offer, order or bill) as the simulator
+// stores it.
+type Document struct {
+	MkID      string      `json:"mk_id"`
+	DocType   string      `json:"doc_type"`
+	CountCode string      `json:"count_code"`
+	DocDate   string      `json:"doc_date"`
+	Partner   DocPartner  `json:"partner"`
+	Receiver  *DocPartner `json:"receiver,omitempty"`
+	Products  []DocRow    `json:"product_list"`
+	// Fields are the other head attributes given (title, buyer_order,
+	// status_code, notes, currency_code, ...), answered back as given.
+	Fields map[string]any `json:"fields,omitempty"`
+	// Sums are the calculated sum_* values.
+	Sums       map[string]string `json:"sums"`
+	LastChange time.Time         `json:"last_change"`
+}
+
+// DocPartner is the partner (or receiver) of a document: the stored
+// partner it resolved to and that partner's data.
+type DocPartner struct {
+	MkID           string          `json:"mk_id"`
+	CountCode      string          `json:"count_code"`
+	MkAddressID    string          `json:"mk_address_id"`
+	Customer       string          `json:"customer"`
+	BusinessEntity bool            `json:"business_entity"`
+	Taxpayer       bool            `json:"taxpayer"`
+	ForeignCounty  bool            `json:"foreign_county"`
+	TaxIDNumber    string          `json:"tax_id_number,omitempty"`
+	Street         string          `json:"street,omitempty"`
+	PostNumber     string          `json:"post_number,omitempty"`
+	Place          string          `json:"place,omitempty"`
+	Province       string          `json:"province,omitempty"`
+	Country        string          `json:"country,omitempty"`
+	Contact        *PartnerContact `json:"partner_contact,omitempty"`
+}
+
+// DocRow is one product row of a document. Numbers are decimal strings
+// with a dot; MkID, CountCode and Code are the product's.
+type DocRow struct {
+	MkRowID      string `json:"mk_row_id"`
+	MkID         string `json:"mk_id"`
+	CountCode    string `json:"count_code"`
+	Code         string `json:"code"`
+	Name         string `json:"name,omitempty"`
+	NameDesc     string `json:"name_desc,omitempty"`
+	Unit         string `json:"unit,omitempty"`
+	DocDesc      string `json:"doc_desc,omitempty"`
+	Amount       string `json:"amount"`
+	Price        string `json:"price,omitempty"`
+	PriceWithTax string `json:"price_with_tax,omitempty"`
+	Discount     string `json:"discount,omitempty"`
+	Tax          string `json:"tax,omitempty"`
+	TaxFactor    string `json:"tax_factor,omitempty"`
+}
+
+// docRec is a stored document.
+type docRec struct {
+	Document
+	seq       uint64
+	changeSeq uint64
+	deleted   bool
+}
+
+func (d *Document) clone() Document {
+	out := *d
+	if d.Receiver != nil {
+		r := *d.Receiver
+		out.Receiver = &r
+	}
+	if d.Partner.Contact != nil {
+		ct := *d.Partner.Contact
+		out.Partner.Contact = &ct
+	}
+	out.Products = slices.Clone(d.Products)
+	out.Fields = copyMap(d.Fields)
+	out.Sums = make(map[string]string, len(d.Sums))
+	for k, v := range d.Sums {
+		out.Sums[k] = v
+	}
+	return out
+}
+
+// Documents returns copies of a company's documents of every type in
+// mk_id order; nil for an unknown company.
+func (s *Server) Documents(companyID string) []Document {
+	c := s.company(companyID)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var all []*docRec
+	for _, list := range c.docsByType {
+		all = append(all, list...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	out := make([]Document, len(all))
+	for i, d := range all {
+		out[i] = d.clone()
+	}
+	return out
+}
+
+// docTypes are the document types the simulator keeps, with the format of
+// the count_codes it generates for them.
+var docTypes = map[string]struct {
+	codeFormat string
+	codeStart  uint64
+}{
+	"sales_offer":         {"PP1_%d", 100},
+	"sales_order":         {"PP-%d", 10000},
+	"sales_bill_domestic": {"1-MK-%d", 1000},
+	"sales_bill_foreign":  {"2-MK-%d", 1000},
+}
+
+func checkDocType(t string) error {
+	if t == "" {
+		return invalidf("Paramether 'doc_type' is required")
+	}
+	if _, ok := docTypes[t]; !ok {
+		return invalidf("Unknown document type : %s", t)
+	}
+	return nil
+}
+
+// docHeadReserved are request keys that are not stored in Document.Fields.
+var docHeadReserved = map[string]bool{
+	"secret_key": true, "company_id": true, "doc_type": true, "mk_id": true, "count_code": true,
+	"doc_date": true, "partner": true, "receiver": true, "product_list": true, "create_invoice": true,
+	"document_change_log_notes": true, "doc_id": true,
+}
+
+// docDateFields are head attributes holding dates, normalised on input.
+var docDateFields = map[string]bool{
+	"duo_payment": true, "service_to_date": true, "service_from_date": true, "delivery_deadline": true,
+	"finish_date": true, "valid_to": true, "shipped_date": true, "shipped_date_expected_seller": true,
+	"receive_date": true,
+}
+
+// resolvePartner finds or creates the stored partner a document's partner
+// object names: by mk_id, then count_code, then tax_id_number, then the
+// same name, street and post number; otherwise a new partner (a buyer) is
+// created from the object. Callers hold c.mu.
+func (s *Server) resolvePartner(c *company, in obj) (*partnerRec, error) {
+	if id := field(in, "mk_id"); id != "" {
+		if p := c.partnerByID[id]; p != nil {
+			return p, nil
+		}
+		return nil, refusedf("Cannot find partner with mk_id '%s'", id)
+	}
+	if code := field(in, "count_code"); code != "" {
+		if p := c.partnerByCode[code]; p != nil {
+			return p, nil
+		}
+	}
+	if p := c.partnerByTax.first(taxKey(field(in, "tax_id_number"))); p != nil {
+		return p, nil
+	}
+	if p := c.partnerByAddr.first(addrKey(field(in, "customer"), field(in, "street"), field(in, "post_number"))); p != nil {
+		return p, nil
+	}
+	return s.createPartner(c, in)
+}
+
+func docPartnerOf(p *partnerRec) DocPartner {
+	m := p.main()
+	dp := DocPartner{
+		MkID: p.MkID, CountCode: p.CountCode, MkAddressID: m.MkID, Customer: p.Customer,
+		BusinessEntity: p.BusinessEntity, Taxpayer: p.Taxpayer, ForeignCounty: p.ForeignCounty,
+		TaxIDNumber: p.TaxIDNumber, Street: m.Street, PostNumber: m.PostNumber, Place: m.City,
+		Province: m.Province, Country: m.Country,
+	}
+	if len(p.Contacts) > 0 {
+		ct := p.Contacts[0]
+		dp.Contact = &ct
+	}
+	return dp
+}
+
+// buildRows resolves a product_list to document rows; a product that does
+// not exist is created when the row has name and unit, as Metakocka does.
+// Callers hold c.mu.
+func (s *Server) buildRows(c *company, list any) ([]DocRow, error) {
+	ins := objects(list)
+	rows := make([]DocRow, 0, len(ins))
+	for _, in := range ins {
+		p, err := s.rowProduct(c, in)
+		if err != nil {
+			return nil, err
+		}
+		row := DocRow{
+			MkID: p.MkID, CountCode: p.CountCode, Code: p.Code, Name: p.Name, NameDesc: p.NameDesc,
+			Unit: p.Unit, DocDesc: field(in, "doc_desc"),
+		}
+		if v := field(in, "name"); v != "" {
+			row.Name = v
+		}
+		if _, ok, err := decimalOf("amount", in["amount"]); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, invalidf("Paramether 'amount' is required for product '%s'", p.Code)
+		}
+		row.Amount = normNumber(in["amount"])
+		for key, dst := range map[string]*string{"price": &row.Price, "price_with_tax": &row.PriceWithTax, "tax_factor": &row.TaxFactor} {
+			if _, ok, err := decimalOf(key, in[key]); err != nil {
+				return nil, err
+			} else if ok {
+				*dst = normNumber(in[key])
+			}
+		}
+		if d := field(in, "discount"); d != "" {
+			for _, part := range strings.Split(d, ";") {
+				if _, _, err := decimalOf("discount", part); err != nil {
+					return nil, err
+				}
+			}
+			row.Discount = d
+		}
+		if t := field(in, "tax"); t != "" {
+			if _, err := taxRate(t); err != nil {
+				return nil, err
+			}
+			row.Tax = strings.ToUpper(t)
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// rowProduct finds the product of a document row by mk_id, count_code or
+// code, creating it when unknown and the row has a unit.
+func (s *Server) rowProduct(c *company, in obj) (*productRec, error) {
+	id, code, item := field(in, "mk_id"), field(in, "count_code"), field(in, "code")
+	if id != "" {
+		if p := c.productByID[id]; p != nil {
+			return p, nil
+		}
+	}
+	if code != "" {
+		if p := c.productByCode[code]; p != nil {
+			return p, nil
+		}
+	}
+	if item != "" {
+		if p := c.productByItem[item]; p != nil {
+			return p, nil
+		}
+	}
+	what := "code " + item
+	switch {
+	case item == "" && code != "":
+		what = "count_code " + code
+	case item == "" && id != "":
+		what = "mk_id " + id
+	}
+	if field(in, "unit") == "" || item == "" {
+		return nil, invalidf("Product with %s not found - unit must be set to add new product", what)
+	}
+	add := obj{}
+	for _, k := range []string{"count_code", "code", "name", "name_desc", "unit", "service", "sales", "purchasing", "barcode"} {
+		if v, ok := in[k]; ok {
+			add[k] = v
+		}
+	}
+	if field(add, "name") == "" {
+		add["name"] = item
+	}
+	if _, ok := add["sales"]; !ok {
+		add["sales"] = "true"
+	}
+	return s.createProduct(c, add)
+}
+
+// useProducts adds delta to the in-use count of the rows' products.
+func (c *company) useProducts(rows []DocRow, delta int) {
+	for _, r := range rows {
+		if p := c.productByID[r.MkID]; p != nil {
+			p.InUse += delta
+		}
+	}
+}
+
+// docSums calculates a document's sum_* values: rows net of their
+// discounts ("10;5" chains), prices with tax converted to net at the row's
+// rate, discount_value taken off the net, tax per tax code, prepayment from
+// prepayment_value or prepayment_percent; rounded to cents.
+func docSums(rows []DocRow, fields map[string]any) map[string]string {
+	hundred := decimal.NewFromInt(100)
+	net := decimal.Zero
+	disc := decimal.Zero
+	base := map[string]decimal.Decimal{}
+	rates := map[string]decimal.Decimal{}
+	var order []string
+	for _, r := range rows {
+		amount, _, _ := decimalOf("", r.Amount)
+		rate := decimal.Zero
+		code := r.Tax
+		if r.TaxFactor != "" {
+			rate, _, _ = decimalOf("", r.TaxFactor)
+			if code == "" {
+				code = taxCodeOf(rate)
+			}
+		} else if code != "" {
+			rate, _ = taxRate(code)
+		}
+		unit := decimal.Zero
+		if r.Price != "" {
+			unit, _, _ = decimalOf("", r.Price)
+		} else if r.PriceWithTax != "" {
+			pwt, _, _ := decimalOf("", r.PriceWithTax)
+			unit = pwt.Div(decimal.NewFromInt(1).Add(rate))
+		}
+		gross := amount.Mul(unit)
+		line := gross
+		if r.Discount != "" {
+			for _, part := range strings.Split(r.Discount, ";") {
+				d, _, _ := decimalOf("", part)
+				line = line.Mul(hundred.Sub(d)).Div(hundred)
+			}
+		}
+		disc = disc.Add(gross.Sub(line))
+		net = net.Add(line)
+		if code == "" {
+			code = "000"
+		}
+		if _, ok := base[code]; !ok {
+			order = append(order, code)
+		}
+		base[code] = base[code].Add(line)
+		rates[code] = rate
+	}
+	factor := decimal.NewFromInt(1)
+	if dv, ok, _ := decimalOf("", fields["discount_value"]); ok && net.IsPositive() {
+		if dv.GreaterThan(net) {
+			dv = net
+		}
+		factor = net.Sub(dv).Div(net)
+		disc = disc.Add(dv)
+		net = net.Sub(dv)
+	}
+	sums := map[string]string{"sum_basic": net.Round(2).String()}
+	if disc.IsPositive() {
+		sums["sum_discount"] = disc.Round(2).String()
+	}
+	total := net
+	for _, code := range order {
+		tax := base[code].Mul(factor).Mul(rates[code])
+		sums["sum_tax_"+strings.ToLower(code)] = tax.Round(2).String()
+		total = total.Add(tax)
+	}
+	sums["sum_all"] = total.Round(2).String()
+	if pv, ok, _ := decimalOf("", fields["prepayment_value"]); ok {
+		sums["sum_prepayment"] = pv.Round(2).String()
+	} else if pp, ok, _ := decimalOf("", fields["prepayment_percent"]); ok {
+		sums["sum_prepayment"] = total.Mul(pp).Div(hundred).Round(2).String()
+	}
+	return sums
+}
+
+// touchDoc records a change of d at now. Callers hold c.mu.
+func (c *company) touchDoc(d *docRec, now time.Time) {
+	d.LastChange = now
+	d.changeSeq++
+	log := c.changeLog[d.DocType]
+	if len(log) > 0 && now.Before(log[len(log)-1].at) {
+		c.logSorted[d.DocType] = false
+	} else if len(log) == 0 {
+		c.logSorted[d.DocType] = true
+	}
+	log = append(log, changeEntry{at: now, changeSeq: d.changeSeq, doc: d})
+	// Drop stale entries once they outnumber the live ones.
+	if live := len(c.docsByType[d.DocType]); len(log) > 2*live+1024 {
+		log = slices.DeleteFunc(log, func(e changeEntry) bool { return e.doc.deleted || e.changeSeq != e.doc.changeSeq })
+		sorted := slices.IsSortedFunc(log, func(a, b changeEntry) int { return a.at.Compare(b.at) })
+		c.logSorted[d.DocType] = sorted
+	}
+	c.changeLog[d.DocType] = log
+}
+
+// putDocument: put_document; a new document, or with mk_id the whole
+// document replaced (its count_code kept).
+func (s *Server) putDocument(c *company, req obj) (obj, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.putDocumentLocked(c, req)
+}
+
+// putDocumentLocked is putDocument for callers holding c.mu.
+func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
+	docType := field(req, "doc_type")
+	if err := checkDocType(docType); err != nil {
+		return nil, err
+	}
+	pin, ok := req["partner"].(map[string]any)
+	if !ok {
+		return nil, invalidf("Paramether 'partner' is required")
+	}
+	if len(objects(req["product_list"])) == 0 {
+		return nil, invalidf("Paramether 'product_list' is required")
+	}
+	docDate := field(req, "doc_date")
+	if docDate != "" {
+		if _, err := parseTime(docDate, s.loc); err != nil {
+			return nil, invalidf("Paramether 'doc_date' has invalid value : %s", docDate)
+		}
+	}
+
+	var old *docRec
+	if id := field(req, "mk_id"); id != "" {
+		old = c.docByID[id]
+		if old == nil || old.DocType != docType {
+			return nil, refusedf("Cannot find document %s with mk_id '%s'", docType, id)
+		}
+	}
+	code := field(req, "count_code")
+	prefix, forced := strings.CutPrefix(code, "COUNT_CODE_SELECT#")
+	if old == nil && code != "" && !forced && c.docByCode[docType][code] != nil {
+		return nil, refusedf("Document %s with count_code '%s' already exists", docType, code)
+	}
+	// Validate rows before creating partners or products: resolve rows of
+	// known products first, so a failing request changes nothing it need not.
+	for _, in := range objects(req["product_list"]) {
+		if _, ok, err := decimalOf("amount", in["amount"]); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, invalidf("Paramether 'amount' is required for product '%s'", field(in, "code"))
+		}
+	}
+	p, err := s.resolvePartner(c, pin)
+	if err != nil {
+		return nil, err
+	}
+	var recv *DocPartner
+	if rin, ok := req["receiver"].(map[string]any); ok && len(rin) > 0 {
+		r, err := s.resolvePartner(c, rin)
+		if err != nil {
+			return nil, err
+		}
+		dp := docPartnerOf(r)
+		recv = &dp
+	}
+	rows, err := s.buildRows(c, req["product_list"])
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{}
+	for k, v := range req {
+		if docHeadReserved[k] || v == nil {
+			continue
+		}
+		if docDateFields[k] {
+			fields[k] = s.normDate(str(v))
+			continue
+		}
+		fields[k] = copyAny(v)
+	}
+	now := s.now()
+	if docDate == "" {
+		docDate = s.formatDate(now)
+	} else {
+		docDate = s.normDate(docDate)
+	}
+
+	d := old
+	if d == nil {
+		d = &docRec{}
+		d.MkID, d.seq = c.nextID()
+		d.DocType = docType
+		spec := docTypes[docType]
+		taken := func(k string) bool { return c.docByCode[docType][k] != nil }
+		switch {
+		case forced:
+			d.CountCode = c.nextCode(docType+"#"+prefix, prefix+"%d", 1, taken)
+		case code != "":
+			d.CountCode = code
+		default:
+			d.CountCode = c.nextCode(docType, spec.codeFormat, spec.codeStart, taken)
+		}
+		c.docByID[d.MkID] = d
+		c.docsByType[docType] = append(c.docsByType[docType], d)
+		if c.docByCode[docType] == nil {
+			c.docByCode[docType] = map[string]*docRec{}
+			c.docByOrder[docType] = multiIndex[docRec]{}
+		}
+		c.docByCode[docType][d.CountCode] = d
+	} else {
+		c.useProducts(d.Products, -1)
+		c.docByOrder[docType].remove(field(d.Fields, "buyer_order"), d)
+	}
+	for i := range rows {
+		rows[i].MkRowID, _ = c.nextID()
+	}
+	d.DocDate = docDate
+	d.Partner = docPartnerOf(p)
+	d.Receiver = recv
+	d.Products = rows
+	d.Fields = fields
+	d.Sums = docSums(rows, fields)
+	c.useProducts(rows, 1)
+	c.docByOrder[docType].add(field(fields, "buyer_order"), d)
+	c.touchDoc(d, now)
+	return obj{"mk_id": d.MkID, "count_code": d.CountCode}, nil
+}
+
+// findDoc selects a document of docType by mk_id (or doc_id), else by
+// count_code, else by buyer_order.
+func (c *company) findDoc(docType string, req obj) (*docRec, error) {
+	id := field(req, "mk_id")
+	if id == "" {
+		id = field(req, "doc_id")
+	}
+	if id != "" {
+		if d := c.docByID[id]; d != nil && d.DocType == docType {
+			return d, nil
+		}
+		return nil, refusedf("Cannot find document %s with mk_id '%s'", docType, id)
+	}
+	if code := field(req, "count_code"); code != "" {
+		if d := c.docByCode[docType][code]; d != nil {
+			return d, nil
+		}
+		return nil, refusedf("Cannot find document %s with count_code '%s'", docType, code)
+	}
+	if bo := field(req, "buyer_order"); bo != "" {
+		if d := c.docByOrder[docType].first(bo); d != nil {
+			return d, nil
+		}
+		return nil, refusedf("Cannot find document %s with buyer_order '%s'", docType, bo)
+	}
+	return nil, invalidf("Paramether 'mk_id' is required to select document")
+}
+
+// getDocument: get_document by doc_id (or mk_id, count_code, buyer_order).
+func (s *Server) getDocument(c *company, req obj) (obj, error) {
+	docType := field(req, "doc_type")
+	if err := checkDocType(docType); err != nil {
+		return nil, err
+	}
+	detail, _ := boolOf(req["show_product_detail"])
+	factor, _ := boolOf(req["show_tax_factor"])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.findDoc(docType, req)
+	if err != nil {
+		return nil, err
+	}
+	return docJSON(&d.Document, detail, factor), nil
+}
+
+func docPartnerJSON(p *DocPartner) obj {
+	out := obj{
+		"mk_id": p.MkID, "count_code": p.CountCode, "mk_address_id": p.MkAddressID,
+		"customer": p.Customer, "business_entity": boolStr(p.BusinessEntity),
+		"taxpayer": boolStr(p.Taxpayer), "foreign_county": boolStr(p.ForeignCounty),
+		"useCustomerAsContact": "false",
+	}
+	putNonEmpty(out, "tax_id_number", p.TaxIDNumber)
+	putNonEmpty(out, "street", p.Street)
+	putNonEmpty(out, "post_number", p.PostNumber)
+	putNonEmpty(out, "place", p.Place)
+	putNonEmpty(out, "province", p.Province)
+	putNonEmpty(out, "country", p.Country)
+	putNonEmpty(out, "country_iso_2", countryISO[lower(p.Country)])
+	if ct := p.Contact; ct != nil {
+		m := obj{}
+		putNonEmpty(m, "name", ct.Name)
+		putNonEmpty(m, "email", ct.Email)
+		putNonEmpty(m, "gsm", ct.GSM)
+		putNonEmpty(m, "phone", ct.Phone)
+		putNonEmpty(m, "fax", ct.Fax)
+		if len(m) > 0 {
+			out["partner_contact"] = m
+		}
+	}
+	return out
+}
+
+// docJSON is a document as get_document and search (result_type "doc")
+// answer it.
+func docJSON(d *Document, detail, factor bool) obj {
+	out := obj{}
+	for k, v := range d.Fields {
+		out[k] = copyAny(v)
+	}
+	out["mk_id"] = d.MkID
+	out["doc_type"] = d.DocType
+	out["opr_code"] = "0"
+	out["count_code"] = d.CountCode
+	out["doc_date"] = d.DocDate
+	out["partner"] = docPartnerJSON(&d.Partner)
+	if d.Receiver != nil {
+		out["receiver"] = docPartnerJSON(d.Receiver)
+	}
+	rows := make([]any, 0, len(d.Products))
+	for _, r := range d.Products {
+		m := obj{"mk_id": r.MkID, "count_code": r.CountCode, "code": r.Code, "amount": r.Amount}
+		putNonEmpty(m, "name", r.Name)
+		putNonEmpty(m, "name_desc", r.NameDesc)
+		putNonEmpty(m, "unit", r.Unit)
+		putNonEmpty(m, "doc_desc", r.DocDesc)
+		putNonEmpty(m, "price", r.Price)
+		putNonEmpty(m, "price_with_tax", r.PriceWithTax)
+		putNonEmpty(m, "discount", r.Discount)
+		putNonEmpty(m, "tax", r.Tax)
+		if r.Tax == "" || factor {
+			putNonEmpty(m, "tax_factor", r.TaxFactor)
+		}
+		if detail {
+			m["mk_row_id"] = r.MkRowID
+		}
+		rows = append(rows, m)
+	}
+	out["product_list"] = rows
+	for k, v := range d.Sums {
+		out[k] = v
+	}
+	return out
+}
+
+// salesOrderUpdatable are the head attributes update_document may change on
+// a sales order; other types accept only status_code.
+var salesOrderUpdatable = []string{
+	"delivery_type", "status_code", "tracking_code", "shipped_date", "discount_value",
+	"tracking_intermediate_code", "parcel_shop_id", "notes_header", "notes", "warehouse",
+	"salesOrderTrackingType", "extra_column",
+}
+
+// updateDocument: update_document, changing the supported attributes of a
+// document chosen by mk_id (or buyer_order for orders, count_code for the
+// others); last_change moves only when something changed.
+func (s *Server) updateDocument(c *company, req obj) (obj, error) {
+	docType := field(req, "doc_type")
+	if err := checkDocType(docType); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sel := obj{"mk_id": req["mk_id"]}
+	if docType == "sales_order" {
+		sel["buyer_order"] = req["buyer_order"]
+	} else {
+		sel["count_code"] = req["count_code"]
+	}
+	d, err := c.findDoc(docType, sel)
+	if err != nil {
+		return nil, err
+	}
+	next := d.clone()
+	if next.Fields == nil {
+		next.Fields = map[string]any{}
+	}
+	updatable := []string{"status_code"}
+	if docType == "sales_order" {
+		updatable = salesOrderUpdatable
+	}
+	for _, k := range updatable {
+		v, ok := req[k]
+		if !ok || v == nil {
+			continue
+		}
+		if _, isStr := v.(string); isStr && docDateFields[k] {
+			v = s.normDate(str(v))
+		}
+		if k == "status_code" && str(v) == "" {
+			delete(next.Fields, k)
+			continue
+		}
+		next.Fields[k] = copyAny(v)
+	}
+	for _, k := range objectsOrStrings(req["clear"]) {
+		delete(next.Fields, k)
+	}
+	if docType == "sales_order" {
+		if newCode := field(req, "count_code_new"); newCode != "" && newCode != d.CountCode {
+			if c.docByCode[docType][newCode] != nil {
+				return nil, refusedf("Document %s with count_code '%s' already exists", docType, newCode)
+			}
+			next.CountCode = newCode
+		}
+		for key, dst := range map[string]**DocPartner{"partner": nil, "receiver": &next.Receiver} {
+			in, ok := req[key].(map[string]any)
+			if !ok || len(in) == 0 {
+				continue
+			}
+			p, err := s.resolvePartner(c, in)
+			if err != nil {
+				return nil, err
+			}
+			dp := docPartnerOf(p)
+			if dst == nil {
+				next.Partner = dp
+			} else {
+				*dst = &dp
+			}
+		}
+		if err := s.updateRows(c, &next, req); err != nil {
+			return nil, err
+		}
+	}
+	next.Sums = docSums(next.Products, next.Fields)
+	next.LastChange = d.LastChange
+	if reflect.DeepEqual(next, d.Document) {
+		return obj{}, nil
+	}
+	c.useProducts(d.Products, -1)
+	c.useProducts(next.Products, 1)
+	c.docByOrder[docType].remove(field(d.Fields, "buyer_order"), d)
+	if next.CountCode != d.CountCode {
+		delete(c.docByCode[docType], d.CountCode)
+		c.docByCode[docType][next.CountCode] = d
+	}
+	d.Document = next
+	c.docByOrder[docType].add(field(d.Fields, "buyer_order"), d)
+	c.touchDoc(d, s.now())
+	return obj{}, nil
+}
+
+// updateRows applies product_remove, product_add and product_list (add, or
+// change by mk_row_id, or mark_delete) of a sales order update.
+func (s *Server) updateRows(c *company, d *Document, req obj) error {
+	for _, rm := range objects(req["product_remove"]) {
+		rowID, id, item := field(rm, "mk_row_id"), field(rm, "mk_id"), field(rm, "code")
+		amount, partial, err := decimalOf("amount", rm["amount"])
+		if err != nil {
+			return err
+		}
+		kept := d.Products[:0:0]
+		for _, r := range d.Products {
+			hit := (rowID != "" && r.MkRowID == rowID) || (rowID == "" && ((id != "" && r.MkID == id) || (item != "" && r.Code == item)))
+			if !hit {
+				kept = append(kept, r)
+				continue
+			}
+			if partial {
+				have, _, _ := decimalOf("", r.Amount)
+				if have.GreaterThan(amount) {
+					r.Amount = have.Sub(amount).String()
+					kept = append(kept, r)
+					amount = decimal.Zero
+					partial = false
+					continue
+				}
+				amount = amount.Sub(have)
+				if !amount.IsPositive() {
+					partial = false
+				}
+			}
+		}
+		d.Products = kept
+	}
+	for _, in := range append(objects(req["product_add"]), objects(req["product_list"])...) {
+		rowID := field(in, "mk_row_id")
+		if rowID != "" {
+			i := slices.IndexFunc(d.Products, func(r DocRow) bool { return r.MkRowID == rowID })
+			if i < 0 {
+				return refusedf("Cannot find product row with mk_row_id '%s'", rowID)
+			}
+			if b, _ := boolOf(in["mark_delete"]); b {
+				d.Products = slices.Delete(d.Products, i, i+1)
+				continue
+			}
+			rows, err := s.buildRows(c, []any{map[string]any(in)})
+			if err != nil {
+				return err
+			}
+			rows[0].MkRowID = rowID
+			d.Products[i] = rows[0]
+			continue
+		}
+		rows, err := s.buildRows(c, []any{map[string]any(in)})
+		if err != nil {
+			return err
+		}
+		rows[0].MkRowID, _ = c.nextID()
+		d.Products = append(d.Products, rows[0])
+	}
+	return nil
+}
+
+// objectsOrStrings reads a list of strings (or one string).
+func objectsOrStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			out = append(out, str(e))
+		}
+		return out
+	}
+	return nil
+}
+
+// deleteDocument: delete_document by mk_id; the document's products are
+// free to be deleted afterwards.
+func (s *Server) deleteDocument(c *company, req obj) (obj, error) {
+	docType := field(req, "doc_type")
+	if err := checkDocType(docType); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.findDoc(docType, obj{"mk_id": req["mk_id"], "count_code": req["count_code"]})
+	if err != nil {
+		return nil, err
+	}
+	c.useProducts(d.Products, -1)
+	d.deleted = true
+	delete(c.docByID, d.MkID)
+	delete(c.docByCode[docType], d.CountCode)
+	c.docByOrder[docType].remove(field(d.Fields, "buyer_order"), d)
+	list := c.docsByType[docType]
+	i := sort.Search(len(list), func(i int) bool { return list[i].seq >= d.seq })
+	if i < len(list) && list[i] == d {
+		c.docsByType[docType] = slices.Delete(list, i, i+1)
+	}
+	return obj{}, nil
+}
