@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+func sampleProduct(code string) mksync.Product {
+	return mksync.Product{
+		Code:        code,
+		Name:        "Product " + code,
+		Description: "Med, cvetlični, 500 g",
+		Unit:        "kos",
+		Price:       dec("12345678901234.123456"), // exact beyond float64
+		TaxRate:     dec("9.5"),
+		Sales:       true,
+		Service:     false,
+		Purchasing:  true,
+		Barcode:     "3830000000001",
+		Height:      dec("0.1"),
+		Width:       dec("0.25"),
+		Depth:       dec("0"),
+		Weight:      dec("0.5"),
+		StockAmount: dec("0"),
+	}
+}
+
+func testProducts(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	tid := newTenant(t, s, "shop")
+
+	p := sampleProduct("MED-500")
+	require.NoError(t, s.CreateProduct(ctx, tid, &p))
+	require.NotEmpty(t, p.ID)
+	require.EqualValues(t, 1, p.Version)
+	requireRecentUTC(t, p.CreatedAt)
+
+	got, err := s.FindProductByID(ctx, tid, p.ID)
+	require.NoError(t, err)
+	requireSame(t, p, got)
+	require.Equal(t, "12345678901234.123456", got.Price.String(), "decimals must be exact")
+	byCode, err := s.FindProductByCode(ctx, tid, "MED-500")
+	require.NoError(t, err)
+	requireSame(t, got, byCode)
+	_, err = s.FindProductByCode(ctx, tid, "med-500x")
+	requireCode(t, err, mksync.ENOTFOUND)
+
+	// Codes are unique per tenant.
+	dup := sampleProduct("MED-500")
+	requireCode(t, s.CreateProduct(ctx, tid, &dup), mksync.ECONFLICT)
+	other := sampleProduct("MED-1000")
+	require.NoError(t, s.CreateProduct(ctx, tid, &other))
+	clash := other
+	clash.Code = "MED-500"
+	requireCode(t, s.UpdateProduct(ctx, tid, &clash), mksync.ECONFLICT)
+
+	// Validation.
+	bad := sampleProduct("")
+	bad.Price = dec("-1")
+	err = s.CreateProduct(ctx, tid, &bad)
+	requireCode(t, err, mksync.EINVALID)
+	require.Contains(t, mksync.ErrorDetails(err), "code")
+	require.Contains(t, mksync.ErrorDetails(err), "price")
+	require.Len(t, collect(t, s.AllProducts(ctx, tid)), 2)
+
+	// Versioned update; a synced mapping turns pending.
+	m := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, MetakockaID: "P1", CountCode: "MED-500", State: mksync.StateSynced}
+	require.NoError(t, s.UpsertMapping(ctx, tid, &m))
+	upd := got
+	upd.Price = dec("10.99")
+	require.NoError(t, s.UpdateProduct(ctx, tid, &upd))
+	require.EqualValues(t, 2, upd.Version)
+	stale := got
+	requireCode(t, s.UpdateProduct(ctx, tid, &stale), mksync.ECONFLICT)
+	mm, err := s.FindMapping(ctx, tid, mksync.EntityProduct, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.StatePending, mm.State)
+
+	// Stock: only the amount changes, not the version or the sync state.
+	mm.State = mksync.StateSynced
+	require.NoError(t, s.UpsertMapping(ctx, tid, &mm))
+	require.NoError(t, s.SetProductStock(ctx, tid, p.ID, dec("42.125")))
+	got, err = s.FindProductByID(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, "42.125", got.StockAmount.String())
+	require.Equal(t, "10.99", got.Price.String())
+	require.EqualValues(t, 2, got.Version)
+	mm, err = s.FindMapping(ctx, tid, mksync.EntityProduct, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.StateSynced, mm.State)
+	requireCode(t, s.SetProductStock(ctx, tid, "0190f3c4-0000-7000-8000-0000000000ff", dec("1")), mksync.ENOTFOUND)
+
+	// Lists and search by code or name.
+	list, next, err := s.FindProducts(ctx, tid, mksync.ListFilter{Search: "med-1"})
+	require.NoError(t, err)
+	require.Empty(t, next)
+	require.Len(t, list, 1)
+	require.Equal(t, other.ID, list[0].ID)
+	synced, _, err := s.FindProducts(ctx, tid, mksync.ListFilter{State: mksync.StateSynced})
+	require.NoError(t, err)
+	require.Len(t, synced, 1)
+	unsynced, _, err := s.FindProducts(ctx, tid, mksync.ListFilter{State: mksync.StateUnsynced})
+	require.NoError(t, err)
+	require.Len(t, unsynced, 1)
+	require.Equal(t, other.ID, unsynced[0].ID)
+
+	// Delete removes the mapping too.
+	require.NoError(t, s.DeleteProduct(ctx, tid, p.ID))
+	_, err = s.FindProductByID(ctx, tid, p.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+	_, err = s.FindMapping(ctx, tid, mksync.EntityProduct, p.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+	requireCode(t, s.DeleteProduct(ctx, tid, p.ID), mksync.ENOTFOUND)
+	// The code is free again.
+	again := sampleProduct("MED-500")
+	require.NoError(t, s.CreateProduct(ctx, tid, &again))
+}
+
+func testProductUpsertAndStream(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	tid := newTenant(t, s, "catalogue")
+	const n = 1100
+	ps := make([]mksync.Product, n)
+	for i := range ps {
+		ps[i] = sampleProduct(fmt.Sprintf("SKU-%05d", i))
+	}
+	require.NoError(t, s.UpsertProducts(ctx, tid, ps))
+	all := collect(t, s.AllProducts(ctx, tid))
+	require.Len(t, all, n)
+	for i := 1; i < n; i++ {
+		require.Less(t, all[i-1].ID, all[i].ID)
+	}
+
+	// Replace keeps the id, bumps the version.
+	ps[5].Name = "Renamed"
+	require.NoError(t, s.UpsertProducts(ctx, tid, ps[5:6]))
+	got, err := s.FindProductByID(ctx, tid, ps[5].ID)
+	require.NoError(t, err)
+	require.Equal(t, "Renamed", got.Name)
+	require.EqualValues(t, 2, got.Version)
+
+	// A code taken by another product is a conflict; the batch is not written.
+	fresh := sampleProduct("SKU-NEW")
+	taken := sampleProduct("SKU-00001")
+	requireCode(t, s.UpsertProducts(ctx, tid, []mksync.Product{fresh, taken}), mksync.ECONFLICT)
+	_, err = s.FindProductByCode(ctx, tid, "SKU-NEW")
+	requireCode(t, err, mksync.ENOTFOUND)
+
+	// Invalid: nothing written.
+	bad := sampleProduct("SKU-BAD")
+	bad.TaxRate = dec("100")
+	requireCode(t, s.UpsertProducts(ctx, tid, []mksync.Product{sampleProduct("SKU-OK"), bad}), mksync.EINVALID)
+	_, err = s.FindProductByCode(ctx, tid, "SKU-OK")
+	requireCode(t, err, mksync.ENOTFOUND)
+}

@@ -1,0 +1,179 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+// docFixture is a tenant with a contact and two products to sell.
+type docFixture struct {
+	tenant  string
+	contact mksync.Contact
+	p1, p2  mksync.Product
+}
+
+func newDocFixture(t testing.TB, s mksync.Store, name string) docFixture {
+	t.Helper()
+	ctx := t.Context()
+	f := docFixture{tenant: newTenant(t, s, name), contact: sampleContact("Buyer " + name), p1: sampleProduct("P1-" + name), p2: sampleProduct("P2-" + name)}
+	require.NoError(t, s.CreateContact(ctx, f.tenant, &f.contact))
+	require.NoError(t, s.CreateProduct(ctx, f.tenant, &f.p1))
+	require.NoError(t, s.CreateProduct(ctx, f.tenant, &f.p2))
+	return f
+}
+
+func (f docFixture) document(number string) mksync.SalesDocument {
+	due := mksync.NewDate(2025, 2, 14)
+	return mksync.SalesDocument{
+		Kind:      mksync.KindInvoice,
+		Number:    number,
+		Date:      mksync.NewDate(2025, 1, 31),
+		ContactID: f.contact.ID,
+		Currency:  "EUR",
+		Status:    "draft",
+		Notes:     "Hvala za nakup",
+		DueDate:   &due,
+		Lines: []mksync.DocumentLine{
+			{ProductID: f.p1.ID, Quantity: dec("3"), UnitPrice: dec("19.99"), DiscountPercent: dec("10"), TaxRate: dec("22")},
+			{ProductID: f.p2.ID, Quantity: dec("0.5"), UnitPrice: dec("863.75"), DiscountPercent: dec("0"), TaxRate: dec("9.5")},
+		},
+		// Lies that the store must ignore.
+		TotalNet:   dec("1"),
+		TotalTax:   dec("2"),
+		TotalGross: dec("3"),
+	}
+}
+
+func testSalesDocuments(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	f := newDocFixture(t, s, "docs")
+
+	d := f.document("2025-00001")
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &d))
+	require.NotEmpty(t, d.ID)
+	require.EqualValues(t, 1, d.Version)
+	// 3 × 19.99 × 0.9 = 53.973 → 53.97; 0.5 × 863.75 = 431.875 → 431.88
+	require.Equal(t, "53.97", d.Lines[0].NetAmount.String())
+	require.Equal(t, "431.88", d.Lines[1].NetAmount.String())
+	require.Equal(t, "485.85", d.TotalNet.String())
+	// 53.97 × 22 % = 11.8734 → 11.87; 431.88 × 9.5 % = 41.0286 → 41.03
+	require.Equal(t, "52.9", d.TotalTax.String())
+	require.Equal(t, "538.75", d.TotalGross.String())
+
+	got, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, d, got)
+	require.Nil(t, got.DeliveryDate)
+	require.Equal(t, "2025-02-14", got.DueDate.String())
+	require.Equal(t, f.p1.ID, got.Lines[0].ProductID, "lines keep their order")
+
+	// Unknown contact or product: EINVALID, nothing written.
+	noContact := f.document("X-1")
+	noContact.ContactID = "0190f3c4-0000-7000-8000-0000000000ff"
+	requireCode(t, s.CreateSalesDocument(ctx, f.tenant, &noContact), mksync.EINVALID)
+	noProduct := f.document("X-2")
+	noProduct.Lines[1].ProductID = "0190f3c4-0000-7000-8000-0000000000fe"
+	requireCode(t, s.CreateSalesDocument(ctx, f.tenant, &noProduct), mksync.EINVALID)
+	invalid := f.document("X-3")
+	invalid.Lines[0].Quantity = dec("0")
+	invalid.Currency = "EURO"
+	err = s.CreateSalesDocument(ctx, f.tenant, &invalid)
+	requireCode(t, err, mksync.EINVALID)
+	require.Contains(t, mksync.ErrorDetails(err), "lines[0].quantity")
+	require.Len(t, collect(t, s.AllSalesDocuments(ctx, f.tenant)), 1)
+
+	// Update replaces the lines and recomputes totals; versions are checked.
+	upd := got
+	upd.Status = "sent"
+	deliv := mksync.NewDate(2025, 2, 1)
+	upd.DeliveryDate = &deliv
+	upd.Lines = []mksync.DocumentLine{{ProductID: f.p2.ID, Quantity: dec("2"), UnitPrice: dec("10"), DiscountPercent: dec("0"), TaxRate: dec("22")}}
+	upd.TotalGross = dec("999")
+	require.NoError(t, s.UpdateSalesDocument(ctx, f.tenant, &upd))
+	require.EqualValues(t, 2, upd.Version)
+	require.Equal(t, "24.4", upd.TotalGross.String())
+	got2, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, upd, got2)
+	require.Len(t, got2.Lines, 1)
+	requireCode(t, s.UpdateSalesDocument(ctx, f.tenant, &got), mksync.ECONFLICT, "stale version")
+	badUpd := got2
+	badUpd.Lines = []mksync.DocumentLine{{ProductID: "0190f3c4-0000-7000-8000-0000000000fe", Quantity: dec("1"), UnitPrice: dec("1"), DiscountPercent: dec("0"), TaxRate: dec("0")}}
+	requireCode(t, s.UpdateSalesDocument(ctx, f.tenant, &badUpd), mksync.EINVALID)
+	got3, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, got2, got3, "a failed update changes nothing")
+
+	// A synced mapping turns pending on update.
+	m := mksync.Mapping{EntityType: mksync.EntitySalesDocument, EntityID: d.ID, MetakockaID: "D1", State: mksync.StateSynced}
+	require.NoError(t, s.UpsertMapping(ctx, f.tenant, &m))
+	require.NoError(t, s.UpdateSalesDocument(ctx, f.tenant, &got3))
+	m, err = s.FindMapping(ctx, f.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.StatePending, m.State)
+
+	// Records used by a document cannot be deleted.
+	requireCode(t, s.DeleteContact(ctx, f.tenant, f.contact.ID), mksync.ECONFLICT)
+	requireCode(t, s.DeleteProduct(ctx, f.tenant, f.p2.ID), mksync.ECONFLICT)
+
+	// Delete removes the lines and the mapping; then the product is free.
+	require.NoError(t, s.DeleteSalesDocument(ctx, f.tenant, d.ID))
+	_, err = s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+	_, err = s.FindMapping(ctx, f.tenant, mksync.EntitySalesDocument, d.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+	requireCode(t, s.DeleteSalesDocument(ctx, f.tenant, d.ID), mksync.ENOTFOUND)
+	require.NoError(t, s.DeleteProduct(ctx, f.tenant, f.p2.ID))
+}
+
+func testSalesDocumentLists(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	f := newDocFixture(t, s, "doclists")
+
+	// More than one streaming chunk, written in one transaction.
+	const n = 520
+	require.NoError(t, s.InTx(ctx, f.tenant, func(tx mksync.Store) error {
+		for i := range n {
+			d := f.document(fmt.Sprintf("INV-%04d", i))
+			if i%2 == 1 {
+				d.Kind = mksync.KindOrder
+			}
+			if err := tx.CreateSalesDocument(ctx, f.tenant, &d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	all := collect(t, s.AllSalesDocuments(ctx, f.tenant))
+	require.Len(t, all, n)
+	for i, d := range all {
+		require.Len(t, d.Lines, 2, "streamed documents carry their lines")
+		require.Equal(t, "538.75", d.TotalGross.String())
+		if i > 0 {
+			require.Less(t, all[i-1].ID, d.ID)
+		}
+	}
+
+	pages := pageAll(t, 100, func(p mksync.Page) ([]mksync.SalesDocument, string, error) {
+		return s.FindSalesDocuments(ctx, f.tenant, mksync.ListFilter{Page: p})
+	})
+	require.Len(t, pages, n)
+	requireSame(t, all[17], pages[17])
+
+	found, _, err := s.FindSalesDocuments(ctx, f.tenant, mksync.ListFilter{Search: "inv-012"})
+	require.NoError(t, err)
+	require.Len(t, found, 10)
+	require.Equal(t, "INV-0120", found[0].Number)
+	require.Len(t, found[0].Lines, 2)
+
+	m := mksync.Mapping{EntityType: mksync.EntitySalesDocument, EntityID: all[3].ID, MetakockaID: "D3", State: mksync.StateConflict}
+	require.NoError(t, s.UpsertMapping(ctx, f.tenant, &m))
+	conflicts, _, err := s.FindSalesDocuments(ctx, f.tenant, mksync.ListFilter{State: mksync.StateConflict})
+	require.NoError(t, err)
+	require.Len(t, conflicts, 1)
+	require.Equal(t, all[3].ID, conflicts[0].ID)
+}
