@@ -500,7 +500,9 @@ func (s *Server) normDate(v string) string {
 	if err != nil {
 		return v
 	}
-	return s.formatDate(t)
+	// Keep the calendar day as given, written with Metakocka's zone offset.
+	y, m, d := t.Date()
+	return s.formatDate(time.Date(y, m, d, 0, 0, 0, 0, s.loc))
 }
 
 // lower is strings.ToLower, short for index keys.
