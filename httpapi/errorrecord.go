@@ -1,0 +1,220 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
+)
+
+// registerRunRoutes adds the sync run routes.
+func (s *Server) registerRunRoutes() {
+	s.handle("GET /api/sync-runs", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		page, err := pageParams(r)
+		problems := detailsOf(err)
+		q := r.URL.Query()
+		f := mksync.SyncRunFilter{Page: page,
+			EntityType: mksync.EntityType(q.Get("entityType")),
+			Direction:  mksync.Direction(q.Get("direction")),
+			Status:     mksync.RunStatus(q.Get("status")),
+		}
+		if f.EntityType != "" && !oneOf(f.EntityType, mksync.EntityTypes...) {
+			problems["entityType"] = "must be one of contact, product, sales_document"
+		}
+		if f.Direction != "" && !oneOf(f.Direction, mksync.ToMetakocka, mksync.FromMetakocka) {
+			problems["direction"] = "must be to_metakocka or from_metakocka"
+		}
+		if f.Status != "" && !oneOf(f.Status, mksync.RunQueued, mksync.RunRunning, mksync.RunSucceeded, mksync.RunPartial, mksync.RunFailed, mksync.RunCancelled) {
+			problems["status"] = "must be one of queued, running, succeeded, partial, failed, cancelled"
+		}
+		if len(problems) > 0 {
+			return invalid(problems)
+		}
+		runs, next, err := s.cfg.Store.FindSyncRuns(r.Context(), p.TenantID, f)
+		if err != nil {
+			return fmt.Errorf("find sync runs: %w", err)
+		}
+		for i := range runs {
+			runs[i].Result = syncResultView(runs[i].Result)
+		}
+		writeJSON(w, http.StatusOK, list[mksync.SyncRun]{Items: nonNil(runs), NextCursor: next})
+		return nil
+	})
+	s.handle("GET /api/sync-runs/{id}", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		run, err := s.cfg.Store.FindSyncRun(r.Context(), p.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("find sync run: %w", err)
+		}
+		run.Result = syncResultView(run.Result)
+		writeJSON(w, http.StatusOK, run)
+		return nil
+	})
+}
+
+// registerErrorRoutes adds error records, alerts and the browser's reports.
+func (s *Server) registerErrorRoutes() {
+	s.handle("GET /api/errors", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		page, err := pageParams(r)
+		problems := detailsOf(err)
+		q := r.URL.Query()
+		f := mksync.ErrorFilter{Page: page, Category: q.Get("category"), Operation: q.Get("operation"), EntityID: q.Get("entityId")}
+		for name, v := range map[string]string{"category": f.Category, "operation": f.Operation, "entityId": f.EntityID} {
+			if len(v) > 200 || !utf8.ValidString(v) {
+				problems[name] = "must be valid text of at most 200 characters"
+			}
+		}
+		for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+			if v := q.Get(name); v != "" {
+				t, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					problems[name] = "must be an RFC 3339 timestamp"
+				}
+				*dst = t
+			}
+		}
+		if len(problems) > 0 {
+			return invalid(problems)
+		}
+		recs, next, err := s.cfg.Store.FindErrorRecords(r.Context(), p.TenantID, f)
+		if err != nil {
+			return fmt.Errorf("find error records: %w", err)
+		}
+		writeJSON(w, http.StatusOK, list[mksync.ErrorRecord]{Items: nonNil(recs), NextCursor: next})
+		return nil
+	})
+	s.handle("GET /api/errors/{errorId}", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		id, err := pathID(r, "errorId")
+		if err != nil {
+			return err
+		}
+		rec, err := s.cfg.Store.FindErrorRecord(r.Context(), p.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("find error record: %w", err)
+		}
+		writeJSON(w, http.StatusOK, rec)
+		return nil
+	})
+	s.handle("GET /api/alerts", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		page, err := pageParams(r)
+		problems := detailsOf(err)
+		st := mksync.AlertStatus(r.URL.Query().Get("status"))
+		if st != "" && !oneOf(st, mksync.AlertOpen, mksync.AlertResolved) {
+			problems["status"] = "must be open or resolved"
+		}
+		if len(problems) > 0 {
+			return invalid(problems)
+		}
+		alerts, next, err := s.cfg.Store.FindAlerts(r.Context(), p.TenantID, st, page)
+		if err != nil {
+			return fmt.Errorf("find alerts: %w", err)
+		}
+		writeJSON(w, http.StatusOK, list[mksync.Alert]{Items: nonNil(alerts), NextCursor: next})
+		return nil
+	})
+	s.handleRoute(route{pattern: "POST /api/client-errors", access: tenantOnly, class: classClient, bodyLimit: s.cfg.MaxClientErrorBytes},
+		func(w http.ResponseWriter, r *http.Request, p principal) error {
+			var in clientError
+			if err := decodeJSON(r, &in); err != nil {
+				return err
+			}
+			if err := in.validate(); err != nil {
+				return err
+			}
+			details := map[string]any{}
+			for k, v := range in.Context {
+				if observe.IsSensitiveKey(k) {
+					v = observe.Redacted
+				}
+				details[k] = v
+			}
+			if in.URL != "" {
+				details["url"] = in.URL
+			}
+			rec := mksync.ErrorRecord{
+				ID:        uuid.NewString(),
+				Category:  observe.CatClient,
+				Operation: in.Operation,
+				EntityID:  in.EntityID,
+				Code:      in.Code,
+				Message:   in.Message,
+				Details:   details,
+				CreatedAt: s.cfg.Now().UTC(),
+			}
+			if rec.Code == "" {
+				rec.Code = "client_error"
+			}
+			if err := s.cfg.Store.CreateErrorRecord(r.Context(), p.TenantID, &rec); err != nil {
+				return fmt.Errorf("store client error: %w", err)
+			}
+			writeJSON(w, http.StatusAccepted, clientErrorAccepted{ErrorID: rec.ID})
+			return nil
+		})
+}
+
+// clientError is a structured error report from the browser (the web UI's
+// client logger): what failed, where, with ids for context and no PII.
+type clientError struct {
+	Message   string            `json:"message"`
+	Operation string            `json:"operation"`
+	Code      string            `json:"code"`
+	EntityID  string            `json:"entityId"`
+	URL       string            `json:"url"`
+	Context   map[string]string `json:"context"`
+}
+
+func (c *clientError) validate() error {
+	var v mksync.Validator
+	v.Required(c.Message, "message")
+	v.MaxLen(c.Message, 2000, "message")
+	v.Required(c.Operation, "operation")
+	v.MaxLen(c.Operation, 100, "operation")
+	v.MaxLen(c.Code, 50, "code")
+	v.MaxLen(c.EntityID, 128, "entityId")
+	v.MaxLen(c.URL, 500, "url")
+	v.Check(len(c.Context) <= 20, "context", "must have at most 20 entries")
+	for k, val := range c.Context {
+		v.Check(utf8.RuneCountInString(k) <= 50 && utf8.RuneCountInString(val) <= 500 && !strings.ContainsAny(k, "\x00"),
+			"context."+k, "keys must be at most 50 and values at most 500 characters")
+	}
+	return v.Err("client error report")
+}
+
+type clientErrorAccepted struct {
+	ErrorID string `json:"errorId"`
+}
+
+// detailsOf returns err's details as a fresh map to add problems to.
+func detailsOf(err error) map[string]string {
+	out := map[string]string{}
+	for k, v := range mksync.ErrorDetails(err) {
+		out[k] = v
+	}
+	return out
+}
+
+func oneOf[T comparable](v T, allowed ...T) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// nonNil makes an empty list a JSON array rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
