@@ -102,11 +102,13 @@ type Document struct {
 	Extra Extra `json:"-"`
 }
 
-// envelopeKeys are answer-status keys that belong to the answer, not to the
-// document, and are never written back.
+// envelopeKey reports whether k belongs to the request or answer around a
+// document (credentials, answer status) rather than to the document; such
+// keys are never kept in Extra nor written from it.
 func envelopeKey(k string) bool {
 	switch k {
-	case "opr_code", "opr_desc", "opr_time_ms", "opr_time", "opr_time_no_lock_ms", "error_desc":
+	case "secret_key", "company_id",
+		"opr_code", "opr_desc", "opr_time_ms", "opr_time", "opr_time_no_lock_ms", "error_desc":
 		return true
 	}
 	return false
@@ -141,11 +143,28 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes a document with its Extra fields. SumTax is not
-// written: Metakocka computes the sums.
+// MarshalJSON encodes a document with its Extra fields and SumTax, so a
+// document read and written back is unchanged (put_document ignores the sums
+// and recomputes them).
 func (d Document) MarshalJSON() ([]byte, error) {
 	type plain Document
-	return marshalKeep(plain(d), d.Extra)
+	extra := make(Extra, len(d.Extra)+len(d.SumTax))
+	for k, raw := range d.Extra {
+		if !envelopeKey(k) {
+			extra[k] = raw
+		}
+	}
+	for code, v := range d.SumTax {
+		if !v.Valid {
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		extra[sumTaxPrefix+code] = raw
+	}
+	return marshalKeep(plain(d), extra)
 }
 
 // DocumentLine is one product line of a document. The product is identified
