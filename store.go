@@ -107,6 +107,8 @@ type ProductStore interface {
 	FindProductByID(ctx context.Context, tenantID, id string) (Product, error)
 	FindProductByCode(ctx context.Context, tenantID, code string) (Product, error)
 	FindProducts(ctx context.Context, tenantID string, f ListFilter) ([]Product, string, error)
+	// UpdateProduct is versioned like UpdateContact. It and replacing upserts
+	// keep the stored StockAmount (SetProductStock owns it; p gets it back).
 	UpdateProduct(ctx context.Context, tenantID string, p *Product) error
 	// SetProductStock updates only the stock amount (read from Metakocka); it
 	// does not mark the product pending, since stock is never pushed.
