@@ -70,10 +70,13 @@ func testProducts(t *testing.T, s mksync.Store) {
 	// Versioned update; a synced mapping turns pending.
 	m := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, MetakockaID: "P1", CountCode: "MED-500", State: mksync.StateSynced}
 	require.NoError(t, s.UpsertMapping(ctx, tid, &m))
+	require.NoError(t, s.SetProductStock(ctx, tid, p.ID, dec("3")))
 	upd := got
 	upd.Price = dec("10.99")
+	upd.StockAmount = dec("999")
 	require.NoError(t, s.UpdateProduct(ctx, tid, &upd))
 	require.EqualValues(t, 2, upd.Version)
+	require.Equal(t, "3", upd.StockAmount.String(), "updates keep the stored stock")
 	stale := got
 	requireCode(t, s.UpdateProduct(ctx, tid, &stale), mksync.ECONFLICT)
 	mm, err := s.FindMapping(ctx, tid, mksync.EntityProduct, p.ID)
@@ -135,13 +138,17 @@ func testProductUpsertAndStream(t *testing.T, s mksync.Store) {
 		require.Less(t, all[i-1].ID, all[i].ID)
 	}
 
-	// Replace keeps the id, bumps the version.
+	// Replace keeps the id and the stock, bumps the version.
+	require.NoError(t, s.SetProductStock(ctx, tid, ps[5].ID, dec("7")))
 	ps[5].Name = "Renamed"
+	ps[5].StockAmount = dec("1")
 	require.NoError(t, s.UpsertProducts(ctx, tid, ps[5:6]))
+	require.Equal(t, "7", ps[5].StockAmount.String())
 	got, err := s.FindProductByID(ctx, tid, ps[5].ID)
 	require.NoError(t, err)
 	require.Equal(t, "Renamed", got.Name)
 	require.EqualValues(t, 2, got.Version)
+	require.Equal(t, "7", got.StockAmount.String(), "upserts keep the stored stock")
 
 	// A code taken by another product is a conflict; the batch is not written.
 	fresh := sampleProduct("SKU-NEW")
