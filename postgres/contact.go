@@ -1,0 +1,251 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mksync/mksync"
+)
+
+const contactColumns = `id, tenant_id, name, business_entity, tax_id, registration_number, email, phone, mobile,
+	street, post_number, city, province, country, notes, created_at, updated_at, version`
+
+func scanContact(r pgx.Row) (mksync.Contact, error) {
+	var c mksync.Contact
+	err := r.Scan(&c.ID, &c.TenantID, &c.Name, &c.BusinessEntity, &c.TaxID, &c.RegistrationNumber, &c.Email,
+		&c.Phone, &c.Mobile, &c.Street, &c.PostNumber, &c.City, &c.Province, &c.Country, &c.Notes,
+		&c.CreatedAt, &c.UpdatedAt, &c.Version)
+	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	return c, err
+}
+
+func scanContactRows(r pgx.Rows) (mksync.Contact, error) { return scanContact(r) }
+
+// CreateContact validates and inserts c, filling ID, TenantID, times and
+// Version 1.
+func (d *DB) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := fillID(&c.ID); err != nil {
+		return err
+	}
+	now := d.nowUTC()
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO contacts (`+contactColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)`,
+			c.ID, tenantID, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone, c.Mobile,
+			c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now)
+		return err
+	})
+	if err != nil {
+		return tenantMissing("create contact", err)
+	}
+	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, now, now, 1
+	return nil
+}
+
+// FindContactByID returns the tenant's contact; ENOTFOUND otherwise.
+func (d *DB) FindContactByID(ctx context.Context, tenantID, id string) (mksync.Contact, error) {
+	var c mksync.Contact
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		c, err = scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return mksync.Contact{}, notFound("contact", id)
+	}
+	return c, dbErr("find contact", err)
+}
+
+// FindContacts lists the tenant's contacts in id order; Search matches name
+// or email.
+func (d *DB) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
+	q, err := newListQuery(tenantID, mksync.EntityContact, f, "name", "email")
+	if err != nil {
+		return nil, "", err
+	}
+	limit := f.EffectiveLimit()
+	var out []mksync.Contact
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = collectRows(ctx, tx, scanContactRows, q.sql("contacts", prefixed("r.", contactColumns), limit), q.args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr("find contacts", err)
+	}
+	return pageOf(out, limit, func(c mksync.Contact) string { return encodeIDCursor(c.ID) })
+}
+
+// UpdateContact writes c when c.Version is current (else ECONFLICT), bumps
+// the version and turns a synced mapping pending.
+func (d *DB) UpdateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	now := d.nowUTC()
+	var created time.Time
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE contacts SET name = $4, business_entity = $5, tax_id = $6,
+				registration_number = $7, email = $8, phone = $9, mobile = $10, street = $11, post_number = $12,
+				city = $13, province = $14, country = $15, notes = $16, updated_at = $17, version = version + 1
+			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
+			tenantID, c.ID, c.Version, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone,
+			c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now).Scan(&created)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return checkVersionMiss(ctx, tx, "contacts", "contact", tenantID, c.ID, c.Version)
+		}
+		if err != nil {
+			return err
+		}
+		return markPending(ctx, tx, tenantID, mksync.EntityContact, now, c.ID)
+	})
+	if err != nil {
+		return dbErr("update contact", err)
+	}
+	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, utc(created), now, c.Version+1
+	return nil
+}
+
+// DeleteContact deletes the contact and its mapping; ECONFLICT when a sales
+// document uses it.
+func (d *DB) DeleteContact(ctx context.Context, tenantID, id string) error {
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return inUse("contact", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("contact", id)
+		}
+		return deleteMapping(ctx, tx, tenantID, mksync.EntityContact, id)
+	})
+	return dbErr("delete contact", err)
+}
+
+// AllContacts streams the tenant's contacts in id order, chunkSize rows per
+// query.
+func (d *DB) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksync.Contact, error] {
+	return stream(ctx, d, tenantID, "stream contacts",
+		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Contact, error) {
+			return collectRows(ctx, tx, scanContactRows,
+				`SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+				tenantID, after, limit)
+		},
+		func(c mksync.Contact) string { return c.ID })
+}
+
+// UpsertContacts creates or replaces contacts by id, chunkSize per
+// transaction; see mksync.ContactStore. Every contact is validated first;
+// cs is updated with ids, versions and times as stored.
+func (d *DB) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Contact) error {
+	for i := range cs {
+		if err := cs[i].Validate(); err != nil {
+			return annotateIndex(err, i)
+		}
+	}
+	for i := range cs {
+		if err := fillID(&cs[i].ID); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].ID
+	}
+	if err := checkBatchIDs("contact", ids); err != nil {
+		return err
+	}
+	for start := 0; start < len(cs); start += chunkSize {
+		batch := cs[start:min(start+chunkSize, len(cs))]
+		if err := d.upsertContactBatch(ctx, tenantID, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *DB) upsertContactBatch(ctx context.Context, tenantID string, cs []mksync.Contact) error {
+	n := len(cs)
+	var (
+		ids, names, taxIDs, regNos, emails, phones, mobiles = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		streets, posts, cities, provinces, countries, notes = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		business                                            = make([]bool, n)
+	)
+	for i, c := range cs {
+		ids[i], names[i], taxIDs[i], regNos[i], emails[i], phones[i], mobiles[i] = c.ID, c.Name, c.TaxID, c.RegistrationNumber, c.Email, c.Phone, c.Mobile
+		streets[i], posts[i], cities[i], provinces[i], countries[i], notes[i] = c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes
+		business[i] = c.BusinessEntity
+	}
+	now := d.nowUTC()
+	type stored struct {
+		created, updated time.Time
+		version          int64
+	}
+	got := make(map[string]stored, n)
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO contacts AS c (`+contactColumns+`)
+			SELECT u.id, $1, u.name, u.business_entity, u.tax_id, u.registration_number, u.email, u.phone, u.mobile,
+				u.street, u.post_number, u.city, u.province, u.country, u.notes, $2, $2, 1
+			FROM unnest($3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+				AS u(id, name, business_entity, tax_id, registration_number, email, phone, mobile,
+				     street, post_number, city, province, country, notes)
+			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, business_entity = EXCLUDED.business_entity,
+				tax_id = EXCLUDED.tax_id, registration_number = EXCLUDED.registration_number, email = EXCLUDED.email,
+				phone = EXCLUDED.phone, mobile = EXCLUDED.mobile, street = EXCLUDED.street,
+				post_number = EXCLUDED.post_number, city = EXCLUDED.city, province = EXCLUDED.province,
+				country = EXCLUDED.country, notes = EXCLUDED.notes, updated_at = EXCLUDED.updated_at,
+				version = c.version + 1
+			WHERE c.tenant_id = EXCLUDED.tenant_id
+			RETURNING id, created_at, updated_at, version`,
+			tenantID, now, ids, names, business, taxIDs, regNos, emails, phones, mobiles,
+			streets, posts, cities, provinces, countries, notes)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var s stored
+			if err := rows.Scan(&id, &s.created, &s.updated, &s.version); err != nil {
+				return err
+			}
+			got[id] = s
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(got) != n {
+			return mksync.Errorf(mksync.ECONFLICT, "contact id already in use by another tenant")
+		}
+		return markPending(ctx, tx, tenantID, mksync.EntityContact, now, ids...)
+	})
+	if err != nil {
+		return tenantMissing("upsert contacts", err)
+	}
+	for i := range cs {
+		s := got[cs[i].ID]
+		cs[i].TenantID, cs[i].CreatedAt, cs[i].UpdatedAt, cs[i].Version = tenantID, utc(s.created), utc(s.updated), s.version
+	}
+	return nil
+}
+
+// annotateIndex prefixes a validation error of a batch with the index of
+// the bad record.
+func annotateIndex(err error, i int) error {
+	var e *mksync.Error
+	if errors.As(err, &e) {
+		ne := *e
+		ne.Message = "record " + strconv.Itoa(i) + ": " + e.Message
+		return &ne
+	}
+	return err
+}

@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mksync/mksync"
+)
+
+const syncRunColumns = `id, tenant_id, entity_type, direction, trigger, status, processed, total, result_success,
+	result_created, result_updated, result_skipped, result_failed, result_conflicts, result_errors, checkpoint,
+	created_at, started_at, finished_at`
+
+func scanSyncRun(r pgx.Row) (mksync.SyncRun, error) {
+	var s mksync.SyncRun
+	var et, dir, trig, status string
+	var errs []byte
+	res := &s.Result
+	err := r.Scan(&s.ID, &s.TenantID, &et, &dir, &trig, &status, &s.Processed, &s.Total, &res.Success,
+		&res.Created, &res.Updated, &res.Skipped, &res.Failed, &res.Conflicts, &errs, &s.Checkpoint,
+		&s.CreatedAt, &s.StartedAt, &s.FinishedAt)
+	if err != nil {
+		return s, err
+	}
+	s.EntityType, s.Direction, s.Trigger, s.Status = mksync.EntityType(et), mksync.Direction(dir), mksync.Trigger(trig), mksync.RunStatus(status)
+	s.CreatedAt, s.StartedAt, s.FinishedAt = utc(s.CreatedAt), utcPtr(s.StartedAt), utcPtr(s.FinishedAt)
+	if err := json.Unmarshal(errs, &res.Errors); err != nil {
+		return s, errorf("decode sync run errors: %w", err)
+	}
+	return s, nil
+}
+
+func scanSyncRunRows(r pgx.Rows) (mksync.SyncRun, error) { return scanSyncRun(r) }
+
+func recordErrorsJSON(errs []mksync.RecordError) ([]byte, error) {
+	if errs == nil {
+		errs = []mksync.RecordError{}
+	}
+	b, err := json.Marshal(errs)
+	if err != nil {
+		return nil, errorf("encode sync run errors: %w", err)
+	}
+	return b, nil
+}
+
+// CreateSyncRun inserts r, filling ID, TenantID and CreatedAt; an empty
+// Status becomes queued.
+func (d *DB) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncRun) error {
+	if err := fillID(&r.ID); err != nil {
+		return err
+	}
+	if r.Status == "" {
+		r.Status = mksync.RunQueued
+	}
+	errs, err := recordErrorsJSON(r.Result.Errors)
+	if err != nil {
+		return err
+	}
+	now := d.nowUTC()
+	res := r.Result
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sync_runs (`+syncRunColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			r.ID, tenantID, string(r.EntityType), string(r.Direction), string(r.Trigger), string(r.Status),
+			r.Processed, r.Total, res.Success, res.Created, res.Updated, res.Skipped, res.Failed, res.Conflicts,
+			errs, r.Checkpoint, now, utcPtr(r.StartedAt), utcPtr(r.FinishedAt))
+		return err
+	})
+	if err != nil {
+		return tenantMissing("create sync run", err)
+	}
+	r.TenantID, r.CreatedAt, r.StartedAt, r.FinishedAt = tenantID, now, utcPtr(r.StartedAt), utcPtr(r.FinishedAt)
+	return nil
+}
+
+// FindSyncRun returns the tenant's run; ENOTFOUND otherwise.
+func (d *DB) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
+	var s mksync.SyncRun
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		s, err = scanSyncRun(tx.QueryRow(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return mksync.SyncRun{}, notFound("sync run", id)
+	}
+	return s, dbErr("find sync run", err)
+}
+
+// FindSyncRuns lists runs newest first (created_at, then id, descending).
+func (d *DB) FindSyncRuns(ctx context.Context, tenantID string, f mksync.SyncRunFilter) ([]mksync.SyncRun, string, error) {
+	at, afterID, hasCursor, err := decodeTimeCursor(f.After)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := f.EffectiveLimit()
+	var out []mksync.SyncRun
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = collectRows(ctx, tx, scanSyncRunRows, `SELECT `+syncRunColumns+` FROM sync_runs
+			WHERE tenant_id = $1
+				AND (NOT $2 OR (created_at, id) < ($3, $4))
+				AND ($5 = '' OR entity_type = $5) AND ($6 = '' OR direction = $6) AND ($7 = '' OR status = $7)
+			ORDER BY created_at DESC, id DESC LIMIT $8`,
+			tenantID, hasCursor, at, afterID, string(f.EntityType), string(f.Direction), string(f.Status), limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr("find sync runs", err)
+	}
+	return pageOf(out, limit, func(s mksync.SyncRun) string { return encodeTimeCursor(s.CreatedAt, s.ID) })
+}
+
+// UpdateSyncRun writes r's status, progress, result, checkpoint and times;
+// ENOTFOUND when the tenant has no such run.
+func (d *DB) UpdateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncRun) error {
+	errs, err := recordErrorsJSON(r.Result.Errors)
+	if err != nil {
+		return err
+	}
+	res := r.Result
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE sync_runs SET status = $3, processed = $4, total = $5, result_success = $6,
+				result_created = $7, result_updated = $8, result_skipped = $9, result_failed = $10,
+				result_conflicts = $11, result_errors = $12, checkpoint = $13, started_at = $14, finished_at = $15
+			WHERE tenant_id = $1 AND id = $2`,
+			tenantID, r.ID, string(r.Status), r.Processed, r.Total, res.Success, res.Created, res.Updated,
+			res.Skipped, res.Failed, res.Conflicts, errs, r.Checkpoint, utcPtr(r.StartedAt), utcPtr(r.FinishedAt))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("sync run", r.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return dbErr("update sync run", err)
+	}
+	r.TenantID, r.StartedAt, r.FinishedAt = tenantID, utcPtr(r.StartedAt), utcPtr(r.FinishedAt)
+	return nil
+}
+
+// GetCursor returns the value of a sync position; ENOTFOUND when never set.
+func (d *DB) GetCursor(ctx context.Context, tenantID, key string) (string, error) {
+	var v string
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT value FROM sync_cursors WHERE tenant_id = $1 AND key = $2`, tenantID, key).Scan(&v)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", mksync.Errorf(mksync.ENOTFOUND, "no cursor %s", key)
+	}
+	return v, dbErr("get cursor", err)
+}
+
+// SetCursor sets a sync position; ENOTFOUND when the tenant does not exist.
+func (d *DB) SetCursor(ctx context.Context, tenantID, key, value string) error {
+	if key == "" {
+		return mksync.Errorf(mksync.EINVALID, "invalid cursor: key is required")
+	}
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sync_cursors (tenant_id, key, value, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tenant_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+			tenantID, key, value, d.nowUTC())
+		return err
+	})
+	return tenantMissing("set cursor", err)
+}
