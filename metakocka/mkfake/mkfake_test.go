@@ -50,7 +50,7 @@ type bundle struct {
 	clock *clock
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	clk := &clock{t: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}
 	srv := mkfake.New(mkfake.Options{Seed: 42, Clock: clk.now})
@@ -72,12 +72,12 @@ func path(method string) string {
 }
 
 // post sends body to method and returns the HTTP status and decoded answer.
-func (b *bundle) post(t *testing.T, method string, body map[string]any) (int, map[string]any) {
+func (b *bundle) post(t testing.TB, method string, body map[string]any) (int, map[string]any) {
 	t.Helper()
 	return b.postWith(t, http.DefaultClient, method, body)
 }
 
-func (b *bundle) postWith(t *testing.T, client *http.Client, method string, body map[string]any) (int, map[string]any) {
+func (b *bundle) postWith(t testing.TB, client *http.Client, method string, body map[string]any) (int, map[string]any) {
 	t.Helper()
 	resp, err := b.send(client, path(method), body)
 	require.NoError(t, err)
@@ -100,7 +100,7 @@ func (b *bundle) send(client *http.Client, p string, body map[string]any) (*http
 }
 
 // ok calls method and requires opr_code "0".
-func (b *bundle) ok(t *testing.T, method string, body map[string]any) map[string]any {
+func (b *bundle) ok(t testing.TB, method string, body map[string]any) map[string]any {
 	t.Helper()
 	status, out := b.post(t, method, body)
 	require.Equal(t, http.StatusOK, status)
@@ -110,7 +110,7 @@ func (b *bundle) ok(t *testing.T, method string, body map[string]any) map[string
 }
 
 // fails calls method and requires the error opr_code; it returns opr_desc.
-func (b *bundle) fails(t *testing.T, method string, body map[string]any, code string) string {
+func (b *bundle) fails(t testing.TB, method string, body map[string]any, code string) string {
 	t.Helper()
 	status, out := b.post(t, method, body)
 	require.Equal(t, http.StatusOK, status)
@@ -129,7 +129,7 @@ func req(kv ...any) map[string]any {
 	return m
 }
 
-func fixture(t *testing.T, name string) map[string]any {
+func fixture(t testing.TB, name string) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
@@ -138,13 +138,13 @@ func fixture(t *testing.T, name string) map[string]any {
 	return m
 }
 
-func addProduct(t *testing.T, b *bundle, countCode string) string {
+func addProduct(t testing.TB, b *bundle, countCode string) string {
 	t.Helper()
 	out := b.ok(t, "product_add", req("count_code", countCode, "code", countCode, "name", "Product "+countCode, "unit", "kos", "sales", "true"))
 	return out["mk_id"].(string)
 }
 
-func putOrder(t *testing.T, b *bundle, countCode string, productCodes ...string) string {
+func putOrder(t testing.TB, b *bundle, countCode string, productCodes ...string) string {
 	t.Helper()
 	rows := []any{}
 	for _, pc := range productCodes {
@@ -157,7 +157,7 @@ func putOrder(t *testing.T, b *bundle, countCode string, productCodes ...string)
 	return b.ok(t, "put_document", body)["mk_id"].(string)
 }
 
-func list(t *testing.T, v any) []any {
+func list(t testing.TB, v any) []any {
 	t.Helper()
 	l, ok := v.([]any)
 	require.True(t, ok, "not a list: %#v", v)
