@@ -228,7 +228,9 @@ func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *E
 	defer cancel()
 	started := c.clock.Now()
 	r := c.roundTrip(actx, m, body)
-	if ctx.Err() != nil {
+	if r.err != nil && ctx.Err() != nil {
+		// The caller gave up. (A complete answer that arrived just before
+		// is still used: the call may have taken effect.)
 		r.parentErr = ctx.Err()
 	}
 	if r.err == nil && r.parentErr == nil && out != nil && r.status == http.StatusOK {

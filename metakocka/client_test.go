@@ -645,14 +645,17 @@ func TestRateLimit(t *testing.T) {
 }
 
 // productServer serves product_list windows over n products.
-func productServer(t *testing.T, n int, calls *atomic.Int64) http.Handler {
+func productServer(n int, calls *atomic.Int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		var req struct {
 			Offset metakocka.Int `json:"offset"`
 			Limit  metakocka.Int `json:"limit"`
 		}
-		require.NoError(t, json.NewDecoder(r.Body).Decode(&req))
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		var list []map[string]string
 		for i := int(req.Offset.Value); i < min(n, int(req.Offset.Value+req.Limit.Value)); i++ {
 			list = append(list, map[string]string{"mk_id": strconv.Itoa(i), "count_code": fmt.Sprintf("P%d", i), "amount": "1,5"})
@@ -677,7 +680,7 @@ func TestProductsIterator(t *testing.T) {
 		t.Run(fmt.Sprintf("%d by %d", tt.n, tt.limit), func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int64
-			b := setup(t, productServer(t, tt.n, &calls), nil)
+			b := setup(t, productServer(tt.n, &calls), nil)
 			seen := map[string]bool{}
 			for p, err := range b.client.Products(context.Background(), metakocka.ProductListRequest{Limit: tt.limit}) {
 				require.NoError(t, err)
@@ -693,7 +696,7 @@ func TestProductsIterator(t *testing.T) {
 	t.Run("stops fetching when the consumer stops", func(t *testing.T) {
 		t.Parallel()
 		var calls atomic.Int64
-		b := setup(t, productServer(t, 5000, &calls), nil)
+		b := setup(t, productServer(5000, &calls), nil)
 		i := 0
 		for _, err := range b.client.Products(context.Background(), metakocka.ProductListRequest{}) {
 			require.NoError(t, err)
@@ -724,7 +727,10 @@ func TestSearchAllWindows(t *testing.T) {
 	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req map[string]any
-		require.NoError(t, json.NewDecoder(r.Body).Decode(&req))
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		mu.Lock()
 		bodies = append(bodies, req)
 		mu.Unlock()
