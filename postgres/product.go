@@ -177,7 +177,8 @@ func (d *DB) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.
 }
 
 // UpsertProducts creates or replaces products by id, chunkSize per
-// transaction (stock amount included: upserts come from full records).
+// transaction. A new product gets the given stock amount; a replaced one
+// keeps its stored amount (SetProductStock owns it) and ps gets it back.
 // ECONFLICT when a code is taken by another product.
 func (d *DB) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Product) error {
 	for i := range ps {
@@ -242,8 +243,7 @@ func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksyn
 				tax_rate = EXCLUDED.tax_rate, sales = EXCLUDED.sales, purchasing = EXCLUDED.purchasing,
 				service = EXCLUDED.service, barcode = EXCLUDED.barcode, height = EXCLUDED.height,
 				width = EXCLUDED.width, depth = EXCLUDED.depth, weight = EXCLUDED.weight,
-				stock_amount = EXCLUDED.stock_amount,
-				updated_at = EXCLUDED.updated_at, version = p.version + 1
+								updated_at = EXCLUDED.updated_at, version = p.version + 1
 			WHERE p.tenant_id = EXCLUDED.tenant_id
 			RETURNING id, created_at, updated_at, version, stock_amount`,
 			tenantID, now, ids, codes, names, descs, units, prices, taxes, sales, purch, service, barcodes,

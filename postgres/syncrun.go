@@ -46,6 +46,29 @@ func recordErrorsJSON(errs []mksync.RecordError) ([]byte, error) {
 	return b, nil
 }
 
+// validateRun checks the enumerations of a run: EINVALID naming the field.
+func validateRun(r *mksync.SyncRun) error {
+	var v mksync.Validator
+	v.OneOf(string(r.EntityType), strs(mksync.EntityTypes), "entityType")
+	v.OneOf(string(r.Direction), []string{string(mksync.ToMetakocka), string(mksync.FromMetakocka)}, "direction")
+	v.OneOf(string(r.Status), []string{string(mksync.RunQueued), string(mksync.RunRunning), string(mksync.RunSucceeded),
+		string(mksync.RunPartial), string(mksync.RunFailed), string(mksync.RunCancelled)}, "status")
+	if r.Trigger != "" {
+		v.OneOf(string(r.Trigger), []string{string(mksync.TriggerAPI), string(mksync.TriggerUI), string(mksync.TriggerCLI),
+			string(mksync.TriggerSchedule), string(mksync.TriggerWebhook), string(mksync.TriggerAutoPush)}, "trigger")
+	}
+	v.Check(r.Processed >= 0 && r.Total >= 0, "processed", "must not be negative")
+	return v.Err("sync run")
+}
+
+func strs[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
 // CreateSyncRun inserts r, filling ID, TenantID and CreatedAt; an empty
 // Status becomes queued.
 func (d *DB) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncRun) error {
@@ -54,6 +77,9 @@ func (d *DB) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncR
 	}
 	if r.Status == "" {
 		r.Status = mksync.RunQueued
+	}
+	if err := validateRun(r); err != nil {
+		return err
 	}
 	errs, err := recordErrorsJSON(r.Result.Errors)
 	if err != nil {
@@ -117,6 +143,9 @@ func (d *DB) FindSyncRuns(ctx context.Context, tenantID string, f mksync.SyncRun
 // UpdateSyncRun writes r's status, progress, result, checkpoint and times;
 // ENOTFOUND when the tenant has no such run.
 func (d *DB) UpdateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncRun) error {
+	if err := validateRun(r); err != nil {
+		return err
+	}
 	errs, err := recordErrorsJSON(r.Result.Errors)
 	if err != nil {
 		return err

@@ -107,6 +107,11 @@ func pageOf[T any](rows []T, limit int, cursor func(T) string) ([]T, string, err
 func (d *DB) DeleteTenant(ctx context.Context, id string) error {
 	var n int64
 	err := d.adminTx(ctx, func(tx pgx.Tx) error {
+		// The cascade may reach products before the document lines that
+		// use them: check those references at commit, when all are gone.
+		if _, err := tx.Exec(ctx, `SET CONSTRAINTS sales_documents_contact_fk, sales_document_lines_product_fk DEFERRED`); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id)
 		n = tag.RowsAffected()
 		return err

@@ -152,7 +152,10 @@ CREATE TABLE sales_documents (
     version       bigint      NOT NULL,
     CONSTRAINT sales_documents_tenant_fk FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE,
     CONSTRAINT sales_documents_tenant_id_key UNIQUE (tenant_id, id),
+    -- Deferrable so that DeleteTenant can defer it while the cascade removes
+    -- documents and contacts in whatever order; immediate otherwise.
     CONSTRAINT sales_documents_contact_fk FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id)
+        DEFERRABLE INITIALLY IMMEDIATE
 );
 CREATE INDEX sales_documents_contact_idx ON sales_documents (tenant_id, contact_id);
 
@@ -170,6 +173,7 @@ CREATE TABLE sales_document_lines (
     CONSTRAINT sales_document_lines_document_fk FOREIGN KEY (tenant_id, document_id)
         REFERENCES sales_documents (tenant_id, id) ON DELETE CASCADE,
     CONSTRAINT sales_document_lines_product_fk FOREIGN KEY (tenant_id, product_id) REFERENCES products (tenant_id, id)
+        DEFERRABLE INITIALLY IMMEDIATE
 );
 CREATE INDEX sales_document_lines_product_idx ON sales_document_lines (tenant_id, product_id);
 
