@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/mksync/mksync"
+)
+
+// streamChunk is how many rows an All* iterator reads per query. Between
+// chunks it holds no connection, so a slow consumer never blocks writers.
+const streamChunk = 500
+
+// stream yields every item that fetch returns, chunk by chunk, each chunk
+// starting after the key of the previous chunk's last item.
+func stream[T any](fetch func(after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		after := ""
+		for {
+			items, err := fetch(after, streamChunk)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if len(items) < streamChunk {
+				return
+			}
+			after = key(items[len(items)-1])
+		}
+	}
+}
+
+// where collects the conditions and arguments of a query.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+
+// crmWhere is the WHERE of a CRM record list (contacts, products, sales
+// documents; table alias r): tenant, keyset cursor (after, decoded), sync
+// state through the mappings, and search.
+func crmWhere(et mksync.EntityType, tenantID, after string, f mksync.ListFilter) (*where, error) {
+	w := &where{}
+	w.add("r.tenant_id = ?", tenantID)
+	if after != "" {
+		w.add("r.id > ?", after)
+	}
+	switch {
+	case f.State == "":
+	case f.State == mksync.StateUnsynced:
+		w.add("NOT EXISTS (SELECT 1 FROM mappings m WHERE m.tenant_id = r.tenant_id AND m.entity_type = ? AND m.entity_id = r.id)", string(et))
+	case slices.Contains(mksync.SyncStates, f.State):
+		w.add("EXISTS (SELECT 1 FROM mappings m WHERE m.tenant_id = r.tenant_id AND m.entity_type = ? AND m.entity_id = r.id AND m.state = ?)", string(et), string(f.State))
+	default:
+		return nil, mksync.Errorf(mksync.EINVALID, "unknown sync state %q", f.State)
+	}
+	if f.Search != "" {
+		w.add(`r.search_text LIKE ? ESCAPE '\'`, likePattern(f.Search))
+	}
+	return w, nil
+}
+
+// listCRM runs a CRM list query: SELECT cols FROM table r WHERE … ORDER BY
+// r.id LIMIT limit, scanning each row with scan.
+func listCRM[T any](ctx context.Context, q querier, table, cols string, w *where, limit int, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" r WHERE "+w.String()+" ORDER BY r.id LIMIT ?", append(w.args, limit)...)
+	if err != nil {
+		return nil, internal("list "+table, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list "+table, err)
+	}
+	return out, nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// markPending turns a synced mapping of the record pending: the record
+// changed locally and must be pushed again.
+func (s *store) markPending(ctx context.Context, q querier, tenantID string, et mksync.EntityType, id string, now string) error {
+	_, err := q.ExecContext(ctx, `UPDATE mappings SET state = 'pending', updated_at = ?
+		WHERE tenant_id = ? AND entity_type = ? AND entity_id = ? AND state = 'synced'`, now, tenantID, string(et), id)
+	if err != nil {
+		return internal("mark mapping pending", err)
+	}
+	return nil
+}
+
+// deleteMappingOf removes the mapping of a deleted record.
+func deleteMappingOf(ctx context.Context, q querier, tenantID string, et mksync.EntityType, id string) error {
+	_, err := q.ExecContext(ctx, "DELETE FROM mappings WHERE tenant_id = ? AND entity_type = ? AND entity_id = ?", tenantID, string(et), id)
+	if err != nil {
+		return internal("delete mapping", err)
+	}
+	return nil
+}
+
+// upsertBatch is how many records one upsert transaction writes.
+const upsertBatch = 500
+
+// batches splits n items into [lo, hi) ranges of at most upsertBatch.
+func batches(n int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for lo := 0; lo < n; lo += upsertBatch {
+			if !yield(lo, min(lo+upsertBatch, n)) {
+				return
+			}
+		}
+	}
+}

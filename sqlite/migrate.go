@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// MigrationState is one migration and whether it is applied.
+type MigrationState struct {
+	Version   int64
+	Name      string // file name, e.g. "00001_init.sql"
+	Applied   bool
+	AppliedAt time.Time // zero when not applied
+}
+
+func (db *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.wdb, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration (embedded SQL, goose versions
+// shared with the postgres store), each in its own transaction on the writer
+// connection.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.migrations()
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
+	}
+	for _, r := range results {
+		db.log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", path.Base(r.Source.Path), "duration", r.Duration)
+	}
+	return nil
+}
+
+// MigrationStatus lists every known migration with its state.
+func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
+	p, err := db.migrations()
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migration status of %s: %w", db.path, err)
+	}
+	out := make([]MigrationState, 0, len(st))
+	for _, m := range st {
+		out = append(out, MigrationState{
+			Version:   m.Source.Version,
+			Name:      path.Base(m.Source.Path),
+			Applied:   m.State == goose.StateApplied,
+			AppliedAt: m.AppliedAt,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,193 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/keyring"
+	"github.com/mksync/mksync/sqlite"
+	"github.com/mksync/mksync/storetest"
+)
+
+// testSealer is a real AES-256-GCM keyring with a fresh key.
+func testSealer(t testing.TB) *keyring.Keyring {
+	t.Helper()
+	key, err := keyring.GenerateKey()
+	require.NoError(t, err)
+	kr, err := keyring.New(key)
+	require.NoError(t, err)
+	return kr
+}
+
+// openAt opens and migrates the database at path, closed at cleanup.
+func openAt(t testing.TB, path string, sealer mksync.SecretSealer) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path, sqlite.Options{Sealer: sealer})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	require.NoError(t, db.Migrate(context.Background()))
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) mksync.Store {
+		return openAt(t, filepath.Join(t.TempDir(), "mksync.db"), testSealer(t))
+	})
+}
+
+func TestSecretsAreSealedInTheFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db := openAt(t, path, testSealer(t))
+	storetest.CheckSecretsSealed(t, db, func() []byte {
+		var all []byte
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			b, err := os.ReadFile(p)
+			if !os.IsNotExist(err) {
+				require.NoError(t, err)
+			}
+			all = append(all, b...)
+		}
+		require.True(t, bytes.Contains(all, []byte("4242")), "the dump should hold the company id in clear")
+		return all
+	})
+}
+
+func TestOpenDoesNotMigrate(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: testSealer(t)})
+	require.NoError(t, err)
+	defer db.Close()
+
+	st, err := db.MigrationStatus(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, st)
+	require.Equal(t, int64(1), st[0].Version)
+	require.Equal(t, "00001_init.sql", st[0].Name)
+	for _, m := range st {
+		require.False(t, m.Applied)
+	}
+	_, err = db.FindTenantByID(ctx, "x")
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "no tables before Migrate")
+
+	require.NoError(t, db.Migrate(ctx))
+	require.NoError(t, db.Migrate(ctx), "migrating twice is a no-op")
+	st, err = db.MigrationStatus(ctx)
+	require.NoError(t, err)
+	for _, m := range st {
+		require.True(t, m.Applied)
+		require.False(t, m.AppliedAt.IsZero())
+	}
+}
+
+func TestOpenOptions(t *testing.T) {
+	t.Parallel()
+	_, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), sqlite.Options{})
+	require.ErrorContains(t, err, "Sealer")
+	_, err = sqlite.Open(t.Context(), "bad?path", sqlite.Options{Sealer: testSealer(t)})
+	require.Error(t, err)
+}
+
+// Two *DB on one file stand for two processes (the server and a CLI
+// command): both write at once, neither fails on a lock, and each sees the
+// other's writes.
+func TestTwoProcessesShareOneFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	sealer := testSealer(t)
+	a := openAt(t, path, sealer)
+	b, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: sealer})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, b.Close()) })
+
+	tn := mksync.Tenant{Name: "shared"}
+	require.NoError(t, a.CreateTenant(ctx, &tn))
+
+	const perWriter = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*perWriter)
+	for w, db := range []*sqlite.DB{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				c := mksync.Contact{Name: fmt.Sprintf("w%d-%d", w, i)}
+				if err := db.CreateContact(ctx, tn.ID, &c); err != nil {
+					errs <- err
+					return
+				}
+				if i%10 == 0 {
+					// A long transaction on one side, writes on the other.
+					err := db.InTx(ctx, tn.ID, func(tx mksync.Store) error {
+						for j := range 5 {
+							c := mksync.Contact{Name: fmt.Sprintf("tx%d-%d-%d", w, i, j)}
+							if err := tx.CreateContact(ctx, tn.ID, &c); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				if _, _, err := db.FindContacts(ctx, tn.ID, mksync.ListFilter{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	want := 4 * (perWriter + perWriter/10*5)
+	for _, db := range []*sqlite.DB{a, b} {
+		n := 0
+		for _, err := range db.AllContacts(ctx, tn.ID) {
+			require.NoError(t, err)
+			n++
+		}
+		require.Equal(t, want, n)
+	}
+}
+
+// A reader streaming a large table does not block the writer: All* read in
+// chunks and hold no connection between them.
+func TestStreamingDoesNotBlockWrites(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := openAt(t, filepath.Join(t.TempDir(), "mksync.db"), testSealer(t))
+	tn := mksync.Tenant{Name: "s"}
+	require.NoError(t, db.CreateTenant(ctx, &tn))
+	cs := make([]mksync.Contact, 1200)
+	for i := range cs {
+		cs[i] = mksync.Contact{Name: fmt.Sprintf("c%d", i)}
+	}
+	require.NoError(t, db.UpsertContacts(ctx, tn.ID, cs))
+	n := 0
+	for _, err := range db.AllContacts(ctx, tn.ID) {
+		require.NoError(t, err)
+		if n%400 == 0 {
+			c := mksync.Contact{Name: "written while streaming"}
+			require.NoError(t, db.CreateContact(ctx, tn.ID, &c))
+		}
+		n++
+	}
+	require.GreaterOrEqual(t, n, 1200)
+}
