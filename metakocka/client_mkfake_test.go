@@ -361,7 +361,7 @@ func TestSimFaults(t *testing.T) {
 
 	// A hang longer than the attempt timeout is retried.
 	hangClient, err := metakocka.New(metakocka.Config{BaseURL: b.url, CompanyID: testCompany, SecretKey: testSecret,
-		Clock: newFakeClock(), Timeouts: metakocka.Timeouts{Default: 100 * time.Millisecond}})
+		Clock: newFakeClock(), Timeouts: metakocka.Timeouts{Default: 300 * time.Millisecond}})
 	require.NoError(t, err)
 	b.fake.FailNext(testCompany, 1, mkfake.FaultHang)
 	_, err = hangClient.GetPartner(ctx, q)
