@@ -229,7 +229,7 @@ func (d *DB) upsertContactBatch(ctx context.Context, tenantID string, cs []mksyn
 		return markPending(ctx, tx, tenantID, mksync.EntityContact, now, ids...)
 	})
 	if err != nil {
-		return tenantMissing("upsert contacts", err)
+		return upsertErr("upsert contacts", err)
 	}
 	for i := range cs {
 		s := got[cs[i].ID]

@@ -272,10 +272,6 @@ func dbErr(op string, err error) error {
 			return mksync.WrapError(mksync.ECONFLICT, "refers to or is referred to by another record", err)
 		case pgCheckViolation:
 			return mksync.WrapError(mksync.EINVALID, "violates a constraint", err)
-		case pgInsufficientPriv:
-			// Row-level security refused the write: the row belongs to
-			// another tenant (an upsert naming another tenant's id).
-			return mksync.WrapError(mksync.ECONFLICT, "already exists", err)
 		}
 	}
 	return mksync.WrapError(mksync.EINTERNAL, "postgres: "+op, err)
@@ -297,6 +293,17 @@ func tenantMissing(op string, err error) error {
 		return mksync.WrapError(mksync.ENOTFOUND, "tenant not found", err)
 	}
 	return dbErr(op, err)
+}
+
+// upsertErr translates errors of INSERT … ON CONFLICT DO UPDATE by id: when
+// the conflicting row belongs to another tenant, row-level security refuses
+// the update (insufficient_privilege), which is ECONFLICT for the caller —
+// the id is taken — without saying by whom.
+func upsertErr(op string, err error) error {
+	if code, _ := pgCode(err); code == pgInsufficientPriv {
+		return mksync.WrapError(mksync.ECONFLICT, "an id in the batch is already in use", err)
+	}
+	return tenantMissing(op, err)
 }
 
 // notFound returns an ENOTFOUND error naming what was not found.

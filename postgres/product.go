@@ -272,7 +272,7 @@ func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksyn
 		if code, constraint := pgCode(err); code == pgUniqueViolation && constraint == "products_code_key" {
 			return mksync.WrapError(mksync.ECONFLICT, "a product code in the batch is already used by another product", err)
 		}
-		return tenantMissing("upsert products", err)
+		return upsertErr("upsert products", err)
 	}
 	for i := range ps {
 		s := got[ps[i].ID]

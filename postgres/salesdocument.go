@@ -109,7 +109,7 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksync.Sa
 		nos[i], products[i] = int32(i), l.ProductID
 		qty[i], price[i], disc[i], tax[i], net[i] = l.Quantity, l.UnitPrice, l.DiscountPercent, l.TaxRate, l.NetAmount
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sales_document_lines (tenant_id, document_id, line_no, product_id, quantity,
+	_, err := tx.Exec(ctx, `INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
 			unit_price, discount_percent, tax_rate, net_amount)
 		SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
 			$8::numeric[], $9::numeric[]) AS u`,
@@ -129,7 +129,7 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 		index[doc.ID] = i
 	}
 	rows, err := tx.Query(ctx, `SELECT document_id, product_id, quantity, unit_price, discount_percent, tax_rate, net_amount
-		FROM sales_document_lines WHERE tenant_id = $1 AND document_id = ANY($2) ORDER BY document_id, line_no`,
+		FROM sales_document_lines WHERE tenant_id = $1 AND document_id = ANY($2) ORDER BY document_id, position`,
 		tenantID, ids)
 	if err != nil {
 		return err

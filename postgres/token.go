@@ -15,6 +15,9 @@ import (
 // minute, not one per request.
 const tokenTouchInterval = time.Minute
 
+// adminTokenKey names the admin token hash in instance_settings.
+const adminTokenKey = "admin_token_hash"
+
 const tokenColumns = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
 
 func scanToken(r pgx.Row) (mksync.APIToken, error) {
@@ -118,7 +121,7 @@ func (d *DB) RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now t
 func (d *DB) AdminTokenHash(ctx context.Context) ([]byte, error) {
 	var h []byte
 	err := d.adminTx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT hash FROM admin_token WHERE id = 1`).Scan(&h)
+		return tx.QueryRow(ctx, `SELECT value FROM instance_settings WHERE key = $1`, adminTokenKey).Scan(&h)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, mksync.Errorf(mksync.ENOTFOUND, "no admin token is set")
@@ -135,8 +138,8 @@ func (d *DB) SetAdminTokenHash(ctx context.Context, hash []byte) error {
 		return mksync.Errorf(mksync.EINVALID, "invalid admin token: hash is required")
 	}
 	err := d.adminTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO admin_token (id, hash, updated_at) VALUES (1, $1, $2)
-			ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash, updated_at = EXCLUDED.updated_at`, hash, d.nowUTC())
+		_, err := tx.Exec(ctx, `INSERT INTO instance_settings (key, value) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, adminTokenKey, hash)
 		return err
 	})
 	return dbErr("set admin token", err)

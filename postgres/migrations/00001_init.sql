@@ -1,6 +1,7 @@
 -- mksync schema, PostgreSQL dialect. The sqlite store's 00001 creates the same
--- tables and columns; PostgreSQL adds native types (timestamptz, numeric,
--- date, jsonb, bytea) and row-level security.
+-- tables and columns, except sqlite's search_text columns (SQLite's lower()
+-- folds ASCII only; here ILIKE folds Unicode). PostgreSQL adds native types
+-- (timestamptz, numeric, date, jsonb, bytea) and row-level security.
 --
 -- Ids and tenant ids are text with the "C" collation so that keyset
 -- pagination orders them byte-wise, as SQLite does.
@@ -42,11 +43,10 @@ CREATE TABLE tenants (
     updated_at timestamptz NOT NULL
 );
 
--- The admin token hash: at most one row.
-CREATE TABLE admin_token (
-    id         integer PRIMARY KEY CHECK (id = 1),
-    hash       bytea       NOT NULL,
-    updated_at timestamptz NOT NULL
+-- Instance-wide values (the admin token hash); no tenant data.
+CREATE TABLE instance_settings (
+    key   text PRIMARY KEY,
+    value bytea NOT NULL
 );
 
 CREATE TABLE api_tokens (
@@ -162,14 +162,14 @@ CREATE INDEX sales_documents_contact_idx ON sales_documents (tenant_id, contact_
 CREATE TABLE sales_document_lines (
     tenant_id        text COLLATE "C" NOT NULL,
     document_id      text COLLATE "C" NOT NULL,
-    line_no          integer NOT NULL,
+    position         integer NOT NULL,
     product_id       text COLLATE "C" NOT NULL,
     quantity         numeric NOT NULL,
     unit_price       numeric NOT NULL,
     discount_percent numeric NOT NULL DEFAULT 0,
     tax_rate         numeric NOT NULL DEFAULT 0,
     net_amount       numeric NOT NULL,
-    PRIMARY KEY (tenant_id, document_id, line_no),
+    PRIMARY KEY (tenant_id, document_id, position),
     CONSTRAINT sales_document_lines_document_fk FOREIGN KEY (tenant_id, document_id)
         REFERENCES sales_documents (tenant_id, id) ON DELETE CASCADE,
     CONSTRAINT sales_document_lines_product_fk FOREIGN KEY (tenant_id, product_id) REFERENCES products (tenant_id, id)
@@ -302,7 +302,7 @@ BEGIN
     GRANT SELECT, UPDATE ON credentials TO mksync_admin;
     CREATE POLICY admin_all ON error_records TO mksync_admin USING (true) WITH CHECK (true);
     GRANT SELECT, DELETE ON error_records TO mksync_admin;
-    GRANT SELECT, INSERT, UPDATE, DELETE ON admin_token TO mksync_admin;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON instance_settings TO mksync_admin;
 END
 $$;
 -- +goose StatementEnd
@@ -319,6 +319,6 @@ DROP TABLE products;
 DROP TABLE contacts;
 DROP TABLE credentials;
 DROP TABLE api_tokens;
-DROP TABLE admin_token;
+DROP TABLE instance_settings;
 DROP TABLE tenants;
 -- The roles stay: they are cluster-wide and other schemas may use them.
