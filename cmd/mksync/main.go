@@ -62,6 +62,10 @@ and this CLI in one binary.`,
 		newVersionCmd(s),
 		newFakeMetakockaCmd(s),
 		newDemoCmd(s),
+		newMigrateCmd(s),
+		newTenantCmd(s),
+		newTokenCmd(s),
+		newCredentialsCmd(s),
 	)
 	return root
 }
