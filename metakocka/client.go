@@ -215,7 +215,11 @@ func (e *Error) notProcessed() bool {
 
 // attempt makes one paced HTTP request.
 func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *Error {
+	waitStart := c.clock.Now()
 	release, err := c.pacer.acquire(ctx, c.cfg.CompanyID, m.class == classSearch)
+	if po, ok := c.observer.(PacingObserver); ok {
+		po.OnPacingWait(m.name, c.clock.Now().Sub(waitStart))
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			err = fmt.Errorf("waiting for the rate limit: %w", context.DeadlineExceeded)

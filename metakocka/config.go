@@ -112,6 +112,13 @@ type Observer interface {
 	OnRetry(method, reason string, wait time.Duration)
 }
 
+// PacingObserver may also be implemented by an Observer: it is then told,
+// before every HTTP attempt, how long the attempt waited for the Pacer (rate
+// limit, in-flight bound, one search at a time). Same rules as Observer.
+type PacingObserver interface {
+	OnPacingWait(method string, wait time.Duration)
+}
+
 type nopObserver struct{}
 
 func (nopObserver) OnRequest(string, string, time.Duration) {}
