@@ -28,16 +28,11 @@ type bundle struct {
 
 func setup(t testing.TB) bundle {
 	t.Helper()
-	url := pgtest.URL(t)
-	schema := pgtest.Schema(t, url)
 	key, err := keyring.GenerateKey()
 	require.NoError(t, err)
 	kr, err := keyring.New(key)
 	require.NoError(t, err)
-	db, err := postgres.Open(context.Background(), url, postgres.Options{Sealer: kr, Schema: schema, MaxConns: 4})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	require.NoError(t, db.Migrate(context.Background()))
+	db, url, schema := pgtest.Store(t, postgres.Options{Sealer: kr})
 	return bundle{db: db, url: url, schema: schema, keys: kr}
 }
 
@@ -451,4 +446,40 @@ func TestInTxRollsBackAndSurvivesErrors(t *testing.T) {
 	list, _, err := b.db.FindContacts(ctx, tn, mksync.ListFilter{})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
+}
+
+// TestInTxScopeRestored checks that a cross-tenant (admin) call or a call
+// naming another tenant inside InTx runs in its own scope and leaves the
+// transaction as it was: mksync_app, confined to the InTx tenant.
+func TestInTxScopeRestored(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	a, other := newTenant(t, b.db, "A"), newTenant(t, b.db, "B")
+	oc := mksync.Contact{Name: "b's"}
+	require.NoError(t, b.db.CreateContact(ctx, other, &oc))
+	err := b.db.InTx(ctx, a, func(s mksync.Store) error {
+		tx, _ := postgres.TxOf(s)
+		scope := func() (user, tenant string) {
+			require.NoError(t, tx.QueryRow(ctx, `SELECT current_user, current_setting('app.tenant_id')`).Scan(&user, &tenant))
+			return user, tenant
+		}
+		list, _, err := s.ListTenants(ctx, mksync.Page{})
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		u, tn := scope()
+		require.Equal(t, "mksync_app", u)
+		require.Equal(t, a, tn)
+
+		got, err := s.FindContactByID(ctx, other, oc.ID)
+		require.NoError(t, err)
+		require.Equal(t, other, got.TenantID)
+		_, err = s.FindContactByID(ctx, a, oc.ID)
+		requireCode(t, err, mksync.ENOTFOUND)
+		u, tn = scope()
+		require.Equal(t, "mksync_app", u)
+		require.Equal(t, a, tn)
+		return nil
+	})
+	require.NoError(t, err)
 }

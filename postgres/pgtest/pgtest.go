@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mksync/mksync/postgres"
 )
 
 // The environment variables this package reads.
@@ -68,4 +70,28 @@ func exec(t testing.TB, url, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("pgtest: %s: %v", sql, err)
 	}
+}
+
+// Store returns a migrated postgres store in a fresh schema, closed when the
+// test ends. opts.Schema is set; give opts.Sealer for credential work (a
+// keyring.Keyring, or storetest.FakeSealer). The schema name is
+// returned for tests that look at the database directly.
+func Store(t testing.TB, opts postgres.Options) (db *postgres.DB, url, schema string) {
+	t.Helper()
+	url = URL(t)
+	opts.Schema = Schema(t, url)
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 4
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := postgres.Open(ctx, url, opts)
+	if err != nil {
+		t.Fatalf("pgtest: open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("pgtest: migrate: %v", err)
+	}
+	return db, url, opts.Schema
 }
