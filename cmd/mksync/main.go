@@ -66,6 +66,7 @@ and this CLI in one binary.`,
 		newTenantCmd(s),
 		newTokenCmd(s),
 		newCredentialsCmd(s),
+		newServeCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// startServe runs `mksync serve` in-process and returns its base URL, the
+// lines it printed before listening, and a stop function that cancels its
+// context and returns its error.
+func startServe(t *testing.T, args ...string) (base string, printed []string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	var errOut strings.Builder
+	root := newRootCmd(strings.NewReader(""), outW, &errOut)
+	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
+	done := make(chan error, 1)
+	go func() {
+		done <- root.ExecuteContext(ctx)
+		outW.Close()
+	}()
+	rd := bufio.NewReader(outR)
+	for {
+		line, err := rd.ReadString('\n')
+		require.NoError(t, err, "serve stopped before listening: %s", errOut.String())
+		if after, ok := strings.CutPrefix(line, "listening on "); ok {
+			base = strings.TrimSpace(after)
+			break
+		}
+		printed = append(printed, line)
+	}
+	go func() { _, _ = io.Copy(io.Discard, rd) }()
+	var stopped bool
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop after its context was cancelled")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, printed, stop
+}
+
+func get(t *testing.T, url, token string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp, body
+}
+
+func TestServeCommand(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
+	t.Setenv("MKSYNC_ADDR", "")
+	db := filepath.Join(t.TempDir(), "data", "mksync.db")
+
+	base, printed, stop := startServe(t, "--db", db)
+	require.Len(t, printed, 1, "the generated admin token is printed once")
+	admin := strings.TrimSpace(printed[0][strings.LastIndex(printed[0], " ")+1:])
+	require.True(t, strings.HasPrefix(admin, "mks_"), printed[0])
+
+	resp, body := get(t, base+"/healthz", "")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "ok", body["status"])
+	resp, _ = get(t, base+"/readyz", "")
+	require.Equal(t, 200, resp.StatusCode)
+	resp, body = get(t, base+"/api/contacts", "")
+	require.Equal(t, 401, resp.StatusCode)
+	require.Equal(t, "unauthorized", body["code"])
+	require.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+	resp, _ = get(t, base+"/api/admin/tenants", admin)
+	require.Equal(t, 200, resp.StatusCode)
+	resp, body = get(t, base+"/api/openapi.json", "")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "3.1.0", body["openapi"])
+	require.NoError(t, stop())
+
+	// A second start keeps the admin token and prints nothing secret.
+	base, printed, stop = startServe(t, "--db", db)
+	require.Empty(t, printed)
+	resp, _ = get(t, base+"/api/admin/tenants", admin)
+	require.Equal(t, 200, resp.StatusCode)
+	require.NoError(t, stop())
+
+	// MKSYNC_ADMIN_TOKEN replaces it.
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "operator-chosen-admin-token")
+	base, printed, stop = startServe(t, "--db", db, "--no-migrate")
+	require.Empty(t, printed)
+	resp, _ = get(t, base+"/api/admin/tenants", "operator-chosen-admin-token")
+	require.Equal(t, 200, resp.StatusCode)
+	resp, _ = get(t, base+"/api/admin/tenants", admin)
+	require.Equal(t, 401, resp.StatusCode)
+	require.NoError(t, stop())
+}
+
+func TestServeRejectsBadRateLimitEnv(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_RATE_LIMIT_SYNC", "ten")
+	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"))
+	require.ErrorContains(t, err, "MKSYNC_RATE_LIMIT_SYNC")
+}
