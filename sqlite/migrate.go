@@ -36,7 +36,7 @@ func (db *DB) migrations() (*goose.Provider, error) {
 
 // Migrate applies every pending migration (embedded SQL, goose versions
 // shared with the postgres store), each in its own transaction on the writer
-// connection.
+// connection. Several processes may migrate the same file at once.
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.migrations()
 	if err != nil {
@@ -44,6 +44,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
+		// Another process (the server and a CLI command started together)
+		// may have applied the same migrations meanwhile: goose has no lock
+		// for SQLite, so the loser of that race fails on "already exists".
+		// Nothing pending now means the schema is what we wanted.
+		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
+			return nil
+		}
 		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
 	}
 	for _, r := range results {

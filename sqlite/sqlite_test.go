@@ -191,3 +191,32 @@ func TestStreamingDoesNotBlockWrites(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, n, 1200)
 }
+
+// The server and a CLI command may both migrate a fresh file at start.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	sealer := testSealer(t)
+	dbs := make([]*sqlite.DB, 3)
+	for i := range dbs {
+		db, err := sqlite.Open(t.Context(), path, sqlite.Options{Sealer: sealer})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(dbs))
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Migrate(t.Context())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	tn := mksync.Tenant{Name: "after race"}
+	require.NoError(t, dbs[2].CreateTenant(t.Context(), &tn))
+}
