@@ -1,0 +1,35 @@
+// Package engine is mksync's sync engine: it moves contacts, products and
+// sales documents between a tenant's CRM records (an mksync.Store) and its
+// Metakocka company (a metakocka.Client), in both directions, one record at
+// a time or in resumable bulk runs.
+//
+// The rules it keeps (docs/mapping.md has the field tables):
+//
+//   - Idempotent creates. Every record the engine creates in Metakocka carries
+//     a count_code derived from the local id (CountCode). Before a create the
+//     engine writes an "intent" mapping (count_code, no mk_id); whenever a
+//     mapping without mk_id exists, the engine looks the count_code up in
+//     Metakocka before creating, and after an ambiguous failure (timeout,
+//     5xx, commit-then-fail) it looks it up before trying again. A retry, a
+//     crash or a second process therefore never makes a duplicate.
+//   - Change detection. A mapping keeps the hash of the canonical JSON of
+//     the mapped fields as last pushed (PushedHash) and as last read from
+//     Metakocka (PulledHash). A record whose hash did not change makes no
+//     write call on either side.
+//   - Conflicts. When both sides changed since the last sync the tenant's
+//     ConflictPolicy decides (see Conflict rules in docs/mapping.md); every
+//     conflict is counted in SyncResult.Conflicts and recorded as an error
+//     record (category SYNC, code conflict); an undecidable one leaves the
+//     mapping in state conflict until a person syncs the record explicitly.
+//   - Isolation. Every operation names its tenant; the engine reads that
+//     tenant's credentials, talks to that tenant's company only, and every
+//     store call carries the tenant id. Caches are keyed by tenant.
+//   - Bulk. Runs stream records in id order, process them with the tenant's
+//     concurrency, account for them in batches of the tenant's batch size and
+//     persist progress, result and a checkpoint after each batch, so RunSync
+//     resumes a run where it stopped. A failing record never fails its batch.
+//
+// The caches (mapping lookups, Metakocka lookups) are hints only: creates
+// always go through the store's mapping and the count_code lookup, and
+// mapping writes go through the store's uniqueness checks.
+package engine

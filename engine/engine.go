@@ -1,0 +1,310 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/observe"
+)
+
+// Clock is time as the engine sees it (run times, conflict decisions,
+// document pull windows). Tests inject one.
+type Clock interface {
+	Now() time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// Config configures an Engine. Zero fields take the documented defaults.
+type Config struct {
+	// Store keeps the CRM records, mappings, runs and error records. Required.
+	Store mksync.Store
+	// Logger receives one structured line per failed record and per
+	// conflict (category SYNC); default a logger that discards.
+	Logger *slog.Logger
+	// Clock; default the real clock.
+	Clock Clock
+
+	// Pacer paces Metakocka requests per company; pass the process's one
+	// Pacer so that every engine and API path shares a company's budget.
+	// Nil creates one from Pacing.
+	Pacer *metakocka.Pacer
+	// Pacing configures the Pacer created when Pacer is nil.
+	Pacing metakocka.PacingConfig
+	// HTTPClient sends Metakocka requests; default one with a transport
+	// that keeps enough idle connections for MaxConcurrency requests.
+	HTTPClient *http.Client
+	// Retry, Timeouts, RetryClock and Observer are passed to every
+	// metakocka.Client (see metakocka.Config); every Metakocka call of the
+	// engine goes through them.
+	Retry      metakocka.RetryConfig
+	Timeouts   metakocka.Timeouts
+	RetryClock metakocka.Clock
+	Observer   metakocka.Observer
+
+	// Pricelist is the count_code of the Metakocka price list that holds a
+	// product's price and tax; default "MPC".
+	Pricelist string
+	// DefaultUnit is sent for a product without a unit (Metakocka requires
+	// one); default "kos".
+	DefaultUnit string
+	// HomeCountries are the country names and codes (case-insensitive) of
+	// the tenant's own country; a contact elsewhere is a foreign partner and
+	// its invoices are sales_bill_foreign. Default Slovenia: "", "SI",
+	// "SVN", "Slovenija", "Slovenia".
+	HomeCountries []string
+
+	// MappingCacheTTL bounds how long a cached mapping lookup is used;
+	// default 10 minutes. MetadataCacheTTL bounds cached Metakocka lookups
+	// (partners, products by mk_id); default 5 minutes. CacheSize bounds
+	// each cache's entries; default 100,000.
+	MappingCacheTTL  time.Duration
+	MetadataCacheTTL time.Duration
+	CacheSize        int
+
+	// DocumentPullOverlap is how far before the end of the previous
+	// incremental document pull the next one starts (search's last_change
+	// bounds are inclusive and to the second, and clocks differ); default
+	// 2 minutes. Documents seen twice are deduplicated by hash.
+	DocumentPullOverlap time.Duration
+	// CreateAttempts bounds how often one create is tried after ambiguous
+	// failures (each retry preceded by a count_code lookup); default 3.
+	CreateAttempts int
+	// MaxRunErrors caps the per-record errors kept in a run's stored
+	// result (the counts stay exact; every failure also has its error
+	// record); default 1000.
+	MaxRunErrors int
+	// MaxBackgroundRuns bounds the runs StartSync executes at once in this
+	// process; default 4.
+	MaxBackgroundRuns int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
+	if c.HTTPClient == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = mksync.MaxConcurrency * 2
+		c.HTTPClient = &http.Client{Transport: t}
+	}
+	if c.Pricelist == "" {
+		c.Pricelist = "MPC"
+	}
+	if c.DefaultUnit == "" {
+		c.DefaultUnit = "kos"
+	}
+	if c.HomeCountries == nil {
+		c.HomeCountries = []string{"", "SI", "SVN", "Slovenija", "Slovenia"}
+	}
+	if c.MappingCacheTTL == 0 {
+		c.MappingCacheTTL = 10 * time.Minute
+	}
+	if c.MetadataCacheTTL == 0 {
+		c.MetadataCacheTTL = 5 * time.Minute
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 100_000
+	}
+	if c.DocumentPullOverlap == 0 {
+		c.DocumentPullOverlap = 2 * time.Minute
+	}
+	if c.CreateAttempts == 0 {
+		c.CreateAttempts = 3
+	}
+	if c.MaxRunErrors == 0 {
+		c.MaxRunErrors = 1000
+	}
+	if c.MaxBackgroundRuns == 0 {
+		c.MaxBackgroundRuns = 4
+	}
+	return c
+}
+
+// Engine syncs tenants' records with Metakocka. It is safe for concurrent
+// use; one Engine serves every tenant of a process.
+type Engine struct {
+	cfg   Config
+	store mksync.Store
+	log   *slog.Logger
+	clock Clock
+	pacer *metakocka.Pacer
+	home  map[string]bool
+
+	cache *caches
+	locks *recordLocks
+
+	clientsMu sync.Mutex
+	clients   map[string]tenantClient
+
+	bg background
+}
+
+// tenantClient is a cached Metakocka client and the credentials it was
+// made from (a change of credentials makes a new client).
+type tenantClient struct {
+	key    string
+	client *metakocka.Client
+}
+
+// New returns an Engine for cfg. Errors: EINVALID for a bad Config.
+func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Store == nil {
+		return nil, mksync.Errorf(mksync.EINVALID, "engine config: Store is required")
+	}
+	pacer := cfg.Pacer
+	if pacer == nil {
+		var err error
+		if pacer, err = metakocka.NewPacer(cfg.Pacing); err != nil {
+			return nil, fmt.Errorf("engine config: %w", err)
+		}
+	}
+	c, err := newCaches(cfg)
+	if err != nil {
+		return nil, err
+	}
+	home := map[string]bool{}
+	for _, h := range cfg.HomeCountries {
+		home[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	e := &Engine{
+		cfg:     cfg,
+		store:   cfg.Store,
+		log:     observe.WithCategory(cfg.Logger, observe.CatSync),
+		clock:   cfg.Clock,
+		pacer:   pacer,
+		home:    home,
+		cache:   c,
+		locks:   newRecordLocks(),
+		clients: map[string]tenantClient{},
+	}
+	e.bg.init(cfg.MaxBackgroundRuns)
+	return e, nil
+}
+
+// session is one operation's view of a tenant: its settings and its
+// Metakocka client. Everything a session does is scoped to tenantID.
+type session struct {
+	e        *Engine
+	tenantID string
+	settings mksync.SyncSettings
+	mk       *metakocka.Client
+}
+
+// session loads the tenant's credentials and returns a session. Errors:
+// ENOTFOUND when the tenant has no Metakocka credentials.
+func (e *Engine) session(ctx context.Context, tenantID string) (*session, error) {
+	if tenantID == "" {
+		return nil, mksync.Errorf(mksync.EINVALID, "tenant id is required")
+	}
+	creds, err := e.store.FindCredentials(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load Metakocka credentials of tenant %s: %w", tenantID, err)
+	}
+	client, err := e.clientFor(creds)
+	if err != nil {
+		return nil, err
+	}
+	return &session{e: e, tenantID: tenantID, settings: creds.Settings.WithDefaults(), mk: client}, nil
+}
+
+// clientFor returns the tenant's client, made anew when its credentials
+// changed. Pacing is per company through the shared Pacer.
+func (e *Engine) clientFor(creds mksync.MetakockaCredentials) (*metakocka.Client, error) {
+	var h maphash.Hash
+	h.WriteString(creds.SecretKey.Reveal())
+	key := creds.CompanyID + "|" + creds.BaseURL + "|" + fmt.Sprint(h.Sum64())
+	e.clientsMu.Lock()
+	defer e.clientsMu.Unlock()
+	if tc, ok := e.clients[creds.TenantID]; ok && tc.key == key {
+		return tc.client, nil
+	}
+	client, err := metakocka.New(metakocka.Config{
+		BaseURL:    creds.BaseURL,
+		CompanyID:  creds.CompanyID,
+		SecretKey:  creds.SecretKey,
+		HTTPClient: e.cfg.HTTPClient,
+		Retry:      e.cfg.Retry,
+		Timeouts:   e.cfg.Timeouts,
+		Pacer:      e.pacer,
+		Logger:     e.cfg.Logger,
+		Observer:   e.cfg.Observer,
+		Clock:      e.cfg.RetryClock,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metakocka client for tenant %s: %w", creds.TenantID, err)
+	}
+	e.clients[creds.TenantID] = tenantClient{key: key, client: client}
+	return client, nil
+}
+
+// TestConnection makes one cheap authenticated call with the tenant's stored
+// credentials. Errors: ENOTFOUND without credentials, EUPSTREAM (or
+// EUNAUTHORIZED) when Metakocka rejects them or cannot be reached.
+func (e *Engine) TestConnection(ctx context.Context, tenantID string) error {
+	s, err := e.session(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if err := s.mk.Ping(ctx); err != nil {
+		return fmt.Errorf("test Metakocka connection of tenant %s: %w", tenantID, err)
+	}
+	return nil
+}
+
+// isHome reports whether country is the tenant's own country.
+func (e *Engine) isHome(country string) bool {
+	return e.home[strings.ToLower(strings.TrimSpace(country))]
+}
+
+// recordLocks serialise work on one record within this process (a bulk run
+// and an API call on the same record, or two documents ensuring the same
+// contact). Locks are per entity type so that a document holding its own
+// lock may take its contact's and products' locks; those never take a
+// document's lock, so there is no cycle.
+type recordLocks struct {
+	seed    maphash.Seed
+	stripes map[mksync.EntityType]*[256]sync.Mutex
+}
+
+func newRecordLocks() *recordLocks {
+	l := &recordLocks{seed: maphash.MakeSeed(), stripes: map[mksync.EntityType]*[256]sync.Mutex{}}
+	for _, et := range mksync.EntityTypes {
+		l.stripes[et] = new([256]sync.Mutex)
+	}
+	return l
+}
+
+// lock locks the record and returns its unlock.
+func (l *recordLocks) lock(tenantID string, et mksync.EntityType, id string) func() {
+	mu := &l.stripes[et][maphash.String(l.seed, tenantID+"|"+id)%256]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// isCode reports whether err carries the mksync code.
+func isCode(err error, code string) bool {
+	return err != nil && mksync.ErrorCode(err) == code
+}
+
+// retryable reports whether err is a Metakocka failure that may succeed
+// when tried again later (timeouts, 5xx, 429, transport).
+func retryable(err error) bool {
+	var me *metakocka.Error
+	return errors.As(err, &me) && me.Retryable
+}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mksync/mksync"
+)
+
+// mapping reads the record's mapping from the store (authoritative) and
+// refreshes the cache. ok is false when the record has none.
+func (s *session) mapping(ctx context.Context, et mksync.EntityType, id string) (m mksync.Mapping, ok bool, err error) {
+	m, err = s.e.store.FindMapping(ctx, s.tenantID, et, id)
+	switch {
+	case isCode(err, mksync.ENOTFOUND):
+		s.e.cache.dropMapping(s.tenantID, et, id)
+		return mksync.Mapping{}, false, nil
+	case err != nil:
+		return mksync.Mapping{}, false, fmt.Errorf("find %s mapping %s: %w", et, id, err)
+	}
+	s.e.cache.putMapping(s.tenantID, m)
+	return m, true, nil
+}
+
+// cachedMapping is mapping through the cache: a hint for resolving a
+// document's partner and products, never for deciding a create.
+func (s *session) cachedMapping(ctx context.Context, et mksync.EntityType, id string) (mksync.Mapping, bool, error) {
+	if m, ok := s.e.cache.mappings.GetIfPresent(cacheKey{s.tenantID, et, id}); ok {
+		return m, true, nil
+	}
+	return s.mapping(ctx, et, id)
+}
+
+// localIDByMkID returns the local id mapped to mkID, through the cache.
+func (s *session) localIDByMkID(ctx context.Context, et mksync.EntityType, mkID string) (string, bool, error) {
+	if id, ok := s.e.cache.byMkID.GetIfPresent(cacheKey{s.tenantID, et, mkID}); ok {
+		return id, true, nil
+	}
+	m, ok, err := s.mappingByMkID(ctx, et, mkID)
+	return m.EntityID, ok, err
+}
+
+// mappingByMkID reads the mapping of mkID from the store.
+func (s *session) mappingByMkID(ctx context.Context, et mksync.EntityType, mkID string) (mksync.Mapping, bool, error) {
+	m, err := s.e.store.FindMappingByMetakockaID(ctx, s.tenantID, et, mkID)
+	switch {
+	case isCode(err, mksync.ENOTFOUND):
+		return mksync.Mapping{}, false, nil
+	case err != nil:
+		return mksync.Mapping{}, false, fmt.Errorf("find %s mapping of mk_id %s: %w", et, mkID, err)
+	}
+	s.e.cache.putMapping(s.tenantID, m)
+	return m, true, nil
+}
+
+// saveMapping writes m through the store (whose uniqueness refuses an
+// mk_id already mapped to another record: ECONFLICT) and then the cache.
+func (s *session) saveMapping(ctx context.Context, st mksync.Store, m *mksync.Mapping) error {
+	if err := st.UpsertMapping(ctx, s.tenantID, m); err != nil {
+		s.e.cache.dropMapping(s.tenantID, m.EntityType, m.EntityID)
+		return fmt.Errorf("save %s mapping %s: %w", m.EntityType, m.EntityID, err)
+	}
+	s.e.cache.putMapping(s.tenantID, *m)
+	return nil
+}
+
+// synced returns the mapping of a record that is in sync with Metakocka.
+func (s *session) synced(et mksync.EntityType, id, mkID, countCode, pushed, pulled string) mksync.Mapping {
+	return mksync.Mapping{
+		EntityType: et, EntityID: id, MetakockaID: mkID, CountCode: countCode,
+		PushedHash: pushed, PulledHash: pulled, State: mksync.StateSynced,
+		LastSyncedAt: s.e.clock.Now(),
+	}
+}
+
+// Mapping returns the mapping of the tenant's record (ENOTFOUND when it has
+// none), through the mapping cache.
+func (e *Engine) Mapping(ctx context.Context, tenantID string, et mksync.EntityType, id string) (mksync.Mapping, error) {
+	s := &session{e: e, tenantID: tenantID}
+	m, ok, err := s.cachedMapping(ctx, et, id)
+	if err != nil {
+		return mksync.Mapping{}, err
+	}
+	if !ok {
+		return mksync.Mapping{}, mksync.Errorf(mksync.ENOTFOUND, "%s %s has no Metakocka mapping", et, id)
+	}
+	return m, nil
+}
+
+// Mappings lists the tenant's mappings of et (see mksync.MappingStore).
+func (e *Engine) Mappings(ctx context.Context, tenantID string, et mksync.EntityType, f mksync.ListFilter) ([]mksync.Mapping, string, error) {
+	ms, next, err := e.store.FindMappings(ctx, tenantID, et, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s mappings: %w", et, err)
+	}
+	return ms, next, nil
+}
+
+// inTx runs fn in one store transaction of the tenant. save writes a
+// mapping inside it; the cache learns the saved mappings only after the
+// commit, so a rolled back mapping is never cached.
+func (s *session) inTx(ctx context.Context, fn func(tx mksync.Store, save func(*mksync.Mapping) error) error) error {
+	var saved []mksync.Mapping
+	err := s.e.store.InTx(ctx, s.tenantID, func(tx mksync.Store) error {
+		saved = saved[:0]
+		return fn(tx, func(m *mksync.Mapping) error {
+			if err := tx.UpsertMapping(ctx, s.tenantID, m); err != nil {
+				return fmt.Errorf("save %s mapping %s: %w", m.EntityType, m.EntityID, err)
+			}
+			saved = append(saved, *m)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range saved {
+		s.e.cache.putMapping(s.tenantID, m)
+	}
+	return nil
+}

@@ -1,0 +1,523 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
+)
+
+// checkpoint is a run's resume position, kept (as JSON) in
+// SyncRun.Checkpoint.
+type checkpoint struct {
+	// IDs are the run's records when it names them (local ids to
+	// Metakocka, mk_ids from it); Pos counts those committed. Without IDs,
+	// Pos is the product_list offset (product pulls) or the search offset
+	// within DocType (document pulls).
+	IDs []string `json:"ids,omitempty"`
+	Pos int      `json:"pos,omitempty"`
+	// After is the last local id committed (pushes of all records, pulls
+	// of all mapped contacts).
+	After string `json:"after,omitempty"`
+	// DocType indexes syncedDocTypes; To is the upper last_change bound of
+	// a document pull, fixed when the run starts.
+	DocType int       `json:"docType,omitempty"`
+	To      time.Time `json:"to,omitzero"`
+}
+
+func (c checkpoint) encode() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+func decodeCheckpoint(s string) (checkpoint, error) {
+	var c checkpoint
+	if s == "" {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, mksync.WrapError(mksync.EINTERNAL, "sync run has an unreadable checkpoint", err)
+	}
+	return c, nil
+}
+
+// cursorKey is the Store cursor of a document pull of one type.
+func cursorKey(t metakocka.DocType) string { return "documents:" + string(t) + ":last_change" }
+
+// CreateRun stores a queued run of run.EntityType in run.Direction over ids
+// (local ids to Metakocka, mk_ids from Metakocka; empty means every record)
+// and fills run as stored. Execute it with RunSync. Errors: EINVALID for a
+// bad entity type or direction.
+func (e *Engine) CreateRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	if run.Trigger == "" {
+		run.Trigger = mksync.TriggerAPI
+	}
+	run.Status = mksync.RunQueued
+	run.Processed = 0
+	run.Result = mksync.SyncResult{Success: true, Errors: []mksync.RecordError{}}
+	run.Total = len(ids)
+	run.Checkpoint = checkpoint{IDs: ids}.encode()
+	if len(ids) == 0 {
+		total, err := e.countAll(ctx, tenantID, run.EntityType, run.Direction)
+		if err != nil {
+			return err
+		}
+		run.Total = total
+	}
+	if err := e.store.CreateSyncRun(ctx, tenantID, run); err != nil {
+		return fmt.Errorf("create sync run: %w", err)
+	}
+	return nil
+}
+
+// countAll estimates the records a run over all records will see: the
+// local records for a push, the mapped contacts for a contact pull; 0
+// (unknown until Metakocka answers) for product and document pulls.
+func (e *Engine) countAll(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction) (int, error) {
+	if dir == mksync.FromMetakocka && et != mksync.EntityContact {
+		return 0, nil
+	}
+	counts, err := e.store.CountMappingsByState(ctx, tenantID, et)
+	if err != nil {
+		return 0, fmt.Errorf("count %s records: %w", et, err)
+	}
+	n := 0
+	for st, c := range counts {
+		if dir == mksync.FromMetakocka && st == mksync.StateUnsynced {
+			continue
+		}
+		n += c
+	}
+	return n, nil
+}
+
+// Sync creates a run (see CreateRun) and executes it now, returning it as
+// finished. For the CLI and tests; the API queues runs with StartSync.
+func (e *Engine) Sync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	if err := e.CreateRun(ctx, tenantID, run, ids); err != nil {
+		return err
+	}
+	done, err := e.RunSync(ctx, tenantID, run.ID)
+	*run = done
+	return err
+}
+
+// RunSync executes the stored run runID of the tenant, or resumes it from
+// its checkpoint when it was interrupted: it is idempotent and safe to call
+// again after a crash (a finished run is returned unchanged; records done
+// before the checkpoint are not redone, and those redone after it are
+// harmless: creates are idempotent and unchanged records skipped).
+//
+// Progress, the result so far and the checkpoint are written after every
+// batch; between batches the run stops when its stored status has become
+// cancelled. Per-record failures stay in the run's result (status partial).
+// An error is returned only when the run as a whole could not go on: for a
+// retryable one (Metakocka unreachable, ctx ended) the run stays running
+// for a later RunSync to resume; any other makes it failed.
+func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.SyncRun, error) {
+	run, err := e.store.FindSyncRun(ctx, tenantID, runID)
+	if err != nil {
+		return run, fmt.Errorf("find sync run %s: %w", runID, err)
+	}
+	if run.Status.Final() {
+		return run, nil
+	}
+	cp, err := decodeCheckpoint(run.Checkpoint)
+	if err != nil {
+		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
+	}
+	s, err := e.session(ctx, tenantID)
+	if err != nil {
+		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
+	}
+	if run.Result.Errors == nil {
+		run.Result.Errors = []mksync.RecordError{}
+	}
+	run.Status = mksync.RunRunning
+	if run.StartedAt == nil {
+		now := e.clock.Now()
+		run.StartedAt = &now
+	}
+	if err := e.store.UpdateSyncRun(ctx, tenantID, &run); err != nil {
+		return run, fmt.Errorf("start sync run %s: %w", runID, err)
+	}
+	r := &runner{s: s, run: &run, cp: cp}
+	err = r.execute(ctx)
+	switch {
+	case errors.Is(err, errStop):
+		return run, nil // cancelled: the canceller set the status
+	case err != nil && (ctx.Err() != nil || retryable(err)):
+		// Resumable: leave the run running at its checkpoint.
+		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
+	case err != nil:
+		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
+	}
+	status := mksync.RunSucceeded
+	if run.Result.Failed > 0 {
+		status = mksync.RunPartial
+	}
+	return run, e.finish(ctx, tenantID, &run, status, nil)
+}
+
+// finish writes the run's final status; cause, when set, is the failure of
+// the whole run, logged and returned.
+func (e *Engine) finish(ctx context.Context, tenantID string, run *mksync.SyncRun, status mksync.RunStatus, cause error) error {
+	now := e.clock.Now()
+	run.Status, run.FinishedAt = status, &now
+	run.Result.Success = run.Result.Failed == 0 && cause == nil
+	if err := e.store.UpdateSyncRun(context.WithoutCancel(ctx), tenantID, run); err != nil {
+		return errors.Join(cause, fmt.Errorf("finish sync run %s: %w", run.ID, err))
+	}
+	if cause != nil {
+		e.log.LogAttrs(ctx, slog.LevelError, "sync run failed",
+			slog.String("tenant_id", tenantID), slog.String("run_id", run.ID),
+			slog.String("operation", operation(run.EntityType, run.Direction)), slog.String("error", cause.Error()))
+		return fmt.Errorf("sync run %s: %w", run.ID, cause)
+	}
+	return nil
+}
+
+// runner executes one run.
+type runner struct {
+	s   *session
+	run *mksync.SyncRun
+	cp  checkpoint
+}
+
+func (r *runner) execute(ctx context.Context) error {
+	s := r.s
+	var source func(yield func(item) bool) error
+	switch {
+	case len(r.cp.IDs) > 0:
+		source = r.idSource()
+	case r.run.Direction == mksync.ToMetakocka:
+		source = r.pushAllSource(ctx)
+	case r.run.EntityType == mksync.EntityContact:
+		source = r.pullContactsSource(ctx)
+	case r.run.EntityType == mksync.EntityProduct:
+		source = r.pullProductsSource(ctx)
+	case r.run.EntityType == mksync.EntitySalesDocument:
+		if r.cp.To.IsZero() {
+			r.cp.To = s.e.clock.Now().Truncate(time.Second)
+		}
+		source = r.pullDocumentsSource(ctx)
+	default:
+		return mksync.Errorf(mksync.EINVALID, "cannot sync %s %s", r.run.EntityType, r.run.Direction)
+	}
+	failedTags := map[int]int{}
+	err := execute(ctx, s.settings.Concurrency, s.settings.BatchSize, source, func(b batchDone) error {
+		for t, n := range b.tags {
+			failedTags[t] += n
+		}
+		return r.commit(ctx, b, failedTags)
+	})
+	if err == nil && r.run.EntityType == mksync.EntitySalesDocument && r.run.Direction == mksync.FromMetakocka && len(r.cp.IDs) == 0 {
+		err = r.advanceCursors(ctx, len(syncedDocTypes), failedTags)
+	}
+	return err
+}
+
+// commit persists one batch: result, progress and checkpoint, unless the
+// run was cancelled meanwhile (then errStop). The status check and the
+// write share a transaction so that a cancel is not overwritten.
+func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int) error {
+	s := r.s
+	r.run.Result.Merge(b.res)
+	if max := s.e.cfg.MaxRunErrors; len(r.run.Result.Errors) > max {
+		r.run.Result.Errors = r.run.Result.Errors[:max]
+	}
+	r.run.Processed += b.n
+	if r.run.Total < r.run.Processed {
+		r.run.Total = r.run.Processed
+	}
+	if err := r.cp.setPos(r, b.pos); err != nil {
+		return err
+	}
+	if r.run.EntityType == mksync.EntitySalesDocument && r.run.Direction == mksync.FromMetakocka && len(r.cp.IDs) == 0 {
+		if err := r.advanceCursors(ctx, r.cp.DocType, failedTags); err != nil {
+			return err
+		}
+	}
+	r.run.Checkpoint = r.cp.encode()
+	return s.e.store.InTx(ctx, s.tenantID, func(tx mksync.Store) error {
+		cur, err := tx.FindSyncRun(ctx, s.tenantID, r.run.ID)
+		if err != nil {
+			return fmt.Errorf("check sync run %s: %w", r.run.ID, err)
+		}
+		if cur.Status == mksync.RunCancelled {
+			r.run.Status, r.run.FinishedAt = cur.Status, cur.FinishedAt
+			return errStop
+		}
+		if err := tx.UpdateSyncRun(ctx, s.tenantID, r.run); err != nil {
+			return fmt.Errorf("update sync run %s: %w", r.run.ID, err)
+		}
+		return nil
+	})
+}
+
+// setPos records the position of a committed batch's last item.
+func (c *checkpoint) setPos(r *runner, pos string) error {
+	switch {
+	case len(c.IDs) > 0 || r.run.Direction == mksync.FromMetakocka && r.run.EntityType == mksync.EntityProduct:
+		n, err := strconv.Atoi(pos)
+		if err != nil {
+			return mksync.WrapError(mksync.EINTERNAL, "bad run position", err)
+		}
+		c.Pos = n
+	case r.run.Direction == mksync.FromMetakocka && r.run.EntityType == mksync.EntitySalesDocument:
+		var t, off int
+		if _, err := fmt.Sscanf(pos, "%d:%d", &t, &off); err != nil {
+			return mksync.WrapError(mksync.EINTERNAL, "bad run position", err)
+		}
+		c.DocType, c.Pos = t, off
+	default:
+		c.After = pos
+	}
+	return nil
+}
+
+// advanceCursors moves the incremental pull cursor of every document type
+// before upTo that pulled without a failure to the run's upper bound; a
+// type with a failure keeps its cursor, so the next pull reads the failed
+// documents again (never missed).
+func (r *runner) advanceCursors(ctx context.Context, upTo int, failedTags map[int]int) error {
+	s := r.s
+	for t := 0; t < upTo; t++ {
+		if failedTags[t] > 0 {
+			continue
+		}
+		key := cursorKey(syncedDocTypes[t])
+		v := r.cp.To.UTC().Format(time.RFC3339)
+		if cur, err := s.e.store.GetCursor(ctx, s.tenantID, key); err == nil && cur >= v {
+			continue
+		}
+		if err := s.e.store.SetCursor(ctx, s.tenantID, key, v); err != nil {
+			return fmt.Errorf("set cursor %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func runItem(pos string, f func(ctx context.Context) recordResult) item {
+	return item{pos: pos, run: f}
+}
+
+func doneItem(pos string, out outcome) item {
+	return item{pos: pos, done: &recordResult{out: out}}
+}
+
+// idSource yields the run's named records from the checkpoint on.
+func (r *runner) idSource() func(yield func(item) bool) error {
+	s := r.s
+	et, dir := r.run.EntityType, r.run.Direction
+	return func(yield func(item) bool) error {
+		for i := r.cp.Pos; i < len(r.cp.IDs); i++ {
+			id := r.cp.IDs[i]
+			f := func(ctx context.Context) recordResult {
+				if dir == mksync.ToMetakocka {
+					return s.pushByID(ctx, et, id, false)
+				}
+				return s.pullByMkID(ctx, et, id, false)
+			}
+			if !yield(runItem(strconv.Itoa(i+1), f)) {
+				return nil
+			}
+		}
+		return nil
+	}
+}
+
+// pushAllSource streams the tenant's records of the run's type in id order,
+// joined with their mappings (one stream each, no read per record), and
+// decides unchanged records on the spot: a no-op resync makes no
+// Metakocka call and no write.
+func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) error {
+	s := r.s
+	after := r.cp.After
+	return func(yield func(item) bool) error {
+		nextMapping, stopMappings := iter.Pull2(s.e.store.AllMappings(ctx, s.tenantID, r.run.EntityType))
+		defer stopMappings()
+		var (
+			cur     mksync.Mapping
+			have    bool
+			mapErr  error
+			drained bool
+		)
+		mappingOf := func(id string) (mksync.Mapping, bool, error) {
+			for !drained && (!have || cur.EntityID < id) {
+				m, err, ok := nextMapping()
+				if !ok {
+					drained = true
+					break
+				}
+				if err != nil {
+					return m, false, err
+				}
+				cur, have = m, true
+			}
+			if mapErr != nil {
+				return cur, false, mapErr
+			}
+			return cur, have && cur.EntityID == id, nil
+		}
+		emit := func(id, hash string, push func(ctx context.Context) recordResult) (bool, error) {
+			if id <= after {
+				return true, nil
+			}
+			m, ok, err := mappingOf(id)
+			if err != nil {
+				return false, err
+			}
+			if ok && m.MetakockaID != "" {
+				switch {
+				case m.State == mksync.StateConflict:
+					return yield(doneItem(id, outConflict)), nil
+				case m.State == mksync.StateSynced && m.PushedHash == hash:
+					return yield(doneItem(id, outSkipped)), nil
+				}
+			}
+			return yield(runItem(id, push)), nil
+		}
+		switch r.run.EntityType {
+		case mksync.EntityContact:
+			for c, err := range s.e.store.AllContacts(ctx, s.tenantID) {
+				if err != nil {
+					return fmt.Errorf("read contacts: %w", err)
+				}
+				if more, err := emit(c.ID, payloadHash(viewOfContact(&c)), func(ctx context.Context) recordResult {
+					return s.pushContact(ctx, c, false)
+				}); err != nil || !more {
+					return err
+				}
+			}
+		case mksync.EntityProduct:
+			for p, err := range s.e.store.AllProducts(ctx, s.tenantID) {
+				if err != nil {
+					return fmt.Errorf("read products: %w", err)
+				}
+				if more, err := emit(p.ID, payloadHash(s.viewOfProduct(&p)), func(ctx context.Context) recordResult {
+					return s.pushProduct(ctx, p, false)
+				}); err != nil || !more {
+					return err
+				}
+			}
+		case mksync.EntitySalesDocument:
+			for d, err := range s.e.store.AllSalesDocuments(ctx, s.tenantID) {
+				if err != nil {
+					return fmt.Errorf("read sales documents: %w", err)
+				}
+				if more, err := emit(d.ID, payloadHash(viewOfDocument(&d)), func(ctx context.Context) recordResult {
+					return s.pushDocument(ctx, d, false)
+				}); err != nil || !more {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// pullContactsSource re-reads every mapped partner (Metakocka has no
+// partner listing: partners new in Metakocka arrive with the documents
+// that name them, or by mk_id).
+func (r *runner) pullContactsSource(ctx context.Context) func(yield func(item) bool) error {
+	s := r.s
+	return func(yield func(item) bool) error {
+		for m, err := range s.e.store.AllMappings(ctx, s.tenantID, mksync.EntityContact) {
+			if err != nil {
+				return fmt.Errorf("read contact mappings: %w", err)
+			}
+			if m.EntityID <= r.cp.After {
+				continue
+			}
+			if m.MetakockaID == "" {
+				if !yield(doneItem(m.EntityID, outSkipped)) {
+					return nil
+				}
+				continue
+			}
+			mkID := m.MetakockaID
+			if !yield(runItem(m.EntityID, func(ctx context.Context) recordResult {
+				return s.pullByMkID(ctx, mksync.EntityContact, mkID, false)
+			})) {
+				return nil
+			}
+		}
+		return nil
+	}
+}
+
+// pullProductsSource reads every Metakocka product in product_list windows.
+func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) bool) error {
+	s := r.s
+	return func(yield func(item) bool) error {
+		pos := r.cp.Pos
+		for p, err := range s.mk.Products(ctx, metakocka.ProductListRequest{
+			ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Offset: pos,
+		}) {
+			if err != nil {
+				return fmt.Errorf("list products: %w", err)
+			}
+			pos++
+			if !yield(runItem(strconv.Itoa(pos), func(ctx context.Context) recordResult {
+				r, _ := s.pullProduct(ctx, p, false)
+				return r
+			})) {
+				return nil
+			}
+		}
+		return nil
+	}
+}
+
+// pullDocumentsSource reads, per document type, the documents changed
+// since the type's cursor (minus the overlap) up to the run's fixed upper
+// bound; the bounds are inclusive and to the second, so the overlap reads
+// some documents twice (skipped by hash) and misses none.
+func (r *runner) pullDocumentsSource(ctx context.Context) func(yield func(item) bool) error {
+	s := r.s
+	return func(yield func(item) bool) error {
+		for t := r.cp.DocType; t < len(syncedDocTypes); t++ {
+			dt := syncedDocTypes[t]
+			req := metakocka.SearchRequest{DocType: dt, FullDocuments: true, LastChangeTo: r.cp.To, OrderDirection: "asc"}
+			if cur, err := s.e.store.GetCursor(ctx, s.tenantID, cursorKey(dt)); err == nil {
+				from, perr := time.Parse(time.RFC3339, cur)
+				if perr == nil {
+					req.LastChangeFrom = from.Add(-s.e.cfg.DocumentPullOverlap)
+				}
+			} else if !isCode(err, mksync.ENOTFOUND) {
+				return fmt.Errorf("read cursor %s: %w", cursorKey(dt), err)
+			}
+			off := 0
+			if t == r.cp.DocType {
+				off = r.cp.Pos
+				req.Offset = off
+			}
+			for d, err := range s.mk.SearchAll(ctx, req) {
+				if err != nil {
+					return fmt.Errorf("search %s: %w", dt, err)
+				}
+				off++
+				if d.DocType == "" {
+					d.DocType = dt
+				}
+				it := runItem(fmt.Sprintf("%d:%d", t, off), func(ctx context.Context) recordResult {
+					r, _ := s.pullDocument(ctx, d, false)
+					return r
+				})
+				it.tag = t
+				if !yield(it) {
+					return nil
+				}
+			}
+		}
+		return nil
+	}
+}
