@@ -294,6 +294,9 @@ func TestHostileInputIsRejectedAndWritesNothing(t *testing.T) {
 		{"id with slash", "POST", mi + "contacts/sync-to-metakocka", `{"contactId":"../../etc/passwd"}`, 400, "contactId"},
 		{"id control chars", "POST", mi + "contacts/sync-from-metakocka", `{"metakockaId":"1\u0000; DROP TABLE contacts"}`, 400, "metakockaId"},
 		{"path traversal", "GET", "/api/contacts/..%2F..%2Fetc%2Fpasswd", "", 404, ""},
+		{"dot segments", "GET", "/api/contacts/../admin/tenants", "", 404, ""},
+		{"double slash", "GET", "/api//contacts", "", 404, ""},
+		{"trailing slash", "GET", "/api/contacts/", "", 404, ""},
 		{"sql in id", "GET", "/api/contacts/'%20OR%201=1%20--", "", 404, ""},
 		{"sql in delete", "DELETE", "/api/products/1%27%3B%20DROP%20TABLE%20products%3B--", "", 404, ""},
 		{"sql in filter", "GET", "/api/contacts?q=%27%20OR%201%3D1%20--", "", 200, ""},
@@ -332,6 +335,12 @@ func TestHostileInputIsRejectedAndWritesNothing(t *testing.T) {
 	require.Equal(t, beforeA, b.snapshot(a.ID))
 	require.Equal(t, beforeB, b.snapshot(b.b.ID))
 	require.Empty(t, b.syncer.Calls())
+
+	t.Run("method not allowed", func(t *testing.T) {
+		rec := b.do("PATCH", "/api/contacts/"+a.ContactID, a.Token, `{}`)
+		require.Equal(t, 405, rec.Code)
+		require.Contains(t, rec.Header().Get("Allow"), "PUT")
+	})
 
 	t.Run("every bad field at once", func(t *testing.T) {
 		rec := b.do("POST", "/api/products", a.Token, `{"code":"","name":"","price":"-1","taxRate":"100","weight":"-2"}`)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -117,6 +118,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(r, info, sw, time.Since(start))
 	}()
+	// No route ends in "/" or holds "." segments: an unclean path ("/api//x",
+	// "/api/contacts/../admin") is not found, rather than redirected by the mux.
+	if p := r.URL.Path; path.Clean(p) != p {
+		s.writeError(sw, r, mksync.Errorf(mksync.ENOTFOUND, "no such route"))
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unmatched(sw, r)
 		return
@@ -130,17 +137,12 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	h, _ := s.mux.Handler(r)
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
-	switch {
-	case probe.status == http.StatusMethodNotAllowed:
+	if probe.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.header.Get("Allow"))
 		s.writeErrorStatus(w, r, http.StatusMethodNotAllowed, mksync.Errorf(mksync.EINVALID, "method %s is not allowed here", r.Method))
-	case probe.status >= 300 && probe.status < 400:
-		// The mux redirects unclean paths ("/api//x", "/api/./x"); say so
-		// rather than follow: an API client should send clean paths.
-		s.writeError(w, r, mksync.Errorf(mksync.ENOTFOUND, "no such route"))
-	default:
-		s.writeError(w, r, mksync.Errorf(mksync.ENOTFOUND, "no such route"))
+		return
 	}
+	s.writeError(w, r, mksync.Errorf(mksync.ENOTFOUND, "no such route"))
 }
 
 // headerProbe records what the mux's fallback handler would answer.
