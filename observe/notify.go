@@ -1,0 +1,419 @@
+package observe
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/mksync/mksync"
+)
+
+// Alert notice events, the "event" field and X-Mksync-Event header.
+const (
+	EventAlertOpened   = "alert.opened"
+	EventAlertResolved = "alert.resolved"
+)
+
+// Headers of an alert notice (docs/alerts.md describes the format).
+const (
+	HeaderEvent     = "X-Mksync-Event"
+	HeaderDelivery  = "X-Mksync-Delivery"
+	HeaderTimestamp = "X-Mksync-Timestamp"
+	HeaderSignature = "X-Mksync-Signature"
+)
+
+// NoticeVersion is the version of the notice body format.
+const NoticeVersion = 1
+
+// Notice is an alert that opened or resolved, to be sent to webhooks.
+type Notice struct {
+	Event    string
+	TenantID string
+	Rule     string
+	Alert    mksync.Alert
+}
+
+// NoticeBody is the JSON body POSTed to a webhook. Receivers deduplicate
+// retried deliveries by ID (the same for every attempt of one notice).
+type NoticeBody struct {
+	Version  int          `json:"version"`
+	ID       string       `json:"id"`
+	Event    string       `json:"event"`
+	SentAt   time.Time    `json:"sentAt"`
+	TenantID string       `json:"tenantId"`
+	Rule     string       `json:"rule"`
+	Alert    mksync.Alert `json:"alert"`
+}
+
+// NotifyTarget is a webhook that receives alert notices, signed with Secret.
+type NotifyTarget struct {
+	URL    string
+	Secret mksync.Secret
+}
+
+// Environment of the global notification target.
+const (
+	EnvAlertWebhookURL    = "MKSYNC_ALERT_WEBHOOK_URL"
+	EnvAlertWebhookSecret = "MKSYNC_ALERT_WEBHOOK_SECRET"
+)
+
+// NotifyTargetFromEnv reads the global webhook from MKSYNC_ALERT_WEBHOOK_URL
+// and MKSYNC_ALERT_WEBHOOK_SECRET. No URL means no global webhook (zero
+// target, nil error); a URL needs a secret of at least 16 bytes, so that
+// every notice is signed.
+func NotifyTargetFromEnv() (NotifyTarget, error) {
+	t := NotifyTarget{URL: os.Getenv(EnvAlertWebhookURL), Secret: mksync.Secret(os.Getenv(EnvAlertWebhookSecret))}
+	if t.URL == "" {
+		return NotifyTarget{}, nil
+	}
+	if err := t.validate(); err != nil {
+		return NotifyTarget{}, fmt.Errorf("%s/%s: %w", EnvAlertWebhookURL, EnvAlertWebhookSecret, err)
+	}
+	return t, nil
+}
+
+func (t NotifyTarget) validate() error {
+	u, err := url.Parse(t.URL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return errors.New("webhook URL must be an absolute http(s) URL")
+	case len(t.Secret.Reveal()) < 16:
+		return errors.New("webhook secret must be at least 16 bytes")
+	}
+	return nil
+}
+
+// TargetsFunc returns the webhooks of one tenant (none is fine). The
+// domain keeps no per-tenant webhook yet; main passes a lookup once it does.
+type TargetsFunc func(ctx context.Context, tenantID string) ([]NotifyTarget, error)
+
+// NotifierConfig configures a Notifier. Zero fields take the defaults.
+type NotifierConfig struct {
+	// Global receives every tenant's notices when its URL is set.
+	Global NotifyTarget
+	// TenantTargets adds a tenant's own webhooks; optional.
+	TenantTargets TargetsFunc
+	// HTTPClient sends notices; default a client with a 10s timeout.
+	HTTPClient *http.Client
+	// Logger gets a line per failed delivery; default discard.
+	Logger *slog.Logger
+	// Clock stamps X-Mksync-Timestamp and sentAt; default the real clock.
+	Clock Clock
+	// Metrics, when set, counts deliveries by outcome.
+	Metrics *Metrics
+	// MaxTries bounds the attempts of one delivery (default 6);
+	// InitialInterval (default 1s, doubling with jitter) up to MaxInterval
+	// (default 1m) separates them, within MaxElapsed (default 15m). A 4xx
+	// answer other than 408, 425 and 429 is not retried.
+	MaxTries        uint
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	MaxElapsed      time.Duration
+	// QueueSize bounds notices waiting for delivery (default 256); when
+	// full, notices are dropped, logged and counted as failed.
+	QueueSize int
+}
+
+func (c NotifierConfig) withDefaults() NotifierConfig {
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.Logger == nil {
+		c.Logger = Discard()
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
+	if c.MaxTries == 0 {
+		c.MaxTries = 6
+	}
+	if c.InitialInterval == 0 {
+		c.InitialInterval = time.Second
+	}
+	if c.MaxInterval == 0 {
+		c.MaxInterval = time.Minute
+	}
+	if c.MaxElapsed == 0 {
+		c.MaxElapsed = 15 * time.Minute
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = 256
+	}
+	return c
+}
+
+// Notifier POSTs alert notices to webhooks, signed and retried, from its
+// own goroutine so that the evaluator never waits for a receiver. Safe for
+// concurrent use.
+type Notifier struct {
+	cfg   NotifierConfig
+	log   *slog.Logger
+	queue chan Notice
+
+	mu      sync.Mutex
+	pending int // queued or being delivered
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// NewNotifier returns a Notifier; call Start to deliver. A set Global
+// target with a bad URL or a short secret is an error.
+func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Global.URL != "" {
+		if err := cfg.Global.validate(); err != nil {
+			return nil, fmt.Errorf("notifier config: Global: %w", err)
+		}
+	}
+	if cfg.QueueSize < 0 {
+		return nil, fmt.Errorf("notifier config: QueueSize must not be negative, got %d", cfg.QueueSize)
+	}
+	return &Notifier{
+		cfg:   cfg,
+		log:   WithCategory(cfg.Logger, CatClient),
+		queue: make(chan Notice, cfg.QueueSize),
+	}, nil
+}
+
+// Start delivers queued notices until ctx ends or Stop is called. It
+// returns at once; calling it again is a no-op.
+func (n *Notifier) Start(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.started {
+		return nil
+	}
+	n.started = true
+	ctx, n.cancel = context.WithCancel(ctx)
+	n.done = make(chan struct{})
+	go n.run(ctx)
+	return nil
+}
+
+// Stop stops delivering and waits; a delivery in progress is abandoned.
+// Safe to call twice and before Start.
+func (n *Notifier) Stop() {
+	n.mu.Lock()
+	cancel, done := n.cancel, n.done
+	n.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Notify queues a notice; it never blocks.
+func (n *Notifier) Notify(no Notice) {
+	n.mu.Lock()
+	n.pending++
+	n.mu.Unlock()
+	select {
+	case n.queue <- no:
+	default:
+		n.finished()
+		n.count("failed")
+		n.log.LogAttrs(context.Background(), slog.LevelError, "alert notice dropped: queue full",
+			slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key), slog.String("event", no.Event))
+	}
+}
+
+// Flush waits until every notice queued so far was delivered or given up.
+func (n *Notifier) Flush(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n.mu.Lock()
+		p := n.pending
+		n.mu.Unlock()
+		if p == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Notifier) finished() {
+	n.mu.Lock()
+	n.pending--
+	n.mu.Unlock()
+}
+
+func (n *Notifier) count(outcome string) {
+	if n.cfg.Metrics != nil {
+		n.cfg.Metrics.notifications.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (n *Notifier) run(ctx context.Context) {
+	defer close(n.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case no := <-n.queue:
+			n.deliverAll(ctx, no)
+			n.finished()
+		}
+	}
+}
+
+// deliverAll sends no to the global target and the tenant's own.
+func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
+	var targets []NotifyTarget
+	if n.cfg.Global.URL != "" {
+		targets = append(targets, n.cfg.Global)
+	}
+	if n.cfg.TenantTargets != nil && no.TenantID != "" {
+		ts, err := n.cfg.TenantTargets(ctx, no.TenantID)
+		if err != nil {
+			n.log.LogAttrs(ctx, slog.LevelError, "could not look up the tenant's alert webhooks",
+				slog.String("tenant_id", no.TenantID), slog.String("error", err.Error()))
+		}
+		for _, t := range ts {
+			if t.URL != n.cfg.Global.URL {
+				targets = append(targets, t)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return
+	}
+	id := no.Alert.ID
+	if id == "" {
+		id = no.TenantID + ":" + no.Alert.Key
+	}
+	body, err := json.Marshal(NoticeBody{
+		Version: NoticeVersion, ID: id + ":" + no.Event, Event: no.Event, SentAt: n.cfg.Clock.Now().UTC(),
+		TenantID: no.TenantID, Rule: no.Rule, Alert: no.Alert,
+	})
+	if err != nil {
+		n.log.LogAttrs(ctx, slog.LevelError, "could not encode alert notice", slog.String("error", err.Error()))
+		return
+	}
+	for _, t := range targets {
+		if err := n.deliver(ctx, t, no.Event, id+":"+no.Event, body); err != nil {
+			n.count("failed")
+			n.log.LogAttrs(ctx, slog.LevelError, "alert notice not delivered",
+				slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key),
+				slog.String("event", no.Event), slog.String("webhook_host", hostOf(t.URL)), slog.String("error", err.Error()))
+			continue
+		}
+		n.count("sent")
+	}
+}
+
+// deliver POSTs body to t, retrying transient failures. Each attempt is
+// signed with a fresh timestamp.
+func (n *Notifier) deliver(ctx context.Context, t NotifyTarget, event, deliveryID string, body []byte) error {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = n.cfg.InitialInterval, n.cfg.MaxInterval
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		return struct{}{}, n.attempt(ctx, t, event, deliveryID, body)
+	}, backoff.WithBackOff(bo), backoff.WithMaxTries(n.cfg.MaxTries), backoff.WithMaxElapsedTime(n.cfg.MaxElapsed))
+	return err
+}
+
+func (n *Notifier) attempt(ctx context.Context, t NotifyTarget, event, deliveryID string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
+	if err != nil {
+		return backoff.Permanent(errors.New("bad webhook URL"))
+	}
+	ts := n.cfg.Clock.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "mksync-alerts")
+	req.Header.Set(HeaderEvent, event)
+	req.Header.Set(HeaderDelivery, deliveryID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Sign([]byte(t.Secret.Reveal()), ts, body))
+	resp, err := n.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// *url.Error repeats the URL, which may hold a token (chat
+		// webhooks put one in the path): keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post notice: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch s := resp.StatusCode; {
+	case s >= 200 && s < 300:
+		return nil
+	case s == http.StatusTooManyRequests || s == http.StatusRequestTimeout || s == http.StatusTooEarly || s >= 500:
+		if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+			return backoff.RetryAfter(min(secs, 300))
+		}
+		return fmt.Errorf("webhook answered HTTP %d", s)
+	default:
+		return backoff.Permanent(fmt.Errorf("webhook answered HTTP %d", s))
+	}
+}
+
+// hostOf returns the host of a webhook URL, the only part that is logged.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "?"
+	}
+	return u.Host
+}
+
+// Sign returns the X-Mksync-Signature value of body sent at timestamp (Unix
+// seconds): "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
+func Sign(secret []byte, timestamp int64, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(strconv.FormatInt(timestamp, 10)))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Errors of VerifySignature.
+var (
+	ErrSignatureMismatch = errors.New("alert notice signature does not match")
+	ErrSignatureExpired  = errors.New("alert notice timestamp is outside the allowed window")
+)
+
+// VerifySignature checks a received notice: timestamp and signature are
+// the X-Mksync-Timestamp and X-Mksync-Signature headers, body the raw
+// request body. It returns ErrSignatureExpired when the timestamp is more
+// than maxAge away from now (replays), ErrSignatureMismatch when the
+// signature is wrong or malformed, nil when the notice is authentic. The
+// comparison takes constant time.
+func VerifySignature(secret []byte, timestamp, signature string, body []byte, now time.Time, maxAge time.Duration) error {
+	ts, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
+	if err != nil {
+		return ErrSignatureMismatch
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > maxAge || d < -maxAge {
+		return ErrSignatureExpired
+	}
+	want := Sign(secret, ts, body)
+	if !hmac.Equal([]byte(want), []byte(strings.TrimSpace(signature))) {
+		return ErrSignatureMismatch
+	}
+	return nil
+}
