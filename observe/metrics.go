@@ -87,10 +87,10 @@ type Metrics struct {
 	jobsDiscarded  *prometheus.CounterVec
 
 	// Alerts, notifications and retention.
-	alertsOpened      *prometheus.CounterVec // rule
-	alertsResolved    *prometheus.CounterVec // rule
-	alertEventsLost   prometheus.Counter
-	notifications     *prometheus.CounterVec // outcome
+	alertsOpened       *prometheus.CounterVec // rule
+	alertsResolved     *prometheus.CounterVec // rule
+	alertEventsLost    prometheus.Counter
+	notifications      *prometheus.CounterVec // outcome
 	errorRecordsPruned prometheus.Counter
 
 	sources *sourceCollector
