@@ -317,6 +317,10 @@ func (s *session) pullPartnerLocked(ctx context.Context, p metakocka.Partner, fo
 	if !mapped {
 		unlock := s.e.locks.lock(s.tenantID, mksync.EntityContact, "mk:"+p.MkID)
 		defer unlock()
+		// Another worker may have pulled it while this one waited.
+		if m, again, err := s.mappingByMkID(ctx, mksync.EntityContact, p.MkID); err != nil || again {
+			return m.EntityID, recordResult{out: outSkipped}, err
+		}
 		// A contact whose count_code mksync made (its mapping was lost)?
 		if id, ok := LocalIDOf(p.CountCode); ok {
 			c, err := s.e.store.FindContactByID(ctx, s.tenantID, id)

@@ -633,6 +633,10 @@ func (s *session) pullDocumentLocked(ctx context.Context, md metakocka.Document,
 	if !mapped {
 		unlock := s.e.locks.lock(s.tenantID, mksync.EntitySalesDocument, "mk:"+md.MkID)
 		defer unlock()
+		// Another worker may have pulled it while this one waited.
+		if m, again, err := s.mappingByMkID(ctx, mksync.EntitySalesDocument, md.MkID); err != nil || again {
+			return m.EntityID, recordResult{out: outSkipped}, err
+		}
 		rv, err := s.viewOfMkDocument(ctx, &md)
 		if err != nil {
 			return "", recordResult{}, err

@@ -351,6 +351,10 @@ func (s *session) pullProductLocked(ctx context.Context, mp metakocka.Product, f
 	if !mapped {
 		unlock := s.e.locks.lock(s.tenantID, mksync.EntityProduct, "mk:"+mp.MkID)
 		defer unlock()
+		// Another worker may have pulled it while this one waited.
+		if m, again, err := s.mappingByMkID(ctx, mksync.EntityProduct, mp.MkID); err != nil || again {
+			return m.EntityID, recordResult{out: outSkipped}, err
+		}
 		// The same product in the CRM already (mksync's count_code, or the
 		// same code), without a mapping: link it.
 		var local *mksync.Product

@@ -68,7 +68,12 @@ func operation(et mksync.EntityType, dir mksync.Direction) string {
 // known.
 func (s *session) fail(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key, localID string, cause error) recordResult {
 	code := mksync.ErrorCode(cause)
-	msg := mksync.ErrorMessage(cause)
+	// The whole chain says which line or partner failed and why; internal
+	// failures show only the generic message (their text stays in Details).
+	msg := cause.Error()
+	if code == mksync.EINTERNAL {
+		msg = mksync.ErrorMessage(cause)
+	}
 	op := operation(et, dir)
 	er := mksync.ErrorRecord{
 		Category:  "SYNC",
