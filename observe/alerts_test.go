@@ -27,8 +27,7 @@ type receiver struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	got    []observe.NoticeBody
-	status []int // answers to give, in order; 200 after them
-	calls  int
+	status []int    // answers to give, in order; 200 after them
 	ids    []string // X-Mksync-Delivery of every attempt
 }
 
@@ -47,7 +46,6 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.calls++
 	r.ids = append(r.ids, req.Header.Get(observe.HeaderDelivery))
 	if len(r.status) > 0 {
 		s := r.status[0]
@@ -69,6 +67,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("notice headers do not match its body: %v", req.Header)
 	}
 	r.got = append(r.got, n)
+}
+
+// attempts returns every request's X-Mksync-Delivery, in order.
+func (r *receiver) attempts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...)
 }
 
 func (r *receiver) notices() []observe.NoticeBody {

@@ -1,0 +1,159 @@
+package observe_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
+)
+
+func TestSignAndVerify(t *testing.T) {
+	t.Parallel()
+	secret := []byte(webhookSecret)
+	body := []byte(`{"event":"alert.opened"}`)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ts := now.Unix()
+	sig := observe.Sign(secret, ts, body)
+	require.True(t, strings.HasPrefix(sig, "sha256="))
+	require.Len(t, sig, len("sha256=")+64)
+	tsText := strconv.FormatInt(ts, 10)
+
+	require.NoError(t, observe.VerifySignature(secret, tsText, sig, body, now.Add(time.Minute), 5*time.Minute))
+	require.ErrorIs(t, observe.VerifySignature(secret, tsText, sig, []byte(`{"event":"alert.resolved"}`), now, 5*time.Minute), observe.ErrSignatureMismatch)
+	require.ErrorIs(t, observe.VerifySignature([]byte("another-secret-0123"), tsText, sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+	// The timestamp is signed: moving it breaks the signature.
+	require.ErrorIs(t, observe.VerifySignature(secret, strconv.FormatInt(ts+1, 10), sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+	require.ErrorIs(t, observe.VerifySignature(secret, tsText, sig, body, now.Add(10*time.Minute), 5*time.Minute), observe.ErrSignatureExpired)
+	require.ErrorIs(t, observe.VerifySignature(secret, "yesterday", sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+	require.ErrorIs(t, observe.VerifySignature(secret, tsText, "sha256=00", body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+}
+
+// newTestNotifier returns a started Notifier to the receiver with fast retries.
+func newTestNotifier(t *testing.T, clk *fakeClock, cfg observe.NotifierConfig) (*observe.Notifier, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cfg.Clock, cfg.Logger = clk, observe.NewLogger(logs, observe.Options{})
+	cfg.InitialInterval, cfg.MaxInterval = time.Millisecond, 5*time.Millisecond
+	n, err := observe.NewNotifier(cfg)
+	require.NoError(t, err)
+	require.NoError(t, n.Start(context.Background()))
+	t.Cleanup(n.Stop)
+	return n, logs
+}
+
+func flushNotifier(t *testing.T, n *observe.Notifier) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, n.Flush(ctx))
+}
+
+var testNotice = observe.Notice{Event: observe.EventAlertOpened, TenantID: "tenant-1", Rule: observe.RuleMetakockaAuth,
+	Alert: mksync.Alert{ID: "alert-1", Key: observe.RuleMetakockaAuth, Severity: observe.SeverityCritical, Status: mksync.AlertOpen, Count: 1}}
+
+func TestNotifierRetriesTransientFailures(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	recv := newReceiver(t, clk)
+	recv.status = []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway}
+	m, reg := newMetrics(t, observe.MetricsOptions{})
+	n, _ := newTestNotifier(t, clk, observe.NotifierConfig{Metrics: m, Global: observe.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
+	n.Notify(testNotice)
+	flushNotifier(t, n)
+	got := recv.notices()
+	require.Len(t, got, 1)
+	require.Len(t, recv.attempts(), 4)
+	for _, id := range recv.attempts() {
+		require.Equal(t, "alert-1:alert.opened", id, "every attempt carries the same delivery id")
+	}
+	require.Equal(t, observe.NoticeVersion, got[0].Version)
+	require.Equal(t, "tenant-1", got[0].TenantID)
+	require.Equal(t, observe.RuleMetakockaAuth, got[0].Rule)
+	require.Equal(t, "alert-1", got[0].Alert.ID)
+	require.Equal(t, clk.Now(), got[0].SentAt)
+	require.Equal(t, 1.0, value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
+}
+
+func TestNotifierGivesUpOnClientErrors(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	recv := newReceiver(t, clk)
+	recv.status = []int{http.StatusBadRequest}
+	m, reg := newMetrics(t, observe.MetricsOptions{})
+	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{Metrics: m, Global: observe.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
+	n.Notify(testNotice)
+	flushNotifier(t, n)
+	require.Len(t, recv.attempts(), 1, "a 400 is not retried")
+	require.Equal(t, 1.0, value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "failed"}))
+	require.Contains(t, logs.String(), "alert notice not delivered")
+}
+
+// TestNotifierNeverLogsWebhookSecrets: chat webhooks carry a token in their
+// URL; a failed delivery logs the host only.
+func TestNotifierNeverLogsWebhookSecrets(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	recv := newReceiver(t, clk)
+	recv.srv.Close() // unreachable
+	const pathToken = "T0KEN-in-the-path-4455"
+	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{MaxTries: 2,
+		Global: observe.NotifyTarget{URL: recv.srv.URL + "/hooks/" + pathToken + "?sig=" + pathToken, Secret: webhookSecret}})
+	n.Notify(testNotice)
+	flushNotifier(t, n)
+	out := logs.String()
+	require.Contains(t, out, "alert notice not delivered")
+	require.Contains(t, out, strings.TrimPrefix(recv.srv.URL, "http://"))
+	require.NotContains(t, out, pathToken)
+	require.NotContains(t, out, webhookSecret)
+}
+
+func TestNotifierTenantTargets(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	global, own := newReceiver(t, clk), newReceiver(t, clk)
+	n, _ := newTestNotifier(t, clk, observe.NotifierConfig{
+		Global: observe.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
+		TenantTargets: func(_ context.Context, tenantID string) ([]observe.NotifyTarget, error) {
+			if tenantID != "tenant-1" {
+				return nil, nil
+			}
+			return []observe.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}, {URL: global.srv.URL, Secret: webhookSecret}}, nil
+		},
+	})
+	n.Notify(testNotice)
+	other := testNotice
+	other.TenantID = "tenant-2"
+	n.Notify(other)
+	flushNotifier(t, n)
+	require.Len(t, global.notices(), 2, "the global webhook gets every tenant's notices, once")
+	require.Len(t, own.notices(), 1)
+	require.Equal(t, "tenant-1", own.notices()[0].TenantID)
+}
+
+func TestNotifyTargetFromEnv(t *testing.T) {
+	t.Setenv(observe.EnvAlertWebhookURL, "")
+	t.Setenv(observe.EnvAlertWebhookSecret, "")
+	tg, err := observe.NotifyTargetFromEnv()
+	require.NoError(t, err)
+	require.Empty(t, tg.URL)
+
+	t.Setenv(observe.EnvAlertWebhookURL, "https://alerts.example.com/mksync")
+	_, err = observe.NotifyTargetFromEnv()
+	require.ErrorContains(t, err, observe.EnvAlertWebhookSecret, "a URL needs a secret")
+
+	t.Setenv(observe.EnvAlertWebhookSecret, webhookSecret)
+	tg, err = observe.NotifyTargetFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example.com/mksync", tg.URL)
+
+	t.Setenv(observe.EnvAlertWebhookURL, "ftp://alerts.example.com")
+	_, err = observe.NotifyTargetFromEnv()
+	require.Error(t, err)
+}

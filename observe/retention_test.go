@@ -1,0 +1,91 @@
+package observe_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
+)
+
+func TestPrunerDeletesOldRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := newFakeClock()
+	db, tenantID := newStore(t, clk)
+	now := clk.Now()
+	for _, age := range []time.Duration{0, 24 * time.Hour, 6*24*time.Hour + 23*time.Hour, 7*24*time.Hour + time.Minute, 90 * 24 * time.Hour} {
+		require.NoError(t, db.CreateErrorRecord(ctx, tenantID, &mksync.ErrorRecord{
+			Category: observe.CatSync, Operation: "contacts.sync_to_metakocka", Code: mksync.EUPSTREAM, Message: "x",
+			CreatedAt: now.Add(-age),
+		}))
+	}
+	m, reg := newMetrics(t, observe.MetricsOptions{})
+	p, err := observe.NewPruner(observe.RetentionConfig{Store: db, Days: 7, Clock: clk, Metrics: m})
+	require.NoError(t, err)
+	n, err := p.Prune(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the records older than 7 days")
+	left, _, err := db.FindErrorRecords(ctx, tenantID, mksync.ErrorFilter{})
+	require.NoError(t, err)
+	require.Len(t, left, 3)
+	require.Equal(t, 2.0, value(t, reg, "mksync_error_records_pruned_total", nil))
+
+	// A day later, the 6d23h record is due too.
+	clk.Advance(24 * time.Hour)
+	n, err = p.Prune(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
+func TestPrunerStartStop(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := newFakeClock()
+	db, tenantID := newStore(t, clk)
+	require.NoError(t, db.CreateErrorRecord(ctx, tenantID, &mksync.ErrorRecord{
+		Category: observe.CatSync, Operation: "op", Code: mksync.EUPSTREAM, Message: "x", CreatedAt: clk.Now().Add(-31 * 24 * time.Hour)}))
+	logs := &syncBuffer{}
+	p, err := observe.NewPruner(observe.RetentionConfig{Store: db, Clock: clk, Logger: observe.NewLogger(logs, observe.Options{})})
+	require.NoError(t, err)
+	p.Stop() // before Start: no-op
+	require.NoError(t, p.Start(ctx))
+	require.NoError(t, p.Start(ctx)) // no-op
+	require.Eventually(t, func() bool {
+		left, _, err := db.FindErrorRecords(ctx, tenantID, mksync.ErrorFilter{})
+		return err == nil && len(left) == 0
+	}, 10*time.Second, 10*time.Millisecond, "the first prune runs at Start with the default 30 days")
+	p.Stop()
+	p.Stop()
+	require.Contains(t, logs.String(), `"msg":"error records pruned"`)
+	require.Contains(t, logs.String(), `"category":"DATABASE"`)
+}
+
+func TestRetentionDaysFromEnv(t *testing.T) {
+	t.Setenv(observe.EnvErrorRetentionDays, "")
+	d, err := observe.RetentionDaysFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, 30, d)
+	t.Setenv(observe.EnvErrorRetentionDays, "90")
+	d, err = observe.RetentionDaysFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, 90, d)
+	for _, bad := range []string{"0", "-1", "30d"} {
+		t.Setenv(observe.EnvErrorRetentionDays, bad)
+		_, err = observe.RetentionDaysFromEnv()
+		require.ErrorContains(t, err, observe.EnvErrorRetentionDays, bad)
+	}
+}
+
+func TestPrunerConfig(t *testing.T) {
+	t.Parallel()
+	_, err := observe.NewPruner(observe.RetentionConfig{})
+	require.ErrorContains(t, err, "Store")
+	clk := newFakeClock()
+	db, _ := newStore(t, clk)
+	_, err = observe.NewPruner(observe.RetentionConfig{Store: db, Days: -1})
+	require.ErrorContains(t, err, "Days")
+}
