@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+func TestRunResumesFromCheckpoint(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 3}})
+	ctx := context.Background()
+	var ids []string
+	for range 23 {
+		ids = append(ids, newContact(t, b).ID)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+	require.Equal(t, 23, run.Total)
+	// As if a crash happened after the first 10 were committed.
+	run.Status, run.Processed = mksync.RunRunning, 10
+	run.Result.Skipped = 10
+	run.Checkpoint = checkpoint{After: ids[9]}.encode()
+	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
+
+	done, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunSucceeded, done.Status)
+	require.Equal(t, 23, done.Processed)
+	require.Equal(t, 13, done.Result.Created)
+	require.Len(t, b.fake.Partners(b.company), 13, "records before the checkpoint are not redone")
+
+	// Running a finished run again does nothing.
+	again, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, done.Result, again.Result)
+}
+
+func TestRunNamedIDsAndCancel(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 2, Concurrency: 1}})
+	ctx := context.Background()
+	var ids []string
+	for range 6 {
+		ids = append(ids, newProduct(t, b).ID)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, ids[:3]))
+	require.Equal(t, 3, run.Result.Created)
+	require.Len(t, b.fake.Products(b.company), 3)
+
+	// A cancelled run stops between batches.
+	run = mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, ids[3:]))
+	run.Status = mksync.RunCancelled
+	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
+	done, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunCancelled, done.Status)
+
+	run = mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, ids[3:]))
+	run.Status = mksync.RunRunning
+	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
+	b.fake.FailNextMethod(b.company, "product_add", 1, "http_500")
+	go func() {
+		// Cancel while the first batch is in flight.
+		time.Sleep(5 * time.Millisecond)
+		cur, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+		if err == nil {
+			cur.Status = mksync.RunCancelled
+			_ = b.store.UpdateSyncRun(ctx, b.tenant, &cur)
+		}
+	}()
+	done, err = b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunCancelled, done.Status)
+	require.Less(t, len(b.fake.Products(b.company)), 6+1)
+}
+
+func TestStartSyncInBackground(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 10}})
+	ctx := context.Background()
+	for range 25 {
+		newContact(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(b.e.StartSync(ctx, b.tenant, &run, nil)), "not started")
+	require.NoError(t, b.e.Start(ctx))
+	require.NoError(t, b.e.Start(ctx), "starting twice is harmless")
+	run = mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.StartSync(ctx, b.tenant, &run, nil))
+	require.NotEmpty(t, run.ID)
+	require.Equal(t, 25, run.Total)
+	require.Eventually(t, func() bool {
+		r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+		return err == nil && r.Status.Final()
+	}, 10*time.Second, 10*time.Millisecond)
+	r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunSucceeded, r.Status)
+	require.Equal(t, 25, r.Processed)
+	require.Equal(t, 25, r.Result.Created)
+	b.e.Stop()
+	b.e.Stop()
+}
+
+func TestStartResumesUnfinishedRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	for range 5 {
+		newProduct(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil)) // queued, never started
+	require.NoError(t, b.e.Start(ctx))
+	require.Eventually(t, func() bool {
+		r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+		return err == nil && r.Status == mksync.RunSucceeded
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Len(t, b.fake.Products(b.company), 5)
+}
+
+func TestListUnsyncedOnBothSides(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	b.fake.SeedDemo(b.company)
+	local := newProduct(t, b)
+	recs, _, err := b.e.ListNotInMetakocka(ctx, b.tenant, mksync.EntityProduct, mksync.Page{})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, local.ID, recs[0].ID)
+
+	nProducts := len(b.fake.Products(b.company))
+	var all []mksync.RemoteRecord
+	page := mksync.Page{Limit: 3}
+	for {
+		got, next, err := b.e.ListNotInCRM(ctx, b.tenant, mksync.EntityProduct, page)
+		require.NoError(t, err)
+		all = append(all, got...)
+		if next == "" {
+			break
+		}
+		page.After = next
+	}
+	require.Len(t, all, nProducts)
+	docs, _, err := b.e.ListNotInCRM(ctx, b.tenant, mksync.EntitySalesDocument, mksync.Page{Limit: 1000})
+	require.NoError(t, err)
+	require.Len(t, docs, len(b.fake.Documents(b.company)))
+	partners, _, err := b.e.ListNotInCRM(ctx, b.tenant, mksync.EntityContact, mksync.Page{Limit: 1000})
+	require.NoError(t, err)
+	require.NotEmpty(t, partners)
+
+	// Pull one: it leaves the list.
+	_, err = b.e.SyncFromMetakocka(ctx, b.tenant, mksync.EntityProduct, all[0].MetakockaID)
+	require.NoError(t, err)
+	again, _, err := b.e.ListNotInCRM(ctx, b.tenant, mksync.EntityProduct, mksync.Page{Limit: 1000})
+	require.NoError(t, err)
+	require.Len(t, again, nProducts-1)
+	_, _, err = b.e.ListNotInCRM(ctx, b.tenant, mksync.EntityProduct, mksync.Page{After: "x"})
+	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(err))
+}
