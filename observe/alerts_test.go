@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type receiver struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	got    []observe.NoticeBody
+	raw    []string // every request body as received
 	status []int    // answers to give, in order; 200 after them
 	ids    []string // X-Mksync-Delivery of every attempt
 }
@@ -47,6 +49,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ids = append(r.ids, req.Header.Get(observe.HeaderDelivery))
+	r.raw = append(r.raw, string(body))
 	if len(r.status) > 0 {
 		s := r.status[0]
 		r.status = r.status[1:]
@@ -67,6 +70,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("notice headers do not match its body: %v", req.Header)
 	}
 	r.got = append(r.got, n)
+}
+
+// rawBodies returns every request body received.
+func (r *receiver) rawBodies() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.raw, "\n")
 }
 
 // attempts returns every request's X-Mksync-Delivery, in order.
