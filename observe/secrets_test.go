@@ -127,7 +127,7 @@ func TestNoSecretReachesOutputs(t *testing.T) {
 	// The failures are still there to read, with the secret redacted.
 	require.Contains(t, outputs["logs"], observe.Redacted)
 	require.Contains(t, outputs["logs"], `"msg":"record sync failed"`)
-	require.Contains(t, outputs["logs"], `\\"secret_key\\":\\"[REDACTED]\\"`, "the echoed request is scrubbed")
+	require.Contains(t, outputs["logs"], `\"secret_key\":\"[REDACTED]\"`, "the echoed request is scrubbed")
 	require.Contains(t, outputs["error records"], mksync.EUNAUTHORIZED)
 	require.Contains(t, outputs["alerts"], observe.RuleMetakockaAuth)
 }
