@@ -31,10 +31,10 @@ type SyncRunArgs struct {
 	TenantID   string            `json:"tenant_id" river:"unique"`
 	EntityType mksync.EntityType `json:"entity_type" river:"unique"`
 	Direction  mksync.Direction  `json:"direction" river:"unique"`
-	// Scope is "all", or "ids:" and the hash of the sorted ids.
-	Scope string   `json:"scope" river:"unique"`
-	RunID string   `json:"run_id"`
-	IDs   []string `json:"ids,omitempty"`
+	// Scope is "all", or "ids:" and the hash of the sorted ids (the ids
+	// themselves are in the run's checkpoint).
+	Scope string `json:"scope" river:"unique"`
+	RunID string `json:"run_id"`
 }
 
 // Kind implements river.JobArgs.

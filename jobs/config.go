@@ -25,16 +25,20 @@ const (
 // tenantID and returns domain errors (see the package doc for how they map
 // to River's outcomes). It must be safe for concurrent use.
 type Runner interface {
-	// RunSync works on the persisted sync run runID (status queued, or
-	// running when resumed) from its checkpoint: over ids (CRM ids to
-	// Metakocka, mk_ids from it) or, when ids is empty, over every record.
-	// After each batch it persists progress, result and checkpoint, then
-	// calls stop; when stop reports true it returns (false, nil) and leaves
-	// the run resumable. It returns (true, nil) once the run is final
-	// (succeeded, partial, failed — or cancelled: it stops at a batch
-	// boundary when it finds the run cancelled in the Store). An error is a
-	// failure of the run as a whole; the run stays resumable.
-	RunSync(ctx context.Context, tenantID, runID string, ids []string, stop func() bool) (done bool, err error)
+	// PrepareRun fills a new run of run.EntityType in run.Direction over ids
+	// (CRM ids to Metakocka, mk_ids from it; empty means every record) with
+	// what executing it needs — Total and its initial Checkpoint — and
+	// stores nothing: StartSync stores the run and its job in one
+	// transaction. Errors: EINVALID for a run the engine cannot execute.
+	PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error
+	// RunSync works on the stored run runID (queued, or running when
+	// resumed) from its checkpoint. After each batch it persists progress,
+	// result and checkpoint, then calls stop; when stop reports true it
+	// returns (false, nil) and leaves the run resumable. It returns
+	// (true, nil) once the run is final (succeeded, partial, failed — or
+	// cancelled: it stops at a batch boundary when it finds the run
+	// cancelled in the Store). An error is a failure of the run as a whole.
+	RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error)
 	// SyncRecord pushes (ToMetakocka: a CRM id) or pulls (FromMetakocka: an
 	// mk_id) one record now.
 	SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error)
@@ -58,7 +62,8 @@ type Config struct {
 	// Store keeps tenants, credentials, sync runs, error records and alerts.
 	// Required. It must be the store whose database Database names.
 	Store mksync.Store
-	// Runner does the syncing. Required unless NoWorkers.
+	// Runner prepares and does the syncing. Required (StartSync prepares
+	// runs with it even when this process works no jobs).
 	Runner Runner
 	// Logger receives JOBS lines; default a logger that discards. River's
 	// own lines go to it at warn level and above.
@@ -177,8 +182,8 @@ func (c Config) validate() error {
 	switch {
 	case c.Store == nil:
 		return mksync.Errorf(mksync.EINVALID, "jobs config: Store is required")
-	case c.Runner == nil && !c.NoWorkers:
-		return mksync.Errorf(mksync.EINVALID, "jobs config: Runner is required unless NoWorkers")
+	case c.Runner == nil:
+		return mksync.Errorf(mksync.EINVALID, "jobs config: Runner is required")
 	}
 	for _, w := range []struct {
 		name string

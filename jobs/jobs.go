@@ -223,12 +223,14 @@ const (
 // run; or, when a job of the same scope is active, rolls back and returns
 // that job's run id.
 func (j *Jobs) startSyncOnce(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) (existing string, err error) {
-	args := SyncRunArgs{TenantID: tenantID, EntityType: run.EntityType, Direction: run.Direction, Scope: scopeOf(ids), IDs: ids}
+	args := SyncRunArgs{TenantID: tenantID, EntityType: run.EntityType, Direction: run.Direction, Scope: scopeOf(ids)}
+	prepared := mksync.SyncRun{ID: run.ID, EntityType: run.EntityType, Direction: run.Direction, Trigger: run.Trigger}
+	if err := j.cfg.Runner.PrepareRun(ctx, tenantID, &prepared, ids); err != nil {
+		return "", fmt.Errorf("prepare sync run: %w", err)
+	}
 	err = j.store.InTx(ctx, tenantID, func(tx mksync.Store) error {
-		r := mksync.SyncRun{
-			ID: run.ID, EntityType: run.EntityType, Direction: run.Direction, Trigger: run.Trigger,
-			Status: mksync.RunQueued, Total: len(ids), Result: mksync.SyncResult{Success: true},
-		}
+		r := prepared
+		r.Status, r.Processed, r.StartedAt, r.FinishedAt = mksync.RunQueued, 0, nil, nil
 		if err := tx.CreateSyncRun(ctx, tenantID, &r); err != nil {
 			return fmt.Errorf("create sync run: %w", err)
 		}

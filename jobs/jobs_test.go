@@ -43,7 +43,7 @@ func TestSyncRunCompletes(t *testing.T) {
 
 func TestStartSyncValidates(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d database) {
-		j := newJobs(t, d, jobs.Config{Store: d.store, NoWorkers: true})
+		j := newJobs(t, d, jobs.Config{Store: d.store, Runner: newFakeRunner(d.store), NoWorkers: true})
 		tenant := newTenant(t, d.store, "acme", mksync.SyncSettings{})
 		bad := mksync.SyncRun{EntityType: "invoice", Direction: mksync.ToMetakocka}
 		require.Equal(t, mksync.EINVALID, mksync.ErrorCode(j.StartSync(t.Context(), tenant, &bad, nil)))
@@ -59,7 +59,7 @@ func TestStartSyncValidates(t *testing.T) {
 // does not block the next.
 func TestStartSyncUnique(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d database) {
-		j := newJobs(t, d, jobs.Config{Store: d.store, NoWorkers: true})
+		j := newJobs(t, d, jobs.Config{Store: d.store, Runner: newFakeRunner(d.store), NoWorkers: true})
 		tenant := newTenant(t, d.store, "acme", mksync.SyncSettings{})
 		other := newTenant(t, d.store, "globex", mksync.SyncSettings{})
 		start := func(tenantID string, et mksync.EntityType, dir mksync.Direction, ids []string) mksync.SyncRun {
@@ -119,7 +119,7 @@ func TestCancel(t *testing.T) {
 		f.Records[tenant] = 200
 
 		// A queued run: cancelled before any worker sees it.
-		q := newJobs(t, d, jobs.Config{Store: d.store, NoWorkers: true})
+		q := newJobs(t, d, jobs.Config{Store: d.store, Runner: newFakeRunner(d.store), NoWorkers: true})
 		queued := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka, Trigger: mksync.TriggerAPI}
 		require.NoError(t, q.StartSync(t.Context(), tenant, &queued, nil))
 		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(q.Cancel(t.Context(), other, queued.ID)), "another tenant's run")
@@ -431,7 +431,7 @@ func TestConfigValidation(t *testing.T) {
 			require.ErrorContains(t, err, tc.field)
 		})
 	}
-	j, err := jobs.New(d.db, jobs.Config{Store: d.store, NoWorkers: true})
+	j, err := jobs.New(d.db, jobs.Config{Store: d.store, Runner: newFakeRunner(d.store), NoWorkers: true})
 	require.NoError(t, err)
 	require.NoError(t, j.Stop(t.Context()), "Stop before Start")
 	require.NoError(t, j.Stop(t.Context()))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,7 +147,16 @@ func (f *fakeRunner) fail(tenantID string) error {
 	return f.Fail(tenantID)
 }
 
-func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, ids []string, stop func() bool) (bool, error) {
+// PrepareRun keeps the ids in the checkpoint, as "ids:a,b,…".
+func (f *fakeRunner) PrepareRun(_ context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	run.Total = len(ids)
+	if len(ids) > 0 {
+		run.Checkpoint = "ids:" + strings.Join(ids, ",")
+	}
+	return nil
+}
+
+func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
 	f.mu.Lock()
 	f.slices[runID]++
 	n, ok := f.Records[tenantID]
@@ -164,8 +174,11 @@ func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, ids []
 	if run.Status.Final() {
 		return true, nil
 	}
-	if len(ids) > 0 {
+	var ids []string
+	if rest, ok := strings.CutPrefix(run.Checkpoint, "ids:"); ok {
+		ids = strings.Split(rest, ",")
 		n = len(ids)
+		run.Checkpoint = ""
 	}
 	if run.Status == mksync.RunQueued {
 		now := time.Now().UTC()
@@ -175,8 +188,12 @@ func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, ids []
 		}
 	}
 	next := 0
-	if run.Checkpoint != "" {
-		next, _ = strconv.Atoi(run.Checkpoint)
+	if pos, rest, ok := strings.Cut(run.Checkpoint, "|"); ok {
+		next, _ = strconv.Atoi(pos)
+		if rest != "" {
+			ids = strings.Split(rest, ",")
+			n = len(ids)
+		}
 	}
 	for next < n {
 		select {
@@ -203,7 +220,7 @@ func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, ids []
 		}
 		run.Result.Created += end - next
 		run.Processed = end
-		run.Checkpoint = strconv.Itoa(end)
+		run.Checkpoint = strconv.Itoa(end) + "|" + strings.Join(ids, ",")
 		next = end
 		if next == n {
 			now := time.Now().UTC()

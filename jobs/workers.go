@@ -60,7 +60,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 		}
 		return false
 	}
-	done, err := j.cfg.Runner.RunSync(ctx, a.TenantID, a.RunID, a.IDs, stop)
+	done, err := j.cfg.Runner.RunSync(ctx, a.TenantID, a.RunID, stop)
 	if err != nil {
 		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, fmt.Errorf("run sync %s: %w", a.RunID, err))
 	}
