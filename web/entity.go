@@ -1,0 +1,171 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mksync/mksync"
+)
+
+// entityInfo names et for pages; the zero EntityInfo for an unknown type.
+func entityInfo(et mksync.EntityType) EntityInfo {
+	switch et {
+	case mksync.EntityContact:
+		return EntityInfo{Slug: "contacts", Label: "Contacts", Singular: "contact", Type: et}
+	case mksync.EntityProduct:
+		return EntityInfo{Slug: "products", Label: "Products", Singular: "product", Type: et}
+	case mksync.EntitySalesDocument:
+		return EntityInfo{Slug: "sales-documents", Label: "Sales documents", Singular: "sales document", Type: et}
+	}
+	return EntityInfo{Label: string(et), Singular: string(et), Type: et}
+}
+
+// record is what the pages show of any CRM record.
+type record struct {
+	ID       string
+	Title    string
+	Subtitle string
+	Fields   []Field
+}
+
+// kind reads one entity type's records from the store, scoped to a tenant.
+type kind struct {
+	info EntityInfo
+	list func(ctx context.Context, st mksync.Store, tenantID string, f mksync.ListFilter) ([]record, string, error)
+	find func(ctx context.Context, st mksync.Store, tenantID, id string) (record, error)
+}
+
+// kinds are the three record types, in navigation order.
+func kinds() []kind {
+	return []kind{
+		{info: entityInfo(mksync.EntityContact),
+			list: func(ctx context.Context, st mksync.Store, tenantID string, f mksync.ListFilter) ([]record, string, error) {
+				cs, next, err := st.FindContacts(ctx, tenantID, f)
+				out := make([]record, len(cs))
+				for i := range cs {
+					out[i] = contactRecord(cs[i])
+				}
+				return out, next, wrap("find contacts", err)
+			},
+			find: func(ctx context.Context, st mksync.Store, tenantID, id string) (record, error) {
+				c, err := st.FindContactByID(ctx, tenantID, id)
+				return contactRecord(c), wrap("find contact", err)
+			}},
+		{info: entityInfo(mksync.EntityProduct),
+			list: func(ctx context.Context, st mksync.Store, tenantID string, f mksync.ListFilter) ([]record, string, error) {
+				ps, next, err := st.FindProducts(ctx, tenantID, f)
+				out := make([]record, len(ps))
+				for i := range ps {
+					out[i] = productRecord(ps[i])
+				}
+				return out, next, wrap("find products", err)
+			},
+			find: func(ctx context.Context, st mksync.Store, tenantID, id string) (record, error) {
+				p, err := st.FindProductByID(ctx, tenantID, id)
+				return productRecord(p), wrap("find product", err)
+			}},
+		{info: entityInfo(mksync.EntitySalesDocument),
+			list: func(ctx context.Context, st mksync.Store, tenantID string, f mksync.ListFilter) ([]record, string, error) {
+				ds, next, err := st.FindSalesDocuments(ctx, tenantID, f)
+				out := make([]record, len(ds))
+				for i := range ds {
+					out[i] = documentRecord(ds[i])
+				}
+				return out, next, wrap("find sales documents", err)
+			},
+			find: func(ctx context.Context, st mksync.Store, tenantID, id string) (record, error) {
+				d, err := st.FindSalesDocumentByID(ctx, tenantID, id)
+				return documentRecord(d), wrap("find sales document", err)
+			}},
+	}
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func contactRecord(c mksync.Contact) record {
+	sub := c.Email
+	if sub == "" {
+		sub = c.Phone
+	}
+	kind := "Person"
+	if c.BusinessEntity {
+		kind = "Company"
+	}
+	return record{ID: c.ID, Title: c.Name, Subtitle: sub, Fields: nonEmpty(
+		Field{"Name", c.Name}, Field{"Type", kind}, Field{"Tax ID", c.TaxID},
+		Field{"Registration number", c.RegistrationNumber}, Field{"E-mail", c.Email},
+		Field{"Phone", c.Phone}, Field{"Mobile", c.Mobile},
+		Field{"Address", joinNonEmpty(", ", c.Street, strings.TrimSpace(c.PostNumber+" "+c.City), c.Province, c.Country)},
+		Field{"Updated", formatTime(c.UpdatedAt)}, Field{"Version", strconv.FormatInt(c.Version, 10)},
+	)}
+}
+
+func productRecord(p mksync.Product) record {
+	return record{ID: p.ID, Title: p.Code + " · " + p.Name, Subtitle: p.Price.StringFixed(2) + " / " + orDash(p.Unit), Fields: nonEmpty(
+		Field{"Code", p.Code}, Field{"Name", p.Name}, Field{"Description", p.Description}, Field{"Unit", p.Unit},
+		Field{"Price", p.Price.StringFixed(2)}, Field{"Tax rate", p.TaxRate.String() + " %"},
+		Field{"Barcode", p.Barcode}, Field{"Stock (from Metakocka)", p.StockAmount.String()},
+		Field{"Updated", formatTime(p.UpdatedAt)}, Field{"Version", strconv.FormatInt(p.Version, 10)},
+	)}
+}
+
+func documentRecord(d mksync.SalesDocument) record {
+	num := d.Number
+	if num == "" {
+		num = "(number from Metakocka)"
+	}
+	title := documentKindLabel(d.Kind) + " " + num
+	return record{ID: d.ID, Title: title, Subtitle: d.Date.String() + " · " + d.TotalGross.StringFixed(2) + " " + d.Currency, Fields: nonEmpty(
+		Field{"Kind", documentKindLabel(d.Kind)}, Field{"Number", d.Number}, Field{"Date", d.Date.String()},
+		Field{"Contact", d.ContactID}, Field{"Status", d.Status}, Field{"Lines", strconv.Itoa(len(d.Lines))},
+		Field{"Net", d.TotalNet.StringFixed(2) + " " + d.Currency}, Field{"Tax", d.TotalTax.StringFixed(2) + " " + d.Currency},
+		Field{"Gross", d.TotalGross.StringFixed(2) + " " + d.Currency},
+		Field{"Updated", formatTime(d.UpdatedAt)}, Field{"Version", strconv.FormatInt(d.Version, 10)},
+	)}
+}
+
+func documentKindLabel(k mksync.DocumentKind) string {
+	switch k {
+	case mksync.KindOffer:
+		return "Offer"
+	case mksync.KindOrder:
+		return "Order"
+	case mksync.KindInvoice:
+		return "Invoice"
+	}
+	return string(k)
+}
+
+func nonEmpty(fs ...Field) []Field {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Value != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, sep)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

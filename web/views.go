@@ -1,0 +1,431 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+
+	"github.com/mksync/mksync"
+)
+
+// The view models: every template gets one of these typed structs, never an
+// untyped map, so a renamed field breaks the build, not a page.
+
+// Layout is what every full page needs.
+type Layout struct {
+	Title string
+	// Nav is the active navigation item (its path), "" for none.
+	Nav        string
+	SignedIn   bool
+	TenantName string
+	// CSRF is the session's token, put in every form and in htmx's headers.
+	CSRF string
+	// Flash is a message shown on top of the page.
+	Flash *Flash
+	// Refresh makes the page reload itself every few seconds when scripts
+	// are off (a running sync without htmx polling).
+	Refresh bool
+}
+
+// Flash is a message about the outcome of an action.
+type Flash struct {
+	// Kind is ok, error or info.
+	Kind    string
+	Message string
+	Code    string
+	// ErrorID, when set, links to the error record.
+	ErrorID string
+}
+
+// Field is one labelled value of a record or of an error's details.
+type Field struct {
+	Label string
+	Value string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// EntityInfo names a record type for pages and URLs.
+type EntityInfo struct {
+	Slug     string // URL segment: contacts, products, sales-documents
+	Label    string // Contacts
+	Singular string // contact
+	Type     mksync.EntityType
+}
+
+// LoginPage is the sign-in form.
+type LoginPage struct {
+	Layout
+	Next      string
+	Error     string
+	LoginCSRF string
+}
+
+// DashboardPage is the home page.
+type DashboardPage struct {
+	Layout
+	Connection ConnectionView
+	Counts     []EntityCounts
+	Runs       []RunRow
+	Alerts     []AlertRow
+}
+
+// ConnectionView is the Metakocka connection box of the dashboard.
+type ConnectionView struct {
+	CSRF         string
+	Configured   bool
+	CompanyID    string
+	MetakockaURL string
+	UpdatedAt    string
+	// Result is the outcome of the last "Test connection", if any.
+	Result *Flash
+}
+
+// EntityCounts is one entity type's records per sync state.
+type EntityCounts struct {
+	Entity                                      EntityInfo
+	Synced, Pending, Conflict, Failed, Unsynced int
+	Total                                       int
+}
+
+// AlertRow is an open alert.
+type AlertRow struct {
+	Severity string
+	Message  string
+	Count    int
+	Opened   string
+}
+
+// RecordRow is one CRM record with its sync state, as listed and as
+// re-rendered after a per-row sync.
+type RecordRow struct {
+	Entity   EntityInfo
+	CSRF     string
+	ID       string
+	Title    string
+	Subtitle string
+	// State is a SyncState or "unsynced".
+	State       string
+	MetakockaID string
+	CountCode   string
+	LastSynced  string
+	LastErrorID string
+}
+
+// CanPull reports whether the record has a Metakocka record to pull from.
+func (r RecordRow) CanPull() bool { return r.MetakockaID != "" }
+
+// ListPage is a searchable, paginated table of records.
+type ListPage struct {
+	Layout
+	Entity   EntityInfo
+	Query    string
+	State    string
+	States   []Option
+	Rows     []RecordRow
+	NextURL  string
+	FirstURL string
+	Paged    bool
+}
+
+// DetailPage is one record with its mapping and recent errors.
+type DetailPage struct {
+	Layout
+	Row     RecordRow
+	Fields  []Field
+	Mapping *MappingView
+	Errors  []ErrorRow
+}
+
+// MappingView is a record's link to Metakocka.
+type MappingView struct {
+	State       string
+	MetakockaID string
+	CountCode   string
+	LastSynced  string
+	LastErrorID string
+	UpdatedAt   string
+}
+
+// SyncResultPage is the outcome of a single-record sync without htmx.
+type SyncResultPage struct {
+	Layout
+	Row       RecordRow
+	Direction string
+	Result    ResultView
+}
+
+// RemotePage lists Metakocka records not yet in the CRM.
+type RemotePage struct {
+	Layout
+	Entity  EntityInfo
+	Rows    []RemoteRow
+	NextURL string
+}
+
+// RemoteRow is one Metakocka record not in the CRM, or, once imported, the
+// CRM record it became (LocalURL).
+type RemoteRow struct {
+	Entity      EntityInfo
+	CSRF        string
+	MetakockaID string
+	CountCode   string
+	Title       string
+	LocalURL    string
+}
+
+// RunRow is a sync run in a list.
+type RunRow struct {
+	ID        string
+	Entity    EntityInfo
+	Direction string
+	Trigger   string
+	Status    string
+	Processed int
+	Total     int
+	Failed    int
+	Created   string
+	Finished  string
+}
+
+// RunsPage is the sync run history.
+type RunsPage struct {
+	Layout
+	Entities   []Option
+	Directions []Option
+	Statuses   []Option
+	Rows       []RunRow
+	NextURL    string
+}
+
+// RunPage shows one sync run.
+type RunPage struct {
+	Layout
+	Progress RunProgress
+}
+
+// RunProgress is the live part of a run's page, polled while it runs.
+type RunProgress struct {
+	ID        string
+	Entity    EntityInfo
+	Direction string
+	Trigger   string
+	Status    string
+	Processed int
+	Total     int
+	// Percent is 0–100; Indeterminate when the total is not known yet.
+	Percent       int
+	Indeterminate bool
+	Final         bool
+	// PollURL and PollEvery (htmx trigger text, e.g. "every 1s") drive the
+	// refresh while the run is not final.
+	PollURL   string
+	PollEvery string
+	Created   string
+	Started   string
+	Finished  string
+	Result    ResultView
+}
+
+// ResultView is a SyncResult for people.
+type ResultView struct {
+	Created, Updated, Skipped, Failed, Conflicts int
+	Errors                                       []RecordErrorRow
+}
+
+// RecordErrorRow is one record's failure within a sync.
+type RecordErrorRow struct {
+	RecordID  string
+	RecordURL string
+	Code      string
+	Message   string
+	ErrorID   string
+}
+
+// ErrorRow is an error record in a list.
+type ErrorRow struct {
+	ID        string
+	Category  string
+	Operation string
+	EntityID  string
+	Code      string
+	Message   string
+	Created   string
+}
+
+// ErrorsPage lists error records, or finds one by errorId.
+type ErrorsPage struct {
+	Layout
+	Query      string
+	Category   string
+	Categories []Option
+	Rows       []ErrorRow
+	NextURL    string
+	// NotFound is set when Query names no error record of the tenant.
+	NotFound bool
+}
+
+// ErrorPage is one error record.
+type ErrorPage struct {
+	Layout
+	Error   ErrorRow
+	Details []Field
+	// RecordURL links to the record the error is about, when known.
+	RecordURL string
+}
+
+// SettingsPage is the Metakocka connection and sync settings form.
+type SettingsPage struct {
+	Layout
+	Form SettingsForm
+}
+
+// SettingsForm holds the settings form's values and problems. Secrets are
+// write-only: the form shows only whether they are set.
+type SettingsForm struct {
+	CSRF             string
+	CompanyID        string
+	MetakockaURL     string
+	SecretKeySet     bool
+	ConflictPolicy   string
+	Policies         []Option
+	Schedule         string
+	BatchSize        string
+	Concurrency      string
+	AutoPush         bool
+	WebhookID        string
+	WebhookURL       string
+	WebhookSecretSet bool
+	Problems         []Field
+	Saved            bool
+}
+
+// Problem returns the problem of form field name, or "".
+func (f SettingsForm) Problem(name string) string {
+	for _, p := range f.Problems {
+		if p.Label == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// ProblemPage is the page of a failed request.
+type ProblemPage struct {
+	Layout
+	Status  int
+	Heading string
+	Problem Flash
+	Details []Field
+}
+
+// stateLabel is the text of a sync-state badge.
+func stateLabel(s string) string {
+	switch mksync.SyncState(s) {
+	case mksync.StateSynced:
+		return "Synced"
+	case mksync.StatePending:
+		return "Pending"
+	case mksync.StateConflict:
+		return "Conflict"
+	case mksync.StateFailed:
+		return "Failed"
+	case mksync.StateUnsynced, "":
+		return "Not synced"
+	}
+	return s
+}
+
+// directionLabel is a direction for people.
+func directionLabel(d string) string {
+	switch mksync.Direction(d) {
+	case mksync.ToMetakocka:
+		return "CRM → Metakocka"
+	case mksync.FromMetakocka:
+		return "Metakocka → CRM"
+	}
+	return d
+}
+
+func newRunRow(r mksync.SyncRun) RunRow {
+	return RunRow{
+		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: string(r.Trigger),
+		Status: string(r.Status), Processed: r.Processed, Total: r.Total, Failed: r.Result.Failed,
+		Created: formatTime(r.CreatedAt), Finished: formatTime(r.FinishedAt),
+	}
+}
+
+func newErrorRow(e mksync.ErrorRecord) ErrorRow {
+	return ErrorRow{ID: e.ID, Category: e.Category, Operation: e.Operation, EntityID: e.EntityID,
+		Code: e.Code, Message: e.Message, Created: formatTime(e.CreatedAt)}
+}
+
+// newResultView shows a SyncResult; record errors link to their records
+// when et is known.
+func newResultView(res mksync.SyncResult, et mksync.EntityType, dir mksync.Direction) ResultView {
+	v := ResultView{Created: res.Created, Updated: res.Updated, Skipped: res.Skipped, Failed: res.Failed, Conflicts: res.Conflicts}
+	info := entityInfo(et)
+	for _, e := range res.Errors {
+		row := RecordErrorRow{RecordID: e.ID, Code: e.Code, Message: e.Error, ErrorID: e.ErrorID}
+		if info.Slug != "" && dir == mksync.ToMetakocka && e.ID != "" {
+			row.RecordURL = "/" + info.Slug + "/" + url.PathEscape(e.ID)
+		}
+		v.Errors = append(v.Errors, row)
+	}
+	return v
+}
+
+// newRunProgress shows a run; poll is the refresh interval while it runs.
+func newRunProgress(r mksync.SyncRun, poll string) RunProgress {
+	p := RunProgress{
+		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: string(r.Trigger),
+		Status: string(r.Status), Processed: r.Processed, Total: r.Total, Final: r.Status.Final(),
+		Created: formatTime(r.CreatedAt), Started: formatTime(r.StartedAt), Finished: formatTime(r.FinishedAt),
+		Result: newResultView(r.Result, r.EntityType, r.Direction),
+	}
+	switch {
+	case p.Final && (r.Status == mksync.RunSucceeded || r.Status == mksync.RunPartial):
+		// A finished run has seen every record it was going to, even when
+		// the total was an estimate.
+		p.Percent = 100
+		p.Processed = max(p.Processed, p.Total)
+		p.Total = max(p.Processed, p.Total)
+	case r.Total > 0:
+		p.Percent = min(100, r.Processed*100/r.Total)
+	default:
+		p.Indeterminate = !p.Final
+	}
+	if !p.Final {
+		p.PollURL = "/runs/" + url.PathEscape(r.ID) + "/progress"
+		p.PollEvery = poll
+	}
+	return p
+}
+
+// pollTrigger is htmx's trigger text for a polling interval.
+func pollTrigger(d interface{ Milliseconds() int64 }) string {
+	return fmt.Sprintf("every %dms", d.Milliseconds())
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// options builds select options from values, marking selected.
+func options(selected string, pairs ...[2]string) []Option {
+	out := make([]Option, len(pairs))
+	for i, p := range pairs {
+		out[i] = Option{Value: p[0], Label: p[1], Selected: p[0] == selected}
+	}
+	return out
+}

@@ -1,0 +1,360 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/web"
+)
+
+func TestSignedOutIsRedirectedToSignIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	for _, path := range []string{"/", "/contacts", "/contacts/" + b.a.ContactID, "/runs", "/errors", "/settings"} {
+		p := br.get(path)
+		require.Equal(t, http.StatusSeeOther, p.Status, path)
+		require.Equal(t, "/login?next="+url.QueryEscape(path), p.Location, path)
+	}
+	// htmx gets HX-Redirect instead of a redirect it would follow silently.
+	p := br.get("/runs/x/progress", "HX-Request", "true")
+	require.Equal(t, http.StatusUnauthorized, p.Status)
+	require.Equal(t, "/login?next=%2Fruns%2Fx%2Fprogress", p.Header.Get("HX-Redirect"))
+	// Posts go to sign in too, without running anything.
+	p = br.post("/contacts/"+b.a.ContactID+"/sync-to-metakocka", url.Values{})
+	require.Equal(t, http.StatusSeeOther, p.Status)
+	require.Empty(t, b.syncer.Calls())
+	// The static assets need no session.
+	require.Equal(t, http.StatusOK, br.get("/static/htmx.min.js").Status)
+}
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser()
+	p := br.get("/login")
+	csrf := loginCSRF.FindStringSubmatch(p.Body)[1]
+
+	t.Run("wrong token", func(t *testing.T) {
+		p := br.post("/login", url.Values{"csrf": {csrf}, "token": {"mks_nope"}})
+		require.Equal(t, http.StatusUnauthorized, p.Status)
+		require.Contains(t, p.Body, "unknown or revoked")
+	})
+	t.Run("login form without its csrf token", func(t *testing.T) {
+		p := br.post("/login", url.Values{"token": {b.a.Token}})
+		require.Equal(t, http.StatusForbidden, p.Status)
+	})
+	t.Run("cookie flags", func(t *testing.T) {
+		p := br.get("/login")
+		csrf := loginCSRF.FindStringSubmatch(p.Body)[1]
+		req, err := http.NewRequest(http.MethodPost, b.srv.URL+"/login", strings.NewReader(url.Values{"csrf": {csrf}, "token": {b.a.Token}, "next": {"//evil.example/x"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := br.client.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		require.Equal(t, "/", res.Header.Get("Location"), "never redirect off-site")
+		var session *http.Cookie
+		for _, c := range res.Cookies() {
+			if c.Name == "mksync_session" {
+				session = c
+			}
+		}
+		require.NotNil(t, session)
+		require.True(t, session.HttpOnly)
+		require.Equal(t, http.SameSiteStrictMode, session.SameSite)
+		require.NotContains(t, session.Value, b.a.Token, "the cookie never holds the token")
+	})
+	t.Run("signed in, then out", func(t *testing.T) {
+		p := br.get("/")
+		require.Equal(t, http.StatusOK, p.Status)
+		require.Contains(t, p.Body, "Tenant A")
+		p = br.post("/logout", br.form())
+		require.Equal(t, http.StatusSeeOther, p.Status)
+		require.Equal(t, http.StatusSeeOther, br.get("/").Status)
+	})
+}
+
+func TestRevokedTokenEndsSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	ctx := context.Background()
+	toks, err := b.store.ListAPITokens(ctx, b.a.ID)
+	require.NoError(t, err)
+	require.NoError(t, b.store.RevokeAPIToken(ctx, b.a.ID, toks[0].ID, time.Now()))
+	require.Equal(t, http.StatusSeeOther, br.get("/").Status)
+}
+
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	path := "/contacts/" + b.a.ContactID + "/sync-to-metakocka"
+
+	// A forged post: the victim's cookie is sent, the CSRF token is not.
+	p := br.post(path, url.Values{"csrf": {"forged"}})
+	require.Equal(t, http.StatusForbidden, p.Status)
+	require.Contains(t, p.Body, "expired or was not sent from this site")
+	p = br.post(path, url.Values{})
+	require.Equal(t, http.StatusForbidden, p.Status)
+	// Another session's token does not fit this session.
+	other := b.browser().login(b.a.Token)
+	p = br.post(path, url.Values{"csrf": {other.csrf}})
+	require.Equal(t, http.StatusForbidden, p.Status)
+	// A cross-origin browser request is refused whatever it carries.
+	p = br.post(path, br.form(), "Sec-Fetch-Site", "cross-site")
+	require.Equal(t, http.StatusForbidden, p.Status)
+	p = br.post(path, br.form(), "Origin", "https://evil.example")
+	require.Equal(t, http.StatusForbidden, p.Status)
+	require.Empty(t, b.syncer.Calls(), "nothing forged ran")
+
+	// The real token works, in the form or in htmx's header.
+	p = br.post(path, br.form())
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	p = br.post(path, url.Values{}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Len(t, b.syncer.Calls(), 2)
+}
+
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	// Tenant B's records, runs and errors are not found for tenant A.
+	ctx := context.Background()
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerUI, Status: mksync.RunQueued}
+	require.NoError(t, b.store.CreateSyncRun(ctx, b.b.ID, &run))
+	rec := mksync.ErrorRecord{ID: "err-of-b", Category: observe.CatSync, Operation: "x", Code: mksync.EUPSTREAM, Message: "b's failure", CreatedAt: time.Now()}
+	require.NoError(t, b.store.CreateErrorRecord(ctx, b.b.ID, &rec))
+
+	for _, path := range []string{"/contacts/" + b.b.ContactID, "/runs/" + run.ID, "/errors/err-of-b", "/products/" + b.b.ContactID} {
+		p := br.get(path)
+		require.Equal(t, http.StatusNotFound, p.Status, path)
+		require.Contains(t, p.Body, "Not found", path)
+		require.NotContains(t, p.Body, "Tenant B Customer", path)
+	}
+	p := br.post("/contacts/"+b.b.ContactID+"/sync-to-metakocka", br.form())
+	require.Equal(t, http.StatusNotFound, p.Status)
+	p = br.post("/contacts/sync", br.form("direction", "to_metakocka", "id", b.b.ContactID))
+	require.Equal(t, http.StatusNotFound, p.Status)
+	require.Empty(t, b.syncer.Calls())
+	// Search by errorId does not find another tenant's error either.
+	p = br.get("/errors?q=err-of-b")
+	require.Equal(t, http.StatusNotFound, p.Status)
+	require.Contains(t, p.Body, "No error with id")
+	// A's own record is there.
+	p = br.get("/contacts/" + b.a.ContactID)
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "Tenant A Customer")
+}
+
+func TestListAndRowSync(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	p := br.get("/contacts")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "Tenant A Customer")
+	require.Contains(t, p.Body, `badge-unsynced`)
+	require.NotContains(t, p.Body, "Tenant B Customer")
+
+	// htmx gets the row back with its new state, and the message out of band.
+	p = br.post("/contacts/"+b.a.ContactID+"/sync-to-metakocka", url.Values{}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.True(t, strings.HasPrefix(p.Body, `<tr id="row-`+b.a.ContactID), p.Body)
+	require.Contains(t, p.Body, "badge-synced")
+	require.Contains(t, p.Body, `hx-swap-oob="innerHTML"`)
+	require.Contains(t, p.Body, "synced to Metakocka: created")
+
+	// The filter finds it by state; search narrows.
+	require.Contains(t, br.get("/contacts?state=synced").Body, "Tenant A Customer")
+	require.NotContains(t, br.get("/contacts?state=unsynced").Body, "Tenant A Customer")
+	require.NotContains(t, br.get("/contacts?q=nobody").Body, "Tenant A Customer")
+	require.Equal(t, http.StatusBadRequest, br.get("/contacts?state=bogus").Status)
+
+	// Pulling uses the mapping's mk_id.
+	p = br.post("/contacts/"+b.a.ContactID+"/sync-from-metakocka", br.form())
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, b.syncer.Calls(), "from contact mk-"+b.a.ContactID[len(b.a.ContactID)-4:])
+}
+
+func TestSyncFailureShowsErrorID(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	b.syncer.SetErr(&mksync.Error{Code: mksync.EUPSTREAM, Message: "Metakocka failed (errorId e-123)", Details: map[string]string{"errorId": "e-123"}})
+	p := br.post("/contacts/"+b.a.ContactID+"/sync-to-metakocka", url.Values{}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusBadGateway, p.Status)
+	require.Equal(t, "e-123", p.Header.Get("X-Error-Id"))
+	require.Contains(t, p.Body, `href="/errors/e-123"`)
+	require.Contains(t, p.Body, `role="alert"`)
+
+	// Without htmx: a full page, never a blank one.
+	p = br.post("/contacts/"+b.a.ContactID+"/sync-to-metakocka", br.form())
+	require.Equal(t, http.StatusBadGateway, p.Status)
+	require.Contains(t, p.Body, "<!doctype html>")
+	require.Contains(t, p.Body, "e-123")
+
+	// A failure without an engine errorId gets a stored error record.
+	b.syncer.SetErr(mksync.Errorf(mksync.EUPSTREAM, "Metakocka unreachable"))
+	p = br.post("/connection/test", url.Values{}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusBadRequest, p.Status, "no credentials yet")
+	require.NoError(t, b.store.SetCredentials(context.Background(), b.a.ID, &mksync.MetakockaCredentials{CompanyID: "16", SecretKey: "s"}))
+	p = br.post("/connection/test", url.Values{}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusBadGateway, p.Status)
+	id := p.Header.Get("X-Error-Id")
+	require.NotEmpty(t, id)
+	rec, err := b.store.FindErrorRecord(context.Background(), b.a.ID, id)
+	require.NoError(t, err)
+	require.Equal(t, "UI", rec.Category)
+	require.Contains(t, br.get("/errors/"+id).Body, "Metakocka unreachable")
+}
+
+func TestBulkSync(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	p := br.post("/contacts/sync", br.form("direction", "to_metakocka", "scope", "selected", "id", b.a.ContactID))
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	require.True(t, strings.HasPrefix(p.Location, "/runs/"))
+	require.Equal(t, "start contact to_metakocka ui "+b.a.ContactID, b.syncer.Calls()[0])
+
+	// The run page polls its progress while the run is not final.
+	run := br.get(p.Location)
+	require.Equal(t, http.StatusOK, run.Status)
+	require.Contains(t, run.Body, `hx-get="`+p.Location+`/progress"`)
+	frag := br.get(p.Location+"/progress", "HX-Request", "true")
+	require.Equal(t, http.StatusOK, frag.Status)
+	require.True(t, strings.HasPrefix(frag.Body, `<section id="run-progress"`))
+
+	// Sync all, with htmx: HX-Redirect to the run.
+	p = br.post("/products/sync", url.Values{"scope": {"all"}, "direction": {"from_metakocka"}}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusNoContent, p.Status)
+	require.True(t, strings.HasPrefix(p.Header.Get("HX-Redirect"), "/runs/"))
+	require.Equal(t, "start product from_metakocka ui ", b.syncer.Calls()[1])
+
+	// Nothing selected is a clear message, not a run.
+	p = br.post("/contacts/sync", br.form("direction", "to_metakocka"))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "Select at least one contact")
+	// Pulling a record that is not in Metakocka yet says so.
+	p = br.post("/contacts/sync", br.form("direction", "from_metakocka", "id", b.a.ContactID))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "not in Metakocka yet")
+}
+
+func TestRemoteImportAndSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	p := br.get("/contacts/in-metakocka")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "Remote Partner d.o.o.")
+	p = br.post("/contacts/import", url.Values{"mkId": {"9001"}, "title": {"Remote Partner d.o.o."}}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, p.Status)
+	require.Contains(t, p.Body, "Imported contact 9001")
+	require.Contains(t, b.syncer.Calls(), "from contact 9001")
+
+	// Settings: domain validation shows per field; secrets are write-only.
+	p = br.post("/settings", br.form("companyId", "", "batchSize", "9999", "schedule", "soon"))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "Schedule must be a duration")
+	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "batchSize", "9999"))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "Batch size must be between 1 and 500")
+	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "conflictPolicy", "crm_wins", "schedule", "15m", "webhookSecret", "hook-secret"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Contains(t, p.Body, "Settings saved")
+	require.NotContains(t, p.Body, "top-secret-key")
+	require.NotContains(t, p.Body, "hook-secret")
+	// Saving again without the secret keeps it.
+	p = br.post("/settings", br.form("companyId", "17", "conflictPolicy", "newest_wins"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err := b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "17", c.CompanyID)
+	require.Equal(t, "top-secret-key", c.SecretKey.Reveal())
+	require.Contains(t, br.get("/settings").Body, "/api/webhooks/metakocka/"+c.WebhookID)
+}
+
+func TestClientErrorReport(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	body := `{"message":"boom","operation":"js.error","code":"js_error","url":"/contacts","context":{"line":"3","password":"hunter2"}}`
+	req, err := http.NewRequest(http.MethodPost, b.srv.URL+"/client-errors", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", br.csrf)
+	p := br.do(req)
+	require.Equal(t, http.StatusAccepted, p.Status, p.Body)
+	recs, _, err := b.store.FindErrorRecords(context.Background(), b.a.ID, mksync.ErrorFilter{Category: observe.CatClient})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, "boom", recs[0].Message)
+	require.Equal(t, observe.Redacted, recs[0].Details["password"])
+
+	// Without the CSRF header it is refused; a bad body is invalid.
+	req, _ = http.NewRequest(http.MethodPost, b.srv.URL+"/client-errors", strings.NewReader(body))
+	require.Equal(t, http.StatusForbidden, br.do(req).Status)
+	req, _ = http.NewRequest(http.MethodPost, b.srv.URL+"/client-errors", strings.NewReader(`{"message":""}`))
+	req.Header.Set("X-CSRF-Token", br.csrf)
+	require.Equal(t, http.StatusBadRequest, br.do(req).Status)
+}
+
+func TestPagesRender(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	for _, path := range []string{"/", "/contacts", "/products", "/sales-documents", "/runs", "/runs?status=failed&direction=to_metakocka", "/errors", "/settings", "/contacts/" + b.a.ContactID} {
+		p := br.get(path)
+		require.Equal(t, http.StatusOK, p.Status, path)
+		require.Contains(t, p.Body, "</html>", path)
+		require.Equal(t, "text/html; charset=utf-8", p.Header.Get("Content-Type"))
+		require.Contains(t, p.Header.Get("Content-Security-Policy"), "script-src 'self'")
+	}
+	p := br.get("/no/such/page")
+	require.Equal(t, http.StatusNotFound, p.Status)
+	require.Contains(t, p.Body, "There is no page at this address")
+	require.Equal(t, http.StatusBadRequest, br.get("/runs?status=bogus").Status)
+}
+
+func TestMount(t *testing.T) {
+	t.Parallel()
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(298) })
+	h := web.Mount(api, ui)
+	for path, want := range map[string]int{"/api/contacts": 299, "/api": 299, "/api//x": 299, "/healthz": 299, "/readyz": 299,
+		"/": 298, "/apix": 298, "/contacts": 298, "/static/app.css": 298} {
+		rec := &statusRecorder{}
+		h.ServeHTTP(rec, &http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
+		require.Equal(t, want, rec.status, path)
+	}
+}
+
+type statusRecorder struct {
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return http.Header{} }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(code int)        { r.status = code }
+
+func TestConfigValidation(t *testing.T) {
+	t.Parallel()
+	_, err := web.New(web.Config{})
+	require.ErrorContains(t, err, "Store is required")
+	b := setup(t)
+	_, err = web.New(web.Config{Store: b.store, SessionKey: []byte("short")})
+	require.ErrorContains(t, err, "SessionKey")
+}
