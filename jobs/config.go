@@ -33,8 +33,9 @@ type Runner interface {
 	PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error
 	// RunSync works on the stored run runID (queued, or running when
 	// resumed) from its checkpoint. After each batch it persists progress,
-	// result and checkpoint, then calls stop; when stop reports true it
-	// returns (false, nil) and leaves the run resumable. It returns
+	// result and checkpoint, and asks stop (which is safe to call from any
+	// goroutine); when stop reports true it returns (false, nil) and leaves
+	// the run resumable. It returns
 	// (true, nil) once the run is final (succeeded, partial, failed — or
 	// cancelled: it stops at a batch boundary when it finds the run
 	// cancelled in the Store). An error is a failure of the run as a whole.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -48,14 +49,14 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 		return nil // finished by an earlier attempt that died before completing its job
 	}
 	deadline := j.clock.Now().Add(j.cfg.BulkSlice)
-	cancelled := false
+	var cancelled atomic.Bool // stop may run on the Runner's goroutine
 	stop := func() bool {
 		if !j.clock.Now().Before(deadline) {
 			return true
 		}
 		r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID)
 		if err == nil && r.Status == mksync.RunCancelled {
-			cancelled = true
+			cancelled.Store(true)
 			return true
 		}
 		return false
@@ -64,10 +65,10 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 	if err != nil {
 		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, fmt.Errorf("run sync %s: %w", a.RunID, err))
 	}
-	if !done && !cancelled {
+	if !done && !cancelled.Load() {
 		return river.JobSnooze(0)
 	}
-	if cancelled {
+	if cancelled.Load() {
 		return river.JobCancel(errRunCancelled)
 	}
 	if r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID); err == nil && r.Status == mksync.RunCancelled {

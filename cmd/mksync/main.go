@@ -67,6 +67,7 @@ and this CLI in one binary.`,
 		newTokenCmd(s),
 		newCredentialsCmd(s),
 		newServeCmd(s),
+		newWorkerCmd(s),
 	)
 	return root
 }

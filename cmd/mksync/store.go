@@ -130,7 +130,7 @@ func migrateStore(ctx context.Context, st mksync.Store) error {
 	if err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return migrateJobs(ctx, st)
 }
 
 // migrationRow is one line of `mksync migrate status`, whichever the store.

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/engine"
+	"github.com/mksync/mksync/jobs"
+	"github.com/mksync/mksync/postgres"
+	"github.com/mksync/mksync/sqlite"
+)
+
+// workerFlags are the options of `mksync worker` (and the job options
+// `mksync serve` shares).
+type workerFlags struct {
+	dbFlags
+	jobFlags
+	healthAddr string
+}
+
+// jobFlags configure this process's job workers.
+type jobFlags struct {
+	bulkWorkers        int
+	interactiveWorkers int
+	bulkSlice          time.Duration
+	bulkTimeout        time.Duration
+	rescueAfter        time.Duration
+	stopTimeout        time.Duration
+}
+
+// register adds the job flags to fl.
+func (f *jobFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.bulkWorkers, "workers", jobs.DefaultBulkWorkers, "sync run slices this process works at once (queue bulk)")
+	fl.IntVar(&f.interactiveWorkers, "interactive-workers", jobs.DefaultInteractiveWorkers, "single-record and stock webhook jobs this process works at once (queue interactive)")
+	fl.DurationVar(&f.bulkSlice, "bulk-slice", jobs.DefaultBulkSlice, "how long a sync run works before yielding its worker to the next waiting run")
+	fl.DurationVar(&f.bulkTimeout, "bulk-timeout", jobs.DefaultBulkTimeout, "a sync run slice running this long is cancelled and retried from its checkpoint")
+	fl.DurationVar(&f.rescueAfter, "rescue-stuck-after", jobs.DefaultRescueStuckJobsAfter, "a job running this long is taken to have lost its process, and retried (must exceed --bulk-timeout)")
+	fl.DurationVar(&f.stopTimeout, "stop-timeout", jobs.DefaultStopTimeout, "on shutdown, how long running jobs may finish before they are put back in the queue")
+}
+
+// config is the jobs.Config of these flags.
+func (f *jobFlags) config(st mksync.Store, r jobs.Runner, log *slog.Logger) jobs.Config {
+	return jobs.Config{
+		Store:                st,
+		Runner:               r,
+		Logger:               log,
+		BulkWorkers:          f.bulkWorkers,
+		InteractiveWorkers:   f.interactiveWorkers,
+		BulkSlice:            f.bulkSlice,
+		BulkTimeout:          f.bulkTimeout,
+		RescueStuckJobsAfter: f.rescueAfter,
+		StopTimeout:          f.stopTimeout,
+	}
+}
+
+func newWorkerCmd(s streams) *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run job workers only (bulk and scheduled syncs), no HTTP API",
+		Long: `Run mksync's durable job workers without the HTTP API: bulk and "sync all"
+runs, single-record pushes, stock webhooks and per-tenant schedules, from
+the queues in the database (River). On PostgreSQL any number of worker and
+serve processes share the queues; on SQLite run one process with workers.
+
+It migrates the database on start (unless --no-migrate; concurrent starts
+are serialized), prints "worker started" once it works jobs, and on
+SIGINT/SIGTERM stops fetching, lets running jobs finish for --stop-timeout
+and puts the rest back in the queue. See docs/scaling.md.`,
+		Example: `  mksync worker --db postgres://mksync@db/mksync --workers 8
+  mksync worker --health-addr :9090`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorker(cmd.Context(), s, f)
+		},
+	}
+	f.dbFlags.register(cmd)
+	f.jobFlags.register(cmd)
+	cmd.Flags().StringVar(&f.healthAddr, "health-addr", "", "serve /healthz and /readyz on this address (off when empty)")
+	return cmd
+}
+
+func runWorker(ctx context.Context, s streams, f workerFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	log := newServeLogger(s)
+	st, err := f.open(ctx, s) // migrates (app and River) unless --no-migrate
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer st.Close()
+
+	j, err := newJobs(st, f.jobFlags.config(st, nil, log), log)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if err := j.Start(ctx); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	stopJobs := func() error {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.stopTimeout+30*time.Second)
+		defer cancel()
+		return j.Stop(stopCtx)
+	}
+
+	var health *http.Server
+	healthDone := make(chan error, 1)
+	if f.healthAddr != "" {
+		ln, err := net.Listen("tcp", f.healthAddr)
+		if err != nil {
+			return errors.Join(fmt.Errorf("worker: health listener on %s: %w", f.healthAddr, err), stopJobs())
+		}
+		health = &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: serveReadHeaderTimeout}
+		go func() { healthDone <- health.Serve(ln) }()
+		fmt.Fprintf(s.out, "health on http://%s\n", ln.Addr())
+	}
+	fmt.Fprintf(s.out, "worker started (%d bulk, %d interactive workers)\n", f.bulkWorkers, f.interactiveWorkers)
+
+	select {
+	case <-ctx.Done():
+	case err := <-healthDone:
+		return errors.Join(fmt.Errorf("worker: health server: %w", err), stopJobs())
+	}
+	var herr error
+	if health != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		herr = health.Shutdown(shutdownCtx)
+		cancel()
+	}
+	if err := stopJobs(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return herr
+}
+
+// healthHandler answers /healthz (the process runs) and /readyz (the
+// database answers).
+func healthHandler(st mksync.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// newJobs makes the Jobs of a process on st with the sync engine as its
+// Runner (cfg.Runner, when nil). The engine's own background starter is
+// not used: runs are jobs.
+func newJobs(st mksync.Store, cfg jobs.Config, log *slog.Logger) (*jobs.Jobs, error) {
+	db, err := jobsDatabase(st)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Runner == nil {
+		r, err := newEngineRunner(st, log)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Runner = r
+	}
+	if pg, ok := st.(*postgres.DB); ok {
+		// River keeps a connection for LISTEN and one per queue fetch
+		// beside the jobs' own store calls.
+		if need := int32(cfg.BulkWorkers + 6); pg.Pool().Config().MaxConns < need {
+			log.Warn("the PostgreSQL pool is small for the job workers; add pool_max_conns to the database URL",
+				"category", "JOBS", "pool_max_conns", pg.Pool().Config().MaxConns, "suggested", need)
+		}
+	}
+	return jobs.New(db, cfg)
+}
+
+// jobsDatabase is the jobs.Database inside st's database.
+func jobsDatabase(st mksync.Store) (jobs.Database, error) {
+	switch db := st.(type) {
+	case *sqlite.DB:
+		return jobs.SQLite(db.WriteDB(), sqlite.TxOf), nil
+	case *postgres.DB:
+		return jobs.Postgres(db.Pool(), postgres.TxOf), nil
+	}
+	return nil, fmt.Errorf("jobs need a SQLite or PostgreSQL store, not %T", st)
+}
+
+// migrateJobs brings River's tables in st's database up to date (after the
+// store's own migrations; serialized across processes).
+func migrateJobs(ctx context.Context, st mksync.Store) error {
+	db, err := jobsDatabase(st)
+	if err != nil {
+		return err
+	}
+	if err := jobs.Migrate(ctx, db, nil); err != nil {
+		return fmt.Errorf("migrate jobs: %w", err)
+	}
+	return nil
+}
+
+// engineRunner is the sync engine as a jobs.Runner.
+type engineRunner struct {
+	e *engine.Engine
+	// prep prepares runs: an engine whose store drops CreateSyncRun, so its
+	// CreateRun fills a run (total, checkpoint) without storing it, and
+	// jobs stores it with its job in one transaction.
+	prep *engine.Engine
+}
+
+func newEngineRunner(st mksync.Store, log *slog.Logger) (*engineRunner, error) {
+	e, err := engine.New(engine.Config{Store: st, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("sync engine: %w", err)
+	}
+	prep, err := engine.New(engine.Config{Store: prepareOnly{st}, Logger: log, CacheSize: 1})
+	if err != nil {
+		return nil, fmt.Errorf("sync engine: %w", err)
+	}
+	return &engineRunner{e: e, prep: prep}, nil
+}
+
+// prepareOnly is a Store whose CreateSyncRun stores nothing.
+type prepareOnly struct{ mksync.Store }
+
+func (prepareOnly) CreateSyncRun(context.Context, string, *mksync.SyncRun) error { return nil }
+
+func (r *engineRunner) PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	id := run.ID
+	if err := r.prep.CreateRun(ctx, tenantID, run, ids); err != nil {
+		return err
+	}
+	run.ID = id
+	return nil
+}
+
+// errSliceOver ends an engine run when the job's slice is used up.
+var errSliceOver = errors.New("slice over")
+
+// RunSync runs the engine on the run until it is final or stop says so.
+// The engine checks for cancellation between batches itself; stop is
+// polled beside it and, when it reports true, ends the run's context: the
+// batch in flight is not committed and is redone from the checkpoint by the
+// next slice (idempotently, as after a crash).
+func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
+	sliceCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-sliceCtx.Done():
+				return
+			case <-t.C:
+				if stop() {
+					cancel(errSliceOver)
+					return
+				}
+			}
+		}
+	}()
+	run, err := r.e.RunSync(sliceCtx, tenantID, runID)
+	cancel(nil)
+	<-polled
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(sliceCtx), errSliceOver) {
+			return false, nil
+		}
+		return false, err
+	}
+	return run.Status.Final(), nil
+}
+
+func (r *engineRunner) SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
+	if dir == mksync.FromMetakocka {
+		return r.e.SyncFromMetakocka(ctx, tenantID, et, id)
+	}
+	return r.e.SyncToMetakocka(ctx, tenantID, et, id)
+}
+
+// ApplyStock pulls every product a stock webhook names (its stock comes
+// with it, one-way from Metakocka).
+func (r *engineRunner) ApplyStock(ctx context.Context, tenantID string, payload []byte) error {
+	var body struct {
+		StockList []struct {
+			MkID string `json:"mk_id"`
+		} `json:"stock_list"`
+	}
+	if err := json.Unmarshal(payload, &body); err != nil {
+		return mksync.WrapError(mksync.EINVALID, "stock webhook payload is not the documented JSON", err)
+	}
+	var ids []string
+	for _, s := range body.StockList {
+		if s.MkID != "" && !slices.Contains(ids, s.MkID) {
+			ids = append(ids, s.MkID)
+		}
+	}
+	for _, id := range ids {
+		if _, err := r.e.SyncFromMetakocka(ctx, tenantID, mksync.EntityProduct, id); err != nil {
+			return fmt.Errorf("pull product %s for its stock: %w", id, err)
+		}
+	}
+	return nil
+}
