@@ -16,6 +16,7 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/httpapi"
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/web"
 )
 
 // serveFlags are the options of `mksync serve`.
@@ -41,8 +42,9 @@ func newServeCmd(s streams) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the HTTP API",
-		Long: `Run mksync's HTTP API (REST under /api, /healthz, /readyz, /api/openapi.json).
+		Short: "Run the HTTP API and the web UI",
+		Long: `Run mksync's HTTP API (REST under /api, /healthz, /readyz, /api/openapi.json)
+and its web UI (every other path; sign in with a tenant's API token).
 
 It migrates the database on start (unless --no-migrate), prints
 "listening on http://ADDR" once it accepts connections, and shuts down
@@ -50,7 +52,11 @@ gracefully on SIGINT/SIGTERM. The admin token (for /api/admin) is
 MKSYNC_ADMIN_TOKEN when set; otherwise one is generated on the first start
 and printed once — only its hash is stored.
 
-Environment: MKSYNC_ADDR, MKSYNC_DB, MKSYNC_ADMIN_TOKEN,
+MKSYNC_SESSION_KEY (at least 32 characters) signs the UI's session cookies;
+without it a random key is used and sign-ins end when the process restarts.
+Set the same key on every instance behind one address.
+
+Environment: MKSYNC_ADDR, MKSYNC_DB, MKSYNC_ADMIN_TOKEN, MKSYNC_SESSION_KEY,
 MKSYNC_RATE_LIMIT_SYNC and MKSYNC_RATE_LIMIT_API (requests per minute per
 tenant; defaults 10 and 1200).`,
 		Example: `  mksync serve --addr :8080
@@ -128,13 +134,17 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer api.Close()
+	ui, err := newUI(st, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
 	}
 	hs := &http.Server{
-		Handler:           api,
+		Handler:           web.Mount(api, ui),
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
 		WriteTimeout:      serveWriteTimeout,
@@ -161,6 +171,18 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newUI returns the web UI on st, its session key from MKSYNC_SESSION_KEY.
+func newUI(st mksync.Store, log *slog.Logger) (*web.Handler, error) {
+	cfg := web.Config{Store: st, Logger: log}
+	if k := os.Getenv("MKSYNC_SESSION_KEY"); k != "" {
+		if len(k) < 32 {
+			return nil, errors.New("MKSYNC_SESSION_KEY must be at least 32 characters")
+		}
+		cfg.SessionKey = []byte(k)
+	}
+	return web.New(cfg)
 }
 
 // newServeLogger is the JSON logger on stderr at MKSYNC_LOG_LEVEL.
