@@ -437,6 +437,12 @@ func (s *session) pushDocumentLocked(ctx context.Context, d *mksync.SalesDocumen
 	if err := d.Validate(); err != nil {
 		return recordResult{}, err
 	}
+	// Input Metakocka cannot take fails before anything is ensured.
+	for i, l := range d.Lines {
+		if _, err := taxCode(l.TaxRate); err != nil {
+			return recordResult{}, fmt.Errorf("line %d: %w", i+1, err)
+		}
+	}
 	v := viewOfDocument(d)
 	h := payloadHash(v)
 	m, mapped, err := s.mapping(ctx, mksync.EntitySalesDocument, d.ID)

@@ -28,6 +28,8 @@ type batchDone struct {
 	pos  string
 	tags map[int]int // failures per tag
 	last int         // tag of the batch's last item
+	// final marks the run's last batch.
+	final bool
 }
 
 // errStop is returned by a commit function to stop a run after the batch
@@ -178,6 +180,7 @@ func execute(ctx context.Context, conc, batchSize int, source func(yield func(it
 	mu.Lock()
 	if b := batches[(idx-1)/batchSize]; b != nil && idx > 0 {
 		b.closed = true
+		b.done.final = srcErr == nil
 	}
 	if pctx.Err() == nil {
 		advance()

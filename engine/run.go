@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"strconv"
 	"time"
@@ -62,15 +61,10 @@ func (e *Engine) CreateRun(ctx context.Context, tenantID string, run *mksync.Syn
 	run.Status = mksync.RunQueued
 	run.Processed = 0
 	run.Result = mksync.SyncResult{Success: true, Errors: []mksync.RecordError{}}
+	// A run over all records learns its total while it runs (RunSync
+	// counts beside the work: the count is a full scan of the records).
 	run.Total = len(ids)
 	run.Checkpoint = checkpoint{IDs: ids}.encode()
-	if len(ids) == 0 {
-		total, err := e.countAll(ctx, tenantID, run.EntityType, run.Direction)
-		if err != nil {
-			return err
-		}
-		run.Total = total
-	}
 	if err := e.store.CreateSyncRun(ctx, tenantID, run); err != nil {
 		return fmt.Errorf("create sync run: %w", err)
 	}
@@ -148,7 +142,14 @@ func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.Sy
 	if err := e.store.UpdateSyncRun(ctx, tenantID, &run); err != nil {
 		return run, fmt.Errorf("start sync run %s: %w", runID, err)
 	}
-	r := &runner{s: s, run: &run, cp: cp}
+	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1)}
+	if len(cp.IDs) == 0 {
+		go func() {
+			if n, err := e.countAll(ctx, tenantID, run.EntityType, run.Direction); err == nil {
+				r.total <- n
+			}
+		}()
+	}
 	err = r.execute(ctx)
 	switch {
 	case errors.Is(err, errStop):
@@ -189,7 +190,16 @@ type runner struct {
 	s   *session
 	run *mksync.SyncRun
 	cp  checkpoint
+	// total delivers the count of a run over all records, once known.
+	total chan int
+	// lastWrite is when progress was last written.
+	lastWrite time.Time
 }
+
+// idleCommitInterval spaces progress writes of batches that changed
+// nothing (a no-op resync of 100,000 records would otherwise write the run
+// 2,000 times); a batch that did any work is always written at once.
+const idleCommitInterval = 250 * time.Millisecond
 
 func (r *runner) execute(ctx context.Context) error {
 	s := r.s
@@ -216,7 +226,7 @@ func (r *runner) execute(ctx context.Context) error {
 		for t, n := range b.tags {
 			failedTags[t] += n
 		}
-		return r.commit(ctx, b, failedTags)
+		return r.commit(ctx, b, failedTags, b.final)
 	})
 	if err == nil && r.run.EntityType == mksync.EntitySalesDocument && r.run.Direction == mksync.FromMetakocka && len(r.cp.IDs) == 0 {
 		err = r.advanceCursors(ctx, len(syncedDocTypes), failedTags)
@@ -227,13 +237,18 @@ func (r *runner) execute(ctx context.Context) error {
 // commit persists one batch: result, progress and checkpoint, unless the
 // run was cancelled meanwhile (then errStop). The status check and the
 // write share a transaction so that a cancel is not overwritten.
-func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int) error {
+func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int, final bool) error {
 	s := r.s
 	r.run.Result.Merge(b.res)
 	if max := s.e.cfg.MaxRunErrors; len(r.run.Result.Errors) > max {
 		r.run.Result.Errors = r.run.Result.Errors[:max]
 	}
 	r.run.Processed += b.n
+	select {
+	case n := <-r.total:
+		r.run.Total = n
+	default:
+	}
 	if r.run.Total < r.run.Processed {
 		r.run.Total = r.run.Processed
 	}
@@ -246,6 +261,11 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 		}
 	}
 	r.run.Checkpoint = r.cp.encode()
+	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0
+	if idle && !final && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
+		return nil
+	}
+	r.lastWrite = s.e.clock.Now()
 	return s.e.store.InTx(ctx, s.tenantID, func(tx mksync.Store) error {
 		cur, err := tx.FindSyncRun(ctx, s.tenantID, r.run.ID)
 		if err != nil {
@@ -342,28 +362,44 @@ func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) 
 	s := r.s
 	after := r.cp.After
 	return func(yield func(item) bool) error {
-		nextMapping, stopMappings := iter.Pull2(s.e.store.AllMappings(ctx, s.tenantID, r.run.EntityType))
-		defer stopMappings()
+		// The mappings are read beside the records (another connection of
+		// the store's read pool) and joined in id order.
+		type mres struct {
+			m   mksync.Mapping
+			err error
+		}
+		mch := make(chan mres, 1024)
+		quit := make(chan struct{})
+		defer close(quit)
+		go func() {
+			defer close(mch)
+			for m, err := range s.e.store.AllMappings(ctx, s.tenantID, r.run.EntityType) {
+				select {
+				case mch <- mres{m, err}:
+				case <-quit:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
 		var (
 			cur     mksync.Mapping
 			have    bool
-			mapErr  error
 			drained bool
 		)
 		mappingOf := func(id string) (mksync.Mapping, bool, error) {
 			for !drained && (!have || cur.EntityID < id) {
-				m, err, ok := nextMapping()
+				x, ok := <-mch
 				if !ok {
 					drained = true
 					break
 				}
-				if err != nil {
-					return m, false, err
+				if x.err != nil {
+					return x.m, false, fmt.Errorf("read mappings: %w", x.err)
 				}
-				cur, have = m, true
-			}
-			if mapErr != nil {
-				return cur, false, mapErr
+				cur, have = x.m, true
 			}
 			return cur, have && cur.EntityID == id, nil
 		}

@@ -68,6 +68,8 @@ and this CLI in one binary.`,
 		newCredentialsCmd(s),
 		newServeCmd(s),
 		newWorkerCmd(s),
+		newSyncCmd(s),
+		newValidateCmd(s),
 	)
 	return root
 }
