@@ -202,7 +202,7 @@ func (v *validation) checks(et mksync.EntityType) []vcheck {
 				return "", err
 			}
 			if got != want || res.Updated != 1 {
-				return "", fmt.Errorf("Metakocka has %q (updated %d), want %q", got, res.Updated, want)
+				return "", fmt.Errorf("metakocka has %q (updated %d), want %q", got, res.Updated, want)
 			}
 			return "Metakocka now has " + got, nil
 		}},
