@@ -16,6 +16,7 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
+	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/postgres"
 	"github.com/mksync/mksync/sqlite"
 )
@@ -34,8 +35,11 @@ type jobFlags struct {
 	interactiveWorkers int
 	bulkSlice          time.Duration
 	bulkTimeout        time.Duration
+	jobTimeout         time.Duration
 	rescueAfter        time.Duration
 	stopTimeout        time.Duration
+	// pacing bounds this process's requests per Metakocka company.
+	pacing metakocka.PacingConfig
 }
 
 // register adds the job flags to fl.
@@ -45,8 +49,11 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.interactiveWorkers, "interactive-workers", jobs.DefaultInteractiveWorkers, "single-record and stock webhook jobs this process works at once (queue interactive)")
 	fl.DurationVar(&f.bulkSlice, "bulk-slice", jobs.DefaultBulkSlice, "how long a sync run works before yielding its worker to the next waiting run")
 	fl.DurationVar(&f.bulkTimeout, "bulk-timeout", jobs.DefaultBulkTimeout, "a sync run slice running this long is cancelled and retried from its checkpoint")
-	fl.DurationVar(&f.rescueAfter, "rescue-stuck-after", jobs.DefaultRescueStuckJobsAfter, "a job running this long is taken to have lost its process, and retried (must exceed --bulk-timeout)")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "a single-record, stock or schedule job running this long is cancelled and retried")
+	fl.DurationVar(&f.rescueAfter, "rescue-stuck-after", jobs.DefaultRescueStuckJobsAfter, "a job running this long is taken to have lost its process, and retried (must exceed --bulk-timeout and --job-timeout)")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", jobs.DefaultStopTimeout, "on shutdown, how long running jobs may finish before they are put back in the queue")
+	fl.Float64Var(&f.pacing.RequestsPerSecond, "metakocka-rps", 0, "requests per second this process sends one Metakocka company (default 5; negative: unlimited)")
+	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "requests in flight per Metakocka company in this process (default 4)")
 }
 
 // config is the jobs.Config of these flags.
@@ -59,6 +66,7 @@ func (f *jobFlags) config(st mksync.Store, r jobs.Runner, log *slog.Logger) jobs
 		InteractiveWorkers:   f.interactiveWorkers,
 		BulkSlice:            f.bulkSlice,
 		BulkTimeout:          f.bulkTimeout,
+		JobTimeout:           f.jobTimeout,
 		RescueStuckJobsAfter: f.rescueAfter,
 		StopTimeout:          f.stopTimeout,
 	}
@@ -102,7 +110,7 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	}
 	defer st.Close()
 
-	j, err := newJobs(st, f.jobFlags.config(st, nil, log), log)
+	j, err := newJobs(st, f.jobFlags.config(st, nil, log), f.pacing, log)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -164,16 +172,16 @@ func healthHandler(st mksync.Store) http.Handler {
 	return mux
 }
 
-// newJobs makes the Jobs of a process on st with the sync engine as its
-// Runner (cfg.Runner, when nil). The engine's own background starter is
-// not used: runs are jobs.
-func newJobs(st mksync.Store, cfg jobs.Config, log *slog.Logger) (*jobs.Jobs, error) {
+// newJobs makes the Jobs of a process on st with the sync engine (paced by
+// pacing) as its Runner when cfg.Runner is nil. The engine's own background
+// starter is not used: runs are jobs.
+func newJobs(st mksync.Store, cfg jobs.Config, pacing metakocka.PacingConfig, log *slog.Logger) (*jobs.Jobs, error) {
 	db, err := jobsDatabase(st)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Runner == nil {
-		r, err := newEngineRunner(st, log)
+		r, err := newEngineRunner(st, pacing, log)
 		if err != nil {
 			return nil, err
 		}
@@ -223,8 +231,8 @@ type engineRunner struct {
 	prep *engine.Engine
 }
 
-func newEngineRunner(st mksync.Store, log *slog.Logger) (*engineRunner, error) {
-	e, err := engine.New(engine.Config{Store: st, Logger: log})
+func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger) (*engineRunner, error) {
+	e, err := engine.New(engine.Config{Store: st, Logger: log, Pacing: pacing})
 	if err != nil {
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}

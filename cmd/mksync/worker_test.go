@@ -1,0 +1,503 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/engine"
+	"github.com/mksync/mksync/jobs"
+	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/postgres/pgtest"
+)
+
+// The mksync binary, built once by the first test that runs processes.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
+
+// mksyncBinary builds this command (once per test binary) and returns its
+// path.
+func mksyncBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		binary.dir, binary.err = os.MkdirTemp("", "mksync-bin-")
+		if binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "mksync")
+		out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput()
+		if err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, binary.err)
+	return binary.path
+}
+
+// proc is an mksync process under test.
+type proc struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	lines chan string
+	errf  string
+	done  chan struct{}
+}
+
+// startProc runs the binary with args and waits for a stdout line that
+// starts with ready, which it returns.
+func startProc(t *testing.T, name, ready string, env []string, args ...string) (*proc, string) {
+	t.Helper()
+	p := launchProc(t, name, env, args...)
+	return p, p.waitFor(ready)
+}
+
+// launchProc starts the binary with args; stdout lines go to p.lines,
+// stderr to a file shown when the test fails.
+func launchProc(t *testing.T, name string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, lines: make(chan string, 100), errf: filepath.Join(t.TempDir(), name+".stderr"), done: make(chan struct{})}
+	p.cmd = exec.Command(mksyncBinary(t), args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	stderr, err := os.Create(p.errf)
+	require.NoError(t, err)
+	p.cmd.Stderr = stderr
+	out, err := p.cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		_ = p.cmd.Wait()
+		_ = stderr.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(p.errf)
+			t.Logf("%s stderr (last 4 kB):\n%s", name, tail(b, 4096))
+		}
+	})
+	return p
+}
+
+// waitFor waits for a stdout line starting with prefix and returns it.
+func (p *proc) waitFor(prefix string) string {
+	p.t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case l := <-p.lines:
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-p.done:
+			b, _ := os.ReadFile(p.errf)
+			p.t.Fatalf("%s exited before %q: %s", p.name, prefix, tail(b, 4096))
+		case <-deadline:
+			p.t.Fatalf("%s did not print %q in time", p.name, prefix)
+		}
+	}
+}
+
+// kill ends the process at once (SIGKILL: no cleanup of any kind).
+func (p *proc) kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+// stop asks the process to stop (SIGTERM) and waits.
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.t.Errorf("%s did not stop on SIGTERM", p.name)
+		p.kill()
+	}
+	require.Equal(p.t, 0, p.cmd.ProcessState.ExitCode(), "%s exit code", p.name)
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// startFake runs `mksync fake-metakocka` with companies (ID:SECRET) and
+// returns its base URL.
+func startFake(t *testing.T, companies []string, extra ...string) string {
+	args := []string{"fake-metakocka", "--addr", "127.0.0.1:0"}
+	for _, c := range companies {
+		args = append(args, "--company", c)
+	}
+	_, line := startProc(t, "fake-metakocka", "listening on ", nil, append(args, extra...)...)
+	return strings.TrimPrefix(line, "listening on ")
+}
+
+// fakePartners returns the partners the simulator stores for a company.
+func fakePartners(t *testing.T, base, company string) []struct {
+	MkID      string `json:"mk_id"`
+	CountCode string `json:"count_code"`
+} {
+	t.Helper()
+	resp, err := http.Get(base + "/_fake/companies/" + company + "/partners")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out []struct {
+		MkID      string `json:"mk_id"`
+		CountCode string `json:"count_code"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}
+
+// fakeCalls returns how many calls of method the company answered with
+// outcome.
+func fakeCalls(t *testing.T, base, company, method, outcome string) int64 {
+	t.Helper()
+	resp, err := http.Get(base + "/_fake/stats")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var st struct {
+		Companies map[string]map[string]map[string]int64 `json:"companies"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st.Companies[company][method][outcome]
+}
+
+// crmFixture is a tenant with contacts, connected to a simulator company.
+type crmFixture struct {
+	tenantID string
+	company  string
+	contacts map[string]bool // contact ids
+}
+
+// newCRMFixture creates a tenant connected to company (ID:SECRET) at base,
+// with n contacts.
+func newCRMFixture(t *testing.T, st mksync.Store, base, company string, n int) crmFixture {
+	t.Helper()
+	ctx := t.Context()
+	id, secret, _ := strings.Cut(company, ":")
+	tn := mksync.Tenant{Name: "tenant " + id}
+	require.NoError(t, st.CreateTenant(ctx, &tn))
+	creds := mksync.MetakockaCredentials{CompanyID: id, SecretKey: mksync.Secret(secret), BaseURL: base,
+		Settings: mksync.SyncSettings{BatchSize: 50, Concurrency: 4}}
+	require.NoError(t, st.SetCredentials(ctx, tn.ID, &creds))
+	f := crmFixture{tenantID: tn.ID, company: id, contacts: map[string]bool{}}
+	for start := 0; start < n; start += 500 {
+		var cs []mksync.Contact
+		for i := start; i < min(start+500, n); i++ {
+			cs = append(cs, mksync.Contact{Name: fmt.Sprintf("Contact %s-%05d d.o.o.", id, i), Email: fmt.Sprintf("c%05d@t%s.example", i, id)})
+		}
+		require.NoError(t, st.UpsertContacts(ctx, tn.ID, cs))
+		for _, c := range cs {
+			f.contacts[c.ID] = true
+		}
+	}
+	return f
+}
+
+// checkPushed checks that the simulator holds exactly one partner per
+// contact of f (by count_code), created with one add_partner call each, and
+// that every contact is mapped.
+func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) {
+	t.Helper()
+	want := map[string]bool{}
+	for id := range f.contacts {
+		want[engine.CountCode(id)] = true
+	}
+	seen := map[string]int{}
+	for _, p := range fakePartners(t, base, f.company) {
+		seen[p.CountCode]++
+	}
+	dups, missing, extra := 0, 0, 0
+	for code, n := range seen {
+		if n > 1 {
+			dups += n - 1
+		}
+		if !want[code] {
+			extra++
+		}
+	}
+	for code := range want {
+		if seen[code] == 0 {
+			missing++
+		}
+	}
+	require.Zero(t, dups, "duplicate partners in the simulator")
+	require.Zero(t, missing, "contacts missing from the simulator")
+	require.Zero(t, extra, "partners nobody asked for")
+	require.Equal(t, int64(len(f.contacts)), fakeCalls(t, base, f.company, "add_partner", "ok"), "one create per contact")
+	mapped := 0
+	for m, err := range st.AllMappings(t.Context(), f.tenantID, mksync.EntityContact) {
+		require.NoError(t, err)
+		if m.MetakockaID != "" && m.State == mksync.StateSynced {
+			mapped++
+		}
+	}
+	require.Equal(t, len(f.contacts), mapped, "every contact mapped")
+}
+
+// waitRunFinal polls the run until it is final.
+func waitRunFinal(t *testing.T, st mksync.Store, tenantID, runID string, within time.Duration) mksync.SyncRun {
+	t.Helper()
+	var r mksync.SyncRun
+	require.Eventually(t, func() bool {
+		var err error
+		r, err = st.FindSyncRun(context.Background(), tenantID, runID)
+		require.NoError(t, err)
+		return r.Status.Final()
+	}, within, 100*time.Millisecond, "run %s not final: %+v", runID, r)
+	return r
+}
+
+// checkRunExact checks a run's counts: every record once, none failed.
+func checkRunExact(t *testing.T, r mksync.SyncRun, n int) {
+	t.Helper()
+	require.Equal(t, mksync.RunSucceeded, r.Status, "result %+v", r.Result)
+	require.Equal(t, n, r.Processed)
+	require.Equal(t, n, r.Total)
+	require.Zero(t, r.Result.Failed)
+	require.Equal(t, n, r.Result.Created+r.Result.Updated+r.Result.Skipped+r.Result.Conflicts)
+}
+
+// openTestStore opens (and migrates, River included) the store dsn names,
+// as the commands do.
+func openTestStore(t *testing.T, dsn string) mksync.Store {
+	t.Helper()
+	st, err := openStore(t.Context(), streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	require.NoError(t, migrateStore(t.Context(), st))
+	return st
+}
+
+// enqueuer is an insert-only Jobs on st, as `serve --no-workers` has.
+func enqueuer(t *testing.T, st mksync.Store) *jobs.Jobs {
+	t.Helper()
+	j, err := newJobs(st, jobs.Config{Store: st, NoWorkers: true}, metakocka.PacingConfig{}, nil)
+	require.NoError(t, err)
+	return j
+}
+
+// workerArgs are the flags of a worker under test: fast rescue of a
+// killed process's job, short slices, no Metakocka pacing.
+func workerArgs(dsn string, extra ...string) []string {
+	return append([]string{"worker", "--db", dsn, "--workers", "2", "--bulk-slice", "2s", "--bulk-timeout", "3s", "--job-timeout", "3s",
+		"--rescue-stuck-after", "4s", "--stop-timeout", "2s", "--metakocka-rps", "-1", "--metakocka-in-flight", "8"}, extra...)
+}
+
+// crashRecords is the size of the crash test (MKSYNC_CRASH_RECORDS).
+func crashRecords(t *testing.T) int {
+	if v := os.Getenv("MKSYNC_CRASH_RECORDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "MKSYNC_CRASH_RECORDS")
+		return n
+	}
+	return 3000
+}
+
+// A worker SIGKILLed in the middle of a bulk push is restarted; the run
+// resumes from its checkpoint and ends with exact counts, and the simulator
+// holds every contact exactly once.
+func TestWorkerCrashResumesBulkRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: runs processes for tens of seconds")
+	}
+	n := crashRecords(t)
+	base := startFake(t, []string{"16:8899"}, "--latency", "2ms")
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
+	st := openTestStore(t, dsn)
+	f := newCRMFixture(t, st, base, "16:8899", n)
+
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
+	require.NoError(t, enqueuer(t, st).StartSync(t.Context(), f.tenantID, &run, nil))
+
+	started := time.Now()
+	w, _ := startProc(t, "worker-1", "worker started", nil, workerArgs(dsn, "--no-migrate")...)
+	var atKill mksync.SyncRun
+	require.Eventually(t, func() bool {
+		var err error
+		atKill, err = st.FindSyncRun(context.Background(), f.tenantID, run.ID)
+		require.NoError(t, err)
+		return atKill.Processed >= n/3
+	}, 120*time.Second, 20*time.Millisecond)
+	w.kill()
+	require.False(t, atKill.Status.Final(), "killed in the middle")
+	killed := time.Now()
+
+	startProc(t, "worker-2", "worker started", nil, workerArgs(dsn, "--no-migrate")...)
+	got := waitRunFinal(t, st, f.tenantID, run.ID, 180*time.Second)
+	t.Logf("crash: %d contacts; killed at %d processed after %v; finished %v after the kill (result %+v)",
+		n, atKill.Processed, killed.Sub(started).Round(time.Millisecond), time.Since(killed).Round(time.Millisecond),
+		fmt.Sprintf("created %d updated %d skipped %d failed %d", got.Result.Created, got.Result.Updated, got.Result.Skipped, got.Result.Failed))
+	checkRunExact(t, got, n)
+	checkPushed(t, st, base, f)
+}
+
+// postgresDSN returns a URL of the test server whose connections use a
+// fresh schema (nothing migrated), with a pool big enough for workers.
+func postgresDSN(t *testing.T) (dsn, schema string) {
+	t.Helper()
+	base := pgtest.URL(t)
+	schema = pgtest.Schema(t, base)
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("pool_max_conns", "12")
+	u.RawQuery = q.Encode()
+	return u.String(), schema
+}
+
+// Two worker processes on one PostgreSQL share the bulk runs: each works
+// slices of them (a run moves between processes between slices), and every
+// record is pushed exactly once.
+func TestTwoWorkersSplitBulkRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	dsn, schema := postgresDSN(t)
+	companies := []string{"21:k21", "22:k22", "23:k23", "24:k24"}
+	base := startFake(t, companies, "--latency", "2ms")
+	env := []string{"MKSYNC_ENCRYPTION_KEY=" + testEncryptionKey(t)}
+	t.Setenv("MKSYNC_ENCRYPTION_KEY", strings.TrimPrefix(env[0], "MKSYNC_ENCRYPTION_KEY="))
+	st := openTestStore(t, dsn)
+
+	var fixtures []crmFixture
+	var runs []mksync.SyncRun
+	q := enqueuer(t, st)
+	for _, c := range companies {
+		f := newCRMFixture(t, st, base, c, 400)
+		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+		require.NoError(t, q.StartSync(t.Context(), f.tenantID, &run, nil))
+		fixtures, runs = append(fixtures, f), append(runs, run)
+	}
+	args := workerArgs(dsn, "--no-migrate", "--workers", "1", "--bulk-slice", "300ms")
+	a, _ := startProc(t, "worker-a", "worker started", env, args...)
+	b, _ := startProc(t, "worker-b", "worker started", env, args...)
+	for i, f := range fixtures {
+		checkRunExact(t, waitRunFinal(t, st, f.tenantID, runs[i].ID, 120*time.Second), len(f.contacts))
+		checkPushed(t, st, base, f)
+	}
+	a.stop()
+	b.stop()
+
+	// Who worked what: River appends the client id to attempted_by at
+	// every fetch of a job (every slice).
+	conn, err := pgx.Connect(t.Context(), pgtest.URL(t))
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), "SELECT attempted_by FROM "+pgx.Identifier{schema, "river_job"}.Sanitize()+" WHERE kind = 'mksync_sync_run'")
+	require.NoError(t, err)
+	clients := map[string]int{}
+	shared := 0
+	for rows.Next() {
+		var by []string
+		require.NoError(t, rows.Scan(&by))
+		distinct := map[string]bool{}
+		for _, c := range by {
+			clients[c]++
+			distinct[c] = true
+		}
+		if len(distinct) > 1 {
+			shared++
+		}
+	}
+	require.NoError(t, rows.Err())
+	t.Logf("slices per worker process: %v; runs worked by both processes: %d of %d", clients, shared, len(runs))
+	require.Len(t, clients, 2, "both processes worked bulk slices")
+}
+
+// testEncryptionKey is a key for MKSYNC_ENCRYPTION_KEY, so that processes
+// on one PostgreSQL share it.
+func testEncryptionKey(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	for i := range b {
+		b[i] = byte(i*7 + 3)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Three processes started at the same moment on a fresh database migrate
+// it once between them, and all serve: a run queued afterwards completes.
+func TestFleetStartsOnFreshDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	dsn, schema := postgresDSN(t)
+	key := testEncryptionKey(t)
+	env := []string{"MKSYNC_ENCRYPTION_KEY=" + key}
+	t.Setenv("MKSYNC_ENCRYPTION_KEY", key)
+	base := startFake(t, []string{"31:k31"})
+
+	var procs []*proc
+	for i := range 3 { // Start returns at once: the three begin within milliseconds
+		procs = append(procs, launchProc(t, fmt.Sprintf("fleet-%d", i), env, workerArgs(dsn)...))
+	}
+	for _, p := range procs {
+		p.waitFor("worker started")
+	}
+
+	conn, err := pgx.Connect(t.Context(), pgtest.URL(t))
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var gooseRows, gooseVersions, riverRows, riverVersions int
+	require.NoError(t, conn.QueryRow(t.Context(), "SELECT count(*), count(DISTINCT version_id) FROM "+pgx.Identifier{schema, "goose_db_version"}.Sanitize()).Scan(&gooseRows, &gooseVersions))
+	require.NoError(t, conn.QueryRow(t.Context(), "SELECT count(*), count(DISTINCT version) FROM "+pgx.Identifier{schema, "river_migration"}.Sanitize()).Scan(&riverRows, &riverVersions))
+	require.Equal(t, gooseVersions, gooseRows, "each app migration applied once")
+	require.Equal(t, riverVersions, riverRows, "each River migration applied once")
+	require.Positive(t, riverVersions)
+
+	st := openTestStore(t, dsn)
+	f := newCRMFixture(t, st, base, "31:k31", 120)
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+	require.NoError(t, enqueuer(t, st).StartSync(t.Context(), f.tenantID, &run, nil))
+	checkRunExact(t, waitRunFinal(t, st, f.tenantID, run.ID, 60*time.Second), 120)
+	checkPushed(t, st, base, f)
+	for _, p := range procs {
+		p.stop()
+	}
+}
