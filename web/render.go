@@ -125,6 +125,9 @@ func (h *Handler) describe(r *http.Request, s *session, op, entityID string, err
 	if errorID == "" && (status >= 500 || code == mksync.EUPSTREAM) {
 		errorID = h.recordFailure(r, s, op, entityID, code, msg, status, err)
 	}
+	// The engine's messages end with "(errorId …)"; the page shows the id
+	// on its own line, as a link.
+	msg = strings.TrimSuffix(msg, " (errorId "+errorID+")")
 	f := failure{Status: status, Flash: Flash{Kind: "error", Message: msg, Code: code, ErrorID: errorID}}
 	for _, k := range sortedKeys(details) {
 		if k != "errorId" {
