@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -224,15 +225,19 @@ func migrateJobs(ctx context.Context, st mksync.Store) error {
 
 // engineRunner is the sync engine as a jobs.Runner.
 type engineRunner struct {
-	e *engine.Engine
+	st mksync.Store
+	e  *engine.Engine
 	// prep prepares runs: an engine whose store drops CreateSyncRun, so its
 	// CreateRun fills a run (total, checkpoint) without storing it, and
 	// jobs stores it with its job in one transaction.
 	prep *engine.Engine
+	// yields are the runs whose slice is over (see yieldingStore).
+	yields *yieldSet
 }
 
 func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger) (*engineRunner, error) {
-	e, err := engine.New(engine.Config{Store: st, Logger: log, Pacing: pacing})
+	ys := &yieldSet{runs: map[string]bool{}}
+	e, err := engine.New(engine.Config{Store: yieldingStore{Store: st, yields: ys}, Logger: log, Pacing: pacing})
 	if err != nil {
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}
@@ -240,7 +245,7 @@ func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}
-	return &engineRunner{e: e, prep: prep}, nil
+	return &engineRunner{st: st, e: e, prep: prep, yields: ys}, nil
 }
 
 // prepareOnly is a Store whose CreateSyncRun stores nothing.
@@ -257,17 +262,15 @@ func (r *engineRunner) PrepareRun(ctx context.Context, tenantID string, run *mks
 	return nil
 }
 
-// errSliceOver ends an engine run when the job's slice is used up.
-var errSliceOver = errors.New("slice over")
-
 // RunSync runs the engine on the run until it is final or stop says so.
-// The engine checks for cancellation between batches itself; stop is
-// polled beside it and, when it reports true, ends the run's context: the
-// batch in flight is not committed and is redone from the checkpoint by the
-// next slice (idempotently, as after a crash).
+// The engine stops a run only at a batch boundary, when its commit finds
+// the run cancelled; so while stop reports true, the engine's store shows
+// the run as cancelled (yieldingStore) and the engine ends the slice there,
+// its batch committed, without writing the status. What the store really
+// holds then decides: still running means the slice is over.
 func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
-	sliceCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	sliceCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
@@ -279,22 +282,69 @@ func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop
 				return
 			case <-t.C:
 				if stop() {
-					cancel(errSliceOver)
+					r.yields.set(runID, true)
 					return
 				}
 			}
 		}
 	}()
-	run, err := r.e.RunSync(sliceCtx, tenantID, runID)
-	cancel(nil)
+	_, err := r.e.RunSync(sliceCtx, tenantID, runID)
+	cancel()
 	<-polled
+	r.yields.set(runID, false)
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(context.Cause(sliceCtx), errSliceOver) {
-			return false, nil
-		}
 		return false, err
 	}
+	run, err := r.st.FindSyncRun(ctx, tenantID, runID)
+	if err != nil {
+		return false, fmt.Errorf("read sync run %s: %w", runID, err)
+	}
 	return run.Status.Final(), nil
+}
+
+// yieldSet holds the runs whose slice is over.
+type yieldSet struct {
+	mu   sync.Mutex
+	runs map[string]bool
+}
+
+func (y *yieldSet) set(runID string, on bool) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	if on {
+		y.runs[runID] = true
+	} else {
+		delete(y.runs, runID)
+	}
+}
+
+func (y *yieldSet) has(runID string) bool {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return y.runs[runID]
+}
+
+// yieldingStore is the engine's Store: a run in yields reads as cancelled
+// (until the engine offers a stop hook of its own, this is how a slice ends
+// at a batch boundary). The engine never writes a status it read, so
+// nothing of this reaches the database.
+type yieldingStore struct {
+	mksync.Store
+	yields *yieldSet
+}
+
+func (s yieldingStore) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
+	r, err := s.Store.FindSyncRun(ctx, tenantID, id)
+	if err == nil && !r.Status.Final() && s.yields.has(id) {
+		r.Status = mksync.RunCancelled
+	}
+	return r, err
+}
+
+func (s yieldingStore) InTx(ctx context.Context, tenantID string, fn func(tx mksync.Store) error) error {
+	return s.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		return fn(yieldingStore{Store: tx, yields: s.yields})
+	})
 }
 
 func (r *engineRunner) SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {

@@ -270,13 +270,16 @@ func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) {
 	require.Zero(t, extra, "partners nobody asked for")
 	require.Equal(t, int64(len(f.contacts)), fakeCalls(t, base, f.company, "add_partner", "ok"), "one create per contact")
 	mapped := 0
+	var notSynced []string
 	for m, err := range st.AllMappings(t.Context(), f.tenantID, mksync.EntityContact) {
 		require.NoError(t, err)
 		if m.MetakockaID != "" && m.State == mksync.StateSynced {
 			mapped++
+		} else if len(notSynced) < 5 {
+			notSynced = append(notSynced, fmt.Sprintf("%s: state %s, mk_id %q, last error %s", m.EntityID, m.State, m.MetakockaID, m.LastError))
 		}
 	}
-	require.Equal(t, len(f.contacts), mapped, "every contact mapped")
+	require.Equal(t, len(f.contacts), mapped, "every contact mapped; not synced: %v", notSynced)
 }
 
 // waitRunFinal polls the run until it is final.
