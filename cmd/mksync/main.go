@@ -68,8 +68,9 @@ and this CLI in one binary.`,
 		newCredentialsCmd(s),
 		newServeCmd(s),
 		newWorkerCmd(s),
-		newSyncCmd(s),
-		newValidateCmd(s),
+		withRemoteSync(newSyncCmd(s), s),
+		withRemoteValidate(newValidateCmd(s), s),
+		newOpenAPICmd(s),
 	)
 	return root
 }
