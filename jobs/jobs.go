@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -26,6 +27,10 @@ type Jobs struct {
 	log    *slog.Logger
 	clock  Clock
 	client client
+
+	// stopping is set when Stop begins: running sync run slices end at
+	// their next batch boundary instead of being cut by StopTimeout.
+	stopping atomic.Bool
 
 	mu          sync.Mutex
 	started     bool
@@ -131,9 +136,10 @@ func (j *Jobs) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops fetching jobs and waits for running ones: they get
-// Config.StopTimeout to finish, then their contexts are cancelled (a sync
-// run slice then puts itself back in the queue without losing an attempt).
+// Stop stops fetching jobs and waits for running ones: a sync run slice
+// ends at its next batch boundary, and every job gets Config.StopTimeout to
+// finish before its context is cancelled (a sync run slice then puts
+// itself back in the queue without losing an attempt).
 // If ctx ends first, Stop cancels the running jobs and returns ctx's error
 // once they returned. Safe to call twice, and before Start.
 func (j *Jobs) Stop(ctx context.Context) error {
@@ -149,6 +155,7 @@ func (j *Jobs) Stop(ctx context.Context) error {
 		return j.stopErr
 	}
 	j.stopCalled = true
+	j.stopping.Store(true)
 	j.stopDone = make(chan struct{})
 	running := j.started && !j.cfg.NoWorkers && j.cancelStart != nil
 	j.mu.Unlock()

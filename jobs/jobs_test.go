@@ -319,6 +319,44 @@ func TestResumeFromCheckpointAfterStop(t *testing.T) {
 	})
 }
 
+// Stopping a worker ends a running slice at its next batch boundary, well
+// before StopTimeout, without cutting a batch.
+func TestStopEndsSliceAtBatchBoundary(t *testing.T) {
+	forEachDB(t, func(t *testing.T, d database) {
+		f := newFakeRunner(d.store)
+		f.BatchDelay = 30 * time.Millisecond
+		f.batchDone = make(chan string, 1000)
+		tenant := newTenant(t, d.store, "acme", mksync.SyncSettings{})
+		f.Records[tenant] = 100
+		cfg := testConfig(d.store, f)
+		cfg.StopTimeout = 20 * time.Second
+		j, err := jobs.New(d.db, cfg)
+		require.NoError(t, err)
+		require.NoError(t, j.Start(t.Context()))
+		run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+		require.NoError(t, j.StartSync(t.Context(), tenant, &run, nil))
+		for range 3 {
+			<-f.batchDone
+		}
+		begun := time.Now()
+		require.NoError(t, j.Stop(t.Context()))
+		require.Less(t, time.Since(begun), 5*time.Second, "the slice ended at a batch boundary, not at StopTimeout")
+		require.Zero(t, f.cutBatches())
+		mid, err := d.store.FindSyncRun(t.Context(), tenant, run.ID)
+		require.NoError(t, err)
+		require.Equal(t, mksync.RunRunning, mid.Status)
+		require.Equal(t, 0, mid.Processed%2, "whole batches only")
+
+		f.batchDone = nil
+		newJobs(t, d, testConfig(d.store, f))
+		got := waitRun(t, d.store, tenant, run.ID, 20*time.Second)
+		require.Equal(t, 100, got.Processed)
+		for id, n := range f.syncedCounts(tenant, mksync.EntityProduct, mksync.ToMetakocka) {
+			require.Equal(t, 1, n, "record %s synced once", id)
+		}
+	})
+}
+
 func TestScheduleFiresWhenDue(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d database) {
 		f := newFakeRunner(d.store)
@@ -353,10 +391,10 @@ func TestScheduleFiresWhenDue(t *testing.T) {
 			require.Equal(t, mksync.RunSucceeded, r.Status)
 		}
 		// Ticks go on, but nothing is due until the clock moves an hour.
-		time.Sleep(2500 * time.Millisecond)
+		time.Sleep(1500 * time.Millisecond)
 		require.Len(t, scheduled(hourly), 6)
 		clock.Add(59 * time.Minute)
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(1200 * time.Millisecond)
 		require.Len(t, scheduled(hourly), 6)
 		clock.Add(time.Minute)
 		require.Eventually(t, func() bool { return len(scheduled(hourly)) == 12 }, 15*time.Second, 50*time.Millisecond)

@@ -130,6 +130,7 @@ type fakeRunner struct {
 	mu      sync.Mutex
 	synced  map[string]int // tenant/entity/direction/record → times
 	slices  map[string]int // run → RunSync calls
+	cuts    int            // batches cut by their context
 	records []string       // SyncRecord calls: tenant/entity/direction/id
 	stock   []string       // ApplyStock calls: tenant/payload
 	// batchDone, when set, receives each finished batch's run id.
@@ -198,6 +199,9 @@ func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, stop f
 	for next < n {
 		select {
 		case <-ctx.Done():
+			f.mu.Lock()
+			f.cuts++
+			f.mu.Unlock()
 			return false, ctx.Err()
 		case <-time.After(f.BatchDelay):
 		}
@@ -271,6 +275,12 @@ func (f *fakeRunner) syncedCounts(tenantID string, et mksync.EntityType, dir mks
 		}
 	}
 	return out
+}
+
+func (f *fakeRunner) cutBatches() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cuts
 }
 
 func (f *fakeRunner) slicesOf(runID string) int {

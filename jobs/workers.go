@@ -33,9 +33,9 @@ type runWorker struct {
 // from its checkpoint on the next attempt.
 func (w *runWorker) Timeout(*river.Job[SyncRunArgs]) time.Duration { return w.j.cfg.BulkTimeout }
 
-// Work runs one slice of the run: until Config.BulkSlice is used up (then
-// it snoozes for zero seconds, to the back of the bulk queue), the run is
-// final, or the run is cancelled.
+// Work runs one slice of the run: until Config.BulkSlice is used up or the
+// process is stopping (then it snoozes for zero seconds, to the back of the
+// bulk queue), the run is final, or the run is cancelled.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error {
 	j, a := w.j, job.Args
 	run, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID)
@@ -51,7 +51,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 	deadline := j.clock.Now().Add(j.cfg.BulkSlice)
 	var cancelled atomic.Bool // stop may run on the Runner's goroutine
 	stop := func() bool {
-		if !j.clock.Now().Before(deadline) {
+		if j.stopping.Load() || !j.clock.Now().Before(deadline) {
 			return true
 		}
 		r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID)
