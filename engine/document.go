@@ -606,7 +606,7 @@ func (s *session) replaceMkDocument(ctx context.Context, d *mksync.SalesDocument
 // transaction: document, lines and mapping, or nothing.
 func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, rv documentView, mkID, countCode, rh string) error {
 	if err := rv.applyTo(d); err != nil {
-		return fmt.Errorf("Metakocka document %s: %w", mkID, err)
+		return fmt.Errorf("document %s from Metakocka: %w", mkID, err)
 	}
 	return s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
 		if d.ID == "" {

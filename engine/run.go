@@ -144,8 +144,9 @@ func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.Sy
 	}
 	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1)}
 	if len(cp.IDs) == 0 {
+		et, dir := run.EntityType, run.Direction
 		go func() {
-			if n, err := e.countAll(ctx, tenantID, run.EntityType, run.Direction); err == nil {
+			if n, err := e.countAll(ctx, tenantID, et, dir); err == nil {
 				r.total <- n
 			}
 		}()
@@ -190,6 +191,8 @@ type runner struct {
 	s   *session
 	run *mksync.SyncRun
 	cp  checkpoint
+	// start is the checkpoint the run started from.
+	start checkpoint
 	// total delivers the count of a run over all records, once known.
 	total chan int
 	// lastWrite is when progress was last written.
@@ -203,6 +206,12 @@ const idleCommitInterval = 250 * time.Millisecond
 
 func (r *runner) execute(ctx context.Context) error {
 	s := r.s
+	if r.run.EntityType == mksync.EntitySalesDocument && r.cp.To.IsZero() {
+		r.cp.To = s.e.clock.Now().Truncate(time.Second)
+	}
+	// The sources read where to start from this copy: the committer
+	// goroutine moves r.cp while they run.
+	r.start = r.cp
 	var source func(yield func(item) bool) error
 	switch {
 	case len(r.cp.IDs) > 0:
@@ -214,9 +223,6 @@ func (r *runner) execute(ctx context.Context) error {
 	case r.run.EntityType == mksync.EntityProduct:
 		source = r.pullProductsSource(ctx)
 	case r.run.EntityType == mksync.EntitySalesDocument:
-		if r.cp.To.IsZero() {
-			r.cp.To = s.e.clock.Now().Truncate(time.Second)
-		}
 		source = r.pullDocumentsSource(ctx)
 	default:
 		return mksync.Errorf(mksync.EINVALID, "cannot sync %s %s", r.run.EntityType, r.run.Direction)
@@ -338,8 +344,8 @@ func (r *runner) idSource() func(yield func(item) bool) error {
 	s := r.s
 	et, dir := r.run.EntityType, r.run.Direction
 	return func(yield func(item) bool) error {
-		for i := r.cp.Pos; i < len(r.cp.IDs); i++ {
-			id := r.cp.IDs[i]
+		for i := r.start.Pos; i < len(r.start.IDs); i++ {
+			id := r.start.IDs[i]
 			f := func(ctx context.Context) recordResult {
 				if dir == mksync.ToMetakocka {
 					return s.pushByID(ctx, et, id, false)
@@ -360,7 +366,7 @@ func (r *runner) idSource() func(yield func(item) bool) error {
 // Metakocka call and no write.
 func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) error {
 	s := r.s
-	after := r.cp.After
+	after := r.start.After
 	return func(yield func(item) bool) error {
 		// The mappings are read beside the records (another connection of
 		// the store's read pool) and joined in id order.
@@ -470,7 +476,7 @@ func (r *runner) pullContactsSource(ctx context.Context) func(yield func(item) b
 			if err != nil {
 				return fmt.Errorf("read contact mappings: %w", err)
 			}
-			if m.EntityID <= r.cp.After {
+			if m.EntityID <= r.start.After {
 				continue
 			}
 			if m.MetakockaID == "" {
@@ -494,7 +500,7 @@ func (r *runner) pullContactsSource(ctx context.Context) func(yield func(item) b
 func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) bool) error {
 	s := r.s
 	return func(yield func(item) bool) error {
-		pos := r.cp.Pos
+		pos := r.start.Pos
 		for p, err := range s.mk.Products(ctx, metakocka.ProductListRequest{
 			ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Offset: pos,
 		}) {
@@ -520,9 +526,9 @@ func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) b
 func (r *runner) pullDocumentsSource(ctx context.Context) func(yield func(item) bool) error {
 	s := r.s
 	return func(yield func(item) bool) error {
-		for t := r.cp.DocType; t < len(syncedDocTypes); t++ {
+		for t := r.start.DocType; t < len(syncedDocTypes); t++ {
 			dt := syncedDocTypes[t]
-			req := metakocka.SearchRequest{DocType: dt, FullDocuments: true, LastChangeTo: r.cp.To, OrderDirection: "asc"}
+			req := metakocka.SearchRequest{DocType: dt, FullDocuments: true, LastChangeTo: r.start.To, OrderDirection: "asc"}
 			if cur, err := s.e.store.GetCursor(ctx, s.tenantID, cursorKey(dt)); err == nil {
 				from, perr := time.Parse(time.RFC3339, cur)
 				if perr == nil {
@@ -532,8 +538,8 @@ func (r *runner) pullDocumentsSource(ctx context.Context) func(yield func(item) 
 				return fmt.Errorf("read cursor %s: %w", cursorKey(dt), err)
 			}
 			off := 0
-			if t == r.cp.DocType {
-				off = r.cp.Pos
+			if t == r.start.DocType {
+				off = r.start.Pos
 				req.Offset = off
 			}
 			for d, err := range s.mk.SearchAll(ctx, req) {

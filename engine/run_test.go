@@ -20,7 +20,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
-	require.Equal(t, 23, run.Total)
+	require.Zero(t, run.Total, "a run over all records counts while it runs")
 	// As if a crash happened after the first 10 were committed.
 	run.Status, run.Processed = mksync.RunRunning, 10
 	run.Result.Skipped = 10
@@ -31,6 +31,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunSucceeded, done.Status)
 	require.Equal(t, 23, done.Processed)
+	require.Equal(t, 23, done.Total)
 	require.Equal(t, 13, done.Result.Created)
 	require.Len(t, b.fake.Partners(b.company), 13, "records before the checkpoint are not redone")
 
@@ -96,7 +97,6 @@ func TestStartSyncInBackground(t *testing.T) {
 	run = mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.StartSync(ctx, b.tenant, &run, nil))
 	require.NotEmpty(t, run.ID)
-	require.Equal(t, 25, run.Total)
 	require.Eventually(t, func() bool {
 		r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
 		return err == nil && r.Status.Final()
@@ -105,6 +105,7 @@ func TestStartSyncInBackground(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunSucceeded, r.Status)
 	require.Equal(t, 25, r.Processed)
+	require.Equal(t, 25, r.Total)
 	require.Equal(t, 25, r.Result.Created)
 	b.e.Stop()
 	b.e.Stop()

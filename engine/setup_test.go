@@ -104,16 +104,6 @@ func (b *bundle) addTenant(t testing.TB, company string, settings mksync.SyncSet
 	return tn.ID, company
 }
 
-// setPolicy changes the tenant's conflict policy.
-func (b *bundle) setPolicy(t testing.TB, p mksync.ConflictPolicy) {
-	t.Helper()
-	ctx := context.Background()
-	c, err := b.store.FindCredentials(ctx, b.tenant)
-	require.NoError(t, err)
-	c.Settings.ConflictPolicy = p
-	require.NoError(t, b.store.SetCredentials(ctx, b.tenant, &c))
-}
-
 var seq atomic.Int64
 
 func newContact(t testing.TB, b *bundle) mksync.Contact {
