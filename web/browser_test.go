@@ -124,6 +124,12 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+func clientRecords(t *testing.T, w *world) []mksync.ErrorRecord {
+	recs, _, err := w.store.FindErrorRecords(context.Background(), w.a.ID, mksync.ErrorFilter{Category: observe.CatClient})
+	require.NoError(t, err)
+	return recs
+}
+
 // createContactViaAPI creates a contact through the REST API, as the CRM does.
 func (w *world) createContactViaAPI(t *testing.T, token, name string) string {
 	t.Helper()
@@ -321,6 +327,12 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, id, rec.EntityID)
 		w.fake.ClearFaults(w.compA)
 		screenshot(t, ctx, "sync-error-row")
+		// The client logger reported the failed request, with its errorId.
+		require.Eventually(t, func() bool {
+			recs := clientRecords(t, w)
+			return len(recs) == 1 && recs[0].Details["errorId"] == errorID && recs[0].Code == "http_502" &&
+				recs[0].Operation == "htmx POST /contacts/"+id+"/sync-to-metakocka"
+		}, 10*time.Second, 50*time.Millisecond)
 
 		do(t, ctx, click(`#flash .flash-error a`), visible(`h1 .error-id`))
 		require.Equal(t, errorID, text(t, ctx, `h1 .error-id`))
@@ -329,6 +341,55 @@ func TestBrowser(t *testing.T) {
 		// The record's page lists the error too.
 		do(t, ctx, chromedp.Navigate(base+"/contacts/"+id), visible(`#err-h`))
 		require.Contains(t, text(t, ctx, `#err-h + .table-wrap`), errorID)
+	})
+
+	t.Run("a bulk sync with failures links each to its error", func(t *testing.T) {
+		var ids []string
+		for i := range 3 {
+			ids = append(ids, w.createContactViaAPI(t, w.a.Token, fmt.Sprintf("Partial Customer %d", i)))
+		}
+		w.fake.FailNextMethod(w.compA, "add_partner", 1000, mkfake.FaultOprError)
+		defer w.fake.ClearFaults(w.compA)
+		steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/contacts?q=Partial"), visible(`#row-` + ids[0])}
+		for _, id := range ids {
+			steps = append(steps, click(`input[name=id][value="`+id+`"]`))
+		}
+		steps = append(steps, click(`#bulk button[value=to_metakocka]`), visible(`#run-progress[data-status=partial]`))
+		do(t, ctx, steps...)
+		require.Equal(t, "100 %", text(t, ctx, `#run-progress .percent`))
+		errs := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.record-errors .error-id')].map(e => e.textContent)`))
+		require.Len(t, errs, 3)
+		for _, id := range errs {
+			_, err := w.store.FindErrorRecord(context.Background(), w.a.ID, id)
+			require.NoError(t, err, "each failed record links to its stored error")
+		}
+		do(t, ctx, click(`.record-errors a[href^="/errors/"]`), visible(`h1 .error-id`))
+		require.Contains(t, errs, text(t, ctx, `h1 .error-id`))
+	})
+
+	t.Run("import a record that is only in Metakocka", func(t *testing.T) {
+		w.fake.SeedProducts(w.compA, 3)
+		do(t, ctx, chromedp.Navigate(base+"/products/in-metakocka"), visible(`table button[aria-label^="Import"]`))
+		title := text(t, ctx, `tbody tr td:nth-child(2)`)
+		do(t, ctx, click(`table button[aria-label^="Import"]`), visible(`tbody tr td:nth-child(2) a`), visible(`#flash .flash-ok`))
+		require.Contains(t, text(t, ctx, `#flash .flash-ok`), "Imported product")
+		ps, _, err := w.store.FindProducts(context.Background(), w.a.ID, mksync.ListFilter{})
+		require.NoError(t, err)
+		require.Len(t, ps, 1)
+		require.Equal(t, title, strings.TrimSpace(ps[0].Code+" "+ps[0].Name))
+	})
+
+	t.Run("the client logger reports script errors", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(base+"/contacts"), visible(`main h1`))
+		_ = run(t, ctx, chromedp.Evaluate[int](`setTimeout(() => { throw new Error("probe from the browser test") }, 0), 1`))
+		require.Eventually(t, func() bool {
+			for _, r := range clientRecords(t, w) {
+				if strings.Contains(r.Message, "probe from the browser test") && r.Operation == "js.error" && r.Details["url"] == "/contacts" {
+					return true
+				}
+			}
+			return false
+		}, 10*time.Second, 50*time.Millisecond)
 	})
 
 	t.Run("a forged cross-site form post is refused", func(t *testing.T) {

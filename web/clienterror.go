@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/observe"
 )
@@ -71,7 +69,7 @@ func (h *Handler) clientError(w http.ResponseWriter, r *http.Request, s *session
 		details["url"] = in.URL
 	}
 	rec := mksync.ErrorRecord{
-		ID: uuid.NewString(), Category: observe.CatClient, Operation: in.Operation, EntityID: in.EntityID,
+		ID: newErrorID(), Category: observe.CatClient, Operation: in.Operation, EntityID: in.EntityID,
 		Code: in.Code, Message: in.Message, Details: details, CreatedAt: h.cfg.Now().UTC(),
 	}
 	if rec.Code == "" {

@@ -83,7 +83,7 @@ func (h *Handler) renderPage(w http.ResponseWriter, r *http.Request, status int,
 // renderBroken is the last resort when a template fails: a plain page that
 // still names the failure's errorId.
 func (h *Handler) renderBroken(w http.ResponseWriter, r *http.Request, err error) {
-	id := uuid.NewString()
+	id := newErrorID()
 	h.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("errorId", id), slog.String("err", err.Error()))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
@@ -140,7 +140,7 @@ func (h *Handler) describe(r *http.Request, s *session, op, entityID string, err
 // recordFailure stores an error record of the failure (when the tenant is
 // known) and logs it; it returns the errorId.
 func (h *Handler) recordFailure(r *http.Request, s *session, op, entityID, code, msg string, status int, cause error) string {
-	id := uuid.NewString()
+	id := newErrorID()
 	attrs := []slog.Attr{slog.String("errorId", id), slog.String("operation", op), slog.Int("status", status), slog.String("err", cause.Error())}
 	if s == nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "ui request failed", attrs...)
@@ -178,6 +178,15 @@ func (h *Handler) showFailure(w http.ResponseWriter, r *http.Request, s *session
 	}
 	p := ProblemPage{Layout: h.layout(r, s, problemTitle(f.Status), ""), Status: f.Status, Heading: problemTitle(f.Status), Problem: f.Flash, Details: f.Details}
 	h.renderPage(w, r, f.Status, "problem.html", p)
+}
+
+// newErrorID returns an id for an error record: a UUIDv7, so that ids sort
+// by time as stores list error records (newest first by id).
+func newErrorID() string {
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
+	}
+	return uuid.NewString()
 }
 
 // setErrorID exposes a failure's errorId to scripts (the client logger

@@ -88,12 +88,12 @@
   document.addEventListener("htmx:afterRequest", function (ev) {
     ev.target.removeAttribute("aria-busy");
   });
-  document.addEventListener("htmx:responseError", function (ev) {
+  // HTTP failures are reported before the swap: the element that made the
+  // request may be swapped out by the answer (a table row), and events of
+  // a detached element no longer reach the document.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
     var info = requestInfo(ev);
     var status = info.xhr ? info.xhr.status : 0;
-    if (status === 401 && info.xhr.getResponseHeader("HX-Redirect")) {
-      return; // the session ended; htmx goes to the sign-in page
-    }
     if (status >= 500) {
       report("htmx " + info.verb + " " + info.path, "request failed with HTTP " + status, "http_" + status, {
         status: String(status), method: info.verb, path: info.path,
