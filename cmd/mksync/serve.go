@@ -22,6 +22,8 @@ import (
 // serveFlags are the options of `mksync serve`.
 type serveFlags struct {
 	dbFlags
+	jobFlags
+	noWorkers     bool
 	addr          string
 	rateLimitSync int
 	rateLimitAPI  int
@@ -72,6 +74,8 @@ tenant; defaults 10 and 1200).`,
 	fl.IntVar(&f.rateLimitSync, "rate-limit-sync", 0, "sync requests per minute per tenant (env MKSYNC_RATE_LIMIT_SYNC; default 10)")
 	fl.IntVar(&f.rateLimitAPI, "rate-limit-api", 0, "other API requests per minute per tenant (env MKSYNC_RATE_LIMIT_API; default 1200)")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long open requests may finish on shutdown")
+	f.jobFlags.register(cmd)
+	fl.BoolVar(&f.noWorkers, "no-workers", false, "queue jobs but work none here (leave them to `mksync worker` processes)")
 	return cmd
 }
 
@@ -123,9 +127,15 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 	if err := ensureAdminToken(ctx, s, st); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	syncer, stopJobs, err := startJobs(ctx, st, f.jobFlags, f.noWorkers, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer stopJobs()
 
 	api, err := httpapi.New(httpapi.Config{
 		Store:         st,
+		Syncer:        syncer,
 		Logger:        log,
 		RateLimitSync: f.rateLimitSync,
 		RateLimitAPI:  f.rateLimitAPI,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -111,17 +110,9 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	}
 	defer st.Close()
 
-	j, err := newJobs(st, f.jobFlags.config(st, nil, log), f.pacing, log)
+	_, stopJobs, err := startJobs(ctx, st, f.jobFlags, false, log)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
-	}
-	if err := j.Start(ctx); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	stopJobs := func() error {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.stopTimeout+30*time.Second)
-		defer cancel()
-		return j.Stop(stopCtx)
 	}
 
 	var health *http.Server
@@ -129,7 +120,8 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	if f.healthAddr != "" {
 		ln, err := net.Listen("tcp", f.healthAddr)
 		if err != nil {
-			return errors.Join(fmt.Errorf("worker: health listener on %s: %w", f.healthAddr, err), stopJobs())
+			stopJobs()
+			return fmt.Errorf("worker: health listener on %s: %w", f.healthAddr, err)
 		}
 		health = &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: serveReadHeaderTimeout}
 		go func() { healthDone <- health.Serve(ln) }()
@@ -140,7 +132,8 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	select {
 	case <-ctx.Done():
 	case err := <-healthDone:
-		return errors.Join(fmt.Errorf("worker: health server: %w", err), stopJobs())
+		stopJobs()
+		return fmt.Errorf("worker: health server: %w", err)
 	}
 	var herr error
 	if health != nil {
@@ -148,9 +141,7 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 		herr = health.Shutdown(shutdownCtx)
 		cancel()
 	}
-	if err := stopJobs(); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
+	stopJobs()
 	return herr
 }
 
@@ -171,6 +162,50 @@ func healthHandler(st mksync.Store) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux
+}
+
+// jobSyncer is the API's Syncer in a process with jobs: the engine syncs
+// single records now, runs are queued as jobs, and Cancel cancels them.
+type jobSyncer struct {
+	*engine.Engine
+	jobs *jobs.Jobs
+}
+
+// StartSync queues a run as a job (see jobs.Jobs.StartSync).
+func (s *jobSyncer) StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	return s.jobs.StartSync(ctx, tenantID, run, ids)
+}
+
+// Cancel cancels a queued or running run (see jobs.Jobs.Cancel).
+func (s *jobSyncer) Cancel(ctx context.Context, tenantID, runID string) error {
+	return s.jobs.Cancel(ctx, tenantID, runID)
+}
+
+// startJobs makes and starts the jobs of a process (workers unless
+// noWorkers: then it only queues) and returns the API's Syncer and the
+// func that stops them (waiting up to the stop timeout; errors are logged).
+func startJobs(ctx context.Context, st mksync.Store, f jobFlags, noWorkers bool, log *slog.Logger) (*jobSyncer, func(), error) {
+	r, err := newEngineRunner(st, f.pacing, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := f.config(st, r, log)
+	cfg.NoWorkers = noWorkers
+	j, err := newJobs(st, cfg, f.pacing, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := j.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	stop := func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.stopTimeout+30*time.Second)
+		defer cancel()
+		if err := j.Stop(stopCtx); err != nil {
+			log.Error("job workers did not stop cleanly", "category", "JOBS", "error", err)
+		}
+	}
+	return &jobSyncer{Engine: r.e, jobs: j}, stop, nil
 }
 
 // newJobs makes the Jobs of a process on st with the sync engine (paced by
