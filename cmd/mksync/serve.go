@@ -75,7 +75,7 @@ tenant; defaults 10 and 1200).`,
 	fl.IntVar(&f.rateLimitAPI, "rate-limit-api", 0, "other API requests per minute per tenant (env MKSYNC_RATE_LIMIT_API; default 1200)")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long open requests may finish on shutdown")
 	f.jobFlags.register(cmd)
-	fl.BoolVar(&f.noWorkers, "no-workers", false, "queue jobs but work none here (leave them to `mksync worker` processes)")
+	fl.BoolVar(&f.noWorkers, "no-workers", false, "queue jobs but work none here (leave them to mksync worker processes)")
 	return cmd
 }
 
