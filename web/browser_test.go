@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -251,7 +252,6 @@ func TestBrowser(t *testing.T) {
 		signIn(t, ctx, base, w.a.Token)
 		do(t, ctx, click(`#connection button`), visible(`#connection .flash-ok`))
 		require.Contains(t, text(t, ctx, `#connection .flash-ok`), "Connected")
-		screenshot(t, ctx, "dashboard")
 	})
 
 	t.Run("sync one contact to Metakocka", func(t *testing.T) {
@@ -413,6 +413,18 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, "Not found", text(t, ctx, `main h1`))
 		require.NotContains(t, text(t, ctx, `main`), "Tenant B Customer")
 	})
+
+	t.Run("the dashboard sums it up", func(t *testing.T) {
+		_, err := w.store.OpenAlert(context.Background(), w.a.ID, &mksync.Alert{Key: "consecutive_failures:contact", Severity: "warning",
+			Message: "3 contacts in a row failed to sync to Metakocka", OpenedAt: time.Now(), UpdatedAt: time.Now()})
+		require.NoError(t, err)
+		do(t, ctx, chromedp.Navigate(base+"/"), visible(`#connection`))
+		counts := text(t, ctx, `.counts-table tbody tr`)
+		require.Contains(t, counts, "Contacts")
+		require.Contains(t, text(t, ctx, `#alerts-h + ul`), "3 contacts in a row failed")
+		require.Contains(t, text(t, ctx, `#runs-h + .table-wrap`), "partial")
+		screenshot(t, ctx, "dashboard")
+	})
 }
 
 // TestBrowserNarrow checks the pages at a phone's width (375 px): no
@@ -421,7 +433,13 @@ func TestBrowserNarrow(t *testing.T) {
 	w := newWorld(t)
 	ctx := newBrowser(t, 375)
 	do(t, ctx, chromedp.EmulateViewport(375, 812))
-	signIn(t, ctx, w.srv.URL, w.a.Token)
+	// Sign in with the keyboard only: tab to the field, type, press Enter.
+	do(t, ctx,
+		chromedp.Navigate(w.srv.URL+"/login"),
+		visible(`#token`),
+		chromedp.SendKeys(chromedp.CSS(`#token`), w.a.Token+kb.Enter),
+		visible(`#connection`),
+	)
 	for _, path := range []string{"/", "/contacts", "/runs", "/errors", "/settings"} {
 		do(t, ctx, chromedp.Navigate(w.srv.URL+path), visible(`main h1`))
 		scrollW := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+func TestRunProgress(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name          string
+		run           mksync.SyncRun
+		percent       int
+		indeterminate bool
+		poll          bool
+	}{
+		{"queued, total unknown", mksync.SyncRun{Status: mksync.RunQueued}, 0, true, true},
+		{"running", mksync.SyncRun{Status: mksync.RunRunning, Processed: 15, Total: 42}, 35, false, true},
+		{"over an estimate", mksync.SyncRun{Status: mksync.RunRunning, Processed: 50, Total: 42}, 100, false, true},
+		{"succeeded under an estimate", mksync.SyncRun{Status: mksync.RunSucceeded, Processed: 40, Total: 42, FinishedAt: &now}, 100, false, false},
+		{"partial", mksync.SyncRun{Status: mksync.RunPartial, Processed: 3, Total: 3}, 100, false, false},
+		{"failed half way", mksync.SyncRun{Status: mksync.RunFailed, Processed: 5, Total: 10}, 50, false, false},
+		{"failed before counting", mksync.SyncRun{Status: mksync.RunFailed}, 0, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run.ID, c.run.EntityType = "run-1", mksync.EntityContact
+			p := newRunProgress(c.run, "every 1000ms")
+			require.Equal(t, c.percent, p.Percent)
+			require.Equal(t, c.indeterminate, p.Indeterminate)
+			require.Equal(t, c.poll, p.PollURL != "", "polls only while not final")
+			require.Equal(t, !c.poll, p.Final)
+			if c.poll {
+				require.Equal(t, "/runs/run-1/progress", p.PollURL)
+				require.Equal(t, "every 1000ms", p.PollEvery)
+			}
+			if c.run.Status == mksync.RunSucceeded {
+				require.Equal(t, p.Total, p.Processed, "a finished run shows every record done")
+			}
+		})
+	}
+}
+
+func TestResultView(t *testing.T) {
+	t.Parallel()
+	res := mksync.SyncResult{Created: 2, Failed: 1, Errors: []mksync.RecordError{{ID: "c/1", Code: "invalid", Error: "bad", ErrorID: "e1"}}}
+	v := newResultView(res, mksync.EntityContact, mksync.ToMetakocka)
+	require.Equal(t, 2, v.Created)
+	require.Equal(t, []RecordErrorRow{{RecordID: "c/1", RecordURL: "/contacts/c%2F1", Code: "invalid", Message: "bad", ErrorID: "e1"}}, v.Errors)
+	// Pulled records are named by mk_id: no CRM link.
+	v = newResultView(res, mksync.EntityContact, mksync.FromMetakocka)
+	require.Empty(t, v.Errors[0].RecordURL)
+}
+
+func TestSettingsFormProblem(t *testing.T) {
+	t.Parallel()
+	f := SettingsForm{Problems: []Field{{Label: "batchSize", Value: "must be between 1 and 500"}}}
+	require.Equal(t, "must be between 1 and 500", f.Problem("batchSize"))
+	require.Empty(t, f.Problem("companyId"))
+}
+
+func TestLocalPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"": "/", "/contacts?q=a": "/contacts?q=a", "//evil.example": "/", "/\\evil.example": "/",
+		"https://evil.example/": "/", "contacts": "/", "/runs/1": "/runs/1",
+	} {
+		require.Equal(t, want, localPath(in), in)
+	}
+}
+
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "Not synced", stateLabel("unsynced"))
+	require.Equal(t, "Synced", stateLabel("synced"))
+	require.Equal(t, "CRM → Metakocka", directionLabel("to_metakocka"))
+	require.Equal(t, "Šifra ni znana", sentence("šifra ni znana"))
+	require.Equal(t, "", sentence(""))
+	require.Equal(t, "every 250ms", pollTrigger(250*time.Millisecond))
+}
+
+func TestSessionCookie(t *testing.T) {
+	t.Parallel()
+	s := &sessions{key: make([]byte, 32), ttl: time.Hour}
+	now := time.Unix(1_700_000_000, 0)
+	v, err := s.encode(sessionPayload{Hash: []byte{1, 2, 3}, Nonce: "n1", Expires: now.Add(time.Hour).Unix()})
+	require.NoError(t, err)
+	p, err := s.decode(v, now)
+	require.NoError(t, err)
+	require.Equal(t, "n1", p.Nonce)
+
+	_, err = s.decode(v, now.Add(time.Hour))
+	require.ErrorContains(t, err, "expired")
+	_, err = s.decode(v[:len(v)-2]+"xx", now)
+	require.Error(t, err, "a changed signature")
+	forged, err := (&sessions{key: []byte("another key of thirty-two bytes!!"), ttl: time.Hour}).encode(sessionPayload{Nonce: "n1", Expires: now.Add(time.Hour).Unix()})
+	require.NoError(t, err)
+	_, err = s.decode(forged, now)
+	require.Error(t, err, "signed with another key")
+	_, err = s.decode("no-dot", now)
+	require.Error(t, err)
+
+	// CSRF tokens differ per sign-in and are not the cookie's signature.
+	require.NotEqual(t, s.csrfFor("n1"), s.csrfFor("n2"))
+	require.False(t, equalToken("", ""))
+}
