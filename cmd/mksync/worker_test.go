@@ -379,6 +379,46 @@ func TestWorkerCrashResumesBulkRun(t *testing.T) {
 	checkPushed(t, st, base, f)
 }
 
+// A worker stopped (SIGTERM) in the middle of a bulk push ends its slice at
+// a batch boundary; another one continues from the checkpoint: exact
+// counts, every contact once in the simulator.
+func TestWorkerStopResumesBulkRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	const n = 1500
+	base := startFake(t, []string{"16:8899"}, "--latency", "2ms")
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
+	st := openTestStore(t, dsn)
+	f := newCRMFixture(t, st, base, "16:8899", n)
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
+	require.NoError(t, enqueuer(t, st).StartSync(t.Context(), f.tenantID, &run, nil))
+
+	w, _ := startProc(t, "worker-1", "worker started", nil, workerArgs(dsn, "--no-migrate", "--bulk-slice", "1m", "--bulk-timeout", "2m", "--rescue-stuck-after", "3m", "--stop-timeout", "30s")...)
+	var atStop mksync.SyncRun
+	require.Eventually(t, func() bool {
+		var err error
+		atStop, err = st.FindSyncRun(context.Background(), f.tenantID, run.ID)
+		require.NoError(t, err)
+		return atStop.Processed >= n/3
+	}, 120*time.Second, 20*time.Millisecond)
+	stopped := time.Now()
+	w.stop()
+	t.Logf("stop: SIGTERM at %d processed; the worker exited after %v", atStop.Processed, time.Since(stopped).Round(time.Millisecond))
+	mid, err := st.FindSyncRun(t.Context(), f.tenantID, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunRunning, mid.Status)
+	require.Less(t, mid.Processed, n)
+
+	startProc(t, "worker-2", "worker started", nil, workerArgs(dsn, "--no-migrate")...)
+	got := waitRunFinal(t, st, f.tenantID, run.ID, 120*time.Second)
+	checkRunExact(t, got, n)
+	checkPushed(t, st, base, f)
+	errs, _, err := st.FindErrorRecords(t.Context(), f.tenantID, mksync.ErrorFilter{})
+	require.NoError(t, err)
+	require.Empty(t, errs, "a stop is not a failure")
+}
+
 // postgresDSN returns a URL of the test server whose connections use a
 // fresh schema (nothing migrated), with a pool big enough for workers.
 func postgresDSN(t *testing.T) (dsn, schema string) {
