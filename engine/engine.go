@@ -88,6 +88,19 @@ type Config struct {
 	// MaxBackgroundRuns bounds the runs StartSync executes at once in this
 	// process; default 4.
 	MaxBackgroundRuns int
+	// RecordObserver, when set, is told how long each record of a bulk run
+	// that needed work took (see RecordObserver); default none.
+	RecordObserver RecordObserver
+}
+
+// RecordObserver is told about the records of bulk runs (benchmarks,
+// metrics). OnRecord is called once per record a worker processed, with
+// the time from when the worker took it up until its outcome was known
+// (store and Metakocka time, retries included); records decided without
+// any work (unchanged ones) are not reported. Implementations must be safe
+// for concurrent use and must not block.
+type RecordObserver interface {
+	OnRecord(et mksync.EntityType, dir mksync.Direction, d time.Duration)
 }
 
 func (c Config) withDefaults() Config {

@@ -227,6 +227,9 @@ func (r *runner) execute(ctx context.Context) error {
 	default:
 		return mksync.Errorf(mksync.EINVALID, "cannot sync %s %s", r.run.EntityType, r.run.Direction)
 	}
+	if obs := s.e.cfg.RecordObserver; obs != nil {
+		source = observed(source, obs, r.run.EntityType, r.run.Direction, s.e.clock)
+	}
 	failedTags := map[int]int{}
 	err := execute(ctx, s.settings.Concurrency, s.settings.BatchSize, source, func(b batchDone) error {
 		for t, n := range b.tags {
@@ -329,6 +332,24 @@ func (r *runner) advanceCursors(ctx context.Context, upTo int, failedTags map[in
 		}
 	}
 	return nil
+}
+
+// observed wraps the items of source so that obs learns how long each
+// record's work took.
+func observed(source func(yield func(item) bool) error, obs RecordObserver, et mksync.EntityType, dir mksync.Direction, clock Clock) func(yield func(item) bool) error {
+	return func(yield func(item) bool) error {
+		return source(func(it item) bool {
+			if run := it.run; run != nil {
+				it.run = func(ctx context.Context) recordResult {
+					start := clock.Now()
+					r := run(ctx)
+					obs.OnRecord(et, dir, clock.Now().Sub(start))
+					return r
+				}
+			}
+			return yield(it)
+		})
+	}
 }
 
 func runItem(pos string, f func(ctx context.Context) recordResult) item {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,4 +168,39 @@ func TestListUnsyncedOnBothSides(t *testing.T) {
 	require.Len(t, again, nProducts-1)
 	_, _, err = b.e.ListNotInCRM(ctx, b.tenant, mksync.EntityProduct, mksync.Page{After: "x"})
 	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(err))
+}
+
+// countingObserver counts the records it is told about, per direction.
+type countingObserver struct {
+	mu sync.Mutex
+	n  map[mksync.Direction]int
+}
+
+func (o *countingObserver) OnRecord(_ mksync.EntityType, dir mksync.Direction, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if d >= 0 {
+		o.n[dir]++
+	}
+}
+
+// The RecordObserver hears of every record a worker processed, and of none
+// that was decided without work.
+func TestRecordObserverSeesWorkedRecords(t *testing.T) {
+	t.Parallel()
+	obs := &countingObserver{n: map[mksync.Direction]int{}}
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 4, Concurrency: 3}, cfg: func(c *Config) { c.RecordObserver = obs }})
+	ctx := context.Background()
+	for range 10 {
+		newContact(t, b)
+	}
+	for range 2 { // the second run is a no-op resync
+		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+		require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.Equal(t, map[mksync.Direction]int{mksync.ToMetakocka: 10, mksync.FromMetakocka: 10}, obs.n)
 }
