@@ -419,6 +419,39 @@ func TestWorkerStopResumesBulkRun(t *testing.T) {
 	require.Empty(t, errs, "a stop is not a failure")
 }
 
+// With one bulk worker, a small tenant's run queued behind a big import
+// finishes while the import still runs: the import yields after each slice.
+func TestWorkerBulkFairness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes")
+	}
+	base := startFake(t, []string{"41:k41", "42:k42"}, "--latency", "2ms")
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
+	st := openTestStore(t, dsn)
+	big := newCRMFixture(t, st, base, "41:k41", 1000)
+	small := newCRMFixture(t, st, base, "42:k42", 30)
+	q := enqueuer(t, st)
+	bigRun := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+	require.NoError(t, q.StartSync(t.Context(), big.tenantID, &bigRun, nil))
+
+	startProc(t, "worker", "worker started", nil, workerArgs(dsn, "--no-migrate", "--workers", "1", "--bulk-slice", "300ms")...)
+	require.Eventually(t, func() bool {
+		r, err := st.FindSyncRun(context.Background(), big.tenantID, bigRun.ID)
+		require.NoError(t, err)
+		return r.Processed > 0
+	}, 60*time.Second, 20*time.Millisecond)
+	smallRun := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerUI}
+	require.NoError(t, q.StartSync(t.Context(), small.tenantID, &smallRun, nil))
+	checkRunExact(t, waitRunFinal(t, st, small.tenantID, smallRun.ID, 60*time.Second), 30)
+	bigNow, err := st.FindSyncRun(t.Context(), big.tenantID, bigRun.ID)
+	require.NoError(t, err)
+	t.Logf("fairness: the small run finished with the import at %d/%d", bigNow.Processed, 1000)
+	require.False(t, bigNow.Status.Final(), "the small run finished while the import ran")
+	checkRunExact(t, waitRunFinal(t, st, big.tenantID, bigRun.ID, 120*time.Second), 1000)
+	checkPushed(t, st, base, big)
+	checkPushed(t, st, base, small)
+}
+
 // postgresDSN returns a URL of the test server whose connections use a
 // fresh schema (nothing migrated), with a pool big enough for workers.
 func postgresDSN(t *testing.T) (dsn, schema string) {
