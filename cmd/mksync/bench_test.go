@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/postgres/pgtest"
+)
+
+// runBenchJSON runs `mksync bench --json` with args and decodes its output.
+func runBenchJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	out := mustRun(t, "", append([]string{"bench", "--json", "--quiet"}, args...)...)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+	return got
+}
+
+// checkBenchFigures checks that the documented fields are there and sane
+// (no timing thresholds: the machine may be loaded).
+func checkBenchFigures(t *testing.T, got map[string]any, records int) {
+	t.Helper()
+	num := func(k string) float64 {
+		t.Helper()
+		v, ok := got[k].(float64)
+		require.True(t, ok, "field %s missing or not a number in %v", k, got)
+		return v
+	}
+	for _, k := range []string{"pushRecordsPerSec", "limitRatio", "speedupVsSequential", "pullRecordsPerSec", "p50Ms", "p99Ms", "noopResyncSeconds"} {
+		require.Positive(t, num(k), k)
+	}
+	require.LessOrEqual(t, num("p50Ms"), num("p99Ms"))
+	require.Greater(t, num("limitRatio"), 0.0)
+	require.LessOrEqual(t, num("limitRatio"), 1.5, "cannot beat the latency bound by much")
+	require.GreaterOrEqual(t, num("callsPerRecord"), 1.0, "a new record costs at least its create")
+	require.Positive(t, num("peakHeapBytes"))
+	require.Zero(t, num("noopWriteCalls"), "a no-op resync writes nothing")
+	require.Zero(t, num("pushFailed"))
+	require.Equal(t, float64(records), num("records"))
+	require.Equal(t, float64(records), num("pullUpdated"))
+}
+
+func TestBenchCommandJSON(t *testing.T) {
+	cliEnv(t)
+	got := runBenchJSON(t, "--records", "200")
+	checkBenchFigures(t, got, 200)
+	require.Equal(t, "sqlite", got["db"])
+	require.Equal(t, 8.0, got["concurrency"])
+	t.Logf("bench 200 contacts: %.0f records/s, limit ratio %.2f, speed-up %.1f, p50 %.1f ms, p99 %.1f ms",
+		got["pushRecordsPerSec"], got["limitRatio"], got["speedupVsSequential"], got["p50Ms"], got["p99Ms"])
+}
+
+func TestBenchCommandDocumentsAndPostgres(t *testing.T) {
+	cliEnv(t)
+	got := runBenchJSON(t, "--records", "60", "--entity", "sales-documents", "--latency", "5ms", "--jitter", "2ms")
+	checkBenchFigures(t, got, 60)
+
+	url := pgtest.URL(t)
+	got = runBenchJSON(t, "--records", "100", "--entity", "products", "--latency", "5ms", "--db", url)
+	checkBenchFigures(t, got, 100)
+	require.Equal(t, "postgres", got["db"])
+}
+
+func TestBenchCommandRejectsBadFlags(t *testing.T) {
+	cliEnv(t)
+	for _, args := range [][]string{
+		{"bench", "--entity", "partners"},
+		{"bench", "--records", "0"},
+		{"bench", "--latency", "0s"},
+		{"bench", "--db", "mysql://x"},
+		{"bench", "--concurrency", "1000"},
+	} {
+		_, _, err := runCLI(t, "", args...)
+		require.Error(t, err, "%v", args)
+	}
+}
