@@ -71,6 +71,7 @@ and this CLI in one binary.`,
 		withRemoteSync(newSyncCmd(s), s),
 		withRemoteValidate(newValidateCmd(s), s),
 		newOpenAPICmd(s),
+		newBenchCmd(s),
 	)
 	return root
 }
