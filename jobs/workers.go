@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -49,28 +48,17 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 		return nil // finished by an earlier attempt that died before completing its job
 	}
 	deadline := j.clock.Now().Add(j.cfg.BulkSlice)
-	var cancelled atomic.Bool // stop may run on the Runner's goroutine
-	stop := func() bool {
-		if j.stopping.Load() || !j.clock.Now().Before(deadline) {
-			return true
-		}
-		r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID)
-		if err == nil && r.Status == mksync.RunCancelled {
-			cancelled.Store(true)
-			return true
-		}
-		return false
+	stop := func() bool { // may run on the Runner's goroutine
+		return j.stopping.Load() || !j.clock.Now().Before(deadline)
 	}
 	done, err := j.cfg.Runner.RunSync(ctx, a.TenantID, a.RunID, stop)
 	if err != nil {
 		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, fmt.Errorf("run sync %s: %w", a.RunID, err))
 	}
-	if !done && !cancelled.Load() {
+	if !done {
 		return river.JobSnooze(0)
 	}
-	if cancelled.Load() {
-		return river.JobCancel(errRunCancelled)
-	}
+	// The Runner stops at a batch boundary when it finds the run cancelled.
 	if r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID); err == nil && r.Status == mksync.RunCancelled {
 		return river.JobCancel(errRunCancelled)
 	}
