@@ -303,23 +303,36 @@ func (r *engineRunner) PrepareRun(ctx context.Context, tenantID string, run *mks
 // the run as cancelled (yieldingStore) and the engine ends the slice there,
 // its batch committed, without writing the status. What the store really
 // holds then decides: still running means the slice is over.
+//
+// The engine reports rejected credentials per record; a run whose every
+// record so far failed so is stopped the same way and reported as
+// EUNAUTHORIZED, so the job layer stops it for good and alerts instead of
+// sending every record to Metakocka to be refused.
 func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
 	sliceCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	polled := make(chan struct{})
+	var rejected bool
 	go func() {
 		defer close(polled)
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
-		for {
+		for n := 1; ; n++ {
 			select {
 			case <-sliceCtx.Done():
 				return
 			case <-t.C:
-				if stop() {
+			}
+			if n%4 == 0 { // once a second
+				if run, err := r.st.FindSyncRun(sliceCtx, tenantID, runID); err == nil && credentialsRejected(run) {
+					rejected = true
 					r.yields.set(runID, true)
 					return
 				}
+			}
+			if stop() {
+				r.yields.set(runID, true)
+				return
 			}
 		}
 	}()
@@ -334,7 +347,24 @@ func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop
 	if err != nil {
 		return false, fmt.Errorf("read sync run %s: %w", runID, err)
 	}
+	if !run.Status.Final() && (rejected || credentialsRejected(run)) {
+		return false, mksync.Errorf(mksync.EUNAUTHORIZED, "Metakocka rejected the company id or secret key for all %d records synced so far", run.Processed)
+	}
 	return run.Status.Final(), nil
+}
+
+// credentialsRejected reports whether every record of the run so far
+// failed because Metakocka rejected the tenant's credentials.
+func credentialsRejected(run mksync.SyncRun) bool {
+	if run.Processed == 0 || run.Result.Failed != run.Processed || len(run.Result.Errors) == 0 {
+		return false
+	}
+	for _, e := range run.Result.Errors {
+		if e.Code != mksync.EUNAUTHORIZED {
+			return false
+		}
+	}
+	return true
 }
 
 // yieldSet holds the runs whose slice is over.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -450,6 +451,33 @@ func TestWorkerBulkFairness(t *testing.T) {
 	checkRunExact(t, waitRunFinal(t, st, big.tenantID, bigRun.ID, 120*time.Second), 1000)
 	checkPushed(t, st, base, big)
 	checkPushed(t, st, base, small)
+}
+
+// A run whose records Metakocka refuses for bad credentials is stopped
+// after its first batches, marked failed, and alerted on — not sent record
+// by record to be refused.
+func TestRejectedCredentialsStopRun(t *testing.T) {
+	base := startFake(t, []string{"16:8899"})
+	st := openTestStore(t, "sqlite:"+filepath.Join(t.TempDir(), "mksync.db"))
+	f := newCRMFixture(t, st, base, "16:not-the-secret", 1000)
+	fl := jobFlags{bulkWorkers: 1, interactiveWorkers: 1, bulkSlice: time.Minute, bulkTimeout: 2 * time.Minute,
+		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, stopTimeout: time.Second,
+		pacing: metakocka.PacingConfig{RequestsPerSecond: 200}}
+	syncer, stop, err := startJobs(t.Context(), st, fl, false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer stop()
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+	require.NoError(t, syncer.StartSync(t.Context(), f.tenantID, &run, nil))
+	got := waitRunFinal(t, st, f.tenantID, run.ID, 60*time.Second)
+	require.Equal(t, mksync.RunFailed, got.Status)
+	refused := fakeCalls(t, base, "16", "add_partner", "auth_error") + fakeCalls(t, base, "16", "get_partner", "auth_error")
+	t.Logf("rejected credentials: stopped at %d of 1000 contacts after %d refused calls", got.Processed, refused)
+	require.Less(t, got.Processed, 1000, "stopped early")
+	require.Eventually(t, func() bool {
+		alerts, _, err := st.FindAlerts(t.Context(), f.tenantID, mksync.AlertOpen, mksync.Page{})
+		require.NoError(t, err)
+		return len(alerts) == 1 && alerts[0].Key == jobs.AlertCredentialsRejected
+	}, 10*time.Second, 50*time.Millisecond)
 }
 
 // postgresDSN returns a URL of the test server whose connections use a
