@@ -144,7 +144,7 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer api.Close()
-	ui, err := newUI(st, log)
+	ui, err := newUI(st, syncer, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -183,9 +183,10 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 	return nil
 }
 
-// newUI returns the web UI on st, its session key from MKSYNC_SESSION_KEY.
-func newUI(st mksync.Store, log *slog.Logger) (*web.Handler, error) {
-	cfg := web.Config{Store: st, Logger: log}
+// newUI returns the web UI on st and the API's syncer, its session key from
+// MKSYNC_SESSION_KEY.
+func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger) (*web.Handler, error) {
+	cfg := web.Config{Store: st, Syncer: syncer, Logger: log}
 	if k := os.Getenv("MKSYNC_SESSION_KEY"); k != "" {
 		if len(k) < 32 {
 			return nil, errors.New("MKSYNC_SESSION_KEY must be at least 32 characters")
