@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
 func TestRunResumesFromCheckpoint(t *testing.T) {
@@ -69,19 +70,28 @@ func TestRunNamedIDsAndCancel(t *testing.T) {
 	run.Status = mksync.RunRunning
 	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
 	b.fake.FailNextMethod(b.company, "product_add", 1, "http_500")
+	// Every call now takes 150 ms, so the first batch (2 records, one of them
+	// retried) is still in flight for at least 300 ms after its first call
+	// is answered: that is when the run is cancelled, whatever the machine's
+	// speed.
+	b.fake.SetFaults(b.company, mkfake.Faults{Latency: 150 * time.Millisecond})
+	cancelled := make(chan error, 1)
 	go func() {
-		// Cancel while the first batch is in flight.
-		time.Sleep(5 * time.Millisecond)
+		for b.fake.Stats().Calls("product_add", mkfake.OutcomeHTTP5xx) == 0 {
+			time.Sleep(time.Millisecond)
+		}
 		cur, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
 		if err == nil {
 			cur.Status = mksync.RunCancelled
-			_ = b.store.UpdateSyncRun(ctx, b.tenant, &cur)
+			err = b.store.UpdateSyncRun(ctx, b.tenant, &cur)
 		}
+		cancelled <- err
 	}()
 	done, err = b.e.RunSync(ctx, b.tenant, run.ID)
 	require.NoError(t, err)
+	require.NoError(t, <-cancelled)
 	require.Equal(t, mksync.RunCancelled, done.Status)
-	require.Less(t, len(b.fake.Products(b.company)), 6+1)
+	require.Less(t, done.Processed, 3, "the run stops at the first batch boundary")
 }
 
 func TestStartSyncInBackground(t *testing.T) {
