@@ -142,10 +142,12 @@ func TestCancel(t *testing.T) {
 		require.Zero(t, f.slicesOf(queued.ID), "a cancelled queued run never runs")
 		require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(j.Cancel(t.Context(), tenant, mustFinish(t, d, j, tenant))), "a finished run")
 
-		// A new run of the cancelled kind can start at once.
+		// The same run can start again at once: cancelled jobs do not count.
 		next := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
-		require.NoError(t, j.StartSync(t.Context(), tenant, &next, []string{"x"}))
+		require.NoError(t, j.StartSync(t.Context(), tenant, &next, nil))
 		require.NotEqual(t, running.ID, next.ID)
+		require.Equal(t, mksync.RunQueued, next.Status)
+		require.NoError(t, j.Cancel(t.Context(), tenant, next.ID))
 	})
 }
 
