@@ -195,6 +195,24 @@ type ErrorRecordStore interface {
 	FindAlerts(ctx context.Context, tenantID string, status AlertStatus, p Page) ([]Alert, string, error)
 }
 
+// WebhookEventStore remembers the webhook events each tenant has accepted,
+// so that a replayed event can be refused.
+type WebhookEventStore interface {
+	// RecordWebhookEvent remembers that the tenant accepted the event with
+	// the sender's unique id eventID (Metakocka's X-MetaKocka-Id) at the time
+	// at, and forgets the tenant's events accepted before forgetBefore, which
+	// keeps what is stored bounded by the caller's retention window. Errors:
+	// ECONFLICT when eventID is already remembered for the tenant (a replay;
+	// the same id of another tenant is no clash), EINVALID for an empty id or
+	// one longer than MaxWebhookEventIDLen bytes, ENOTFOUND for an unknown
+	// tenant. Inside InTx it joins the transaction, so that remembering an
+	// event and queueing its work commit or roll back together.
+	RecordWebhookEvent(ctx context.Context, tenantID, eventID string, at, forgetBefore time.Time) error
+}
+
+// MaxWebhookEventIDLen is the longest webhook event id a store keeps.
+const MaxWebhookEventIDLen = 200
+
 // Store is everything mksync keeps. The sqlite and postgres packages each
 // implement it and pass the same conformance suite (storetest).
 type Store interface {
@@ -208,6 +226,7 @@ type Store interface {
 	SyncStateStore
 	SyncRunStore
 	ErrorRecordStore
+	WebhookEventStore
 	// InTx runs fn in one transaction scoped to tenantID; the Store passed to
 	// fn writes inside it (use only that one in fn: on SQLite a call on the
 	// outer store would wait for the transaction's own connection). fn's error
