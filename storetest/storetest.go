@@ -5,8 +5,8 @@
 // The suite covers CRUD with optimistic versioning, validation, keyset
 // pagination and filters, streaming, bulk upserts, sales documents with
 // computed totals, mappings, cursors, sync runs, error records, alerts,
-// tokens, encrypted credentials, transactions and, for every tenant-scoped
-// method, tenant isolation.
+// tokens, encrypted credentials, webhook events (replays), transactions
+// and, for every tenant-scoped method, tenant isolation.
 package storetest
 
 import (
@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Alerts", func(t *testing.T) { t.Parallel(); testAlerts(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { t.Parallel(); testTokens(t, open(t)) })
 	t.Run("Credentials", func(t *testing.T) { t.Parallel(); testCredentials(t, open(t)) })
+	t.Run("WebhookEvents", func(t *testing.T) { t.Parallel(); testWebhookEvents(t, open(t)) })
 	t.Run("InTx", func(t *testing.T) { t.Parallel(); testInTx(t, open(t)) })
 	t.Run("Tenancy", func(t *testing.T) { t.Parallel(); testTenancy(t, open(t)) })
 	t.Run("Ping", func(t *testing.T) { t.Parallel(); require.NoError(t, open(t).Ping(t.Context())) })

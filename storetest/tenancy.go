@@ -40,7 +40,10 @@ type tenancyFixture struct {
 	bCredentials mksync.MetakockaCredentials
 }
 
-const bCursorKey = "documents.last_change"
+const (
+	bCursorKey = "documents.last_change"
+	bEventID   = "mk-event-b"
+)
 
 func newTenancyFixture(t *testing.T, s mksync.Store) *tenancyFixture {
 	ctx := t.Context()
@@ -68,6 +71,7 @@ func newTenancyFixture(t *testing.T, s mksync.Store) *tenancyFixture {
 	f.bCredentials = mksync.MetakockaCredentials{CompanyID: "B", SecretKey: "b-secret"}
 	require.NoError(t, s.SetCredentials(ctx, f.b, &f.bCredentials))
 	require.NoError(t, s.SetCursor(ctx, f.b, bCursorKey, "b-position"))
+	require.NoError(t, s.RecordWebhookEvent(ctx, f.b, bEventID, time.Now(), time.Time{}))
 	return f
 }
 
@@ -322,6 +326,14 @@ var tenancyCases = map[string]tenancyCase{
 	},
 	"SetCursor": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		require.NoError(t, s.SetCursor(t.Context(), f.a, bCursorKey, "a-position"))
+	},
+
+	// Webhook events: B's event id is no replay for A, and A's retention
+	// (forgetting everything up to the far future) never reaches B's.
+	"RecordWebhookEvent": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		later := time.Now().Add(time.Hour)
+		require.NoError(t, s.RecordWebhookEvent(t.Context(), f.a, bEventID, time.Now(), later))
+		requireCode(t, s.RecordWebhookEvent(t.Context(), f.b, bEventID, time.Now(), time.Time{}), mksync.ECONFLICT, "B still remembers its event")
 	},
 
 	// Sync runs.

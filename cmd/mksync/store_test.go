@@ -62,9 +62,9 @@ func TestMigrateCommand(t *testing.T) {
 	require.Contains(t, out, "pending")
 
 	out = mustRun(t, "", "migrate", "--db", db)
-	require.Equal(t, "database is at version 1\n", out)
+	require.Equal(t, "database is at version 2\n", out)
 	out = mustRun(t, "", "migrate", "up", "--db", db)
-	require.Equal(t, "database is at version 1\n", out)
+	require.Equal(t, "database is at version 2\n", out)
 
 	out = mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "applied")
