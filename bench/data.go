@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,4 +197,46 @@ func parallel(ctx context.Context, conc int, jobs []func() error) error {
 		first = ctx.Err()
 	}
 	return first
+}
+
+// SeedMetakocka fills the company with records made in Metakocka: n
+// partners, n products and n sales orders, order i of partner i with
+// product i and product (i*7)%n (without faults: they are set back
+// afterwards). Partners reach the CRM only through the documents that
+// name them (Metakocka has no partner listing), so every partner is on a
+// document.
+func SeedMetakocka(ctx context.Context, w *World, company string, n int) error {
+	faults := w.Fake.Faults(company)
+	w.Fake.SetFaults(company, mkfake.Faults{})
+	defer w.Fake.SetFaults(company, faults)
+	before := len(w.Fake.Partners(company))
+	w.Fake.SeedPartners(company, n)
+	w.Fake.SeedProducts(company, n)
+	partners := w.Fake.Partners(company)[before:]
+	var products []mkfake.Product
+	for _, p := range w.Fake.Products(company) {
+		if strings.HasPrefix(p.CountCode, "BULK-") {
+			products = append(products, p)
+		}
+	}
+	products = products[len(products)-n:]
+	mk, err := w.Client(company)
+	if err != nil {
+		return err
+	}
+	jobs := make([]func() error, n)
+	for i := range jobs {
+		jobs[i] = func() error {
+			_, err := mk.PutDocument(ctx, metakocka.Document{
+				DocType: metakocka.DocSalesOrder, CountCode: fmt.Sprintf("MK-ORDER-%06d", i), DocDate: "2025-03-14",
+				CurrencyCode: "EUR", Partner: &metakocka.Partner{MkID: partners[i].MkID},
+				ProductList: metakocka.List[metakocka.DocumentLine]{
+					{MkID: products[i].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(1)), Price: metakocka.NewDecimal(decimal.NewFromInt(int64(10 + i%90))), Tax: "220"},
+					{MkID: products[(i*7)%n].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(2)), Price: metakocka.NewDecimal(decimal.RequireFromString("3.5")), Tax: "095"},
+				},
+			})
+			return err
+		}
+	}
+	return parallel(ctx, 16, jobs)
 }
