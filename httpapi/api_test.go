@@ -222,6 +222,7 @@ func TestBOLA(t *testing.T) {
 		{"PUT", "/api/sales-documents/" + v.DocumentID, `{"kind":"order","date":"2026-01-01","contactId":"` + a.ContactID + `","currency":"EUR","lines":[{"productId":"` + a.ProductID + `","quantity":"1","unitPrice":"1","discountPercent":"0","taxRate":"22"}],"version":1}`},
 		{"DELETE", "/api/sales-documents/" + v.DocumentID, ""},
 		{"GET", "/api/sync-runs/" + v.RunID, ""},
+		{"POST", "/api/sync-runs/" + v.RunID + "/cancel", ""},
 		{"GET", "/api/errors/" + v.ErrorID, ""},
 		{"GET", mi + "contacts/mappings?id=" + v.ContactID, ""},
 		{"GET", mi + "products/mappings?id=" + v.ProductID, ""},

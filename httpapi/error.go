@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -80,6 +81,39 @@ func errNoSyncer() error {
 	return &UnavailableError{Err: mksync.Errorf(mksync.EUPSTREAM, "sync engine not configured")}
 }
 
+// newErrorID returns a new error id: a time-ordered UUIDv7, because stores
+// list error records newest first by id. uuid.NewV7 fails only when the
+// system's random source does; the id is then a random UUIDv4, which still
+// names the failure, only out of order.
+func newErrorID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// syncerError wraps err of a Syncer call with op. Metakocka refusing the
+// tenant's stored credentials (EUNAUTHORIZED or EFORBIDDEN from the engine)
+// becomes EUPSTREAM, a 502: the caller's own API token was fine, and a 401
+// or 403 would tell its client to fix the wrong credentials. Any
+// *UnavailableError in err's chain still makes it a 503.
+func syncerError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch mksync.ErrorCode(err) {
+	case mksync.EUNAUTHORIZED, mksync.EFORBIDDEN:
+		return &mksync.Error{
+			Code:    mksync.EUPSTREAM,
+			Message: "Metakocka rejected the credentials (company id or secret key); check them in the Metakocka connection settings",
+			Details: map[string]string{"upstream": "metakocka", "reason": "credentials_rejected"},
+			Err:     fmt.Errorf("%s: %w", op, err),
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
 // ErrorBody is the JSON body of every non-2xx answer.
 type ErrorBody struct {
 	// Error is a message safe to show to a person.
@@ -122,7 +156,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body := ErrorBody{
 		Error:   mksync.ErrorMessage(err),
 		Code:    code,
-		ErrorID: uuid.NewString(),
+		ErrorID: newErrorID(),
 		Details: mksync.ErrorDetails(err),
 	}
 	var mbe *http.MaxBytesError
@@ -147,8 +181,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 || code == mksync.EUPSTREAM {
 		s.recordError(r, info, body, status)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="mksync"`)
+	if status == http.StatusUnauthorized && r.Pattern != StockWebhookPattern {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mksync"`) // the webhook takes no token
 	}
 	writeJSON(w, status, body)
 }

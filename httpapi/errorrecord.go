@@ -1,17 +1,26 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/observe"
 )
+
+// RunCanceller cancels sync runs; jobs.Jobs implements it.
+type RunCanceller interface {
+	// Cancel marks the tenant's run cancelled and drops its queued work; a
+	// slice that is running stops at its next batch boundary. Errors:
+	// ENOTFOUND for a run the tenant does not have, ECONFLICT for a run
+	// that already finished (succeeded, partial or failed). Cancelling a
+	// cancelled run is no error.
+	Cancel(ctx context.Context, tenantID, runID string) error
+}
 
 // registerRunRoutes adds the sync run routes.
 func (s *Server) registerRunRoutes() {
@@ -59,6 +68,66 @@ func (s *Server) registerRunRoutes() {
 		writeJSON(w, http.StatusOK, run)
 		return nil
 	})
+	s.handle("POST /api/sync-runs/{id}/cancel", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		ctx := r.Context()
+		before, err := s.cfg.Store.FindSyncRun(ctx, p.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("find sync run: %w", err)
+		}
+		if before.Status != mksync.RunCancelled {
+			if err := s.cancelRun(ctx, p.TenantID, id); err != nil {
+				return err
+			}
+		}
+		run, err := s.cfg.Store.FindSyncRun(ctx, p.TenantID, id)
+		if err != nil {
+			return fmt.Errorf("find sync run: %w", err)
+		}
+		run.Result = syncResultView(run.Result)
+		code := http.StatusOK
+		if before.Status == mksync.RunRunning {
+			code = http.StatusAccepted // its current batch still finishes
+		}
+		writeJSON(w, code, run)
+		return nil
+	})
+}
+
+// cancelRun cancels the tenant's run through Config.Canceller, or, without
+// one, marks it cancelled in the Store (unless it is final: ECONFLICT); the
+// engine stops a run between batches when it finds it cancelled.
+func (s *Server) cancelRun(ctx context.Context, tenantID, runID string) error {
+	if s.cfg.Canceller != nil {
+		if err := s.cfg.Canceller.Cancel(ctx, tenantID, runID); err != nil {
+			return fmt.Errorf("cancel sync run: %w", err)
+		}
+		return nil
+	}
+	err := s.cfg.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		run, err := tx.FindSyncRun(ctx, tenantID, runID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("find sync run: %w", err)
+		case run.Status == mksync.RunCancelled:
+			return nil
+		case run.Status.Final():
+			return mksync.Errorf(mksync.ECONFLICT, "sync run %s already %s", runID, run.Status)
+		}
+		now := s.cfg.Now().UTC()
+		run.Status, run.FinishedAt = mksync.RunCancelled, &now
+		if err := tx.UpdateSyncRun(ctx, tenantID, &run); err != nil {
+			return fmt.Errorf("mark sync run cancelled: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cancel sync run: %w", err)
+	}
+	return nil
 }
 
 // registerErrorRoutes adds error records, alerts and the browser's reports.
@@ -141,7 +210,7 @@ func (s *Server) registerErrorRoutes() {
 				details["url"] = in.URL
 			}
 			rec := mksync.ErrorRecord{
-				ID:        uuid.NewString(),
+				ID:        newErrorID(),
 				Category:  observe.CatClient,
 				Operation: in.Operation,
 				EntityID:  in.EntityID,

@@ -34,6 +34,9 @@ const (
 	classAPI    limitClass = "api"
 	classSync   limitClass = "sync"
 	classClient limitClass = "client-errors"
+	// classWebhook is drawn per webhook id by the webhook handler itself
+	// (the route has no principal to key it by).
+	classWebhook limitClass = "webhook"
 )
 
 // principal is who is calling: a tenant (through one of its tokens) or the
@@ -68,6 +71,9 @@ type requestInfo struct {
 	pattern   string
 	errorID   string
 	err       error
+	// eventID is a verified webhook's X-MetaKocka-Id, for tracing an event
+	// from Metakocka's webhook log to ours.
+	eventID string
 }
 
 func requestInfoFrom(ctx context.Context) *requestInfo {
@@ -158,7 +164,7 @@ func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 // writeErrorStatus answers err's envelope with an explicit status, for the
 // few statuses no domain code maps to (405).
 func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
-	body := ErrorBody{Error: mksync.ErrorMessage(err), Code: mksync.ErrorCode(err), ErrorID: uuid.NewString(), Details: map[string]string{}}
+	body := ErrorBody{Error: mksync.ErrorMessage(err), Code: mksync.ErrorCode(err), ErrorID: newErrorID(), Details: map[string]string{}}
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.errorID = body.ErrorID
 	}
@@ -205,6 +211,9 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, w *statusWriter,
 	}
 	if info.errorID != "" {
 		attrs = append(attrs, slog.String("errorId", info.errorID))
+	}
+	if info.eventID != "" {
+		attrs = append(attrs, slog.String("webhookEventId", info.eventID))
 	}
 	if info.err != nil && status >= 500 {
 		attrs = append(attrs, slog.String("err", info.err.Error()))
@@ -310,6 +319,8 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, class limitClass,
 		perMinute = s.cfg.RateLimitSync
 	case classClient:
 		perMinute = s.cfg.RateLimitClientErrors
+	case classWebhook:
+		perMinute = s.cfg.RateLimitWebhook
 	}
 	d, err := s.limiter.Allow(r.Context(), string(class)+":"+key, perMinute, s.cfg.Now())
 	if err != nil {

@@ -154,6 +154,11 @@ type operation struct {
 	bodyOptional                   bool
 	status                         int    // success status
 	result                         string // success component, "" for no content
+	headers                        []param
+	// alt documents further success statuses and their components.
+	alt map[int]string
+	// errs documents further error statuses (or rewords default ones).
+	errs map[int]string
 }
 
 type param struct {
@@ -219,6 +224,10 @@ func (s *Server) operations() []operation {
 				{name: "status", typ: "string", enum: enums[reflect.TypeFor[mksync.RunStatus]()]}},
 			status: 200, result: "SyncRunList"},
 		operation{method: "GET", path: "/api/sync-runs/{id}", id: "getSyncRun", summary: "A sync run's progress and result", tag: "runs", auth: tenantOnly, status: 200, result: "SyncRun"},
+		operation{method: "POST", path: "/api/sync-runs/{id}/cancel", id: "cancelSyncRun",
+			summary: "Cancel a queued or running sync run: 200 with the run when it is cancelled now (or was already), 202 when it was running (its current batch finishes first)",
+			tag:     "runs", auth: tenantOnly, status: 200, result: "SyncRun", alt: map[int]string{202: "SyncRun"},
+			errs: map[int]string{409: "the run already finished (succeeded, partial or failed)"}},
 		operation{method: "GET", path: "/api/errors", id: "listErrors", summary: "Error records, newest first", tag: "errors", auth: tenantOnly,
 			query: []param{pCursor, pLimit, {name: "category", typ: "string", desc: "SYNC, API, METAKOCKA, CLIENT, …"}, {name: "operation", typ: "string"},
 				{name: "entityId", typ: "string"}, {name: "since", typ: "date-time"}, {name: "until", typ: "date-time"}},
@@ -232,6 +241,19 @@ func (s *Server) operations() []operation {
 		operation{method: "PUT", path: "/api/integrations/metakocka/credentials", id: "setCredentials", summary: "Set the Metakocka connection; secrets are write-only (omit secretKey to keep it)", tag: "credentials", auth: tenantOnly,
 			body: "CredentialsInput", status: 200, result: "Credentials"},
 		operation{method: "POST", path: "/api/integrations/metakocka/credentials/test", id: "testCredentials", summary: "Make one real call to Metakocka with the stored credentials", tag: "credentials", auth: tenantOnly, status: 200, result: "Status"},
+		operation{method: "POST", path: "/webhooks/metakocka/{webhookId}/stock", id: "receiveStockWebhook",
+			summary: "Metakocka's stock webhook (warehouse_product_stock_update): the tenant is named by its webhookId (GET credentials), the body signed with its webhook secret; " +
+				"the payload is queued and {\"status\":\"ok\"} answered at once. Rate limited per webhook id.",
+			tag: "webhooks", auth: public, body: "StockWebhook", status: 200, result: "Status",
+			headers: []param{
+				{name: HeaderSignature, typ: "string", required: true, desc: "base64(HMAC-SHA1(body, webhook secret))"},
+				{name: HeaderEventID, typ: "string", required: true, desc: "Metakocka's unique event id; an id already accepted is refused (401) for " + s.cfg.WebhookReplayWindow.String()},
+				{name: "X-MetaKocka-Event", typ: "string", desc: "warehouse_product_stock_update"},
+			},
+			errs: map[int]string{
+				401: "unknown webhook id, missing or invalid signature (the answer does not tell which), or a replayed event id",
+				503: "stock webhooks are not queued by this server (Metakocka retries)",
+			}},
 		operation{method: "POST", path: "/api/admin/tenants", id: "createTenant", summary: "Create a tenant", tag: "admin", auth: adminOnly, body: "TenantInput", status: 201, result: "Tenant"},
 		operation{method: "GET", path: "/api/admin/tenants", id: "listTenants", summary: "Every tenant", tag: "admin", auth: adminOnly, query: []param{pCursor, pLimit}, status: 200, result: "TenantList"},
 		operation{method: "GET", path: "/api/admin/tenants/{id}", id: "getTenant", summary: "One tenant", tag: "admin", auth: adminOnly, status: 200, result: "Tenant"},
@@ -320,6 +342,22 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		ss.components[in.name] = sch
 	}
 	ss.components["OpenAPIDocument"] = map[string]any{"type": "object"}
+	ss.components["StockWebhook"] = map[string]any{
+		"type": "object", "required": []string{"stock_list"},
+		"description": "Metakocka's stock event, kept as sent: stock of one product per warehouse (numbers as strings)",
+		"properties": map[string]any{
+			"stock_list": map[string]any{"type": "array", "items": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"warehouse_id": map[string]any{"type": "string"}, "mk_id": map[string]any{"type": "string"},
+					"count_code": map[string]any{"type": "string"}, "code": map[string]any{"type": "string"},
+					"title": map[string]any{"type": "string"}, "unit": map[string]any{"type": "string"},
+					"amount": map[string]any{"type": "string"}, "reserved_amount": map[string]any{"type": "string"},
+					"free_amount": map[string]any{"type": "string"},
+				},
+			}},
+		},
+	}
 	ss.components["MetakockaIDBody"] = idsBody("metakockaId", "", false)
 	ss.components["MetakockaIDsBody"] = idsBody("", "metakockaIds", true)
 	for _, e := range s.entities() {
@@ -342,7 +380,8 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 			"version": "1",
 			"description": "Two-way sync of a CRM's contacts, products and sales documents with the Metakocka ERP. " +
 				"Every non-2xx answer is the Error envelope. Tenant routes take `Authorization: Bearer mks_…`; " +
-				"/api/admin routes take the admin token. Rate limits per tenant (per client IP before authentication): " +
+				"/api/admin routes take the admin token; Metakocka's stock webhook is authenticated by its signature. " +
+				"Rate limits per tenant (per client IP before authentication): " +
 				fmt.Sprintf("sync routes %d/min, other routes %d/min.", s.cfg.RateLimitSync, s.cfg.RateLimitAPI),
 		},
 		"paths": paths,
@@ -404,6 +443,10 @@ func (s *Server) operationObject(op operation) map[string]any {
 		}
 		params = append(params, map[string]any{"name": p.name, "in": "query", "required": p.required, "description": p.desc, "schema": sch})
 	}
+	for _, h := range op.headers {
+		params = append(params, map[string]any{"name": h.name, "in": "header", "required": h.required, "description": h.desc,
+			"schema": map[string]any{"type": h.typ}})
+	}
 	if params != nil {
 		o["parameters"] = params
 	}
@@ -437,16 +480,25 @@ func (s *Server) operationObject(op operation) map[string]any {
 		responses["401"] = errorResponse("missing, invalid or revoked token")
 		responses["403"] = errorResponse("the token may not use this route")
 	}
+	for code, result := range op.alt {
+		responses[fmt.Sprint(code)] = map[string]any{"description": http.StatusText(code),
+			"content": map[string]any{"application/json": map[string]any{"schema": ref(result)}}}
+	}
 	if op.body != "" {
-		responses["409"] = errorResponse("conflict: stale version, duplicate, or a record still in use")
+		if op.tag != "webhooks" {
+			responses["409"] = errorResponse("conflict: stale version, duplicate, or a record still in use")
+		}
 		responses["413"] = errorResponse("request body too large")
 	}
 	if op.tag == "sync" || strings.HasSuffix(op.path, "/test") {
-		responses["502"] = errorResponse("Metakocka failed (code upstream)")
+		responses["502"] = errorResponse("Metakocka failed or rejected the tenant's stored credentials (code upstream)")
 		responses["503"] = errorResponse("Metakocka unreachable or sync engine not configured (code upstream)")
 	}
 	if op.path == "/readyz" {
 		responses["503"] = errorResponse("the database is not reachable")
+	}
+	for code, desc := range op.errs {
+		responses[fmt.Sprint(code)] = errorResponse(desc)
 	}
 	responses["default"] = errorResponse("any other failure, always the Error envelope")
 	o["responses"] = responses

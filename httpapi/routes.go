@@ -68,6 +68,7 @@ func (s *Server) registerRoutes() {
 	s.registerRunRoutes()
 	s.registerErrorRoutes()
 	s.registerCredentialRoutes()
+	s.registerWebhookRoutes()
 	s.registerAdminRoutes()
 }
 

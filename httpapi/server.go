@@ -28,6 +28,14 @@ type Config struct {
 	// Syncer runs syncs against Metakocka. Nil until the sync engine is
 	// wired: sync routes then answer 503 with code upstream.
 	Syncer Syncer
+	// Canceller cancels sync runs for POST /api/sync-runs/{id}/cancel (the
+	// job layer, which also drops the run's queued work). Nil: the route
+	// marks the run cancelled in the Store itself, and the engine stops the
+	// run between batches when it finds it so.
+	Canceller RunCanceller
+	// StockQueue queues verified stock webhooks. Nil: the webhook answers
+	// 503 (Metakocka retries) after checking the signature.
+	StockQueue StockQueue
 	// Logger receives one line per request (category API) and server
 	// failures; default: discard.
 	Logger *slog.Logger
@@ -42,6 +50,13 @@ type Config struct {
 	// RateLimitClientErrors is the browser error reports per minute a tenant
 	// may send to POST /api/client-errors; default 60.
 	RateLimitClientErrors int
+	// RateLimitWebhook is the requests per minute each stock webhook id may
+	// receive; default 600 (Metakocka sends one event per product whose
+	// stock it recalculates, so a large goods receipt comes as a burst).
+	RateLimitWebhook int
+	// WebhookReplayWindow is how long an accepted webhook event id is
+	// remembered, and refused when it comes again; default 7 days.
+	WebhookReplayWindow time.Duration
 	// Limiter keeps the rate-limit buckets; default an in-process
 	// MemoryLimiter of at most 100,000 keys (closed by Server.Close).
 	Limiter Limiter
@@ -58,6 +73,8 @@ const (
 	DefaultRateLimitSync         = 10
 	DefaultRateLimitAPI          = 1200
 	DefaultRateLimitClientErrors = 60
+	DefaultRateLimitWebhook      = 600
+	DefaultWebhookReplayWindow   = 7 * 24 * time.Hour
 	DefaultMaxBodyBytes          = 1 << 20
 	DefaultMaxClientErrorBytes   = 16 << 10
 	DefaultMaxBulkIDs            = 10_000
@@ -78,6 +95,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.RateLimitClientErrors == 0 {
 		c.RateLimitClientErrors = DefaultRateLimitClientErrors
+	}
+	if c.RateLimitWebhook == 0 {
+		c.RateLimitWebhook = DefaultRateLimitWebhook
+	}
+	if c.WebhookReplayWindow == 0 {
+		c.WebhookReplayWindow = DefaultWebhookReplayWindow
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -100,6 +123,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("httpapi: Config.RateLimitAPI must not be negative, got %d", c.RateLimitAPI)
 	case c.RateLimitClientErrors < 0:
 		return fmt.Errorf("httpapi: Config.RateLimitClientErrors must not be negative, got %d", c.RateLimitClientErrors)
+	case c.RateLimitWebhook < 0:
+		return fmt.Errorf("httpapi: Config.RateLimitWebhook must not be negative, got %d", c.RateLimitWebhook)
+	case c.WebhookReplayWindow < 0:
+		return fmt.Errorf("httpapi: Config.WebhookReplayWindow must not be negative, got %s", c.WebhookReplayWindow)
 	case c.MaxBodyBytes < 0:
 		return fmt.Errorf("httpapi: Config.MaxBodyBytes must not be negative, got %d", c.MaxBodyBytes)
 	case c.MaxClientErrorBytes < 0:

@@ -105,6 +105,42 @@ func (f *fakeSyncer) TestConnection(_ context.Context, tenantID string) error {
 	return f.record("test " + tenantID)
 }
 
+// fakeQueue records the stock webhooks the API queues.
+type fakeQueue struct {
+	mu    sync.Mutex
+	calls []queuedStock
+	err   error // returned by EnqueueStock when set
+}
+
+type queuedStock struct {
+	TenantID string
+	Payload  string
+	InTx     bool // st was a transaction's Store, not the server's
+}
+
+func (q *fakeQueue) EnqueueStock(_ context.Context, st mksync.Store, tenantID string, payload []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	_, outer := st.(*sqlite.DB)
+	q.calls = append(q.calls, queuedStock{TenantID: tenantID, Payload: string(payload), InTx: st != nil && !outer})
+	return nil
+}
+
+func (q *fakeQueue) Calls() []queuedStock {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]queuedStock(nil), q.calls...)
+}
+
+func (q *fakeQueue) SetErr(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.err = err
+}
+
 // tenantFixture is one tenant with a token and one record of each kind.
 type tenantFixture struct {
 	ID, Token                               string
@@ -121,6 +157,7 @@ type bundle struct {
 	srv        *httpapi.Server
 	clock      *clock
 	syncer     *fakeSyncer
+	queue      *fakeQueue
 	adminToken string
 	a, b       tenantFixture
 	router     routers.Router
@@ -152,7 +189,7 @@ func setup(t testing.TB, opts ...setupOpts) *bundle {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 
-	b := &bundle{t: t, db: db, store: db, clock: clk, syncer: &fakeSyncer{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	b := &bundle{t: t, db: db, store: db, clock: clk, syncer: &fakeSyncer{}, queue: &fakeQueue{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	if o.wrap != nil {
 		b.store = o.wrap(db)
 	}
@@ -162,10 +199,11 @@ func setup(t testing.TB, opts ...setupOpts) *bundle {
 	b.adminToken = admin.Reveal()
 
 	cfg := httpapi.Config{
-		Store:  b.store,
-		Syncer: b.syncer,
-		Logger: observe.NewLogger(lockedWriter{b.logMu, b.logs}, observe.Options{}),
-		Now:    clk.Now,
+		Store:      b.store,
+		Syncer:     b.syncer,
+		StockQueue: b.queue,
+		Logger:     observe.NewLogger(lockedWriter{b.logMu, b.logs}, observe.Options{}),
+		Now:        clk.Now,
 	}
 	if o.noSyncer {
 		cfg.Syncer = nil

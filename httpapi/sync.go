@@ -18,7 +18,9 @@ import (
 // domain errors: ENOTFOUND for a record (or mk_id) the tenant does not have,
 // EUPSTREAM for a Metakocka failure (wrapped in *UnavailableError when
 // Metakocka cannot be reached, which answers 503 instead of 502), EINVALID
-// for a record Metakocka rejects as wrong.
+// for a record Metakocka rejects as wrong. EUNAUTHORIZED or EFORBIDDEN (the
+// tenant's stored Metakocka credentials were refused) are answered as
+// upstream (502), never 401/403, which would blame the caller's API token.
 type Syncer interface {
 	// SyncToMetakocka pushes the CRM record id of type et now (create or
 	// update, idempotent) and reports the outcome.
@@ -73,7 +75,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		}
 		res, err := s.cfg.Syncer.SyncToMetakocka(r.Context(), p.TenantID, e.typ, id)
 		if err != nil {
-			return fmt.Errorf("sync %s %s to metakocka: %w", e.typ, id, err)
+			return syncerError(fmt.Sprintf("sync %s %s to metakocka", e.typ, id), err)
 		}
 		writeJSON(w, http.StatusOK, syncResultView(res))
 		return nil
@@ -88,7 +90,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		}
 		res, err := s.cfg.Syncer.SyncFromMetakocka(r.Context(), p.TenantID, e.typ, mkID)
 		if err != nil {
-			return fmt.Errorf("sync %s %s from metakocka: %w", e.typ, mkID, err)
+			return syncerError(fmt.Sprintf("sync %s %s from metakocka", e.typ, mkID), err)
 		}
 		writeJSON(w, http.StatusOK, syncResultView(res))
 		return nil
@@ -103,7 +105,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		}
 		items, next, err := s.cfg.Syncer.ListNotInCRM(r.Context(), p.TenantID, e.typ, page)
 		if err != nil {
-			return fmt.Errorf("list %s not in crm: %w", e.typ, err)
+			return syncerError(fmt.Sprintf("list %s not in crm", e.typ), err)
 		}
 		if items == nil {
 			items = []mksync.RemoteRecord{}
@@ -183,7 +185,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e
 	}
 	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI}
 	if err := s.cfg.Syncer.StartSync(ctx, p.TenantID, &run, ids); err != nil {
-		return fmt.Errorf("start %s sync %s: %w", e.typ, dir, err)
+		return syncerError(fmt.Sprintf("start %s sync %s", e.typ, dir), err)
 	}
 	w.Header().Set("Location", "/api/sync-runs/"+run.ID)
 	writeJSON(w, http.StatusAccepted, runAccepted{RunID: run.ID})

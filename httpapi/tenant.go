@@ -105,7 +105,7 @@ func (s *Server) registerCredentialRoutes() {
 			return errNoSyncer()
 		}
 		if err := s.cfg.Syncer.TestConnection(r.Context(), p.TenantID); err != nil {
-			return fmt.Errorf("test metakocka connection: %w", err)
+			return syncerError("test metakocka connection", err)
 		}
 		writeJSON(w, http.StatusOK, status{Status: "ok"})
 		return nil
