@@ -17,6 +17,7 @@ const (
 	ERATELIMITED  = "rate_limited" // too many requests; try again later
 	EUPSTREAM     = "upstream"     // Metakocka failed or could not be reached
 	ECANCELED     = "cancelled"    // the operation was cancelled by its caller
+	EUNAVAILABLE  = "unavailable"  // the database (or another service mksync needs) is briefly unreachable; try again
 )
 
 // Error is a domain error: a code that callers can branch on, a message safe to
