@@ -129,6 +129,10 @@ type CacheStats struct {
 	MappingHits, MappingMisses   uint64
 	MkIDHits, MkIDMisses         uint64
 	MetadataHits, MetadataMisses uint64
+	// MappingEvictions, MkIDEvictions and MetadataEvictions count entries
+	// each cache dropped for its size bound (Config.CacheSize); expiries
+	// and invalidations are not evictions.
+	MappingEvictions, MkIDEvictions, MetadataEvictions uint64
 	// Invalidations counts mapping writes that replaced or dropped entries.
 	Invalidations uint64
 }
@@ -140,6 +144,7 @@ func (e *Engine) CacheStats() CacheStats {
 		MappingHits: m.Hits, MappingMisses: m.Misses,
 		MkIDHits: k.Hits, MkIDMisses: k.Misses,
 		MetadataHits: d.Hits, MetadataMisses: d.Misses,
+		MappingEvictions: m.Evictions, MkIDEvictions: k.Evictions, MetadataEvictions: d.Evictions,
 		Invalidations: e.cache.invalidations.Load(),
 	}
 }

@@ -164,6 +164,12 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 		if found {
 			rv := viewOfPartner(&remote)
 			rh := payloadHash(rv)
+			if h == rh {
+				// Already equal: the same change made on both sides, or an
+				// earlier push whose mapping write was interrupted; no conflict.
+				nm := s.synced(mksync.EntityContact, c.ID, m.MetakockaID, remote.CountCode, h, rh)
+				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+			}
 			out := outUpdated
 			if rh != m.PulledHash && h != m.PushedHash {
 				w := winCRM
@@ -180,11 +186,6 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 				}
 				out = outConflict
 				s.recordConflict(ctx, mksync.EntityContact, mksync.ToMetakocka, c.ID, m.MetakockaID, w, force)
-			}
-			if h == rh {
-				// Already equal (e.g. the same change made on both sides).
-				nm := s.synced(mksync.EntityContact, c.ID, m.MetakockaID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
 			}
 			return s.updatePartner(ctx, c.ID, v, h, &remote, out)
 		}

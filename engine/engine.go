@@ -52,6 +52,14 @@ type Config struct {
 	Timeouts   metakocka.Timeouts
 	RetryClock metakocka.Clock
 	Observer   metakocka.Observer
+	// ObserverFor, when set, gives the observer of one tenant's client (so
+	// that metrics and alerts know whose company answered) and replaces
+	// Observer; it is called when the tenant's client is made. Default:
+	// Observer for every tenant.
+	ObserverFor func(tenantID string) metakocka.Observer
+	// Monitor, when set, hears record outcomes and run executions (metrics
+	// and alerts; observe.Monitor implements it). Default none.
+	Monitor Monitor
 
 	// Pricelist is the count_code of the Metakocka price list that holds a
 	// product's price and tax; default "MPC".
@@ -101,6 +109,23 @@ type Config struct {
 // for concurrent use and must not block.
 type RecordObserver interface {
 	OnRecord(et mksync.EntityType, dir mksync.Direction, d time.Duration)
+}
+
+// Monitor hears what the engine did, for metrics and alerts. Every record
+// and run is reported once: a batch is reported when it is committed, so
+// the records of a batch that an interruption kept from being committed are
+// reported by the run that redoes them. Implementations must be safe for
+// concurrent use and must not block.
+type Monitor interface {
+	// RecordSynced reports the record of a single-record sync.
+	RecordSynced(e observe.RecordEvent)
+	// ResultSynced reports the records of a committed batch of a run.
+	ResultSynced(tenantID string, et mksync.EntityType, dir mksync.Direction, res mksync.SyncResult)
+	// RunExecuting reports that run (status running) executes in this
+	// process now: a whole run, or one slice of a run worked slice by slice.
+	// The returned func is called once when this execution stops, with the
+	// run as it is then: final, or still running when it stopped resumable.
+	RunExecuting(run mksync.SyncRun) (stopped func(run mksync.SyncRun))
 }
 
 func (c Config) withDefaults() Config {
@@ -247,6 +272,10 @@ func (e *Engine) clientFor(creds mksync.MetakockaCredentials) (*metakocka.Client
 	if tc, ok := e.clients[creds.TenantID]; ok && tc.key == key {
 		return tc.client, nil
 	}
+	obs := e.cfg.Observer
+	if e.cfg.ObserverFor != nil {
+		obs = e.cfg.ObserverFor(creds.TenantID)
+	}
 	client, err := metakocka.New(metakocka.Config{
 		BaseURL:    creds.BaseURL,
 		CompanyID:  creds.CompanyID,
@@ -256,7 +285,7 @@ func (e *Engine) clientFor(creds mksync.MetakockaCredentials) (*metakocka.Client
 		Timeouts:   e.cfg.Timeouts,
 		Pacer:      e.pacer,
 		Logger:     e.cfg.Logger,
-		Observer:   e.cfg.Observer,
+		Observer:   obs,
 		Clock:      e.cfg.RetryClock,
 	})
 	if err != nil {

@@ -41,6 +41,10 @@ type batchState struct {
 	remaining int
 	closed    bool
 	done      batchDone
+	// interrupted: an item's context ended before its outcome was known;
+	// the batch (and every later one) is never committed, so the run
+	// resumes before it.
+	interrupted bool
 }
 
 // execute runs the items source yields, conc at a time, and commits them
@@ -50,7 +54,8 @@ type batchState struct {
 // delays only the checkpoint, not the other workers. When commit fails (or
 // returns errStop) no further item is started and no further batch is
 // committed; items in flight finish. A source error stops the run the same
-// way and is returned.
+// way and is returned. An interrupted item (its context ended) keeps its
+// batch and all later ones from being committed.
 func execute(ctx context.Context, conc, batchSize int, source func(yield func(item) bool) error, commit func(batchDone) error) error {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -68,7 +73,7 @@ func execute(ctx context.Context, conc, batchSize int, source func(yield func(it
 	advance := func() {
 		for {
 			b, ok := batches[next]
-			if !ok || !b.closed || b.remaining > 0 {
+			if !ok || !b.closed || b.remaining > 0 || b.interrupted {
 				return
 			}
 			queue = append(queue, b.done)
@@ -84,6 +89,11 @@ func execute(ctx context.Context, conc, batchSize int, source func(yield func(it
 		mu.Lock()
 		defer mu.Unlock()
 		b := batches[bi]
+		b.remaining--
+		if r.interrupted {
+			b.interrupted = true
+			return
+		}
 		r.addTo(&b.done.res)
 		b.done.n++
 		if r.out == outFailed {
@@ -92,7 +102,6 @@ func execute(ctx context.Context, conc, batchSize int, source func(yield func(it
 			}
 			b.done.tags[it.tag]++
 		}
-		b.remaining--
 		advance()
 	}
 
@@ -170,7 +179,7 @@ func execute(ctx context.Context, conc, batchSize int, source func(yield func(it
 		case work <- job{bi, it}:
 			return true
 		case <-pctx.Done():
-			complete(bi, &it, recordResult{out: outSkipped})
+			complete(bi, &it, recordResult{out: outFailed, interrupted: true})
 			<-tokens
 			return false
 		}

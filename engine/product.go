@@ -188,6 +188,12 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 				return recordResult{}, err
 			}
 			rh := payloadHash(rv)
+			if h == rh {
+				// Already equal: the same change made on both sides, or an
+				// earlier push whose mapping write was interrupted; no conflict.
+				nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, h, rh)
+				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+			}
 			out := outUpdated
 			if rh != m.PulledHash && h != m.PushedHash {
 				w := winCRM
@@ -204,10 +210,6 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 				}
 				out = outConflict
 				s.recordConflict(ctx, mksync.EntityProduct, mksync.ToMetakocka, p.ID, m.MetakockaID, w, force)
-			}
-			if h == rh {
-				nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
 			}
 			return s.updateMkProduct(ctx, p.ID, v, h, &remote, out)
 		}

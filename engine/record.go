@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
 )
 
 // outcome is what happened to one record.
@@ -20,14 +21,45 @@ const (
 	outFailed                  // failed; see the error record
 )
 
+// recordOutcome is the metrics' name of o.
+func (o outcome) recordOutcome() observe.RecordOutcome {
+	switch o {
+	case outCreated:
+		return observe.RecordCreated
+	case outUpdated:
+		return observe.RecordUpdated
+	case outConflict:
+		return observe.RecordConflict
+	case outFailed:
+		return observe.RecordFailed
+	}
+	return observe.RecordSkipped
+}
+
 // recordResult is the outcome of one record.
 type recordResult struct {
 	out outcome
 	rec mksync.RecordError // for outFailed
+	// interrupted marks a record whose operation's context ended before its
+	// outcome was known (shutdown, job timeout): it is not an outcome at
+	// all. It has out == outFailed so that callers ensuring a dependency
+	// (a document's partner) give up, but it is never counted, has no
+	// error record and leaves the record's mapping as it was, so that the
+	// next run does it again.
+	interrupted bool
 }
 
-// add counts r into res.
+// interruptedResult is the result of a record whose context ended.
+func interruptedResult(ctx context.Context, key string) recordResult {
+	return recordResult{out: outFailed, interrupted: true,
+		rec: mksync.RecordError{ID: key, Code: mksync.ECANCELED, Error: "interrupted: " + context.Cause(ctx).Error()}}
+}
+
+// add counts r into res; an interrupted record counts nowhere.
 func (r recordResult) addTo(res *mksync.SyncResult) {
+	if r.interrupted {
+		return
+	}
 	switch r.out {
 	case outSkipped:
 		res.Skipped++
@@ -66,7 +98,16 @@ func operation(et mksync.EntityType, dir mksync.Direction) string {
 // mapping when it has one. key is the id the caller knows the record by
 // (local id, or mk_id for pulls); localID is "" when no local record is
 // known.
+//
+// When ctx has ended (shutdown, job timeout, a cancelled request) the
+// failure is the interruption, whatever cause says: nothing is written and
+// the result is interrupted (see recordResult), because the record's
+// Metakocka write may have happened while its mapping write was cut off;
+// marking it failed then would make the next run skip it as unchanged.
 func (s *session) fail(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key, localID string, cause error) recordResult {
+	if ctx.Err() != nil {
+		return interruptedResult(ctx, key)
+	}
 	code := mksync.ErrorCode(cause)
 	// The whole chain says which line or partner failed and why; internal
 	// failures show only the generic message (their text stays in Details).

@@ -50,21 +50,40 @@ func decodeCheckpoint(s string) (checkpoint, error) {
 // cursorKey is the Store cursor of a document pull of one type.
 func cursorKey(t metakocka.DocType) string { return "documents:" + string(t) + ":last_change" }
 
-// CreateRun stores a queued run of run.EntityType in run.Direction over ids
+// PrepareRun fills a new run of run.EntityType in run.Direction over ids
 // (local ids to Metakocka, mk_ids from Metakocka; empty means every record)
-// and fills run as stored. Execute it with RunSync. Errors: EINVALID for a
-// bad entity type or direction.
-func (e *Engine) CreateRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+// with what executing it needs and stores nothing: status queued, no
+// progress, an empty result, Total (len(ids); a run over all records
+// learns its total while it runs) and the initial Checkpoint. A caller that
+// stores the run itself (the job layer, with its job in one transaction)
+// uses it; CreateRun is PrepareRun and store. Errors: EINVALID for a bad
+// entity type or direction.
+func (e *Engine) PrepareRun(_ context.Context, _ string, run *mksync.SyncRun, ids []string) error {
+	if err := checkEntity(run.EntityType); err != nil {
+		return err
+	}
+	if run.Direction != mksync.ToMetakocka && run.Direction != mksync.FromMetakocka {
+		return mksync.Errorf(mksync.EINVALID, "unknown direction %q", run.Direction)
+	}
 	if run.Trigger == "" {
 		run.Trigger = mksync.TriggerAPI
 	}
 	run.Status = mksync.RunQueued
 	run.Processed = 0
+	run.StartedAt, run.FinishedAt = nil, nil
 	run.Result = mksync.SyncResult{Success: true, Errors: []mksync.RecordError{}}
-	// A run over all records learns its total while it runs (RunSync
-	// counts beside the work: the count is a full scan of the records).
 	run.Total = len(ids)
 	run.Checkpoint = checkpoint{IDs: ids}.encode()
+	return nil
+}
+
+// CreateRun stores a queued run of run.EntityType in run.Direction over ids
+// (see PrepareRun) and fills run as stored. Execute it with RunSync.
+// Errors: EINVALID for a bad entity type or direction.
+func (e *Engine) CreateRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	if err := e.PrepareRun(ctx, tenantID, run, ids); err != nil {
+		return err
+	}
 	if err := e.store.CreateSyncRun(ctx, tenantID, run); err != nil {
 		return fmt.Errorf("create sync run: %w", err)
 	}
@@ -114,14 +133,45 @@ func (e *Engine) Sync(ctx context.Context, tenantID string, run *mksync.SyncRun,
 // cancelled. Per-record failures stay in the run's result (status partial).
 // An error is returned only when the run as a whole could not go on: for a
 // retryable one (Metakocka unreachable, ctx ended) the run stays running
-// for a later RunSync to resume; any other makes it failed.
+// for a later RunSync to resume; any other makes it failed. When ctx ends,
+// the records in flight are left for the resumed run: none of them is
+// counted, marked failed or given an error record. When every record of a
+// batch that needed Metakocka failed because Metakocka rejected the
+// tenant's credentials, the run stops there as failed and the error is
+// EUNAUTHORIZED (the other records would be refused the same way).
 func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.SyncRun, error) {
+	return e.runSync(ctx, tenantID, runID, nil)
+}
+
+// RunSyncUntil is RunSync with a stop hook, for callers that work a run a
+// slice at a time (the job layer): after each committed batch it calls
+// stop (from the goroutine that commits; stop must be cheap and safe to
+// call from any goroutine), and when stop reports true it returns
+// (false, nil) with the run resumable — status running, its checkpoint
+// saved — for a later RunSync or RunSyncUntil. done is true once the run
+// is final (succeeded, partial, failed, or cancelled at a batch boundary).
+// Errors are those of RunSync; after one, done tells whether the run was
+// made final (failed) or stays resumable. A nil stop never stops.
+func (e *Engine) RunSyncUntil(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error) {
+	run, err := e.runSync(ctx, tenantID, runID, stop)
+	return run.Status.Final(), err
+}
+
+// runSync executes the run until it is final, ctx ends or stop says so.
+func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func() bool) (mksync.SyncRun, error) {
 	run, err := e.store.FindSyncRun(ctx, tenantID, runID)
 	if err != nil {
 		return run, fmt.Errorf("find sync run %s: %w", runID, err)
 	}
 	if run.Status.Final() {
 		return run, nil
+	}
+	if run, err = e.markRunning(ctx, tenantID, runID); err != nil || run.Status != mksync.RunRunning {
+		return run, err
+	}
+	if mon := e.cfg.Monitor; mon != nil {
+		stopped := mon.RunExecuting(run)
+		defer func() { stopped(run) }()
 	}
 	cp, err := decodeCheckpoint(run.Checkpoint)
 	if err != nil {
@@ -131,18 +181,7 @@ func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.Sy
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
-	if run.Result.Errors == nil {
-		run.Result.Errors = []mksync.RecordError{}
-	}
-	run.Status = mksync.RunRunning
-	if run.StartedAt == nil {
-		now := e.clock.Now()
-		run.StartedAt = &now
-	}
-	if err := e.store.UpdateSyncRun(ctx, tenantID, &run); err != nil {
-		return run, fmt.Errorf("start sync run %s: %w", runID, err)
-	}
-	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1)}
+	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop}
 	if len(cp.IDs) == 0 {
 		et, dir := run.EntityType, run.Direction
 		go func() {
@@ -155,6 +194,8 @@ func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.Sy
 	switch {
 	case errors.Is(err, errStop):
 		return run, nil // cancelled: the canceller set the status
+	case errors.Is(err, errPause):
+		return run, nil
 	case err != nil && (ctx.Err() != nil || retryable(err)):
 		// Resumable: leave the run running at its checkpoint.
 		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
@@ -166,6 +207,39 @@ func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.Sy
 		status = mksync.RunPartial
 	}
 	return run, e.finish(ctx, tenantID, &run, status, nil)
+}
+
+// markRunning moves the stored run from queued (or running: resumed) to
+// running in one transaction and returns it as stored. A run that became
+// final meanwhile (a cancel between the caller's read and this write) is
+// returned as it is, unchanged: a cancel is never overwritten.
+func (e *Engine) markRunning(ctx context.Context, tenantID, runID string) (mksync.SyncRun, error) {
+	var run mksync.SyncRun
+	err := e.store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		var err error
+		if run, err = tx.FindSyncRun(ctx, tenantID, runID); err != nil {
+			return fmt.Errorf("find sync run %s: %w", runID, err)
+		}
+		if run.Status != mksync.RunQueued && run.Status != mksync.RunRunning {
+			return nil
+		}
+		if run.Result.Errors == nil {
+			run.Result.Errors = []mksync.RecordError{}
+		}
+		run.Status = mksync.RunRunning
+		if run.StartedAt == nil {
+			now := e.clock.Now()
+			run.StartedAt = &now
+		}
+		if err := tx.UpdateSyncRun(ctx, tenantID, &run); err != nil {
+			return fmt.Errorf("update sync run %s: %w", runID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return run, fmt.Errorf("start sync run %s: %w", runID, err)
+	}
+	return run, nil
 }
 
 // finish writes the run's final status; cause, when set, is the failure of
@@ -197,6 +271,9 @@ type runner struct {
 	total chan int
 	// lastWrite is when progress was last written.
 	lastWrite time.Time
+	// stop, when set, is asked after each committed batch whether to
+	// pause the run (RunSyncUntil).
+	stop func() bool
 }
 
 // idleCommitInterval spaces progress writes of batches that changed
@@ -270,12 +347,15 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 		}
 	}
 	r.run.Checkpoint = r.cp.encode()
+	rejected := credentialsRejected(b.res)
+	pause := !final && !rejected && r.stop != nil && r.stop()
 	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0
-	if idle && !final && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
+	if idle && !final && !pause && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
+		r.reportBatch(b.res)
 		return nil
 	}
 	r.lastWrite = s.e.clock.Now()
-	return s.e.store.InTx(ctx, s.tenantID, func(tx mksync.Store) error {
+	err := s.e.store.InTx(ctx, s.tenantID, func(tx mksync.Store) error {
 		cur, err := tx.FindSyncRun(ctx, s.tenantID, r.run.ID)
 		if err != nil {
 			return fmt.Errorf("check sync run %s: %w", r.run.ID, err)
@@ -289,6 +369,42 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	r.reportBatch(b.res)
+	switch {
+	case rejected:
+		return mksync.Errorf(mksync.EUNAUTHORIZED, "Metakocka rejected the tenant's company id or secret key for every record of the last batch; stopped after %d records", r.run.Processed)
+	case pause:
+		return errPause
+	}
+	return nil
+}
+
+// errPause ends a run whose stop hook asked it to stop (RunSyncUntil).
+var errPause = errors.New("run paused")
+
+// credentialsRejected reports whether every record of a batch that needed
+// Metakocka failed because Metakocka rejected the tenant's credentials
+// (records decided without a call, skipped ones, do not count).
+func credentialsRejected(res mksync.SyncResult) bool {
+	if res.Failed == 0 || res.Created+res.Updated+res.Conflicts > 0 || len(res.Errors) < res.Failed {
+		return false
+	}
+	for _, e := range res.Errors {
+		if e.Code != mksync.EUNAUTHORIZED {
+			return false
+		}
+	}
+	return true
+}
+
+// reportBatch tells the Monitor the outcomes of a committed batch.
+func (r *runner) reportBatch(res mksync.SyncResult) {
+	if mon := r.s.e.cfg.Monitor; mon != nil {
+		mon.ResultSynced(r.s.tenantID, r.run.EntityType, r.run.Direction, res)
+	}
 }
 
 // setPos records the position of a committed batch's last item.
@@ -343,7 +459,9 @@ func observed(source func(yield func(item) bool) error, obs RecordObserver, et m
 				it.run = func(ctx context.Context) recordResult {
 					start := clock.Now()
 					r := run(ctx)
-					obs.OnRecord(et, dir, clock.Now().Sub(start))
+					if !r.interrupted {
+						obs.OnRecord(et, dir, clock.Now().Sub(start))
+					}
 					return r
 				}
 			}

@@ -156,6 +156,32 @@ func (mon *Monitor) RunStarted(run mksync.SyncRun) (finished func(final mksync.S
 	}
 }
 
+// RunExecuting reports that run (status running) executes in this
+// process now: a whole run, or one slice of a run that the job layer works
+// slice by slice (its slices may run in several processes, one after
+// another). It returns the function to call, once, when this execution
+// stops, with the run as it is then: a final run is counted as finished
+// (RunFinished); a run that stopped resumable (a slice ended, the process
+// is stopping) only leaves mksync_sync_runs_in_progress, so a run worked in
+// many slices is counted once.
+func (mon *Monitor) RunExecuting(run mksync.SyncRun) (stopped func(run mksync.SyncRun)) {
+	m := mon.Metrics
+	if m != nil {
+		m.syncRunsActive.WithLabelValues(m.lv(run.TenantID, string(run.EntityType), string(run.Direction))...).Inc()
+	}
+	var once sync.Once
+	return func(now mksync.SyncRun) {
+		once.Do(func() {
+			if m != nil {
+				m.syncRunsActive.WithLabelValues(m.lv(run.TenantID, string(run.EntityType), string(run.Direction))...).Dec()
+			}
+			if now.Status.Final() {
+				mon.RunFinished(now)
+			}
+		})
+	}
+}
+
 // RunFinished reports a run that ended (also one that never started here,
 // e.g. cancelled while queued). Use RunStarted's function for runs that
 // executed here.
