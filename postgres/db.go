@@ -42,6 +42,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -263,6 +265,9 @@ func dbErr(op string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return mksync.WrapError(mksync.ECANCELED, op+": cancelled", err)
 	}
+	if connectionLost(err) {
+		return mksync.WrapError(mksync.EUNAVAILABLE, "postgres: "+op+": the database connection was lost", err)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -275,6 +280,26 @@ func dbErr(op string, err error) error {
 		}
 	}
 	return mksync.WrapError(mksync.EINTERNAL, "postgres: "+op, err)
+}
+
+// connectionLost reports whether err says the connection to the server
+// broke or could not be made (server restarted, backend terminated,
+// network gone): the statement may be retried on a new connection, which
+// the pool opens. SQLSTATE class 08 (connection exception), 57P01–57P03
+// (admin or crash shutdown, cannot connect now), connect and network
+// errors, and errors pgconn knows happened before anything was sent.
+func connectionLost(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller's deadline (a net.Error too), not the connection
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err)
 }
 
 // pgCode returns the SQLSTATE and constraint of err, if it is a PgError.
