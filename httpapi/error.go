@@ -30,6 +30,7 @@ var errorStatus = map[string]int{
 	mksync.ERATELIMITED:  http.StatusTooManyRequests,
 	mksync.EUPSTREAM:     http.StatusBadGateway,
 	mksync.ECANCELED:     StatusClientClosedRequest,
+	mksync.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	mksync.EINTERNAL:     http.StatusInternalServerError,
 }
 
