@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -260,156 +259,28 @@ func migrateJobs(ctx context.Context, st mksync.Store) error {
 
 // engineRunner is the sync engine as a jobs.Runner.
 type engineRunner struct {
-	st mksync.Store
-	e  *engine.Engine
-	// prep prepares runs: an engine whose store drops CreateSyncRun, so its
-	// CreateRun fills a run (total, checkpoint) without storing it, and
-	// jobs stores it with its job in one transaction.
-	prep *engine.Engine
-	// yields are the runs whose slice is over (see yieldingStore).
-	yields *yieldSet
+	e *engine.Engine
 }
 
 func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger) (*engineRunner, error) {
-	ys := &yieldSet{runs: map[string]bool{}}
-	e, err := engine.New(engine.Config{Store: yieldingStore{Store: st, yields: ys}, Logger: log, Pacing: pacing})
+	e, err := engine.New(engine.Config{Store: st, Logger: log, Pacing: pacing})
 	if err != nil {
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}
-	prep, err := engine.New(engine.Config{Store: prepareOnly{st}, Logger: log, CacheSize: 1})
-	if err != nil {
-		return nil, fmt.Errorf("sync engine: %w", err)
-	}
-	return &engineRunner{st: st, e: e, prep: prep, yields: ys}, nil
+	return &engineRunner{e: e}, nil
 }
 
-// prepareOnly is a Store whose CreateSyncRun stores nothing.
-type prepareOnly struct{ mksync.Store }
-
-func (prepareOnly) CreateSyncRun(context.Context, string, *mksync.SyncRun) error { return nil }
-
+// PrepareRun fills a new run without storing it (jobs stores it with its
+// job in one transaction).
 func (r *engineRunner) PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	id := run.ID
-	if err := r.prep.CreateRun(ctx, tenantID, run, ids); err != nil {
-		return err
-	}
-	run.ID = id
-	return nil
+	return r.e.PrepareRun(ctx, tenantID, run, ids)
 }
 
-// RunSync runs the engine on the run until it is final or stop says so.
-// The engine stops a run only at a batch boundary, when its commit finds
-// the run cancelled; so while stop reports true, the engine's store shows
-// the run as cancelled (yieldingStore) and the engine ends the slice there,
-// its batch committed, without writing the status. What the store really
-// holds then decides: still running means the slice is over.
-//
-// The engine reports rejected credentials per record; a run whose every
-// record so far failed so is stopped the same way and reported as
-// EUNAUTHORIZED, so the job layer stops it for good and alerts instead of
-// sending every record to Metakocka to be refused.
+// RunSync works on the run until it is final or stop says so; a run whose
+// records Metakocka refuses for bad credentials ends failed with
+// EUNAUTHORIZED (see engine.Engine.RunSync).
 func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
-	sliceCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	polled := make(chan struct{})
-	var rejected bool
-	go func() {
-		defer close(polled)
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for n := 1; ; n++ {
-			select {
-			case <-sliceCtx.Done():
-				return
-			case <-t.C:
-			}
-			if n%4 == 0 { // once a second
-				if run, err := r.st.FindSyncRun(sliceCtx, tenantID, runID); err == nil && credentialsRejected(run) {
-					rejected = true
-					r.yields.set(runID, true)
-					return
-				}
-			}
-			if stop() {
-				r.yields.set(runID, true)
-				return
-			}
-		}
-	}()
-	_, err := r.e.RunSync(sliceCtx, tenantID, runID)
-	cancel()
-	<-polled
-	r.yields.set(runID, false)
-	if err != nil {
-		return false, err
-	}
-	run, err := r.st.FindSyncRun(ctx, tenantID, runID)
-	if err != nil {
-		return false, fmt.Errorf("read sync run %s: %w", runID, err)
-	}
-	if !run.Status.Final() && (rejected || credentialsRejected(run)) {
-		return false, mksync.Errorf(mksync.EUNAUTHORIZED, "Metakocka rejected the company id or secret key for all %d records synced so far", run.Processed)
-	}
-	return run.Status.Final(), nil
-}
-
-// credentialsRejected reports whether every record of the run so far
-// failed because Metakocka rejected the tenant's credentials.
-func credentialsRejected(run mksync.SyncRun) bool {
-	if run.Processed == 0 || run.Result.Failed != run.Processed || len(run.Result.Errors) == 0 {
-		return false
-	}
-	for _, e := range run.Result.Errors {
-		if e.Code != mksync.EUNAUTHORIZED {
-			return false
-		}
-	}
-	return true
-}
-
-// yieldSet holds the runs whose slice is over.
-type yieldSet struct {
-	mu   sync.Mutex
-	runs map[string]bool
-}
-
-func (y *yieldSet) set(runID string, on bool) {
-	y.mu.Lock()
-	defer y.mu.Unlock()
-	if on {
-		y.runs[runID] = true
-	} else {
-		delete(y.runs, runID)
-	}
-}
-
-func (y *yieldSet) has(runID string) bool {
-	y.mu.Lock()
-	defer y.mu.Unlock()
-	return y.runs[runID]
-}
-
-// yieldingStore is the engine's Store: a run in yields reads as cancelled
-// (until the engine offers a stop hook of its own, this is how a slice ends
-// at a batch boundary). The engine never writes a status it read, so
-// nothing of this reaches the database.
-type yieldingStore struct {
-	mksync.Store
-	yields *yieldSet
-}
-
-func (s yieldingStore) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
-	r, err := s.Store.FindSyncRun(ctx, tenantID, id)
-	if err == nil && !r.Status.Final() && s.yields.has(id) {
-		r.Status = mksync.RunCancelled
-	}
-	return r, err
-}
-
-func (s yieldingStore) InTx(ctx context.Context, tenantID string, fn func(tx mksync.Store) error) error {
-	return s.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
-		return fn(yieldingStore{Store: tx, yields: s.yields})
-	})
+	return r.e.RunSyncUntil(ctx, tenantID, runID, stop)
 }
 
 func (r *engineRunner) SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
