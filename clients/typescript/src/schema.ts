@@ -597,6 +597,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sync-runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running sync run: 200 with the run when it is cancelled now (or was already), 202 when it was running (its current batch finishes first) */
+        post: operations["cancelSyncRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -625,6 +642,23 @@ export interface paths {
         get: operations["readyz"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/metakocka/{webhookId}/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Metakocka's stock webhook (warehouse_product_stock_update): the tenant is named by its webhookId (GET credentials), the body signed with its webhook secret; the payload is queued and {"status":"ok"} answered at once. Rate limited per webhook id. */
+        post: operations["receiveStockWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1007,6 +1041,20 @@ export interface components {
         };
         Status: {
             status: string;
+        };
+        /** @description Metakocka's stock event, kept as sent: stock of one product per warehouse (numbers as strings) */
+        StockWebhook: {
+            stock_list: {
+                amount?: string;
+                code?: string;
+                count_code?: string;
+                free_amount?: string;
+                mk_id?: string;
+                reserved_amount?: string;
+                title?: string;
+                unit?: string;
+                warehouse_id?: string;
+            }[];
         };
         SyncResult: {
             conflicts: number;
@@ -2641,7 +2689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2768,7 +2816,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2895,7 +2943,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3005,7 +3053,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3132,7 +3180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3271,7 +3319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3572,7 +3620,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3688,7 +3736,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3815,7 +3863,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3942,7 +3990,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4052,7 +4100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4179,7 +4227,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4318,7 +4366,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +4482,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4561,7 +4609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4688,7 +4736,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4798,7 +4846,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4925,7 +4973,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -5064,7 +5112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metakocka failed (code upstream) */
+            /** @description Metakocka failed or rejected the tenant's stored credentials (code upstream) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -6330,6 +6378,113 @@ export interface operations {
             };
         };
     };
+    cancelSyncRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRun"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRun"];
+                };
+            };
+            /** @description invalid input; details name every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing, invalid or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such record for this tenant, or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the run already finished (succeeded, partial or failed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal error; errorId names the stored error record */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description any other failure, always the Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -6458,6 +6613,115 @@ export interface operations {
                 };
             };
             /** @description the database is not reachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description any other failure, always the Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveStockWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description base64(HMAC-SHA1(body, webhook secret)) */
+                "X-MetaKocka-Signature": string;
+                /** @description Metakocka's unique event id; an id already accepted is refused (401) for 168h0m0s */
+                "X-MetaKocka-Id": string;
+                /** @description warehouse_product_stock_update */
+                "X-MetaKocka-Event"?: string;
+            };
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockWebhook"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description invalid input; details name every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unknown webhook id, missing or invalid signature (the answer does not tell which), or a replayed event id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such record for this tenant, or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal error; errorId names the stored error record */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description stock webhooks are not queued by this server (Metakocka retries) */
             503: {
                 headers: {
                     [name: string]: unknown;
