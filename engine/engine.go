@@ -344,9 +344,11 @@ func isCode(err error, code string) bool {
 	return err != nil && mksync.ErrorCode(err) == code
 }
 
-// retryable reports whether err is a Metakocka failure that may succeed
-// when tried again later (timeouts, 5xx, 429, transport).
+// retryable reports whether err may succeed when tried again later: a
+// Metakocka failure (timeouts, 5xx, 429, transport) or a store that lost
+// its database connection (EUNAVAILABLE). A run that stops on one stays
+// resumable.
 func retryable(err error) bool {
 	var me *metakocka.Error
-	return errors.As(err, &me) && me.Retryable
+	return errors.As(err, &me) && me.Retryable || isCode(err, mksync.EUNAVAILABLE)
 }
