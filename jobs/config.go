@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
 )
 
 // The queues. Each has its own workers in every process, so that one kind
@@ -47,6 +48,12 @@ type Runner interface {
 	ApplyStock(ctx context.Context, tenantID string, payload []byte) error
 }
 
+// Monitor hears how jobs ended. It must be safe for concurrent use and
+// must not block.
+type Monitor interface {
+	JobFinished(e observe.JobEvent)
+}
+
 // Clock is time as jobs see it (schedule decisions, bulk slices, run
 // times). Tests inject one.
 type Clock interface {
@@ -71,6 +78,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock; default the real clock.
 	Clock Clock
+	// Monitor, when set, hears every job that completed or was discarded
+	// (metrics, and the alert rules that watch jobs and Metakocka's
+	// answers: observe.Monitor implements it). The alerts then come from
+	// it alone: jobs opens none of its own. Without it, jobs opens its own
+	// alerts (AlertCredentialsRejected, AlertJobDiscarded).
+	Monitor Monitor
 
 	// NoWorkers makes this process insert jobs only (e.g. `serve
 	// --no-workers` beside separate `mksync worker` processes): Start works

@@ -27,6 +27,55 @@ type Database interface {
 	newClient(cfg *river.Config) (client, error)
 	// migrate brings River's tables up to date.
 	migrate(ctx context.Context, log *slog.Logger) error
+	// countJobs counts the jobs of each kind and state.
+	countJobs(ctx context.Context) ([]jobCount, error)
+}
+
+// jobCount is the number of jobs of one kind in one River state.
+type jobCount struct {
+	kind, state string
+	n           int
+}
+
+// countJobsQuery counts River's jobs (the same SQL on both databases).
+const countJobsQuery = `SELECT kind, CAST(state AS TEXT), count(*) FROM river_job GROUP BY kind, state`
+
+func (d sqliteDatabase) countJobs(ctx context.Context) ([]jobCount, error) {
+	rows, err := d.db.QueryContext(ctx, countJobsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []jobCount
+	for rows.Next() {
+		var c jobCount
+		if err := rows.Scan(&c.kind, &c.state, &c.n); err != nil {
+			return nil, fmt.Errorf("jobs: count jobs: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("jobs: count jobs: %w", err)
+	}
+	return out, nil
+}
+
+func (d postgresDatabase) countJobs(ctx context.Context) ([]jobCount, error) {
+	rows, err := d.pool.Query(ctx, countJobsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count jobs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (jobCount, error) {
+		var c jobCount
+		var n int64
+		err := r.Scan(&c.kind, &c.state, &n)
+		c.n = int(n)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count jobs: %w", err)
+	}
+	return out, nil
 }
 
 // SQLite is the Database of a SQLite store: db is the store's one writer

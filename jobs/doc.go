@@ -39,7 +39,8 @@
 // A job whose whole work fails permanently (Metakocka rejects the tenant's
 // credentials: EUNAUTHORIZED; or the tenant, run or credentials are gone)
 // is cancelled (river.JobCancel), its run marked failed, and the failure
-// kept as an error record (category JOBS) and an open alert. Metakocka rate
+// kept as an error record (category JOBS) and an open alert (raised by
+// Config.Monitor's rules when one is set). Metakocka rate
 // limiting (ERATELIMITED) snoozes the job until the Retry-After Metakocka
 // gave. Anything else is returned to River, which retries with backoff.
 //

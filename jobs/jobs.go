@@ -27,6 +27,7 @@ type Jobs struct {
 	log    *slog.Logger
 	clock  Clock
 	client client
+	db     Database
 
 	// stopping is set when Stop begins: running sync run slices end at
 	// their next batch boundary instead of being cut by StopTimeout.
@@ -56,6 +57,7 @@ func New(db Database, cfg Config) (*Jobs, error) {
 		store: cfg.Store,
 		log:   jobsLogger(cfg.Logger),
 		clock: cfg.Clock,
+		db:    db,
 	}
 	rc := &river.Config{
 		ID:                          cfg.ClientID,
@@ -361,6 +363,44 @@ func (j *Jobs) EnqueueStock(ctx context.Context, st mksync.Store, tenantID strin
 		return mksync.WrapError(mksync.EINTERNAL, "queue stock job", err)
 	}
 	return nil
+}
+
+// CountJobs counts the jobs of each kind now, by state (queued: available,
+// pending or scheduled; running; failed: retryable, waiting for the next
+// attempt; discarded), for /metrics (observe.Metrics.WatchJobs). Completed
+// and cancelled jobs are not counted. Safe for concurrent use; on SQLite it
+// waits for the writer connection, so ctx should bound it.
+func (j *Jobs) CountJobs(ctx context.Context) ([]observe.JobCounts, error) {
+	rows, err := j.db.countJobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byKind := map[string]*observe.JobCounts{}
+	var kinds []string
+	for _, r := range rows {
+		c := byKind[r.kind]
+		if c == nil {
+			c = &observe.JobCounts{Kind: r.kind}
+			byKind[r.kind] = c
+			kinds = append(kinds, r.kind)
+		}
+		switch rivertype.JobState(r.state) {
+		case rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled:
+			c.Queued += r.n
+		case rivertype.JobStateRunning:
+			c.Running += r.n
+		case rivertype.JobStateRetryable:
+			c.Failed += r.n
+		case rivertype.JobStateDiscarded:
+			c.Discarded += r.n
+		}
+	}
+	slices.Sort(kinds)
+	out := make([]observe.JobCounts, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, *byKind[k])
+	}
+	return out, nil
 }
 
 // jobsLogger tags l's lines with the JOBS category.

@@ -62,7 +62,15 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 	if r, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID); err == nil && r.Status == mksync.RunCancelled {
 		return river.JobCancel(errRunCancelled)
 	}
+	j.completed(job.JobRow, a.TenantID)
 	return nil
+}
+
+// completed tells the Monitor that a job completed.
+func (j *Jobs) completed(job *rivertype.JobRow, tenantID string) {
+	if j.cfg.Monitor != nil {
+		j.cfg.Monitor.JobFinished(observe.JobEvent{TenantID: tenantID, Kind: job.Kind, Outcome: observe.JobCompleted, Attempts: job.Attempt})
+	}
 }
 
 // recordWorker works single-record sync jobs.
@@ -76,6 +84,7 @@ func (w *recordWorker) Work(ctx context.Context, job *river.Job[RecordArgs]) err
 	if _, err := w.j.cfg.Runner.SyncRecord(ctx, a.TenantID, a.EntityType, a.Direction, a.ID); err != nil {
 		return w.j.outcome(ctx, job.JobRow, a.TenantID, "", fmt.Errorf("sync %s %s %s: %w", a.EntityType, a.ID, a.Direction, err))
 	}
+	w.j.completed(job.JobRow, a.TenantID)
 	return nil
 }
 
@@ -90,6 +99,7 @@ func (w *stockWorker) Work(ctx context.Context, job *river.Job[StockArgs]) error
 	if err := w.j.cfg.Runner.ApplyStock(ctx, a.TenantID, a.Payload); err != nil {
 		return w.j.outcome(ctx, job.JobRow, a.TenantID, "", fmt.Errorf("apply stock webhook: %w", err))
 	}
+	w.j.completed(job.JobRow, a.TenantID)
 	return nil
 }
 
@@ -142,6 +152,10 @@ func (j *Jobs) outcome(ctx context.Context, job *rivertype.JobRow, tenantID, run
 	if job.Attempt >= job.MaxAttempts {
 		j.recordFailure(ctx, job, tenantID, runID, err, AlertJobDiscarded, "warning",
 			fmt.Sprintf("background sync gave up after %d attempts: %s", job.Attempt, mksync.ErrorMessage(err)))
+		if j.cfg.Monitor != nil {
+			j.cfg.Monitor.JobFinished(observe.JobEvent{TenantID: tenantID, Kind: job.Kind, Outcome: observe.JobDiscarded,
+				Attempts: job.Attempt, Code: mksync.ErrorCode(err)})
+		}
 	}
 	return err
 }
@@ -156,8 +170,9 @@ const (
 )
 
 // recordFailure marks the run failed and keeps the failure as an error
-// record (category JOBS) and, unless alertKey is "", an open alert, so a
-// person sees it. Failures to record are logged: the job's own error is what
+// record (category JOBS) and, unless alertKey is "" or a Monitor raises
+// the alerts (job_discarded; metakocka_auth from the Metakocka observer),
+// an open alert, so a person sees it. Failures to record are logged: the job's own error is what
 // River reports.
 func (j *Jobs) recordFailure(ctx context.Context, job *rivertype.JobRow, tenantID, runID string, cause error, alertKey, severity, message string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -191,6 +206,10 @@ func (j *Jobs) recordFailure(ctx context.Context, job *rivertype.JobRow, tenantI
 	}
 	if alertKey == "" {
 		log.InfoContext(ctx, "job cancelled for good", "code", rec.Code, "error_id", rec.ID)
+		return
+	}
+	if j.cfg.Monitor != nil {
+		log.WarnContext(ctx, "job failed for good", "code", rec.Code, "error_id", rec.ID)
 		return
 	}
 	alert := mksync.Alert{Key: alertKey, Severity: severity, Message: message + " (errorId " + rec.ID + ")"}
