@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+// cancellingStore ends the run's context right after the n-th mapping
+// write that maps a record to Metakocka, and reports that write as
+// cancelled although it was committed (as a database driver may when a
+// context ends during a commit): the record's Metakocka write and its
+// mapping are done, only the caller does not know.
+type cancellingStore struct {
+	mksync.Store
+	mu     sync.Mutex
+	after  int64
+	cancel context.CancelFunc
+	n      atomic.Int64
+}
+
+func (s *cancellingStore) arm(after int64, cancel context.CancelFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after, s.cancel = after, cancel
+	s.n.Store(0)
+}
+
+func (s *cancellingStore) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mapping) error {
+	if err := s.Store.UpsertMapping(ctx, tenantID, m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	after, cancel := s.after, s.cancel
+	s.mu.Unlock()
+	if m.MetakockaID != "" && m.State == mksync.StateSynced && cancel != nil && s.n.Add(1) == after {
+		cancel()
+		return context.Canceled
+	}
+	return nil
+}
+
+// A run whose context ends in the middle of a batch (shutdown, job
+// timeout) leaves its records in flight for the resumed run: none is
+// counted, marked failed or given an error record, and after the resume
+// every contact is in Metakocka exactly once, synced, with its latest data
+// — for creates and for updates.
+func TestInterruptedRunLosesNoRecord(t *testing.T) {
+	t.Parallel()
+	cs := &cancellingStore{}
+	b := setup(t, setupOpts{
+		settings: mksync.SyncSettings{BatchSize: 10, Concurrency: 4},
+		cfg:      func(c *Config) { cs.Store = c.Store; c.Store = cs },
+	})
+	const n = 40
+	var contacts []mksync.Contact
+	for range n {
+		contacts = append(contacts, newContact(t, b))
+	}
+
+	interruptAndResume := func(phase string) mksync.SyncRun {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cs.arm(15, cancel) // in the middle of the second batch
+		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+		require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+		_, err := b.e.RunSync(ctx, b.tenant, run.ID)
+		require.ErrorIs(t, err, context.Canceled, phase)
+		mid, err := b.store.FindSyncRun(context.Background(), b.tenant, run.ID)
+		require.NoError(t, err)
+		require.Equal(t, mksync.RunRunning, mid.Status, "%s: resumable", phase)
+		require.Less(t, mid.Processed, n, phase)
+		require.Zero(t, mid.Result.Failed, "%s: an interruption is not a failure", phase)
+		errs, _, err := b.store.FindErrorRecords(context.Background(), b.tenant, mksync.ErrorFilter{})
+		require.NoError(t, err)
+		require.Empty(t, errs, "%s: no error record for an interrupted record", phase)
+		for _, c := range contacts {
+			if m, err := b.store.FindMapping(context.Background(), b.tenant, mksync.EntityContact, c.ID); err == nil {
+				require.NotEqual(t, mksync.StateFailed, m.State, "%s: contact %s", phase, c.ID)
+			}
+		}
+
+		cs.arm(0, nil)
+		done, err := b.e.RunSync(context.Background(), b.tenant, run.ID)
+		require.NoError(t, err, phase)
+		require.Equal(t, mksync.RunSucceeded, done.Status, "%s: %+v", phase, done.Result)
+		require.Equal(t, n, done.Processed, phase)
+		require.Zero(t, done.Result.Failed, phase)
+		require.Zero(t, done.Result.Conflicts, phase)
+		return done
+	}
+
+	interruptAndResume("create")
+	requirePartners := func(phase string) {
+		t.Helper()
+		byCode := map[string]string{}
+		for _, p := range b.fake.Partners(b.company) {
+			_, dup := byCode[p.CountCode]
+			require.False(t, dup, "%s: partner %s twice", phase, p.CountCode)
+			byCode[p.CountCode] = p.Customer
+		}
+		require.Len(t, byCode, n, phase)
+		for _, c := range contacts {
+			require.Equal(t, c.Name, byCode[CountCode(c.ID)], "%s: contact %s", phase, c.ID)
+			m := b.mapping(t, mksync.EntityContact, c.ID)
+			require.Equal(t, mksync.StateSynced, m.State, "%s: contact %s", phase, c.ID)
+			require.Equal(t, payloadHash(viewOfContact(&c)), m.PushedHash, "%s: contact %s", phase, c.ID)
+		}
+	}
+	requirePartners("create")
+
+	for i := range contacts {
+		contacts[i].Name += " (renamed)"
+		require.NoError(t, b.store.UpdateContact(context.Background(), b.tenant, &contacts[i]))
+	}
+	interruptAndResume("update")
+	requirePartners("update")
+
+	before := writes(b.fake.Stats())
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.Sync(context.Background(), b.tenant, &run, nil))
+	require.Equal(t, n, run.Result.Skipped, "nothing left to do")
+	require.Equal(t, before, writes(b.fake.Stats()))
+}
+
+// RunSyncUntil stops after the batch at which stop first reports true and
+// leaves the run running at its checkpoint; the next call goes on from
+// there and finishes it, each record done once.
+func TestRunSyncUntilStopsAtBatchBoundary(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 2}})
+	ctx := context.Background()
+	for range 23 {
+		newProduct(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+	var asked atomic.Int32
+	stopAfterTwo := func() bool { return asked.Add(1) >= 2 }
+	done, err := b.e.RunSyncUntil(ctx, b.tenant, run.ID, stopAfterTwo)
+	require.NoError(t, err)
+	require.False(t, done)
+	mid, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunRunning, mid.Status)
+	require.Equal(t, 10, mid.Processed, "two batches committed")
+	cp, err := decodeCheckpoint(mid.Checkpoint)
+	require.NoError(t, err)
+	require.NotEmpty(t, cp.After)
+
+	for !done {
+		asked.Store(0)
+		done, err = b.e.RunSyncUntil(ctx, b.tenant, run.ID, stopAfterTwo)
+		require.NoError(t, err)
+	}
+	final, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunSucceeded, final.Status)
+	require.Equal(t, 23, final.Processed)
+	require.Equal(t, 23, final.Result.Created+final.Result.Skipped)
+	require.Len(t, b.fake.Products(b.company), 23)
+}
+
+// A run whose records Metakocka refuses for bad credentials stops after
+// the first batch as failed with EUNAUTHORIZED, instead of sending every
+// record to be refused.
+func TestRejectedCredentialsFailRunEarly(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 2}})
+	ctx := context.Background()
+	creds, err := b.store.FindCredentials(ctx, b.tenant)
+	require.NoError(t, err)
+	creds.SecretKey = mksync.Secret("not-the-secret")
+	require.NoError(t, b.store.SetCredentials(ctx, b.tenant, &creds))
+	for range 50 {
+		newContact(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+	done, err := b.e.RunSyncUntil(ctx, b.tenant, run.ID, nil)
+	require.Equal(t, mksync.EUNAUTHORIZED, mksync.ErrorCode(err), "%v", err)
+	require.True(t, done)
+	got, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunFailed, got.Status)
+	require.Less(t, got.Processed, 50, "stopped early")
+}
+
+// runCancelledAfterRead cancels a run in the store right after it was read
+// outside a transaction: a cancel landing between the engine's read of a
+// queued run and its start.
+type runCancelledAfterRead struct {
+	mksync.Store
+	once sync.Once
+	err  error
+}
+
+func (s *runCancelledAfterRead) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
+	r, err := s.Store.FindSyncRun(ctx, tenantID, id)
+	if err == nil && r.Status == mksync.RunQueued {
+		s.once.Do(func() {
+			c := r
+			c.Status = mksync.RunCancelled
+			s.err = s.Store.UpdateSyncRun(ctx, tenantID, &c)
+		})
+	}
+	return r, err
+}
+
+// Starting a run moves it to running only from queued or running, in one
+// transaction: a cancel made after the engine read the run is not
+// overwritten, and nothing is synced.
+func TestRunStartKeepsConcurrentCancel(t *testing.T) {
+	t.Parallel()
+	st := &runCancelledAfterRead{}
+	b := setup(t, setupOpts{cfg: func(c *Config) { st.Store = c.Store; c.Store = st }})
+	ctx := context.Background()
+	for range 5 {
+		newContact(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+	got, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.NoError(t, st.err)
+	require.Equal(t, mksync.RunCancelled, got.Status)
+	stored, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunCancelled, stored.Status)
+	require.Nil(t, stored.StartedAt, "never started")
+	require.Empty(t, b.fake.Partners(b.company))
+	require.False(t, errors.Is(err, context.Canceled))
+}
