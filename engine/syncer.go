@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/observe"
 )
 
 // pushByID reads the local record id of type et and pushes it.
@@ -108,6 +110,14 @@ func (e *Engine) single(ctx context.Context, tenantID string, et mksync.EntityTy
 		r = s.pushByID(ctx, et, id, true)
 	} else {
 		r = s.pullByMkID(ctx, et, id, true)
+	}
+	if r.interrupted {
+		// Nothing happened that counts: the run did not either.
+		err := fmt.Errorf("sync %s %s %s interrupted: %w", et, id, dir, context.Cause(ctx))
+		return run.Result, errors.Join(err, e.finish(ctx, tenantID, &run, mksync.RunCancelled, nil))
+	}
+	if mon := e.cfg.Monitor; mon != nil {
+		mon.RecordSynced(observe.RecordEvent{TenantID: tenantID, Entity: et, Direction: dir, Outcome: r.out.recordOutcome(), Code: r.rec.Code})
 	}
 	run.Result = r.result()
 	run.Processed = 1
