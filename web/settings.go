@@ -47,7 +47,7 @@ func (h *Handler) settingsForm(r *http.Request, s *session, c mksync.MetakockaCr
 		if r.TLS != nil || h.cfg.SecureCookies {
 			scheme = "https"
 		}
-		f.WebhookURL = scheme + "://" + r.Host + h.cfg.WebhookPath + c.WebhookID
+		f.WebhookURL = scheme + "://" + r.Host + h.cfg.WebhookPath + c.WebhookID + "/stock"
 	}
 	return f
 }

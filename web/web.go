@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -53,9 +54,10 @@ type Config struct {
 	// ClientErrorsPerMinute bounds the browser error reports a tenant may
 	// send; default 60 (as the REST API's).
 	ClientErrorsPerMinute int
-	// WebhookPath is the path of the stock webhook receiver, to which the
-	// settings page appends the tenant's webhook id to show the URL to give
-	// Metakocka; default "/api/webhooks/metakocka/".
+	// WebhookPath is the prefix of the stock webhook receiver's path: the
+	// settings page shows WebhookPath + webhook id + "/stock" as the URL to
+	// give Metakocka; default "/webhooks/metakocka/" (the REST API's
+	// POST /webhooks/metakocka/{webhookId}/stock).
 	WebhookPath string
 }
 
@@ -66,7 +68,7 @@ const (
 	DefaultPollInterval           = time.Second
 	DefaultLoginAttemptsPerMinute = 10
 	DefaultClientErrorsPerMinute  = 60
-	DefaultWebhookPath            = "/api/webhooks/metakocka/"
+	DefaultWebhookPath            = "/webhooks/metakocka/"
 )
 
 func (c *Config) setDefaults() error {
@@ -187,9 +189,11 @@ func Mount(api, ui http.Handler) http.Handler {
 	})
 }
 
-// IsAPIPath reports whether p belongs to the REST API rather than the UI.
+// IsAPIPath reports whether p belongs to the REST API rather than the UI:
+// /api/…, Metakocka's webhooks under /webhooks/, and the health checks.
 func IsAPIPath(p string) bool {
-	return p == "/api" || len(p) >= 5 && p[:5] == "/api/" || p == "/healthz" || p == "/readyz"
+	return p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/webhooks/") ||
+		p == "/healthz" || p == "/readyz"
 }
 
 // securityHeaders sets the headers of every UI answer: a strict Content

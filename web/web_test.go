@@ -284,7 +284,7 @@ func TestRemoteImportAndSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "17", c.CompanyID)
 	require.Equal(t, "top-secret-key", c.SecretKey.Reveal())
-	require.Contains(t, br.get("/settings").Body, "/api/webhooks/metakocka/"+c.WebhookID)
+	require.Contains(t, br.get("/settings").Body, "/webhooks/metakocka/"+c.WebhookID+"/stock")
 }
 
 func TestClientErrorReport(t *testing.T) {
