@@ -58,9 +58,16 @@ MKSYNC_SESSION_KEY (at least 32 characters) signs the UI's session cookies;
 without it a random key is used and sign-ins end when the process restarts.
 Set the same key on every instance behind one address.
 
+GET /metrics serves Prometheus metrics (docs/metrics.md); alerts are
+evaluated in-process and, with MKSYNC_ALERT_WEBHOOK_URL and
+MKSYNC_ALERT_WEBHOOK_SECRET, POSTed signed to a webhook (docs/alerts.md).
+
 Environment: MKSYNC_ADDR, MKSYNC_DB, MKSYNC_ADMIN_TOKEN, MKSYNC_SESSION_KEY,
 MKSYNC_RATE_LIMIT_SYNC and MKSYNC_RATE_LIMIT_API (requests per minute per
-tenant; defaults 10 and 1200).`,
+tenant; defaults 10 and 1200), MKSYNC_REDIS_URL (share the rate limits of
+many instances through Redis), MKSYNC_METRICS_PER_TENANT,
+MKSYNC_ALERT_WEBHOOK_URL, MKSYNC_ALERT_WEBHOOK_SECRET,
+MKSYNC_ERROR_RETENTION_DAYS (default 30).`,
 		Example: `  mksync serve --addr :8080
   MKSYNC_DB=/var/lib/mksync/mksync.db mksync serve`,
 		Args: cobra.NoArgs,
@@ -127,34 +134,93 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 	if err := ensureAdminToken(ctx, s, st); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	syncer, stopJobs, err := startJobs(ctx, st, f.jobFlags, f.noWorkers, log)
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
+	}
+	a, err := startApp(ctx, st, f, log, ln)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	defer stopJobs()
+	fmt.Fprintf(s.out, "listening on http://%s\n", ln.Addr())
+	if err := a.wait(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
 
-	api, err := httpapi.New(httpapi.Config{
+// app is a running `mksync serve` on an open store: telemetry, job workers
+// (unless --no-workers), the API and the UI behind one HTTP server, and
+// GET /metrics. serve and demo both run one.
+type app struct {
+	syncer *jobSyncer
+	tel    *telemetry
+	hs     *http.Server
+	served chan error
+	grace  time.Duration
+	// closers undo the start, last first.
+	closers []func()
+}
+
+// startApp starts an app on st serving on ln (which it then owns) and
+// returns once it serves. MKSYNC_SESSION_KEY, MKSYNC_REDIS_URL (the API's
+// rate limits shared through Redis) and the telemetry's variables are read
+// from the environment.
+func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logger, ln net.Listener) (_ *app, err error) {
+	a := &app{served: make(chan error, 1), grace: f.shutdownGrace}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			a.close()
+		}
+	}()
+	if a.tel, err = newTelemetry(st, log); err != nil {
+		return nil, err
+	}
+	if err := a.tel.start(ctx); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.tel.stop)
+	syncer, stopJobs, err := startJobs(ctx, st, f.jobFlags, f.noWorkers, log, a.tel)
+	if err != nil {
+		return nil, err
+	}
+	a.syncer = syncer
+	a.closers = append(a.closers, stopJobs)
+
+	apiCfg := httpapi.Config{
 		Store:         st,
 		Syncer:        syncer,
 		Logger:        log,
 		RateLimitSync: f.rateLimitSync,
 		RateLimitAPI:  f.rateLimitAPI,
-	})
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
 	}
-	defer api.Close()
+	if url := os.Getenv("MKSYNC_REDIS_URL"); url != "" {
+		lim, rc, err := httpapi.NewRedisLimiter(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() { _ = rc.Close() })
+		apiCfg.Limiter = lim
+	}
+	api, err := httpapi.New(apiCfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, api.Close)
+	measured, err := a.tel.metrics.HTTPMiddleware(api, api.Patterns()...)
+	if err != nil {
+		return nil, err
+	}
 	ui, err := newUI(st, syncer, log)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return nil, err
 	}
-
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
-	}
-	hs := &http.Server{
-		Handler:           web.Mount(api, ui),
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.tel.handler())
+	mux.Handle("/", web.Mount(measured, ui))
+	a.hs = &http.Server{
+		Handler:           mux,
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
 		WriteTimeout:      serveWriteTimeout,
@@ -163,24 +229,37 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(s.out, "listening on http://%s\n", ln.Addr())
+	go func() { a.served <- a.hs.Serve(ln) }()
+	return a, nil
+}
 
+// wait serves until ctx ends (or the server fails), then shuts down: the
+// server (open requests get the shutdown grace), then the jobs, the API's
+// limiter and the telemetry.
+func (a *app) wait(ctx context.Context) error {
+	defer a.close()
 	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+	case err := <-a.served:
+		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.grace)
 	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
+	if err := a.hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
 	return nil
+}
+
+// close undoes the start, last first; safe to call twice.
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
 }
 
 // newUI returns the web UI on st and the API's syncer, its session key from

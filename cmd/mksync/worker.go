@@ -94,7 +94,7 @@ and puts the rest back in the queue. See docs/scaling.md.`,
 	}
 	f.dbFlags.register(cmd)
 	f.jobFlags.register(cmd)
-	cmd.Flags().StringVar(&f.healthAddr, "health-addr", "", "serve /healthz and /readyz on this address (off when empty)")
+	cmd.Flags().StringVar(&f.healthAddr, "health-addr", "", "serve /healthz, /readyz and /metrics on this address (off when empty)")
 	return cmd
 }
 
@@ -109,7 +109,15 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	}
 	defer st.Close()
 
-	_, stopJobs, err := startJobs(ctx, st, f.jobFlags, false, log)
+	tel, err := newTelemetry(st, log)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if err := tel.start(ctx); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer tel.stop()
+	_, stopJobs, err := startJobs(ctx, st, f.jobFlags, false, log, tel)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -122,7 +130,7 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 			stopJobs()
 			return fmt.Errorf("worker: health listener on %s: %w", f.healthAddr, err)
 		}
-		health = &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: serveReadHeaderTimeout}
+		health = &http.Server{Handler: healthHandler(st, tel.handler()), ReadHeaderTimeout: serveReadHeaderTimeout}
 		go func() { healthDone <- health.Serve(ln) }()
 		fmt.Fprintf(s.out, "health on http://%s\n", ln.Addr())
 	}
@@ -144,10 +152,11 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	return herr
 }
 
-// healthHandler answers /healthz (the process runs) and /readyz (the
-// database answers).
-func healthHandler(st mksync.Store) http.Handler {
+// healthHandler answers /healthz (the process runs), /readyz (the
+// database answers) and /metrics (with metrics).
+func healthHandler(st mksync.Store, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -183,19 +192,28 @@ func (s *jobSyncer) Cancel(ctx context.Context, tenantID, runID string) error {
 // startJobs makes and starts the jobs of a process (workers unless
 // noWorkers: then it only queues) and returns the API's Syncer and the
 // func that stops them (waiting up to the stop timeout; errors are logged).
-func startJobs(ctx context.Context, st mksync.Store, f jobFlags, noWorkers bool, log *slog.Logger) (*jobSyncer, func(), error) {
-	r, err := newEngineRunner(st, f.pacing, log)
+// With tel (nil: none) the engine and jobs report to its Monitor and
+// /metrics shows the engine's caches and the job queue.
+func startJobs(ctx context.Context, st mksync.Store, f jobFlags, noWorkers bool, log *slog.Logger, tel *telemetry) (*jobSyncer, func(), error) {
+	r, err := newEngineRunner(st, f.pacing, log, tel)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := f.config(st, r, log)
 	cfg.NoWorkers = noWorkers
+	if tel != nil {
+		cfg.Monitor = tel.mon
+	}
 	j, err := newJobs(st, cfg, f.pacing, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := j.Start(ctx); err != nil {
 		return nil, nil, err
+	}
+	if tel != nil {
+		tel.watchEngine(r.e)
+		tel.metrics.WatchJobs(j)
 	}
 	stop := func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.stopTimeout+30*time.Second)
@@ -216,7 +234,7 @@ func newJobs(st mksync.Store, cfg jobs.Config, pacing metakocka.PacingConfig, lo
 		return nil, err
 	}
 	if cfg.Runner == nil {
-		r, err := newEngineRunner(st, pacing, log)
+		r, err := newEngineRunner(st, pacing, log, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -262,8 +280,14 @@ type engineRunner struct {
 	e *engine.Engine
 }
 
-func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger) (*engineRunner, error) {
-	e, err := engine.New(engine.Config{Store: st, Logger: log, Pacing: pacing})
+// newEngineRunner makes the process's engine on st, paced by pacing and
+// reporting to tel when it is not nil.
+func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger, tel *telemetry) (*engineRunner, error) {
+	cfg := engine.Config{Store: st, Logger: log, Pacing: pacing}
+	if tel != nil {
+		cfg = tel.engineConfig(cfg)
+	}
+	e, err := engine.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/postgres/pgtest"
 )
 
@@ -463,7 +465,11 @@ func TestRejectedCredentialsStopRun(t *testing.T) {
 	fl := jobFlags{bulkWorkers: 1, interactiveWorkers: 1, bulkSlice: time.Minute, bulkTimeout: 2 * time.Minute,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, stopTimeout: time.Second,
 		pacing: metakocka.PacingConfig{RequestsPerSecond: 200}}
-	syncer, stop, err := startJobs(t.Context(), st, fl, false, slog.New(slog.DiscardHandler))
+	tel, err := newTelemetry(st, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	require.NoError(t, tel.start(t.Context()))
+	defer tel.stop()
+	syncer, stop, err := startJobs(t.Context(), st, fl, false, slog.New(slog.DiscardHandler), tel)
 	require.NoError(t, err)
 	defer stop()
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
@@ -476,7 +482,7 @@ func TestRejectedCredentialsStopRun(t *testing.T) {
 	require.Eventually(t, func() bool {
 		alerts, _, err := st.FindAlerts(t.Context(), f.tenantID, mksync.AlertOpen, mksync.Page{})
 		require.NoError(t, err)
-		return len(alerts) == 1 && alerts[0].Key == jobs.AlertCredentialsRejected
+		return slices.ContainsFunc(alerts, func(a mksync.Alert) bool { return a.Key == observe.RuleMetakockaAuth })
 	}, 10*time.Second, 50*time.Millisecond)
 }
 

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/engine"
+	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/observe"
+)
+
+// telemetry is a process's metrics and alerting, the same in serve, worker
+// and demo: one Prometheus registry with mksync's metrics and the Go and
+// process collectors, the Monitor the engine and jobs report to, and the
+// alert Notifier, Alerter and error-record Pruner. Lifecycle: start once,
+// stop once (safe twice).
+type telemetry struct {
+	reg      *prometheus.Registry
+	metrics  *observe.Metrics
+	mon      *observe.Monitor
+	notifier *observe.Notifier
+	alerter  *observe.Alerter
+	pruner   *observe.Pruner
+	log      *slog.Logger
+}
+
+// newTelemetry builds the telemetry of a process on st from the
+// environment: MKSYNC_METRICS_PER_TENANT, MKSYNC_ALERT_WEBHOOK_URL and
+// _SECRET, MKSYNC_ERROR_RETENTION_DAYS (a bad value is an error naming the
+// variable). It starts nothing.
+func newTelemetry(st mksync.Store, log *slog.Logger) (*telemetry, error) {
+	opts, err := observe.MetricsOptionsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	target, err := observe.NotifyTargetFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	days, err := observe.RetentionDaysFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("register Go metrics: %w", err)
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, fmt.Errorf("register process metrics: %w", err)
+	}
+	m, err := observe.NewMetrics(reg, opts)
+	if err != nil {
+		return nil, err
+	}
+	n, err := observe.NewNotifier(observe.NotifierConfig{Global: target, Logger: log, Metrics: m})
+	if err != nil {
+		return nil, err
+	}
+	a, err := observe.NewAlerter(observe.AlertConfig{Store: st, Logger: log, Metrics: m, Notifier: n})
+	if err != nil {
+		return nil, err
+	}
+	p, err := observe.NewPruner(observe.RetentionConfig{Store: st, Days: days, Logger: log, Metrics: m})
+	if err != nil {
+		return nil, err
+	}
+	return &telemetry{reg: reg, metrics: m, mon: &observe.Monitor{Metrics: m, Alerts: a},
+		notifier: n, alerter: a, pruner: p, log: log}, nil
+}
+
+// start starts the Notifier, then the Alerter that feeds it, then the
+// Pruner. ctx bounds only starting.
+func (t *telemetry) start(ctx context.Context) error {
+	// The services run until stop, not until the caller's ctx ends, so
+	// that the alerts of a shutdown are still evaluated and sent.
+	run := context.WithoutCancel(ctx)
+	if err := t.notifier.Start(run); err != nil {
+		return fmt.Errorf("start alert notifier: %w", err)
+	}
+	if err := t.alerter.Start(run); err != nil {
+		t.notifier.Stop()
+		return fmt.Errorf("start alert evaluator: %w", err)
+	}
+	if err := t.pruner.Start(run); err != nil {
+		t.alerter.Stop()
+		t.notifier.Stop()
+		return fmt.Errorf("start error record retention: %w", err)
+	}
+	return nil
+}
+
+// stop stops them in reverse order: the Alerter last feeds the Notifier.
+func (t *telemetry) stop() {
+	t.pruner.Stop()
+	t.alerter.Stop()
+	t.notifier.Stop()
+}
+
+// handler serves GET /metrics.
+func (t *telemetry) handler() http.Handler {
+	return observe.MetricsHandler(t.reg, t.log)
+}
+
+// engineConfig adds the telemetry to an engine's config: each tenant's
+// Metakocka client reports to the Monitor (requests, retries, pacing,
+// authentication failures), the transport counts requests in flight and
+// 429s, and the engine reports record outcomes and runs.
+func (t *telemetry) engineConfig(cfg engine.Config) engine.Config {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = mksync.MaxConcurrency * 2
+	cfg.HTTPClient = &http.Client{Transport: t.metrics.MetakockaTransport(tr)}
+	cfg.ObserverFor = func(tenantID string) metakocka.Observer { return t.mon.MetakockaObserver(tenantID) }
+	cfg.Monitor = t.mon
+	return cfg
+}
+
+// watchEngine exports the engine's cache counters.
+func (t *telemetry) watchEngine(e *engine.Engine) {
+	t.metrics.WatchCaches(func() []observe.CacheCounts {
+		s := e.CacheStats()
+		return []observe.CacheCounts{
+			{Cache: "mapping", Hits: s.MappingHits, Misses: s.MappingMisses, Evictions: s.MappingEvictions},
+			{Cache: "mk_id", Hits: s.MkIDHits, Misses: s.MkIDMisses, Evictions: s.MkIDEvictions},
+			{Cache: "metadata", Hits: s.MetadataHits, Misses: s.MetadataMisses, Evictions: s.MetadataEvictions},
+		}
+	})
+}
