@@ -1,17 +1,362 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/jobs"
+	"github.com/mksync/mksync/metakocka/mkfake"
+	"github.com/mksync/mksync/observe"
+)
+
+// demoFlags are the options of `mksync demo`.
+type demoFlags struct {
+	dir                string
+	addr               string
+	reset              bool
+	keep               bool
+	faultRate          float64
+	timeoutRate        float64
+	commitThenFailRate float64
+	latency            time.Duration
+}
+
+// The demo's fixed names: the simulator company and the tenant it serves.
+const (
+	demoCompanyID  = "1001"
+	demoTenantName = "Demo d.o.o. (mksync demo)"
+	demoDefaultDir = "./mksync-demo"
 )
 
 func newDemoCmd(s streams) *cobra.Command {
-	return &cobra.Command{
+	var f demoFlags
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run mksync against the built-in Metakocka simulator with demo data",
+		Long: `Run mksync in one process against the built-in Metakocka simulator: the
+simulator with a seeded company (partners, products, sales documents), the
+embedded SQLite store in --dir, a demo tenant connected to the simulator,
+and the server with its web UI, API, /metrics and job workers. It prints the
+UI's address and a sign-in token, syncs both ways once (pulls Metakocka's
+products and documents, pushes the demo's own CRM contacts and products) so
+the UI shows real state, and runs until Ctrl-C.
+
+The simulator keeps its data in memory, so each start begins from its seed.
+To match it, each start also recreates the demo tenant (with a new sign-in
+token) in the kept store; --keep keeps the previous demo tenant and its
+data instead (its mappings to records the old simulator had and the new one
+lacks are dropped, so those records are pushed again), and
+--reset deletes --dir first (store, key file, admin data).
+
+--fault-rate, --timeout-rate, --commit-then-fail-rate and --latency make the
+simulator misbehave, to watch retries, error records and alerts.`,
+		Example: `  go run ./cmd/mksync demo
+  mksync demo --fault-rate 0.2 --latency 50ms
+  mksync demo --reset --addr 127.0.0.1:9000`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("demo: not built yet")
+			return runDemo(cmd.Context(), s, f)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", demoDefaultDir, "folder of the demo's SQLite store, kept between runs")
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address of the UI and API (a free port when it is taken)")
+	fl.BoolVar(&f.reset, "reset", false, "delete --dir first and start over")
+	fl.BoolVar(&f.keep, "keep", false, "keep the previous demo tenant and its data instead of recreating it")
+	fl.Float64Var(&f.faultRate, "fault-rate", 0, "probability that the simulator answers HTTP 500/503")
+	fl.Float64Var(&f.timeoutRate, "timeout-rate", 0, "probability that a simulator request hangs past mksync's timeout")
+	fl.Float64Var(&f.commitThenFailRate, "commit-then-fail-rate", 0, "probability that the simulator carries a write out but answers 503 or hangs")
+	fl.DurationVar(&f.latency, "latency", 0, "latency the simulator adds to every request")
+	return cmd
+}
+
+func runDemo(ctx context.Context, s streams, f demoFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for name, v := range map[string]float64{"fault-rate": f.faultRate, "timeout-rate": f.timeoutRate, "commit-then-fail-rate": f.commitThenFailRate} {
+		if err := validateRate(name, v); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	if f.latency < 0 {
+		return fmt.Errorf("demo: --latency %v: must not be negative", f.latency)
+	}
+	if f.reset && f.keep {
+		return errors.New("demo: --reset and --keep exclude each other")
+	}
+	if f.dir == "" {
+		f.dir = demoDefaultDir
+	}
+	level := slog.LevelWarn // the terminal shows the demo's own lines
+	if v := os.Getenv("MKSYNC_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			level = slog.LevelWarn
+		}
+	}
+	log := observe.NewLogger(s.err, observe.Options{Level: level})
+
+	if f.reset {
+		if err := os.RemoveAll(f.dir); err != nil {
+			return fmt.Errorf("demo: reset %s: %w", f.dir, err)
+		}
+	}
+
+	// The simulator, seeded, on a free loopback port.
+	secret, _, err := mksync.NewTokenSecret()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fake := mkfake.New(mkfake.Options{Seed: 1, Logger: observe.WithCategory(log, observe.CatMetakocka)})
+	defer fake.Close()
+	fake.AddCompany(demoCompanyID, secret.Reveal())
+	fake.SeedDemo(demoCompanyID)
+	fake.SetFaults(demoCompanyID, mkfake.Faults{
+		Latency: f.latency, ErrorRate: f.faultRate, HangRate: f.timeoutRate,
+		HangFor: 2 * time.Minute, CommitThenFailRate: f.commitThenFailRate,
+	})
+	mkLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: simulator listener: %w", err)
+	}
+	mkSrv := &http.Server{Handler: fake, ReadHeaderTimeout: serveReadHeaderTimeout}
+	go func() { _ = mkSrv.Serve(mkLn) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mkSrv.Shutdown(sctx)
+	}()
+	mkURL := "http://" + mkLn.Addr().String()
+
+	// The store, kept in --dir.
+	st, err := openStore(ctx, s, "sqlite:"+filepath.Join(f.dir, "mksync.db"))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer st.Close()
+	if err := migrateStore(ctx, st); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	tenantID, token, err := demoTenant(ctx, st, f.keep, mkURL, secret)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if f.keep {
+		if err := forgetMissing(ctx, st, tenantID, fake); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		// Taken (another demo, another server): any free port will do.
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("demo: listen: %w", err)
+		}
+		fmt.Fprintf(s.out, "%s is taken; using a free port instead\n", f.addr)
+	}
+	sf := serveFlags{shutdownGrace: 5 * time.Second}
+	sf.jobFlags = jobFlags{
+		bulkWorkers: jobs.DefaultBulkWorkers, interactiveWorkers: jobs.DefaultInteractiveWorkers,
+		bulkSlice: jobs.DefaultBulkSlice, bulkTimeout: jobs.DefaultBulkTimeout, jobTimeout: jobs.DefaultJobTimeout,
+		rescueAfter: jobs.DefaultRescueStuckJobsAfter, stopTimeout: 5 * time.Second,
+	}
+	a, err := startApp(ctx, st, sf, log, ln)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(s.out, "mksync demo\n")
+	fmt.Fprintf(s.out, "  Metakocka simulator  %s (company %s, seeded with demo data)\n", mkURL, demoCompanyID)
+	fmt.Fprintf(s.out, "  data                 %s (kept between runs; --reset starts over)\n", f.dir)
+	fmt.Fprintf(s.out, "  web UI               %s/\n", base)
+	fmt.Fprintf(s.out, "  sign-in token        %s\n", token.Reveal())
+	fmt.Fprintf(s.out, "  API                  %s/api (Authorization: Bearer <token>), metrics %s/metrics\n", base, base)
+	fmt.Fprintf(s.out, "initial two-way sync:\n")
+	if err := demoSync(ctx, s, a, tenantID); err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(s.out, "  the initial sync stopped: %v\n", err)
+		}
+	}
+	fmt.Fprintf(s.out, "ready: open %s/ and sign in with the token above; Ctrl-C stops\n", base)
+	if err := a.wait(ctx); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(s.out, "demo stopped\n")
+	return nil
+}
+
+// demoTenant returns the demo tenant, connected to the simulator at mkURL,
+// and a new sign-in token of it. Unless keep, an earlier demo tenant is
+// deleted with its data and a new one made with the demo's own CRM
+// records, so that the store matches the freshly seeded simulator.
+func demoTenant(ctx context.Context, st mksync.Store, keep bool, mkURL string, secret mksync.Secret) (string, mksync.Secret, error) {
+	var old string
+	for after := ""; ; {
+		ts, next, err := st.ListTenants(ctx, mksync.Page{After: after, Limit: mksync.MaxPageLimit})
+		if err != nil {
+			return "", "", fmt.Errorf("list tenants: %w", err)
+		}
+		for _, t := range ts {
+			if t.Name == demoTenantName {
+				old = t.ID
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	tenantID := old
+	if old != "" && !keep {
+		if err := st.DeleteTenant(ctx, old); err != nil {
+			return "", "", fmt.Errorf("delete the previous demo tenant: %w", err)
+		}
+		tenantID = ""
+	}
+	fresh := tenantID == ""
+	if fresh {
+		t := mksync.Tenant{Name: demoTenantName}
+		if err := st.CreateTenant(ctx, &t); err != nil {
+			return "", "", fmt.Errorf("create the demo tenant: %w", err)
+		}
+		tenantID = t.ID
+	}
+	creds := mksync.MetakockaCredentials{CompanyID: demoCompanyID, SecretKey: secret, BaseURL: mkURL}
+	if cur, err := st.FindCredentials(ctx, tenantID); err == nil {
+		creds.Settings = cur.Settings
+	}
+	if err := st.SetCredentials(ctx, tenantID, &creds); err != nil {
+		return "", "", fmt.Errorf("connect the demo tenant: %w", err)
+	}
+	plain, hash, err := mksync.NewTokenSecret()
+	if err != nil {
+		return "", "", err
+	}
+	tok := mksync.APIToken{Name: "demo " + time.Now().UTC().Format(time.DateTime), Hash: hash}
+	if err := st.CreateAPIToken(ctx, tenantID, &tok); err != nil {
+		return "", "", fmt.Errorf("create a sign-in token: %w", err)
+	}
+	if fresh {
+		if err := seedDemoCRM(ctx, st, tenantID); err != nil {
+			return "", "", err
+		}
+	}
+	return tenantID, plain, nil
+}
+
+// forgetMissing deletes the kept demo tenant's mappings to Metakocka
+// records that the freshly seeded simulator does not have (those the
+// previous demo pushed): the initial sync then pushes those records again,
+// instead of taking them for unchanged. Mappings to the seeded records stay
+// (the seed makes the same mk_ids every time).
+func forgetMissing(ctx context.Context, st mksync.Store, tenantID string, fake *mkfake.Server) error {
+	have := map[mksync.EntityType]map[string]bool{}
+	for _, et := range mksync.EntityTypes {
+		have[et] = map[string]bool{}
+	}
+	for _, p := range fake.Partners(demoCompanyID) {
+		have[mksync.EntityContact][p.MkID] = true
+	}
+	for _, p := range fake.Products(demoCompanyID) {
+		have[mksync.EntityProduct][p.MkID] = true
+	}
+	for _, d := range fake.Documents(demoCompanyID) {
+		have[mksync.EntitySalesDocument][d.MkID] = true
+	}
+	for _, et := range mksync.EntityTypes {
+		var gone []string
+		for m, err := range st.AllMappings(ctx, tenantID, et) {
+			if err != nil {
+				return fmt.Errorf("read %s mappings: %w", et, err)
+			}
+			if m.MetakockaID != "" && !have[et][m.MetakockaID] {
+				gone = append(gone, m.EntityID)
+			}
+		}
+		for _, id := range gone {
+			if err := st.DeleteMapping(ctx, tenantID, et, id); err != nil {
+				return fmt.Errorf("forget %s mapping %s: %w", et, id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// seedDemoCRM makes the demo's own CRM records, which Metakocka does not
+// have yet: the initial sync pushes them.
+func seedDemoCRM(ctx context.Context, st mksync.Store, tenantID string) error {
+	contacts := []mksync.Contact{
+		{Name: "Kovač in partnerji d.o.o.", BusinessEntity: true, TaxID: "SI51234567", Email: "info@kovac.example",
+			Phone: "01 234 56 78", Street: "Dunajska cesta 101", PostNumber: "1000", City: "Ljubljana", Country: "SI"},
+		{Name: "Mlinar Špela s.p.", BusinessEntity: true, TaxID: "SI62345678", Email: "spela@mlinar.example",
+			Phone: "02 345 67 89", Street: "Gosposka ulica 5", PostNumber: "2000", City: "Maribor", Country: "SI"},
+		{Name: "Janez Novak", Email: "janez.novak@example.com", Mobile: "041 123 456",
+			Street: "Prešernova 12", PostNumber: "4000", City: "Kranj", Country: "SI"},
+		{Name: "Alpenhof GmbH", BusinessEntity: true, TaxID: "ATU12345678", Email: "office@alpenhof.example",
+			Street: "Hauptplatz 3", PostNumber: "9020", City: "Klagenfurt", Country: "AT"},
+	}
+	for i := range contacts {
+		if err := st.CreateContact(ctx, tenantID, &contacts[i]); err != nil {
+			return fmt.Errorf("demo contact %s: %w", contacts[i].Name, err)
+		}
+	}
+	products := []mksync.Product{
+		{Code: "CRM-001", Name: "Svetovanje (ura)", Unit: "h", Price: decimal.RequireFromString("65.00"), TaxRate: decimal.NewFromInt(22), Sales: true, Service: true},
+		{Code: "CRM-002", Name: "Namestitev sistema", Unit: "kos", Price: decimal.RequireFromString("450.00"), TaxRate: decimal.NewFromInt(22), Sales: true, Service: true},
+		{Code: "CRM-003", Name: "Tiskana navodila", Unit: "kos", Price: decimal.RequireFromString("12.50"), TaxRate: decimal.RequireFromString("9.5"), Sales: true},
+	}
+	for i := range products {
+		if err := st.CreateProduct(ctx, tenantID, &products[i]); err != nil {
+			return fmt.Errorf("demo product %s: %w", products[i].Code, err)
+		}
+	}
+	d := mksync.SalesDocument{Kind: mksync.KindOrder, Date: mksync.NewDate(2026, time.March, 2), ContactID: contacts[0].ID, Currency: "EUR",
+		Lines: []mksync.DocumentLine{
+			{ProductID: products[0].ID, Quantity: decimal.NewFromInt(6), UnitPrice: products[0].Price, TaxRate: products[0].TaxRate},
+			{ProductID: products[2].ID, Quantity: decimal.NewFromInt(2), UnitPrice: products[2].Price, TaxRate: products[2].TaxRate},
+		}}
+	if err := st.CreateSalesDocument(ctx, tenantID, &d); err != nil {
+		return fmt.Errorf("demo sales document: %w", err)
+	}
+	return nil
+}
+
+// demoSync runs the initial two-way sync now, one run after another, and
+// prints one line per run: Metakocka's products and documents (with their
+// partners) come in, then the CRM's contacts, products and documents go
+// out. The runs are ordinary sync runs: the UI lists them.
+func demoSync(ctx context.Context, s streams, a *app, tenantID string) error {
+	steps := []struct {
+		et  mksync.EntityType
+		dir mksync.Direction
+	}{
+		{mksync.EntityProduct, mksync.FromMetakocka},
+		{mksync.EntitySalesDocument, mksync.FromMetakocka},
+		{mksync.EntityContact, mksync.ToMetakocka},
+		{mksync.EntityProduct, mksync.ToMetakocka},
+		{mksync.EntitySalesDocument, mksync.ToMetakocka},
+	}
+	for _, st := range steps {
+		run := mksync.SyncRun{EntityType: st.et, Direction: st.dir, Trigger: mksync.TriggerCLI}
+		err := a.syncer.Sync(ctx, tenantID, &run, nil)
+		r := run.Result
+		fmt.Fprintf(s.out, "  %-15s %-16s %-9s %d created, %d updated, %d unchanged, %d conflicts, %d failed\n",
+			st.et, st.dir, run.Status, r.Created, r.Updated, r.Skipped, r.Conflicts, r.Failed)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
