@@ -21,7 +21,7 @@ func startServe(t *testing.T, args ...string) (base string, printed []string, st
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	var errOut strings.Builder
+	var errOut syncBuffer // serve logs while this reads
 	root := newRootCmd(strings.NewReader(""), outW, &errOut)
 	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 	done := make(chan error, 1)
