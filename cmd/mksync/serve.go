@@ -191,6 +191,8 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	apiCfg := httpapi.Config{
 		Store:         st,
 		Syncer:        syncer,
+		Canceller:     syncer,
+		StockQueue:    syncer.jobs,
 		Logger:        log,
 		RateLimitSync: f.rateLimitSync,
 		RateLimitAPI:  f.rateLimitAPI,

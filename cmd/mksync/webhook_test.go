@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/metakocka/mkfake"
+)
+
+// A signed stock webhook posted to a running serve is verified, queued as a
+// job and applied: the product's stock in the CRM becomes Metakocka's. A
+// replay of the same event is refused.
+func TestServeStockWebhookUpdatesStock(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
+	t.Setenv("MKSYNC_ADDR", "")
+	fake := mkfake.New(mkfake.Options{Seed: 5})
+	fake.AddCompany("78", "secret-78")
+	mk := httptest.NewServer(fake)
+	t.Cleanup(func() { fake.Close(); mk.Close() })
+
+	db := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
+	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Stock d.o.o.", "--db", db))
+	mustRun(t, "secret-78\n", "credentials", "set", "--tenant", tenant, "--company-id", "78", "--metakocka-url", mk.URL, "--db", db)
+	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
+	base, _, stop := startServe(t, "--db", db)
+
+	const whSecret = "webhook-secret-for-the-test-0123456789"
+	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
+		`{"companyId":"78","metakockaUrl":"`+mk.URL+`","webhookSecret":"`+whSecret+`"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var creds map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&creds))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", creds)
+	webhookID, _ := creds["webhookId"].(string)
+	require.NotEmpty(t, webhookID)
+
+	resp, p := post(t, base+"/api/products", token, map[string]any{"code": "STK-1", "name": "Stocked chair", "price": "10", "taxRate": "22", "sales": true, "unit": "kos"})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", p)
+	resp, res := post(t, base+"/api/integrations/metakocka/products/sync-to-metakocka", token, map[string]any{"productId": p["id"]})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", res)
+	products := fake.Products("78")
+	require.Len(t, products, 1)
+	require.True(t, fake.SetStock("78", products[0].CountCode, "17"))
+
+	body, err := json.Marshal(map[string]any{
+		"opr_code": "0", "stock_list_count": "1",
+		"stock_list": []map[string]string{{"warehouse_id": "1", "mk_id": products[0].MkID, "count_code": products[0].CountCode, "amount": "17"}},
+	})
+	require.NoError(t, err)
+	send := func(eventID string, secret string) *http.Response {
+		mac := hmac.New(sha1.New, []byte(secret))
+		mac.Write(body)
+		r, err := http.NewRequest("POST", base+"/webhooks/metakocka/"+webhookID+"/stock", bytes.NewReader(body))
+		require.NoError(t, err)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-MetaKocka-Event", "warehouse_product_stock_update")
+		r.Header.Set("X-MetaKocka-Id", eventID)
+		r.Header.Set("X-MetaKocka-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		return resp
+	}
+
+	bad := send("evt-0", "not-the-secret")
+	bad.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, bad.StatusCode, "a wrong signature is refused")
+
+	ok := send("evt-1", whSecret)
+	var answer map[string]any
+	require.NoError(t, json.NewDecoder(ok.Body).Decode(&answer))
+	ok.Body.Close()
+	require.Equal(t, http.StatusOK, ok.StatusCode, "%v", answer)
+	require.Equal(t, "ok", answer["status"])
+
+	require.Eventually(t, func() bool {
+		r, err := http.NewRequest("GET", base+"/api/products/"+p["id"].(string), nil)
+		require.NoError(t, err)
+		r.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var got map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+		return got["stockAmount"] == "17"
+	}, 30*time.Second, 100*time.Millisecond, "the stock job applies Metakocka's stock")
+
+	replay := send("evt-1", whSecret)
+	replay.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, replay.StatusCode, "a replayed event is refused")
+	require.NoError(t, stop())
+}
