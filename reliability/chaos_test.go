@@ -16,8 +16,9 @@ import (
 
 // TestChaosTwoWays syncs N records per entity both ways while the
 // simulator injects 20 % HTTP 5xx (503 and 500), 5 % hangs past the
-// client's timeout, 2 % commit-then-fail (the write is done, the caller
-// gets 503 or a hang) and a burst of ten 429s every half second:
+// client's timeout (2 s; the client gives up after 150 ms, 1.5 s for list
+// windows), 2 % commit-then-fail (the write is done, the caller
+// gets 503 or a hang) and 429 bursts (every request for 150 ms of each second):
 //
 //   - N contacts, N products and N sales documents made in the CRM are
 //     pushed;
@@ -60,8 +61,9 @@ func TestChaosTwoWays(t *testing.T) {
 	require.NoError(t, bench.SeedMetakocka(ctx, w, company, n))
 
 	w.Fake.ResetStats()
-	w.Fake.SetFaults(company, mkfake.Faults{ErrorRate: 0.20, HangRate: 0.05, HangFor: 2 * time.Second, CommitThenFailRate: 0.02})
-	stopBursts := startBursts(w.Fake, company, 500*time.Millisecond, 10)
+	faults := mkfake.Faults{ErrorRate: 0.20, HangRate: 0.05, HangFor: 2 * time.Second, CommitThenFailRate: 0.02}
+	w.Fake.SetFaults(company, faults)
+	stopBursts := startBursts(w.Fake, company, faults, time.Second, 150*time.Millisecond)
 
 	started := time.Now()
 	var (
@@ -209,14 +211,19 @@ func count(st mkfake.Stats, outcome string) int64 {
 	return n
 }
 
-// startBursts queues n HTTP 429s for the company every interval until the
-// returned stop is called.
-func startBursts(fake *mkfake.Server, company string, every time.Duration, n int) (stop func()) {
+// startBursts answers every request of the company with HTTP 429 for
+// length out of each interval (on top of base, the company's faults the
+// rest of the time) until the returned stop is called. The bursts are
+// spans of time, so they do not pile up while few requests are made.
+func startBursts(fake *mkfake.Server, company string, base mkfake.Faults, every, length time.Duration) (stop func()) {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer fake.SetFaults(company, base)
+		burst := base
+		burst.RateLimitRate = 1
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
@@ -224,8 +231,14 @@ func startBursts(fake *mkfake.Server, company string, every time.Duration, n int
 			case <-quit:
 				return
 			case <-tick.C:
-				fake.FailNext(company, n, mkfake.FaultRateLimit)
 			}
+			fake.SetFaults(company, burst)
+			select {
+			case <-quit:
+				return
+			case <-time.After(length):
+			}
+			fake.SetFaults(company, base)
 		}
 	}()
 	var once sync.Once
