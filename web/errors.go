@@ -6,20 +6,33 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/observe"
 )
 
-// errors lists the tenant's error records, newest first, or finds one by
-// its errorId (?q=), which is how a person follows up an id they were shown.
+// dateLayout is the value format of an <input type="date">.
+const dateLayout = "2006-01-02"
+
+// errors lists the tenant's error records, newest first, narrowed by
+// category, operation and a range of days (?since=, ?until=, both
+// inclusive, in UTC like the stored timestamps), or finds one by its
+// errorId (?q=), which is how a person follows up an id they were shown.
 func (h *Handler) errors(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	p := ErrorsPage{Layout: h.layout(r, s, "Errors", "/errors"), Query: strings.TrimSpace(q.Get("q")), Category: q.Get("category")}
-	if utf8.RuneCountInString(p.Query) > 128 || utf8.RuneCountInString(p.Category) > 50 {
+	p := ErrorsPage{
+		Layout: h.layout(r, s, "Errors", "/errors"), Query: strings.TrimSpace(q.Get("q")), Category: q.Get("category"),
+		Operation: strings.TrimSpace(q.Get("operation")), Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until")),
+	}
+	if utf8.RuneCountInString(p.Query) > 128 || utf8.RuneCountInString(p.Category) > 50 || utf8.RuneCountInString(p.Operation) > 200 {
 		return mksync.Errorf(mksync.EINVALID, "the search text is too long")
+	}
+	f, err := p.filter()
+	if err != nil {
+		return err
 	}
 	cats := [][2]string{{"", "Any category"}}
 	for _, c := range []string{observe.CatSync, observe.CatAPI, observe.CatMetakocka, observe.CatJobs, observe.CatClient, categoryUI} {
@@ -44,7 +57,8 @@ func (h *Handler) errors(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
-	recs, next, err := h.cfg.Store.FindErrorRecords(ctx, s.TenantID, mksync.ErrorFilter{Category: p.Category, Page: mksync.Page{After: after, Limit: h.cfg.PageSize}})
+	f.Page = mksync.Page{After: after, Limit: h.cfg.PageSize}
+	recs, next, err := h.cfg.Store.FindErrorRecords(ctx, s.TenantID, f)
 	if err != nil {
 		return fmt.Errorf("find error records: %w", err)
 	}
@@ -52,14 +66,47 @@ func (h *Handler) errors(w http.ResponseWriter, r *http.Request, s *session) err
 		p.Rows = append(p.Rows, newErrorRow(e))
 	}
 	if next != "" {
+		// The next page keeps every filter, or "Older errors" would
+		// wander out of what the person searched for.
 		v := url.Values{"after": {next}}
-		if p.Category != "" {
-			v.Set("category", p.Category)
+		for k, val := range map[string]string{"category": p.Category, "operation": p.Operation, "since": p.Since, "until": p.Until} {
+			if val != "" {
+				v.Set(k, val)
+			}
 		}
 		p.NextURL = "/errors?" + v.Encode()
 	}
 	h.renderPage(w, r, http.StatusOK, "errors.html", p)
 	return nil
+}
+
+// filter turns the page's filter fields into a store filter. Until is a
+// whole day, so the store's exclusive bound is the next midnight.
+func (p *ErrorsPage) filter() (mksync.ErrorFilter, error) {
+	f := mksync.ErrorFilter{Category: p.Category, Operation: p.Operation}
+	problems := map[string]string{}
+	for name, v := range map[string]string{"since": p.Since, "until": p.Until} {
+		if v == "" {
+			continue
+		}
+		d, err := time.Parse(dateLayout, v)
+		if err != nil {
+			problems[name] = "must be a date (YYYY-MM-DD)"
+			continue
+		}
+		if name == "since" {
+			f.Since = d
+		} else {
+			f.Until = d.AddDate(0, 0, 1)
+		}
+	}
+	if len(problems) == 0 && !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		problems["until"] = "must not be before since"
+	}
+	if len(problems) > 0 {
+		return f, &mksync.Error{Code: mksync.EINVALID, Message: "invalid date range", Details: problems}
+	}
+	return f, nil
 }
 
 // errorRecord shows one error record with its details.

@@ -100,7 +100,7 @@ type bundle struct {
 	a, b   tenant
 }
 
-func setup(t testing.TB) *bundle {
+func setup(t testing.TB, opts ...func(*web.Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mksync.db"), sqlite.Options{Sealer: storetest.FakeSealer{}, Logger: observe.Discard()})
@@ -108,7 +108,11 @@ func setup(t testing.TB) *bundle {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 	b := &bundle{t: t, store: db, syncer: &fakeSyncer{store: db}}
-	ui, err := web.New(web.Config{Store: db, Syncer: b.syncer, Logger: observe.Discard()})
+	cfg := web.Config{Store: db, Syncer: b.syncer, Logger: observe.Discard()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ui, err := web.New(cfg)
 	require.NoError(t, err)
 	b.srv = httptest.NewServer(ui)
 	t.Cleanup(b.srv.Close)

@@ -264,8 +264,13 @@ type ErrorsPage struct {
 	Query      string
 	Category   string
 	Categories []Option
-	Rows       []ErrorRow
-	NextURL    string
+	// Operation matches exactly; Since and Until are dates (YYYY-MM-DD)
+	// as the form's date inputs send them.
+	Operation string
+	Since     string
+	Until     string
+	Rows      []ErrorRow
+	NextURL   string
 	// NotFound is set when Query names no error record of the tenant.
 	NotFound bool
 }

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +359,75 @@ func TestConfigValidation(t *testing.T) {
 	b := setup(t)
 	_, err = web.New(web.Config{Store: b.store, SessionKey: []byte("short")})
 	require.ErrorContains(t, err, "SessionKey")
+}
+
+func TestErrorsFilters(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	ctx := context.Background()
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02 15:04", s)
+		require.NoError(t, err)
+		return d
+	}
+	for _, rec := range []mksync.ErrorRecord{
+		{ID: "e-old-sync", Category: observe.CatSync, Operation: "sync contact", Code: mksync.EUPSTREAM, Message: "old sync failure", CreatedAt: day("2025-03-01 10:00")},
+		{ID: "e-mid-push", Category: observe.CatSync, Operation: "push product", Code: mksync.EUPSTREAM, Message: "mid push failure", CreatedAt: day("2025-03-05 23:30")},
+		{ID: "e-new-sync", Category: observe.CatMetakocka, Operation: "sync contact", Code: mksync.EUPSTREAM, Message: "new sync failure", CreatedAt: day("2025-03-09 00:10")},
+	} {
+		require.NoError(t, b.store.CreateErrorRecord(ctx, b.a.ID, &rec))
+	}
+	shown := func(path string) []string {
+		t.Helper()
+		p := br.get(path)
+		require.Equal(t, http.StatusOK, p.Status, path+": "+p.Body)
+		var ids []string
+		for _, id := range []string{"e-old-sync", "e-mid-push", "e-new-sync"} {
+			if strings.Contains(p.Body, `href="/errors/`+id+`"`) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	require.Equal(t, []string{"e-old-sync", "e-mid-push", "e-new-sync"}, shown("/errors"))
+	require.Equal(t, []string{"e-old-sync", "e-new-sync"}, shown("/errors?operation=sync+contact"))
+	require.Equal(t, []string{"e-old-sync"}, shown("/errors?operation=sync+contact&category="+observe.CatSync))
+	// Both ends are whole days, inclusive.
+	require.Equal(t, []string{"e-mid-push"}, shown("/errors?since=2025-03-05&until=2025-03-05"))
+	require.Equal(t, []string{"e-mid-push", "e-new-sync"}, shown("/errors?since=2025-03-02"))
+	require.Equal(t, []string{"e-old-sync", "e-mid-push"}, shown("/errors?until=2025-03-08"))
+	require.Equal(t, []string{"e-new-sync"}, shown("/errors?operation=sync+contact&since=2025-03-02&until=2025-03-09"))
+
+	// The form shows back what was searched for.
+	p := br.get("/errors?operation=push+product&since=2025-03-01&until=2025-03-31")
+	require.Contains(t, p.Body, `name="operation" type="search" value="push product"`)
+	require.Contains(t, p.Body, `name="since" type="date" value="2025-03-01"`)
+	require.Contains(t, p.Body, `name="until" type="date" value="2025-03-31"`)
+
+	for _, bad := range []string{"since=yesterday", "until=2025-13-01", "since=2025-03-09&until=2025-03-01", "operation=" + strings.Repeat("x", 201)} {
+		require.Equal(t, http.StatusBadRequest, br.get("/errors?"+bad).Status, bad)
+	}
+}
+
+func TestErrorsNextPageKeepsFilters(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *web.Config) { c.PageSize = 1 })
+	br := b.browser().login(b.a.Token)
+	ctx := context.Background()
+	for i, id := range []string{"e-1", "e-2", "e-3"} {
+		rec := mksync.ErrorRecord{ID: id, Category: observe.CatSync, Operation: "sync contact", Code: mksync.EUPSTREAM, Message: "failure", CreatedAt: time.Date(2025, 3, 1+i, 12, 0, 0, 0, time.UTC)}
+		require.NoError(t, b.store.CreateErrorRecord(ctx, b.a.ID, &rec))
+	}
+	p := br.get("/errors?operation=sync+contact&since=2025-03-02")
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Contains(t, p.Body, `href="/errors/e-3"`)
+	m := regexp.MustCompile(`href="(/errors\?[^"]+)" rel="next"`).FindStringSubmatch(p.Body)
+	require.NotNil(t, m, p.Body)
+	next := html.UnescapeString(m[1])
+	require.Contains(t, next, "operation=sync+contact")
+	require.Contains(t, next, "since=2025-03-02")
+	p = br.get(next)
+	require.Contains(t, p.Body, `href="/errors/e-2"`)
+	require.NotContains(t, p.Body, `href="/errors/e-1"`)
 }
