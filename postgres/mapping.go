@@ -94,10 +94,16 @@ func (d *DB) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mappi
 
 func (d *DB) findMapping(ctx context.Context, tenantID string, et mksync.EntityType, col, v string) (mksync.Mapping, error) {
 	var m mksync.Mapping
+	cond := col + ` = $3`
+	if col == "mk_id" {
+		// Lets the planner use the partial unique index mappings_mk_id_key
+		// also with a generic plan of the prepared statement.
+		cond += ` AND mk_id <> ''`
+	}
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		var err error
 		m, err = scanMapping(tx.QueryRow(ctx, `SELECT `+mappingColumns+` FROM mappings
-			WHERE tenant_id = $1 AND entity_type = $2 AND `+col+` = $3`, tenantID, string(et), v))
+			WHERE tenant_id = $1 AND entity_type = $2 AND `+cond, tenantID, string(et), v))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -100,11 +100,22 @@ func (s *store) FindMappingByMetakockaID(ctx context.Context, tenantID string, e
 	if mkID == "" {
 		return mksync.Mapping{}, notFound("mapping of Metakocka id", mkID)
 	}
-	return s.findMapping(ctx, "mk_id = ?", tenantID, et, mkID)
+	return s.findMapping(ctx, byMkID, tenantID, et, mkID)
+}
+
+// byMkID selects a mapping by mk_id. "mk_id <> ''" lets SQLite use the
+// partial unique index mappings_mk_id; without it a lookup scans the
+// tenant's mappings of the type (a pull of n records was O(n²)).
+const byMkID = "mk_id = ? AND mk_id <> ''"
+
+// findMappingQuery selects the mapping of a tenant and entity type that
+// matches cond (one parameter).
+func findMappingQuery(cond string) string {
+	return "SELECT " + mappingCols + " FROM mappings WHERE tenant_id = ? AND entity_type = ? AND " + cond
 }
 
 func (s *store) findMapping(ctx context.Context, cond, tenantID string, et mksync.EntityType, key string) (mksync.Mapping, error) {
-	m, err := scanMapping(s.reader().QueryRowContext(ctx, "SELECT "+mappingCols+" FROM mappings WHERE tenant_id = ? AND entity_type = ? AND "+cond, tenantID, string(et), key))
+	m, err := scanMapping(s.reader().QueryRowContext(ctx, findMappingQuery(cond), tenantID, string(et), key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, notFound("mapping of "+string(et), key)
 	}
