@@ -31,6 +31,14 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 			[]string{"lines"}},
 		{"settings bad", mksync.SyncSettings{ConflictPolicy: "random", BatchSize: 501, Concurrency: 0}.Validate(),
 			[]string{"conflictPolicy", "batchSize", "concurrency"}},
+		{"alert webhook ok", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",
+			AlertWebhookURL: "https://hooks.example/a", AlertWebhookSecret: "0123456789abcdef"}).Validate(), nil},
+		{"alert webhook not http", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",
+			AlertWebhookURL: "ftp://hooks.example/a", AlertWebhookSecret: "0123456789abcdef"}).Validate(), []string{"alertWebhookUrl"}},
+		{"alert webhook relative, short secret", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",
+			AlertWebhookURL: "/a", AlertWebhookSecret: "short"}).Validate(), []string{"alertWebhookUrl", "alertWebhookSecret"}},
+		{"alert secret without URL", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",
+			AlertWebhookSecret: "0123456789abcdef"}).Validate(), []string{"alertWebhookSecret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -86,8 +87,8 @@ func (s SyncSettings) Validate() error {
 const DefaultMetakockaURL = "https://main.metakocka.si"
 
 // MetakockaCredentials connect a tenant to its Metakocka company. Stores keep
-// SecretKey and WebhookSecret encrypted at rest; in memory they are Secrets,
-// redacted wherever printed.
+// SecretKey, WebhookSecret and AlertWebhookSecret encrypted at rest; in
+// memory they are Secrets, redacted wherever printed.
 type MetakockaCredentials struct {
 	TenantID  string `json:"-"`
 	CompanyID string `json:"companyId"`
@@ -97,10 +98,20 @@ type MetakockaCredentials struct {
 	Settings SyncSettings `json:"settings"`
 	// WebhookID is the public, unguessable path segment of the tenant's stock
 	// webhook; WebhookSecret verifies Metakocka's HMAC signature.
-	WebhookID     string    `json:"webhookId"`
-	WebhookSecret Secret    `json:"-"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	WebhookID     string `json:"webhookId"`
+	WebhookSecret Secret `json:"-"`
+	// AlertWebhookURL, when set, receives the tenant's alert notices in
+	// addition to the deployment's global webhook, so that a tenant can
+	// route its own alerts; AlertWebhookSecret signs them (HMAC-SHA256) so
+	// the receiver can verify them. Both empty: no tenant webhook.
+	AlertWebhookURL    string    `json:"alertWebhookUrl"`
+	AlertWebhookSecret Secret    `json:"-"`
+	UpdatedAt          time.Time `json:"updatedAt"`
 }
+
+// MinAlertWebhookSecret is the shortest alert webhook secret accepted, so
+// that signatures cannot be guessed.
+const MinAlertWebhookSecret = 16
 
 // Validate checks the credentials.
 func (c *MetakockaCredentials) Validate() error {
@@ -109,10 +120,20 @@ func (c *MetakockaCredentials) Validate() error {
 	v.MaxLen(c.CompanyID, 30, "companyId")
 	v.Check(!c.SecretKey.IsZero(), "secretKey", "is required")
 	v.Check(c.BaseURL == "" || strings.HasPrefix(c.BaseURL, "https://") || strings.HasPrefix(c.BaseURL, "http://"), "metakockaUrl", "must be an http(s) URL")
+	v.MaxLen(c.AlertWebhookURL, 2000, "alertWebhookUrl")
+	v.Check(c.AlertWebhookURL == "" || isHTTPURL(c.AlertWebhookURL), "alertWebhookUrl", "must be an absolute http(s) URL")
+	v.Check(c.AlertWebhookURL == "" || len(c.AlertWebhookSecret.Reveal()) >= MinAlertWebhookSecret, "alertWebhookSecret", "must be at least 16 bytes when alertWebhookUrl is set")
+	v.Check(c.AlertWebhookURL != "" || c.AlertWebhookSecret.IsZero(), "alertWebhookSecret", "must be empty without alertWebhookUrl")
 	if err := v.Err("credentials"); err != nil {
 		return err
 	}
 	return c.Settings.WithDefaults().Validate()
+}
+
+// isHTTPURL reports whether s is an absolute http or https URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // APIToken authenticates a tenant's API calls. Only its SHA-256 hash is stored;
