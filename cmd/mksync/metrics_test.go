@@ -16,7 +16,7 @@ import (
 )
 
 // post sends body as JSON with the bearer token and decodes the answer.
-func post(t *testing.T, url, token string, body any) (*http.Response, map[string]any) {
+func post(t testing.TB, url, token string, body any) (*http.Response, map[string]any) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)

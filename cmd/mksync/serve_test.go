@@ -17,7 +17,7 @@ import (
 // startServe runs `mksync serve` in-process and returns its base URL, the
 // lines it printed before listening, and a stop function that cancels its
 // context and returns its error.
-func startServe(t *testing.T, args ...string) (base string, printed []string, stop func() error) {
+func startServe(t testing.TB, args ...string) (base string, printed []string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()

@@ -17,7 +17,7 @@ import (
 )
 
 // runCLI runs mksync in-process with stdin and returns stdout and stderr.
-func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) {
+func runCLI(t testing.TB, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(strings.NewReader(stdin), &out, &errOut)
@@ -27,7 +27,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) 
 }
 
 // mustRun runs mksync and fails the test on error.
-func mustRun(t *testing.T, stdin string, args ...string) string {
+func mustRun(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
 	out, errOut, err := runCLI(t, stdin, args...)
 	require.NoError(t, err, "mksync %v\nstderr: %s", args, errOut)
@@ -35,7 +35,7 @@ func mustRun(t *testing.T, stdin string, args ...string) string {
 }
 
 // cliEnv clears the variables that would point the CLI elsewhere.
-func cliEnv(t *testing.T) {
+func cliEnv(t testing.TB) {
 	t.Setenv("MKSYNC_DB", "")
 	t.Setenv(keyring.EnvKey, "")
 	t.Setenv(keyring.EnvOldKeys, "")
