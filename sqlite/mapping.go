@@ -103,7 +103,7 @@ func (s *store) FindMappingByMetakockaID(ctx context.Context, tenantID string, e
 	return s.findMapping(ctx, byMkID, tenantID, et, mkID)
 }
 
-// byMkID selects a mapping by mk_id. "mk_id <> ''" lets SQLite use the
+// byMkID selects a mapping by mk_id. "mk_id <> ”" lets SQLite use the
 // partial unique index mappings_mk_id; without it a lookup scans the
 // tenant's mappings of the type (a pull of n records was O(n²)).
 const byMkID = "mk_id = ? AND mk_id <> ''"
