@@ -103,8 +103,8 @@ func (s *store) FindMappingByMetakockaID(ctx context.Context, tenantID string, e
 	return s.findMapping(ctx, byMkID, tenantID, et, mkID)
 }
 
-// byMkID selects a mapping by mk_id. "mk_id <> ”" lets SQLite use the
-// partial unique index mappings_mk_id; without it a lookup scans the
+// byMkID selects a mapping by mk_id. Repeating the partial unique index's
+// condition (mk_id not empty) lets SQLite use mappings_mk_id; without it a lookup scans the
 // tenant's mappings of the type (a pull of n records was O(n²)).
 const byMkID = "mk_id = ? AND mk_id <> ''"
 
