@@ -13,7 +13,8 @@ import (
 )
 
 const credentialColumns = `tenant_id, company_id, secret_key_sealed, base_url, conflict_policy,
-	schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, updated_at`
+	schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, updated_at,
+	alert_webhook_url, alert_webhook_secret_sealed`
 
 func (d *DB) requireSealer() error {
 	if d.sealer == nil {
@@ -51,6 +52,15 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 	secretSealed, err := d.sealer.Seal([]byte(stored.SecretKey.Reveal()))
 	if err != nil {
 		return mksync.WrapError(mksync.EINTERNAL, "seal secret key", err)
+	}
+	// No alert webhook is stored as NULLs, not as a sealed empty string.
+	var alertURL, alertSealed *string
+	if stored.AlertWebhookURL != "" {
+		sealed, err := d.sealer.Seal([]byte(stored.AlertWebhookSecret.Reveal()))
+		if err != nil {
+			return mksync.WrapError(mksync.EINTERNAL, "seal alert webhook secret", err)
+		}
+		alertURL, alertSealed = &stored.AlertWebhookURL, &sealed
 	}
 	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		var oldID, oldSecretSealed string
@@ -92,16 +102,17 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 		}
 		s := stored.Settings
 		_, err = tx.Exec(ctx, `INSERT INTO credentials (`+credentialColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (tenant_id) DO UPDATE SET company_id = EXCLUDED.company_id,
 				secret_key_sealed = EXCLUDED.secret_key_sealed, base_url = EXCLUDED.base_url,
 				conflict_policy = EXCLUDED.conflict_policy, schedule_interval_ms = EXCLUDED.schedule_interval_ms,
 				batch_size = EXCLUDED.batch_size, concurrency = EXCLUDED.concurrency, auto_push = EXCLUDED.auto_push,
 				webhook_id = EXCLUDED.webhook_id, webhook_secret_sealed = EXCLUDED.webhook_secret_sealed,
-				updated_at = EXCLUDED.updated_at`,
+				updated_at = EXCLUDED.updated_at, alert_webhook_url = EXCLUDED.alert_webhook_url,
+				alert_webhook_secret_sealed = EXCLUDED.alert_webhook_secret_sealed`,
 			tenantID, stored.CompanyID, secretSealed, stored.BaseURL, string(s.ConflictPolicy),
 			s.ScheduleInterval.Milliseconds(), s.BatchSize, s.Concurrency, s.AutoPush,
-			stored.WebhookID, webhookSealed, stored.UpdatedAt)
+			stored.WebhookID, webhookSealed, stored.UpdatedAt, alertURL, alertSealed)
 		return err
 	})
 	if err != nil {
@@ -115,9 +126,11 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 	var c mksync.MetakockaCredentials
 	var secretSealed, webhookSealed, policy string
+	var alertURL, alertSealed *string
 	var intervalMS int64
 	err := r.Scan(&c.TenantID, &c.CompanyID, &secretSealed, &c.BaseURL, &policy, &intervalMS,
-		&c.Settings.BatchSize, &c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &webhookSealed, &c.UpdatedAt)
+		&c.Settings.BatchSize, &c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &webhookSealed, &c.UpdatedAt,
+		&alertURL, &alertSealed)
 	if err != nil {
 		return c, err
 	}
@@ -136,6 +149,16 @@ func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 		return c, mksync.WrapError(mksync.EINTERNAL, "open stored webhook secret", err)
 	}
 	c.SecretKey, c.WebhookSecret = mksync.Secret(sk), mksync.Secret(ws)
+	if alertURL != nil {
+		c.AlertWebhookURL = *alertURL
+	}
+	if alertSealed != nil {
+		as, err := d.sealer.Open(*alertSealed)
+		if err != nil {
+			return c, mksync.WrapError(mksync.EINTERNAL, "open stored alert webhook secret", err)
+		}
+		c.AlertWebhookSecret = mksync.Secret(as)
+	}
 	return c, nil
 }
 
@@ -188,11 +211,14 @@ func (d *DB) ReencryptSecrets(ctx context.Context) (int, error) {
 		var n int
 		var last string
 		err := d.adminTx(ctx, func(tx pgx.Tx) error {
-			type row struct{ tenant, secret, webhook string }
+			type row struct {
+				tenant, secret, webhook string
+				alert                   *string
+			}
 			rows, err := collectRows(ctx, tx, func(r pgx.Rows) (row, error) {
 				var x row
-				return x, r.Scan(&x.tenant, &x.secret, &x.webhook)
-			}, `SELECT tenant_id, secret_key_sealed, webhook_secret_sealed FROM credentials
+				return x, r.Scan(&x.tenant, &x.secret, &x.webhook, &x.alert)
+			}, `SELECT tenant_id, secret_key_sealed, webhook_secret_sealed, alert_webhook_secret_sealed FROM credentials
 				WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2 FOR UPDATE`, after, chunkSize)
 			if err != nil {
 				return err
@@ -207,8 +233,16 @@ func (d *DB) ReencryptSecrets(ctx context.Context) (int, error) {
 				if err != nil {
 					return mksync.WrapError(mksync.EINTERNAL, "re-seal webhook secret of tenant "+x.tenant, err)
 				}
-				batch.Queue(`UPDATE credentials SET secret_key_sealed = $2, webhook_secret_sealed = $3 WHERE tenant_id = $1`,
-					x.tenant, secret, webhook)
+				var alert *string
+				if x.alert != nil {
+					a, err := d.reseal(*x.alert)
+					if err != nil {
+						return mksync.WrapError(mksync.EINTERNAL, "re-seal alert webhook secret of tenant "+x.tenant, err)
+					}
+					alert = &a
+				}
+				batch.Queue(`UPDATE credentials SET secret_key_sealed = $2, webhook_secret_sealed = $3,
+					alert_webhook_secret_sealed = $4 WHERE tenant_id = $1`, x.tenant, secret, webhook, alert)
 				last = x.tenant
 			}
 			n = len(rows)

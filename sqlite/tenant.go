@@ -322,18 +322,29 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		if err != nil {
 			return err
 		}
+		// No alert webhook is stored as NULLs, not as a sealed empty string.
+		var alertURL, alertSecret sql.NullString
+		if n.AlertWebhookURL != "" {
+			alertURL.String, alertURL.Valid = n.AlertWebhookURL, true
+			if alertSecret.String, err = s.seal("alert webhook secret", n.AlertWebhookSecret); err != nil {
+				return err
+			}
+			alertSecret.Valid = true
+		}
 		st := n.Settings
 		_, err = q.ExecContext(ctx, `INSERT INTO credentials (tenant_id, company_id, secret_key_sealed, base_url,
 			conflict_policy, schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id,
-			webhook_secret_sealed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			webhook_secret_sealed, alert_webhook_url, alert_webhook_secret_sealed, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id) DO UPDATE SET company_id = excluded.company_id,
 				secret_key_sealed = excluded.secret_key_sealed, base_url = excluded.base_url,
 				conflict_policy = excluded.conflict_policy, schedule_interval_ms = excluded.schedule_interval_ms,
 				batch_size = excluded.batch_size, concurrency = excluded.concurrency, auto_push = excluded.auto_push,
 				webhook_id = excluded.webhook_id, webhook_secret_sealed = excluded.webhook_secret_sealed,
-				updated_at = excluded.updated_at`,
+				alert_webhook_url = excluded.alert_webhook_url,
+				alert_webhook_secret_sealed = excluded.alert_webhook_secret_sealed, updated_at = excluded.updated_at`,
 			tenantID, n.CompanyID, secret, n.BaseURL, string(st.ConflictPolicy), st.ScheduleInterval.Milliseconds(),
-			st.BatchSize, st.Concurrency, boolInt(st.AutoPush), n.WebhookID, hookSecret, fmtTime(n.UpdatedAt))
+			st.BatchSize, st.Concurrency, boolInt(st.AutoPush), n.WebhookID, hookSecret, alertURL, alertSecret, fmtTime(n.UpdatedAt))
 		return translate("set credentials", err, "this webhook id is taken", "", "")
 	})
 	if err != nil {
@@ -344,16 +355,24 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 }
 
 const credentialCols = `tenant_id, company_id, secret_key_sealed, base_url, conflict_policy, schedule_interval_ms,
-	batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, updated_at`
+	batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, alert_webhook_url,
+	alert_webhook_secret_sealed, updated_at`
 
 func (s *store) scanCredentials(sc scanner) (mksync.MetakockaCredentials, error) {
 	var c mksync.MetakockaCredentials
 	var secret, hookSecret, updated, policy string
+	var alertURL, alertSecret sql.NullString
 	var intervalMS int64
 	err := sc.Scan(&c.TenantID, &c.CompanyID, &secret, &c.BaseURL, &policy, &intervalMS, &c.Settings.BatchSize,
-		&c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &hookSecret, &updated)
+		&c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &hookSecret, &alertURL, &alertSecret, &updated)
 	if err != nil {
 		return c, err
+	}
+	c.AlertWebhookURL = alertURL.String
+	if alertSecret.Valid {
+		if c.AlertWebhookSecret, err = s.open("alert webhook secret", alertSecret.String); err != nil {
+			return c, err
+		}
 	}
 	c.Settings.ConflictPolicy = mksync.ConflictPolicy(policy)
 	c.Settings.ScheduleInterval = time.Duration(intervalMS) * time.Millisecond
@@ -398,15 +417,18 @@ func (s *store) findCredentials(ctx context.Context, cond, key string) (mksync.M
 func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 	count := 0
 	err := s.write(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, "SELECT tenant_id, secret_key_sealed, webhook_secret_sealed FROM credentials ORDER BY tenant_id")
+		rows, err := q.QueryContext(ctx, "SELECT tenant_id, secret_key_sealed, webhook_secret_sealed, alert_webhook_secret_sealed FROM credentials ORDER BY tenant_id")
 		if err != nil {
 			return internal("read credentials", err)
 		}
-		type row struct{ tenant, secret, hook string }
+		type row struct {
+			tenant, secret, hook string
+			alert                sql.NullString
+		}
 		var all []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.tenant, &r.secret, &r.hook); err != nil {
+			if err := rows.Scan(&r.tenant, &r.secret, &r.hook, &r.alert); err != nil {
 				rows.Close()
 				return internal("read credentials", err)
 			}
@@ -431,8 +453,17 @@ func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 			if r.hook, err = s.seal("webhook secret", hook); err != nil {
 				return err
 			}
-			if _, err := q.ExecContext(ctx, "UPDATE credentials SET secret_key_sealed = ?, webhook_secret_sealed = ? WHERE tenant_id = ?",
-				r.secret, r.hook, r.tenant); err != nil {
+			if r.alert.Valid {
+				alert, err := s.open("alert webhook secret", r.alert.String)
+				if err != nil {
+					return err
+				}
+				if r.alert.String, err = s.seal("alert webhook secret", alert); err != nil {
+					return err
+				}
+			}
+			if _, err := q.ExecContext(ctx, "UPDATE credentials SET secret_key_sealed = ?, webhook_secret_sealed = ?, alert_webhook_secret_sealed = ? WHERE tenant_id = ?",
+				r.secret, r.hook, r.alert, r.tenant); err != nil {
 				return internal("rewrite credentials", err)
 			}
 		}

@@ -200,6 +200,18 @@ func testCredentials(t *testing.T, s mksync.Store) {
 	require.Equal(t, "6372", got.CompanyID)
 	requireCode(t, s.SetCredentials(ctx, "0190f3c4-0000-7000-8000-00000000ffff", &mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "x"}), mksync.ENOTFOUND)
 
+	// The tenant's alert webhook round-trips, secret opened.
+	upd.AlertWebhookURL, upd.AlertWebhookSecret = "https://alerts.example/hook?team=ops", "alert-secret-0123456789"
+	require.NoError(t, s.SetCredentials(ctx, tid, &upd))
+	got, err = s.FindCredentials(ctx, tid)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example/hook?team=ops", got.AlertWebhookURL)
+	require.Equal(t, "alert-secret-0123456789", got.AlertWebhookSecret.Reveal())
+	requireSame(t, upd, got)
+	byHook, err = s.FindCredentialsByWebhookID(ctx, "hook-0123456789abcdef")
+	require.NoError(t, err)
+	require.Equal(t, "alert-secret-0123456789", byHook.AlertWebhookSecret.Reveal())
+
 	// Re-encryption rewrites every tenant's secrets and keeps them readable.
 	t2 := newTenant(t, s, "creds2")
 	require.NoError(t, s.SetCredentials(ctx, t2, &mksync.MetakockaCredentials{CompanyID: "2", SecretKey: "k2"}))
@@ -210,6 +222,23 @@ func testCredentials(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "second-secret", got.SecretKey.Reveal())
 	require.Equal(t, "whsec-chosen", got.WebhookSecret.Reveal())
+	require.Equal(t, "alert-secret-0123456789", got.AlertWebhookSecret.Reveal())
+	got, err = s.FindCredentials(ctx, t2)
+	require.NoError(t, err)
+	require.Empty(t, got.AlertWebhookURL, "no alert webhook stays none")
+	require.True(t, got.AlertWebhookSecret.IsZero())
+
+	// Leaving the alert webhook out removes it.
+	upd.AlertWebhookURL, upd.AlertWebhookSecret = "", ""
+	require.NoError(t, s.SetCredentials(ctx, tid, &upd))
+	got, err = s.FindCredentials(ctx, tid)
+	require.NoError(t, err)
+	require.Empty(t, got.AlertWebhookURL)
+	require.True(t, got.AlertWebhookSecret.IsZero())
+	// A bad alert webhook is EINVALID.
+	bad := upd
+	bad.AlertWebhookURL, bad.AlertWebhookSecret = "javascript:alert(1)", "alert-secret-0123456789"
+	requireCode(t, s.SetCredentials(ctx, tid, &bad), mksync.EINVALID)
 }
 
 // CheckSecretsSealed stores a credential with a known plaintext secret in s
@@ -221,7 +250,8 @@ func CheckSecretsSealed(t *testing.T, s mksync.Store, rawDump func() []byte) {
 	t.Helper()
 	ctx := t.Context()
 	tid := newTenant(t, s, "sealed")
-	c := mksync.MetakockaCredentials{CompanyID: "4242", SecretKey: secretMarker, WebhookSecret: secretMarker + "-webhook"}
+	c := mksync.MetakockaCredentials{CompanyID: "4242", SecretKey: secretMarker, WebhookSecret: secretMarker + "-webhook",
+		AlertWebhookURL: "https://alerts.example/hook", AlertWebhookSecret: secretMarker + "-alert"}
 	require.NoError(t, s.SetCredentials(ctx, tid, &c))
 	got, err := s.FindCredentials(ctx, tid)
 	require.NoError(t, err)

@@ -1,0 +1,12 @@
+-- A tenant's own alert webhook: alert notices are POSTed there as well as
+-- to the deployment's global webhook. Both NULL when the tenant has none;
+-- the secret is sealed like the other secrets. Same version as the
+-- postgres store's 00003.
+
+-- +goose Up
+ALTER TABLE credentials ADD COLUMN alert_webhook_url TEXT;
+ALTER TABLE credentials ADD COLUMN alert_webhook_secret_sealed TEXT;
+
+-- +goose Down
+ALTER TABLE credentials DROP COLUMN alert_webhook_secret_sealed;
+ALTER TABLE credentials DROP COLUMN alert_webhook_url;
