@@ -618,6 +618,39 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	require.NotContains(t, b.Logs(), secret)
 	// Tenant B has none.
 	require.Equal(t, 404, b.do("GET", base, b.b.Token, "").Code)
+
+	// The tenant's alert webhook: the URL shows, the secret never does,
+	// and leaving the secret out keeps it.
+	const alertSecret = "alert-secret-0123456789"
+	rec = b.do("PUT", base, tok, `{"companyId":"17","alertWebhookUrl":"https://alerts.example/hook","alertWebhookSecret":"`+alertSecret+`"}`)
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	require.NotContains(t, rec.Body.String(), alertSecret)
+	b.decode(b.do("GET", base, tok, ""), 200, &v)
+	raw, _ = json.Marshal(v)
+	require.NotContains(t, string(raw), alertSecret)
+	require.Equal(t, "https://alerts.example/hook", v["alertWebhookUrl"])
+	require.Equal(t, true, v["alertWebhookSecretSet"])
+	b.decode(b.do("PUT", base, tok, `{"companyId":"17","alertWebhookUrl":"https://alerts.example/other"}`), 200, nil)
+	c, err = b.db.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example/other", c.AlertWebhookURL)
+	require.Equal(t, alertSecret, c.AlertWebhookSecret.Reveal())
+	require.NotContains(t, b.Logs(), alertSecret)
+	for body, field := range map[string]string{
+		`{"companyId":"17","alertWebhookUrl":"ftp://alerts.example/hook"}`:                                "alertWebhookUrl",
+		`{"companyId":"17","alertWebhookUrl":"https://alerts.example/hook","alertWebhookSecret":"short"}`: "alertWebhookSecret",
+		`{"companyId":"17","alertWebhookSecret":"` + alertSecret + `"}`:                                   "alertWebhookSecret",
+	} {
+		rec := b.do("PUT", base, tok, body)
+		require.Equal(t, 400, rec.Code, body)
+		require.Contains(t, rec.Body.String(), field, body)
+		require.NotContains(t, rec.Body.String(), alertSecret)
+	}
+	// Leaving the URL out removes the tenant's alert webhook.
+	b.decode(b.do("PUT", base, tok, `{"companyId":"17"}`), 200, &v)
+	require.Equal(t, "", v["alertWebhookUrl"])
+	require.Equal(t, false, v["alertWebhookSecretSet"])
+
 	// The connection test goes to the engine.
 	b.decode(b.do("POST", base+"/test", tok, ""), 200, nil)
 	require.Equal(t, 404, b.do("POST", base+"/test", b.b.Token, "").Code)

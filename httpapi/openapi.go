@@ -238,7 +238,7 @@ func (s *Server) operations() []operation {
 		operation{method: "POST", path: "/api/client-errors", id: "reportClientError", summary: "A browser's structured error report (≤ 16 KiB, rate limited)", tag: "errors", auth: tenantOnly,
 			body: "ClientError", status: 202, result: "ClientErrorAccepted"},
 		operation{method: "GET", path: "/api/integrations/metakocka/credentials", id: "getCredentials", summary: "The Metakocka connection, secrets masked", tag: "credentials", auth: tenantOnly, status: 200, result: "Credentials"},
-		operation{method: "PUT", path: "/api/integrations/metakocka/credentials", id: "setCredentials", summary: "Set the Metakocka connection; secrets are write-only (omit secretKey to keep it)", tag: "credentials", auth: tenantOnly,
+		operation{method: "PUT", path: "/api/integrations/metakocka/credentials", id: "setCredentials", summary: "Set the Metakocka connection and the tenant's alert webhook; secrets are write-only (omit secretKey or alertWebhookSecret to keep it)", tag: "credentials", auth: tenantOnly,
 			body: "CredentialsInput", status: 200, result: "Credentials"},
 		operation{method: "POST", path: "/api/integrations/metakocka/credentials/test", id: "testCredentials", summary: "Make one real call to Metakocka with the stored credentials", tag: "credentials", auth: tenantOnly, status: 200, result: "Status"},
 		operation{method: "POST", path: "/webhooks/metakocka/{webhookId}/stock", id: "receiveStockWebhook",

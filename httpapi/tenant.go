@@ -11,13 +11,17 @@ import (
 // credentialsInput is the body of PUT .../credentials. The secrets are
 // write-only: no answer ever contains them. Leaving secretKey out keeps the
 // stored one (so settings can change without retyping it); leaving the
-// webhook secret out keeps the stored one or makes a new one.
+// webhook secret out keeps the stored one or makes a new one. The alert
+// webhook is replaced like the other fields (leaving alertWebhookUrl out
+// removes it), but its secret, left out, is kept from the stored one.
 type credentialsInput struct {
-	CompanyID     string         `json:"companyId"`
-	SecretKey     string         `json:"secretKey"`
-	MetakockaURL  string         `json:"metakockaUrl"`
-	Settings      *settingsInput `json:"settings"`
-	WebhookSecret string         `json:"webhookSecret"`
+	CompanyID          string         `json:"companyId"`
+	SecretKey          string         `json:"secretKey"`
+	MetakockaURL       string         `json:"metakockaUrl"`
+	Settings           *settingsInput `json:"settings"`
+	WebhookSecret      string         `json:"webhookSecret"`
+	AlertWebhookURL    string         `json:"alertWebhookUrl"`
+	AlertWebhookSecret string         `json:"alertWebhookSecret"`
 }
 
 // settingsInput is mksync.SyncSettings on the wire, with the schedule as
@@ -38,19 +42,23 @@ func newSettingsView(s mksync.SyncSettings) settingsInput {
 // credentialsView is what GET answers: the connection without its secrets,
 // only whether they are set.
 type credentialsView struct {
-	CompanyID        string        `json:"companyId"`
-	MetakockaURL     string        `json:"metakockaUrl"`
-	SecretKeySet     bool          `json:"secretKeySet"`
-	WebhookID        string        `json:"webhookId"`
-	WebhookSecretSet bool          `json:"webhookSecretSet"`
-	Settings         settingsInput `json:"settings"`
-	UpdatedAt        time.Time     `json:"updatedAt"`
+	CompanyID        string `json:"companyId"`
+	MetakockaURL     string `json:"metakockaUrl"`
+	SecretKeySet     bool   `json:"secretKeySet"`
+	WebhookID        string `json:"webhookId"`
+	WebhookSecretSet bool   `json:"webhookSecretSet"`
+	// AlertWebhookURL is "" when the tenant has no alert webhook of its own.
+	AlertWebhookURL       string        `json:"alertWebhookUrl"`
+	AlertWebhookSecretSet bool          `json:"alertWebhookSecretSet"`
+	Settings              settingsInput `json:"settings"`
+	UpdatedAt             time.Time     `json:"updatedAt"`
 }
 
 func newCredentialsView(c mksync.MetakockaCredentials) credentialsView {
 	return credentialsView{
 		CompanyID: c.CompanyID, MetakockaURL: c.BaseURL, SecretKeySet: !c.SecretKey.IsZero(),
 		WebhookID: c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
+		AlertWebhookURL: c.AlertWebhookURL, AlertWebhookSecretSet: !c.AlertWebhookSecret.IsZero(),
 		Settings: newSettingsView(c.Settings), UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -72,18 +80,24 @@ func (s *Server) registerCredentialRoutes() {
 		}
 		c := mksync.MetakockaCredentials{
 			CompanyID: in.CompanyID, SecretKey: mksync.Secret(in.SecretKey), BaseURL: in.MetakockaURL,
-			WebhookSecret: mksync.Secret(in.WebhookSecret),
+			WebhookSecret:   mksync.Secret(in.WebhookSecret),
+			AlertWebhookURL: in.AlertWebhookURL, AlertWebhookSecret: mksync.Secret(in.AlertWebhookSecret),
 		}
 		if in.Settings != nil {
 			c.Settings = mksync.SyncSettings{ConflictPolicy: in.Settings.ConflictPolicy,
 				ScheduleInterval: time.Duration(in.Settings.ScheduleInterval), BatchSize: in.Settings.BatchSize,
 				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush}
 		}
-		if c.SecretKey.IsZero() {
+		if c.SecretKey.IsZero() || (c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero()) {
 			old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
 			switch {
 			case err == nil:
-				c.SecretKey = old.SecretKey
+				if c.SecretKey.IsZero() {
+					c.SecretKey = old.SecretKey
+				}
+				if c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero() {
+					c.AlertWebhookSecret = old.AlertWebhookSecret
+				}
 			case mksync.ErrorCode(err) != mksync.ENOTFOUND:
 				return fmt.Errorf("find credentials: %w", err)
 			}
