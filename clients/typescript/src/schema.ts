@@ -274,7 +274,7 @@ export interface paths {
         };
         /** The Metakocka connection, secrets masked */
         get: operations["getCredentials"];
-        /** Set the Metakocka connection; secrets are write-only (omit secretKey to keep it) */
+        /** Set the Metakocka connection and the tenant's alert webhook; secrets are write-only (omit secretKey or alertWebhookSecret to keep it) */
         put: operations["setCredentials"];
         post?: never;
         delete?: never;
@@ -758,6 +758,8 @@ export interface components {
             contactIds?: string[];
         };
         Credentials: {
+            alertWebhookSecretSet: boolean;
+            alertWebhookUrl: string;
             companyId: string;
             metakockaUrl: string;
             secretKeySet: boolean;
@@ -768,6 +770,8 @@ export interface components {
             webhookSecretSet: boolean;
         };
         CredentialsInput: {
+            alertWebhookSecret?: string;
+            alertWebhookUrl?: string;
             companyId?: string;
             metakockaUrl?: string;
             secretKey?: string;
