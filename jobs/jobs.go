@@ -224,7 +224,7 @@ func (j *Jobs) StartSync(ctx context.Context, tenantID string, run *mksync.SyncR
 
 // How long StartSync waits for the job of a run that just finished.
 const (
-	finishingWait = 3 * time.Second
+	finishingWait = 10 * time.Second
 	finishingPoll = 50 * time.Millisecond
 )
 
