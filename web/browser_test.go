@@ -207,9 +207,25 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 // text returns the trimmed text of the first element matching the CSS
 // selector sel.
+//
+// htmx swaps polled fragments (a run's progress) while the test reads them,
+// so a node found a moment ago can be gone when its text is asked for; the
+// read is then tried again on the fresh node.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	return strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(sel))))
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		v, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return strings.TrimSpace(v)
+		}
+		if !strings.Contains(err.Error(), "No node with given id") || time.Now().After(deadline) {
+			require.NoError(t, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func visible(sel string) chromedp.Action[chromedp.Void] {
