@@ -99,9 +99,35 @@ func (t NotifyTarget) validate() error {
 	return nil
 }
 
-// TargetsFunc returns the webhooks of one tenant (none is fine). The
-// domain keeps no per-tenant webhook yet; main passes a lookup once it does.
+// TargetsFunc returns the webhooks of one tenant (none is fine).
 type TargetsFunc func(ctx context.Context, tenantID string) ([]NotifyTarget, error)
+
+// StoreTargets returns a TargetsFunc that reads the tenant's alert webhook
+// from its stored credentials (AlertWebhookURL and AlertWebhookSecret) at
+// each send. It does not cache: notices are few (alerts are deduplicated
+// while open), and reading at send time means a changed or removed webhook
+// takes effect on the next notice. A tenant without credentials or without
+// an alert webhook has no targets.
+func StoreTargets(st mksync.CredentialStore) TargetsFunc {
+	return func(ctx context.Context, tenantID string) ([]NotifyTarget, error) {
+		c, err := st.FindCredentials(ctx, tenantID)
+		switch {
+		case mksync.ErrorCode(err) == mksync.ENOTFOUND:
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("find credentials: %w", err)
+		case c.AlertWebhookURL == "":
+			return nil, nil
+		}
+		t := NotifyTarget{URL: c.AlertWebhookURL, Secret: c.AlertWebhookSecret}
+		// Stores validate on write; checking again keeps an unsigned
+		// notice from ever leaving, whatever the row holds.
+		if err := t.validate(); err != nil {
+			return nil, fmt.Errorf("tenant alert webhook: %w", err)
+		}
+		return []NotifyTarget{t}, nil
+	}
+}
 
 // NotifierConfig configures a Notifier. Zero fields take the defaults.
 type NotifierConfig struct {

@@ -137,6 +137,37 @@ func TestNotifierTenantTargets(t *testing.T) {
 	require.Equal(t, "tenant-1", own.notices()[0].TenantID)
 }
 
+func TestNotifierStoreTargets(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	own := newReceiver(t, clk)
+	db, tid := newStore(t, clk)
+	ctx := context.Background()
+	creds := mksync.MetakockaCredentials{CompanyID: "16", SecretKey: "mk-secret",
+		AlertWebhookURL: own.srv.URL + "/hook", AlertWebhookSecret: webhookSecret}
+	require.NoError(t, db.SetCredentials(ctx, tid, &creds))
+	// No global webhook: only the tenant's own receives the notice.
+	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{TenantTargets: observe.StoreTargets(db)})
+	no := testNotice
+	no.TenantID = tid
+	n.Notify(no)
+	other := testNotice
+	other.TenantID = "0190f3c4-0000-7000-8000-00000000ffff"
+	n.Notify(other)
+	flushNotifier(t, n)
+	got := own.notices()
+	require.Len(t, got, 1, "signed (the receiver verifies) and only the configured tenant's")
+	require.Equal(t, tid, got[0].TenantID)
+	require.NotContains(t, logs.String(), webhookSecret)
+
+	// Removing it takes effect on the next notice.
+	creds.AlertWebhookURL, creds.AlertWebhookSecret = "", ""
+	require.NoError(t, db.SetCredentials(ctx, tid, &creds))
+	n.Notify(no)
+	flushNotifier(t, n)
+	require.Len(t, own.notices(), 1)
+}
+
 func TestNotifyTargetFromEnv(t *testing.T) {
 	t.Setenv(observe.EnvAlertWebhookURL, "")
 	t.Setenv(observe.EnvAlertWebhookSecret, "")

@@ -58,7 +58,9 @@ func newTelemetry(st mksync.Store, log *slog.Logger) (*telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := observe.NewNotifier(observe.NotifierConfig{Global: target, Logger: log, Metrics: m})
+	// Each tenant's own alert webhook (set with its credentials) is read
+	// at send time, so a change needs no restart.
+	n, err := observe.NewNotifier(observe.NotifierConfig{Global: target, TenantTargets: observe.StoreTargets(st), Logger: log, Metrics: m})
 	if err != nil {
 		return nil, err
 	}
