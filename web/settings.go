@@ -41,6 +41,7 @@ func (h *Handler) settingsForm(r *http.Request, s *session, c mksync.MetakockaCr
 		Schedule: formatInterval(st.ScheduleInterval), BatchSize: strconv.Itoa(st.BatchSize),
 		Concurrency: strconv.Itoa(st.Concurrency), AutoPush: st.AutoPush,
 		WebhookID: c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
+		AlertWebhookURL: c.AlertWebhookURL, AlertWebhookSecretSet: !c.AlertWebhookSecret.IsZero(),
 	}
 	if c.WebhookID != "" {
 		scheme := "http"
@@ -60,7 +61,8 @@ func formatInterval(d time.Duration) string {
 }
 
 // saveSettings validates and stores the form with the domain's rules. An
-// empty secret field keeps the stored secret (they are write-only).
+// empty secret field keeps the stored secret (they are write-only); an
+// empty alert webhook URL removes the tenant's alert webhook.
 func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx := r.Context()
 	old, err := h.cfg.Store.FindCredentials(ctx, s.TenantID)
@@ -69,10 +71,12 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	problems := map[string]string{}
 	c := mksync.MetakockaCredentials{
-		CompanyID:     strings.TrimSpace(r.PostFormValue("companyId")),
-		SecretKey:     mksync.Secret(r.PostFormValue("secretKey")),
-		BaseURL:       strings.TrimSpace(r.PostFormValue("metakockaUrl")),
-		WebhookSecret: mksync.Secret(r.PostFormValue("webhookSecret")),
+		CompanyID:          strings.TrimSpace(r.PostFormValue("companyId")),
+		SecretKey:          mksync.Secret(r.PostFormValue("secretKey")),
+		BaseURL:            strings.TrimSpace(r.PostFormValue("metakockaUrl")),
+		WebhookSecret:      mksync.Secret(r.PostFormValue("webhookSecret")),
+		AlertWebhookURL:    strings.TrimSpace(r.PostFormValue("alertWebhookUrl")),
+		AlertWebhookSecret: mksync.Secret(r.PostFormValue("alertWebhookSecret")),
 		Settings: mksync.SyncSettings{
 			ConflictPolicy: mksync.ConflictPolicy(r.PostFormValue("conflictPolicy")),
 			AutoPush:       r.PostFormValue("autoPush") == "on",
@@ -80,6 +84,9 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	if c.SecretKey.IsZero() {
 		c.SecretKey = old.SecretKey
+	}
+	if c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero() {
+		c.AlertWebhookSecret = old.AlertWebhookSecret
 	}
 	if v := strings.TrimSpace(r.PostFormValue("schedule")); v != "" && v != "0" {
 		d, err := time.ParseDuration(v)
@@ -124,6 +131,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		status = http.StatusBadRequest
 		// Show what was typed (never the secrets) with the problems.
 		form.SecretKeySet, form.WebhookSecretSet = !old.SecretKey.IsZero(), !old.WebhookSecret.IsZero()
+		form.AlertWebhookSecretSet = !old.AlertWebhookSecret.IsZero()
 		form.WebhookID = old.WebhookID
 		form.Schedule, form.BatchSize, form.Concurrency = r.PostFormValue("schedule"), r.PostFormValue("batchSize"), r.PostFormValue("concurrency")
 		for _, k := range sortedKeys(problems) {

@@ -306,8 +306,12 @@ type SettingsForm struct {
 	WebhookID        string
 	WebhookURL       string
 	WebhookSecretSet bool
-	Problems         []Field
-	Saved            bool
+	// AlertWebhookURL receives the tenant's alert notices; its secret is
+	// write-only, so only whether one is stored shows.
+	AlertWebhookURL       string
+	AlertWebhookSecretSet bool
+	Problems              []Field
+	Saved                 bool
 }
 
 // Problem returns the problem of form field name, or "".

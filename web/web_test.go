@@ -431,3 +431,46 @@ func TestErrorsNextPageKeepsFilters(t *testing.T) {
 	require.Contains(t, p.Body, `href="/errors/e-2"`)
 	require.NotContains(t, p.Body, `href="/errors/e-1"`)
 }
+
+func TestSettingsAlertWebhook(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	const secret = "alert-secret-0123456789"
+	p := br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "alertWebhookUrl", "https://alerts.example/hook", "alertWebhookSecret", secret))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	require.Contains(t, p.Body, `value="https://alerts.example/hook"`)
+	require.NotContains(t, p.Body, secret)
+	c, err := b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example/hook", c.AlertWebhookURL)
+	require.Equal(t, secret, c.AlertWebhookSecret.Reveal())
+
+	// Saving without the secret keeps it; the page never shows it.
+	p = br.post("/settings", br.form("companyId", "16", "alertWebhookUrl", "https://alerts.example/other"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err = b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example/other", c.AlertWebhookURL)
+	require.Equal(t, secret, c.AlertWebhookSecret.Reveal())
+	require.NotContains(t, br.get("/settings").Body, secret)
+
+	// Bad values show per field and change nothing.
+	p = br.post("/settings", br.form("companyId", "16", "alertWebhookUrl", "ftp://alerts.example/hook"))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "URL must be an absolute http(s) URL")
+	p = br.post("/settings", br.form("companyId", "16", "alertWebhookUrl", "https://alerts.example/x", "alertWebhookSecret", "short"))
+	require.Equal(t, http.StatusBadRequest, p.Status)
+	require.Contains(t, p.Body, "Secret must be at least 16 bytes")
+	c, err = b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example/other", c.AlertWebhookURL)
+
+	// An empty URL removes it.
+	p = br.post("/settings", br.form("companyId", "16"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err = b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Empty(t, c.AlertWebhookURL)
+	require.True(t, c.AlertWebhookSecret.IsZero())
+}
