@@ -1,11 +1,13 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +17,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+
+	"riverqueue.com/riverui/uiendpoints"
 
 	"github.com/mksync/mksync"
 )
@@ -29,6 +33,8 @@ type Database interface {
 	migrate(ctx context.Context, log *slog.Logger) error
 	// countJobs counts the jobs of each kind and state.
 	countJobs(ctx context.Context) ([]jobCount, error)
+	// migrationStatus lists River's migrations and whether each is applied.
+	migrationStatus(ctx context.Context) ([]MigrationState, error)
 }
 
 // jobCount is the number of jobs of one kind in one River state.
@@ -226,6 +232,8 @@ type client interface {
 	// cancel cancels a job, in st's transaction when st is inside InTx.
 	cancel(ctx context.Context, st mksync.Store, id int64) error
 	get(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// uiEndpoints are River's dashboard API on this client.
+	uiEndpoints() uiendpoints.Bundle
 }
 
 type riverClient[TTx any] struct {
@@ -291,4 +299,59 @@ func (r *riverClient[TTx]) tx(st mksync.Store) (TTx, bool) {
 		return zero, false
 	}
 	return r.txOf(st)
+}
+
+// MigrationState is one of River's migrations and whether the database has
+// it.
+type MigrationState struct {
+	Version int
+	Name    string
+	Applied bool
+}
+
+// MigrationStatus lists River's migrations (those this build knows, and
+// any newer one the database has), ordered by version, with whether each
+// is applied in db. It changes nothing; a database River never migrated
+// has every migration pending.
+func MigrationStatus(ctx context.Context, db Database) ([]MigrationState, error) {
+	return db.migrationStatus(ctx)
+}
+
+func (d sqliteDatabase) migrationStatus(ctx context.Context) ([]MigrationState, error) {
+	return migrationStatus(ctx, riversqlite.New(d.db))
+}
+
+func (d postgresDatabase) migrationStatus(ctx context.Context) ([]MigrationState, error) {
+	return migrationStatus(ctx, riverpgxv5.New(d.pool))
+}
+
+// migrationStatus compares the migrations River bundles with those
+// recorded in the database driver reaches.
+func migrationStatus[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) ([]MigrationState, error) {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river migrator: %w", err)
+	}
+	existing, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river migrations applied: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range existing {
+		applied[v.Version] = true
+	}
+	var out []MigrationState
+	for _, v := range m.AllVersions() {
+		out = append(out, MigrationState{Version: v.Version, Name: v.Name, Applied: applied[v.Version]})
+		delete(applied, v.Version)
+	}
+	// A version the database has but this build does not know (a newer
+	// River migrated it).
+	for _, v := range existing {
+		if applied[v.Version] {
+			out = append(out, MigrationState{Version: v.Version, Name: v.Name, Applied: true})
+		}
+	}
+	slices.SortFunc(out, func(a, b MigrationState) int { return cmp.Compare(a.Version, b.Version) })
+	return out, nil
 }

@@ -16,8 +16,9 @@ func newMigrateCmd(s streams) *cobra.Command {
 		Short: "Apply database migrations, or show their status",
 		Long: `Apply every pending migration of the database (up, the default), or list the
 migrations and whether each is applied (status). Migrations are embedded in
-the binary and versioned with goose; SQLite and PostgreSQL share version
-numbers. Safe to run again: applied migrations are skipped.`,
+the binary: mksync's own, versioned with goose (SQLite and PostgreSQL share
+version numbers), and those of the River job queue's tables (set "river" in
+the status). Safe to run again: applied migrations are skipped.`,
 		Example: `  mksync migrate
   mksync migrate status --db postgres://mksync@localhost/mksync`,
 		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
@@ -41,7 +42,7 @@ numbers. Safe to run again: applied migrations are skipped.`,
 				if action == "up" {
 					var last int64
 					for _, r := range rows {
-						if r.Applied {
+						if r.Set == migrationSetApp && r.Applied {
 							last = r.Version
 						}
 					}
@@ -49,13 +50,13 @@ numbers. Safe to run again: applied migrations are skipped.`,
 					return err
 				}
 				w := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "VERSION\tNAME\tSTATE\tAPPLIED AT")
+				fmt.Fprintln(w, "SET\tVERSION\tNAME\tSTATE\tAPPLIED AT")
 				for _, r := range rows {
 					state, at := "pending", "-"
 					if r.Applied {
 						state, at = "applied", fmtTimeOrDash(&r.AppliedAt)
 					}
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", r.Version, r.Name, state, at)
+					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", r.Set, r.Version, r.Name, state, at)
 				}
 				return w.Flush()
 			})

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/postgres"
@@ -135,13 +136,22 @@ func migrateStore(ctx context.Context, st mksync.Store) error {
 
 // migrationRow is one line of `mksync migrate status`, whichever the store.
 type migrationRow struct {
+	// Set is whose migration it is: "mksync" (the store's own schema) or
+	// "river" (the job queue's tables).
+	Set       string
 	Version   int64
 	Name      string
 	Applied   bool
-	AppliedAt time.Time
+	AppliedAt time.Time // zero when unknown (River keeps no time we read)
 }
 
-// migrationStatus lists st's migrations.
+// The migration sets of migrationRow.Set.
+const (
+	migrationSetApp   = "mksync"
+	migrationSetRiver = "river"
+)
+
+// migrationStatus lists st's migrations: the store's own, then River's.
 func migrationStatus(ctx context.Context, st mksync.Store) ([]migrationRow, error) {
 	var rows []migrationRow
 	switch db := st.(type) {
@@ -151,7 +161,7 @@ func migrationStatus(ctx context.Context, st mksync.Store) ([]migrationRow, erro
 			return nil, err
 		}
 		for _, m := range ms {
-			rows = append(rows, migrationRow{m.Version, m.Name, m.Applied, m.AppliedAt})
+			rows = append(rows, migrationRow{migrationSetApp, m.Version, m.Name, m.Applied, m.AppliedAt})
 		}
 	case *postgres.DB:
 		ms, err := db.MigrationStatus(ctx)
@@ -159,10 +169,21 @@ func migrationStatus(ctx context.Context, st mksync.Store) ([]migrationRow, erro
 			return nil, err
 		}
 		for _, m := range ms {
-			rows = append(rows, migrationRow{m.Version, m.Name, m.Applied, m.AppliedAt})
+			rows = append(rows, migrationRow{migrationSetApp, m.Version, m.Name, m.Applied, m.AppliedAt})
 		}
 	default:
 		return nil, fmt.Errorf("this store has no migration status")
+	}
+	jdb, err := jobsDatabase(st)
+	if err != nil {
+		return nil, err
+	}
+	rms, err := jobs.MigrationStatus(ctx, jdb)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	for _, m := range rms {
+		rows = append(rows, migrationRow{Set: migrationSetRiver, Version: int64(m.Version), Name: m.Name, Applied: m.Applied})
 	}
 	return rows, nil
 }

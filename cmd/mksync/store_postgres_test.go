@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync/keyring"
@@ -28,7 +29,11 @@ func TestCommandsOnPostgres(t *testing.T) {
 	out := mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "00001_init.sql")
 	require.Contains(t, out, "pending")
+	checkRiverMigrations(t, out, "pending", riverMigrations(t, riverpgxv5.New(nil)))
 	mustRun(t, "", "migrate", "--db", db)
+	out = mustRun(t, "", "migrate", "status", "--db", db)
+	require.NotContains(t, out, "  pending  ") // the state column (a River migration's name has the word)
+	checkRiverMigrations(t, out, "applied", riverMigrations(t, riverpgxv5.New(nil)))
 
 	id := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "PG tenant", "--db", db))
 	require.NotEmpty(t, id)

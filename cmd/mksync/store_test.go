@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -60,18 +65,47 @@ func TestMigrateCommand(t *testing.T) {
 	out := mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "00001_init.sql")
 	require.Contains(t, out, "pending")
+	checkRiverMigrations(t, out, "pending", riverMigrations(t, riversqlite.New(nil)))
 
 	out = mustRun(t, "", "migrate", "--db", db)
-	require.Equal(t, "database is at version 2\n", out)
+	require.Equal(t, "database is at version 3\n", out)
 	out = mustRun(t, "", "migrate", "up", "--db", db)
-	require.Equal(t, "database is at version 2\n", out)
+	require.Equal(t, "database is at version 3\n", out)
 
 	out = mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "applied")
-	require.NotContains(t, out, "pending")
+	require.NotContains(t, out, "  pending  ") // the state column (a River migration's name has the word)
+	checkRiverMigrations(t, out, "applied", riverMigrations(t, riversqlite.New(nil)))
 
 	_, _, err := runCLI(t, "", "migrate", "sideways", "--db", db)
 	require.Error(t, err)
+}
+
+// riverMigrations are the migrations River bundles for driver.
+func riverMigrations[TTx any](t *testing.T, driver riverdriver.Driver[TTx]) []rivermigrate.Migration {
+	t.Helper()
+	m, err := rivermigrate.New(driver, nil)
+	require.NoError(t, err)
+	return m.AllVersions()
+}
+
+// checkRiverMigrations checks that `migrate status` output lists every
+// migration of want (River's for the database), each in state.
+func checkRiverMigrations(t *testing.T, out, state string, want []rivermigrate.Migration) {
+	t.Helper()
+	require.NotEmpty(t, want)
+	got := map[string]string{}           // "version name" -> state
+	cols := regexp.MustCompile(`\s{2,}`) // tabwriter pads columns with 2+ spaces; names have single ones
+	for _, line := range strings.Split(out, "\n") {
+		f := cols.Split(strings.TrimSpace(line), -1)
+		if len(f) >= 4 && f[0] == migrationSetRiver {
+			got[f[1]+" "+f[2]] = f[3]
+		}
+	}
+	require.Len(t, got, len(want), "river rows in:\n%s", out)
+	for _, v := range want {
+		require.Equal(t, state, got[fmt.Sprintf("%d %s", v.Version, v.Name)], "river migration %d %s in:\n%s", v.Version, v.Name, out)
+	}
 }
 
 func TestTenantTokenCredentialsCommands(t *testing.T) {
