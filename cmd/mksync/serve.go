@@ -162,6 +162,10 @@ type app struct {
 	closers []func()
 }
 
+// adminJobsPath is where River's job dashboard is served, to the admin
+// token only.
+const adminJobsPath = "/admin/jobs"
+
 // startApp starts an app on st serving on ln (which it then owns) and
 // returns once it serves. MKSYNC_SESSION_KEY, MKSYNC_REDIS_URL (the API's
 // rate limits shared through Redis) and the telemetry's variables are read
@@ -218,8 +222,15 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	dashboard, err := syncer.jobs.Dashboard(ctx, adminJobsPath)
+	if err != nil {
+		return nil, err
+	}
+	dashboard = api.RequireAdmin(dashboard)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.tel.handler())
+	mux.Handle(adminJobsPath, dashboard)
+	mux.Handle(adminJobsPath+"/", dashboard)
 	mux.Handle("/", web.Mount(measured, ui))
 	a.hs = &http.Server{
 		Handler:           mux,

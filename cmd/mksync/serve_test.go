@@ -125,3 +125,62 @@ func TestServeRejectsBadRateLimitEnv(t *testing.T) {
 	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"))
 	require.ErrorContains(t, err, "MKSYNC_RATE_LIMIT_SYNC")
 }
+
+// River's job dashboard at /admin/jobs opens to the admin token only, as a
+// Bearer token or as a browser's Basic auth password; a tenant's token is
+// refused with 403.
+func TestServeJobDashboard(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
+	t.Setenv("MKSYNC_ADDR", "")
+	db := filepath.Join(t.TempDir(), "data", "mksync.db")
+	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Dashboard d.o.o.", "--db", db))
+	tenantToken := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--db", db))
+
+	base, printed, _ := startServe(t, "--db", db, "--no-migrate")
+	require.Len(t, printed, 1, "the generated admin token is printed once")
+	admin := strings.TrimSpace(printed[0][strings.LastIndex(printed[0], " ")+1:])
+
+	do := func(path, bearer, basicPass string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", base+path, nil)
+		require.NoError(t, err)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		if basicPass != "" {
+			req.SetBasicAuth("admin", basicPass)
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(b)
+	}
+	for _, path := range []string{"/admin/jobs", "/admin/jobs/", "/admin/jobs/api/jobs?limit=5"} {
+		resp, _ := do(path, "", "")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		require.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic", path)
+		resp, _ = do(path, "mks_not-a-token", "")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		resp, _ = do(path, "", "wrong")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		resp, _ = do(path, tenantToken, "")
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, path)
+		resp, _ = do(path, "", tenantToken)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, path)
+	}
+	resp, body := do("/admin/jobs/", admin, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, "<html")
+	resp, body = do("/admin/jobs/", "", admin)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	resp, body = do("/admin/jobs/api/jobs?limit=5", "", admin)
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, `"data"`)
+	resp, _ = do("/admin/jobs", admin, "")
+	require.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	require.Equal(t, "/admin/jobs/", resp.Header.Get("Location"))
+}
