@@ -292,11 +292,12 @@ export function createMksyncClient(opts: MksyncClientOptions) {
     ): Promise<Page<SyncRun>> => unwrap(api.GET("/api/sync-runs", { params: { query: q } })),
     getSyncRun,
     waitForSyncRun,
-    /** Cancels a queued or running run (served once the jobs layer adds POST /api/sync-runs/{id}/cancel). */
-    cancelSyncRun: async (id: string): Promise<void> => {
-      const response = await fetchRaw(opts, `/api/sync-runs/${encodeURIComponent(id)}/cancel`, "POST");
-      if (!response.ok) throw toError(response, await response.json().catch(() => undefined));
-    },
+    /**
+     * Cancels a queued or running run and resolves with it: cancelled at
+     * once when it was queued (or already finished as cancelled); a running
+     * run finishes its current batch first, so wait for it to see the end.
+     */
+    cancelSyncRun: (id: string): Promise<SyncRun> => unwrap(api.POST("/api/sync-runs/{id}/cancel", { params: { path: { id } } })),
 
     listErrors: (
       q: { cursor?: string; limit?: number; category?: string; operation?: string; entityId?: string; since?: string; until?: string } = {},
@@ -318,12 +319,3 @@ export function createMksyncClient(opts: MksyncClientOptions) {
 
 /** The client createMksyncClient returns. */
 export type MksyncClient = ReturnType<typeof createMksyncClient>;
-
-/** A request outside the typed paths (routes newer than the generated types). */
-function fetchRaw(opts: MksyncClientOptions, path: string, method: string): Promise<Response> {
-  const f = opts.fetch ?? globalThis.fetch;
-  return f(opts.baseUrl.replace(/\/+$/, "") + path, {
-    method,
-    headers: { Authorization: `Bearer ${opts.token}`, Accept: "application/json" },
-  });
-}

@@ -180,4 +180,17 @@ describe("sync", () => {
     const runs = await a.listSyncRuns({ entityType: "product" });
     assert.ok(runs.items.length >= 1);
   });
+
+  test("cancelSyncRun cancels a run and unknown runs are not found", async (t) => {
+    if (skipUnlessEngine(t)) return;
+    await rejectsWith(a.cancelSyncRun("no-such-run"), 404, "not_found");
+    const runId = await a.startSyncAll("products", "from");
+    const run = await a.cancelSyncRun(runId);
+    assert.equal(run.id, runId);
+    // Queued runs are cancelled at once; a running one ends after its batch,
+    // which may be its last (a small catalogue) so it can also succeed.
+    const done = await a.waitForSyncRun(runId, { intervalMs: 100 });
+    assert.ok(["cancelled", "succeeded", "partial"].includes(done.status), done.status);
+    if (run.status !== "running") assert.equal(done.status, "cancelled");
+  });
 });
