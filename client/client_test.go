@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -261,9 +262,10 @@ func TestCredentials(t *testing.T) {
 	err = c.TestCredentials(ctx)
 	var ae *client.Error
 	require.ErrorAs(t, err, &ae)
-	// The engine reports a rejected secret as unauthorized (401), which a
-	// caller can tell from a bad API token only by the message.
-	require.Contains(t, []string{mksync.EUPSTREAM, mksync.EUNAUTHORIZED}, ae.Code, err.Error())
+	// A rejected Metakocka secret is upstream (502), never 401: a caller
+	// must be able to tell it from its own bad API token.
+	require.Equal(t, mksync.EUPSTREAM, ae.Code, err.Error())
+	require.Equal(t, http.StatusBadGateway, ae.Status)
 	require.Contains(t, ae.Message, "Metakocka")
 
 	// Fix only the secret; settings stay.
@@ -275,6 +277,18 @@ func TestCredentials(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "777", got.CompanyID)
 	require.Equal(t, 15*time.Minute, got.Settings.ScheduleInterval)
+	require.Empty(t, got.AlertWebhookURL)
+
+	// A per-tenant alert receiver: the URL is shown back, the secret only as set.
+	got, err = c.SetCredentials(ctx, client.CredentialsInput{CompanyID: "777", MetakockaURL: b.d.FakeURL, Settings: &creds.Settings,
+		AlertWebhookURL: "https://alerts.example.com/mksync", AlertWebhookSecret: "alert-secret-0123456789"})
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example.com/mksync", got.AlertWebhookURL)
+	require.True(t, got.AlertWebhookSecretSet)
+	got, err = c.Credentials(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "https://alerts.example.com/mksync", got.AlertWebhookURL)
+	require.True(t, got.AlertWebhookSecretSet)
 }
 
 func TestErrorRecordsAlertsAndClientErrors(t *testing.T) {

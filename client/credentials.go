@@ -18,8 +18,12 @@ type Credentials struct {
 	SecretKeySet     bool
 	WebhookID        string
 	WebhookSecretSet bool
-	Settings         mksync.SyncSettings
-	UpdatedAt        time.Time
+	// AlertWebhookURL receives this tenant's signed alert notices ("" for
+	// none); AlertWebhookSecretSet says whether its signing secret is stored.
+	AlertWebhookURL       string
+	AlertWebhookSecretSet bool
+	Settings              mksync.SyncSettings
+	UpdatedAt             time.Time
 }
 
 // CredentialsInput sets the tenant's Metakocka connection.
@@ -37,6 +41,12 @@ type CredentialsInput struct {
 	// WebhookSecret verifies the stock webhook's signature; zero keeps the
 	// stored one or makes a new one. Write-only.
 	WebhookSecret mksync.Secret
+	// AlertWebhookURL receives the tenant's signed alert notices; "" removes
+	// it (the PUT replaces the whole connection).
+	AlertWebhookURL string
+	// AlertWebhookSecret signs those notices (at least 16 bytes); zero keeps
+	// the stored one. Write-only.
+	AlertWebhookSecret mksync.Secret
 }
 
 // settingsWire is mksync.SyncSettings on the wire: the schedule as Go
@@ -74,6 +84,8 @@ func (c *Credentials) UnmarshalJSON(b []byte) error {
 		SecretKeySet     bool         `json:"secretKeySet"`
 		WebhookID        string       `json:"webhookId"`
 		WebhookSecretSet bool         `json:"webhookSecretSet"`
+		AlertURL         string       `json:"alertWebhookUrl"`
+		AlertSecretSet   bool         `json:"alertWebhookSecretSet"`
 		Settings         settingsWire `json:"settings"`
 		UpdatedAt        time.Time    `json:"updatedAt"`
 	}
@@ -85,7 +97,8 @@ func (c *Credentials) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = Credentials{CompanyID: w.CompanyID, MetakockaURL: w.MetakockaURL, SecretKeySet: w.SecretKeySet,
-		WebhookID: w.WebhookID, WebhookSecretSet: w.WebhookSecretSet, Settings: s, UpdatedAt: w.UpdatedAt}
+		WebhookID: w.WebhookID, WebhookSecretSet: w.WebhookSecretSet, AlertWebhookURL: w.AlertURL,
+		AlertWebhookSecretSet: w.AlertSecretSet, Settings: s, UpdatedAt: w.UpdatedAt}
 	return nil
 }
 
@@ -107,7 +120,10 @@ func (c *Client) SetCredentials(ctx context.Context, in CredentialsInput) (Crede
 		MetakockaURL  string        `json:"metakockaUrl,omitempty"`
 		Settings      *settingsWire `json:"settings,omitempty"`
 		WebhookSecret string        `json:"webhookSecret,omitempty"`
-	}{CompanyID: in.CompanyID, SecretKey: in.SecretKey.Reveal(), MetakockaURL: in.MetakockaURL, WebhookSecret: in.WebhookSecret.Reveal()}
+		AlertURL      string        `json:"alertWebhookUrl,omitempty"`
+		AlertSecret   string        `json:"alertWebhookSecret,omitempty"`
+	}{CompanyID: in.CompanyID, SecretKey: in.SecretKey.Reveal(), MetakockaURL: in.MetakockaURL, WebhookSecret: in.WebhookSecret.Reveal(),
+		AlertURL: in.AlertWebhookURL, AlertSecret: in.AlertWebhookSecret.Reveal()}
 	if in.Settings != nil {
 		w := toWire(*in.Settings)
 		body.Settings = &w
