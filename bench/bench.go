@@ -153,9 +153,14 @@ type Report struct {
 	PullUpdated        int     `json:"pullUpdated"`
 	PullCallsPerRecord float64 `json:"pullCallsPerRecord"`
 
-	// PeakHeapBytes is the highest heap in use (live and not yet swept
-	// objects, runtime/metrics) sampled during the run, simulator included.
-	PeakHeapBytes uint64 `json:"peakHeapBytes"`
+	// PeakHeapBytes is the highest live heap (runtime/metrics
+	// /gc/heap/live:bytes: what the last GC found reachable) seen during the
+	// run; PeakHeapObjectsBytes the highest heap occupied by objects, live
+	// or garbage not yet swept (/memory/classes/heap/objects:bytes), which
+	// the GC lets grow to about twice the live heap (GOGC=100). Both include
+	// the simulator, which keeps every record in memory too.
+	PeakHeapBytes        uint64 `json:"peakHeapBytes"`
+	PeakHeapObjectsBytes uint64 `json:"peakHeapObjectsBytes"`
 
 	// The machine: CPUs, GOMAXPROCS, Go version and the 1-minute load
 	// average at the start and the end (0 where /proc/loadavg is missing).
@@ -329,23 +334,23 @@ func quantile(sorted []time.Duration, q float64) float64 {
 	return float64(sorted[i]) / float64(time.Millisecond)
 }
 
-// heapSampler records the peak of the heap in use until stopped.
+// heapSampler records the peaks of the live heap and of the heap
+// occupied by objects until stopped.
 type heapSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
+	live, objects atomic.Uint64
+	stop          chan struct{}
+	done          chan struct{}
 }
-
-const heapMetric = "/memory/classes/heap/objects:bytes"
 
 func startHeapSampler(every time.Duration) *heapSampler {
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	sample := []metrics.Sample{{Name: heapMetric}}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	peaks := []*atomic.Uint64{&h.live, &h.objects}
 	read := func() {
 		metrics.Read(sample)
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			if v := sample[0].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
+		for i, s := range sample {
+			if s.Value.Kind() == metrics.KindUint64 && s.Value.Uint64() > peaks[i].Load() {
+				peaks[i].Store(s.Value.Uint64())
 			}
 		}
 	}
@@ -367,11 +372,16 @@ func startHeapSampler(every time.Duration) *heapSampler {
 	return h
 }
 
-// Stop ends sampling and returns the peak.
-func (h *heapSampler) Stop() uint64 {
-	close(h.stop)
-	<-h.done
-	return h.peak.Load()
+// Stop ends sampling and returns the peaks (live heap, heap objects).
+// Safe to call more than once.
+func (h *heapSampler) Stop() (live, objects uint64) {
+	select {
+	case <-h.done:
+	default:
+		close(h.stop)
+		<-h.done
+	}
+	return h.live.Load(), h.objects.Load()
 }
 
 // loadAvg reads the 1-minute load average (0 when unavailable).
@@ -429,8 +439,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := b.sequential(ctx, &rep); err != nil {
 		return rep, err
 	}
-	rep.PeakHeapBytes = heap.Stop()
-	heap = startHeapSampler(time.Hour) // for the deferred Stop
+	rep.PeakHeapBytes, rep.PeakHeapObjectsBytes = heap.Stop()
 	rep.LoadEnd = loadAvg()
 	return rep, nil
 }
