@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -241,17 +242,24 @@ func newCRMFixture(t *testing.T, st mksync.Store, base, company string, n int) c
 	return f
 }
 
+// pushFigures are what checkPushed found in the simulator.
+type pushFigures struct {
+	partners, duplicates, missing int
+	creates                       int64 // add_partner calls answered ok
+}
+
 // checkPushed checks that the simulator holds exactly one partner per
 // contact of f (by count_code), created with one add_partner call each, and
-// that every contact is mapped.
-func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) {
+// that every contact is mapped. It returns what it counted.
+func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) pushFigures {
 	t.Helper()
 	want := map[string]bool{}
 	for id := range f.contacts {
 		want[engine.CountCode(id)] = true
 	}
 	seen := map[string]int{}
-	for _, p := range fakePartners(t, base, f.company) {
+	partners := fakePartners(t, base, f.company)
+	for _, p := range partners {
 		seen[p.CountCode]++
 	}
 	dups, missing, extra := 0, 0, 0
@@ -271,7 +279,8 @@ func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) {
 	require.Zero(t, dups, "duplicate partners in the simulator")
 	require.Zero(t, missing, "contacts missing from the simulator")
 	require.Zero(t, extra, "partners nobody asked for")
-	require.Equal(t, int64(len(f.contacts)), fakeCalls(t, base, f.company, "add_partner", "ok"), "one create per contact")
+	creates := fakeCalls(t, base, f.company, "add_partner", "ok")
+	require.Equal(t, int64(len(f.contacts)), creates, "one create per contact")
 	mapped := 0
 	var notSynced []string
 	for m, err := range st.AllMappings(t.Context(), f.tenantID, mksync.EntityContact) {
@@ -283,6 +292,7 @@ func checkPushed(t *testing.T, st mksync.Store, base string, f crmFixture) {
 		}
 	}
 	require.Equal(t, len(f.contacts), mapped, "every contact mapped; not synced: %v", notSynced)
+	return pushFigures{partners: len(partners), duplicates: dups, missing: missing, creates: creates}
 }
 
 // waitRunFinal polls the run until it is final.
@@ -344,42 +354,102 @@ func crashRecords(t *testing.T) int {
 	return 3000
 }
 
-// A worker SIGKILLed in the middle of a bulk push is restarted; the run
-// resumes from its checkpoint and ends with exact counts, and the simulator
-// holds every contact exactly once.
+// crashSeed seeds the crash test's kill points: MKSYNC_CRASH_SEED replays
+// a run whose log printed its seed; otherwise the clock.
+func crashSeed(t *testing.T) uint64 {
+	if v := os.Getenv("MKSYNC_CRASH_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "MKSYNC_CRASH_SEED")
+		return s
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// A worker SIGKILLed at random points of a bulk push is restarted each
+// time; the run resumes from its checkpoint and ends with exact counts, and
+// the simulator holds every contact exactly once. On SQLite the worker is
+// killed once, on PostgreSQL three times.
 func TestWorkerCrashResumesBulkRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: runs processes for tens of seconds")
 	}
+	t.Run("sqlite", func(t *testing.T) {
+		runCrashTest(t, "sqlite:"+filepath.Join(t.TempDir(), "mksync.db"), nil, 1)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := postgresDSN(t)
+		key := testEncryptionKey(t)
+		t.Setenv("MKSYNC_ENCRYPTION_KEY", key)
+		runCrashTest(t, dsn, []string{"MKSYNC_ENCRYPTION_KEY=" + key}, 3)
+	})
+}
+
+// runCrashTest pushes crashRecords contacts in one bulk run on the database
+// dsn names, worked by `mksync worker` processes (env added to theirs), and
+// SIGKILLs the working process kills times at random points, starting a new
+// one after each kill.
+func runCrashTest(t *testing.T, dsn string, env []string, kills int) {
 	n := crashRecords(t)
+	seed := crashSeed(t)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	// Kill points: run progress (records checkpointed) in [n/10, 8n/10],
+	// each followed by a random pause so that the kill lands in the middle
+	// of a batch rather than just after a checkpoint.
+	points := make([]int, kills)
+	for i := range points {
+		points[i] = n/10 + rng.IntN(max(1, 7*n/10))
+	}
+	slices.Sort(points)
+
 	base := startFake(t, []string{"16:8899"}, "--latency", "2ms")
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
 	st := openTestStore(t, dsn)
 	f := newCRMFixture(t, st, base, "16:8899", n)
+	const batch = 50 // the fixture's batch size
 
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
 	require.NoError(t, enqueuer(t, st).StartSync(t.Context(), f.tenantID, &run, nil))
 
 	started := time.Now()
-	w, _ := startProc(t, "worker-1", "worker started", nil, workerArgs(dsn, "--no-migrate")...)
-	var atKill mksync.SyncRun
-	require.Eventually(t, func() bool {
-		var err error
-		atKill, err = st.FindSyncRun(context.Background(), f.tenantID, run.ID)
+	w, _ := startProc(t, "worker-1", "worker started", env, workerArgs(dsn, "--no-migrate")...)
+	var killedAt []string
+	last := 0 // records checkpointed at the last kill
+	for i, point := range points {
+		// Wait for the point, and for this process to have made progress
+		// of its own (a point below the last kill's is reached at once).
+		goal := max(point, last+batch)
+		var cur mksync.SyncRun
+		require.Eventually(t, func() bool {
+			var err error
+			cur, err = st.FindSyncRun(context.Background(), f.tenantID, run.ID)
+			require.NoError(t, err)
+			return cur.Processed >= goal || cur.Status.Final()
+		}, 120*time.Second, 10*time.Millisecond, "kill %d: run at %d of %d", i+1, cur.Processed, goal)
+		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
+		w.kill()
+		atKill, err := st.FindSyncRun(t.Context(), f.tenantID, run.ID)
 		require.NoError(t, err)
-		return atKill.Processed >= n/3
-	}, 120*time.Second, 20*time.Millisecond)
-	w.kill()
-	require.False(t, atKill.Status.Final(), "killed in the middle")
-	killed := time.Now()
-
-	startProc(t, "worker-2", "worker started", nil, workerArgs(dsn, "--no-migrate")...)
+		require.False(t, atKill.Status.Final(), "kill %d: the run finished before the kill (seed %d)", i+1, seed)
+		killedAt = append(killedAt, fmt.Sprintf("%d after %v", atKill.Processed, time.Since(started).Round(time.Millisecond)))
+		last = atKill.Processed
+		w, _ = startProc(t, fmt.Sprintf("worker-%d", i+2), "worker started", env, workerArgs(dsn, "--no-migrate")...)
+	}
+	lastKill := time.Now()
 	got := waitRunFinal(t, st, f.tenantID, run.ID, 180*time.Second)
-	t.Logf("crash: %d contacts; killed at %d processed after %v; finished %v after the kill (result %+v)",
-		n, atKill.Processed, killed.Sub(started).Round(time.Millisecond), time.Since(killed).Round(time.Millisecond),
-		fmt.Sprintf("created %d updated %d skipped %d failed %d", got.Result.Created, got.Result.Updated, got.Result.Skipped, got.Result.Failed))
+	finished := time.Since(started)
+	w.stop()
+
 	checkRunExact(t, got, n)
-	checkPushed(t, st, base, f)
+	// Records redone after a resume count as created (a partner an earlier
+	// attempt made is adopted) or skipped (mapped and unchanged): never as
+	// updates or conflicts.
+	require.Zero(t, got.Result.Updated, "result %+v", got.Result)
+	require.Zero(t, got.Result.Conflicts, "result %+v", got.Result)
+	require.Equal(t, n, got.Result.Created+got.Result.Skipped)
+	fig := checkPushed(t, st, base, f)
+	t.Logf("crash (%s, seed %d): %d contacts, %d SIGKILLs at run progress %v; finished in %v (%v after the last kill); "+
+		"created %d skipped %d updated %d failed %d; simulator: %d partners, %d add_partner calls, %d duplicates, %d missing",
+		strings.SplitN(dsn, ":", 2)[0], seed, n, kills, killedAt, finished.Round(time.Millisecond), time.Since(lastKill).Round(time.Millisecond),
+		got.Result.Created, got.Result.Skipped, got.Result.Updated, got.Result.Failed, fig.partners, fig.creates, fig.duplicates, fig.missing)
 }
 
 // A worker stopped (SIGTERM) in the middle of a bulk push ends its slice at
