@@ -77,13 +77,21 @@ type entityRoutes struct {
 	exists func(ctx context.Context, tenantID, id string) error
 }
 
-// crud is the typed store access of one entity.
+// RecordQueue queues the push of one CRM record to Metakocka inside the
+// caller's transaction tx (the Store passed to Store.InTx's function), so
+// the record and its job commit or roll back together.
+type RecordQueue interface {
+	EnqueueRecordPush(ctx context.Context, tx mksync.Store, tenantID string, et mksync.EntityType, id string, version int64) error
+}
+
+// crud is the typed store access of one entity. create and update take the
+// store to write with, so that a write can join a transaction.
 type crud[T any] struct {
 	entityRoutes
-	create   func(ctx context.Context, tenantID string, v *T) error
+	create   func(st mksync.Store, ctx context.Context, tenantID string, v *T) error
 	find     func(ctx context.Context, tenantID, id string) (T, error)
 	list     func(ctx context.Context, tenantID string, f mksync.ListFilter) ([]T, string, error)
-	update   func(ctx context.Context, tenantID string, v *T) error
+	update   func(st mksync.Store, ctx context.Context, tenantID string, v *T) error
 	delete   func(ctx context.Context, tenantID, id string) error
 	validate func(v *T) error
 	// meta points at the fields the server owns.
@@ -102,8 +110,8 @@ func (s *Server) registerCRUD(e entityRoutes) {
 	case mksync.EntityContact:
 		registerCRUD(s, crud[mksync.Contact]{
 			entityRoutes: e,
-			create:       st.CreateContact, find: st.FindContactByID, list: st.FindContacts,
-			update: st.UpdateContact, delete: st.DeleteContact,
+			create:       mksync.Store.CreateContact, find: st.FindContactByID, list: st.FindContacts,
+			update: mksync.Store.UpdateContact, delete: st.DeleteContact,
 			validate: (*mksync.Contact).Validate,
 			meta: func(v *mksync.Contact) (*string, *int64, *time.Time, *time.Time) {
 				return &v.ID, &v.Version, &v.CreatedAt, &v.UpdatedAt
@@ -115,8 +123,8 @@ func (s *Server) registerCRUD(e entityRoutes) {
 	case mksync.EntityProduct:
 		registerCRUD(s, crud[mksync.Product]{
 			entityRoutes: e,
-			create:       st.CreateProduct, find: st.FindProductByID, list: st.FindProducts,
-			update: st.UpdateProduct, delete: st.DeleteProduct,
+			create:       mksync.Store.CreateProduct, find: st.FindProductByID, list: st.FindProducts,
+			update: mksync.Store.UpdateProduct, delete: st.DeleteProduct,
 			validate: (*mksync.Product).Validate,
 			meta: func(v *mksync.Product) (*string, *int64, *time.Time, *time.Time) {
 				return &v.ID, &v.Version, &v.CreatedAt, &v.UpdatedAt
@@ -128,8 +136,8 @@ func (s *Server) registerCRUD(e entityRoutes) {
 	case mksync.EntitySalesDocument:
 		registerCRUD(s, crud[mksync.SalesDocument]{
 			entityRoutes: e,
-			create:       st.CreateSalesDocument, find: st.FindSalesDocumentByID, list: st.FindSalesDocuments,
-			update: st.UpdateSalesDocument, delete: st.DeleteSalesDocument,
+			create:       mksync.Store.CreateSalesDocument, find: st.FindSalesDocumentByID, list: st.FindSalesDocuments,
+			update: mksync.Store.UpdateSalesDocument, delete: st.DeleteSalesDocument,
 			validate: (*mksync.SalesDocument).Validate,
 			meta: func(v *mksync.SalesDocument) (*string, *int64, *time.Time, *time.Time) {
 				return &v.ID, &v.Version, &v.CreatedAt, &v.UpdatedAt
@@ -180,7 +188,11 @@ func registerCRUD[T any](s *Server, c crud[T]) {
 		if err := c.validate(&v); err != nil {
 			return err
 		}
-		if err := c.create(r.Context(), p.TenantID, &v); err != nil {
+		err := s.writeRecord(r.Context(), p.TenantID, c.typ, func(st mksync.Store) (string, int64, error) {
+			err := c.create(st, r.Context(), p.TenantID, &v)
+			return *id, *version, err
+		})
+		if err != nil {
 			return fmt.Errorf("create %s: %w", c.typ, err)
 		}
 		w.Header().Set("Location", base+"/"+*id)
@@ -231,7 +243,11 @@ func registerCRUD[T any](s *Server, c crud[T]) {
 		_, _, storedCreated, _ := c.meta(&stored)
 		*id, *created, *updated = pid, *storedCreated, time.Time{}
 		c.keep(&v, &stored)
-		if err := c.update(r.Context(), p.TenantID, &v); err != nil {
+		err = s.writeRecord(r.Context(), p.TenantID, c.typ, func(st mksync.Store) (string, int64, error) {
+			err := c.update(st, r.Context(), p.TenantID, &v)
+			return pid, *version, err
+		})
+		if err != nil {
 			return fmt.Errorf("update %s: %w", c.typ, err)
 		}
 		writeJSON(w, http.StatusOK, c.view(v, s.mappingOf(r.Context(), p.TenantID, c.typ, pid)))
@@ -248,6 +264,34 @@ func registerCRUD[T any](s *Server, c crud[T]) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+}
+
+// writeRecord runs write (a create or an update) with the store. When the
+// tenant's AutoPush setting is on and a RecordQueue is configured, the write
+// and the push job share one transaction: a failure to queue rolls the write
+// back, so a record never waits for a push that was lost.
+func (s *Server) writeRecord(ctx context.Context, tenantID string, et mksync.EntityType, write func(st mksync.Store) (id string, version int64, err error)) error {
+	if s.cfg.RecordQueue == nil || !s.autoPush(ctx, tenantID) {
+		_, _, err := write(s.cfg.Store)
+		return err
+	}
+	return s.cfg.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		id, version, err := write(tx)
+		if err != nil {
+			return err
+		}
+		if err := s.cfg.RecordQueue.EnqueueRecordPush(ctx, tx, tenantID, et, id, version); err != nil {
+			return mksync.WrapError(mksync.EINTERNAL, "queue the record's push to Metakocka", err)
+		}
+		return nil
+	})
+}
+
+// autoPush reports whether the tenant asked for records to be pushed as
+// they are written; a tenant without credentials has nothing to push to.
+func (s *Server) autoPush(ctx context.Context, tenantID string) bool {
+	c, err := s.cfg.Store.FindCredentials(ctx, tenantID)
+	return err == nil && c.Settings.AutoPush
 }
 
 // pathID reads a record id from the path. An id that cannot exist (too

@@ -36,6 +36,10 @@ type Config struct {
 	// StockQueue queues verified stock webhooks. Nil: the webhook answers
 	// 503 (Metakocka retries) after checking the signature.
 	StockQueue StockQueue
+	// RecordQueue queues the push of a record written through the API when
+	// the tenant's AutoPush setting is on, in the same transaction as the
+	// write (a crash can lose neither). Nil: records are only written.
+	RecordQueue RecordQueue
 	// Logger receives one line per request (category API) and server
 	// failures; default: discard.
 	Logger *slog.Logger

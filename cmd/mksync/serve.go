@@ -197,6 +197,7 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 		Syncer:        syncer,
 		Canceller:     syncer,
 		StockQueue:    syncer.jobs,
+		RecordQueue:   syncer,
 		Logger:        log,
 		RateLimitSync: f.rateLimitSync,
 		RateLimitAPI:  f.rateLimitAPI,

@@ -338,3 +338,10 @@ func (r *engineRunner) ApplyStock(ctx context.Context, tenantID string, payload 
 	}
 	return nil
 }
+
+// EnqueueRecordPush queues the push of a record the API just wrote, inside
+// the write's transaction tx (httpapi.RecordQueue, for tenants with AutoPush).
+func (s *jobSyncer) EnqueueRecordPush(ctx context.Context, tx mksync.Store, tenantID string, et mksync.EntityType, id string, version int64) error {
+	return s.jobs.EnqueueRecord(ctx, tx, jobs.RecordArgs{TenantID: tenantID, EntityType: et, Direction: mksync.ToMetakocka,
+		ID: id, Version: version, Trigger: mksync.TriggerAutoPush})
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/metakocka/mkfake"
+)
+
+// With AutoPush on, a contact created and then renamed through a running
+// serve's API reaches Metakocka by itself (queued with the write, worked by
+// the job workers), without any sync call.
+func TestServeAutoPush(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
+	t.Setenv("MKSYNC_ADDR", "")
+	fake := mkfake.New(mkfake.Options{Seed: 12})
+	fake.AddCompany("92", "secret-92")
+	mk := httptest.NewServer(fake)
+	t.Cleanup(func() { fake.Close(); mk.Close() })
+	db := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
+	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Auto d.o.o.", "--db", db))
+	mustRun(t, "secret-92\n", "credentials", "set", "--tenant", tenant, "--company-id", "92", "--metakocka-url", mk.URL, "--db", db)
+	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
+	base, _, stop := startServe(t, "--db", db)
+
+	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
+		`{"companyId":"92","metakockaUrl":"`+mk.URL+`","settings":{"autoPush":true}}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	resp, c := post(t, base+"/api/contacts", token, map[string]any{"name": "Pushed by itself d.o.o."})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", c)
+	require.Eventually(t, func() bool {
+		ps := fake.Partners("92")
+		return len(ps) == 1 && ps[0].Customer == "Pushed by itself d.o.o."
+	}, 30*time.Second, 50*time.Millisecond, "the created contact is pushed")
+
+	req, err = http.NewRequest("PUT", base+"/api/contacts/"+c["id"].(string), strings.NewReader(`{"name":"Renamed by itself d.o.o.","version":1}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Eventually(t, func() bool {
+		ps := fake.Partners("92")
+		return len(ps) == 1 && ps[0].Customer == "Renamed by itself d.o.o."
+	}, 30*time.Second, 50*time.Millisecond, "the update is pushed to the same partner")
+	require.NoError(t, stop())
+}
