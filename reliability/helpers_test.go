@@ -76,15 +76,16 @@ type runOutcome struct {
 	resumes int
 }
 
-// runToEnd creates a run over every record of et in dir and executes it;
+// runToEnd creates a run over the records ids of et in dir (every record
+// when ids is empty) and executes it;
 // an interrupted run (RunSync returned an error and left it running) is
 // resumed, as the job layer would, up to 100 times (a product pull whose
 // product_list window meets a 429 burst is interrupted at every burst).
-func runToEnd(t *testing.T, w *bench.World, tenant string, et mksync.EntityType, dir mksync.Direction) runOutcome {
+func runToEnd(t *testing.T, w *bench.World, tenant string, et mksync.EntityType, dir mksync.Direction, ids ...string) runOutcome {
 	t.Helper()
 	ctx := context.Background()
 	run := mksync.SyncRun{EntityType: et, Direction: dir, Trigger: mksync.TriggerCLI}
-	require.NoError(t, w.Engine.CreateRun(ctx, tenant, &run, nil))
+	require.NoError(t, w.Engine.CreateRun(ctx, tenant, &run, ids))
 	out := runOutcome{}
 	for {
 		done, err := w.Engine.RunSync(ctx, tenant, run.ID)
