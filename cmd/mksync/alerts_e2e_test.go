@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,9 +21,6 @@ import (
 // the configured receiver, and resolves it (with one more notice) once the
 // company answers again; /metrics and the error records tell the same story.
 func TestServeAlertLifecycle(t *testing.T) {
-	cliEnv(t)
-	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
-	t.Setenv("MKSYNC_ADDR", "")
 	const noticeSecret = "alert-notice-secret-0123456789"
 	var mu sync.Mutex
 	var notices []observe.NoticeBody
@@ -60,15 +55,8 @@ func TestServeAlertLifecycle(t *testing.T) {
 		return n
 	}
 
-	fake := mkfake.New(mkfake.Options{Seed: 11})
-	fake.AddCompany("91", "secret-91")
-	mk := httptest.NewServer(fake)
-	t.Cleanup(func() { fake.Close(); mk.Close() })
-	db := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
-	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Alerts d.o.o.", "--db", db))
-	mustRun(t, "secret-91\n", "credentials", "set", "--tenant", tenant, "--company-id", "91", "--metakocka-url", mk.URL, "--db", db)
-	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
-	base, _, stop := startServe(t, "--db", db)
+	st := serveTenant(t, "91", 11)
+	base, token, fake, stop := st.base, st.token, st.fake, st.stop
 
 	for i := range 12 {
 		resp, c := post(t, base+"/api/contacts", token, map[string]any{"name": fmt.Sprintf("Alert contact %02d", i)})

@@ -2,36 +2,21 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
 // With AutoPush on, a contact created and then renamed through a running
 // serve's API reaches Metakocka by itself (queued with the write, worked by
 // the job workers), without any sync call.
 func TestServeAutoPush(t *testing.T) {
-	cliEnv(t)
-	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
-	t.Setenv("MKSYNC_ADDR", "")
-	fake := mkfake.New(mkfake.Options{Seed: 12})
-	fake.AddCompany("92", "secret-92")
-	mk := httptest.NewServer(fake)
-	t.Cleanup(func() { fake.Close(); mk.Close() })
-	db := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
-	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Auto d.o.o.", "--db", db))
-	mustRun(t, "secret-92\n", "credentials", "set", "--tenant", tenant, "--company-id", "92", "--metakocka-url", mk.URL, "--db", db)
-	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
-	base, _, stop := startServe(t, "--db", db)
-
+	st := serveTenant(t, "92", 12)
+	base, token, fake, stop, mkURL := st.base, st.token, st.fake, st.stop, st.mkURL
 	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
-		`{"companyId":"92","metakockaUrl":"`+mk.URL+`","settings":{"autoPush":true}}`))
+		`{"companyId":"92","metakockaUrl":"`+mkURL+`","settings":{"autoPush":true}}`))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")

@@ -6,9 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,26 +32,14 @@ import (
 func BenchmarkServeLoad(b *testing.B) {
 	clients := envIntDefault(b, "MKSYNC_LOAD_CLIENTS", 200)
 	seconds := envIntDefault(b, "MKSYNC_LOAD_SECONDS", 10)
-	cliEnv(b)
-	b.Setenv("MKSYNC_ADMIN_TOKEN", "")
-	b.Setenv("MKSYNC_ADDR", "")
 	b.Setenv("MKSYNC_LOG_LEVEL", "error")
-
-	fake := mkfake.New(mkfake.Options{Seed: 9})
-	fake.AddCompany("90", "secret-90")
-	fake.SetFaults("90", mkfake.Faults{Latency: 20 * time.Millisecond})
-	mk := httptest.NewServer(fake)
-	b.Cleanup(func() { fake.Close(); mk.Close() })
-
-	db := "sqlite:" + filepath.Join(b.TempDir(), "mksync.db")
-	tenant := strings.TrimSpace(mustRun(b, "", "tenant", "create", "--name", "Load d.o.o.", "--db", db))
-	mustRun(b, "secret-90\n", "credentials", "set", "--tenant", tenant, "--company-id", "90", "--metakocka-url", mk.URL, "--db", db)
-	token := strings.TrimSpace(mustRun(b, "", "token", "create", "--tenant", tenant, "--name", "load", "--db", db))
 	// Rate limits and Metakocka pacing off: the load measures mksync itself
 	// (with the default pacing of 5 requests/s per company, single syncs of
 	// one tenant queue behind each other by design).
-	base, _, stop := startServe(b, "--db", db, "--rate-limit-sync", "100000000", "--rate-limit-api", "100000000",
+	st := serveTenant(b, "90", 9, "--rate-limit-sync", "100000000", "--rate-limit-api", "100000000",
 		"--metakocka-rps", "-1", "--metakocka-in-flight", "32")
+	st.fake.SetFaults("90", mkfake.Faults{Latency: 20 * time.Millisecond})
+	base, token, stop := st.base, st.token, st.stop
 
 	var ids []string
 	for i := range 100 {

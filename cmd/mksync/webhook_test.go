@@ -7,38 +7,23 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
 // A signed stock webhook posted to a running serve is verified, queued as a
 // job and applied: the product's stock in the CRM becomes Metakocka's. A
 // replay of the same event is refused.
 func TestServeStockWebhookUpdatesStock(t *testing.T) {
-	cliEnv(t)
-	t.Setenv("MKSYNC_ADMIN_TOKEN", "")
-	t.Setenv("MKSYNC_ADDR", "")
-	fake := mkfake.New(mkfake.Options{Seed: 5})
-	fake.AddCompany("78", "secret-78")
-	mk := httptest.NewServer(fake)
-	t.Cleanup(func() { fake.Close(); mk.Close() })
-
-	db := "sqlite:" + filepath.Join(t.TempDir(), "mksync.db")
-	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Stock d.o.o.", "--db", db))
-	mustRun(t, "secret-78\n", "credentials", "set", "--tenant", tenant, "--company-id", "78", "--metakocka-url", mk.URL, "--db", db)
-	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
-	base, _, stop := startServe(t, "--db", db)
+	st := serveTenant(t, "78", 5)
+	base, token, fake, stop, mkURL := st.base, st.token, st.fake, st.stop, st.mkURL
 
 	const whSecret = "webhook-secret-for-the-test-0123456789"
 	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
-		`{"companyId":"78","metakockaUrl":"`+mk.URL+`","webhookSecret":"`+whSecret+`"}`))
+		`{"companyId":"78","metakockaUrl":"`+mkURL+`","webhookSecret":"`+whSecret+`"}`))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
