@@ -353,12 +353,10 @@ func (s *session) pullPartnerLocked(ctx context.Context, p metakocka.Partner, fo
 		return c.ID, recordResult{out: outCreated}, nil
 	}
 
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntityContact, m.EntityID)
+	m, unlock, err := s.lockMapped(ctx, mksync.EntityContact, m.EntityID, p.MkID, "partner")
 	defer unlock()
-	if m, mapped, err = s.mapping(ctx, mksync.EntityContact, m.EntityID); err != nil {
+	if err != nil {
 		return m.EntityID, recordResult{}, err
-	} else if !mapped || m.MetakockaID != p.MkID {
-		return m.EntityID, recordResult{}, mksync.Errorf(mksync.ECONFLICT, "the mapping of partner %s changed while syncing; try again", p.MkID)
 	}
 	if m.State == mksync.StateConflict && !force {
 		return m.EntityID, recordResult{out: outConflict}, nil

@@ -667,12 +667,10 @@ func (s *session) pullDocumentLocked(ctx context.Context, md metakocka.Document,
 		return d.ID, recordResult{out: outCreated}, nil
 	}
 
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntitySalesDocument, m.EntityID)
+	m, unlock, err := s.lockMapped(ctx, mksync.EntitySalesDocument, m.EntityID, md.MkID, "document")
 	defer unlock()
-	if m, mapped, err = s.mapping(ctx, mksync.EntitySalesDocument, m.EntityID); err != nil {
+	if err != nil {
 		return m.EntityID, recordResult{}, err
-	} else if !mapped || m.MetakockaID != md.MkID {
-		return m.EntityID, recordResult{}, mksync.Errorf(mksync.ECONFLICT, "the mapping of document %s changed while syncing; try again", md.MkID)
 	}
 	if m.State == mksync.StateConflict && !force {
 		return m.EntityID, recordResult{out: outConflict}, nil

@@ -119,3 +119,20 @@ func (s *session) inTx(ctx context.Context, fn func(tx mksync.Store, save func(*
 	}
 	return nil
 }
+
+// lockMapped locks the local record entityID of et that a pull of the
+// Metakocka record mkID (a partner, product or document: what) is about to
+// update, and re-reads its mapping under the lock. ECONFLICT when the
+// mapping no longer links that record to mkID (another sync moved it
+// meanwhile). The caller must call unlock, also after an error.
+func (s *session) lockMapped(ctx context.Context, et mksync.EntityType, entityID, mkID, what string) (m mksync.Mapping, unlock func(), err error) {
+	unlock = s.e.locks.lock(s.tenantID, et, entityID)
+	m, mapped, err := s.mapping(ctx, et, entityID)
+	if err != nil {
+		return mksync.Mapping{EntityID: entityID}, unlock, err
+	}
+	if !mapped || m.MetakockaID != mkID {
+		return mksync.Mapping{EntityID: entityID}, unlock, mksync.Errorf(mksync.ECONFLICT, "the mapping of %s %s changed while syncing; try again", what, mkID)
+	}
+	return m, unlock, nil
+}

@@ -402,12 +402,10 @@ func (s *session) pullProductLocked(ctx context.Context, mp metakocka.Product, f
 		return p.ID, recordResult{out: outCreated}, nil
 	}
 
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntityProduct, m.EntityID)
+	m, unlock, err := s.lockMapped(ctx, mksync.EntityProduct, m.EntityID, mp.MkID, "product")
 	defer unlock()
-	if m, mapped, err = s.mapping(ctx, mksync.EntityProduct, m.EntityID); err != nil {
+	if err != nil {
 		return m.EntityID, recordResult{}, err
-	} else if !mapped || m.MetakockaID != mp.MkID {
-		return m.EntityID, recordResult{}, mksync.Errorf(mksync.ECONFLICT, "the mapping of product %s changed while syncing; try again", mp.MkID)
 	}
 	if m.State == mksync.StateConflict && !force {
 		return m.EntityID, recordResult{out: outConflict}, nil
