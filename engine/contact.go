@@ -170,22 +170,10 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 				nm := s.synced(mksync.EntityContact, c.ID, m.MetakockaID, remote.CountCode, h, rh)
 				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
 			}
-			out := outUpdated
-			if rh != m.PulledHash && h != m.PushedHash {
-				w := winCRM
-				if !force {
-					w = s.decide(c.UpdatedAt, time.Time{})
-				}
-				if w != winCRM {
-					if w == winMetakocka {
-						if err := s.applyPartner(ctx, c, rv, m.MetakockaID, remote.CountCode, rh); err != nil {
-							return recordResult{}, err
-						}
-					}
-					return s.recordConflict(ctx, mksync.EntityContact, mksync.ToMetakocka, c.ID, m.MetakockaID, w, force), nil
-				}
-				out = outConflict
-				s.recordConflict(ctx, mksync.EntityContact, mksync.ToMetakocka, c.ID, m.MetakockaID, w, force)
+			out, stop, res, err := s.settlePush(ctx, mksync.EntityContact, c.ID, m, h, rh, c.UpdatedAt, time.Time{}, force,
+				func() error { return s.applyPartner(ctx, c, rv, m.MetakockaID, remote.CountCode, rh) })
+			if stop || err != nil {
+				return res, err
 			}
 			return s.updatePartner(ctx, c.ID, v, h, &remote, out)
 		}

@@ -473,22 +473,10 @@ func (s *session) pushDocumentLocked(ctx context.Context, d *mksync.SalesDocumen
 				return recordResult{}, fmt.Errorf("read Metakocka document %s: %w", remote.MkID, err)
 			}
 			rh := payloadHash(rv)
-			out := outUpdated
-			if rh != m.PulledHash && h != m.PushedHash {
-				w := winCRM
-				if !force {
-					w = s.decide(d.UpdatedAt, parseMkTime(remote.LastChangeTS))
-				}
-				if w != winCRM {
-					if w == winMetakocka {
-						if err := s.applyMkDocument(ctx, d, rv, remote.MkID, remote.CountCode, rh); err != nil {
-							return recordResult{}, err
-						}
-					}
-					return s.recordConflict(ctx, mksync.EntitySalesDocument, mksync.ToMetakocka, d.ID, m.MetakockaID, w, force), nil
-				}
-				out = outConflict
-				s.recordConflict(ctx, mksync.EntitySalesDocument, mksync.ToMetakocka, d.ID, m.MetakockaID, w, force)
+			out, stop, res, err := s.settlePush(ctx, mksync.EntitySalesDocument, d.ID, m, h, rh, d.UpdatedAt, parseMkTime(remote.LastChangeTS), force,
+				func() error { return s.applyMkDocument(ctx, d, rv, remote.MkID, remote.CountCode, rh) })
+			if stop || err != nil {
+				return res, err
 			}
 			if h == rh {
 				nm := s.synced(mksync.EntitySalesDocument, d.ID, remote.MkID, remote.CountCode, h, rh)

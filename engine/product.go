@@ -194,22 +194,10 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 				nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, h, rh)
 				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
 			}
-			out := outUpdated
-			if rh != m.PulledHash && h != m.PushedHash {
-				w := winCRM
-				if !force {
-					w = s.decide(p.UpdatedAt, time.Time{})
-				}
-				if w != winCRM {
-					if w == winMetakocka {
-						if err := s.applyMkProduct(ctx, p, rv, &remote, rh); err != nil {
-							return recordResult{}, err
-						}
-					}
-					return s.recordConflict(ctx, mksync.EntityProduct, mksync.ToMetakocka, p.ID, m.MetakockaID, w, force), nil
-				}
-				out = outConflict
-				s.recordConflict(ctx, mksync.EntityProduct, mksync.ToMetakocka, p.ID, m.MetakockaID, w, force)
+			out, stop, res, err := s.settlePush(ctx, mksync.EntityProduct, p.ID, m, h, rh, p.UpdatedAt, time.Time{}, force,
+				func() error { return s.applyMkProduct(ctx, p, rv, &remote, rh) })
+			if stop || err != nil {
+				return res, err
 			}
 			return s.updateMkProduct(ctx, p.ID, v, h, &remote, out)
 		}

@@ -248,3 +248,32 @@ func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir 
 	}
 	return recordResult{out: outConflict}
 }
+
+// settlePush applies the tenant's conflict policy to a push of the local
+// record id (mapped to mkID) whose payload hash h and Metakocka's hash rh
+// both moved since the last sync (m's PushedHash and PulledHash). When only
+// one side moved it returns outUpdated and go on. When Metakocka wins,
+// applyRemote writes Metakocka's version locally and the push stops; when
+// the conflict stays open (newest_wins without a remote change time) the
+// push stops too. When the CRM wins the push goes on, reported as
+// outConflict. Every conflict is recorded (recordConflict).
+func (s *session) settlePush(ctx context.Context, et mksync.EntityType, id string, m mksync.Mapping, h, rh string,
+	localChanged, remoteChanged time.Time, force bool, applyRemote func() error) (out outcome, stop bool, res recordResult, err error) {
+	if rh == m.PulledHash || h == m.PushedHash {
+		return outUpdated, false, recordResult{}, nil
+	}
+	w := winCRM
+	if !force {
+		w = s.decide(localChanged, remoteChanged)
+	}
+	if w != winCRM {
+		if w == winMetakocka {
+			if err := applyRemote(); err != nil {
+				return 0, true, recordResult{}, err
+			}
+		}
+		return 0, true, s.recordConflict(ctx, et, mksync.ToMetakocka, id, m.MetakockaID, w, force), nil
+	}
+	s.recordConflict(ctx, et, mksync.ToMetakocka, id, m.MetakockaID, w, force)
+	return outConflict, false, recordResult{}, nil
+}
