@@ -74,10 +74,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", opts.BusyTimeout.Milliseconds())
 
-	wdb, err := sql.Open("sqlite", path+"?_txlock=immediate&_pragma=journal_mode(WAL)&"+common)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	drv := &sqlite.Driver{}
+	wdb := sql.OpenDB(cachingConnector{dsn: path + "?_txlock=immediate&_pragma=journal_mode(WAL)&" + common, drv: drv})
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxIdleTime(0)
@@ -86,11 +84,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	rdb, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&"+common)
-	if err != nil {
-		_ = wdb.Close()
-		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
-	}
+	rdb := sql.OpenDB(cachingConnector{dsn: path + "?_pragma=query_only(1)&" + common, drv: drv})
 	rdb.SetMaxOpenConns(opts.MaxReaders)
 	rdb.SetMaxIdleConns(opts.MaxReaders)
 
