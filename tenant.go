@@ -44,8 +44,9 @@ type SyncSettings struct {
 	ScheduleInterval time.Duration `json:"scheduleInterval"`
 	// BatchSize of bulk syncs; default 50, at most 500.
 	BatchSize int `json:"batchSize"`
-	// Concurrency is the number of records in flight to Metakocka at once;
-	// default 4, at most 32.
+	// Concurrency is the most Metakocka requests a bulk run has in flight
+	// at once (its workers read and write the local store between calls
+	// without holding one); default 4, at most 32.
 	Concurrency int `json:"concurrency"`
 	// AutoPush enqueues a push whenever a record is written through the API.
 	AutoPush bool `json:"autoPush"`

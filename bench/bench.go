@@ -53,7 +53,7 @@ type Config struct {
 	// Latency and Jitter are the simulator's answer delay: Latency plus a
 	// uniform [0, Jitter); default 20 ms and 0.
 	Latency, Jitter time.Duration
-	// Concurrency is the tenant's concurrency (records in flight); default 8.
+	// Concurrency is the tenant's concurrency (Metakocka requests in flight); default 8.
 	Concurrency int
 	// BatchSize is the tenant's batch size; default 50.
 	BatchSize int

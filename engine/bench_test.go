@@ -17,11 +17,15 @@ import (
 // BenchmarkPushContacts pushes 5,000 new contacts to a simulator answering
 // every call after 20 ms, at concurrency 8. The latency-bound limit is
 // 8 / 20 ms = 400 records/s; limit_ratio is the share of it reached
-// (target ≥ 0.9).
+// (target ≥ 0.9). peak_in_flight is the most requests the simulator served
+// at once: it must not exceed 8, or the limit would not be one.
 func BenchmarkPushContacts(b *testing.B) {
 	const n, conc, latency = 5000, 8, 20 * time.Millisecond
 	ctx := context.Background()
-	var total time.Duration
+	var (
+		total time.Duration
+		peak  int64
+	)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w := setup(b, setupOpts{settings: mksync.SyncSettings{BatchSize: 50, Concurrency: conc}})
@@ -38,7 +42,10 @@ func BenchmarkPushContacts(b *testing.B) {
 		total += time.Since(start)
 		b.StopTimer()
 		require.Equal(b, n, run.Result.Created, "%+v", run.Result)
+		peak = max(peak, w.fake.Stats().PeakInFlight[w.company])
 	}
+	require.LessOrEqual(b, peak, int64(conc))
+	b.ReportMetric(float64(peak), "peak_in_flight")
 	rps := float64(n*b.N) / total.Seconds()
 	b.ReportMetric(rps, "records/s")
 	b.ReportMetric(rps/(float64(conc)/latency.Seconds()), "limit_ratio")

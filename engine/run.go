@@ -289,6 +289,11 @@ func (r *runner) execute(ctx context.Context) error {
 	// The sources read where to start from this copy: the committer
 	// goroutine moves r.cp while they run.
 	r.start = r.cp
+	// Concurrency bounds the run's Metakocka requests in flight, not its
+	// workers: twice as many workers keep every request slot busy while
+	// the others read and write mappings between their calls.
+	ctx = metakocka.WithCallLimit(ctx, metakocka.NewCallLimit(s.settings.Concurrency))
+	workers := 2 * s.settings.Concurrency
 	var source func(yield func(item) bool) error
 	switch {
 	case len(r.cp.IDs) > 0:
@@ -308,7 +313,7 @@ func (r *runner) execute(ctx context.Context) error {
 		source = observed(source, obs, r.run.EntityType, r.run.Direction, s.e.clock)
 	}
 	failedTags := map[int]int{}
-	err := execute(ctx, s.settings.Concurrency, s.settings.BatchSize, source, func(b batchDone) error {
+	err := execute(ctx, workers, s.settings.BatchSize, source, func(b batchDone) error {
 		for t, n := range b.tags {
 			failedTags[t] += n
 		}

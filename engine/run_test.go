@@ -43,6 +43,25 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	require.Equal(t, done.Result, again.Result)
 }
 
+// A run's concurrency setting is the most Metakocka requests it has in
+// flight: its workers outnumber it (they read and write mappings between
+// calls), but the simulator never serves more of them at once.
+func TestRunConcurrencyBoundsRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	const conc = 3
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 5, Concurrency: conc}})
+	ctx := context.Background()
+	for range 30 {
+		newContact(t, b)
+	}
+	b.fake.SetFaults(b.company, mkfake.Faults{Latency: 15 * time.Millisecond})
+	b.fake.ResetStats()
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.Equal(t, 30, run.Result.Created, "%+v", run.Result)
+	require.Equal(t, int64(conc), b.fake.Stats().PeakInFlight[b.company])
+}
+
 func TestRunNamedIDsAndCancel(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 2, Concurrency: 1}})

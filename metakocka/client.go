@@ -215,6 +215,13 @@ func (e *Error) notProcessed() bool {
 
 // attempt makes one paced HTTP request.
 func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *Error {
+	// The caller's own limit first: waiting for it must not hold one of
+	// the company's slots (nor count as pacing).
+	releaseCall, err := acquireCall(ctx)
+	if err != nil {
+		return classify(response{method: m.name, parentErr: err, scrub: c.scrub})
+	}
+	defer releaseCall()
 	waitStart := c.clock.Now()
 	release, err := c.pacer.acquire(ctx, c.cfg.CompanyID, m.class == classSearch)
 	if po, ok := c.observer.(PacingObserver); ok {

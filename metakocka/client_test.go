@@ -600,6 +600,70 @@ func TestMaxInFlightIsNeverExceeded(t *testing.T) {
 	require.Equal(t, 3, h.maxTotal, "the limit should be reached with 24 concurrent calls")
 }
 
+// A CallLimit bounds the requests of the goroutines sharing its context,
+// below the company's bound, and only while they are on the wire.
+func TestCallLimitBoundsRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	h := &concurrency{delay: 5 * time.Millisecond, body: okPartners.body, waitPath: "/rest/eshop/v1/get_partner", waitFor: 2}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := metakocka.New(metakocka.Config{BaseURL: srv.URL, CompanyID: testCompany, SecretKey: testSecret,
+		HTTPClient: srv.Client(), Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}})
+	require.NoError(t, err)
+	ctx := metakocka.WithCallLimit(context.Background(), metakocka.NewCallLimit(2))
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			_, err := c.GetPartner(ctx, metakocka.PartnerQuery{PartnerID: strconv.Itoa(i)})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 2, h.maxTotal, "12 goroutines under a limit of 2 have exactly 2 requests in flight at most")
+
+	// A context without the limit is not held by it.
+	h2 := &concurrency{body: okPartners.body, waitPath: "/rest/eshop/v1/get_partner", waitFor: 4}
+	srv2 := httptest.NewServer(h2)
+	t.Cleanup(srv2.Close)
+	c2, err := metakocka.New(metakocka.Config{BaseURL: srv2.URL, CompanyID: testCompany, SecretKey: testSecret,
+		HTTPClient: srv2.Client(), Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}})
+	require.NoError(t, err)
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := c2.GetPartner(context.Background(), metakocka.PartnerQuery{PartnerID: strconv.Itoa(i)})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 4, h2.maxTotal)
+}
+
+// A caller waiting for a slot of its CallLimit gives up with its context.
+func TestCallLimitWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	h := &concurrency{delay: 300 * time.Millisecond, body: okPartners.body}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := metakocka.New(metakocka.Config{BaseURL: srv.URL, CompanyID: testCompany, SecretKey: testSecret,
+		HTTPClient: srv.Client(), Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}})
+	require.NoError(t, err)
+	limit := metakocka.NewCallLimit(1)
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_, _ = c.GetPartner(metakocka.WithCallLimit(context.Background(), limit), metakocka.PartnerQuery{PartnerID: "1"})
+	}()
+	<-started
+	require.Eventually(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.total == 1 }, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(metakocka.WithCallLimit(context.Background(), limit), 20*time.Millisecond)
+	defer cancel()
+	_, err = c.GetPartner(ctx, metakocka.PartnerQuery{PartnerID: "2"})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Equal(t, 1, h.maxTotal, "the second call never reached the server")
+}
+
 func TestPacingIsPerCompany(t *testing.T) {
 	t.Parallel()
 	h := &concurrency{body: okPartners.body, waitPath: "/rest/eshop/v1/get_partner", waitFor: 2}

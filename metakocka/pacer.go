@@ -91,3 +91,41 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		releaseSearch()
 	}, nil
 }
+
+// CallLimit bounds the requests in flight of one unit of work (a bulk sync
+// run) that spreads its calls over many goroutines. Unlike the Pacer's
+// per-company bound it counts only the requests on the wire: a goroutine
+// that is between calls (writing to its own database, waiting for a retry)
+// holds no slot, so the work can keep every slot busy while its
+// bookkeeping runs alongside. A nil *CallLimit is no limit.
+type CallLimit struct {
+	slots chan struct{}
+}
+
+// NewCallLimit returns a CallLimit of n requests in flight (n < 1 is 1).
+func NewCallLimit(n int) *CallLimit {
+	return &CallLimit{slots: make(chan struct{}, max(n, 1))}
+}
+
+type callLimitKey struct{}
+
+// WithCallLimit returns a context whose Metakocka requests (through any
+// Client) wait for a slot of l before they are sent.
+func WithCallLimit(ctx context.Context, l *CallLimit) context.Context {
+	return context.WithValue(ctx, callLimitKey{}, l)
+}
+
+// acquireCall takes a slot of ctx's CallLimit, if it has one, and returns
+// the function that gives it back.
+func acquireCall(ctx context.Context) (release func(), err error) {
+	l, _ := ctx.Value(callLimitKey{}).(*CallLimit)
+	if l == nil {
+		return func() {}, nil
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return func() { <-l.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

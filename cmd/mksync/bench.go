@@ -69,7 +69,7 @@ existing mksync database is read or changed. Progress goes to stderr.`,
 	fl.StringVar(&f.entity, "entity", "contacts", "contacts, products or sales-documents")
 	fl.DurationVar(&f.latency, "latency", 20*time.Millisecond, "simulated Metakocka latency per request")
 	fl.DurationVar(&f.jitter, "jitter", 0, "random extra latency, uniform in [0, jitter)")
-	fl.IntVar(&f.concurrency, "concurrency", 8, "records in flight (the tenant's concurrency)")
+	fl.IntVar(&f.concurrency, "concurrency", 8, "Metakocka requests in flight (the tenant's concurrency)")
 	fl.IntVar(&f.batch, "batch-size", 50, "the tenant's batch size")
 	fl.StringVar(&f.db, "db", "sqlite", "sqlite (a temporary file), sqlite:PATH of a new file, or a postgres:// URL (a temporary schema)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the figures as one JSON object")

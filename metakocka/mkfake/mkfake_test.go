@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync/metakocka/mkfake"
@@ -1003,6 +1004,32 @@ func TestStatsAndIntrospection(t *testing.T) {
 
 	b.srv.ResetStats()
 	require.Zero(t, b.srv.Stats().Total)
+}
+
+// PeakInFlight shows how many requests of a company were served at once,
+// so that a test can check a client's concurrency bound from this side.
+func TestPeakInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.srv.AddCompany("17", "s")
+	b.srv.SetFaults(company, mkfake.Faults{Latency: 200 * time.Millisecond})
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			resp, err := b.send(http.DefaultClient, path("product_list"), req())
+			if assert.NoError(t, err) {
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	b.ok(t, "product_list", map[string]any{"company_id": "17", "secret_key": "s"})
+	st := b.srv.Stats()
+	require.Equal(t, int64(5), st.PeakInFlight[company])
+	require.Equal(t, int64(1), st.PeakInFlight["17"])
+	b.srv.ResetStats()
+	require.Zero(t, b.srv.Stats().PeakInFlight[company])
 }
 
 func TestMalformedRequests(t *testing.T) {

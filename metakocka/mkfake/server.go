@@ -226,6 +226,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method string,
 		writeJSON(w, http.StatusOK, obj{"opr_code": codeGeneral, "opr_desc": authDesc, "opr_time_ms": elapsedMS(start)})
 		return
 	}
+	s.stats.enter(companyID)
+	defer s.stats.leave(companyID)
 	ctx := r.Context()
 
 	if method == "search" {

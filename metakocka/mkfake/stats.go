@@ -26,6 +26,10 @@ type Stats struct {
 	Companies map[string]map[string]map[string]int64 `json:"companies"`
 	// Total is the number of requests counted.
 	Total int64 `json:"total"`
+	// PeakInFlight maps company_id → the most requests of the company the
+	// simulator was serving at once (latency included): what a client's
+	// concurrency bound looks like from Metakocka's side.
+	PeakInFlight map[string]int64 `json:"peakInFlight"`
 }
 
 // Calls returns how many requests of method ended with outcome, over all
@@ -36,15 +40,31 @@ func (st Stats) Calls(method, outcome string) int64 {
 
 // statsRecorder accumulates Stats; safe for concurrent use.
 type statsRecorder struct {
-	mu sync.Mutex
-	st Stats
+	mu       sync.Mutex
+	st       Stats
+	inFlight map[string]int64
 }
 
 func newStatsRecorder() *statsRecorder {
-	return &statsRecorder{st: Stats{
-		Methods:   map[string]map[string]int64{},
-		Companies: map[string]map[string]map[string]int64{},
-	}}
+	r := &statsRecorder{}
+	r.reset()
+	return r
+}
+
+// enter counts a request of companyID as being served; leave ends it.
+func (r *statsRecorder) enter(companyID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight[companyID]++
+	if n := r.inFlight[companyID]; n > r.st.PeakInFlight[companyID] {
+		r.st.PeakInFlight[companyID] = n
+	}
+}
+
+func (r *statsRecorder) leave(companyID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight[companyID]--
 }
 
 func (r *statsRecorder) record(companyID, method, outcome string) {
@@ -74,9 +94,10 @@ func (r *statsRecorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := Stats{
-		Methods:   make(map[string]map[string]int64, len(r.st.Methods)),
-		Companies: make(map[string]map[string]map[string]int64, len(r.st.Companies)),
-		Total:     r.st.Total,
+		Methods:      make(map[string]map[string]int64, len(r.st.Methods)),
+		Companies:    make(map[string]map[string]map[string]int64, len(r.st.Companies)),
+		Total:        r.st.Total,
+		PeakInFlight: copyCounts(r.st.PeakInFlight),
 	}
 	for k, v := range r.st.Methods {
 		out.Methods[k] = copyCounts(v)
@@ -95,8 +116,17 @@ func (r *statsRecorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.st = Stats{
-		Methods:   map[string]map[string]int64{},
-		Companies: map[string]map[string]map[string]int64{},
+		Methods:      map[string]map[string]int64{},
+		Companies:    map[string]map[string]map[string]int64{},
+		PeakInFlight: map[string]int64{},
+	}
+	// Requests being served stay counted (they will leave); only the peaks
+	// start again.
+	if r.inFlight == nil {
+		r.inFlight = map[string]int64{}
+	}
+	for c, n := range r.inFlight {
+		r.st.PeakInFlight[c] = n
 	}
 }
 
