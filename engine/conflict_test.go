@@ -161,7 +161,7 @@ func TestStaleCacheNeverDuplicatesOrMisMaps(t *testing.T) {
 	// A mapping write naming an mk_id mapped to another record is refused.
 	s := &session{e: b.e, tenantID: b.tenant}
 	bad := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c2.ID, MetakockaID: m1.MetakockaID, State: mksync.StateSynced}
-	require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(s.saveMapping(ctx, b.store, &bad)))
+	require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(s.saveMapping(ctx, &bad)))
 	st := b.e.CacheStats()
 	require.Positive(t, st.MappingHits+st.MappingMisses)
 }

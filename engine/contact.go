@@ -168,7 +168,7 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 				// Already equal: the same change made on both sides, or an
 				// earlier push whose mapping write was interrupted; no conflict.
 				nm := s.synced(mksync.EntityContact, c.ID, m.MetakockaID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 			}
 			out, stop, res, err := s.settlePush(ctx, mksync.EntityContact, c.ID, m, h, rh, c.UpdatedAt, time.Time{}, force,
 				func() error { return s.applyPartner(ctx, c, rv, m.MetakockaID, remote.CountCode, rh) })
@@ -195,7 +195,7 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 		}
 	} else {
 		intent := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, s.e.store, &intent); err != nil {
+		if err := s.saveMapping(ctx, &intent); err != nil {
 			return recordResult{}, err
 		}
 	}
@@ -205,7 +205,7 @@ func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, forc
 		res, err := s.mk.AddPartner(ctx, p)
 		if err == nil {
 			nm := s.synced(mksync.EntityContact, c.ID, res.MkID, cc, h, h)
-			if err := s.saveMapping(ctx, s.e.store, &nm); err != nil {
+			if err := s.saveMapping(ctx, &nm); err != nil {
 				return recordResult{}, err
 			}
 			return recordResult{out: outCreated}, nil
@@ -232,7 +232,7 @@ func (s *session) adoptPartner(ctx context.Context, localID string, v contactVie
 	rh := payloadHash(viewOfPartner(remote))
 	if rh == h {
 		nm := s.synced(mksync.EntityContact, localID, remote.MkID, remote.CountCode, h, rh)
-		return recordResult{out: outCreated}, s.saveMapping(ctx, s.e.store, &nm)
+		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
 	}
 	return s.updatePartner(ctx, localID, v, h, remote, outCreated)
 }
@@ -252,7 +252,7 @@ func (s *session) updatePartner(ctx context.Context, localID string, v contactVi
 	// Metakocka keeps a field when an update sends it empty: what it holds
 	// now is what the next pull compares with.
 	nm := s.synced(mksync.EntityContact, localID, remote.MkID, remote.CountCode, h, payloadHash(viewOfPartner(&updated)))
-	if err := s.saveMapping(ctx, s.e.store, &nm); err != nil {
+	if err := s.saveMapping(ctx, &nm); err != nil {
 		return recordResult{}, err
 	}
 	return recordResult{out: out}, nil
@@ -264,7 +264,7 @@ func (s *session) updatePartner(ctx context.Context, localID string, v contactVi
 func (s *session) skipped(ctx context.Context, m mksync.Mapping) (recordResult, error) {
 	if m.State == mksync.StatePending {
 		m.State, m.LastError = mksync.StateSynced, ""
-		if err := s.saveMapping(ctx, s.e.store, &m); err != nil {
+		if err := s.saveMapping(ctx, &m); err != nil {
 			return recordResult{}, err
 		}
 	}
@@ -360,7 +360,7 @@ func (s *session) pullPartnerLocked(ctx context.Context, p metakocka.Partner, fo
 	lh := payloadHash(lv)
 	if lh == rh {
 		nm := s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, lh, rh)
-		return c.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+		return c.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 	}
 	if lh != m.PushedHash && rh != m.PulledHash {
 		w := winMetakocka

@@ -480,7 +480,7 @@ func (s *session) pushDocumentLocked(ctx context.Context, d *mksync.SalesDocumen
 			}
 			if h == rh {
 				nm := s.synced(mksync.EntitySalesDocument, d.ID, remote.MkID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 			}
 			return s.replaceMkDocument(ctx, d, v, h, refs, &remote, out)
 		}
@@ -503,7 +503,7 @@ func (s *session) pushDocumentLocked(ctx context.Context, d *mksync.SalesDocumen
 		}
 	} else {
 		intent := mksync.Mapping{EntityType: mksync.EntitySalesDocument, EntityID: d.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, s.e.store, &intent); err != nil {
+		if err := s.saveMapping(ctx, &intent); err != nil {
 			return recordResult{}, err
 		}
 	}
@@ -583,7 +583,7 @@ func (s *session) replaceMkDocument(ctx context.Context, d *mksync.SalesDocument
 	pv := v
 	pv.Number = remote.CountCode
 	nm := s.synced(mksync.EntitySalesDocument, d.ID, remote.MkID, remote.CountCode, h, payloadHash(pv))
-	if err := s.saveMapping(ctx, s.e.store, &nm); err != nil {
+	if err := s.saveMapping(ctx, &nm); err != nil {
 		return recordResult{}, err
 	}
 	return recordResult{out: out}, nil
@@ -679,7 +679,7 @@ func (s *session) pullDocumentLocked(ctx context.Context, md metakocka.Document,
 	lh := payloadHash(lv)
 	if lh == rh {
 		nm := s.synced(mksync.EntitySalesDocument, d.ID, md.MkID, md.CountCode, lh, rh)
-		return d.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+		return d.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 	}
 	if lh != m.PushedHash && rh != m.PulledHash {
 		w := winMetakocka

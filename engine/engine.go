@@ -242,6 +242,9 @@ type session struct {
 	tenantID string
 	settings mksync.SyncSettings
 	mk       *metakocka.Client
+	// group, during a bulk run, commits the run's mapping writes together
+	// (see mappingGroup); nil otherwise.
+	group *mappingGroup
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

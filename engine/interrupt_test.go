@@ -36,13 +36,54 @@ func (s *cancellingStore) UpsertMapping(ctx context.Context, tenantID string, m 
 	if err := s.Store.UpsertMapping(ctx, tenantID, m); err != nil {
 		return err
 	}
+	if cancel := s.counts(m); cancel != nil {
+		cancel()
+		return context.Canceled
+	}
+	return nil
+}
+
+// InTx does the same for a transaction that holds the n-th such write
+// (the engine's group commit): committed, then reported cancelled.
+func (s *cancellingStore) InTx(ctx context.Context, tenantID string, fn func(mksync.Store) error) error {
+	var cancel context.CancelFunc
+	err := s.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		return fn(&countingTx{Store: tx, upsert: func(m *mksync.Mapping) {
+			if c := s.counts(m); c != nil {
+				cancel = c
+			}
+		}})
+	})
+	if err == nil && cancel != nil {
+		cancel()
+		return context.Canceled
+	}
+	return err
+}
+
+// counts counts a successful write of m and returns the cancel function
+// when it is the n-th that maps a record.
+func (s *cancellingStore) counts(m *mksync.Mapping) context.CancelFunc {
 	s.mu.Lock()
 	after, cancel := s.after, s.cancel
 	s.mu.Unlock()
 	if m.MetakockaID != "" && m.State == mksync.StateSynced && cancel != nil && s.n.Add(1) == after {
-		cancel()
-		return context.Canceled
+		return cancel
 	}
+	return nil
+}
+
+// countingTx reports its successful mapping writes.
+type countingTx struct {
+	mksync.Store
+	upsert func(*mksync.Mapping)
+}
+
+func (t *countingTx) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mapping) error {
+	if err := t.Store.UpsertMapping(ctx, tenantID, m); err != nil {
+		return err
+	}
+	t.upsert(m)
 	return nil
 }
 

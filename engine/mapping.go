@@ -54,9 +54,17 @@ func (s *session) mappingByMkID(ctx context.Context, et mksync.EntityType, mkID 
 }
 
 // saveMapping writes m through the store (whose uniqueness refuses an
-// mk_id already mapped to another record: ECONFLICT) and then the cache.
-func (s *session) saveMapping(ctx context.Context, st mksync.Store, m *mksync.Mapping) error {
-	if err := st.UpsertMapping(ctx, s.tenantID, m); err != nil {
+// mk_id already mapped to another record: ECONFLICT), in the run's group
+// commit when there is one, and then the cache. It must not be called
+// inside a store transaction (use inTx's save there).
+func (s *session) saveMapping(ctx context.Context, m *mksync.Mapping) error {
+	var err error
+	if s.group != nil {
+		err = s.group.save(ctx, m)
+	} else {
+		err = s.e.store.UpsertMapping(ctx, s.tenantID, m)
+	}
+	if err != nil {
 		s.e.cache.dropMapping(s.tenantID, m.EntityType, m.EntityID)
 		return fmt.Errorf("save %s mapping %s: %w", m.EntityType, m.EntityID, err)
 	}

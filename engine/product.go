@@ -192,7 +192,7 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 				// Already equal: the same change made on both sides, or an
 				// earlier push whose mapping write was interrupted; no conflict.
 				nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 			}
 			out, stop, res, err := s.settlePush(ctx, mksync.EntityProduct, p.ID, m, h, rh, p.UpdatedAt, time.Time{}, force,
 				func() error { return s.applyMkProduct(ctx, p, rv, &remote, rh) })
@@ -217,7 +217,7 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 		}
 	} else {
 		intent := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, s.e.store, &intent); err != nil {
+		if err := s.saveMapping(ctx, &intent); err != nil {
 			return recordResult{}, err
 		}
 	}
@@ -230,7 +230,7 @@ func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, forc
 		res, err := s.mk.ProductAdd(ctx, body)
 		if err == nil {
 			nm := s.synced(mksync.EntityProduct, p.ID, res.MkID, cc, h, h)
-			if err := s.saveMapping(ctx, s.e.store, &nm); err != nil {
+			if err := s.saveMapping(ctx, &nm); err != nil {
 				return recordResult{}, err
 			}
 			return recordResult{out: outCreated}, nil
@@ -267,7 +267,7 @@ func (s *session) adoptMkProduct(ctx context.Context, localID string, v productV
 	}
 	if rh := payloadHash(rv); rh == h {
 		nm := s.synced(mksync.EntityProduct, localID, remote.MkID, remote.CountCode, h, rh)
-		return recordResult{out: outCreated}, s.saveMapping(ctx, s.e.store, &nm)
+		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
 	}
 	return s.updateMkProduct(ctx, localID, v, h, remote, outCreated)
 }
@@ -283,7 +283,7 @@ func (s *session) updateMkProduct(ctx context.Context, localID string, v product
 		return recordResult{}, fmt.Errorf("update product %s: %w", remote.MkID, err)
 	}
 	nm := s.synced(mksync.EntityProduct, localID, remote.MkID, remote.CountCode, h, h)
-	if err := s.saveMapping(ctx, s.e.store, &nm); err != nil {
+	if err := s.saveMapping(ctx, &nm); err != nil {
 		return recordResult{}, err
 	}
 	return recordResult{out: out}, nil
@@ -422,7 +422,7 @@ func (s *session) pullProductLocked(ctx context.Context, mp metakocka.Product, f
 		if err := s.setStock(ctx, s.e.store, &p, &mp); err != nil {
 			return p.ID, recordResult{}, err
 		}
-		return p.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, s.e.store, &nm)
+		return p.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 	}
 	if lh != m.PushedHash && rh != m.PulledHash {
 		w := winMetakocka

@@ -162,7 +162,7 @@ func (s *session) markMapping(ctx context.Context, et mksync.EntityType, localID
 	m, ok, err := s.mapping(ctx, et, localID)
 	if err == nil && ok {
 		m.State, m.LastError = st, errorID
-		err = s.saveMapping(ctx, s.e.store, &m)
+		err = s.saveMapping(ctx, &m)
 	}
 	if err != nil {
 		s.e.log.LogAttrs(ctx, slog.LevelError, "could not mark mapping",

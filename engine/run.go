@@ -290,10 +290,10 @@ func (r *runner) execute(ctx context.Context) error {
 	// goroutine moves r.cp while they run.
 	r.start = r.cp
 	// Concurrency bounds the run's Metakocka requests in flight, not its
-	// workers: twice as many workers keep every request slot busy while
+	// workers: three times as many workers keep every request slot busy while
 	// the others read and write mappings between their calls.
 	ctx = metakocka.WithCallLimit(ctx, metakocka.NewCallLimit(s.settings.Concurrency))
-	workers := 2 * s.settings.Concurrency
+	workers := 3 * s.settings.Concurrency
 	var source func(yield func(item) bool) error
 	switch {
 	case len(r.cp.IDs) > 0:
@@ -312,6 +312,11 @@ func (r *runner) execute(ctx context.Context) error {
 	if obs := s.e.cfg.RecordObserver; obs != nil {
 		source = observed(source, obs, r.run.EntityType, r.run.Direction, s.e.clock)
 	}
+	s.group = s.startMappingGroup(ctx)
+	defer func() {
+		s.group.stop()
+		s.group = nil
+	}()
 	failedTags := map[int]int{}
 	err := execute(ctx, workers, s.settings.BatchSize, source, func(b batchDone) error {
 		for t, n := range b.tags {

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/mksync/mksync"
+)
+
+// Group commit of a bulk run's mapping writes.
+//
+// A record of a bulk push writes its mapping twice (the intent before the
+// create, the result after it), each on its own a transaction of a few
+// rows. The commit, not the rows, is what such a write costs: WAL frames
+// and locks on SQLite, a WAL flush on PostgreSQL. A run's workers therefore
+// hand their writes to one committer that gathers them for a short window
+// and commits them together. Each writer still waits until its own mapping
+// is durable, so the order of a record's steps and everything that depends
+// on it (a create only after its intent is stored; the record's lock held
+// until its mapping is) stay as they are. The wait costs no Metakocka
+// throughput: a run has more workers than request slots (see
+// runner.execute), and a worker waits for its commit without a slot.
+const (
+	// groupWindow is how long the committer gathers writes after the first.
+	groupWindow = 5 * time.Millisecond
+	// groupMax ends a window early.
+	groupMax = 128
+)
+
+// mappingGroup is the committer of one run.
+type mappingGroup struct {
+	s    *session
+	ctx  context.Context
+	reqs chan *mappingReq
+	done chan struct{}
+}
+
+type mappingReq struct {
+	m    mksync.Mapping
+	err  error
+	done chan struct{}
+}
+
+// startMappingGroup starts the committer for the writes of a run; ctx is
+// the run's, and ends the writes with it. Call stop once no worker writes.
+func (s *session) startMappingGroup(ctx context.Context) *mappingGroup {
+	g := &mappingGroup{s: s, ctx: ctx, reqs: make(chan *mappingReq), done: make(chan struct{})}
+	go g.loop()
+	return g
+}
+
+// save writes m as one write of the next group and returns once it is
+// committed (or failed), like the store's UpsertMapping.
+func (g *mappingGroup) save(ctx context.Context, m *mksync.Mapping) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &mappingReq{m: *m, done: make(chan struct{})}
+	select {
+	case g.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-r.done
+	if r.err == nil {
+		*m = r.m
+	}
+	return r.err
+}
+
+// stop ends the committer after the writes it holds.
+func (g *mappingGroup) stop() {
+	close(g.reqs)
+	<-g.done
+}
+
+func (g *mappingGroup) loop() {
+	defer close(g.done)
+	for first := range g.reqs {
+		batch := []*mappingReq{first}
+		window := time.NewTimer(groupWindow)
+	gather:
+		for len(batch) < groupMax {
+			select {
+			case r, ok := <-g.reqs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			case <-window.C:
+				break gather
+			}
+		}
+		window.Stop()
+		g.commit(batch)
+	}
+}
+
+// commit writes a group in one transaction. When that fails (one write
+// refused: the record was deleted meanwhile, the mk_id is mapped to another
+// record) each write is tried alone, so that only the refused ones fail.
+func (g *mappingGroup) commit(batch []*mappingReq) {
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	st, tenant := g.s.e.store, g.s.tenantID
+	if len(batch) > 1 {
+		written := make([]mksync.Mapping, len(batch))
+		err := st.InTx(g.ctx, tenant, func(tx mksync.Store) error {
+			for i, r := range batch {
+				written[i] = r.m
+				if err := tx.UpsertMapping(g.ctx, tenant, &written[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for i, r := range batch {
+				r.m = written[i]
+			}
+			return
+		}
+	}
+	for _, r := range batch {
+		r.err = st.UpsertMapping(g.ctx, tenant, &r.m)
+	}
+}
