@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -278,4 +279,72 @@ func TestRunStartKeepsConcurrentCancel(t *testing.T) {
 	require.Nil(t, stored.StartedAt, "never started")
 	require.Empty(t, b.fake.Partners(b.company))
 	require.False(t, errors.Is(err, context.Canceled))
+}
+
+// cancelAfterLastBatch cancels the run in the store right after the
+// transaction that committed its n-th record: a cancel landing between the
+// last batch's commit and the run's final status.
+type cancelAfterLastBatch struct {
+	mksync.Store
+	n    int
+	once sync.Once
+	err  error
+}
+
+func (s *cancelAfterLastBatch) InTx(ctx context.Context, tenantID string, fn func(mksync.Store) error) error {
+	var wrote *mksync.SyncRun
+	err := s.Store.InTx(ctx, tenantID, func(tx mksync.Store) error {
+		return fn(&runWriteSpy{Store: tx, seen: &wrote})
+	})
+	if err == nil && wrote != nil && wrote.Status == mksync.RunRunning && wrote.Processed == s.n {
+		s.once.Do(func() {
+			c := *wrote
+			now := time.Now()
+			c.Status, c.FinishedAt = mksync.RunCancelled, &now
+			s.err = s.Store.UpdateSyncRun(ctx, tenantID, &c)
+		})
+	}
+	return err
+}
+
+// runWriteSpy remembers the last run written through it.
+type runWriteSpy struct {
+	mksync.Store
+	seen **mksync.SyncRun
+}
+
+func (t *runWriteSpy) UpdateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncRun) error {
+	if err := t.Store.UpdateSyncRun(ctx, tenantID, r); err != nil {
+		return err
+	}
+	c := *r
+	*t.seen = &c
+	return nil
+}
+
+// A cancel that lands after the last batch is committed, before the run's
+// final status is written, is not overwritten: a final status never
+// changes.
+func TestFinishKeepsCancelAfterLastBatch(t *testing.T) {
+	t.Parallel()
+	st := &cancelAfterLastBatch{n: 12}
+	b := setup(t, setupOpts{
+		settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 2},
+		cfg:      func(c *Config) { st.Store = c.Store; c.Store = st },
+	})
+	ctx := context.Background()
+	for range 12 {
+		newContact(t, b)
+	}
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
+	got, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.NoError(t, st.err)
+	require.Equal(t, mksync.RunCancelled, got.Status)
+	stored, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.RunCancelled, stored.Status)
+	require.Equal(t, 12, stored.Processed, "the work done is kept")
+	require.Equal(t, 12, stored.Result.Created)
 }

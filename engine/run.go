@@ -243,14 +243,30 @@ func (e *Engine) markRunning(ctx context.Context, tenantID, runID string) (mksyn
 }
 
 // finish writes the run's final status; cause, when set, is the failure of
-// the whole run, logged and returned.
+// the whole run, logged and returned. Like markRunning it moves the stored
+// run only from running: a cancel that landed after the last batch was
+// committed stays (the run is then returned as stored).
 func (e *Engine) finish(ctx context.Context, tenantID string, run *mksync.SyncRun, status mksync.RunStatus, cause error) error {
+	wctx := context.WithoutCancel(ctx)
 	now := e.clock.Now()
-	run.Status, run.FinishedAt = status, &now
-	run.Result.Success = run.Result.Failed == 0 && cause == nil
-	if err := e.store.UpdateSyncRun(context.WithoutCancel(ctx), tenantID, run); err != nil {
+	final := *run
+	final.Status, final.FinishedAt = status, &now
+	final.Result.Success = final.Result.Failed == 0 && cause == nil
+	err := e.store.InTx(wctx, tenantID, func(tx mksync.Store) error {
+		cur, err := tx.FindSyncRun(wctx, tenantID, run.ID)
+		if err != nil {
+			return fmt.Errorf("find sync run %s: %w", run.ID, err)
+		}
+		if cur.Status.Final() {
+			final = cur
+			return nil
+		}
+		return tx.UpdateSyncRun(wctx, tenantID, &final)
+	})
+	if err != nil {
 		return errors.Join(cause, fmt.Errorf("finish sync run %s: %w", run.ID, err))
 	}
+	*run = final
 	if cause != nil {
 		e.log.LogAttrs(ctx, slog.LevelError, "sync run failed",
 			slog.String("tenant_id", tenantID), slog.String("run_id", run.ID),
