@@ -129,6 +129,9 @@ type Report struct {
 	LimitRatio         float64 `json:"limitRatio"`
 	// CallsPerRecord is the push's Metakocka requests per record.
 	CallsPerRecord float64 `json:"callsPerRecord"`
+	// PeakInFlight is the most push requests the simulator served at once;
+	// above Concurrency the limit would not be one.
+	PeakInFlight int64 `json:"peakInFlight"`
 	// P50Ms and P99Ms are per-record latencies of the push (a worker's time
 	// on one record).
 	P50Ms float64 `json:"p50Ms"`
@@ -510,10 +513,13 @@ func (b *bench) push(ctx context.Context, tenant, company string, n int, rep *Re
 	rep.LimitRecordsPerSec = float64(b.cfg.Concurrency) / mean.Seconds()
 	rep.LimitRatio = rep.PushRecordsPerSec / rep.LimitRecordsPerSec
 	rep.CallsPerRecord = float64(res.Stats.Total) / float64(n)
+	for _, p := range res.Stats.PeakInFlight {
+		rep.PeakInFlight = max(rep.PeakInFlight, p)
+	}
 	rep.P50Ms, rep.P99Ms = quantile(d, 0.50), quantile(d, 0.99)
 	rep.PushFailed = r.Failed
-	b.logf("push: %d %s in %.2fs = %.0f records/s (%.2f of the limit %.0f/s), %.2f calls/record, p50 %.1f ms, p99 %.1f ms, created %d, failed %d",
-		n, b.cfg.Entity, rep.PushSeconds, rep.PushRecordsPerSec, rep.LimitRatio, rep.LimitRecordsPerSec, rep.CallsPerRecord, rep.P50Ms, rep.P99Ms, r.Created, r.Failed)
+	b.logf("push: %d %s in %.2fs = %.0f records/s (%.2f of the limit %.0f/s), %.2f calls/record, peak %d in flight, p50 %.1f ms, p99 %.1f ms, created %d, failed %d",
+		n, b.cfg.Entity, rep.PushSeconds, rep.PushRecordsPerSec, rep.LimitRatio, rep.LimitRecordsPerSec, rep.CallsPerRecord, rep.PeakInFlight, rep.P50Ms, rep.P99Ms, r.Created, r.Failed)
 	if r.Created != n {
 		return mksync.Errorf(mksync.EINTERNAL, "bench push created %d of %d records (failed %d): %v", r.Created, n, r.Failed, firstErrors(r))
 	}

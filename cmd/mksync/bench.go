@@ -196,7 +196,7 @@ func printBench(w io.Writer, o benchOutput) error {
 		{"records", fmt.Sprintf("%d %s (%s)", r.Records, r.Entity, o.DB)},
 		{"latency", fmt.Sprintf("%.0f ms + jitter %.0f ms, concurrency %d, batch %d", r.LatencyMs, r.JitterMs, r.Concurrency, r.BatchSize)},
 		{"push", fmt.Sprintf("%.1f records/s in %.2f s", r.PushRecordsPerSec, r.PushSeconds)},
-		{"limit ratio", fmt.Sprintf("%.2f of %.0f records/s (concurrency / latency)", r.LimitRatio, r.LimitRecordsPerSec)},
+		{"limit ratio", fmt.Sprintf("%.2f of %.0f records/s (concurrency / latency; peak %d requests in flight)", r.LimitRatio, r.LimitRecordsPerSec, r.PeakInFlight)},
 		{"sequential", fmt.Sprintf("%.1f records/s (%d records at concurrency 1)", r.SequentialRecordsPerSec, r.SequentialRecords)},
 		{"speed-up", fmt.Sprintf("%.1f×", r.SpeedupVsSequential)},
 		{"calls/record", fmt.Sprintf("%.2f (push), %.3f (pull)", r.CallsPerRecord, r.PullCallsPerRecord)},

@@ -35,6 +35,8 @@ func checkBenchFigures(t *testing.T, got map[string]any, records int) {
 	require.Greater(t, num("limitRatio"), 0.0)
 	require.LessOrEqual(t, num("limitRatio"), 1.5, "cannot beat the latency bound by much")
 	require.GreaterOrEqual(t, num("callsPerRecord"), 1.0, "a new record costs at least its create")
+	require.Positive(t, num("peakInFlight"))
+	require.LessOrEqual(t, num("peakInFlight"), num("concurrency"), "the run's requests in flight stay within its concurrency")
 	require.Positive(t, num("peakHeapBytes"))
 	require.Zero(t, num("noopWriteCalls"), "a no-op resync writes nothing")
 	require.Zero(t, num("pushFailed"))
