@@ -105,3 +105,46 @@ func TestSyncResultMerge(t *testing.T) {
 		t.Fatalf("after failed merge: %+v", r)
 	}
 }
+
+func TestMetakockaURLs(t *testing.T) {
+	sim, err := mksync.ParseMetakockaURLs(" http://127.0.0.1:8090 , https://MK.example.com:443 ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anyURL, err := mksync.ParseMetakockaURLs("*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		list  mksync.MetakockaURLs
+		url   string
+		allow bool
+	}{
+		{nil, "", true},
+		{nil, mksync.DefaultMetakockaURL, true},
+		{nil, "https://main.metakocka.si/", true},
+		{nil, "HTTPS://Main.Metakocka.si:443", true},
+		{nil, "http://main.metakocka.si", false},
+		{nil, "https://main.metakocka.si:8443", false},
+		{nil, "https://main.metakocka.si@169.254.169.254", false},
+		{nil, "https://main.metakocka.si.evil.example", false},
+		{nil, "http://127.0.0.1:6379", false},
+		{nil, "not a url", false},
+		{sim, "http://127.0.0.1:8090", true},
+		{sim, "http://127.0.0.1:8091", false},
+		{sim, "https://mk.example.com", true},
+		{sim, mksync.DefaultMetakockaURL, true},
+		{anyURL, "http://10.0.0.1:8080", true},
+		{anyURL, "ftp://10.0.0.1", false},
+	} {
+		if got := tc.list.Allows(tc.url); got != tc.allow {
+			t.Errorf("%v allows %q = %v, want %v", tc.list, tc.url, got, tc.allow)
+		}
+	}
+	if _, err := mksync.ParseMetakockaURLs("https://main.metakocka.si,gopher://x"); mksync.ErrorCode(err) != mksync.EINVALID {
+		t.Errorf("a bad entry: %v, want EINVALID", err)
+	}
+	if empty, err := mksync.ParseMetakockaURLs(" , "); err != nil || len(empty) != 0 {
+		t.Errorf("an empty list: %v, %v", empty, err)
+	}
+}

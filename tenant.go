@@ -87,6 +87,94 @@ func (s SyncSettings) Validate() error {
 // DefaultMetakockaURL is the base URL of the real Metakocka API.
 const DefaultMetakockaURL = "https://main.metakocka.si"
 
+// MetakockaURLs are the Metakocka base URLs a tenant may choose through the
+// API or the UI. A tenant's URL is where mksync sends the tenant's secret
+// key and whose answers it stores; a free choice would let any tenant make
+// the server send requests to addresses only the server can reach (SSRF).
+// Entries are origins (scheme://host[:port]) allowed besides
+// DefaultMetakockaURL, which always is; "*" allows any http(s) URL (tests, a
+// simulator). The operator's CLI (`mksync credentials set`) is not bound by
+// it.
+type MetakockaURLs []string
+
+// ParseMetakockaURLs reads a comma-separated list of origins (or "*"), as
+// MKSYNC_METAKOCKA_URLS holds it; empty is the zero value.
+func ParseMetakockaURLs(list string) (MetakockaURLs, error) {
+	var out MetakockaURLs
+	for _, e := range strings.Split(list, ",") {
+		e = strings.TrimSpace(e)
+		switch {
+		case e == "":
+			continue
+		case e == "*":
+			out = append(out, e)
+			continue
+		}
+		o, ok := origin(e)
+		if !ok {
+			return nil, Errorf(EINVALID, "Metakocka URL %q: want an origin such as %s, or *", e, DefaultMetakockaURL)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Allows reports whether a tenant may set u as its Metakocka URL; "" (the
+// default URL) always.
+func (a MetakockaURLs) Allows(u string) bool {
+	if u == "" {
+		return true
+	}
+	o, ok := origin(u)
+	if !ok {
+		return false
+	}
+	for _, e := range append(MetakockaURLs{DefaultMetakockaURL}, a...) {
+		if e == "*" {
+			return true
+		}
+		if eo, ok := origin(e); ok && eo == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns EINVALID naming metakockaUrl when a tenant may not set u.
+func (a MetakockaURLs) Check(u string) error {
+	var v Validator
+	v.Check(a.Allows(u), "metakockaUrl", "is not a Metakocka URL this server connects to; leave it empty for "+DefaultMetakockaURL)
+	return v.Err("credentials")
+}
+
+// origin returns scheme://host[:port] of an absolute http(s) URL, lower
+// case, without a default port; ok is false for anything else (a user
+// part included: https://main.metakocka.si@elsewhere is elsewhere).
+func origin(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if host == "" {
+		return "", false
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		return scheme + "://" + host + ":" + port, true
+	}
+	return scheme + "://" + host, true
+}
+
 // MetakockaCredentials connect a tenant to its Metakocka company. Stores keep
 // SecretKey, WebhookSecret and AlertWebhookSecret encrypted at rest; in
 // memory they are Secrets, redacted wherever printed.

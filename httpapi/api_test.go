@@ -735,3 +735,29 @@ func TestResponseValidationIsStrict(t *testing.T) {
 		require.Error(t, err, body)
 	}
 }
+
+// A tenant cannot point mksync at an address of its choosing: only the real
+// Metakocka API and the deployment's allowed URLs are accepted, and a
+// refused request stores nothing.
+func TestCredentialsRefuseMetakockaURLsNotAllowed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok := b.a.Token
+	base := "/api/integrations/metakocka/credentials"
+	for _, u := range []string{"http://169.254.169.254", "http://127.0.0.1:6379", "https://main.metakocka.si@10.0.0.1", "http://127.0.0.1:8091"} {
+		rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"k","metakockaUrl":"`+u+`"}`)
+		require.Equal(t, 400, rec.Code, "%s: %s", u, rec.Body.String())
+		var e struct {
+			Code    string            `json:"code"`
+			Details map[string]string `json:"details"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &e))
+		require.Equal(t, mksync.EINVALID, e.Code)
+		require.Contains(t, e.Details["metakockaUrl"], "not a Metakocka URL this server connects to", u)
+		require.Equal(t, 404, b.do("GET", base, tok, "").Code, "%s: nothing stored", u)
+	}
+	for _, u := range []string{"", mksync.DefaultMetakockaURL, "http://127.0.0.1:8090/"} {
+		rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"k","metakockaUrl":"`+u+`"}`)
+		require.Equal(t, 200, rec.Code, "%s: %s", u, rec.Body.String())
+	}
+}

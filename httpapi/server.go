@@ -70,6 +70,9 @@ type Config struct {
 	MaxClientErrorBytes int64
 	// MaxBulkIDs caps the ids of one bulk request; default 10,000.
 	MaxBulkIDs int
+	// MetakockaURLs are the Metakocka base URLs a tenant may set besides
+	// the real API's (PUT credentials answers 400 for another).
+	MetakockaURLs mksync.MetakockaURLs
 }
 
 // Defaults of Config.

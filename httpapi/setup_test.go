@@ -204,6 +204,8 @@ func setup(t testing.TB, opts ...setupOpts) *bundle {
 		StockQueue: b.queue,
 		Logger:     observe.NewLogger(lockedWriter{b.logMu, b.logs}, observe.Options{}),
 		Now:        clk.Now,
+		// A simulator the tests name; anything else is refused.
+		MetakockaURLs: mksync.MetakockaURLs{"http://127.0.0.1:8090"},
 	}
 	if o.noSyncer {
 		cfg.Syncer = nil

@@ -105,6 +105,9 @@ func (s *Server) registerCredentialRoutes() {
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		if err := s.cfg.MetakockaURLs.Check(c.BaseURL); err != nil {
+			return err
+		}
 		if err := s.cfg.Store.SetCredentials(r.Context(), p.TenantID, &c); err != nil {
 			return fmt.Errorf("set credentials: %w", err)
 		}

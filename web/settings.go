@@ -115,6 +115,11 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	if len(problems) == 0 {
+		if err := h.cfg.MetakockaURLs.Check(c.BaseURL); err != nil {
+			problems = mksync.ErrorDetails(err)
+		}
+	}
+	if len(problems) == 0 {
 		if err := h.cfg.Store.SetCredentials(ctx, s.TenantID, &c); err != nil {
 			if mksync.ErrorCode(err) != mksync.EINVALID {
 				return fmt.Errorf("set credentials: %w", err)

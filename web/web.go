@@ -59,6 +59,9 @@ type Config struct {
 	// give Metakocka; default "/webhooks/metakocka/" (the REST API's
 	// POST /webhooks/metakocka/{webhookId}/stock).
 	WebhookPath string
+	// MetakockaURLs are the Metakocka base URLs a tenant may set on the
+	// settings page besides the real API's (as the REST API's).
+	MetakockaURLs mksync.MetakockaURLs
 }
 
 // Defaults of Config.

@@ -474,3 +474,19 @@ func TestSettingsAlertWebhook(t *testing.T) {
 	require.Empty(t, c.AlertWebhookURL)
 	require.True(t, c.AlertWebhookSecret.IsZero())
 }
+
+// The settings page refuses a Metakocka URL the deployment does not allow,
+// like the REST API, and stores nothing.
+func TestSettingsRefuseMetakockaURLNotAllowed(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	p := br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "metakockaUrl", "http://169.254.169.254"))
+	require.Equal(t, http.StatusBadRequest, p.Status, p.Body)
+	require.Contains(t, p.Body, "not a Metakocka URL this server connects to")
+	_, err := b.store.FindCredentials(context.Background(), b.a.ID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+
+	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "metakockaUrl", mksync.DefaultMetakockaURL))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+}

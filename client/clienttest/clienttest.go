@@ -72,7 +72,8 @@ func Start(t testing.TB, o Options) *Deployment {
 	t.Cleanup(func() { fake.Close(); fakeSrv.Close() })
 
 	d := &Deployment{AdminToken: admin, Store: db, Fake: fake, FakeURL: fakeSrv.URL}
-	cfg := httpapi.Config{Store: db, Logger: observe.Discard(), RateLimitSync: o.RateLimitSync, RateLimitAPI: o.RateLimitAPI}
+	cfg := httpapi.Config{Store: db, Logger: observe.Discard(), RateLimitSync: o.RateLimitSync, RateLimitAPI: o.RateLimitAPI,
+		MetakockaURLs: mksync.MetakockaURLs{fakeSrv.URL}}
 	if !o.NoEngine {
 		eng, err := engine.New(engine.Config{
 			Store:  db,

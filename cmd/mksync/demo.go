@@ -166,7 +166,8 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 		}
 		fmt.Fprintf(s.out, "%s is taken; using a free port instead\n", f.addr)
 	}
-	sf := serveFlags{shutdownGrace: 5 * time.Second}
+	// The demo's tenant may point its settings at the simulator.
+	sf := serveFlags{shutdownGrace: 5 * time.Second, metakockaURLs: mksync.MetakockaURLs{mkURL}}
 	sf.jobFlags = jobFlags{
 		bulkWorkers: jobs.DefaultBulkWorkers, interactiveWorkers: jobs.DefaultInteractiveWorkers,
 		bulkSlice: jobs.DefaultBulkSlice, bulkTimeout: jobs.DefaultBulkTimeout, jobTimeout: jobs.DefaultJobTimeout,

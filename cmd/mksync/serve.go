@@ -28,6 +28,9 @@ type serveFlags struct {
 	rateLimitSync int
 	rateLimitAPI  int
 	shutdownGrace time.Duration
+	// metakockaURLs a tenant may set besides the real API's
+	// (MKSYNC_METAKOCKA_URLS).
+	metakockaURLs mksync.MetakockaURLs
 }
 
 // Server timeouts. Writes are generous: a single-record sync waits for
@@ -67,7 +70,9 @@ MKSYNC_RATE_LIMIT_SYNC and MKSYNC_RATE_LIMIT_API (requests per minute per
 tenant; defaults 10 and 1200), MKSYNC_REDIS_URL (share the rate limits of
 many instances through Redis), MKSYNC_METRICS_PER_TENANT,
 MKSYNC_ALERT_WEBHOOK_URL, MKSYNC_ALERT_WEBHOOK_SECRET,
-MKSYNC_ERROR_RETENTION_DAYS (default 30).`,
+MKSYNC_ERROR_RETENTION_DAYS (default 30), MKSYNC_METAKOCKA_URLS (origins a
+tenant may set as its Metakocka URL besides https://main.metakocka.si,
+comma-separated; * allows any).`,
 		Example: `  mksync serve --addr :8080
   MKSYNC_DB=/var/lib/mksync/mksync.db mksync serve`,
 		Args: cobra.NoArgs,
@@ -124,6 +129,11 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 		}
 		*dst = n
 	}
+	urls, err := mksync.ParseMetakockaURLs(os.Getenv("MKSYNC_METAKOCKA_URLS"))
+	if err != nil {
+		return fmt.Errorf("serve: MKSYNC_METAKOCKA_URLS: %w", err)
+	}
+	f.metakockaURLs = urls
 	log := newServeLogger(s)
 
 	st, err := f.open(ctx, s) // migrates unless --no-migrate
@@ -201,6 +211,7 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 		Logger:        log,
 		RateLimitSync: f.rateLimitSync,
 		RateLimitAPI:  f.rateLimitAPI,
+		MetakockaURLs: f.metakockaURLs,
 	}
 	if url := os.Getenv("MKSYNC_REDIS_URL"); url != "" {
 		lim, rc, err := httpapi.NewRedisLimiter(ctx, url)
@@ -219,7 +230,7 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newUI(st, syncer, log)
+	ui, err := newUI(st, syncer, log, f.metakockaURLs)
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +289,8 @@ func (a *app) close() {
 
 // newUI returns the web UI on st and the API's syncer, its session key from
 // MKSYNC_SESSION_KEY.
-func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger) (*web.Handler, error) {
-	cfg := web.Config{Store: st, Syncer: syncer, Logger: log}
+func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync.MetakockaURLs) (*web.Handler, error) {
+	cfg := web.Config{Store: st, Syncer: syncer, Logger: log, MetakockaURLs: urls}
 	if k := os.Getenv("MKSYNC_SESSION_KEY"); k != "" {
 		if len(k) < 32 {
 			return nil, errors.New("MKSYNC_SESSION_KEY must be at least 32 characters")

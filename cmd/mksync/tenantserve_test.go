@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync/metakocka/mkfake"
 )
@@ -37,6 +40,33 @@ func serveTenant(t testing.TB, company string, seed int64, flags ...string) serv
 	tenant := strings.TrimSpace(mustRun(t, "", "tenant", "create", "--name", "Tenant "+company+" d.o.o.", "--db", db))
 	mustRun(t, secret+"\n", "credentials", "set", "--tenant", tenant, "--company-id", company, "--metakocka-url", mk.URL, "--db", db)
 	token := strings.TrimSpace(mustRun(t, "", "token", "create", "--tenant", tenant, "--name", "test", "--db", db))
+	// The tenant may point its credentials at this simulator through the API.
+	t.Setenv("MKSYNC_METAKOCKA_URLS", mk.URL)
 	base, _, stop := startServe(t, append([]string{"--db", db}, flags...)...)
 	return servedTenant{base: base, token: token, tenant: tenant, company: company, fake: fake, mkURL: mk.URL, stop: stop}
+}
+
+// serve reads the Metakocka URLs tenants may set from MKSYNC_METAKOCKA_URLS:
+// the simulator named there is accepted through the API, another address
+// is refused, and a malformed list stops serve with a clear error.
+func TestServeMetakockaURLs(t *testing.T) {
+	st := serveTenant(t, "61", 3)
+	defer func() { _ = st.stop() }()
+	put := func(u string) int {
+		req, err := http.NewRequest("PUT", st.base+"/api/integrations/metakocka/credentials",
+			strings.NewReader(`{"companyId":"61","metakockaUrl":"`+u+`"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+st.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, put(st.mkURL))
+	require.Equal(t, http.StatusBadRequest, put("http://127.0.0.1:1"))
+
+	t.Setenv("MKSYNC_METAKOCKA_URLS", "gopher://x")
+	_, _, err := runCLI(t, "", "serve", "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db"), "--addr", "127.0.0.1:0")
+	require.ErrorContains(t, err, "MKSYNC_METAKOCKA_URLS")
 }
