@@ -141,6 +141,10 @@ type MappingStore interface {
 	FindMapping(ctx context.Context, tenantID string, et EntityType, entityID string) (Mapping, error)
 	FindMappingByMetakockaID(ctx context.Context, tenantID string, et EntityType, mkID string) (Mapping, error)
 	FindMappings(ctx context.Context, tenantID string, et EntityType, f ListFilter) ([]Mapping, string, error)
+	// FindMappingsOf returns the mappings of the records entityIDs in one
+	// query (a page of a list), keyed by entity id; records without one are
+	// absent. At most MaxMappingsOf ids (EINVALID beyond).
+	FindMappingsOf(ctx context.Context, tenantID string, et EntityType, entityIDs []string) (map[string]Mapping, error)
 	DeleteMapping(ctx context.Context, tenantID string, et EntityType, entityID string) error
 	AllMappings(ctx context.Context, tenantID string, et EntityType) iter.Seq2[Mapping, error]
 	// CountMappingsByState returns, per state, how many records of et are in
@@ -148,6 +152,9 @@ type MappingStore interface {
 	// SyncStates and StateUnsynced is a key, zero when none.
 	CountMappingsByState(ctx context.Context, tenantID string, et EntityType) (map[SyncState]int, error)
 }
+
+// MaxMappingsOf bounds the ids of one FindMappingsOf call: a list page.
+const MaxMappingsOf = MaxPageLimit
 
 // SyncStateStore keeps small per-tenant sync positions (e.g. the last
 // last_change seen by an incremental document pull).

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -760,4 +761,50 @@ func TestCredentialsRefuseMetakockaURLsNotAllowed(t *testing.T) {
 		rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"k","metakockaUrl":"`+u+`"}`)
 		require.Equal(t, 200, rec.Code, "%s: %s", u, rec.Body.String())
 	}
+}
+
+// mappingReadCounter counts the store's mapping reads.
+type mappingReadCounter struct {
+	mksync.Store
+	one, many atomic.Int64
+}
+
+func (s *mappingReadCounter) FindMapping(ctx context.Context, tenantID string, et mksync.EntityType, id string) (mksync.Mapping, error) {
+	s.one.Add(1)
+	return s.Store.FindMapping(ctx, tenantID, et, id)
+}
+
+func (s *mappingReadCounter) FindMappingsOf(ctx context.Context, tenantID string, et mksync.EntityType, ids []string) (map[string]mksync.Mapping, error) {
+	s.many.Add(1)
+	return s.Store.FindMappingsOf(ctx, tenantID, et, ids)
+}
+
+// A list page reads its records' mappings in one query, not one per row,
+// and each item still carries its own mapping.
+func TestListReadsMappingsInOneQuery(t *testing.T) {
+	t.Parallel()
+	counter := &mappingReadCounter{}
+	b := setup(t, setupOpts{wrap: func(s mksync.Store) mksync.Store { counter.Store = s; return counter }})
+	tok := b.a.Token
+	for i := range 20 {
+		b.decode(b.do("POST", "/api/contacts", tok, fmt.Sprintf(`{"name":"Kontakt %d"}`, i)), 201, nil)
+	}
+	counter.one.Store(0)
+	counter.many.Store(0)
+	var lst struct {
+		Items []map[string]any `json:"items"`
+	}
+	b.decode(b.do("GET", "/api/contacts?limit=50", tok, ""), 200, &lst)
+	require.Len(t, lst.Items, 21)
+	require.Zero(t, counter.one.Load())
+	require.Equal(t, int64(1), counter.many.Load())
+	mapped := 0
+	for _, it := range lst.Items {
+		if m, ok := it["mapping"].(map[string]any); ok {
+			require.Equal(t, b.a.ContactID, it["id"])
+			require.Equal(t, "C-1", m["countCode"])
+			mapped++
+		}
+	}
+	require.Equal(t, 1, mapped, "only the synced contact has a mapping")
 }

@@ -166,10 +166,25 @@ func registerCRUD[T any](s *Server, c crud[T]) {
 		if err != nil {
 			return fmt.Errorf("list %s: %w", c.path, err)
 		}
+		ids := make([]string, len(vs))
+		for i := range vs {
+			id, _, _, _ := c.meta(&vs[i])
+			ids[i] = *id
+		}
+		// One query for the page's mappings; a page that cannot read them
+		// still answers, with every mapping null (as mappingOf does).
+		ms, err := s.cfg.Store.FindMappingsOf(r.Context(), p.TenantID, c.typ, ids)
+		if err != nil {
+			ms = nil
+		}
 		items := make([]any, len(vs))
 		for i, v := range vs {
-			id, _, _, _ := c.meta(&v)
-			items[i] = c.view(v, s.mappingOf(r.Context(), p.TenantID, c.typ, *id))
+			var mv *mappingView
+			if m, ok := ms[ids[i]]; ok {
+				x := newMappingView(m)
+				mv = &x
+			}
+			items[i] = c.view(v, mv)
 		}
 		writeJSON(w, http.StatusOK, list[any]{Items: items, NextCursor: next})
 		return nil

@@ -126,6 +126,41 @@ func (d *DB) FindMappingByMetakockaID(ctx context.Context, tenantID string, et m
 	return d.findMapping(ctx, tenantID, et, "mk_id", mkID)
 }
 
+// FindMappingsOf returns the mappings of entityIDs in one query, keyed by
+// entity id; see mksync.MappingStore.
+func (d *DB) FindMappingsOf(ctx context.Context, tenantID string, et mksync.EntityType, entityIDs []string) (map[string]mksync.Mapping, error) {
+	if _, err := entityTable(et); err != nil {
+		return nil, err
+	}
+	if len(entityIDs) > mksync.MaxMappingsOf {
+		return nil, mksync.Errorf(mksync.EINVALID, "at most %d ids per mapping lookup, got %d", mksync.MaxMappingsOf, len(entityIDs))
+	}
+	out := make(map[string]mksync.Mapping, len(entityIDs))
+	if len(entityIDs) == 0 {
+		return out, nil
+	}
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+mappingColumns+` FROM mappings
+			WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = ANY($3)`, tenantID, string(et), entityIDs)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMapping(rows)
+			if err != nil {
+				return err
+			}
+			out[m.EntityID] = m
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, dbErr("find mappings of records", err)
+	}
+	return out, nil
+}
+
 // FindMappings lists mappings of et in entity id order. State keeps one
 // state (StateUnsynced matches none: unsynced records have no mapping);
 // Search matches mk_id or count_code.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"iter"
 	"slices"
+	"strings"
 
 	"github.com/mksync/mksync"
 )
@@ -123,6 +124,45 @@ func (s *store) findMapping(ctx context.Context, cond, tenantID string, et mksyn
 		return m, translate("find mapping", err, "", "", "")
 	}
 	return m, nil
+}
+
+// FindMappingsOf implements mksync.MappingStore.
+func (s *store) FindMappingsOf(ctx context.Context, tenantID string, et mksync.EntityType, entityIDs []string) (map[string]mksync.Mapping, error) {
+	if err := checkEntityType(et); err != nil {
+		return nil, err
+	}
+	if len(entityIDs) > mksync.MaxMappingsOf {
+		return nil, mksync.Errorf(mksync.EINVALID, "at most %d ids per mapping lookup, got %d", mksync.MaxMappingsOf, len(entityIDs))
+	}
+	out := make(map[string]mksync.Mapping, len(entityIDs))
+	if len(entityIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(entityIDs)+2)
+	args = append(args, tenantID, string(et))
+	for _, id := range entityIDs {
+		args = append(args, id)
+	}
+	// The placeholder list makes one statement text per page size, which
+	// the statement cache keeps like any other.
+	q := "SELECT " + mappingCols + " FROM mappings WHERE tenant_id = ? AND entity_type = ? AND entity_id IN (?" +
+		strings.Repeat(", ?", len(entityIDs)-1) + ")"
+	rows, err := s.reader().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate("find mappings of records", err, "", "", "")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMapping(rows)
+		if err != nil {
+			return nil, translate("find mappings of records", err, "", "", "")
+		}
+		out[m.EntityID] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("find mappings of records", err, "", "", "")
+	}
+	return out, nil
 }
 
 // FindMappings implements mksync.MappingStore: in entity id order; Search

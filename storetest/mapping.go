@@ -61,6 +61,36 @@ func testMappings(t *testing.T, s mksync.Store) {
 	ma2.MetakockaID = ""
 	require.NoError(t, s.UpsertMapping(ctx, tid, &ma2))
 
+	// The mappings of a page of records in one call: unmapped ids are
+	// absent, another entity type's mappings are not included.
+	c := sampleContact("C")
+	require.NoError(t, s.CreateContact(ctx, tid, &c))
+	of, err := s.FindMappingsOf(ctx, tid, mksync.EntityContact, []string{a.ID, b.ID, c.ID, "0190f3c4-0000-7000-8000-0000000000fe"})
+	require.NoError(t, err)
+	require.Len(t, of, 2)
+	one, err := s.FindMapping(ctx, tid, mksync.EntityContact, a.ID)
+	require.NoError(t, err)
+	requireSame(t, one, of[a.ID])
+	require.Equal(t, b.ID, of[b.ID].EntityID)
+	of, err = s.FindMappingsOf(ctx, tid, mksync.EntityProduct, []string{a.ID, b.ID})
+	require.NoError(t, err)
+	require.Empty(t, of)
+	of, err = s.FindMappingsOf(ctx, tid, mksync.EntityContact, nil)
+	require.NoError(t, err)
+	require.Empty(t, of)
+	_, err = s.FindMappingsOf(ctx, tid, "invoice", []string{a.ID})
+	requireCode(t, err, mksync.EINVALID)
+	_, err = s.FindMappingsOf(ctx, tid, mksync.EntityContact, make([]string, mksync.MaxMappingsOf+1))
+	requireCode(t, err, mksync.EINVALID)
+	many := make([]string, mksync.MaxMappingsOf)
+	for i := range many {
+		many[i] = fmt.Sprintf("0190f3c4-0000-7000-8000-%012d", i)
+	}
+	many[17] = a.ID
+	of, err = s.FindMappingsOf(ctx, tid, mksync.EntityContact, many)
+	require.NoError(t, err)
+	require.Len(t, of, 1, "a full page of ids in one query")
+
 	// Only existing records of this tenant can be mapped; types and states are checked.
 	ghost := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: "0190f3c4-0000-7000-8000-0000000000ff", MetakockaID: "9", State: mksync.StateSynced}
 	requireCode(t, s.UpsertMapping(ctx, tid, &ghost), mksync.ENOTFOUND)

@@ -302,6 +302,11 @@ var tenancyCases = map[string]tenancyCase{
 		require.NoError(t, err)
 		require.Empty(t, ms)
 	},
+	"FindMappingsOf": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		ms, err := s.FindMappingsOf(t.Context(), f.a, mksync.EntityContact, []string{f.bContact.ID, f.bMapping.EntityID})
+		require.NoError(t, err)
+		require.Empty(t, ms)
+	},
 	"DeleteMapping": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.DeleteMapping(t.Context(), f.a, mksync.EntityContact, f.bContact.ID))
 	},

@@ -16,18 +16,46 @@ const maxSelected = 10_000
 
 // row returns the list row of rec: the record with its mapping.
 func (h *Handler) row(ctx context.Context, s *session, k kind, rec record) (RecordRow, error) {
-	row := RecordRow{Entity: k.info, CSRF: s.CSRF, ID: rec.ID, Title: rec.Title, Subtitle: rec.Subtitle,
-		State: string(mksync.StateUnsynced), LastSynced: formatTime(nil)}
 	m, err := h.cfg.Store.FindMapping(ctx, s.TenantID, k.info.Type, rec.ID)
 	switch {
 	case mksync.ErrorCode(err) == mksync.ENOTFOUND:
-		return row, nil
+		return newRow(s, k, rec, nil), nil
 	case err != nil:
-		return row, fmt.Errorf("find mapping of %s %s: %w", k.info.Singular, rec.ID, err)
+		return RecordRow{}, fmt.Errorf("find mapping of %s %s: %w", k.info.Singular, rec.ID, err)
 	}
-	row.State, row.MetakockaID, row.CountCode = string(m.State), m.MetakockaID, m.CountCode
-	row.LastSynced, row.LastErrorID = formatTime(m.LastSyncedAt), m.LastError
-	return row, nil
+	return newRow(s, k, rec, &m), nil
+}
+
+// rows returns the list rows of recs, with their mappings read in one query.
+func (h *Handler) rows(ctx context.Context, s *session, k kind, recs []record) ([]RecordRow, error) {
+	ids := make([]string, len(recs))
+	for i, rec := range recs {
+		ids[i] = rec.ID
+	}
+	ms, err := h.cfg.Store.FindMappingsOf(ctx, s.TenantID, k.info.Type, ids)
+	if err != nil {
+		return nil, fmt.Errorf("find mappings of %s: %w", k.info.Label, err)
+	}
+	out := make([]RecordRow, len(recs))
+	for i, rec := range recs {
+		var mp *mksync.Mapping
+		if m, ok := ms[rec.ID]; ok {
+			mp = &m
+		}
+		out[i] = newRow(s, k, rec, mp)
+	}
+	return out, nil
+}
+
+// newRow is the list row of rec and its mapping m (nil: not synced).
+func newRow(s *session, k kind, rec record, m *mksync.Mapping) RecordRow {
+	row := RecordRow{Entity: k.info, CSRF: s.CSRF, ID: rec.ID, Title: rec.Title, Subtitle: rec.Subtitle,
+		State: string(mksync.StateUnsynced), LastSynced: formatTime(nil)}
+	if m != nil {
+		row.State, row.MetakockaID, row.CountCode = string(m.State), m.MetakockaID, m.CountCode
+		row.LastSynced, row.LastErrorID = formatTime(m.LastSyncedAt), m.LastError
+	}
+	return row
 }
 
 // stateOptions are the choices of the sync-state filter.
@@ -80,12 +108,8 @@ func (h *Handler) list(k kind) pageFunc {
 		if err != nil {
 			return err
 		}
-		for _, rec := range recs {
-			row, err := h.row(r.Context(), s, k, rec)
-			if err != nil {
-				return err
-			}
-			p.Rows = append(p.Rows, row)
+		if p.Rows, err = h.rows(r.Context(), s, k, recs); err != nil {
+			return err
 		}
 		base := url.Values{}
 		if p.Query != "" {
