@@ -135,8 +135,15 @@ type NotifierConfig struct {
 	Global NotifyTarget
 	// TenantTargets adds a tenant's own webhooks; optional.
 	TenantTargets TargetsFunc
-	// HTTPClient sends notices; default a client with a 10s timeout.
+	// HTTPClient sends notices to the global webhook; default a client with
+	// a 10s timeout.
 	HTTPClient *http.Client
+	// TenantHTTPClient sends notices to the webhooks of TenantTargets;
+	// default a client with a 10s timeout that connects to public addresses
+	// only (PublicOnlyClient). A tenant chooses its URL: it must not make
+	// the server POST to loopback, private or link-local addresses, whether
+	// named directly, resolved by DNS or reached by a redirect.
+	TenantHTTPClient *http.Client
 	// Logger gets a line per failed delivery; default discard.
 	Logger *slog.Logger
 	// Clock stamps X-Mksync-Timestamp and sentAt; default the real clock.
@@ -159,6 +166,9 @@ type NotifierConfig struct {
 func (c NotifierConfig) withDefaults() NotifierConfig {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.TenantHTTPClient == nil {
+		c.TenantHTTPClient = PublicOnlyClient(10 * time.Second)
 	}
 	if c.Logger == nil {
 		c.Logger = Discard()
@@ -307,9 +317,13 @@ func (n *Notifier) run(ctx context.Context) {
 
 // deliverAll sends no to the global target and the tenant's own.
 func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
-	var targets []NotifyTarget
+	type target struct {
+		NotifyTarget
+		client *http.Client
+	}
+	var targets []target
 	if n.cfg.Global.URL != "" {
-		targets = append(targets, n.cfg.Global)
+		targets = append(targets, target{n.cfg.Global, n.cfg.HTTPClient})
 	}
 	if n.cfg.TenantTargets != nil && no.TenantID != "" {
 		ts, err := n.cfg.TenantTargets(ctx, no.TenantID)
@@ -319,7 +333,7 @@ func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
 		}
 		for _, t := range ts {
 			if t.URL != n.cfg.Global.URL {
-				targets = append(targets, t)
+				targets = append(targets, target{t, n.cfg.TenantHTTPClient})
 			}
 		}
 	}
@@ -339,7 +353,7 @@ func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
 		return
 	}
 	for _, t := range targets {
-		if err := n.deliver(ctx, t, no.Event, id+":"+no.Event, body); err != nil {
+		if err := n.deliver(ctx, t.client, t.NotifyTarget, no.Event, id+":"+no.Event, body); err != nil {
 			n.count("failed")
 			n.log.LogAttrs(ctx, slog.LevelError, "alert notice not delivered",
 				slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key),
@@ -352,16 +366,16 @@ func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
 
 // deliver POSTs body to t, retrying transient failures. Each attempt is
 // signed with a fresh timestamp.
-func (n *Notifier) deliver(ctx context.Context, t NotifyTarget, event, deliveryID string, body []byte) error {
+func (n *Notifier) deliver(ctx context.Context, client *http.Client, t NotifyTarget, event, deliveryID string, body []byte) error {
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = n.cfg.InitialInterval, n.cfg.MaxInterval
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		return struct{}{}, n.attempt(ctx, t, event, deliveryID, body)
+		return struct{}{}, n.attempt(ctx, client, t, event, deliveryID, body)
 	}, backoff.WithBackOff(bo), backoff.WithMaxTries(n.cfg.MaxTries), backoff.WithMaxElapsedTime(n.cfg.MaxElapsed))
 	return err
 }
 
-func (n *Notifier) attempt(ctx context.Context, t NotifyTarget, event, deliveryID string, body []byte) error {
+func (n *Notifier) attempt(ctx context.Context, client *http.Client, t NotifyTarget, event, deliveryID string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return backoff.Permanent(errors.New("bad webhook URL"))
@@ -373,7 +387,7 @@ func (n *Notifier) attempt(ctx context.Context, t NotifyTarget, event, deliveryI
 	req.Header.Set(HeaderDelivery, deliveryID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign([]byte(t.Secret.Reveal()), ts, body))
-	resp, err := n.cfg.HTTPClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		// *url.Error repeats the URL, which may hold a token (chat
 		// webhooks put one in the path): keep only the cause.

@@ -120,6 +120,9 @@ func TestNotifierTenantTargets(t *testing.T) {
 	global, own := newReceiver(t, clk), newReceiver(t, clk)
 	n, _ := newTestNotifier(t, clk, observe.NotifierConfig{
 		Global: observe.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
+		// The receivers are on loopback, which tenants' webhooks may not
+		// be by default (see TestNotifierTenantWebhooksArePublicOnly).
+		TenantHTTPClient: &http.Client{Timeout: 10 * time.Second},
 		TenantTargets: func(_ context.Context, tenantID string) ([]observe.NotifyTarget, error) {
 			if tenantID != "tenant-1" {
 				return nil, nil
@@ -147,7 +150,8 @@ func TestNotifierStoreTargets(t *testing.T) {
 		AlertWebhookURL: own.srv.URL + "/hook", AlertWebhookSecret: webhookSecret}
 	require.NoError(t, db.SetCredentials(ctx, tid, &creds))
 	// No global webhook: only the tenant's own receives the notice.
-	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{TenantTargets: observe.StoreTargets(db)})
+	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{TenantTargets: observe.StoreTargets(db),
+		TenantHTTPClient: &http.Client{Timeout: 10 * time.Second}})
 	no := testNotice
 	no.TenantID = tid
 	n.Notify(no)
@@ -166,6 +170,26 @@ func TestNotifierStoreTargets(t *testing.T) {
 	n.Notify(no)
 	flushNotifier(t, n)
 	require.Len(t, own.notices(), 1)
+}
+
+// A tenant's own webhook on a non-public address (here loopback) gets
+// nothing by default: a tenant cannot make the server POST inside its
+// network. The operator's global webhook may be anywhere.
+func TestNotifierTenantWebhooksArePublicOnly(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	global, own := newReceiver(t, clk), newReceiver(t, clk)
+	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{MaxTries: 1,
+		Global: observe.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
+		TenantTargets: func(context.Context, string) ([]observe.NotifyTarget, error) {
+			return []observe.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}}, nil
+		},
+	})
+	n.Notify(testNotice)
+	flushNotifier(t, n)
+	require.Len(t, global.notices(), 1)
+	require.Empty(t, own.notices())
+	require.Contains(t, logs.String(), "refusing to connect to a non-public address")
 }
 
 func TestNotifyTargetFromEnv(t *testing.T) {
