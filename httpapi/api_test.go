@@ -808,3 +808,26 @@ func TestListReadsMappingsInOneQuery(t *testing.T) {
 	}
 	require.Equal(t, 1, mapped, "only the synced contact has a mapping")
 }
+
+// AllowSync draws on the same per-tenant budget as the sync routes: syncs
+// the UI started leave fewer for the API, and the other way round.
+func TestAllowSyncSharesTheSyncBudget(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for range 7 {
+		ok, _ := b.srv.AllowSync(ctx, b.a.ID)
+		require.True(t, ok)
+	}
+	path := "/api/integrations/metakocka/contacts/sync-to-metakocka"
+	body := `{"contactId":"` + b.a.ContactID + `"}`
+	for range 3 {
+		require.Equal(t, 200, b.do("POST", path, b.a.Token, body).Code)
+	}
+	require.Equal(t, 429, b.do("POST", path, b.a.Token, body).Code)
+	ok, wait := b.srv.AllowSync(ctx, b.a.ID)
+	require.False(t, ok)
+	require.Equal(t, 6*time.Second, wait)
+	ok, _ = b.srv.AllowSync(ctx, b.b.ID)
+	require.True(t, ok, "another tenant's budget is its own")
+}

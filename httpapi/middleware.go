@@ -349,6 +349,23 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, class limitClass,
 	return false
 }
 
+// AllowSync takes one request from the tenant's sync budget (the
+// RateLimitSync of the sync routes) for a sync started elsewhere — the web
+// UI — so that the UI and the API share one budget per tenant. It reports
+// whether the sync may go on, and otherwise how long to wait. A failing
+// limiter lets the sync through, as it does for the API.
+func (s *Server) AllowSync(ctx context.Context, tenantID string) (bool, time.Duration) {
+	d, err := s.limiter.Allow(ctx, string(classSync)+":tenant:"+tenantID, s.cfg.RateLimitSync, s.cfg.Now())
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "rate limiter failed; UI sync let through", slog.String("err", err.Error()))
+		return true, 0
+	}
+	if d.Allowed || d.Limit <= 0 {
+		return true, 0
+	}
+	return false, max(time.Second, d.RetryAfter)
+}
+
 func ceilSeconds(d time.Duration) int {
 	if d <= 0 {
 		return 0

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/mksync/mksync"
 )
@@ -25,16 +27,16 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.authed(h.logout))
 	mux.HandleFunc("GET /{$}", h.authed(h.dashboard))
-	mux.HandleFunc("POST /connection/test", h.authed(h.testConnection))
+	mux.HandleFunc("POST /connection/test", h.authed(h.limited(h.testConnection)))
 	for _, k := range kinds() {
 		base := "/" + k.info.Slug
 		mux.HandleFunc("GET "+base, h.authed(h.list(k)))
 		mux.HandleFunc("GET "+base+"/{id}", h.authed(h.detail(k)))
-		mux.HandleFunc("POST "+base+"/{id}/sync-to-metakocka", h.authed(h.syncOne(k, mksync.ToMetakocka)))
-		mux.HandleFunc("POST "+base+"/{id}/sync-from-metakocka", h.authed(h.syncOne(k, mksync.FromMetakocka)))
-		mux.HandleFunc("POST "+base+"/sync", h.authed(h.syncMany(k)))
+		mux.HandleFunc("POST "+base+"/{id}/sync-to-metakocka", h.authed(h.limited(h.syncOne(k, mksync.ToMetakocka))))
+		mux.HandleFunc("POST "+base+"/{id}/sync-from-metakocka", h.authed(h.limited(h.syncOne(k, mksync.FromMetakocka))))
+		mux.HandleFunc("POST "+base+"/sync", h.authed(h.limited(h.syncMany(k))))
 		mux.HandleFunc("GET "+base+"/in-metakocka", h.authed(h.remote(k)))
-		mux.HandleFunc("POST "+base+"/import", h.authed(h.importRemote(k)))
+		mux.HandleFunc("POST "+base+"/import", h.authed(h.limited(h.importRemote(k))))
 	}
 	mux.HandleFunc("GET /runs", h.authed(h.runs))
 	mux.HandleFunc("GET /runs/{id}", h.authed(h.run))
@@ -71,6 +73,21 @@ func (h *Handler) authed(fn pageFunc) http.HandlerFunc {
 		if err := fn(w, r, s); err != nil {
 			h.fail(w, r, s, err)
 		}
+	}
+}
+
+// limited refuses fn with 429 when the tenant's sync budget is spent (see
+// Config.SyncLimit).
+func (h *Handler) limited(fn pageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		if h.cfg.SyncLimit != nil {
+			if ok, wait := h.cfg.SyncLimit(r.Context(), s.TenantID); !ok {
+				secs := int((wait + time.Second - 1) / time.Second)
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				return mksync.Errorf(mksync.ERATELIMITED, "too many syncs in the last minute; try again in %d s", secs)
+			}
+		}
+		return fn(w, r, s)
 	}
 }
 

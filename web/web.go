@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"errors"
@@ -59,6 +60,12 @@ type Config struct {
 	// give Metakocka; default "/webhooks/metakocka/" (the REST API's
 	// POST /webhooks/metakocka/{webhookId}/stock).
 	WebhookPath string
+	// SyncLimit, when set, is asked before every sync the UI starts (a
+	// record's sync, a bulk run, an import, a connection test), which is
+	// refused with 429 when it says no; retryAfter is how long to wait.
+	// Give it the REST API's (httpapi.Server.AllowSync) so that the UI and
+	// the API share one sync budget per tenant. Nil: no limit.
+	SyncLimit func(ctx context.Context, tenantID string) (ok bool, retryAfter time.Duration)
 	// MetakockaURLs are the Metakocka base URLs a tenant may set on the
 	// settings page besides the real API's (as the REST API's).
 	MetakockaURLs mksync.MetakockaURLs

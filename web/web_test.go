@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -489,4 +490,37 @@ func TestSettingsRefuseMetakockaURLNotAllowed(t *testing.T) {
 
 	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "metakockaUrl", mksync.DefaultMetakockaURL))
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
+}
+
+// The UI's sync actions draw on the tenant's sync budget (shared with the
+// REST API in serve): past it they answer 429 with Retry-After and start
+// nothing; another tenant's budget is its own.
+func TestSyncActionsAreRateLimited(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	used := map[string]int{}
+	b := setup(t, func(c *web.Config) {
+		c.SyncLimit = func(_ context.Context, tenantID string) (bool, time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			used[tenantID]++
+			return used[tenantID] <= 2, 30 * time.Second
+		}
+	})
+	br := b.browser().login(b.a.Token)
+	path := "/contacts/" + b.a.ContactID + "/sync-to-metakocka"
+	for range 2 {
+		require.Equal(t, http.StatusOK, br.post(path, br.form()).Status)
+	}
+	calls := len(b.syncer.Calls())
+	p := br.post(path, br.form())
+	require.Equal(t, http.StatusTooManyRequests, p.Status, p.Body)
+	require.Equal(t, "30", p.Header.Get("Retry-After"))
+	require.Contains(t, p.Body, "Too many syncs in the last minute")
+	require.Equal(t, http.StatusTooManyRequests, br.post("/contacts/sync", br.form("all", "1", "direction", "to")).Status)
+	require.Equal(t, http.StatusTooManyRequests, br.post("/connection/test", br.form()).Status)
+	require.Len(t, b.syncer.Calls(), calls, "nothing started past the budget")
+
+	other := b.browser().login(b.b.Token)
+	require.Equal(t, http.StatusOK, other.post("/contacts/"+b.b.ContactID+"/sync-to-metakocka", other.form()).Status)
 }

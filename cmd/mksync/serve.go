@@ -230,7 +230,7 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	ui, err := newUI(st, syncer, log, f.metakockaURLs)
+	ui, err := newUI(st, syncer, log, f.metakockaURLs, api.AllowSync)
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +288,11 @@ func (a *app) close() {
 }
 
 // newUI returns the web UI on st and the API's syncer, its session key from
-// MKSYNC_SESSION_KEY.
-func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync.MetakockaURLs) (*web.Handler, error) {
-	cfg := web.Config{Store: st, Syncer: syncer, Logger: log, MetakockaURLs: urls}
+// MKSYNC_SESSION_KEY; syncLimit is the API's per-tenant sync budget, which
+// the UI's sync buttons share.
+func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync.MetakockaURLs,
+	syncLimit func(context.Context, string) (bool, time.Duration)) (*web.Handler, error) {
+	cfg := web.Config{Store: st, Syncer: syncer, Logger: log, MetakockaURLs: urls, SyncLimit: syncLimit}
 	if k := os.Getenv("MKSYNC_SESSION_KEY"); k != "" {
 		if len(k) < 32 {
 			return nil, errors.New("MKSYNC_SESSION_KEY must be at least 32 characters")
