@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -263,22 +262,9 @@ func TestRunStartKeepsConcurrentCancel(t *testing.T) {
 	t.Parallel()
 	st := &runCancelledAfterRead{}
 	b := setup(t, setupOpts{cfg: func(c *Config) { st.Store = c.Store; c.Store = st }})
-	ctx := context.Background()
-	for range 5 {
-		newContact(t, b)
-	}
-	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
-	got, err := b.e.RunSync(ctx, b.tenant, run.ID)
-	require.NoError(t, err)
-	require.NoError(t, st.err)
-	require.Equal(t, mksync.RunCancelled, got.Status)
-	stored, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
-	require.NoError(t, err)
-	require.Equal(t, mksync.RunCancelled, stored.Status)
+	stored := pushEndingCancelled(t, b, 5, func() error { return st.err })
 	require.Nil(t, stored.StartedAt, "never started")
 	require.Empty(t, b.fake.Partners(b.company))
-	require.False(t, errors.Is(err, context.Canceled))
 }
 
 // cancelAfterLastBatch cancels the run in the store right after the
@@ -332,19 +318,29 @@ func TestFinishKeepsCancelAfterLastBatch(t *testing.T) {
 		settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 2},
 		cfg:      func(c *Config) { st.Store = c.Store; c.Store = st },
 	})
+	stored := pushEndingCancelled(t, b, 12, func() error { return st.err })
+	require.Equal(t, 12, stored.Processed, "the work done is kept")
+	require.Equal(t, 12, stored.Result.Created)
+}
+
+// pushEndingCancelled runs a push of n new contacts whose store cancels it
+// meanwhile (cancelErr is the store's error in doing so) and requires the
+// run to end cancelled, as RunSync returns it and as stored; it returns the
+// stored run.
+func pushEndingCancelled(t *testing.T, b *bundle, n int, cancelErr func() error) mksync.SyncRun {
+	t.Helper()
 	ctx := context.Background()
-	for range 12 {
+	for range n {
 		newContact(t, b)
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
 	got, err := b.e.RunSync(ctx, b.tenant, run.ID)
 	require.NoError(t, err)
-	require.NoError(t, st.err)
+	require.NoError(t, cancelErr())
 	require.Equal(t, mksync.RunCancelled, got.Status)
 	stored, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunCancelled, stored.Status)
-	require.Equal(t, 12, stored.Processed, "the work done is kept")
-	require.Equal(t, 12, stored.Result.Created)
+	return stored
 }
