@@ -206,18 +206,32 @@ func (d *DB) runTx(ctx context.Context, role, tenantID string, fn func(pgx.Tx) e
 		}
 		return dbErr("release savepoint", sp.Commit(ctx))
 	}
-	tx, err := d.pool.Begin(ctx)
+	// BEGIN and the scope in one round trip: a simple-protocol query of two
+	// statements (pgx runs BeginQuery without arguments), with the values
+	// as quoted literals.
+	if strings.ContainsRune(tenantID, 0) {
+		return mksync.Errorf(mksync.EINVALID, "invalid tenant id")
+	}
+	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; SELECT set_config('role', " + quoteLiteral(role) +
+		", true), set_config('app.tenant_id', " + quoteLiteral(tenantID) + ", true)"})
 	if err != nil {
 		return dbErr("begin", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
-	if _, err := tx.Exec(ctx, setScope, role, tenantID); err != nil {
-		return dbErr("set transaction scope", err)
-	}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	return dbErr("commit", tx.Commit(ctx))
+}
+
+// quoteLiteral quotes s as an SQL string literal in the escape-string form
+// (E, then the quoted text with every backslash and quote doubled), which
+// means the same whatever the server's standard_conforming_strings. s must
+// hold no NUL byte (no PostgreSQL text can).
+func quoteLiteral(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, `'`, `''`)
+	return "E'" + s + "'"
 }
 
 // nowUTC returns the clock's time as stored: UTC, microseconds.

@@ -483,3 +483,38 @@ func TestInTxScopeRestored(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// The tenant scope is sent as quoted literals with BEGIN (one round trip):
+// a tenant id made of quotes, backslashes and SQL is only a value that
+// matches no tenant, never SQL, whatever the server's string settings; the
+// scope still admits exactly the tenant named.
+func TestTenantScopeQuoting(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	tid := newTenant(t, b.db, "Quoting d.o.o.")
+	c := mksync.Contact{Name: "Kontakt"}
+	require.NoError(t, b.db.CreateContact(ctx, tid, &c))
+	for _, id := range []string{`x'`, `x\'); SELECT 1; --`, `\`, `'||current_user||'`, tid + `'`, `E'\\'`} {
+		_, err := b.db.FindTenantByID(ctx, id)
+		requireCode(t, err, mksync.ENOTFOUND)
+		cs, _, err := b.db.FindContacts(ctx, id, mksync.ListFilter{})
+		require.NoError(t, err, id)
+		require.Empty(t, cs, id)
+	}
+	_, err := b.db.FindTenantByID(ctx, "a\x00b")
+	requireCode(t, err, mksync.EINVALID)
+	got, err := b.db.FindContactByID(ctx, tid, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, "Kontakt", got.Name)
+
+	// What the literal carries arrives unchanged in the session setting.
+	var seen string
+	for _, id := range []string{`a'b`, `a\b`, `a\'b`, `''\\`} {
+		require.NoError(t, b.db.InTx(ctx, id, func(tx mksync.Store) error {
+			ptx, ok := postgres.TxOf(tx)
+			require.True(t, ok)
+			return ptx.QueryRow(ctx, "SELECT current_setting('app.tenant_id')").Scan(&seen)
+		}))
+		require.Equal(t, id, seen)
+	}
+}
