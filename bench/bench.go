@@ -229,7 +229,7 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		HTTPClient: &http.Client{Transport: transport},
 		Pacing:     metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 2 * mksync.MaxConcurrency},
 		Retry:      metakocka.RetryConfig{MaxRetries: 4, InitialInterval: time.Millisecond, MaxInterval: 8 * time.Millisecond, MaxElapsed: time.Minute},
-		RetryClock: shortSleeps{},
+		RetryClock: metakocka.ShortSleeps{Max: 5 * time.Millisecond},
 		Logger:     slog.New(slog.DiscardHandler),
 	}
 	if cfg.Engine != nil {
@@ -276,29 +276,12 @@ func (w *World) Client(company string) (*metakocka.Client, error) {
 		BaseURL: w.URL, CompanyID: company, SecretKey: mksync.Secret("secret-" + company),
 		Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 2 * mksync.MaxConcurrency},
 		Retry:  metakocka.RetryConfig{MaxRetries: 6, InitialInterval: time.Millisecond, MaxInterval: 8 * time.Millisecond},
-		Clock:  shortSleeps{},
+		Clock:  metakocka.ShortSleeps{Max: 5 * time.Millisecond},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metakocka client of %s: %w", company, err)
 	}
 	return c, nil
-}
-
-// shortSleeps is the retry clock of benchmarks and tests: real time, but
-// a retry waits at most 5 ms (Retry-After included), so that figures
-// measure the engine rather than the backoff.
-type shortSleeps struct{}
-
-func (shortSleeps) Now() time.Time { return time.Now() }
-func (shortSleeps) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(min(d, 5*time.Millisecond))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // latencies collects per-record durations (an engine.RecordObserver).

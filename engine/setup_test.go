@@ -21,22 +21,6 @@ import (
 	"github.com/mksync/mksync/storetest"
 )
 
-// fastClock sleeps at most a few milliseconds, so retries (Retry-After
-// included) cost no wall time in tests.
-type fastClock struct{}
-
-func (fastClock) Now() time.Time { return time.Now() }
-func (fastClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(min(d, 2*time.Millisecond))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // bundle is a test's world: an engine on a temp SQLite store, a Metakocka
 // simulator over loopback HTTP, and one tenant connected to company "16".
 type bundle struct {
@@ -78,7 +62,7 @@ func setup(t testing.TB, o setupOpts) *bundle {
 		Pacing:     metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 32},
 		Retry:      metakocka.RetryConfig{MaxRetries: 4, InitialInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond, MaxElapsed: time.Minute},
 		Timeouts:   metakocka.Timeouts{Default: o.timeout, List: 4 * o.timeout, Search: 4 * o.timeout},
-		RetryClock: fastClock{},
+		RetryClock: metakocka.ShortSleeps{Max: 2 * time.Millisecond},
 	}
 	if o.cfg != nil {
 		o.cfg(&cfg)

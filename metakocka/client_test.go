@@ -849,3 +849,15 @@ func TestSearchAllWindows(t *testing.T) {
 	}, bodies[2]["query_advance"])
 	require.Equal(t, "200", bodies[2]["offset"])
 }
+
+// ShortSleeps caps every sleep at Max and still ends with its context.
+func TestShortSleeps(t *testing.T) {
+	t.Parallel()
+	c := metakocka.ShortSleeps{Max: 5 * time.Millisecond}
+	start := time.Now()
+	require.NoError(t, c.Sleep(context.Background(), time.Hour))
+	require.Less(t, time.Since(start), time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, c.Sleep(ctx, time.Millisecond), context.Canceled)
+}

@@ -129,6 +129,23 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 
 func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	return sleep(ctx, d)
+}
+
+// ShortSleeps is a Clock on real time whose sleeps last at most Max: tests
+// and benchmarks that go through retries (backoff and Retry-After
+// included) without waiting for them, so that their figures measure the
+// engine rather than the backoff.
+type ShortSleeps struct{ Max time.Duration }
+
+func (ShortSleeps) Now() time.Time { return time.Now() }
+
+func (c ShortSleeps) Sleep(ctx context.Context, d time.Duration) error {
+	return sleep(ctx, min(d, c.Max))
+}
+
+// sleep waits for d or until ctx ends (then ctx.Err()).
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -54,21 +54,6 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// fastClock lets the Metakocka client's retries wait only milliseconds.
-type fastClock struct{}
-
-func (fastClock) Now() time.Time { return time.Now() }
-func (fastClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(min(d, 2*time.Millisecond))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // world is a running mksync (API + UI on the real engine) with the
 // simulator and two tenants, each connected to its own company.
 type world struct {
@@ -98,7 +83,7 @@ func newWorld(t *testing.T) *world {
 		Pacing:     metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 16},
 		Retry:      metakocka.RetryConfig{MaxRetries: 2, InitialInterval: time.Millisecond, MaxInterval: 4 * time.Millisecond, MaxElapsed: 10 * time.Second},
 		Timeouts:   metakocka.Timeouts{Default: 5 * time.Second, List: 10 * time.Second, Search: 10 * time.Second},
-		RetryClock: fastClock{},
+		RetryClock: metakocka.ShortSleeps{Max: 2 * time.Millisecond},
 	})
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(ctx))
