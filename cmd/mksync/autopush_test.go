@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,15 +14,9 @@ import (
 func TestServeAutoPush(t *testing.T) {
 	st := serveTenant(t, "92", 12)
 	base, token, fake, stop, mkURL := st.base, st.token, st.fake, st.stop, st.mkURL
-	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
-		`{"companyId":"92","metakockaUrl":"`+mkURL+`","settings":{"autoPush":true}}`))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, creds := send(t, "PUT", base+"/api/integrations/metakocka/credentials", token,
+		map[string]any{"companyId": "92", "metakockaUrl": mkURL, "settings": map[string]any{"autoPush": true}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", creds)
 
 	resp, c := post(t, base+"/api/contacts", token, map[string]any{"name": "Pushed by itself d.o.o."})
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", c)
@@ -32,14 +25,9 @@ func TestServeAutoPush(t *testing.T) {
 		return len(ps) == 1 && ps[0].Customer == "Pushed by itself d.o.o."
 	}, 30*time.Second, 50*time.Millisecond, "the created contact is pushed")
 
-	req, err = http.NewRequest("PUT", base+"/api/contacts/"+c["id"].(string), strings.NewReader(`{"name":"Renamed by itself d.o.o.","version":1}`))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, renamed := send(t, "PUT", base+"/api/contacts/"+c["id"].(string), token,
+		map[string]any{"name": "Renamed by itself d.o.o.", "version": 1})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", renamed)
 	require.Eventually(t, func() bool {
 		ps := fake.Partners("92")
 		return len(ps) == 1 && ps[0].Customer == "Renamed by itself d.o.o."

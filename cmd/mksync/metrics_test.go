@@ -18,9 +18,16 @@ import (
 // post sends body as JSON with the bearer token and decodes the answer.
 func post(t testing.TB, url, token string, body any) (*http.Response, map[string]any) {
 	t.Helper()
+	return send(t, "POST", url, token, body)
+}
+
+// send sends body as JSON with method to url as token's tenant and decodes
+// the JSON answer.
+func send(t testing.TB, method, url, token string, body any) (*http.Response, map[string]any) {
+	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
-	req, err := http.NewRequest("POST", url, bytes.NewReader(b))
+	req, err := http.NewRequest(method, url, bytes.NewReader(b))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)

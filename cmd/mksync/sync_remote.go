@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -90,31 +89,11 @@ func runSyncRemote(ctx context.Context, s streams, f remoteFlags, et mksync.Enti
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
-	if err := printRemoteRun(s, run, asJSON); err != nil {
+	if err := printResult(s, run, asJSON); err != nil {
 		return err
 	}
 	if run.Result.Failed > 0 || run.Status != mksync.RunSucceeded {
 		return exitError{code: 1}
-	}
-	return nil
-}
-
-// printRemoteRun prints a finished run as `mksync sync` does.
-func printRemoteRun(s streams, run mksync.SyncRun, asJSON bool) error {
-	res := run.Result
-	if res.Errors == nil {
-		res.Errors = []mksync.RecordError{}
-	}
-	if asJSON {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	fmt.Fprintf(s.out, "run %s: %s, %d processed\n", run.ID, run.Status, run.Processed)
-	fmt.Fprintf(s.out, "created %d, updated %d, skipped %d, conflicts %d, failed %d\n",
-		res.Created, res.Updated, res.Skipped, res.Conflicts, res.Failed)
-	for _, e := range res.Errors {
-		fmt.Fprintf(s.out, "  %s: %s: %s (errorId %s)\n", e.ID, e.Code, e.Error, e.ErrorID)
 	}
 	return nil
 }

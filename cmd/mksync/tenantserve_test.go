@@ -53,14 +53,8 @@ func TestServeMetakockaURLs(t *testing.T) {
 	st := serveTenant(t, "61", 3)
 	defer func() { _ = st.stop() }()
 	put := func(u string) int {
-		req, err := http.NewRequest("PUT", st.base+"/api/integrations/metakocka/credentials",
-			strings.NewReader(`{"companyId":"61","metakockaUrl":"`+u+`"}`))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+st.token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
+		resp, _ := send(t, "PUT", st.base+"/api/integrations/metakocka/credentials", st.token,
+			map[string]any{"companyId": "61", "metakockaUrl": u})
 		return resp.StatusCode
 	}
 	require.Equal(t, http.StatusOK, put(st.mkURL))

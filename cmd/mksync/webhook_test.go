@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,16 +21,8 @@ func TestServeStockWebhookUpdatesStock(t *testing.T) {
 	base, token, fake, stop, mkURL := st.base, st.token, st.fake, st.stop, st.mkURL
 
 	const whSecret = "webhook-secret-for-the-test-0123456789"
-	req, err := http.NewRequest("PUT", base+"/api/integrations/metakocka/credentials", strings.NewReader(
-		`{"companyId":"78","metakockaUrl":"`+mkURL+`","webhookSecret":"`+whSecret+`"}`))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var creds map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&creds))
-	resp.Body.Close()
+	resp, creds := send(t, "PUT", base+"/api/integrations/metakocka/credentials", token,
+		map[string]any{"companyId": "78", "metakockaUrl": mkURL, "webhookSecret": whSecret})
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", creds)
 	webhookID, _ := creds["webhookId"].(string)
 	require.NotEmpty(t, webhookID)
