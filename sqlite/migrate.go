@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/pressly/goose/v3"
 )
 
@@ -36,27 +38,46 @@ func (db *DB) migrations() (*goose.Provider, error) {
 
 // Migrate applies every pending migration (embedded SQL, goose versions
 // shared with the postgres store), each in its own transaction on the writer
-// connection. Several processes may migrate the same file at once.
+// connection. Several processes may migrate the same file at once (the server
+// and a CLI command started together): goose has no lock for SQLite, so an
+// exclusive lock on a sibling file serialises them, and the later one finds
+// nothing pending.
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.migrations()
 	if err != nil {
 		return err
 	}
+	unlock, err := db.lockMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	results, err := p.Up(ctx)
 	if err != nil {
-		// Another process (the server and a CLI command started together)
-		// may have applied the same migrations meanwhile: goose has no lock
-		// for SQLite, so the loser of that race fails on "already exists".
-		// Nothing pending now means the schema is what we wanted.
-		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
-			return nil
-		}
 		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
 	}
 	for _, r := range results {
 		db.log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", path.Base(r.Source.Path), "duration", r.Duration)
 	}
 	return nil
+}
+
+// lockMigrations holds an exclusive advisory lock on "<path>-migrate.lock"
+// until the returned function is called. An in-memory database is private to
+// its process and needs none.
+func (db *DB) lockMigrations(ctx context.Context) (func(), error) {
+	if db.path == ":memory:" || strings.HasPrefix(db.path, "file:") {
+		return func() {}, nil
+	}
+	l := flock.New(db.path + "-migrate.lock")
+	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: lock %s for migration: %w", db.path, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("sqlite: lock %s for migration: %w", db.path, ctx.Err())
+	}
+	return func() { _ = l.Unlock() }, nil
 }
 
 // MigrationStatus lists every known migration with its state.
