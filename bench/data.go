@@ -134,62 +134,59 @@ func ChangeInMetakocka(ctx context.Context, w *World, tenant, company string, et
 	if err != nil {
 		return err
 	}
-	var jobs []func() error
 	switch et {
 	case mksync.EntityContact:
-		for _, p := range w.Fake.Partners(company) {
-			jobs = append(jobs, func() error {
-				_, err := mk.UpdatePartner(ctx, metakocka.Partner{MkID: p.MkID, Customer: tag + " " + p.MkID})
-				return err
-			})
-		}
+		err = parallel(ctx, 16, w.Fake.PartnerIDs(company), func(id string) error {
+			_, err := mk.UpdatePartner(ctx, metakocka.Partner{MkID: id, Customer: tag + " " + id})
+			return err
+		})
 	case mksync.EntityProduct:
-		for _, p := range w.Fake.Products(company) {
-			jobs = append(jobs, func() error {
-				_, err := mk.ProductUpdate(ctx, metakocka.Product{MkID: p.MkID, Name: tag + " " + p.MkID})
-				return err
-			})
-		}
+		err = parallel(ctx, 16, w.Fake.ProductIDs(company), func(id string) error {
+			_, err := mk.ProductUpdate(ctx, metakocka.Product{MkID: id, Name: tag + " " + id})
+			return err
+		})
 	case mksync.EntitySalesDocument:
-		for _, d := range w.Fake.Documents(company) {
-			jobs = append(jobs, func() error {
-				return mk.UpdateDocument(ctx, metakocka.DocumentUpdate{DocType: metakocka.DocType(d.DocType), MkID: d.MkID, StatusCode: tag})
-			})
-		}
+		err = parallel(ctx, 16, w.Fake.DocumentIDs(company), func(d mkfake.DocumentID) error {
+			return mk.UpdateDocument(ctx, metakocka.DocumentUpdate{DocType: metakocka.DocType(d.DocType), MkID: d.MkID, StatusCode: tag})
+		})
 	default:
 		return mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et)
 	}
-	return parallel(ctx, 16, jobs)
+	if err != nil {
+		return fmt.Errorf("change in Metakocka: %w", err)
+	}
+	return nil
 }
 
-// parallel runs jobs, conc at a time, and returns the first error.
-func parallel(ctx context.Context, conc int, jobs []func() error) error {
+// parallel calls fn for every item, conc at a time, and returns the first
+// error.
+func parallel[T any](ctx context.Context, conc int, items []T, fn func(T) error) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
 	)
-	ch := make(chan func() error)
+	ch := make(chan T)
 	for range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for job := range ch {
-				if err := job(); err != nil {
+			for it := range ch {
+				if err := fn(it); err != nil {
 					mu.Lock()
 					if first == nil {
-						first = fmt.Errorf("change in Metakocka: %w", err)
+						first = err
 					}
 					mu.Unlock()
 				}
 			}
 		}()
 	}
-	for _, job := range jobs {
+	for _, it := range items {
 		if ctx.Err() != nil {
 			break
 		}
-		ch <- job
+		ch <- it
 	}
 	close(ch)
 	wg.Wait()
@@ -224,19 +221,23 @@ func SeedMetakocka(ctx context.Context, w *World, company string, n int) error {
 	if err != nil {
 		return err
 	}
-	jobs := make([]func() error, n)
-	for i := range jobs {
-		jobs[i] = func() error {
-			_, err := mk.PutDocument(ctx, metakocka.Document{
-				DocType: metakocka.DocSalesOrder, CountCode: fmt.Sprintf("MK-ORDER-%06d", i), DocDate: "2025-03-14",
-				CurrencyCode: "EUR", Partner: &metakocka.Partner{MkID: partners[i].MkID},
-				ProductList: metakocka.List[metakocka.DocumentLine]{
-					{MkID: products[i].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(1)), Price: metakocka.NewDecimal(decimal.NewFromInt(int64(10 + i%90))), Tax: "220"},
-					{MkID: products[(i*7)%n].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(2)), Price: metakocka.NewDecimal(decimal.RequireFromString("3.5")), Tax: "095"},
-				},
-			})
-			return err
-		}
+	orders := make([]int, n)
+	for i := range orders {
+		orders[i] = i
 	}
-	return parallel(ctx, 16, jobs)
+	err = parallel(ctx, 16, orders, func(i int) error {
+		_, err := mk.PutDocument(ctx, metakocka.Document{
+			DocType: metakocka.DocSalesOrder, CountCode: fmt.Sprintf("MK-ORDER-%06d", i), DocDate: "2025-03-14",
+			CurrencyCode: "EUR", Partner: &metakocka.Partner{MkID: partners[i].MkID},
+			ProductList: metakocka.List[metakocka.DocumentLine]{
+				{MkID: products[i].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(1)), Price: metakocka.NewDecimal(decimal.NewFromInt(int64(10 + i%90))), Tax: "220"},
+				{MkID: products[(i*7)%n].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(2)), Price: metakocka.NewDecimal(decimal.RequireFromString("3.5")), Tax: "095"},
+			},
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("seed Metakocka orders: %w", err)
+	}
+	return nil
 }

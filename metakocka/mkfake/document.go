@@ -114,6 +114,33 @@ func (s *Server) Documents(companyID string) []Document {
 	return out
 }
 
+// DocumentID names one stored document.
+type DocumentID struct {
+	DocType string
+	MkID    string
+}
+
+// DocumentIDs returns the type and mk_id of a company's documents of every
+// type in mk_id order, without copying the documents.
+func (s *Server) DocumentIDs(companyID string) []DocumentID {
+	c := s.company(companyID)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var all []*docRec
+	for _, list := range c.docsByType {
+		all = append(all, list...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	out := make([]DocumentID, len(all))
+	for i, d := range all {
+		out[i] = DocumentID{DocType: d.DocType, MkID: d.MkID}
+	}
+	return out
+}
+
 // docTypes are the document types the simulator keeps, with the format of
 // the count_codes it generates for them.
 var docTypes = map[string]struct {
