@@ -1088,3 +1088,36 @@ func TestSeedDemo(t *testing.T) {
 	used := b.srv.Documents(company)[0].Products[0].CountCode
 	b.fails(t, "product_delete", req("count_code", used), "6")
 }
+
+// A product's attributes beyond the modelled ones are stored packed; they
+// must come back as given (numbers as numbers, nested lists), survive an
+// update that names other attributes, and still answer the category filter.
+func TestProductExtraAttributesKept(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.ok(t, "product_add", req("count_code", "X1", "code", "X1", "name", "Extra", "unit", "kos",
+		"height", json.Number("12.5"), "gross_weight", "0,8",
+		"categories", []any{map[string]any{"category": []any{"Garden", "Tools"}}}))
+	b.ok(t, "product_add", req("count_code", "X2", "code", "X2", "name", "Plain", "unit", "kos"))
+	b.ok(t, "product_update", req("count_code", "X1", "width", "3", "gross_weight", "0,9"))
+
+	out := b.ok(t, "product_list", req("count_code", "X1"))
+	p := list(t, out["product_list"])[0].(map[string]any)
+	require.Equal(t, 12.5, p["height"], "a number stays a number")
+	require.Equal(t, "3", p["width"], "added by the update")
+	require.Equal(t, "0,9", p["gross_weight"], "changed by the update")
+	require.Equal(t, "Extra", p["name"])
+	require.Equal(t, []any{map[string]any{"category": []any{"Garden", "Tools"}}}, p["categories"])
+
+	out = b.ok(t, "product_list", req("category", "tools"))
+	ps := list(t, out["product_list"])
+	require.Len(t, ps, 1)
+	require.Equal(t, "X1", ps[0].(map[string]any)["count_code"])
+
+	got := b.srv.Products(company)
+	require.Len(t, got, 2)
+	require.Equal(t, json.Number("12.5"), got[0].Extra["height"])
+	require.Nil(t, got[1].Extra)
+	got[0].Extra["height"] = "changed"
+	require.Equal(t, json.Number("12.5"), b.srv.Products(company)[0].Extra["height"], "Products returns copies")
+}

@@ -1,6 +1,8 @@
 package mkfake
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
@@ -53,17 +55,52 @@ type Price struct {
 	LowestPrice30Days string `json:"lowest_price_30_days,omitempty"`
 }
 
-// productRec is a stored product.
+// productRec is a stored product. Its Product.Extra is always nil: the
+// extra attributes are kept as their JSON in extra, about a tenth of the
+// memory of a small map with boxed values, which matters for catalogues of
+// 100,000 products held in one process.
 type productRec struct {
 	Product
-	seq uint64
+	extra []byte // nil when the product has no extra attributes
+	seq   uint64
 }
 
-func (p *Product) clone() Product {
-	out := *p
+// clone returns a deep copy of the product, Extra included.
+func (p *productRec) clone() Product {
+	out := p.Product
 	out.Prices = slices.Clone(p.Prices)
-	out.Extra = copyMap(p.Extra)
+	out.Extra = p.extras()
 	return out
+}
+
+// pack splits next into what a productRec stores: the product without
+// Extra, and Extra as JSON.
+func pack(next Product) (Product, []byte, error) {
+	var extra []byte
+	if len(next.Extra) > 0 {
+		b, err := json.Marshal(next.Extra)
+		if err != nil {
+			return Product{}, nil, invalidf("Invalid product attributes: %v", err)
+		}
+		extra = b
+	}
+	next.Extra = nil
+	return next, extra, nil
+}
+
+// extras decodes the extra attributes into a new map (nil when none).
+func (p *productRec) extras() map[string]any {
+	if p.extra == nil {
+		return nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(p.extra))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		// set wrote these bytes with json.Marshal; they always decode.
+		return nil
+	}
+	return m
 }
 
 // Products returns copies of a company's products in mk_id order; nil for
@@ -78,6 +115,22 @@ func (s *Server) Products(companyID string) []Product {
 	out := make([]Product, len(c.products))
 	for i, p := range c.products {
 		out[i] = p.clone()
+	}
+	return out
+}
+
+// ProductIDs returns the mk_ids of a company's products in mk_id order,
+// without copying the products.
+func (s *Server) ProductIDs(companyID string) []string {
+	c := s.company(companyID)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.products))
+	for i, p := range c.products {
+		out[i] = p.MkID
 	}
 	return out
 }
@@ -245,7 +298,12 @@ func (s *Server) createProduct(c *company, in obj) (*productRec, error) {
 	p := &productRec{}
 	p.Stock = "0"
 	p.Activated = true
-	if err := applyProduct(&p.Product, in); err != nil {
+	next := p.Product
+	if err := applyProduct(&next, in); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.Product, p.extra, err = pack(next); err != nil {
 		return nil, err
 	}
 	p.MkID, p.seq = c.nextID()
@@ -315,9 +373,13 @@ func (s *Server) productUpdate(c *company, req obj) (obj, error) {
 	if p.Sales && !next.Sales && p.InUse > 0 {
 		return nil, refusedf("Product '%s' is used on sales documents and must stay a sales product", p.CountCode)
 	}
+	stored, extra, err := pack(next)
+	if err != nil {
+		return nil, err
+	}
 	c.unindexProduct(p)
-	next.LastChange = s.now()
-	p.Product = next
+	stored.LastChange = s.now()
+	p.Product, p.extra = stored, extra
 	c.indexProduct(p)
 	return obj{"mk_id": p.MkID, "count_code": p.CountCode}, nil
 }
@@ -406,7 +468,7 @@ func (s *Server) productList(c *company, req obj) (obj, error) {
 		if mkID != "" && p.MkID != mkID {
 			return false
 		}
-		return category == "" || hasCategory(p.Extra["categories"], category)
+		return category == "" || (p.extra != nil && hasCategory(p.extras()["categories"], category))
 	}
 	withStock, _ := boolOf(req["return_warehause_stock"])
 	withFree, _ := boolOf(req["return_free_amount"])
@@ -437,7 +499,7 @@ func (s *Server) productList(c *company, req obj) (obj, error) {
 		// No filter: the window is a slice of the list.
 		if offset < len(candidates) {
 			for _, p := range candidates[offset:min(len(candidates), offset+limit)] {
-				list = append(list, productJSON(&p.Product, withStock, withFree, withPrices, withFactor))
+				list = append(list, productJSON(p, withStock, withFree, withPrices, withFactor))
 			}
 		}
 	} else {
@@ -453,7 +515,7 @@ func (s *Server) productList(c *company, req obj) (obj, error) {
 				skipped++
 				continue
 			}
-			list = append(list, productJSON(&p.Product, withStock, withFree, withPrices, withFactor))
+			list = append(list, productJSON(p, withStock, withFree, withPrices, withFactor))
 		}
 	}
 	out := obj{}
@@ -488,10 +550,10 @@ func hasCategory(v any, want string) bool {
 }
 
 // productJSON is a product as product_list answers it.
-func productJSON(p *Product, stock, free, prices, factor bool) obj {
-	out := make(obj, 12+len(p.Extra))
-	for k, v := range p.Extra {
-		out[k] = copyAny(v)
+func productJSON(p *productRec, stock, free, prices, factor bool) obj {
+	out := p.extras()
+	if out == nil {
+		out = make(obj, 12)
 	}
 	out["count_code"] = p.CountCode
 	out["mk_id"] = p.MkID
