@@ -35,10 +35,10 @@ type company struct {
 	partners      []*partnerRec // creation order
 	partnerByID   map[string]*partnerRec
 	partnerByCode map[string]*partnerRec
-	partnerByTax  multiIndex[partnerRec]
-	partnerByMail multiIndex[partnerRec]
-	partnerByTel  multiIndex[partnerRec]
-	partnerByAddr multiIndex[partnerRec] // customer|street|post_number, lower case
+	partnerByTax  *multiIndex[partnerRec]
+	partnerByMail *multiIndex[partnerRec]
+	partnerByTel  *multiIndex[partnerRec]
+	partnerByAddr *multiIndex[partnerRec] // customer|street|post_number, lower case
 
 	products      []*productRec // ascending seq (= mk_id order)
 	productByID   map[string]*productRec
@@ -46,11 +46,11 @@ type company struct {
 	productByItem map[string]*productRec // code (šifra)
 
 	docByID    map[string]*docRec
-	docsByType map[string][]*docRec          // ascending seq
-	docByCode  map[string]map[string]*docRec // doc_type → count_code
-	docByOrder map[string]multiIndex[docRec] // doc_type → buyer_order
-	changeLog  map[string][]changeEntry      // doc_type → changes in time order
-	logSorted  map[string]bool               // false once the clock went backwards
+	docsByType map[string][]*docRec           // ascending seq
+	docByCode  map[string]map[string]*docRec  // doc_type → count_code
+	docByOrder map[string]*multiIndex[docRec] // doc_type → buyer_order
+	changeLog  map[string][]changeEntry       // doc_type → changes in time order
+	logSorted  map[string]bool                // false once the clock went backwards
 }
 
 func newCompany(id, secret string) *company {
@@ -74,17 +74,17 @@ func newCompany(id, secret string) *company {
 		codeSeq:       map[string]uint64{},
 		partnerByID:   map[string]*partnerRec{},
 		partnerByCode: map[string]*partnerRec{},
-		partnerByTax:  multiIndex[partnerRec]{},
-		partnerByMail: multiIndex[partnerRec]{},
-		partnerByTel:  multiIndex[partnerRec]{},
-		partnerByAddr: multiIndex[partnerRec]{},
+		partnerByTax:  newMultiIndex[partnerRec](),
+		partnerByMail: newMultiIndex[partnerRec](),
+		partnerByTel:  newMultiIndex[partnerRec](),
+		partnerByAddr: newMultiIndex[partnerRec](),
 		productByID:   map[string]*productRec{},
 		productByCode: map[string]*productRec{},
 		productByItem: map[string]*productRec{},
 		docByID:       map[string]*docRec{},
 		docsByType:    map[string][]*docRec{},
 		docByCode:     map[string]map[string]*docRec{},
-		docByOrder:    map[string]multiIndex[docRec]{},
+		docByOrder:    map[string]*multiIndex[docRec]{},
 		changeLog:     map[string][]changeEntry{},
 		logSorted:     map[string]bool{},
 	}
@@ -119,35 +119,74 @@ func (c *company) nextCode(kind, format string, start uint64, taken func(string)
 }
 
 // multiIndex maps a key to the records that have it, in insertion order.
-type multiIndex[T any] map[string][]*T
-
-func (ix multiIndex[T]) add(key string, r *T) {
-	if key == "" {
-		return
-	}
-	ix[key] = append(ix[key], r)
+// Most keys name one record (a tax number, an e-mail address), so those
+// are kept without a slice of their own: a catalogue of 100,000 partners
+// has 100,000 keys in each index. Reads work on a nil index.
+type multiIndex[T any] struct {
+	one  map[string]*T   // keys with exactly one record
+	more map[string][]*T // keys with two or more
 }
 
-func (ix multiIndex[T]) remove(key string, r *T) {
+func newMultiIndex[T any]() *multiIndex[T] {
+	return &multiIndex[T]{one: map[string]*T{}, more: map[string][]*T{}}
+}
+
+func (ix *multiIndex[T]) add(key string, r *T) {
 	if key == "" {
 		return
 	}
-	list := ix[key]
+	if list, ok := ix.more[key]; ok {
+		ix.more[key] = append(list, r)
+		return
+	}
+	if first, ok := ix.one[key]; ok {
+		delete(ix.one, key)
+		ix.more[key] = []*T{first, r}
+		return
+	}
+	ix.one[key] = r
+}
+
+func (ix *multiIndex[T]) remove(key string, r *T) {
+	if ix == nil || key == "" {
+		return
+	}
+	if ix.one[key] == r {
+		delete(ix.one, key)
+		return
+	}
+	list, ok := ix.more[key]
+	if !ok {
+		return
+	}
 	if i := slices.Index(list, r); i >= 0 {
 		list = slices.Delete(list, i, i+1)
 	}
-	if len(list) == 0 {
-		delete(ix, key)
-		return
+	switch len(list) {
+	case 0:
+		delete(ix.more, key)
+	case 1:
+		delete(ix.more, key)
+		ix.one[key] = list[0]
+	default:
+		ix.more[key] = list
 	}
-	ix[key] = list
 }
 
-func (ix multiIndex[T]) first(key string) *T {
-	if key == "" {
+// all returns the records with key, oldest first; the caller must not
+// change the slice.
+func (ix *multiIndex[T]) all(key string) []*T {
+	if ix == nil || key == "" {
 		return nil
 	}
-	if list := ix[key]; len(list) > 0 {
+	if r, ok := ix.one[key]; ok {
+		return []*T{r}
+	}
+	return ix.more[key]
+}
+
+func (ix *multiIndex[T]) first(key string) *T {
+	if list := ix.all(key); len(list) > 0 {
 		return list[0]
 	}
 	return nil

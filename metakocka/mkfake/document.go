@@ -520,7 +520,7 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 		c.docsByType[docType] = append(c.docsByType[docType], d)
 		if c.docByCode[docType] == nil {
 			c.docByCode[docType] = map[string]*docRec{}
-			c.docByOrder[docType] = multiIndex[docRec]{}
+			c.docByOrder[docType] = newMultiIndex[docRec]()
 		}
 		c.docByCode[docType][d.CountCode] = d
 	} else {

@@ -355,11 +355,11 @@ func (s *Server) getPartner(c *company, req obj) (obj, error) {
 			candidates = append(candidates, p)
 		}
 	case tax != "":
-		candidates = c.partnerByTax[tax]
+		candidates = c.partnerByTax.all(tax)
 	case mail != "":
-		candidates = c.partnerByMail[mail]
+		candidates = c.partnerByMail.all(mail)
 	case tel != "":
-		candidates = c.partnerByTel[tel]
+		candidates = c.partnerByTel.all(tel)
 	default:
 		candidates = c.partners
 	}
