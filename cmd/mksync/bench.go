@@ -204,6 +204,7 @@ func printBench(w io.Writer, o benchOutput) error {
 		{"no-op resync", fmt.Sprintf("%.2f s, %d write calls, %d calls", r.NoopResyncSeconds, r.NoopWriteCalls, r.NoopCalls)},
 		{"pull", fmt.Sprintf("%.1f records/s in %.2f s (%d updated)", r.PullRecordsPerSec, r.PullSeconds, r.PullUpdated)},
 		{"peak heap", fmt.Sprintf("%.1f MB live, %.1f MB with garbage not yet collected (simulator included)", float64(r.PeakHeapBytes)/1e6, float64(r.PeakHeapObjectsBytes)/1e6)},
+		{"without simulator", fmt.Sprintf("%.1f MB live at the peak; the simulator and fixed overhead hold %.1f MB", float64(r.EngineHeapBytes)/1e6, float64(r.SimulatorHeapBytes)/1e6)},
 		{"machine", fmt.Sprintf("%d CPUs, GOMAXPROCS %d, %s, load %.2f → %.2f", r.NumCPU, r.GOMAXPROCS, r.GoVersion, r.LoadStart, r.LoadEnd)},
 	}
 	for _, row := range rows {

@@ -38,6 +38,8 @@ func checkBenchFigures(t *testing.T, got map[string]any, records int) {
 	require.Positive(t, num("peakInFlight"))
 	require.LessOrEqual(t, num("peakInFlight"), num("concurrency"), "the run's requests in flight stay within its concurrency")
 	require.Positive(t, num("peakHeapBytes"))
+	require.Positive(t, num("simulatorHeapBytes"))
+	require.Positive(t, num("engineHeapBytes"))
 	require.Zero(t, num("noopWriteCalls"), "a no-op resync writes nothing")
 	require.Zero(t, num("pushFailed"))
 	require.Equal(t, float64(records), num("records"))
