@@ -72,7 +72,8 @@ many instances through Redis), MKSYNC_METRICS_PER_TENANT,
 MKSYNC_ALERT_WEBHOOK_URL, MKSYNC_ALERT_WEBHOOK_SECRET,
 MKSYNC_ERROR_RETENTION_DAYS (default 30), MKSYNC_METAKOCKA_URLS (origins a
 tenant may set as its Metakocka URL besides https://main.metakocka.si,
-comma-separated; * allows any).`,
+comma-separated; * allows any), MKSYNC_CACHE_SIZE (entries per sync-engine
+cache; default 20000).`,
 		Example: `  mksync serve --addr :8080
   MKSYNC_DB=/var/lib/mksync/mksync.db mksync serve`,
 		Args: cobra.NoArgs,

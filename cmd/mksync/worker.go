@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -281,9 +283,14 @@ type engineRunner struct {
 }
 
 // newEngineRunner makes the process's engine on st, paced by pacing and
-// reporting to tel when it is not nil.
+// reporting to tel when it is not nil. MKSYNC_CACHE_SIZE sets the size of
+// its caches.
 func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger, tel *telemetry) (*engineRunner, error) {
-	cfg := engine.Config{Store: st, Logger: log, Pacing: pacing}
+	size, err := cacheSizeFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	cfg := engine.Config{Store: st, Logger: log, Pacing: pacing, CacheSize: size}
 	if tel != nil {
 		cfg = tel.engineConfig(cfg)
 	}
@@ -292,6 +299,20 @@ func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.L
 		return nil, fmt.Errorf("sync engine: %w", err)
 	}
 	return &engineRunner{e: e}, nil
+}
+
+// cacheSizeFromEnv reads MKSYNC_CACHE_SIZE: entries per engine cache, 0
+// (unset) for the engine's default.
+func cacheSizeFromEnv() (int, error) {
+	v := os.Getenv("MKSYNC_CACHE_SIZE")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10_000_000 {
+		return 0, fmt.Errorf("MKSYNC_CACHE_SIZE=%q: want entries per cache, 1 to 10000000", v)
+	}
+	return n, nil
 }
 
 // PrepareRun fills a new run without storing it (jobs stores it with its

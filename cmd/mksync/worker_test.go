@@ -685,3 +685,30 @@ func TestFleetStartsOnFreshDatabase(t *testing.T) {
 		p.stop()
 	}
 }
+
+func TestCacheSizeFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want int
+		bad  bool
+	}{
+		{env: "", want: 0},
+		{env: "5000", want: 5000},
+		{env: "10000000", want: 10_000_000},
+		{env: "0", bad: true},
+		{env: "-1", bad: true},
+		{env: "20k", bad: true},
+		{env: "10000001", bad: true},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv("MKSYNC_CACHE_SIZE", tc.env)
+			got, err := cacheSizeFromEnv()
+			if tc.bad {
+				require.ErrorContains(t, err, "MKSYNC_CACHE_SIZE")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
