@@ -12,24 +12,35 @@ import (
 	"github.com/mksync/mksync/storetest"
 )
 
-// Lookups of a mapping by mk_id use the unique index, not a scan of the
-// tenant's mappings.
-func TestMappingByMkIDUsesIndex(t *testing.T) {
+// Lookups that must use an index, not a scan of the tenant's rows: a scan
+// per record makes a bulk run quadratic.
+func TestQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), Options{Sealer: storetest.FakeSealer{}, Logger: observe.Discard()})
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.Migrate(ctx))
-	rows, err := db.reader().QueryContext(ctx, "EXPLAIN QUERY PLAN "+findMappingQuery(byMkID), "t", "contact", "42")
-	require.NoError(t, err)
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
-		plan = append(plan, detail)
+	for _, tc := range []struct {
+		name, query, index string
+		args               []any
+	}{
+		{"mapping by mk_id", findMappingQuery(byMkID), "INDEX mappings_mk_id", []any{"t", "contact", "42"}},
+		{"lines of documents", linesQuery(3), "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a", "b", "c"}},
+		{"delete lines", deleteLinesQuery, "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := db.reader().QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+			require.NoError(t, err)
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+				plan = append(plan, detail)
+			}
+			require.NoError(t, rows.Err())
+			require.Contains(t, strings.Join(plan, "; "), tc.index, plan)
+		})
 	}
-	require.NoError(t, rows.Err())
-	require.Contains(t, strings.Join(plan, "; "), "INDEX mappings_mk_id", plan)
 }

@@ -77,7 +77,7 @@ func checkDocumentRefs(ctx context.Context, q querier, tenantID string, d *mksyn
 
 // insertLines writes the document's lines (after deleting any old ones).
 func insertLines(ctx context.Context, q querier, tenantID string, d *mksync.SalesDocument) error {
-	if _, err := q.ExecContext(ctx, "DELETE FROM sales_document_lines WHERE tenant_id = ? AND document_id = ?", tenantID, d.ID); err != nil {
+	if _, err := q.ExecContext(ctx, deleteLinesQuery, tenantID, d.ID); err != nil {
 		return internal("delete document lines", err)
 	}
 	stmt, err := q.PrepareContext(ctx, `INSERT INTO sales_document_lines (document_id, position, tenant_id,
@@ -150,6 +150,18 @@ func (s *store) FindSalesDocumentByID(ctx context.Context, tenantID, id string) 
 	return docs[0], nil
 }
 
+// linesQuery reads the lines of n documents of a tenant (arguments: the
+// tenant id, then the n document ids).
+func linesQuery(n int) string {
+	return `SELECT document_id, product_id, quantity, unit_price, discount_percent, tax_rate,
+		net_amount FROM sales_document_lines WHERE tenant_id = ? AND document_id IN (?` + strings.Repeat(", ?", n-1) + `)
+		ORDER BY document_id, position`
+}
+
+// deleteLinesQuery removes a document's lines (arguments: tenant id,
+// document id).
+const deleteLinesQuery = "DELETE FROM sales_document_lines WHERE tenant_id = ? AND document_id = ?"
+
 // loadLines fills the lines of docs with one query.
 func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.SalesDocument) error {
 	if len(docs) == 0 {
@@ -163,9 +175,7 @@ func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.Sa
 		docs[i].Lines = nil
 		args = append(args, docs[i].ID)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT document_id, product_id, quantity, unit_price, discount_percent, tax_rate,
-		net_amount FROM sales_document_lines WHERE tenant_id = ? AND document_id IN (?`+strings.Repeat(", ?", len(docs)-1)+`)
-		ORDER BY document_id, position`, args...)
+	rows, err := q.QueryContext(ctx, linesQuery(len(docs)), args...)
 	if err != nil {
 		return internal("load document lines", err)
 	}
