@@ -118,6 +118,23 @@ func (c *company) nextCode(kind, format string, start uint64, taken func(string)
 	}
 }
 
+// snapshot returns f of each record list(c) gives, under the company's
+// lock; nil for an unknown company.
+func snapshot[R, T any](s *Server, companyID string, list func(*company) []*R, f func(*R) T) []T {
+	c := s.company(companyID)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	recs := list(c)
+	out := make([]T, len(recs))
+	for i, r := range recs {
+		out[i] = f(r)
+	}
+	return out
+}
+
 // multiIndex maps a key to the records that have it, in insertion order.
 // Most keys name one record (a tax number, an e-mail address), so those
 // are kept without a slice of their own: a catalogue of 100,000 partners

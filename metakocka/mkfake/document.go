@@ -96,22 +96,7 @@ func (d *Document) clone() Document {
 // Documents returns copies of a company's documents of every type in
 // mk_id order; nil for an unknown company.
 func (s *Server) Documents(companyID string) []Document {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var all []*docRec
-	for _, list := range c.docsByType {
-		all = append(all, list...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
-	out := make([]Document, len(all))
-	for i, d := range all {
-		out[i] = d.clone()
-	}
-	return out
+	return snapshot(s, companyID, (*company).documentsInOrder, func(d *docRec) Document { return d.clone() })
 }
 
 // DocumentID names one stored document.
@@ -123,22 +108,20 @@ type DocumentID struct {
 // DocumentIDs returns the type and mk_id of a company's documents of every
 // type in mk_id order, without copying the documents.
 func (s *Server) DocumentIDs(companyID string) []DocumentID {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	return snapshot(s, companyID, (*company).documentsInOrder, func(d *docRec) DocumentID {
+		return DocumentID{DocType: d.DocType, MkID: d.MkID}
+	})
+}
+
+// documentsInOrder returns the documents of every type in mk_id order.
+// Callers hold c.mu.
+func (c *company) documentsInOrder() []*docRec {
 	var all []*docRec
 	for _, list := range c.docsByType {
 		all = append(all, list...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
-	out := make([]DocumentID, len(all))
-	for i, d := range all {
-		out[i] = DocumentID{DocType: d.DocType, MkID: d.MkID}
-	}
-	return out
+	return all
 }
 
 // docTypes are the document types the simulator keeps, with the format of

@@ -71,35 +71,17 @@ func (p *Partner) main() *PartnerAddress {
 // Partners returns copies of a company's partners in creation order; nil
 // for an unknown company.
 func (s *Server) Partners(companyID string) []Partner {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]Partner, len(c.partners))
-	for i, p := range c.partners {
-		out[i] = p.clone()
-	}
-	return out
+	return snapshot(s, companyID, partnersOf, (*partnerRec).clone)
 }
 
 // PartnerIDs returns the mk_ids of a company's partners in creation
 // order: what a caller that walks every partner needs, without copying
 // them.
 func (s *Server) PartnerIDs(companyID string) []string {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]string, len(c.partners))
-	for i, p := range c.partners {
-		out[i] = p.MkID
-	}
-	return out
+	return snapshot(s, companyID, partnersOf, func(p *partnerRec) string { return p.MkID })
 }
+
+func partnersOf(c *company) []*partnerRec { return c.partners }
 
 // Index keys of partners.
 func taxKey(v string) string {

@@ -106,34 +106,16 @@ func (p *productRec) extras() map[string]any {
 // Products returns copies of a company's products in mk_id order; nil for
 // an unknown company.
 func (s *Server) Products(companyID string) []Product {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]Product, len(c.products))
-	for i, p := range c.products {
-		out[i] = p.clone()
-	}
-	return out
+	return snapshot(s, companyID, productsOf, (*productRec).clone)
 }
 
 // ProductIDs returns the mk_ids of a company's products in mk_id order,
 // without copying the products.
 func (s *Server) ProductIDs(companyID string) []string {
-	c := s.company(companyID)
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]string, len(c.products))
-	for i, p := range c.products {
-		out[i] = p.MkID
-	}
-	return out
+	return snapshot(s, companyID, productsOf, func(p *productRec) string { return p.MkID })
 }
+
+func productsOf(c *company) []*productRec { return c.products }
 
 // productCore are the attributes stored in Product's own fields; request
 // keys not here (and not credentials) go to Product.Extra.
