@@ -166,10 +166,10 @@ type Report struct {
 	PeakHeapObjectsBytes uint64 `json:"peakHeapObjectsBytes"`
 	// SimulatorHeapBytes is the live heap after the run once the engine is
 	// stopped and dropped and a GC has run: the simulator's records (all of
-	// them are still held) plus the process's fixed overhead. What a
-	// production process would not hold is at most this much of the peak,
-	// so PeakHeapBytes - SimulatorHeapBytes (EngineHeapBytes) is mksync's
-	// own peak, the fixed overhead not counted.
+	// them are still held) plus the process's fixed overhead.
+	// EngineHeapBytes, PeakHeapBytes - SimulatorHeapBytes, bounds mksync's
+	// own peak from above: what the simulator allocates for the requests it
+	// is serving at the peak counts on mksync's side.
 	SimulatorHeapBytes uint64 `json:"simulatorHeapBytes"`
 	EngineHeapBytes    uint64 `json:"engineHeapBytes"`
 
