@@ -518,3 +518,47 @@ func TestTenantScopeQuoting(t *testing.T) {
 		require.Equal(t, id, seen)
 	}
 }
+
+// A foreign-key check is planned once per connection and kept. Planned
+// while the tables are tiny and without statistics, the check of a new
+// document line against products must still use the (tenant_id, id) key,
+// not scan the tenant's products through another index starting with
+// tenant_id (as it did through products_code_key before migration 4).
+func TestLineForeignKeyCheckStaysBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	c := b.superConn(t)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := c.Exec(ctx, sql, args...)
+		require.NoError(t, err, sql)
+	}
+	exec(`INSERT INTO tenants VALUES ('T', 't', now(), now())`)
+	exec(`INSERT INTO contacts (id, tenant_id, name, created_at, updated_at, version) VALUES ('c0', 'T', 'c', now(), now(), 1)`)
+	exec(`INSERT INTO products (id, tenant_id, code, name, created_at, updated_at, version) VALUES ('p0', 'T', 'P0', 'p', now(), now(), 1)`)
+	exec(`INSERT INTO sales_documents (id, tenant_id, kind, number, date, contact_id, currency, total_net, total_tax, total_gross, created_at, updated_at, version)
+		SELECT 'd' || g, 'T', 'order', '1', '2025-01-01', 'c0', 'EUR', 0, 0, 0, now(), now(), 1 FROM generate_series(0, 100) g`)
+	// The first line makes this connection plan its checks on tiny tables.
+	exec(`INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity, unit_price, net_amount) VALUES ('T', 'd0', 0, 'p0', 1, 1, 1)`)
+	exec(`INSERT INTO products (id, tenant_id, code, name, created_at, updated_at, version)
+		SELECT 'p' || g, 'T', 'P' || g, 'p', now(), now(), 1 FROM generate_series(1, 400) g`)
+
+	read := func() int64 {
+		t.Helper()
+		exec(`SELECT pg_stat_force_next_flush()`)
+		exec(`SELECT 1`) // ends a transaction, so the counters are flushed
+		var n int64
+		require.NoError(t, c.QueryRow(ctx, `SELECT COALESCE(sum(idx_tup_read), 0) FROM pg_stat_user_indexes
+			WHERE schemaname = $1 AND relname = 'products'`, b.schema).Scan(&n))
+		return n
+	}
+	before := read()
+	const lines = 100
+	for i := 1; i <= lines; i++ {
+		exec(`INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity, unit_price, net_amount)
+			VALUES ('T', $1, 0, $2, 1, 1, 1)`, fmt.Sprintf("d%d", i), fmt.Sprintf("p%d", i))
+	}
+	got := read() - before
+	require.LessOrEqual(t, got, int64(3*lines), "products rows read by %d line checks (about one each when the check uses the key)", lines)
+}
