@@ -82,7 +82,21 @@ func (d *DB) Migrate(ctx context.Context) error {
 			slog.Int64("version", r.Source.Version), slog.String("file", baseName(r.Source.Path)),
 			slog.Duration("duration", r.Duration))
 	}
+	d.warnWithoutAutovacuum(ctx)
 	return nil
+}
+
+// warnWithoutAutovacuum logs a warning when the server runs with autovacuum
+// off. Tables are then never analyzed, and without statistics the planner
+// may answer a per-record lookup by reading all of a tenant's rows, so bulk
+// syncs slow down as the tables grow (docs/scaling.md).
+func (d *DB) warnWithoutAutovacuum(ctx context.Context) {
+	var v string
+	if err := d.pool.QueryRow(ctx, "SHOW autovacuum").Scan(&v); err != nil || v != "off" {
+		return
+	}
+	d.logger.LogAttrs(ctx, slog.LevelWarn, "PostgreSQL runs with autovacuum off: run ANALYZE after large imports, or bulk syncs slow down as tables grow",
+		slog.String("category", "DATABASE"))
 }
 
 // Migration is the state of one migration.

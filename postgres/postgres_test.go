@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/postgres"
 	"github.com/mksync/mksync/postgres/pgtest"
+	"github.com/mksync/mksync/storetest"
 )
 
 // bundle is what one test gets: a migrated store in a fresh schema.
@@ -561,4 +564,38 @@ func TestLineForeignKeyCheckStaysBounded(t *testing.T) {
 	}
 	got := read() - before
 	require.LessOrEqual(t, got, int64(3*lines), "products rows read by %d line checks (about one each when the check uses the key)", lines)
+}
+
+// Migrate warns when the server runs without autovacuum (tables never get
+// statistics), and only then.
+func TestMigrateWarnsWithoutAutovacuum(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	db, url, _ := pgtest.Store(t, postgres.Options{Sealer: storetest.FakeSealer{}, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	require.NotNil(t, db)
+	conn, err := pgx.Connect(t.Context(), url)
+	require.NoError(t, err)
+	defer conn.Close(t.Context())
+	var setting string
+	require.NoError(t, conn.QueryRow(t.Context(), "SHOW autovacuum").Scan(&setting))
+	warned := strings.Contains(buf.String(), "autovacuum off")
+	require.Equal(t, setting == "off", warned, "autovacuum=%s, log:\n%s", setting, buf.String())
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
