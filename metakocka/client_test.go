@@ -1,7 +1,6 @@
 package metakocka_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,25 +122,8 @@ type bundle struct {
 	srv    *httptest.Server
 	client *metakocka.Client
 	clock  *fakeClock
-	logs   *syncBuffer
+	logs   *observe.LogBuffer
 	obs    *countingObserver
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type countingObserver struct {
@@ -164,7 +146,7 @@ func setup(t *testing.T, h http.Handler, mod func(*metakocka.Config)) bundle {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	b := bundle{srv: srv, clock: newFakeClock(), logs: &syncBuffer{}, obs: &countingObserver{}}
+	b := bundle{srv: srv, clock: newFakeClock(), logs: &observe.LogBuffer{}, obs: &countingObserver{}}
 	cfg := metakocka.Config{
 		BaseURL:    srv.URL,
 		CompanyID:  testCompany,

@@ -101,12 +101,12 @@ type alertBundle struct {
 	n      *observe.Notifier
 	recv   *receiver
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *observe.LogBuffer
 }
 
 func setupAlerts(t *testing.T, tweak func(*observe.AlertConfig)) *alertBundle {
 	t.Helper()
-	b := &alertBundle{ctx: context.Background(), clk: newFakeClock(), logs: &syncBuffer{}}
+	b := &alertBundle{ctx: context.Background(), clk: newFakeClock(), logs: &observe.LogBuffer{}}
 	b.db, b.tenant = newStore(t, b.clk)
 	b.recv = newReceiver(t, b.clk)
 	var m *observe.Metrics

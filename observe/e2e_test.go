@@ -35,7 +35,7 @@ type world struct {
 	recv    *receiver
 	reg     *prometheus.Registry
 	metrics *httptest.Server // serves /metrics
-	logs    *syncBuffer
+	logs    *observe.LogBuffer
 	log     *slog.Logger
 }
 
@@ -46,7 +46,7 @@ const (
 
 func newWorld(t *testing.T, secretSent mksync.Secret, tweak func(*observe.AlertConfig)) *world {
 	t.Helper()
-	w := &world{ctx: context.Background(), clk: newFakeClock(), logs: &syncBuffer{}}
+	w := &world{ctx: context.Background(), clk: newFakeClock(), logs: &observe.LogBuffer{}}
 	w.log = observe.NewLogger(w.logs, observe.Options{Level: slog.LevelDebug})
 	w.db, w.tenant = newStore(t, w.clk)
 	w.fake = mkfake.New(mkfake.Options{Seed: 3, Clock: w.clk.Now})

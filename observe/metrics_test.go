@@ -223,7 +223,7 @@ func TestMetricsHandler(t *testing.T) {
 	m, reg := newMetrics(t, observe.MetricsOptions{})
 	m.WatchJobs(failingJobs{})
 	(&observe.Monitor{Metrics: m}).RecordSynced(observe.RecordEvent{Entity: mksync.EntityContact, Direction: mksync.ToMetakocka, Outcome: observe.RecordUpdated})
-	var logs syncBuffer
+	var logs observe.LogBuffer
 	srv := httptest.NewServer(observe.MetricsHandler(reg, observe.NewLogger(&logs, observe.Options{})))
 	defer srv.Close()
 	fams := scrape(t, srv.URL)

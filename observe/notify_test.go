@@ -36,9 +36,9 @@ func TestSignAndVerify(t *testing.T) {
 }
 
 // newTestNotifier returns a started Notifier to the receiver with fast retries.
-func newTestNotifier(t *testing.T, clk *fakeClock, cfg observe.NotifierConfig) (*observe.Notifier, *syncBuffer) {
+func newTestNotifier(t *testing.T, clk *fakeClock, cfg observe.NotifierConfig) (*observe.Notifier, *observe.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &observe.LogBuffer{}
 	cfg.Clock, cfg.Logger = clk, observe.NewLogger(logs, observe.Options{})
 	cfg.InitialInterval, cfg.MaxInterval = time.Millisecond, 5*time.Millisecond
 	n, err := observe.NewNotifier(cfg)

@@ -48,7 +48,7 @@ func TestPrunerStartStop(t *testing.T) {
 	db, tenantID := newStore(t, clk)
 	require.NoError(t, db.CreateErrorRecord(ctx, tenantID, &mksync.ErrorRecord{
 		Category: observe.CatSync, Operation: "op", Code: mksync.EUPSTREAM, Message: "x", CreatedAt: clk.Now().Add(-31 * 24 * time.Hour)}))
-	logs := &syncBuffer{}
+	logs := &observe.LogBuffer{}
 	p, err := observe.NewPruner(observe.RetentionConfig{Store: db, Clock: clk, Logger: observe.NewLogger(logs, observe.Options{})})
 	require.NoError(t, err)
 	p.Stop() // before Start: no-op

@@ -1,9 +1,7 @@
 package observe_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -55,26 +53,6 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.Advance(d)
 	return ctx.Err()
 }
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // newStore opens a migrated SQLite store in a temp dir with one tenant, and
 // returns it with the tenant's id.

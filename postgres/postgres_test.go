@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/keyring"
+	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/postgres"
 	"github.com/mksync/mksync/postgres/pgtest"
 	"github.com/mksync/mksync/storetest"
@@ -570,7 +570,7 @@ func TestLineForeignKeyCheckStaysBounded(t *testing.T) {
 // statistics), and only then.
 func TestMigrateWarnsWithoutAutovacuum(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf observe.LogBuffer
 	db, url, _ := pgtest.Store(t, postgres.Options{Sealer: storetest.FakeSealer{}, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	require.NotNil(t, db)
 	conn, err := pgx.Connect(t.Context(), url)
@@ -580,22 +580,4 @@ func TestMigrateWarnsWithoutAutovacuum(t *testing.T) {
 	require.NoError(t, conn.QueryRow(t.Context(), "SHOW autovacuum").Scan(&setting))
 	warned := strings.Contains(buf.String(), "autovacuum off")
 	require.Equal(t, setting == "off", warned, "autovacuum=%s, log:\n%s", setting, buf.String())
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

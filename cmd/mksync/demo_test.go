@@ -10,31 +10,13 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/observe"
 )
-
-// syncBuffer is a strings.Builder safe for a command's logs written while
-// the test reads them.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // startDemo runs `mksync demo` in-process with args and returns the lines
 // it printed up to "ready:" and a stop func (Ctrl-C: cancel its context)
@@ -43,7 +25,7 @@ func startDemo(t *testing.T, args ...string) (lines []string, stop func() error)
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	var errOut syncBuffer
+	var errOut observe.LogBuffer
 	root := newRootCmd(strings.NewReader(""), outW, &errOut)
 	root.SetArgs(append([]string{"demo"}, args...))
 	done := make(chan error, 1)

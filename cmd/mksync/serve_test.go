@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/observe"
 )
 
 // startServe runs `mksync serve` in-process and returns its base URL, the
@@ -21,7 +23,7 @@ func startServe(t testing.TB, args ...string) (base string, printed []string, st
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	var errOut syncBuffer // serve logs while this reads
+	var errOut observe.LogBuffer // serve logs while this reads
 	root := newRootCmd(strings.NewReader(""), outW, &errOut)
 	root.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 	done := make(chan error, 1)
