@@ -3,6 +3,7 @@ package mksync
 import (
 	"context"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -155,6 +156,18 @@ type MappingStore interface {
 
 // MaxMappingsOf bounds the ids of one FindMappingsOf call: a list page.
 const MaxMappingsOf = MaxPageLimit
+
+// CheckMappingsOf validates the arguments of a FindMappingsOf call, so that
+// every store refuses the same calls with the same errors.
+func CheckMappingsOf(et EntityType, entityIDs []string) error {
+	if !slices.Contains(EntityTypes, et) {
+		return Errorf(EINVALID, "unknown entity type %q", et)
+	}
+	if len(entityIDs) > MaxMappingsOf {
+		return Errorf(EINVALID, "at most %d ids per mapping lookup, got %d", MaxMappingsOf, len(entityIDs))
+	}
+	return nil
+}
 
 // SyncStateStore keeps small per-tenant sync positions (e.g. the last
 // last_change seen by an incremental document pull).

@@ -129,11 +129,8 @@ func (d *DB) FindMappingByMetakockaID(ctx context.Context, tenantID string, et m
 // FindMappingsOf returns the mappings of entityIDs in one query, keyed by
 // entity id; see mksync.MappingStore.
 func (d *DB) FindMappingsOf(ctx context.Context, tenantID string, et mksync.EntityType, entityIDs []string) (map[string]mksync.Mapping, error) {
-	if _, err := entityTable(et); err != nil {
+	if err := mksync.CheckMappingsOf(et, entityIDs); err != nil {
 		return nil, err
-	}
-	if len(entityIDs) > mksync.MaxMappingsOf {
-		return nil, mksync.Errorf(mksync.EINVALID, "at most %d ids per mapping lookup, got %d", mksync.MaxMappingsOf, len(entityIDs))
 	}
 	out := make(map[string]mksync.Mapping, len(entityIDs))
 	if len(entityIDs) == 0 {

@@ -128,11 +128,8 @@ func (s *store) findMapping(ctx context.Context, cond, tenantID string, et mksyn
 
 // FindMappingsOf implements mksync.MappingStore.
 func (s *store) FindMappingsOf(ctx context.Context, tenantID string, et mksync.EntityType, entityIDs []string) (map[string]mksync.Mapping, error) {
-	if err := checkEntityType(et); err != nil {
+	if err := mksync.CheckMappingsOf(et, entityIDs); err != nil {
 		return nil, err
-	}
-	if len(entityIDs) > mksync.MaxMappingsOf {
-		return nil, mksync.Errorf(mksync.EINVALID, "at most %d ids per mapping lookup, got %d", mksync.MaxMappingsOf, len(entityIDs))
 	}
 	out := make(map[string]mksync.Mapping, len(entityIDs))
 	if len(entityIDs) == 0 {
