@@ -206,6 +206,8 @@ func (d *InProcess) Cleanup(ctx context.Context) string {
 	if d.w.fake != nil {
 		return ""
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
 	failed := 0
 	for _, id := range d.createdDocs {
 		if err := d.w.mk.DeleteDocument(ctx, metakocka.DocSalesOrder, id); err != nil {

@@ -25,17 +25,20 @@ type Choice struct {
 }
 
 // Choices lists the targets, in the order the CLI shows them.
-var Choices = []Choice{
-	{Name: "contacts", About: "contacts ↔ Metakocka partners", Entities: []mksync.EntityType{mksync.EntityContact}},
-	{Name: "products", About: "products ↔ Metakocka products", Entities: []mksync.EntityType{mksync.EntityProduct}},
-	{Name: "sales-documents", About: "sales documents ↔ Metakocka sales orders (with their contact and products)", Entities: []mksync.EntityType{mksync.EntitySalesDocument}},
-	{Name: "all", About: "all three, one after the other", Entities: []mksync.EntityType{mksync.EntityContact, mksync.EntityProduct, mksync.EntitySalesDocument}},
+func Choices() []Choice {
+	return []Choice{
+		{Name: "contacts", About: "contacts ↔ Metakocka partners", Entities: []mksync.EntityType{mksync.EntityContact}},
+		{Name: "products", About: "products ↔ Metakocka products", Entities: []mksync.EntityType{mksync.EntityProduct}},
+		{Name: "sales-documents", About: "sales documents ↔ Metakocka sales orders (with their contact and products)", Entities: []mksync.EntityType{mksync.EntitySalesDocument}},
+		{Name: "all", About: "all three, one after the other", Entities: []mksync.EntityType{mksync.EntityContact, mksync.EntityProduct, mksync.EntitySalesDocument}},
+	}
 }
 
-// ChoiceNames returns the names of Choices.
+// ChoiceNames returns the names of the Choices, for the CLI's completion.
 func ChoiceNames() []string {
-	names := make([]string, len(Choices))
-	for i, c := range Choices {
+	cs := Choices()
+	names := make([]string, len(cs))
+	for i, c := range cs {
 		names[i] = c.Name
 	}
 	return names
@@ -43,7 +46,7 @@ func ChoiceNames() []string {
 
 // Entities returns the record kinds of the choice named name.
 func Entities(name string) ([]mksync.EntityType, error) {
-	for _, c := range Choices {
+	for _, c := range Choices() {
 		if c.Name == name {
 			return c.Entities, nil
 		}
@@ -53,7 +56,7 @@ func Entities(name string) ([]mksync.EntityType, error) {
 
 // label is how a report line names the record kind et.
 func label(et mksync.EntityType) string {
-	for _, c := range Choices {
+	for _, c := range Choices() {
 		if len(c.Entities) == 1 && c.Entities[0] == et {
 			return c.Name
 		}
@@ -75,6 +78,7 @@ func (r Report) String() string {
 // reported as skipped with Reason, not as passed or failed.
 type SkipError struct{ Reason string }
 
+// Error says the check was skipped and why.
 func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 
 // skip returns a *SkipError with reason.
@@ -90,14 +94,14 @@ type Options struct {
 // to out: "✓ target: check (evidence)", "✗ target: check: error" or
 // "- target: check (skipped: reason)", then d's cleanup line. It does not
 // print the final line: the caller prints Report.String(). The connection
-// check runs first; when it fails nothing else runs.
+// check runs first; unless it passes nothing else runs.
 func Run(ctx context.Context, d Driver, entities []mksync.EntityType, out io.Writer, o Options) Report {
 	r := &runner{e: &env{Driver: d, names: newNamer()}, out: out, timeout: o.CheckTimeout}
 	if r.timeout <= 0 {
 		r.timeout = 2 * time.Minute
 	}
 	r.run(ctx, "deployment", connectionCheck())
-	if r.report.Failed == 0 {
+	if r.report.Passed == 1 {
 		for _, et := range entities {
 			for _, c := range entityChecks(et) {
 				r.run(ctx, label(et), c)

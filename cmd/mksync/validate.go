@@ -84,7 +84,7 @@ failed. Without an argument it lists the choices and exits with status 2.`,
 // printChoices lists what validate can check.
 func printChoices(w io.Writer) {
 	fmt.Fprintln(w, "mksync validate: give what to check, one of:")
-	for _, c := range validate.Choices {
+	for _, c := range validate.Choices() {
 		fmt.Fprintf(w, "  %-16s %s\n", c.Name, c.About)
 	}
 	fmt.Fprintln(w, `Run "mksync validate --help" for the targets (simulator, real account, --server).`)
