@@ -147,6 +147,9 @@ func isolationCheck(et mksync.EntityType) check {
 		if err != nil {
 			return "", err
 		}
+		if b.Empty && len(recs) > 0 {
+			return "", fmt.Errorf("the second tenant sees %d Metakocka records", len(recs))
+		}
 		for _, r := range recs {
 			if r.MetakockaID == mkID {
 				return "", fmt.Errorf("the second tenant sees the first's Metakocka record %s", mkID)

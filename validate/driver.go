@@ -47,7 +47,7 @@ type Driver interface {
 	Connect(ctx context.Context) (string, error)
 	// SecondTenant returns another tenant with its own Metakocka company,
 	// or a *SkipError when the target has none.
-	SecondTenant(ctx context.Context) (Tenant, error)
+	SecondTenant(ctx context.Context) (Second, error)
 	// Simulator is the target's Metakocka simulator, nil for a real one.
 	Simulator() Simulator
 	// Direct is access to the store's settings and to the tenant's
@@ -58,6 +58,14 @@ type Driver interface {
 	// Cleanup deletes what the checks created, where the target allows, and
 	// returns a line saying what it did ("" when nothing needs saying).
 	Cleanup(ctx context.Context) string
+}
+
+// Second is another tenant of the target, for the isolation checks.
+type Second struct {
+	Tenant
+	// Empty is true when its Metakocka company holds no record: it must
+	// then see no Metakocka record at all.
+	Empty bool
 }
 
 // Simulator injects faults into the Metakocka simulator and counts its calls.

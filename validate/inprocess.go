@@ -161,13 +161,15 @@ func (d *InProcess) Connect(ctx context.Context) (string, error) {
 	return fmt.Sprintf("in process, %s at %s, company %s", what, d.w.url, d.w.creds.CompanyID), nil
 }
 
-// SecondTenant adds a tenant on the simulator's second company.
-func (d *InProcess) SecondTenant(ctx context.Context) (Tenant, error) {
+// SecondTenant adds a tenant on the simulator's second company, which
+// holds no record.
+func (d *InProcess) SecondTenant(ctx context.Context) (Second, error) {
 	if d.w.fake == nil {
-		return nil, skip("needs the simulator (a second company)")
+		return Second{}, skip("needs the simulator (a second company)")
 	}
 	c := simulatorCompanies[1]
-	return d.w.addTenant(ctx, mksync.MetakockaCredentials{CompanyID: c[0], SecretKey: mksync.Secret(c[1]), BaseURL: d.w.url})
+	t, err := d.w.addTenant(ctx, mksync.MetakockaCredentials{CompanyID: c[0], SecretKey: mksync.Secret(c[1]), BaseURL: d.w.url})
+	return Second{Tenant: t, Empty: true}, err
 }
 
 // Simulator is the simulator, nil against a real account.

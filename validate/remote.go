@@ -96,11 +96,12 @@ func (r *Remote) Connect(ctx context.Context) (string, error) {
 }
 
 // SecondTenant is the tenant of the second token.
-func (r *Remote) SecondTenant(context.Context) (Tenant, error) {
+// Its Metakocka company may hold records of its own.
+func (r *Remote) SecondTenant(context.Context) (Second, error) {
 	if r.b == nil {
-		return nil, skip("no --token-b")
+		return Second{}, skip("no --token-b")
 	}
-	return r.b, nil
+	return Second{Tenant: r.b}, nil
 }
 
 // Simulator is nil: whatever Metakocka the deployment uses is out of reach.
