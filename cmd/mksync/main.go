@@ -69,7 +69,7 @@ and this CLI in one binary.`,
 		newServeCmd(s),
 		newWorkerCmd(s),
 		withRemoteSync(newSyncCmd(s), s),
-		withRemoteValidate(newValidateCmd(s), s),
+		newValidateCmd(s),
 		newOpenAPICmd(s),
 		newBenchCmd(s),
 	)

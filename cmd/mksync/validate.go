@@ -6,100 +6,70 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/engine"
-	"github.com/mksync/mksync/keyring"
-	"github.com/mksync/mksync/metakocka"
-	"github.com/mksync/mksync/metakocka/mkfake"
-	"github.com/mksync/mksync/observe"
-	"github.com/mksync/mksync/sqlite"
+	"github.com/mksync/mksync/validate"
 )
-
-// validatePrefix starts the name of every record validate creates.
-const validatePrefix = "MKSYNC-VALIDATE-"
 
 func newValidateCmd(s streams) *cobra.Command {
 	var (
 		url, company string
+		remote       remoteFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "validate contacts|products|sales-documents|all",
-		Short: "Check the sync end to end against a Metakocka simulator or a real account",
-		Long: `Run end-to-end checks of the sync engine: create/update/pull round trips,
-zero writes on an unchanged resync, no duplicate after a commit-then-fail,
-retries of transient faults, bad input reported with an errorId, conflicts
-under every policy, tenant isolation, and a document with an unresolvable
-product refused whole.
+		Short: "Check the sync end to end against a Metakocka simulator, a real account or a running deployment",
+		Long: `Run end-to-end checks of the sync: create/update/pull round trips, zero
+writes on an unchanged resync, bulk runs, no duplicate after a
+commit-then-fail, retries of transient faults, bad input reported with an
+errorId, conflicts under every policy, tenant isolation, a document with an
+unresolvable product refused whole, and the API's rate limit.
 
 By default the target is an in-process Metakocka simulator with faults
 injected and a temporary SQLite store. With --metakocka-url and --company-id
-(the secret key read from stdin) the checks run against a real account: they
-create records named ` + validatePrefix + `…, delete the products and documents
-afterwards (Metakocka cannot delete partners), and skip the checks that need
-injected faults or a second company.
+(the secret key read from stdin) the checks run in process against a real
+account: they create records named ` + validate.Prefix + `…, delete the products
+and documents afterwards (Metakocka cannot delete partners), and skip the
+checks that need injected faults or a second company.
 
-Prints one line per check and ends with "N passed, M failed"; exit status 1
-when any check failed.`,
+With --server URL and --token T (or MKSYNC_TOKEN) the checks run instead
+through a running deployment's REST API, as a CRM would call it; another
+tenant's ids are tried with --token-b (or MKSYNC_TOKEN_B). The checks that
+need the simulator or direct access to the store and to Metakocka are
+skipped. The CRM records it creates are named ` + validate.Prefix + `… and
+deleted afterwards; their Metakocka copies stay.
+
+Prints one line per check (✓ passed, ✗ failed, - skipped with the reason)
+and ends with "N passed, M failed, K skipped"; exit status 1 when any check
+failed. Without an argument it lists the choices and exits with status 2.`,
 		Example: `  mksync validate all
-  echo "$MK_SECRET" | mksync validate products --metakocka-url https://main.metakocka.si --company-id 1234`,
-		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
-		ValidArgs: []string{"contacts", "products", "sales-documents", "all"},
+  echo "$MK_SECRET" | mksync validate products --metakocka-url https://main.metakocka.si --company-id 1234
+  MKSYNC_TOKEN=mks_… MKSYNC_TOKEN_B=mks_… mksync validate all --server https://mksync.example.com`,
+		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: validate.ChoiceNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if (url == "") != (company == "") {
-				return errors.New("give both --metakocka-url and --company-id, or neither")
+			if len(args) == 0 {
+				printChoices(s.err)
+				return exitError{code: 2}
 			}
-			var secret string
-			if url != "" {
-				line, err := bufio.NewReader(s.in).ReadString('\n')
-				if err != nil && !errors.Is(err, io.EOF) {
-					return fmt.Errorf("read the secret key from stdin: %w", err)
-				}
-				if secret = strings.TrimSpace(line); secret == "" {
-					return errors.New("the secret key must be given on stdin")
-				}
-			}
-			v, err := newValidation(ctx, url, company, secret)
+			entities, err := validate.Entities(args[0])
 			if err != nil {
 				return err
 			}
-			defer v.close()
-			targets := []string{args[0]}
-			if args[0] == "all" {
-				targets = []string{"contacts", "products", "sales-documents"}
+			d, timeout, err := validateDriver(cmd.Context(), s, url, company, remote)
+			if err != nil {
+				return err
 			}
-			passed, failed := 0, 0
-			for _, t := range targets {
-				for _, c := range v.checks(entityArgs[t]) {
-					if c.skip != "" || c.fakeOnly && v.fake == nil {
-						why := c.skip
-						if why == "" {
-							why = "needs the simulator"
-						}
-						fmt.Fprintf(s.out, "- %s: %s (skipped: %s)\n", t, c.name, why)
-						continue
-					}
-					evidence, err := runCheck(ctx, c.run)
-					if err != nil {
-						failed++
-						fmt.Fprintf(s.out, "✗ %s: %s: %v\n", t, c.name, err)
-						continue
-					}
-					passed++
-					fmt.Fprintf(s.out, "✓ %s: %s (%s)\n", t, c.name, evidence)
-				}
+			if c, ok := d.(io.Closer); ok {
+				defer func() { _ = c.Close() }()
 			}
-			v.cleanup(ctx)
-			fmt.Fprintf(s.out, "%d passed, %d failed\n", passed, failed)
-			if failed > 0 {
+			r := validate.Run(cmd.Context(), d, entities, s.out, validate.Options{CheckTimeout: timeout})
+			fmt.Fprintln(s.out, r.String())
+			if r.Failed > 0 {
 				return exitError{code: 1}
 			}
 			return nil
@@ -107,141 +77,50 @@ when any check failed.`,
 	}
 	cmd.Flags().StringVar(&url, "metakocka-url", "", "base URL of a real Metakocka (default: an in-process simulator)")
 	cmd.Flags().StringVar(&company, "company-id", "", "Metakocka company_id of the real account")
+	remote.register(cmd, true)
 	return cmd
 }
 
-// runCheck runs one check with a time limit, turning a panic into a failure.
-func runCheck(ctx context.Context, f func(ctx context.Context) (string, error)) (evidence string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+// printChoices lists what validate can check.
+func printChoices(w io.Writer) {
+	fmt.Fprintln(w, "mksync validate: give what to check, one of:")
+	for _, c := range validate.Choices() {
+		fmt.Fprintf(w, "  %-16s %s\n", c.Name, c.About)
+	}
+	fmt.Fprintln(w, `Run "mksync validate --help" for the targets (simulator, real account, --server).`)
+}
+
+// validateDriver returns the driver the flags choose and the time limit of
+// one check.
+func validateDriver(ctx context.Context, s streams, url, company string, f remoteFlags) (validate.Driver, time.Duration, error) {
+	if f.enabled() {
+		if url != "" || company != "" {
+			return nil, 0, errors.New("give --server or --metakocka-url, not both")
 		}
-	}()
-	return f(ctx)
-}
-
-// validation is the world the checks run in.
-type validation struct {
-	dir     string
-	store   *sqlite.DB
-	e       *engine.Engine
-	fake    *mkfake.Server
-	srv     *httptest.Server
-	mk      *metakocka.Client
-	tenant  string
-	company string
-	url     string
-	secret  string
-	n       int
-	// created remembers what to delete from a real account.
-	createdProducts []string
-	createdDocs     [][2]string
-}
-
-func newValidation(ctx context.Context, url, company, secret string) (*validation, error) {
-	dir, err := os.MkdirTemp("", "mksync-validate-")
-	if err != nil {
-		return nil, err
+		token := tokenOr(f.token, "MKSYNC_TOKEN")
+		if token == "" {
+			return nil, 0, errors.New("validate: --server needs a tenant token: --token or MKSYNC_TOKEN")
+		}
+		d, err := validate.NewRemote(validate.RemoteConfig{BaseURL: f.server, Token: token,
+			TokenB: tokenOr(f.tokenB, "MKSYNC_TOKEN_B"), UserAgent: "mksync-cli/" + version})
+		return d, 5 * time.Minute, err
 	}
-	v := &validation{dir: dir, url: url, company: company, secret: secret}
-	key, err := keyring.GenerateKey()
-	if err != nil {
-		v.close()
-		return nil, err
+	if f.token != "" || f.tokenB != "" {
+		return nil, 0, errors.New("--token and --token-b need --server")
 	}
-	kr, err := keyring.New(key)
-	if err != nil {
-		v.close()
-		return nil, err
+	if (url == "") != (company == "") {
+		return nil, 0, errors.New("give both --metakocka-url and --company-id, or neither")
 	}
-	if v.store, err = sqlite.Open(ctx, filepath.Join(dir, "validate.db"), sqlite.Options{Sealer: kr, Logger: observe.Discard()}); err != nil {
-		v.close()
-		return nil, err
+	var secret string
+	if url != "" {
+		line, err := bufio.NewReader(s.in).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, fmt.Errorf("read the secret key from stdin: %w", err)
+		}
+		if secret = strings.TrimSpace(line); secret == "" {
+			return nil, 0, errors.New("the secret key must be given on stdin")
+		}
 	}
-	if err := v.store.Migrate(ctx); err != nil {
-		v.close()
-		return nil, err
-	}
-	retry := metakocka.RetryConfig{}
-	timeouts := metakocka.Timeouts{}
-	if url == "" {
-		v.fake = mkfake.New(mkfake.Options{})
-		v.srv = httptest.NewServer(v.fake)
-		v.url, v.company, v.secret = v.srv.URL, "16", "validate-secret"
-		v.fake.AddCompany(v.company, v.secret)
-		v.fake.AddCompany("17", "other-secret")
-		retry = metakocka.RetryConfig{InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond}
-		timeouts = metakocka.Timeouts{Default: 500 * time.Millisecond, List: 2 * time.Second, Search: 2 * time.Second}
-	}
-	if v.e, err = engine.New(engine.Config{Store: v.store, Logger: observe.Discard(), Retry: retry, Timeouts: timeouts,
-		Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}}); err != nil {
-		v.close()
-		return nil, err
-	}
-	if v.tenant, err = v.addTenant(ctx, v.company, v.secret); err != nil {
-		v.close()
-		return nil, err
-	}
-	if v.mk, err = metakocka.New(metakocka.Config{BaseURL: v.url, CompanyID: v.company, SecretKey: mksync.Secret(v.secret), Retry: retry, Timeouts: timeouts}); err != nil {
-		v.close()
-		return nil, err
-	}
-	return v, nil
-}
-
-func (v *validation) addTenant(ctx context.Context, company, secret string) (string, error) {
-	t := mksync.Tenant{Name: validatePrefix + company}
-	if err := v.store.CreateTenant(ctx, &t); err != nil {
-		return "", err
-	}
-	return t.ID, v.store.SetCredentials(ctx, t.ID, &mksync.MetakockaCredentials{CompanyID: company, SecretKey: mksync.Secret(secret), BaseURL: v.url})
-}
-
-func (v *validation) close() {
-	if v.store != nil {
-		_ = v.store.Close()
-	}
-	if v.fake != nil {
-		v.fake.Close()
-		v.srv.Close()
-	}
-	_ = os.RemoveAll(v.dir)
-}
-
-// cleanup deletes what the API allows from a real account.
-func (v *validation) cleanup(ctx context.Context) {
-	if v.fake != nil {
-		return
-	}
-	for _, d := range v.createdDocs {
-		_ = v.mk.DeleteDocument(ctx, metakocka.DocType(d[0]), d[1])
-	}
-	for _, id := range v.createdProducts {
-		_, _ = v.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: id})
-	}
-}
-
-func (v *validation) name(what string) string {
-	v.n++
-	return fmt.Sprintf("%s%s-%d-%d", validatePrefix, what, time.Now().Unix()%100000, v.n)
-}
-
-func (v *validation) setPolicy(ctx context.Context, p mksync.ConflictPolicy) error {
-	c, err := v.store.FindCredentials(ctx, v.tenant)
-	if err != nil {
-		return err
-	}
-	c.Settings.ConflictPolicy = p
-	return v.store.SetCredentials(ctx, v.tenant, &c)
-}
-
-func (v *validation) writes() int64 {
-	st := v.fake.Stats()
-	var n int64
-	for _, m := range []string{"add_partner", "update_partner", "product_add", "product_update", "put_document", "update_document"} {
-		n += st.Calls(m, mkfake.OutcomeOK) + st.Calls(m, mkfake.OutcomeCommitThenFail)
-	}
-	return n
+	d, err := validate.NewInProcess(ctx, validate.InProcessOptions{MetakockaURL: url, CompanyID: company, SecretKey: mksync.Secret(secret)})
+	return d, 2 * time.Minute, err
 }
