@@ -113,6 +113,7 @@ func TestBrowserWhatUsersSee(t *testing.T) {
 
 		do(t, ctx, chromedp.Navigate(base+"/runs"), visible(`main table`))
 		require.Contains(t, text(t, ctx, `main table tbody tr`), "you, in the web app")
+		require.Regexp(t, `^(under 1 s|\d+ s|\d+ min \d\d s)$`, text(t, ctx, `main table tbody tr .duration`))
 	})
 
 	t.Run("the contacts list shows the mk_id and one Sync menu per row", func(t *testing.T) {

@@ -194,6 +194,8 @@ type RunRow struct {
 	Failed    int
 	Created   string
 	Finished  string
+	// Duration is how long a finished run took; "" before it finished.
+	Duration string
 }
 
 // RunsPage is the sync run history.
@@ -395,11 +397,15 @@ func triggerLabel(t mksync.Trigger) string {
 }
 
 func newRunRow(r mksync.SyncRun) RunRow {
-	return RunRow{
+	row := RunRow{
 		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: triggerLabel(r.Trigger),
 		Status: string(r.Status), Processed: r.Processed, Total: r.Total, Failed: r.Result.Failed,
 		Created: formatTime(r.CreatedAt), Finished: formatTime(r.FinishedAt),
 	}
+	if r.StartedAt != nil && r.FinishedAt != nil {
+		row.Duration = formatDuration(r.FinishedAt.Sub(*r.StartedAt))
+	}
+	return row
 }
 
 func newErrorRow(e mksync.ErrorRecord) ErrorRow {
