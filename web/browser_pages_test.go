@@ -97,6 +97,7 @@ func TestBrowserWhatUsersSee(t *testing.T) {
 				break
 			}
 		}
+		t.Logf("while running: the page said %q; the stored run had %d done", text(t, ctx, `#run-count`), stored.Processed)
 		require.Equal(t, mksync.RunRunning, stored.Status, "caught the run running")
 		require.GreaterOrEqual(t, shown, 5)
 		require.Zero(t, stored.Processed, "no batch committed yet: the page shows records as they are done")
