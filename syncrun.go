@@ -97,3 +97,16 @@ type SyncRun struct {
 	StartedAt  *time.Time `json:"startedAt,omitempty"`
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 }
+
+// LiveProgress is how far a bulk run executing now has got, counted record
+// by record as each outcome is known: a run's stored Processed moves only
+// when a batch commits, so a page following the run would otherwise stand
+// still for a whole batch. Only the process executing the run knows it.
+type LiveProgress struct {
+	Processed int       // records with a known outcome, those committed before Since included
+	Total     int       // records the run will see; 0 while unknown
+	Since     time.Time // when this process began executing the run
+	// ProcessedAtSince is Processed at Since (a resumed run's records
+	// committed earlier); the rate counts only what came after.
+	ProcessedAtSince int
+}

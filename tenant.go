@@ -141,10 +141,23 @@ func (a MetakockaURLs) Allows(u string) bool {
 }
 
 // Check returns EINVALID naming metakockaUrl when a tenant may not set u.
+// The message asks for the operator's allow-list, never suggests an empty
+// URL: that would quietly point the tenant's sync at production Metakocka.
 func (a MetakockaURLs) Check(u string) error {
 	var v Validator
-	v.Check(a.Allows(u), "metakockaUrl", "is not a Metakocka URL this server connects to; leave it empty for "+DefaultMetakockaURL)
+	v.Check(a.Allows(u), "metakockaUrl", "is not a Metakocka URL this server connects to; ask the administrator of this server to allow it")
 	return v.Err("credentials")
+}
+
+// CheckChange is Check for a tenant changing its URL from old to u: an
+// unchanged URL passes, since the operator may have set one outside the
+// list (`mksync credentials set`), and saving other settings must not
+// fail on it.
+func (a MetakockaURLs) CheckChange(old, u string) error {
+	if u == old {
+		return nil
+	}
+	return a.Check(u)
 }
 
 // origin returns scheme://host[:port] of an absolute http(s) URL, lower

@@ -193,6 +193,8 @@ type Engine struct {
 	clients   map[string]tenantClient
 
 	bg background
+	// live counts the records of the runs executing now (LiveProgress).
+	live liveRuns
 }
 
 // tenantClient is a cached Metakocka client and the credentials it was

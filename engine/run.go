@@ -181,11 +181,14 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
-	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop}
+	live, done := e.live.start(tenantID, run, e.clock.Now())
+	defer done()
+	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop, live: live}
 	if len(cp.IDs) == 0 {
 		et, dir := run.EntityType, run.Direction
 		go func() {
 			if n, err := e.countAll(ctx, tenantID, et, dir); err == nil {
+				live.setTotal(n)
 				r.total <- n
 			}
 		}()
@@ -290,6 +293,8 @@ type runner struct {
 	// stop, when set, is asked after each committed batch whether to
 	// pause the run (RunSyncUntil).
 	stop func() bool
+	// live counts records as their outcomes are known (LiveProgress).
+	live *liveRun
 }
 
 // idleCommitInterval spaces progress writes of batches that changed
@@ -325,6 +330,7 @@ func (r *runner) execute(ctx context.Context) error {
 	default:
 		return mksync.Errorf(mksync.EINVALID, "cannot sync %s %s", r.run.EntityType, r.run.Direction)
 	}
+	source = counted(source, r.live)
 	if obs := s.e.cfg.RecordObserver; obs != nil {
 		source = observed(source, obs, r.run.EntityType, r.run.Direction, s.e.clock)
 	}

@@ -763,6 +763,31 @@ func TestCredentialsRefuseMetakockaURLsNotAllowed(t *testing.T) {
 	}
 }
 
+// A URL the operator set with the CLI outside the allowed list stays
+// usable: a PUT that keeps it (changing other settings) is not refused for
+// it, while changing it to another address outside the list still is, and
+// the refusal does not suggest emptying the field (production Metakocka).
+func TestCredentialsKeepOperatorsMetakockaURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok := b.a.Token
+	base := "/api/integrations/metakocka/credentials"
+	const cliURL = "http://10.1.2.3:8080"
+	require.NoError(t, b.store.SetCredentials(context.Background(), b.a.ID, &mksync.MetakockaCredentials{
+		CompanyID: "16", SecretKey: "k", BaseURL: cliURL}))
+	rec := b.do("PUT", base, tok, `{"companyId":"16","metakockaUrl":"`+cliURL+`","settings":{"conflictPolicy":"crm_wins"}}`)
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	c, err := b.store.FindCredentials(context.Background(), b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, cliURL, c.BaseURL)
+	require.Equal(t, mksync.CRMWins, c.Settings.ConflictPolicy)
+
+	rec = b.do("PUT", base, tok, `{"companyId":"16","metakockaUrl":"http://10.1.2.4:8080"}`)
+	require.Equal(t, 400, rec.Code, rec.Body.String())
+	require.NotContains(t, rec.Body.String(), "empty")
+	require.Contains(t, rec.Body.String(), "administrator")
+}
+
 // mappingReadCounter counts the store's mapping reads.
 type mappingReadCounter struct {
 	mksync.Store

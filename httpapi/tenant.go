@@ -88,24 +88,24 @@ func (s *Server) registerCredentialRoutes() {
 				ScheduleInterval: time.Duration(in.Settings.ScheduleInterval), BatchSize: in.Settings.BatchSize,
 				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush}
 		}
-		if c.SecretKey.IsZero() || (c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero()) {
-			old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
-			switch {
-			case err == nil:
-				if c.SecretKey.IsZero() {
-					c.SecretKey = old.SecretKey
-				}
-				if c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero() {
-					c.AlertWebhookSecret = old.AlertWebhookSecret
-				}
-			case mksync.ErrorCode(err) != mksync.ENOTFOUND:
-				return fmt.Errorf("find credentials: %w", err)
+		old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
+		switch {
+		case err == nil:
+			if c.SecretKey.IsZero() {
+				c.SecretKey = old.SecretKey
 			}
+			if c.AlertWebhookURL != "" && c.AlertWebhookSecret.IsZero() {
+				c.AlertWebhookSecret = old.AlertWebhookSecret
+			}
+		case mksync.ErrorCode(err) != mksync.ENOTFOUND:
+			return fmt.Errorf("find credentials: %w", err)
 		}
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		if err := s.cfg.MetakockaURLs.Check(c.BaseURL); err != nil {
+		// An unchanged URL is not checked again: the operator may have
+		// set one outside the list with the CLI.
+		if err := s.cfg.MetakockaURLs.CheckChange(old.BaseURL, c.BaseURL); err != nil {
 			return err
 		}
 		if err := s.cfg.Store.SetCredentials(r.Context(), p.TenantID, &c); err != nil {

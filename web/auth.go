@@ -30,9 +30,11 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 	if r.Method == http.MethodPost {
 		next = r.PostFormValue("next")
 	}
-	h.renderPage(w, r, status, "login.html", LoginPage{
-		Layout: Layout{Title: "Sign in"}, Next: localPath(next), Error: problem, LoginCSRF: tok,
-	})
+	p := LoginPage{Layout: Layout{Title: "Sign in"}, Next: localPath(next), Error: problem, LoginCSRF: tok}
+	if r.Method == http.MethodGet && r.URL.Query().Get("signed_out") == "1" {
+		p.Notice = "You are signed out."
+	}
+	h.renderPage(w, r, status, "login.html", p)
 }
 
 // login checks the API token and starts a session. Attempts are limited
@@ -86,7 +88,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // stored: revoke the API token to end every session made with it.)
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ *session) error {
 	h.setCookie(w, r, sessionCookie, "", -1)
-	redirect(w, r, "/login")
+	redirect(w, r, "/login?signed_out=1")
 	return nil
 }
 

@@ -39,6 +39,9 @@ func (h *Handler) errors(w http.ResponseWriter, r *http.Request, s *session) err
 		cats = append(cats, [2]string{c, c})
 	}
 	p.Categories = options(p.Category, cats...)
+	if p.Operations, err = h.operationOptions(r, s, p.Operation); err != nil {
+		return err
+	}
 	if p.Query != "" {
 		rec, err := h.cfg.Store.FindErrorRecord(ctx, s.TenantID, p.Query)
 		switch {
@@ -147,4 +150,48 @@ func detailText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// operationOptions offers the operations of the tenant's recent error
+// records (the newest MaxPageLimit), so nobody has to know an internal
+// name to filter by one; selected stays offered even when older.
+func (h *Handler) operationOptions(r *http.Request, s *session, selected string) ([]Option, error) {
+	recs, _, err := h.cfg.Store.FindErrorRecords(r.Context(), s.TenantID, mksync.ErrorFilter{Page: mksync.Page{Limit: mksync.MaxPageLimit}})
+	if err != nil {
+		return nil, fmt.Errorf("find error records: %w", err)
+	}
+	seen := map[string]bool{}
+	if selected != "" {
+		seen[selected] = true
+	}
+	for _, e := range recs {
+		if e.Operation != "" {
+			seen[e.Operation] = true
+		}
+	}
+	ops := sortedKeys(seen)
+	pairs := [][2]string{{"", "Any operation"}}
+	for _, op := range ops {
+		pairs = append(pairs, [2]string{op, operationLabel(op)})
+	}
+	return options(selected, pairs...), nil
+}
+
+// operationLabel names an error record's operation for people: the sync
+// engine's "contacts.sync_to_metakocka" reads "Sync contacts to
+// Metakocka"; a job's "jobs.sync_run" reads "Background job: sync run".
+// Other operations (API routes, browser requests) read as they are.
+func operationLabel(op string) string {
+	noun, verb, ok := strings.Cut(op, ".")
+	switch {
+	case !ok:
+		return op
+	case noun == "jobs":
+		return "Background job: " + strings.ReplaceAll(verb, "_", " ")
+	case verb == "sync_"+string(mksync.ToMetakocka):
+		return "Sync " + strings.ReplaceAll(noun, "_", " ") + " to Metakocka"
+	case verb == "sync_"+string(mksync.FromMetakocka):
+		return "Sync " + strings.ReplaceAll(noun, "_", " ") + " from Metakocka"
+	}
+	return op
 }

@@ -41,6 +41,7 @@ func parseTemplates() (*templates, error) {
 		"stateOf":  stateLabel,
 		"dirLabel": directionLabel,
 		"sentence": sentence,
+		"lower":    strings.ToLower,
 	}
 	t := &templates{pages: map[string]*template.Template{}}
 	for _, name := range pageNames {
@@ -260,7 +261,7 @@ func formatTime(v any) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // localPath returns next when it is a path of this site (no scheme, no

@@ -23,6 +23,13 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 		return err
 	}
 	mux.Handle("GET /static/", static)
+	// Browsers ask for /favicon.ico whatever the page links; answer with
+	// the icon rather than a 404 on every first visit.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/static/favicon.svg"
+		static.ServeHTTP(w, r2)
+	})
 	mux.HandleFunc("GET /login", h.loginForm)
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.authed(h.logout))

@@ -73,7 +73,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, s *session) error 
 	if err != nil {
 		return fmt.Errorf("find sync run: %w", err)
 	}
-	p := RunPage{Layout: h.layout(r, s, "Sync run", "/runs"), Progress: newRunProgress(run, pollTrigger(h.cfg.PollInterval))}
+	p := RunPage{Layout: h.layout(r, s, "Sync run", "/runs"), Progress: h.runProgressOf(s, run)}
 	p.Refresh = !p.Progress.Final
 	h.renderPage(w, r, http.StatusOK, "run.html", p)
 	return nil
@@ -86,11 +86,29 @@ func (h *Handler) runProgress(w http.ResponseWriter, r *http.Request, s *session
 	if err != nil {
 		return fmt.Errorf("find sync run: %w", err)
 	}
-	prog := newRunProgress(run, pollTrigger(h.cfg.PollInterval))
+	prog := h.runProgressOf(s, run)
 	if !isHTMX(r) {
 		http.Redirect(w, r, "/runs/"+url.PathEscape(run.ID), http.StatusSeeOther)
 		return nil
 	}
 	h.render(w, r, http.StatusOK, "run.html", "progress", prog)
 	return nil
+}
+
+// liveProgress is offered by a Syncer that executes runs in this process
+// (the sync engine): how far a run has got, record by record.
+type liveProgress interface {
+	LiveProgress(tenantID, runID string) (mksync.LiveProgress, bool)
+}
+
+// runProgressOf shows run now, with its live count when this process
+// executes it (otherwise the progress of its committed batches).
+func (h *Handler) runProgressOf(s *session, run mksync.SyncRun) RunProgress {
+	var live *mksync.LiveProgress
+	if lp, ok := h.cfg.Syncer.(liveProgress); ok && !run.Status.Final() {
+		if p, ok := lp.LiveProgress(s.TenantID, run.ID); ok {
+			live = &p
+		}
+	}
+	return newRunProgress(run, live, h.cfg.Now(), pollTrigger(h.cfg.PollInterval))
 }

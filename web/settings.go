@@ -115,7 +115,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	}
 	if len(problems) == 0 {
-		if err := h.cfg.MetakockaURLs.Check(c.BaseURL); err != nil {
+		if err := h.cfg.MetakockaURLs.CheckChange(old.BaseURL, c.BaseURL); err != nil {
 			problems = mksync.ErrorDetails(err)
 		}
 	}

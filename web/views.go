@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/mksync/mksync"
 )
@@ -61,8 +62,10 @@ type EntityInfo struct {
 // LoginPage is the sign-in form.
 type LoginPage struct {
 	Layout
-	Next      string
-	Error     string
+	Next  string
+	Error string
+	// Notice confirms what just happened (signed out).
+	Notice    string
 	LoginCSRF string
 }
 
@@ -191,6 +194,8 @@ type RunRow struct {
 	Failed    int
 	Created   string
 	Finished  string
+	// Duration is how long a finished run took; "" before it finished.
+	Duration string
 }
 
 // RunsPage is the sync run history.
@@ -229,7 +234,16 @@ type RunProgress struct {
 	Created   string
 	Started   string
 	Finished  string
-	Result    ResultView
+	// Duration is how long the run took, or has been running; Rate the
+	// records per second and Left the time still needed at that rate
+	// ("" while not known).
+	Duration string
+	Rate     string
+	Left     string
+	// RecordsURL lists the run's kind of records: the failed ones when
+	// some failed.
+	RecordsURL string
+	Result     ResultView
 }
 
 // ResultView is a SyncResult for people.
@@ -266,11 +280,12 @@ type ErrorsPage struct {
 	Categories []Option
 	// Operation matches exactly; Since and Until are dates (YYYY-MM-DD)
 	// as the form's date inputs send them.
-	Operation string
-	Since     string
-	Until     string
-	Rows      []ErrorRow
-	NextURL   string
+	Operation  string
+	Operations []Option
+	Since      string
+	Until      string
+	Rows       []ErrorRow
+	NextURL    string
 	// NotFound is set when Query names no error record of the tenant.
 	NotFound bool
 }
@@ -361,12 +376,36 @@ func directionLabel(d string) string {
 	return d
 }
 
+// triggerLabel says who or what started a run, in the words of the person
+// reading the page (who is signed in to the web app).
+func triggerLabel(t mksync.Trigger) string {
+	switch t {
+	case mksync.TriggerUI:
+		return "you, in the web app"
+	case mksync.TriggerAPI:
+		return "an API token (the CRM or a script)"
+	case mksync.TriggerCLI:
+		return "an administrator, on the command line"
+	case mksync.TriggerSchedule:
+		return "the schedule"
+	case mksync.TriggerWebhook:
+		return "a stock change in Metakocka (webhook)"
+	case mksync.TriggerAutoPush:
+		return "a change through the API (automatic push)"
+	}
+	return string(t)
+}
+
 func newRunRow(r mksync.SyncRun) RunRow {
-	return RunRow{
-		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: string(r.Trigger),
+	row := RunRow{
+		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: triggerLabel(r.Trigger),
 		Status: string(r.Status), Processed: r.Processed, Total: r.Total, Failed: r.Result.Failed,
 		Created: formatTime(r.CreatedAt), Finished: formatTime(r.FinishedAt),
 	}
+	if r.StartedAt != nil && r.FinishedAt != nil {
+		row.Duration = formatDuration(r.FinishedAt.Sub(*r.StartedAt))
+	}
+	return row
 }
 
 func newErrorRow(e mksync.ErrorRecord) ErrorRow {
@@ -389,13 +428,28 @@ func newResultView(res mksync.SyncResult, et mksync.EntityType, dir mksync.Direc
 	return v
 }
 
-// newRunProgress shows a run; poll is the refresh interval while it runs.
-func newRunProgress(r mksync.SyncRun, poll string) RunProgress {
+// newRunProgress shows a run at now; poll is the refresh interval while it
+// runs. live, when the run executes in this process, counts its records as
+// they are done, ahead of the batches committed to r.
+func newRunProgress(r mksync.SyncRun, live *mksync.LiveProgress, now time.Time, poll string) RunProgress {
 	p := RunProgress{
-		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: string(r.Trigger),
+		ID: r.ID, Entity: entityInfo(r.EntityType), Direction: string(r.Direction), Trigger: triggerLabel(r.Trigger),
 		Status: string(r.Status), Processed: r.Processed, Total: r.Total, Final: r.Status.Final(),
 		Created: formatTime(r.CreatedAt), Started: formatTime(r.StartedAt), Finished: formatTime(r.FinishedAt),
 		Result: newResultView(r.Result, r.EntityType, r.Direction),
+	}
+	if p.Entity.Slug != "" {
+		p.RecordsURL = "/" + p.Entity.Slug
+		if r.Result.Failed > 0 {
+			p.RecordsURL += "?state=failed"
+		}
+	}
+	// The rate counts the records done since the count began: this
+	// process's execution (live) or the run's start (stored progress).
+	since, base := r.StartedAt, 0
+	if live != nil && !p.Final {
+		p.Processed, p.Total = max(p.Processed, live.Processed), max(p.Total, live.Total)
+		since, base = &live.Since, live.ProcessedAtSince
 	}
 	switch {
 	case p.Final && (r.Status == mksync.RunSucceeded || r.Status == mksync.RunPartial):
@@ -404,16 +458,55 @@ func newRunProgress(r mksync.SyncRun, poll string) RunProgress {
 		p.Percent = 100
 		p.Processed = max(p.Processed, p.Total)
 		p.Total = max(p.Processed, p.Total)
-	case r.Total > 0:
-		p.Percent = min(100, r.Processed*100/r.Total)
+	case p.Total > 0:
+		p.Percent = min(100, p.Processed*100/p.Total)
 	default:
 		p.Indeterminate = !p.Final
+	}
+	end := now
+	if r.FinishedAt != nil {
+		end = *r.FinishedAt
+	}
+	if r.StartedAt != nil {
+		p.Duration = formatDuration(end.Sub(*r.StartedAt))
+	}
+	if since != nil && !p.Final {
+		if elapsed := now.Sub(*since).Seconds(); elapsed >= 0.5 && p.Processed > base {
+			rate := float64(p.Processed-base) / elapsed
+			p.Rate = formatRate(rate)
+			if p.Total > p.Processed {
+				p.Left = "about " + formatDuration(time.Duration(float64(p.Total-p.Processed)/rate*float64(time.Second))) + " left"
+			}
+		}
 	}
 	if !p.Final {
 		p.PollURL = "/runs/" + url.PathEscape(r.ID) + "/progress"
 		p.PollEvery = poll
 	}
 	return p
+}
+
+// formatDuration is a duration for people, to the second: "45 s",
+// "2 min 05 s", "1 h 02 min"; under a second "under 1 s".
+func formatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Second:
+		return "under 1 s"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// formatRate is records per second, with a decimal below 10.
+func formatRate(perSecond float64) string {
+	if perSecond < 10 {
+		return fmt.Sprintf("%.1f records/s", perSecond)
+	}
+	return fmt.Sprintf("%.0f records/s", perSecond)
 }
 
 // pollTrigger is htmx's trigger text for a polling interval.

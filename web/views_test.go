@@ -30,7 +30,7 @@ func TestRunProgress(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run.ID, c.run.EntityType = "run-1", mksync.EntityContact
-			p := newRunProgress(c.run, "every 1000ms")
+			p := newRunProgress(c.run, nil, now, "every 1000ms")
 			require.Equal(t, c.percent, p.Percent)
 			require.Equal(t, c.indeterminate, p.Indeterminate)
 			require.Equal(t, c.poll, p.PollURL != "", "polls only while not final")
@@ -43,6 +43,62 @@ func TestRunProgress(t *testing.T) {
 				require.Equal(t, p.Total, p.Processed, "a finished run shows every record done")
 			}
 		})
+	}
+}
+
+func TestRunProgressLive(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := start.Add(10 * time.Second)
+	cases := []struct {
+		name                 string
+		run                  mksync.SyncRun
+		live                 *mksync.LiveProgress
+		processed, percent   int
+		rate, left, duration string
+	}{
+		{name: "before the first batch commits the live count shows",
+			run:       mksync.SyncRun{Status: mksync.RunRunning, Total: 200, StartedAt: &start},
+			live:      &mksync.LiveProgress{Processed: 20, Total: 200, Since: start},
+			processed: 20, percent: 10, rate: "2.0 records/s", left: "about 1 min 30 s left", duration: "10 s"},
+		{name: "a resumed run's rate counts only what this execution did",
+			run:       mksync.SyncRun{Status: mksync.RunRunning, Processed: 100, Total: 200, StartedAt: &start},
+			live:      &mksync.LiveProgress{Processed: 150, Total: 200, Since: now.Add(-5 * time.Second), ProcessedAtSince: 100},
+			processed: 150, percent: 75, rate: "10 records/s", left: "about 5 s left", duration: "10 s"},
+		{name: "a pull learns its total while it runs",
+			run:       mksync.SyncRun{Status: mksync.RunRunning, StartedAt: &start},
+			live:      &mksync.LiveProgress{Processed: 30, Since: start},
+			processed: 30, rate: "3.0 records/s", duration: "10 s"},
+		{name: "without a live count, the committed progress and the run's start",
+			run:       mksync.SyncRun{Status: mksync.RunRunning, Processed: 50, Total: 100, StartedAt: &start},
+			processed: 50, percent: 50, rate: "5.0 records/s", left: "about 10 s left", duration: "10 s"},
+		{name: "a finished run shows how long it took, no rate",
+			run:       mksync.SyncRun{Status: mksync.RunSucceeded, Processed: 100, Total: 100, StartedAt: &start, FinishedAt: ptr(start.Add(65 * time.Second))},
+			processed: 100, percent: 100, duration: "1 min 05 s"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run.ID, c.run.EntityType = "run-1", mksync.EntityContact
+			p := newRunProgress(c.run, c.live, now, "every 1000ms")
+			require.Equal(t, c.processed, p.Processed)
+			require.Equal(t, c.percent, p.Percent)
+			require.Equal(t, c.rate, p.Rate)
+			require.Equal(t, c.left, p.Left)
+			require.Equal(t, c.duration, p.Duration)
+			require.Equal(t, "/contacts", p.RecordsURL)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestFormatDuration(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		200 * time.Millisecond: "under 1 s", 7 * time.Second: "7 s", 61 * time.Second: "1 min 01 s",
+		2*time.Hour + 3*time.Minute + 9*time.Second: "2 h 03 min",
+	} {
+		require.Equal(t, want, formatDuration(d), d.String())
 	}
 }
 

@@ -402,7 +402,9 @@ func TestErrorsFilters(t *testing.T) {
 
 	// The form shows back what was searched for.
 	p := br.get("/errors?operation=push+product&since=2025-03-01&until=2025-03-31")
-	require.Contains(t, p.Body, `name="operation" type="search" value="push product"`)
+	require.Contains(t, p.Body, `<option value="push product" selected>push product</option>`)
+	// The operation is chosen from those of the tenant's error records.
+	require.Contains(t, p.Body, `<option value="sync contact">sync contact</option>`)
 	require.Contains(t, p.Body, `name="since" type="date" value="2025-03-01"`)
 	require.Contains(t, p.Body, `name="until" type="date" value="2025-03-31"`)
 
