@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"iter"
 	"strings"
 	"time"
 
@@ -128,29 +127,14 @@ func (s *session) partnerByMkID(ctx context.Context, mkID string) (metakocka.Par
 	return s.getPartner(ctx, mkID)
 }
 
-// contacts is the contact entity: CRM contacts ⇄ Metakocka partners.
-type contacts struct{ s *session }
-
 // contactLocal is one contact being pushed.
 type contactLocal struct {
 	contacts
 	c *mksync.Contact
 }
 
-func (a contacts) kind() mksync.EntityType { return mksync.EntityContact }
-func (a contacts) what() string            { return "partner" }
 func (a contacts) local(c *mksync.Contact) local[metakocka.Partner, contactView] {
 	return contactLocal{a, c}
-}
-func (a contacts) lazy() bool { return false }
-
-func (a contacts) load(ctx context.Context, id string) (mksync.Contact, error) {
-	c, err := a.s.e.store.FindContactByID(ctx, a.s.tenantID, id)
-	return c, wrapf(err, "find contact %s", id)
-}
-
-func (a contacts) all(ctx context.Context) iter.Seq2[mksync.Contact, error] {
-	return a.s.e.store.AllContacts(ctx, a.s.tenantID)
 }
 
 // fetch reads the partner mkID (get_partner also matches a count_code).
@@ -169,12 +153,8 @@ func (a contacts) ident(p *metakocka.Partner) remoteID {
 
 // link finds the contact whose count_code mksync made (its mapping was lost).
 func (a contacts) link(ctx context.Context, p *metakocka.Partner) (*mksync.Contact, string, error) {
-	return linkByCountCode(ctx, a.s, p.CountCode, a.s.e.store.FindContactByID, "contact")
+	return a.linkByCountCode(ctx, p.CountCode)
 }
-
-// taken: a contact mapped elsewhere keeps its mapping; the partner gets a
-// contact of its own.
-func (a contacts) taken(*metakocka.Partner, *mksync.Contact, mksync.Mapping) error { return nil }
 
 func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
 	var c mksync.Contact
@@ -192,20 +172,11 @@ func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partn
 	return c.ID, err
 }
 
-func (a contacts) unchanged(_ context.Context, m mksync.Mapping, _ *metakocka.Partner) (string, recordResult, error) {
-	return skipUnchanged(m)
-}
-
-func (a contacts) same(context.Context, *mksync.Contact, *metakocka.Partner) error { return nil }
-
-func (l contactLocal) id() string                                        { return l.c.ID }
-func (l contactLocal) check() error                                      { return l.c.Validate() }
-func (l contactLocal) view() contactView                                 { return viewOfContact(l.c) }
-func (l contactLocal) changed() time.Time                                { return l.c.UpdatedAt }
-func (l contactLocal) prepare(context.Context) error                     { return nil }
-func (l contactLocal) countCode() string                                 { return CountCode(l.c.ID) }
-func (l contactLocal) settleFirst() bool                                 { return false }
-func (l contactLocal) again(error) local[metakocka.Partner, contactView] { return nil }
+func (l contactLocal) id() string         { return l.c.ID }
+func (l contactLocal) check() error       { return l.c.Validate() }
+func (l contactLocal) view() contactView  { return viewOfContact(l.c) }
+func (l contactLocal) changed() time.Time { return l.c.UpdatedAt }
+func (l contactLocal) countCode() string  { return CountCode(l.c.ID) }
 
 func (l contactLocal) get(ctx context.Context, mkID string) (metakocka.Partner, bool, error) {
 	return l.s.getPartner(ctx, mkID)
@@ -220,12 +191,8 @@ func (l contactLocal) creator(cc string) (string, func(context.Context) (remoteI
 	p.CountCode = cc
 	return "add partner " + cc, func(ctx context.Context) (remoteID, error) {
 		res, err := l.s.mk.AddPartner(ctx, p)
-		return remoteID{mkID: res.MkID, countCode: cc}, err
+		return remoteID{mkID: res.MkID}, err
 	}, nil
-}
-
-func (l contactLocal) mapCreated(ctx context.Context, id remoteID, h string) error {
-	return l.s.mapSame(ctx, mksync.EntityContact, l.c.ID, id, h)
 }
 
 func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordResult, error) {
@@ -265,11 +232,11 @@ func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Pa
 
 // pushContact syncs one contact to Metakocka (see push).
 func (s *session) pushContact(ctx context.Context, c mksync.Contact, force bool) recordResult {
-	return pushOne(ctx, s, contacts{s}, &c, force)
+	return pushOne(ctx, s, newContacts(s), &c, force)
 }
 
 // pullPartner syncs one Metakocka partner into the CRM (see pull) and
 // returns the local contact id when there is one.
 func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bool) (recordResult, string) {
-	return pullOne(ctx, s, contacts{s}, p, force)
+	return pullOne(ctx, s, newContacts(s), p, force)
 }

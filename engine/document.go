@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"strings"
 	"time"
 
@@ -454,11 +453,6 @@ func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, 
 	})
 }
 
-// documents is the sales document entity: CRM sales documents ⇄ Metakocka
-// documents. A document's partner and products are synced first, in
-// whichever direction it goes (ensureRemote, viewOfMkDocument).
-type documents struct{ s *session }
-
 // documentLocal is one document being pushed. prepare resolves its partner
 // and products in Metakocka (refs) and the types it may have there.
 type documentLocal struct {
@@ -471,23 +465,12 @@ type documentLocal struct {
 	types []metakocka.DocType
 }
 
-func (a documents) kind() mksync.EntityType { return mksync.EntitySalesDocument }
-func (a documents) what() string            { return "document" }
 func (a documents) local(d *mksync.SalesDocument) local[metakocka.Document, documentView] {
 	return &documentLocal{documents: a, d: d}
 }
 
 // lazy: reading a Metakocka document pulls its partner and products.
 func (a documents) lazy() bool { return true }
-
-func (a documents) load(ctx context.Context, id string) (mksync.SalesDocument, error) {
-	d, err := a.s.e.store.FindSalesDocumentByID(ctx, a.s.tenantID, id)
-	return d, wrapf(err, "find sales document %s", id)
-}
-
-func (a documents) all(ctx context.Context) iter.Seq2[mksync.SalesDocument, error] {
-	return a.s.e.store.AllSalesDocuments(ctx, a.s.tenantID)
-}
 
 // fetch reads the document mkID, trying the type its local document's kind
 // tells first when it is mapped, then every synced type.
@@ -515,27 +498,13 @@ func (a documents) ident(md *metakocka.Document) remoteID {
 
 // link finds the document whose count_code mksync made (its mapping was lost).
 func (a documents) link(ctx context.Context, md *metakocka.Document) (*mksync.SalesDocument, string, error) {
-	return linkByCountCode(ctx, a.s, md.CountCode, a.s.e.store.FindSalesDocumentByID, "sales document")
-}
-
-// taken: a document mapped elsewhere keeps its mapping; the Metakocka
-// document gets a local document of its own.
-func (a documents) taken(*metakocka.Document, *mksync.SalesDocument, mksync.Mapping) error {
-	return nil
+	return a.linkByCountCode(ctx, md.CountCode)
 }
 
 func (a documents) create(ctx context.Context, rv documentView, md *metakocka.Document, rh string) (string, error) {
 	var d mksync.SalesDocument
 	err := a.s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh)
 	return d.ID, err
-}
-
-func (a documents) unchanged(_ context.Context, m mksync.Mapping, _ *metakocka.Document) (string, recordResult, error) {
-	return skipUnchanged(m)
-}
-
-func (a documents) same(context.Context, *mksync.SalesDocument, *metakocka.Document) error {
-	return nil
 }
 
 func (l *documentLocal) id() string         { return l.d.ID }
@@ -599,11 +568,11 @@ func (l *documentLocal) creator(cc string) (string, func(context.Context) (remot
 	}
 	return fmt.Sprintf("put %s %s", md.DocType, cc), func(ctx context.Context) (remoteID, error) {
 		res, err := l.s.mk.PutDocument(ctx, md)
-		return remoteID{mkID: res.MkID, countCode: firstNonEmpty(res.CountCode, cc)}, err
+		return remoteID{mkID: res.MkID, countCode: res.CountCode}, err
 	}, nil
 }
 
-func (l *documentLocal) mapCreated(ctx context.Context, id remoteID, _ string) error {
+func (l *documentLocal) mapCreated(ctx context.Context, _ string, id remoteID, _ string) error {
 	return l.s.mapCreatedDocument(ctx, l.d, id.mkID, id.countCode)
 }
 
@@ -657,14 +626,8 @@ func (l *documentLocal) apply(ctx context.Context, rv documentView, md *metakock
 	return l.s.applyMkDocument(ctx, l.d, rv, md.MkID, md.CountCode, rh)
 }
 
-// pushDocument syncs one sales document to Metakocka: its partner and
-// products first, then the whole document in one put_document (see push).
-func (s *session) pushDocument(ctx context.Context, d mksync.SalesDocument, force bool) recordResult {
-	return pushOne(ctx, s, documents{s}, &d, force)
-}
-
 // pullDocument syncs one Metakocka document into the CRM, its partner and
 // products first (see viewOfMkDocument and pull).
 func (s *session) pullDocument(ctx context.Context, md metakocka.Document, force bool) (recordResult, string) {
-	return pullOne(ctx, s, documents{s}, md, force)
+	return pullOne(ctx, s, newDocuments(s), md, force)
 }

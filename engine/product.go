@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -179,9 +178,9 @@ func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Produ
 	return nil
 }
 
-// products is the product entity: CRM products ⇄ Metakocka products.
-// Stock is one-way (Metakocka → CRM) and copied beside the view.
-type products struct{ s *session }
+func (a products) fetch(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
+	return a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+}
 
 // productLocal is one product being pushed.
 type productLocal struct {
@@ -189,24 +188,8 @@ type productLocal struct {
 	p *mksync.Product
 }
 
-func (a products) kind() mksync.EntityType { return mksync.EntityProduct }
-func (a products) what() string            { return "product" }
 func (a products) local(p *mksync.Product) local[metakocka.Product, productView] {
 	return productLocal{a, p}
-}
-func (a products) lazy() bool { return false }
-
-func (a products) load(ctx context.Context, id string) (mksync.Product, error) {
-	p, err := a.s.e.store.FindProductByID(ctx, a.s.tenantID, id)
-	return p, wrapf(err, "find product %s", id)
-}
-
-func (a products) all(ctx context.Context) iter.Seq2[mksync.Product, error] {
-	return a.s.e.store.AllProducts(ctx, a.s.tenantID)
-}
-
-func (a products) fetch(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
-	return a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
 }
 
 func (a products) remote(_ context.Context, p *metakocka.Product) (productView, error) {
@@ -220,7 +203,7 @@ func (a products) ident(p *metakocka.Product) remoteID {
 // link finds the same product in the CRM (mksync's count_code, or the same
 // code) to link rather than duplicate.
 func (a products) link(ctx context.Context, mp *metakocka.Product) (*mksync.Product, string, error) {
-	if p, id, err := linkByCountCode(ctx, a.s, mp.CountCode, a.s.e.store.FindProductByID, "product"); p != nil || err != nil {
+	if p, id, err := a.linkByCountCode(ctx, mp.CountCode); p != nil || err != nil {
 		return p, id, err
 	}
 	if mp.Code == "" {
@@ -263,14 +246,14 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 // unchanged: only the one-way stock may have moved.
 func (a products) unchanged(ctx context.Context, m mksync.Mapping, mp *metakocka.Product) (string, recordResult, error) {
 	if !mp.Amount.Valid {
-		return skipUnchanged(m)
+		return a.common.unchanged(ctx, m, mp)
 	}
 	p, err := a.load(ctx, m.EntityID)
 	if err != nil {
 		return m.EntityID, recordResult{}, err
 	}
 	if mp.Amount.Value.Equal(p.StockAmount) {
-		return skipUnchanged(m)
+		return a.common.unchanged(ctx, m, mp)
 	}
 	return p.ID, recordResult{out: outUpdated}, a.s.setStock(ctx, a.s.e.store, &p, mp)
 }
@@ -279,16 +262,11 @@ func (a products) same(ctx context.Context, p *mksync.Product, mp *metakocka.Pro
 	return a.s.setStock(ctx, a.s.e.store, p, mp)
 }
 
-func (l productLocal) id() string                    { return l.p.ID }
-func (l productLocal) check() error                  { return l.p.Validate() }
-func (l productLocal) view() productView             { return l.s.viewOfProduct(l.p) }
-func (l productLocal) changed() time.Time            { return l.p.UpdatedAt }
-func (l productLocal) prepare(context.Context) error { return nil }
-func (l productLocal) countCode() string             { return CountCode(l.p.ID) }
-func (l productLocal) settleFirst() bool             { return false }
-func (l productLocal) again(error) local[metakocka.Product, productView] {
-	return nil
-}
+func (l productLocal) id() string         { return l.p.ID }
+func (l productLocal) check() error       { return l.p.Validate() }
+func (l productLocal) view() productView  { return l.s.viewOfProduct(l.p) }
+func (l productLocal) changed() time.Time { return l.p.UpdatedAt }
+func (l productLocal) countCode() string  { return CountCode(l.p.ID) }
 
 func (l productLocal) get(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
 	return l.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
@@ -308,18 +286,12 @@ func (l productLocal) lookup(ctx context.Context, cc string, addErr error) (meta
 
 func (l productLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
 	body, err := l.s.mkProductOf(l.view(), false)
-	if err != nil {
-		return "", nil, err
-	}
 	body.CountCode = cc
-	return "add product " + cc, func(ctx context.Context) (remoteID, error) {
+	add := func(ctx context.Context) (remoteID, error) {
 		res, err := l.s.mk.ProductAdd(ctx, body)
-		return remoteID{mkID: res.MkID, countCode: cc}, err
-	}, nil
-}
-
-func (l productLocal) mapCreated(ctx context.Context, id remoteID, h string) error {
-	return l.s.mapSame(ctx, mksync.EntityProduct, l.p.ID, id, h)
+		return remoteID{mkID: res.MkID}, err
+	}
+	return "add product " + cc, add, err
 }
 
 // adopt maps the product to one found by count_code (an earlier attempt)
@@ -349,12 +321,12 @@ func (l productLocal) apply(ctx context.Context, rv productView, mp *metakocka.P
 
 // pushProduct syncs one product to Metakocka (see push).
 func (s *session) pushProduct(ctx context.Context, p mksync.Product, force bool) recordResult {
-	return pushOne(ctx, s, products{s}, &p, force)
+	return pushOne(ctx, s, newProducts(s), &p, force)
 }
 
 // pullProduct syncs one Metakocka product into the CRM (see pull). A local
 // product with the same code and no mapping is linked rather than
 // duplicated.
 func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force bool) (recordResult, string) {
-	return pullOne(ctx, s, products{s}, mp, force)
+	return pullOne(ctx, s, newProducts(s), mp, force)
 }

@@ -2,49 +2,9 @@ package engine
 
 import (
 	"context"
-	"fmt"
-	"iter"
 
 	"github.com/mksync/mksync"
 )
-
-// entity is one synced entity type as the shared pull (pull) and the bulk
-// and single-record entry points see it: L is the CRM record type, R the
-// Metakocka one, V the view both are compared in. Contacts, products and
-// documents implement it in their own files with only what differs.
-type entity[L, R, V any] interface {
-	kind() mksync.EntityType
-	// what names a Metakocka record of the type in errors ("partner").
-	what() string
-	// local is the CRM record l as the shared push sees it.
-	local(l *L) local[R, V]
-	// load reads the CRM record id; all streams them in id order.
-	load(ctx context.Context, id string) (L, error)
-	all(ctx context.Context) iter.Seq2[L, error]
-	// fetch reads the Metakocka record mkID; found is false when it has none.
-	fetch(ctx context.Context, mkID string) (r R, found bool, err error)
-	// remote reads a Metakocka record in local terms; ident names it.
-	remote(ctx context.Context, r *R) (V, error)
-	ident(r *R) remoteID
-	// lazy: the view is read only when a pull needs it (a document's view
-	// pulls its partner and products), not before the mapping is read.
-	lazy() bool
-	// link finds the CRM record an unmapped r belongs to (mksync's
-	// count_code; products also by code), or nil; id is its id, if known.
-	link(ctx context.Context, r *R) (l *L, id string, err error)
-	// taken says what to do when the linked record is mapped to another
-	// Metakocka record: an error, or nil to create a new record.
-	taken(r *R, l *L, m mksync.Mapping) error
-	// create makes the CRM record of r (view rv, hash rh) with its
-	// mapping, in one transaction, and returns its id.
-	create(ctx context.Context, rv V, r *R, rh string) (string, error)
-	// unchanged settles a mapped r whose hash is the one last pulled
-	// (products still copy their one-way stock).
-	unchanged(ctx context.Context, m mksync.Mapping, r *R) (string, recordResult, error)
-	// same runs when the CRM record already equals r, before the mapping
-	// is saved (products copy their stock).
-	same(ctx context.Context, l *L, r *R) error
-}
 
 // remoteView is the view of a pulled Metakocka record, read once.
 type remoteView[L, R, V any] struct {
@@ -195,35 +155,4 @@ func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r 
 		return s.fail(ctx, a.kind(), mksync.FromMetakocka, a.ident(&r).mkID, id, err), id
 	}
 	return res, id
-}
-
-// skipUnchanged is unchanged for entities with nothing one-way to copy.
-func skipUnchanged(m mksync.Mapping) (string, recordResult, error) {
-	return m.EntityID, recordResult{out: outSkipped}, nil
-}
-
-// wrapf wraps a non-nil err with context; nil stays nil.
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}
-
-// linkByCountCode finds, with find, the CRM record (what) whose id the
-// count_code cc carries (mksync made it), or nil; id is that id.
-func linkByCountCode[L any](ctx context.Context, s *session, cc string,
-	find func(context.Context, string, string) (L, error), what string) (l *L, id string, err error) {
-	id, ok := LocalIDOf(cc)
-	if !ok {
-		return nil, "", nil
-	}
-	x, err := find(ctx, s.tenantID, id)
-	if isCode(err, mksync.ENOTFOUND) {
-		return nil, id, nil
-	}
-	if err != nil {
-		return nil, id, fmt.Errorf("find %s %s: %w", what, id, err)
-	}
-	return &x, id, nil
 }

@@ -48,11 +48,12 @@ type local[R, V any] interface {
 	// countCode is the count_code a new Metakocka record gets.
 	countCode() string
 	// creator prepares the create of the record with count_code cc: what
-	// names the call in errors, add makes it.
+	// names the call in errors, add makes it (an answer without a
+	// count_code keeps cc).
 	creator(cc string) (what string, add func(context.Context) (remoteID, error), err error)
-	// mapCreated maps the record to the Metakocka record just created (or
-	// adopted unchanged); h is the hash of its view.
-	mapCreated(ctx context.Context, id remoteID, h string) error
+	// mapCreated maps the record localID to the Metakocka record id just
+	// created; h is the hash of its view.
+	mapCreated(ctx context.Context, localID string, id remoteID, h string) error
 	// adopt maps the record to r, which an earlier create made (found by
 	// lookup), updating r when it differs.
 	adopt(ctx context.Context, r *R) (recordResult, error)
@@ -175,7 +176,8 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	for attempt := 1; ; attempt++ {
 		id, err := add(ctx)
 		if err == nil {
-			return recordResult{out: outCreated}, l.mapCreated(ctx, id, h)
+			id.countCode = firstNonEmpty(id.countCode, cc)
+			return recordResult{out: outCreated}, l.mapCreated(ctx, l.id(), id, h)
 		}
 		if !retryable(err) && !isCode(err, mksync.ECONFLICT) {
 			return recordResult{}, fmt.Errorf("%s: %w", what, err)
@@ -207,12 +209,6 @@ func adoptOrUpdate[R, V any](ctx context.Context, s *session, l local[R, V], r *
 		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
 	}
 	return updateRemote(ctx, s, l, r, h, outCreated)
-}
-
-// mapSame maps a record created from its view h: both sides hold h.
-func (s *session) mapSame(ctx context.Context, et mksync.EntityType, localID string, id remoteID, h string) error {
-	nm := s.synced(et, localID, id.mkID, id.countCode, h, h)
-	return s.saveMapping(ctx, &nm)
 }
 
 // pushOne pushes the local record l of entity a under its lock and turns
