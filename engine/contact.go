@@ -127,261 +127,116 @@ func (s *session) partnerByMkID(ctx context.Context, mkID string) (metakocka.Par
 	return s.getPartner(ctx, mkID)
 }
 
-// pushContact syncs one contact to Metakocka: create (idempotent), update,
-// or nothing when unchanged. force marks an explicit single-record sync,
-// which resolves a conflict in favour of the CRM.
-func (s *session) pushContact(ctx context.Context, c mksync.Contact, force bool) recordResult {
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntityContact, c.ID)
-	defer unlock()
-	r, err := s.pushContactLocked(ctx, &c, force)
-	if err != nil {
-		return s.fail(ctx, mksync.EntityContact, mksync.ToMetakocka, c.ID, c.ID, err)
-	}
-	return r
+// contactLocal is one contact being pushed.
+type contactLocal struct {
+	contacts
+	c *mksync.Contact
 }
 
-func (s *session) pushContactLocked(ctx context.Context, c *mksync.Contact, force bool) (recordResult, error) {
-	if err := c.Validate(); err != nil {
-		return recordResult{}, err
+func (a contacts) local(c *mksync.Contact) local[metakocka.Partner, contactView] {
+	return contactLocal{a, c}
+}
+
+// fetch reads the partner mkID (get_partner also matches a count_code).
+func (a contacts) fetch(ctx context.Context, mkID string) (metakocka.Partner, bool, error) {
+	p, found, err := a.s.getPartner(ctx, mkID)
+	return p, found && p.MkID == mkID, err
+}
+
+func (a contacts) remote(_ context.Context, p *metakocka.Partner) (contactView, error) {
+	return viewOfPartner(p), nil
+}
+
+func (a contacts) ident(p *metakocka.Partner) remoteID {
+	return remoteID{mkID: p.MkID, countCode: p.CountCode}
+}
+
+// link finds the contact whose count_code mksync made (its mapping was lost).
+func (a contacts) link(ctx context.Context, p *metakocka.Partner) (*mksync.Contact, string, error) {
+	return a.linkByCountCode(ctx, p.CountCode)
+}
+
+func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
+	var c mksync.Contact
+	rv.applyTo(&c)
+	if c.Name == "" {
+		c.Name = p.CountCode
 	}
-	v := viewOfContact(c)
-	h := payloadHash(v)
-	m, mapped, err := s.mapping(ctx, mksync.EntityContact, c.ID)
-	if err != nil {
-		return recordResult{}, err
-	}
-	if mapped && m.MetakockaID != "" {
-		if m.State == mksync.StateConflict && !force {
-			return recordResult{out: outConflict}, nil
+	err := a.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
+		if err := tx.CreateContact(ctx, a.s.tenantID, &c); err != nil {
+			return fmt.Errorf("create contact from partner %s: %w", p.MkID, err)
 		}
-		if h == m.PushedHash && !force {
-			return s.skipped(ctx, m)
-		}
-		remote, found, err := s.getPartner(ctx, m.MetakockaID)
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			rv := viewOfPartner(&remote)
-			rh := payloadHash(rv)
-			if h == rh {
-				// Already equal: the same change made on both sides, or an
-				// earlier push whose mapping write was interrupted; no conflict.
-				nm := s.synced(mksync.EntityContact, c.ID, m.MetakockaID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-			}
-			out, stop, res, err := s.settlePush(ctx, mksync.EntityContact, c.ID, m, h, rh, c.UpdatedAt, time.Time{}, force,
-				func() error { return s.applyPartner(ctx, c, rv, m.MetakockaID, remote.CountCode, rh) })
-			if stop || err != nil {
-				return res, err
-			}
-			return s.updatePartner(ctx, c.ID, v, h, &remote, out)
-		}
-		// The partner was deleted in Metakocka: create it again.
-		m.MetakockaID = ""
-	}
-	cc := CountCode(c.ID)
-	if mapped && m.CountCode != "" {
-		cc = m.CountCode
-	}
-	if mapped {
-		// An earlier attempt may have created it: look before creating.
-		remote, found, err := s.getPartner(ctx, cc)
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			return s.adoptPartner(ctx, c.ID, v, h, &remote)
-		}
-	} else {
-		intent := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, &intent); err != nil {
-			return recordResult{}, err
-		}
-	}
-	p := s.partnerOf(v, "")
+		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(&c)), rh)
+		return save(&nm)
+	})
+	return c.ID, err
+}
+
+func (l contactLocal) id() string         { return l.c.ID }
+func (l contactLocal) check() error       { return l.c.Validate() }
+func (l contactLocal) view() contactView  { return viewOfContact(l.c) }
+func (l contactLocal) changed() time.Time { return l.c.UpdatedAt }
+func (l contactLocal) countCode() string  { return CountCode(l.c.ID) }
+
+func (l contactLocal) get(ctx context.Context, mkID string) (metakocka.Partner, bool, error) {
+	return l.s.getPartner(ctx, mkID)
+}
+
+func (l contactLocal) lookup(ctx context.Context, cc string, _ error) (metakocka.Partner, bool, error) {
+	return l.s.getPartner(ctx, cc)
+}
+
+func (l contactLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
+	p := l.s.partnerOf(l.view(), "")
 	p.CountCode = cc
-	for attempt := 1; ; attempt++ {
-		res, err := s.mk.AddPartner(ctx, p)
-		if err == nil {
-			nm := s.synced(mksync.EntityContact, c.ID, res.MkID, cc, h, h)
-			if err := s.saveMapping(ctx, &nm); err != nil {
-				return recordResult{}, err
-			}
-			return recordResult{out: outCreated}, nil
-		}
-		if !retryable(err) && !isCode(err, mksync.ECONFLICT) {
-			return recordResult{}, fmt.Errorf("add partner %s: %w", cc, err)
-		}
-		remote, found, lerr := s.getPartner(ctx, cc)
-		if lerr != nil {
-			return recordResult{}, fmt.Errorf("add partner %s failed (%v), then looking it up failed: %w", cc, err, lerr)
-		}
-		if found {
-			return s.adoptPartner(ctx, c.ID, v, h, &remote)
-		}
-		if !retryable(err) || attempt >= s.e.cfg.CreateAttempts {
-			return recordResult{}, fmt.Errorf("add partner %s: %w", cc, err)
-		}
-	}
+	return "add partner " + cc, func(ctx context.Context) (remoteID, error) {
+		res, err := l.s.mk.AddPartner(ctx, p)
+		return remoteID{mkID: res.MkID}, err
+	}, nil
 }
 
-// adoptPartner maps the contact to a partner an earlier attempt created
-// (found by count_code) and updates it when it differs.
-func (s *session) adoptPartner(ctx context.Context, localID string, v contactView, h string, remote *metakocka.Partner) (recordResult, error) {
-	rh := payloadHash(viewOfPartner(remote))
-	if rh == h {
-		nm := s.synced(mksync.EntityContact, localID, remote.MkID, remote.CountCode, h, rh)
-		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
-	}
-	return s.updatePartner(ctx, localID, v, h, remote, outCreated)
+func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordResult, error) {
+	return adoptOrUpdate(ctx, l.s, l, p)
 }
 
-// updatePartner writes v onto the partner remote and maps it.
-func (s *session) updatePartner(ctx context.Context, localID string, v contactView, h string, remote *metakocka.Partner, out outcome) (recordResult, error) {
+// update writes the contact onto the partner p. Metakocka keeps a field
+// when an update sends it empty: what it holds afterwards is what the next
+// pull compares with.
+func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (string, error) {
 	contactID := ""
 	if len(remote.PartnerContactList) > 0 {
 		contactID = remote.PartnerContactList[0].MkID
 	}
-	p := s.partnerOf(v, contactID)
+	p := l.s.partnerOf(l.view(), contactID)
 	p.MkID = remote.MkID
-	updated, err := s.mk.UpdatePartner(ctx, p)
+	updated, err := l.s.mk.UpdatePartner(ctx, p)
 	if err != nil {
-		return recordResult{}, fmt.Errorf("update partner %s: %w", remote.MkID, err)
+		return "", fmt.Errorf("update partner %s: %w", remote.MkID, err)
 	}
-	// Metakocka keeps a field when an update sends it empty: what it holds
-	// now is what the next pull compares with.
-	nm := s.synced(mksync.EntityContact, localID, remote.MkID, remote.CountCode, h, payloadHash(viewOfPartner(&updated)))
-	if err := s.saveMapping(ctx, &nm); err != nil {
-		return recordResult{}, err
-	}
-	return recordResult{out: out}, nil
+	return payloadHash(viewOfPartner(&updated)), nil
 }
 
-// skipped settles a record whose payload is what was last pushed: a
-// pending mapping (the store marks any update pending, also one of a
-// CRM-only field) becomes synced again — a store write, no Metakocka call.
-func (s *session) skipped(ctx context.Context, m mksync.Mapping) (recordResult, error) {
-	if m.State == mksync.StatePending {
-		m.State, m.LastError = mksync.StateSynced, ""
-		if err := s.saveMapping(ctx, &m); err != nil {
-			return recordResult{}, err
-		}
-	}
-	return recordResult{out: outSkipped}, nil
-}
-
-// applyPartner writes the partner's view onto the local contact c and maps
-// them, in one transaction.
-func (s *session) applyPartner(ctx context.Context, c *mksync.Contact, rv contactView, mkID, countCode, rh string) error {
+// apply writes the partner's view onto the contact and maps them, in one
+// transaction.
+func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) error {
+	c := l.c
 	rv.applyTo(c)
-	return s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
-		if err := tx.UpdateContact(ctx, s.tenantID, c); err != nil {
+	return l.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
+		if err := tx.UpdateContact(ctx, l.s.tenantID, c); err != nil {
 			return fmt.Errorf("update contact %s: %w", c.ID, err)
 		}
-		nm := s.synced(mksync.EntityContact, c.ID, mkID, countCode, payloadHash(viewOfContact(c)), rh)
+		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(c)), rh)
 		return save(&nm)
 	})
 }
 
-// pullPartner syncs one Metakocka partner into the CRM: create the local
-// contact, update it, or nothing when unchanged. force marks an explicit
-// single-record sync, which resolves a conflict in favour of Metakocka.
-// It returns the local contact id when there is one.
-func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bool) (recordResult, string) {
-	id, r, err := s.pullPartnerLocked(ctx, p, force)
-	if err != nil {
-		return s.fail(ctx, mksync.EntityContact, mksync.FromMetakocka, p.MkID, id, err), id
-	}
-	return r, id
+// pushContact syncs one contact to Metakocka (see push).
+func (s *session) pushContact(ctx context.Context, c mksync.Contact, force bool) recordResult {
+	return pushOne(ctx, s, newContacts(s), &c, force)
 }
 
-func (s *session) pullPartnerLocked(ctx context.Context, p metakocka.Partner, force bool) (string, recordResult, error) {
-	rv := viewOfPartner(&p)
-	rh := payloadHash(rv)
-	m, mapped, err := s.mappingByMkID(ctx, mksync.EntityContact, p.MkID)
-	if err != nil {
-		return "", recordResult{}, err
-	}
-	if !mapped {
-		unlock := s.e.locks.lock(s.tenantID, mksync.EntityContact, "mk:"+p.MkID)
-		defer unlock()
-		// Another worker may have pulled it while this one waited.
-		if m, again, err := s.mappingByMkID(ctx, mksync.EntityContact, p.MkID); err != nil || again {
-			return m.EntityID, recordResult{out: outSkipped}, err
-		}
-		// A contact whose count_code mksync made (its mapping was lost)?
-		if id, ok := LocalIDOf(p.CountCode); ok {
-			c, err := s.e.store.FindContactByID(ctx, s.tenantID, id)
-			if err == nil {
-				if om, has, err := s.mapping(ctx, mksync.EntityContact, id); err != nil {
-					return id, recordResult{}, err
-				} else if !has || om.MetakockaID == "" {
-					return id, recordResult{out: outUpdated}, s.applyPartner(ctx, &c, rv, p.MkID, p.CountCode, rh)
-				}
-			} else if !isCode(err, mksync.ENOTFOUND) {
-				return id, recordResult{}, fmt.Errorf("find contact %s: %w", id, err)
-			}
-		}
-		var c mksync.Contact
-		rv.applyTo(&c)
-		if c.Name == "" {
-			c.Name = p.CountCode
-		}
-		err := s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
-			if err := tx.CreateContact(ctx, s.tenantID, &c); err != nil {
-				return fmt.Errorf("create contact from partner %s: %w", p.MkID, err)
-			}
-			nm := s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(&c)), rh)
-			return save(&nm)
-		})
-		if err != nil {
-			return "", recordResult{}, err
-		}
-		return c.ID, recordResult{out: outCreated}, nil
-	}
-
-	m, unlock, err := s.lockMapped(ctx, mksync.EntityContact, m.EntityID, p.MkID, "partner")
-	defer unlock()
-	if err != nil {
-		return m.EntityID, recordResult{}, err
-	}
-	if m.State == mksync.StateConflict && !force {
-		return m.EntityID, recordResult{out: outConflict}, nil
-	}
-	if rh == m.PulledHash && !force {
-		return m.EntityID, recordResult{out: outSkipped}, nil
-	}
-	c, err := s.e.store.FindContactByID(ctx, s.tenantID, m.EntityID)
-	if err != nil {
-		return m.EntityID, recordResult{}, fmt.Errorf("find contact %s: %w", m.EntityID, err)
-	}
-	lv := viewOfContact(&c)
-	lh := payloadHash(lv)
-	if lh == rh {
-		nm := s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, lh, rh)
-		return c.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-	}
-	if lh != m.PushedHash && rh != m.PulledHash {
-		w := winMetakocka
-		if !force {
-			w = s.decide(c.UpdatedAt, time.Time{})
-		}
-		switch w {
-		case winCRM:
-			if _, err := s.updatePartner(ctx, c.ID, lv, lh, &p, outConflict); err != nil {
-				return c.ID, recordResult{}, err
-			}
-		case winMetakocka:
-			if err := s.applyPartner(ctx, &c, rv, p.MkID, p.CountCode, rh); err != nil {
-				return c.ID, recordResult{}, err
-			}
-		}
-		return c.ID, s.recordConflict(ctx, mksync.EntityContact, mksync.FromMetakocka, c.ID, p.MkID, w, force), nil
-	}
-	if rh == m.PulledHash && !force {
-		// Only the CRM changed: the next push carries it.
-		return c.ID, recordResult{out: outSkipped}, nil
-	}
-	return c.ID, recordResult{out: outUpdated}, s.applyPartner(ctx, &c, rv, p.MkID, p.CountCode, rh)
+// pullPartner syncs one Metakocka partner into the CRM (see pull) and
+// returns the local contact id when there is one.
+func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bool) (recordResult, string) {
+	return pullOne(ctx, s, newContacts(s), p, force)
 }

@@ -29,6 +29,13 @@
 //     persist progress, result and a checkpoint after each batch, so RunSync
 //     resumes a run where it stopped. A failing record never fails its batch.
 //
+// The algorithm is written once: push.go syncs a CRM record to Metakocka
+// and pull.go a Metakocka record into the CRM, over an entity (entity.go)
+// that says how records of one type are read, compared, matched and
+// written. contact.go, product.go and document.go are those entities and
+// hold only what differs (a document's partner and products synced first,
+// a product's one-way stock).
+//
 // The caches (mapping lookups, Metakocka lookups) are hints only: creates
 // always go through the store's mapping and the count_code lookup, and
 // mapping writes go through the store's uniqueness checks.

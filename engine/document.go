@@ -409,127 +409,11 @@ func (s *session) findMkDocumentByCode(ctx context.Context, types []metakocka.Do
 	return metakocka.Document{}, false, nil
 }
 
-// pushDocument syncs one sales document to Metakocka: its partner and
-// products first, then the whole document in one put_document.
-func (s *session) pushDocument(ctx context.Context, d mksync.SalesDocument, force bool) recordResult {
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntitySalesDocument, d.ID)
-	defer unlock()
-	r, err := s.pushDocumentLocked(ctx, &d, force, false)
-	if err != nil && !isCode(err, mksync.ECONFLICT) && mksync.ErrorCode(err) != mksync.EUPSTREAM && !retryable(err) && staleHint(err) {
-		// A cached mapping may have named a partner or product Metakocka
-		// no longer has: try once more from the store.
-		r, err = s.pushDocumentLocked(ctx, &d, force, true)
-	}
-	if err != nil {
-		return s.fail(ctx, mksync.EntitySalesDocument, mksync.ToMetakocka, d.ID, d.ID, err)
-	}
-	return r
-}
-
 // staleHint reports whether a put_document refusal may come from a stale
 // mapping (Metakocka cannot find a partner or product we named).
 func staleHint(err error) bool {
 	var me *metakocka.Error
 	return errors.As(err, &me) && me.Method == "put_document" && strings.Contains(strings.ToLower(me.OprDesc), "cannot find")
-}
-
-func (s *session) pushDocumentLocked(ctx context.Context, d *mksync.SalesDocument, force, fresh bool) (recordResult, error) {
-	if err := d.Validate(); err != nil {
-		return recordResult{}, err
-	}
-	// Input Metakocka cannot take fails before anything is ensured.
-	for i, l := range d.Lines {
-		if _, err := taxCode(l.TaxRate); err != nil {
-			return recordResult{}, fmt.Errorf("line %d: %w", i+1, err)
-		}
-	}
-	v := viewOfDocument(d)
-	h := payloadHash(v)
-	m, mapped, err := s.mapping(ctx, mksync.EntitySalesDocument, d.ID)
-	if err != nil {
-		return recordResult{}, err
-	}
-	if mapped && m.MetakockaID != "" {
-		if m.State == mksync.StateConflict && !force {
-			return recordResult{out: outConflict}, nil
-		}
-		if h == m.PushedHash && !force {
-			return s.skipped(ctx, m)
-		}
-	}
-	refs, err := s.ensureRemote(ctx, d, fresh)
-	if err != nil {
-		return recordResult{}, err
-	}
-	types := docTypes(d.Kind, refs.foreign)
-	if mapped && m.MetakockaID != "" {
-		remote, found, err := s.getMkDocument(ctx, types, m.MetakockaID)
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			rv, err := s.viewOfMkDocument(ctx, &remote)
-			if err != nil {
-				return recordResult{}, fmt.Errorf("read Metakocka document %s: %w", remote.MkID, err)
-			}
-			rh := payloadHash(rv)
-			out, stop, res, err := s.settlePush(ctx, mksync.EntitySalesDocument, d.ID, m, h, rh, d.UpdatedAt, parseMkTime(remote.LastChangeTS), force,
-				func() error { return s.applyMkDocument(ctx, d, rv, remote.MkID, remote.CountCode, rh) })
-			if stop || err != nil {
-				return res, err
-			}
-			if h == rh {
-				nm := s.synced(mksync.EntitySalesDocument, d.ID, remote.MkID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-			}
-			return s.replaceMkDocument(ctx, d, v, h, refs, &remote, out)
-		}
-		m.MetakockaID = ""
-	}
-	cc := d.Number
-	if cc == "" {
-		cc = CountCode(d.ID)
-	}
-	if mapped && m.CountCode != "" {
-		cc = m.CountCode
-	}
-	if mapped {
-		remote, found, err := s.findMkDocumentByCode(ctx, types, cc)
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			return s.adoptMkDocument(ctx, d, v, refs, &remote)
-		}
-	} else {
-		intent := mksync.Mapping{EntityType: mksync.EntitySalesDocument, EntityID: d.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, &intent); err != nil {
-			return recordResult{}, err
-		}
-	}
-	md := metakocka.Document{DocType: types[0], CountCode: cc}
-	if err := fillMkDocument(&md, v, refs); err != nil {
-		return recordResult{}, err
-	}
-	for attempt := 1; ; attempt++ {
-		res, err := s.mk.PutDocument(ctx, md)
-		if err == nil {
-			return recordResult{out: outCreated}, s.mapCreatedDocument(ctx, d, res.MkID, firstNonEmpty(res.CountCode, cc))
-		}
-		if !retryable(err) && !isCode(err, mksync.ECONFLICT) {
-			return recordResult{}, fmt.Errorf("put %s %s: %w", md.DocType, cc, err)
-		}
-		remote, found, lerr := s.findMkDocumentByCode(ctx, types, cc)
-		if lerr != nil {
-			return recordResult{}, fmt.Errorf("put %s %s failed (%v), then looking it up failed: %w", md.DocType, cc, err, lerr)
-		}
-		if found {
-			return s.adoptMkDocument(ctx, d, v, refs, &remote)
-		}
-		if !retryable(err) || attempt >= s.e.cfg.CreateAttempts {
-			return recordResult{}, fmt.Errorf("put %s %s: %w", md.DocType, cc, err)
-		}
-	}
 }
 
 // mapCreatedDocument maps a document just created in Metakocka. A document
@@ -547,46 +431,6 @@ func (s *session) mapCreatedDocument(ctx context.Context, d *mksync.SalesDocumen
 		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, h, h)
 		return save(&nm)
 	})
-}
-
-// adoptMkDocument maps the document to one an earlier attempt created
-// (found by count_code), replacing it when it differs.
-func (s *session) adoptMkDocument(ctx context.Context, d *mksync.SalesDocument, v documentView, refs remoteRefs, remote *metakocka.Document) (recordResult, error) {
-	rv, err := s.viewOfMkDocument(ctx, remote)
-	if err != nil {
-		return recordResult{}, fmt.Errorf("read Metakocka document %s: %w", remote.MkID, err)
-	}
-	if d.Number == "" {
-		v.Number = remote.CountCode
-	}
-	if payloadHash(rv) == payloadHash(v) {
-		return recordResult{out: outCreated}, s.mapCreatedDocument(ctx, d, remote.MkID, remote.CountCode)
-	}
-	if _, err := s.replaceMkDocument(ctx, d, v, payloadHash(v), refs, remote, outCreated); err != nil {
-		return recordResult{}, err
-	}
-	return recordResult{out: outCreated}, s.mapCreatedDocument(ctx, d, remote.MkID, remote.CountCode)
-}
-
-// replaceMkDocument puts v over the Metakocka document remote (read with
-// get_document, so that fields mksync does not map are kept) and maps it.
-func (s *session) replaceMkDocument(ctx context.Context, d *mksync.SalesDocument, v documentView, h string, refs remoteRefs, remote *metakocka.Document, out outcome) (recordResult, error) {
-	md := *remote
-	if err := fillMkDocument(&md, v, refs); err != nil {
-		return recordResult{}, err
-	}
-	md.SumTax = nil
-	if _, err := s.mk.PutDocument(ctx, md); err != nil {
-		return recordResult{}, fmt.Errorf("put %s %s: %w", md.DocType, md.MkID, err)
-	}
-	// put_document keeps the count_code of a replaced document.
-	pv := v
-	pv.Number = remote.CountCode
-	nm := s.synced(mksync.EntitySalesDocument, d.ID, remote.MkID, remote.CountCode, h, payloadHash(pv))
-	if err := s.saveMapping(ctx, &nm); err != nil {
-		return recordResult{}, err
-	}
-	return recordResult{out: out}, nil
 }
 
 // applyMkDocument writes the view of a Metakocka document onto the local
@@ -609,101 +453,181 @@ func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, 
 	})
 }
 
-// pullDocument syncs one Metakocka document into the CRM, its partner and
-// products first (see viewOfMkDocument).
-func (s *session) pullDocument(ctx context.Context, md metakocka.Document, force bool) (recordResult, string) {
-	id, r, err := s.pullDocumentLocked(ctx, md, force)
-	if err != nil {
-		return s.fail(ctx, mksync.EntitySalesDocument, mksync.FromMetakocka, md.MkID, id, err), id
-	}
-	return r, id
+// documentLocal is one document being pushed. prepare resolves its partner
+// and products in Metakocka (refs) and the types it may have there.
+type documentLocal struct {
+	documents
+	d *mksync.SalesDocument
+	// fresh: resolve the partner and products through the store, not the
+	// mapping cache (the retry after a stale mapping).
+	fresh bool
+	refs  remoteRefs
+	types []metakocka.DocType
 }
 
-func (s *session) pullDocumentLocked(ctx context.Context, md metakocka.Document, force bool) (string, recordResult, error) {
-	m, mapped, err := s.mappingByMkID(ctx, mksync.EntitySalesDocument, md.MkID)
-	if err != nil {
-		return "", recordResult{}, err
-	}
-	if !mapped {
-		unlock := s.e.locks.lock(s.tenantID, mksync.EntitySalesDocument, "mk:"+md.MkID)
-		defer unlock()
-		// Another worker may have pulled it while this one waited.
-		if m, again, err := s.mappingByMkID(ctx, mksync.EntitySalesDocument, md.MkID); err != nil || again {
-			return m.EntityID, recordResult{out: outSkipped}, err
-		}
-		rv, err := s.viewOfMkDocument(ctx, &md)
-		if err != nil {
-			return "", recordResult{}, err
-		}
-		rh := payloadHash(rv)
-		if id, ok := LocalIDOf(md.CountCode); ok {
-			d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, id)
-			if err == nil {
-				if om, has, err := s.mapping(ctx, mksync.EntitySalesDocument, id); err != nil {
-					return id, recordResult{}, err
-				} else if !has || om.MetakockaID == "" {
-					return id, recordResult{out: outUpdated}, s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh)
-				}
-			} else if !isCode(err, mksync.ENOTFOUND) {
-				return id, recordResult{}, fmt.Errorf("find sales document %s: %w", id, err)
-			}
-		}
-		var d mksync.SalesDocument
-		if err := s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh); err != nil {
-			return "", recordResult{}, err
-		}
-		return d.ID, recordResult{out: outCreated}, nil
-	}
+func (a documents) local(d *mksync.SalesDocument) local[metakocka.Document, documentView] {
+	return &documentLocal{documents: a, d: d}
+}
 
-	m, unlock, err := s.lockMapped(ctx, mksync.EntitySalesDocument, m.EntityID, md.MkID, "document")
-	defer unlock()
-	if err != nil {
-		return m.EntityID, recordResult{}, err
-	}
-	if m.State == mksync.StateConflict && !force {
-		return m.EntityID, recordResult{out: outConflict}, nil
-	}
-	rv, err := s.viewOfMkDocument(ctx, &md)
-	if err != nil {
-		return m.EntityID, recordResult{}, err
-	}
-	rh := payloadHash(rv)
-	if rh == m.PulledHash && !force {
-		return m.EntityID, recordResult{out: outSkipped}, nil
-	}
-	d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, m.EntityID)
-	if err != nil {
-		return m.EntityID, recordResult{}, fmt.Errorf("find sales document %s: %w", m.EntityID, err)
-	}
-	lv := viewOfDocument(&d)
-	lh := payloadHash(lv)
-	if lh == rh {
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, md.MkID, md.CountCode, lh, rh)
-		return d.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-	}
-	if lh != m.PushedHash && rh != m.PulledHash {
-		w := winMetakocka
-		if !force {
-			w = s.decide(d.UpdatedAt, parseMkTime(md.LastChangeTS))
+// lazy: reading a Metakocka document pulls its partner and products.
+func (a documents) lazy() bool { return true }
+
+// fetch reads the document mkID, trying the type its local document's kind
+// tells first when it is mapped, then every synced type.
+func (a documents) fetch(ctx context.Context, mkID string) (metakocka.Document, bool, error) {
+	types := syncedDocTypes[:]
+	if m, ok, err := a.s.mappingByMkID(ctx, mksync.EntitySalesDocument, mkID); err == nil && ok {
+		if d, err := a.s.e.store.FindSalesDocumentByID(ctx, a.s.tenantID, m.EntityID); err == nil {
+			types = docTypes(d.Kind, false)
 		}
-		switch w {
-		case winCRM:
-			refs, err := s.ensureRemote(ctx, &d, false)
-			if err != nil {
-				return d.ID, recordResult{}, err
-			}
-			if _, err := s.replaceMkDocument(ctx, &d, lv, lh, refs, &md, outConflict); err != nil {
-				return d.ID, recordResult{}, err
-			}
-		case winMetakocka:
-			if err := s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh); err != nil {
-				return d.ID, recordResult{}, err
-			}
+	}
+	d, found, err := a.s.getMkDocument(ctx, types, mkID)
+	if err == nil && !found && len(types) < len(syncedDocTypes) {
+		d, found, err = a.s.getMkDocument(ctx, syncedDocTypes[:], mkID)
+	}
+	return d, found, err
+}
+
+func (a documents) remote(ctx context.Context, md *metakocka.Document) (documentView, error) {
+	return a.s.viewOfMkDocument(ctx, md)
+}
+
+func (a documents) ident(md *metakocka.Document) remoteID {
+	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: parseMkTime(md.LastChangeTS)}
+}
+
+// link finds the document whose count_code mksync made (its mapping was lost).
+func (a documents) link(ctx context.Context, md *metakocka.Document) (*mksync.SalesDocument, string, error) {
+	return a.linkByCountCode(ctx, md.CountCode)
+}
+
+func (a documents) create(ctx context.Context, rv documentView, md *metakocka.Document, rh string) (string, error) {
+	var d mksync.SalesDocument
+	err := a.s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh)
+	return d.ID, err
+}
+
+func (l *documentLocal) id() string         { return l.d.ID }
+func (l *documentLocal) view() documentView { return viewOfDocument(l.d) }
+func (l *documentLocal) changed() time.Time { return l.d.UpdatedAt }
+func (l *documentLocal) settleFirst() bool  { return true }
+
+// check also refuses, before anything is ensured, a tax rate Metakocka
+// cannot take.
+func (l *documentLocal) check() error {
+	if err := l.d.Validate(); err != nil {
+		return err
+	}
+	for i, ln := range l.d.Lines {
+		if _, err := taxCode(ln.TaxRate); err != nil {
+			return fmt.Errorf("line %d: %w", i+1, err)
 		}
-		return d.ID, s.recordConflict(ctx, mksync.EntitySalesDocument, mksync.FromMetakocka, d.ID, md.MkID, w, force), nil
 	}
-	if rh == m.PulledHash && !force {
-		return d.ID, recordResult{out: outSkipped}, nil
+	return nil
+}
+
+func (l *documentLocal) prepare(ctx context.Context) error {
+	refs, err := l.s.ensureRemote(ctx, l.d, l.fresh)
+	if err != nil {
+		return err
 	}
-	return d.ID, recordResult{out: outUpdated}, s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh)
+	l.refs, l.types = refs, docTypes(l.d.Kind, refs.foreign)
+	return nil
+}
+
+// again: a cached mapping may have named a partner or product Metakocka no
+// longer has; try once more from the store.
+func (l *documentLocal) again(err error) local[metakocka.Document, documentView] {
+	if l.fresh || isCode(err, mksync.ECONFLICT) || mksync.ErrorCode(err) == mksync.EUPSTREAM || retryable(err) || !staleHint(err) {
+		return nil
+	}
+	return &documentLocal{documents: l.documents, d: l.d, fresh: true}
+}
+
+func (l *documentLocal) get(ctx context.Context, mkID string) (metakocka.Document, bool, error) {
+	return l.s.getMkDocument(ctx, l.types, mkID)
+}
+
+func (l *documentLocal) lookup(ctx context.Context, cc string, _ error) (metakocka.Document, bool, error) {
+	return l.s.findMkDocumentByCode(ctx, l.types, cc)
+}
+
+func (l *documentLocal) remote(ctx context.Context, md *metakocka.Document) (documentView, error) {
+	rv, err := l.s.viewOfMkDocument(ctx, md)
+	return rv, wrapf(err, "read Metakocka document %s", md.MkID)
+}
+
+func (l *documentLocal) countCode() string {
+	return firstNonEmpty(l.d.Number, CountCode(l.d.ID))
+}
+
+func (l *documentLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
+	md := metakocka.Document{DocType: l.types[0], CountCode: cc}
+	if err := fillMkDocument(&md, l.view(), l.refs); err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("put %s %s", md.DocType, cc), func(ctx context.Context) (remoteID, error) {
+		res, err := l.s.mk.PutDocument(ctx, md)
+		return remoteID{mkID: res.MkID, countCode: res.CountCode}, err
+	}, nil
+}
+
+func (l *documentLocal) mapCreated(ctx context.Context, _ string, id remoteID, _ string) error {
+	return l.s.mapCreatedDocument(ctx, l.d, id.mkID, id.countCode)
+}
+
+// adopt maps the document to one an earlier attempt created (found by
+// count_code), replacing it when it differs; a document without a number
+// takes Metakocka's.
+func (l *documentLocal) adopt(ctx context.Context, remote *metakocka.Document) (recordResult, error) {
+	rv, err := l.remote(ctx, remote)
+	if err != nil {
+		return recordResult{}, err
+	}
+	v := l.view()
+	if l.d.Number == "" {
+		v.Number = remote.CountCode
+	}
+	if h := payloadHash(v); payloadHash(rv) != h {
+		pulled, err := l.put(ctx, v, remote)
+		if err != nil {
+			return recordResult{}, err
+		}
+		nm := l.s.synced(mksync.EntitySalesDocument, l.d.ID, remote.MkID, remote.CountCode, h, pulled)
+		if err := l.s.saveMapping(ctx, &nm); err != nil {
+			return recordResult{}, err
+		}
+	}
+	return recordResult{out: outCreated}, l.s.mapCreatedDocument(ctx, l.d, remote.MkID, remote.CountCode)
+}
+
+func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) (string, error) {
+	return l.put(ctx, l.view(), remote)
+}
+
+// put puts v over the Metakocka document remote (read with get_document,
+// so that fields mksync does not map are kept) and returns the hash of
+// what Metakocka holds then: put_document keeps the count_code of a
+// replaced document.
+func (l *documentLocal) put(ctx context.Context, v documentView, remote *metakocka.Document) (string, error) {
+	md := *remote
+	if err := fillMkDocument(&md, v, l.refs); err != nil {
+		return "", err
+	}
+	md.SumTax = nil
+	if _, err := l.s.mk.PutDocument(ctx, md); err != nil {
+		return "", fmt.Errorf("put %s %s: %w", md.DocType, md.MkID, err)
+	}
+	v.Number = remote.CountCode
+	return payloadHash(v), nil
+}
+
+func (l *documentLocal) apply(ctx context.Context, rv documentView, md *metakocka.Document, rh string) error {
+	return l.s.applyMkDocument(ctx, l.d, rv, md.MkID, md.CountCode, rh)
+}
+
+// pullDocument syncs one Metakocka document into the CRM, its partner and
+// products first (see viewOfMkDocument and pull).
+func (s *session) pullDocument(ctx context.Context, md metakocka.Document, force bool) (recordResult, string) {
+	return pullOne(ctx, s, newDocuments(s), md, force)
 }

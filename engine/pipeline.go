@@ -59,149 +59,175 @@ type batchState struct {
 func execute(ctx context.Context, conc, batchSize int, source func(yield func(item) bool) error, commit func(batchDone) error) error {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-
-	var (
-		mu        sync.Mutex
-		batches   = map[int]*batchState{}
-		next      int // next batch to commit
-		queue     []batchDone
-		signal    = make(chan struct{}, 1)
-		commitErr error
-	)
-	tokens := make(chan struct{}, conc+2*batchSize) // bounds how far the producer runs ahead
-	// advance moves complete batches to the commit queue; callers hold mu.
-	advance := func() {
-		for {
-			b, ok := batches[next]
-			if !ok || !b.closed || b.remaining > 0 || b.interrupted {
-				return
-			}
-			queue = append(queue, b.done)
-			delete(batches, next)
-			next++
-			select {
-			case signal <- struct{}{}:
-			default:
-			}
-		}
+	p := &pipeline{
+		ctx: ctx, pctx: pctx, stop: stop, batchSize: batchSize, commit: commit,
+		batches: map[int]*batchState{},
+		signal:  make(chan struct{}, 1),
+		tokens:  make(chan struct{}, conc+2*batchSize), // bounds how far the producer runs ahead
+		work:    make(chan job),
 	}
-	complete := func(bi int, it *item, r recordResult) {
-		mu.Lock()
-		defer mu.Unlock()
-		b := batches[bi]
-		b.remaining--
-		if r.interrupted {
-			b.interrupted = true
-			return
-		}
-		r.addTo(&b.done.res)
-		b.done.n++
-		if r.out == outFailed {
-			if b.done.tags == nil {
-				b.done.tags = map[int]int{}
-			}
-			b.done.tags[it.tag]++
-		}
-		advance()
-	}
-
 	committerDone := make(chan struct{})
-	go func() {
-		defer close(committerDone)
-		for {
-			_, open := <-signal
-			mu.Lock()
-			q := queue
-			queue = nil
-			mu.Unlock()
-			for _, d := range q {
-				if commitErr != nil {
-					break
-				}
-				if err := commit(d); err != nil {
-					commitErr = err
-					stop()
-				}
-			}
-			if !open {
-				return
-			}
-		}
-	}()
-
-	type job struct {
-		bi int
-		it item
-	}
-	work := make(chan job)
+	go p.committer(committerDone)
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				r := j.it.run(ctx)
-				complete(j.bi, &j.it, r)
-				<-tokens
-			}
-		}()
+		go p.worker(&wg)
 	}
-
-	idx := 0
-	srcErr := source(func(it item) bool {
-		select {
-		case tokens <- struct{}{}:
-		case <-pctx.Done():
-			return false
-		}
-		bi := idx / batchSize
-		mu.Lock()
-		b := batches[bi]
-		if b == nil {
-			if prev := batches[bi-1]; prev != nil {
-				prev.closed = true
-			}
-			b = &batchState{}
-			batches[bi] = b
-			advance()
-		}
-		b.remaining++
-		b.done.pos = it.pos
-		b.done.last = it.tag
-		mu.Unlock()
-		idx++
-		if it.done != nil {
-			complete(bi, &it, *it.done)
-			<-tokens
-			return pctx.Err() == nil
-		}
-		select {
-		case work <- job{bi, it}:
-			return true
-		case <-pctx.Done():
-			complete(bi, &it, recordResult{out: outFailed, interrupted: true})
-			<-tokens
-			return false
-		}
-	})
-	close(work)
+	srcErr := source(p.produce)
+	close(p.work)
 	wg.Wait()
-	mu.Lock()
-	if b := batches[(idx-1)/batchSize]; b != nil && idx > 0 {
+	p.mu.Lock()
+	if b := p.batches[(p.idx-1)/batchSize]; b != nil && p.idx > 0 {
 		b.closed = true
 		b.done.final = srcErr == nil
 	}
 	if pctx.Err() == nil {
-		advance()
+		p.advance()
 	}
-	mu.Unlock()
-	close(signal)
+	p.mu.Unlock()
+	close(p.signal)
 	<-committerDone
-	if commitErr != nil {
-		return commitErr
+	if p.commitErr != nil {
+		return p.commitErr
 	}
 	if srcErr != nil {
 		return srcErr
 	}
 	return ctx.Err()
+}
+
+// job is an item on its way to a worker, with its batch index.
+type job struct {
+	bi int
+	it item
+}
+
+// pipeline is the state of one execute.
+type pipeline struct {
+	ctx, pctx context.Context // the run's; pctx also ends when a commit fails
+	stop      func()          // ends pctx
+	batchSize int
+	commit    func(batchDone) error
+
+	mu        sync.Mutex
+	batches   map[int]*batchState
+	next      int // next batch to commit
+	queue     []batchDone
+	signal    chan struct{}
+	commitErr error // written by the committer only
+
+	tokens chan struct{}
+	work   chan job
+	idx    int // items produced
+}
+
+// advance moves complete batches to the commit queue; callers hold mu.
+func (p *pipeline) advance() {
+	for {
+		b, ok := p.batches[p.next]
+		if !ok || !b.closed || b.remaining > 0 || b.interrupted {
+			return
+		}
+		p.queue = append(p.queue, b.done)
+		delete(p.batches, p.next)
+		p.next++
+		select {
+		case p.signal <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// complete accounts for the result r of item it of batch bi.
+func (p *pipeline) complete(bi int, it *item, r recordResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.batches[bi]
+	b.remaining--
+	if r.interrupted {
+		b.interrupted = true
+		return
+	}
+	r.addTo(&b.done.res)
+	b.done.n++
+	if r.out == outFailed {
+		if b.done.tags == nil {
+			b.done.tags = map[int]int{}
+		}
+		b.done.tags[it.tag]++
+	}
+	p.advance()
+}
+
+// committer commits queued batches in order until signal is closed.
+func (p *pipeline) committer(done chan<- struct{}) {
+	defer close(done)
+	for {
+		_, open := <-p.signal
+		p.mu.Lock()
+		q := p.queue
+		p.queue = nil
+		p.mu.Unlock()
+		for _, d := range q {
+			if p.commitErr != nil {
+				break
+			}
+			if err := p.commit(d); err != nil {
+				p.commitErr = err
+				p.stop()
+			}
+		}
+		if !open {
+			return
+		}
+	}
+}
+
+// worker runs items until work is closed.
+func (p *pipeline) worker(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for j := range p.work {
+		r := j.it.run(p.ctx)
+		p.complete(j.bi, &j.it, r)
+		<-p.tokens
+	}
+}
+
+// produce is the source's yield: it places it in its batch and hands it
+// to a worker (or completes a decided item); false stops the source.
+func (p *pipeline) produce(it item) bool {
+	select {
+	case p.tokens <- struct{}{}:
+	case <-p.pctx.Done():
+		return false
+	}
+	bi := p.idx / p.batchSize
+	p.mu.Lock()
+	b := p.batches[bi]
+	if b == nil {
+		if prev := p.batches[bi-1]; prev != nil {
+			prev.closed = true
+		}
+		b = &batchState{}
+		p.batches[bi] = b
+		p.advance()
+	}
+	b.remaining++
+	b.done.pos = it.pos
+	b.done.last = it.tag
+	p.mu.Unlock()
+	p.idx++
+	if it.done != nil {
+		p.complete(bi, &it, *it.done)
+		<-p.tokens
+		return p.pctx.Err() == nil
+	}
+	select {
+	case p.work <- job{bi, it}:
+		return true
+	case <-p.pctx.Done():
+		p.complete(bi, &it, recordResult{out: outFailed, interrupted: true})
+		<-p.tokens
+		return false
+	}
 }

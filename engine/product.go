@@ -150,145 +150,6 @@ func (s *session) productByMkID(ctx context.Context, mkID string) (metakocka.Pro
 	return s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
 }
 
-// pushProduct syncs one product to Metakocka (see pushContact).
-func (s *session) pushProduct(ctx context.Context, p mksync.Product, force bool) recordResult {
-	unlock := s.e.locks.lock(s.tenantID, mksync.EntityProduct, p.ID)
-	defer unlock()
-	r, err := s.pushProductLocked(ctx, &p, force)
-	if err != nil {
-		return s.fail(ctx, mksync.EntityProduct, mksync.ToMetakocka, p.ID, p.ID, err)
-	}
-	return r
-}
-
-func (s *session) pushProductLocked(ctx context.Context, p *mksync.Product, force bool) (recordResult, error) {
-	if err := p.Validate(); err != nil {
-		return recordResult{}, err
-	}
-	v := s.viewOfProduct(p)
-	h := payloadHash(v)
-	m, mapped, err := s.mapping(ctx, mksync.EntityProduct, p.ID)
-	if err != nil {
-		return recordResult{}, err
-	}
-	if mapped && m.MetakockaID != "" {
-		if m.State == mksync.StateConflict && !force {
-			return recordResult{out: outConflict}, nil
-		}
-		if h == m.PushedHash && !force {
-			return s.skipped(ctx, m)
-		}
-		remote, found, err := s.findProduct(ctx, metakocka.ProductListRequest{MkID: m.MetakockaID})
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			rv, err := s.viewOfMkProduct(&remote)
-			if err != nil {
-				return recordResult{}, err
-			}
-			rh := payloadHash(rv)
-			if h == rh {
-				// Already equal: the same change made on both sides, or an
-				// earlier push whose mapping write was interrupted; no conflict.
-				nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, h, rh)
-				return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-			}
-			out, stop, res, err := s.settlePush(ctx, mksync.EntityProduct, p.ID, m, h, rh, p.UpdatedAt, time.Time{}, force,
-				func() error { return s.applyMkProduct(ctx, p, rv, &remote, rh) })
-			if stop || err != nil {
-				return res, err
-			}
-			return s.updateMkProduct(ctx, p.ID, v, h, &remote, out)
-		}
-		m.MetakockaID = ""
-	}
-	cc := CountCode(p.ID)
-	if mapped && m.CountCode != "" {
-		cc = m.CountCode
-	}
-	if mapped {
-		remote, found, err := s.findProduct(ctx, metakocka.ProductListRequest{CountCode: cc})
-		if err != nil {
-			return recordResult{}, err
-		}
-		if found {
-			return s.adoptMkProduct(ctx, p.ID, v, h, &remote)
-		}
-	} else {
-		intent := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, &intent); err != nil {
-			return recordResult{}, err
-		}
-	}
-	body, err := s.mkProductOf(v, false)
-	if err != nil {
-		return recordResult{}, err
-	}
-	body.CountCode = cc
-	for attempt := 1; ; attempt++ {
-		res, err := s.mk.ProductAdd(ctx, body)
-		if err == nil {
-			nm := s.synced(mksync.EntityProduct, p.ID, res.MkID, cc, h, h)
-			if err := s.saveMapping(ctx, &nm); err != nil {
-				return recordResult{}, err
-			}
-			return recordResult{out: outCreated}, nil
-		}
-		if !retryable(err) && !isCode(err, mksync.ECONFLICT) {
-			return recordResult{}, fmt.Errorf("add product %s: %w", cc, err)
-		}
-		remote, found, lerr := s.findProduct(ctx, metakocka.ProductListRequest{CountCode: cc})
-		if lerr == nil && !found && isCode(err, mksync.ECONFLICT) {
-			// The code (SKU) exists already: the catalogue was there
-			// before mksync. Link to it; the store refuses the link when
-			// another local product holds it.
-			remote, found, lerr = s.findProduct(ctx, metakocka.ProductListRequest{Code: v.Code})
-		}
-		if lerr != nil {
-			return recordResult{}, fmt.Errorf("add product %s failed (%v), then looking it up failed: %w", cc, err, lerr)
-		}
-		if found {
-			return s.adoptMkProduct(ctx, p.ID, v, h, &remote)
-		}
-		if !retryable(err) || attempt >= s.e.cfg.CreateAttempts {
-			return recordResult{}, fmt.Errorf("add product %s: %w", cc, err)
-		}
-	}
-}
-
-// adoptMkProduct maps the product to one found by count_code (an earlier
-// attempt) or code (a catalogue that existed before), updating it when it
-// differs.
-func (s *session) adoptMkProduct(ctx context.Context, localID string, v productView, h string, remote *metakocka.Product) (recordResult, error) {
-	rv, err := s.viewOfMkProduct(remote)
-	if err != nil {
-		return recordResult{}, err
-	}
-	if rh := payloadHash(rv); rh == h {
-		nm := s.synced(mksync.EntityProduct, localID, remote.MkID, remote.CountCode, h, rh)
-		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
-	}
-	return s.updateMkProduct(ctx, localID, v, h, remote, outCreated)
-}
-
-// updateMkProduct writes v onto the Metakocka product and maps it.
-func (s *session) updateMkProduct(ctx context.Context, localID string, v productView, h string, remote *metakocka.Product, out outcome) (recordResult, error) {
-	body, err := s.mkProductOf(v, true)
-	if err != nil {
-		return recordResult{}, err
-	}
-	body.MkID = remote.MkID
-	if _, err := s.mk.ProductUpdate(ctx, body); err != nil {
-		return recordResult{}, fmt.Errorf("update product %s: %w", remote.MkID, err)
-	}
-	nm := s.synced(mksync.EntityProduct, localID, remote.MkID, remote.CountCode, h, h)
-	if err := s.saveMapping(ctx, &nm); err != nil {
-		return recordResult{}, err
-	}
-	return recordResult{out: out}, nil
-}
-
 // applyMkProduct writes the Metakocka product onto the local product p and
 // maps them in one transaction; its stock goes through SetProductStock.
 func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv productView, remote *metakocka.Product, rh string) error {
@@ -317,132 +178,155 @@ func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Produ
 	return nil
 }
 
-// pullProduct syncs one Metakocka product into the CRM (see pullPartner).
-// A local product with the same code and no mapping is linked rather than
-// duplicated.
-func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force bool) (recordResult, string) {
-	id, r, err := s.pullProductLocked(ctx, mp, force)
-	if err != nil {
-		return s.fail(ctx, mksync.EntityProduct, mksync.FromMetakocka, mp.MkID, id, err), id
-	}
-	return r, id
+func (a products) fetch(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
+	return a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
 }
 
-func (s *session) pullProductLocked(ctx context.Context, mp metakocka.Product, force bool) (string, recordResult, error) {
-	rv, err := s.viewOfMkProduct(&mp)
-	if err != nil {
-		return "", recordResult{}, err
-	}
-	rh := payloadHash(rv)
-	m, mapped, err := s.mappingByMkID(ctx, mksync.EntityProduct, mp.MkID)
-	if err != nil {
-		return "", recordResult{}, err
-	}
-	if !mapped {
-		unlock := s.e.locks.lock(s.tenantID, mksync.EntityProduct, "mk:"+mp.MkID)
-		defer unlock()
-		// Another worker may have pulled it while this one waited.
-		if m, again, err := s.mappingByMkID(ctx, mksync.EntityProduct, mp.MkID); err != nil || again {
-			return m.EntityID, recordResult{out: outSkipped}, err
-		}
-		// The same product in the CRM already (mksync's count_code, or the
-		// same code), without a mapping: link it.
-		var local *mksync.Product
-		if id, ok := LocalIDOf(mp.CountCode); ok {
-			if p, err := s.e.store.FindProductByID(ctx, s.tenantID, id); err == nil {
-				local = &p
-			} else if !isCode(err, mksync.ENOTFOUND) {
-				return id, recordResult{}, fmt.Errorf("find product %s: %w", id, err)
-			}
-		}
-		if local == nil && mp.Code != "" {
-			if p, err := s.e.store.FindProductByCode(ctx, s.tenantID, mp.Code); err == nil {
-				local = &p
-			} else if !isCode(err, mksync.ENOTFOUND) {
-				return "", recordResult{}, fmt.Errorf("find product by code %s: %w", mp.Code, err)
-			}
-		}
-		if local != nil {
-			if om, has, err := s.mapping(ctx, mksync.EntityProduct, local.ID); err != nil {
-				return local.ID, recordResult{}, err
-			} else if has && om.MetakockaID != "" {
-				return local.ID, recordResult{}, mksync.Errorf(mksync.ECONFLICT,
-					"Metakocka product %s has code %s, which local product %s already has while mapped to Metakocka product %s",
-					mp.MkID, mp.Code, local.ID, om.MetakockaID)
-			}
-			return local.ID, recordResult{out: outUpdated}, s.applyMkProduct(ctx, local, rv, &mp, rh)
-		}
-		var p mksync.Product
-		rv.applyTo(&p)
-		err := s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
-			if err := tx.CreateProduct(ctx, s.tenantID, &p); err != nil {
-				return fmt.Errorf("create product from Metakocka product %s: %w", mp.MkID, err)
-			}
-			if err := s.setStock(ctx, tx, &p, &mp); err != nil {
-				return err
-			}
-			nm := s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, payloadHash(s.viewOfProduct(&p)), rh)
-			return save(&nm)
-		})
-		if err != nil {
-			return "", recordResult{}, err
-		}
-		return p.ID, recordResult{out: outCreated}, nil
-	}
+// productLocal is one product being pushed.
+type productLocal struct {
+	products
+	p *mksync.Product
+}
 
-	m, unlock, err := s.lockMapped(ctx, mksync.EntityProduct, m.EntityID, mp.MkID, "product")
-	defer unlock()
+func (a products) local(p *mksync.Product) local[metakocka.Product, productView] {
+	return productLocal{a, p}
+}
+
+func (a products) remote(_ context.Context, p *metakocka.Product) (productView, error) {
+	return a.s.viewOfMkProduct(p)
+}
+
+func (a products) ident(p *metakocka.Product) remoteID {
+	return remoteID{mkID: p.MkID, countCode: p.CountCode}
+}
+
+// link finds the same product in the CRM (mksync's count_code, or the same
+// code) to link rather than duplicate.
+func (a products) link(ctx context.Context, mp *metakocka.Product) (*mksync.Product, string, error) {
+	if p, id, err := a.linkByCountCode(ctx, mp.CountCode); p != nil || err != nil {
+		return p, id, err
+	}
+	if mp.Code == "" {
+		return nil, "", nil
+	}
+	p, err := a.s.e.store.FindProductByCode(ctx, a.s.tenantID, mp.Code)
+	if isCode(err, mksync.ENOTFOUND) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("find product by code %s: %w", mp.Code, err)
+	}
+	return &p, p.ID, nil
+}
+
+// taken: a code is unique in the CRM, so a product mapped elsewhere with
+// the same code is a conflict, not a second product.
+func (a products) taken(mp *metakocka.Product, p *mksync.Product, m mksync.Mapping) error {
+	return mksync.Errorf(mksync.ECONFLICT,
+		"Metakocka product %s has code %s, which local product %s already has while mapped to Metakocka product %s",
+		mp.MkID, mp.Code, p.ID, m.MetakockaID)
+}
+
+func (a products) create(ctx context.Context, rv productView, mp *metakocka.Product, rh string) (string, error) {
+	var p mksync.Product
+	rv.applyTo(&p)
+	err := a.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
+		if err := tx.CreateProduct(ctx, a.s.tenantID, &p); err != nil {
+			return fmt.Errorf("create product from Metakocka product %s: %w", mp.MkID, err)
+		}
+		if err := a.s.setStock(ctx, tx, &p, mp); err != nil {
+			return err
+		}
+		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, payloadHash(a.s.viewOfProduct(&p)), rh)
+		return save(&nm)
+	})
+	return p.ID, err
+}
+
+// unchanged: only the one-way stock may have moved.
+func (a products) unchanged(ctx context.Context, m mksync.Mapping, mp *metakocka.Product) (string, recordResult, error) {
+	if !mp.Amount.Valid {
+		return a.common.unchanged(ctx, m, mp)
+	}
+	p, err := a.load(ctx, m.EntityID)
 	if err != nil {
 		return m.EntityID, recordResult{}, err
 	}
-	if m.State == mksync.StateConflict && !force {
-		return m.EntityID, recordResult{out: outConflict}, nil
+	if mp.Amount.Value.Equal(p.StockAmount) {
+		return a.common.unchanged(ctx, m, mp)
 	}
-	if rh == m.PulledHash && !force {
-		// Unchanged; only the one-way stock may have moved.
-		if mp.Amount.Valid {
-			p, err := s.e.store.FindProductByID(ctx, s.tenantID, m.EntityID)
-			if err != nil {
-				return m.EntityID, recordResult{}, fmt.Errorf("find product %s: %w", m.EntityID, err)
-			}
-			if !mp.Amount.Value.Equal(p.StockAmount) {
-				return p.ID, recordResult{out: outUpdated}, s.setStock(ctx, s.e.store, &p, &mp)
-			}
-		}
-		return m.EntityID, recordResult{out: outSkipped}, nil
+	return p.ID, recordResult{out: outUpdated}, a.s.setStock(ctx, a.s.e.store, &p, mp)
+}
+
+func (a products) same(ctx context.Context, p *mksync.Product, mp *metakocka.Product) error {
+	return a.s.setStock(ctx, a.s.e.store, p, mp)
+}
+
+func (l productLocal) id() string         { return l.p.ID }
+func (l productLocal) check() error       { return l.p.Validate() }
+func (l productLocal) view() productView  { return l.s.viewOfProduct(l.p) }
+func (l productLocal) changed() time.Time { return l.p.UpdatedAt }
+func (l productLocal) countCode() string  { return CountCode(l.p.ID) }
+
+func (l productLocal) get(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
+	return l.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+}
+
+// lookup finds the product by count_code; when a create was refused
+// because the code (SKU) exists already, the catalogue was there before
+// mksync: link to it by code (the store refuses the link when another
+// local product holds it).
+func (l productLocal) lookup(ctx context.Context, cc string, addErr error) (metakocka.Product, bool, error) {
+	mp, found, err := l.s.findProduct(ctx, metakocka.ProductListRequest{CountCode: cc})
+	if err == nil && !found && addErr != nil && isCode(addErr, mksync.ECONFLICT) {
+		return l.s.findProduct(ctx, metakocka.ProductListRequest{Code: l.p.Code})
 	}
-	p, err := s.e.store.FindProductByID(ctx, s.tenantID, m.EntityID)
+	return mp, found, err
+}
+
+func (l productLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
+	body, err := l.s.mkProductOf(l.view(), false)
+	body.CountCode = cc
+	add := func(ctx context.Context) (remoteID, error) {
+		res, err := l.s.mk.ProductAdd(ctx, body)
+		return remoteID{mkID: res.MkID}, err
+	}
+	return "add product " + cc, add, err
+}
+
+// adopt maps the product to one found by count_code (an earlier attempt)
+// or code (a catalogue that existed before), updating it when it differs.
+func (l productLocal) adopt(ctx context.Context, mp *metakocka.Product) (recordResult, error) {
+	return adoptOrUpdate(ctx, l.s, l, mp)
+}
+
+// update writes the product onto the Metakocka product; what Metakocka
+// holds afterwards is the view sent.
+func (l productLocal) update(ctx context.Context, remote *metakocka.Product) (string, error) {
+	v := l.view()
+	body, err := l.s.mkProductOf(v, true)
 	if err != nil {
-		return m.EntityID, recordResult{}, fmt.Errorf("find product %s: %w", m.EntityID, err)
+		return "", err
 	}
-	lv := s.viewOfProduct(&p)
-	lh := payloadHash(lv)
-	if lh == rh {
-		nm := s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, lh, rh)
-		if err := s.setStock(ctx, s.e.store, &p, &mp); err != nil {
-			return p.ID, recordResult{}, err
-		}
-		return p.ID, recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
+	body.MkID = remote.MkID
+	if _, err := l.s.mk.ProductUpdate(ctx, body); err != nil {
+		return "", fmt.Errorf("update product %s: %w", remote.MkID, err)
 	}
-	if lh != m.PushedHash && rh != m.PulledHash {
-		w := winMetakocka
-		if !force {
-			w = s.decide(p.UpdatedAt, time.Time{})
-		}
-		switch w {
-		case winCRM:
-			if _, err := s.updateMkProduct(ctx, p.ID, lv, lh, &mp, outConflict); err != nil {
-				return p.ID, recordResult{}, err
-			}
-		case winMetakocka:
-			if err := s.applyMkProduct(ctx, &p, rv, &mp, rh); err != nil {
-				return p.ID, recordResult{}, err
-			}
-		}
-		return p.ID, s.recordConflict(ctx, mksync.EntityProduct, mksync.FromMetakocka, p.ID, mp.MkID, w, force), nil
-	}
-	if rh == m.PulledHash && !force {
-		return p.ID, recordResult{out: outSkipped}, nil
-	}
-	return p.ID, recordResult{out: outUpdated}, s.applyMkProduct(ctx, &p, rv, &mp, rh)
+	return payloadHash(v), nil
+}
+
+func (l productLocal) apply(ctx context.Context, rv productView, mp *metakocka.Product, rh string) error {
+	return l.s.applyMkProduct(ctx, l.p, rv, mp, rh)
+}
+
+// pushProduct syncs one product to Metakocka (see push).
+func (s *session) pushProduct(ctx context.Context, p mksync.Product, force bool) recordResult {
+	return pushOne(ctx, s, newProducts(s), &p, force)
+}
+
+// pullProduct syncs one Metakocka product into the CRM (see pull). A local
+// product with the same code and no mapping is linked rather than
+// duplicated.
+func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force bool) (recordResult, string) {
+	return pullOne(ctx, s, newProducts(s), mp, force)
 }

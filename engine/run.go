@@ -539,48 +539,13 @@ func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) 
 	s := r.s
 	after := r.start.After
 	return func(yield func(item) bool) error {
-		// The mappings are read beside the records (another connection of
-		// the store's read pool) and joined in id order.
-		type mres struct {
-			m   mksync.Mapping
-			err error
+		o, ok := s.ops(r.run.EntityType)
+		if !ok {
+			return nil
 		}
-		mch := make(chan mres, 1024)
-		quit := make(chan struct{})
-		defer close(quit)
-		go func() {
-			defer close(mch)
-			for m, err := range s.e.store.AllMappings(ctx, s.tenantID, r.run.EntityType) {
-				select {
-				case mch <- mres{m, err}:
-				case <-quit:
-					return
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-		var (
-			cur     mksync.Mapping
-			have    bool
-			drained bool
-		)
-		mappingOf := func(id string) (mksync.Mapping, bool, error) {
-			for !drained && (!have || cur.EntityID < id) {
-				x, ok := <-mch
-				if !ok {
-					drained = true
-					break
-				}
-				if x.err != nil {
-					return x.m, false, fmt.Errorf("read mappings: %w", x.err)
-				}
-				cur, have = x.m, true
-			}
-			return cur, have && cur.EntityID == id, nil
-		}
-		emit := func(id, hash string, push func(ctx context.Context) recordResult) (bool, error) {
+		mappingOf, stop := s.mappingStream(ctx, r.run.EntityType)
+		defer stop()
+		return o.eachLocal(ctx, func(id, hash string, push func(ctx context.Context) recordResult) (bool, error) {
 			if id <= after {
 				return true, nil
 			}
@@ -597,44 +562,53 @@ func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) 
 				}
 			}
 			return yield(runItem(id, push)), nil
-		}
-		switch r.run.EntityType {
-		case mksync.EntityContact:
-			for c, err := range s.e.store.AllContacts(ctx, s.tenantID) {
-				if err != nil {
-					return fmt.Errorf("read contacts: %w", err)
-				}
-				if more, err := emit(c.ID, payloadHash(viewOfContact(&c)), func(ctx context.Context) recordResult {
-					return s.pushContact(ctx, c, false)
-				}); err != nil || !more {
-					return err
-				}
-			}
-		case mksync.EntityProduct:
-			for p, err := range s.e.store.AllProducts(ctx, s.tenantID) {
-				if err != nil {
-					return fmt.Errorf("read products: %w", err)
-				}
-				if more, err := emit(p.ID, payloadHash(s.viewOfProduct(&p)), func(ctx context.Context) recordResult {
-					return s.pushProduct(ctx, p, false)
-				}); err != nil || !more {
-					return err
-				}
-			}
-		case mksync.EntitySalesDocument:
-			for d, err := range s.e.store.AllSalesDocuments(ctx, s.tenantID) {
-				if err != nil {
-					return fmt.Errorf("read sales documents: %w", err)
-				}
-				if more, err := emit(d.ID, payloadHash(viewOfDocument(&d)), func(ctx context.Context) recordResult {
-					return s.pushDocument(ctx, d, false)
-				}); err != nil || !more {
-					return err
-				}
-			}
-		}
-		return nil
+		})
 	}
+}
+
+// mappingStream reads the tenant's mappings of et in id order beside the
+// records (another connection of the store's read pool). mappingOf returns
+// the mapping of id, asked in increasing id order; stop ends the stream.
+func (s *session) mappingStream(ctx context.Context, et mksync.EntityType) (mappingOf func(id string) (mksync.Mapping, bool, error), stop func()) {
+	type mres struct {
+		m   mksync.Mapping
+		err error
+	}
+	mch := make(chan mres, 1024)
+	quit := make(chan struct{})
+	go func() {
+		defer close(mch)
+		for m, err := range s.e.store.AllMappings(ctx, s.tenantID, et) {
+			select {
+			case mch <- mres{m, err}:
+			case <-quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var (
+		cur     mksync.Mapping
+		have    bool
+		drained bool
+	)
+	mappingOf = func(id string) (mksync.Mapping, bool, error) {
+		for !drained && (!have || cur.EntityID < id) {
+			x, ok := <-mch
+			if !ok {
+				drained = true
+				break
+			}
+			if x.err != nil {
+				return x.m, false, fmt.Errorf("read mappings: %w", x.err)
+			}
+			cur, have = x.m, true
+		}
+		return cur, have && cur.EntityID == id, nil
+	}
+	return mappingOf, func() { close(quit) }
 }
 
 // pullContactsSource re-reads every mapped partner (Metakocka has no

@@ -14,77 +14,20 @@ import (
 
 // pushByID reads the local record id of type et and pushes it.
 func (s *session) pushByID(ctx context.Context, et mksync.EntityType, id string, force bool) recordResult {
-	switch et {
-	case mksync.EntityContact:
-		c, err := s.e.store.FindContactByID(ctx, s.tenantID, id)
-		if err != nil {
-			return s.fail(ctx, et, mksync.ToMetakocka, id, "", fmt.Errorf("find contact %s: %w", id, err))
-		}
-		return s.pushContact(ctx, c, force)
-	case mksync.EntityProduct:
-		p, err := s.e.store.FindProductByID(ctx, s.tenantID, id)
-		if err != nil {
-			return s.fail(ctx, et, mksync.ToMetakocka, id, "", fmt.Errorf("find product %s: %w", id, err))
-		}
-		return s.pushProduct(ctx, p, force)
-	case mksync.EntitySalesDocument:
-		d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, id)
-		if err != nil {
-			return s.fail(ctx, et, mksync.ToMetakocka, id, "", fmt.Errorf("find sales document %s: %w", id, err))
-		}
-		return s.pushDocument(ctx, d, force)
+	o, ok := s.ops(et)
+	if !ok {
+		return s.fail(ctx, et, mksync.ToMetakocka, id, "", mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et))
 	}
-	return s.fail(ctx, et, mksync.ToMetakocka, id, "", mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et))
+	return o.pushByID(ctx, id, force)
 }
 
 // pullByMkID reads the Metakocka record mkID of type et and pulls it.
 func (s *session) pullByMkID(ctx context.Context, et mksync.EntityType, mkID string, force bool) recordResult {
-	notFound := func() recordResult {
-		return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", mksync.Errorf(mksync.ENOTFOUND, "Metakocka has no %s with mk_id %s", et, mkID))
+	o, ok := s.ops(et)
+	if !ok {
+		return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et))
 	}
-	switch et {
-	case mksync.EntityContact:
-		p, found, err := s.getPartner(ctx, mkID)
-		if err != nil {
-			return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", err)
-		}
-		if !found || p.MkID != mkID {
-			return notFound()
-		}
-		r, _ := s.pullPartner(ctx, p, force)
-		return r
-	case mksync.EntityProduct:
-		p, found, err := s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
-		if err != nil {
-			return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", err)
-		}
-		if !found {
-			return notFound()
-		}
-		r, _ := s.pullProduct(ctx, p, force)
-		return r
-	case mksync.EntitySalesDocument:
-		types := syncedDocTypes[:]
-		if m, ok, err := s.mappingByMkID(ctx, et, mkID); err == nil && ok {
-			// The local kind tells the likely type.
-			if d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, m.EntityID); err == nil {
-				types = docTypes(d.Kind, false)
-			}
-		}
-		d, found, err := s.getMkDocument(ctx, types, mkID)
-		if err == nil && !found && len(types) < len(syncedDocTypes) {
-			d, found, err = s.getMkDocument(ctx, syncedDocTypes[:], mkID)
-		}
-		if err != nil {
-			return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", err)
-		}
-		if !found {
-			return notFound()
-		}
-		r, _ := s.pullDocument(ctx, d, force)
-		return r
-	}
-	return s.fail(ctx, et, mksync.FromMetakocka, mkID, "", mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et))
+	return o.pullByMkID(ctx, mkID, force)
 }
 
 // single runs one explicit record sync as a finished SyncRun and returns
@@ -235,34 +178,14 @@ func (e *Engine) ListNotInCRM(ctx context.Context, tenantID string, et mksync.En
 			return nil, "", mksync.Errorf(mksync.EINVALID, "malformed cursor")
 		}
 	}
+	if et == mksync.EntityProduct {
+		return s.unmappedProducts(ctx, off, limit)
+	}
 	out := []mksync.RemoteRecord{}
 	seen := map[string]bool{}
 	unmapped := func(et mksync.EntityType, mkID string) (bool, error) {
 		_, ok, err := s.localIDByMkID(ctx, et, mkID)
 		return !ok, err
-	}
-	if et == mksync.EntityProduct {
-		for len(out) < limit {
-			page, err := s.mk.ProductList(ctx, metakocka.ProductListRequest{Offset: off, Limit: metakocka.MaxProductWindow})
-			if err != nil {
-				return nil, "", fmt.Errorf("list Metakocka products: %w", err)
-			}
-			for i, mp := range page.Products {
-				if len(out) == limit {
-					return out, fmt.Sprintf("0:%d", off+i), nil
-				}
-				if ok, err := unmapped(et, mp.MkID); err != nil {
-					return nil, "", err
-				} else if ok {
-					out = append(out, mksync.RemoteRecord{EntityType: et, MetakockaID: mp.MkID, CountCode: mp.CountCode, Title: strings.TrimSpace(mp.Code + " " + mp.Name)})
-				}
-			}
-			if len(page.Products) < page.Limit {
-				return out, "", nil
-			}
-			off += len(page.Products)
-		}
-		return out, fmt.Sprintf("0:%d", off), nil
 	}
 	for ; t < len(syncedDocTypes); t, off = t+1, 0 {
 		for {
@@ -295,4 +218,31 @@ func (e *Engine) ListNotInCRM(ctx context.Context, tenantID string, et mksync.En
 		}
 	}
 	return out, "", nil
+}
+
+// unmappedProducts is ListNotInCRM of products: up to limit Metakocka
+// products from offset off on that no CRM product is mapped to.
+func (s *session) unmappedProducts(ctx context.Context, off, limit int) ([]mksync.RemoteRecord, string, error) {
+	out := []mksync.RemoteRecord{}
+	for len(out) < limit {
+		page, err := s.mk.ProductList(ctx, metakocka.ProductListRequest{Offset: off, Limit: metakocka.MaxProductWindow})
+		if err != nil {
+			return nil, "", fmt.Errorf("list Metakocka products: %w", err)
+		}
+		for i, mp := range page.Products {
+			if len(out) == limit {
+				return out, fmt.Sprintf("0:%d", off+i), nil
+			}
+			if _, mapped, err := s.localIDByMkID(ctx, mksync.EntityProduct, mp.MkID); err != nil {
+				return nil, "", err
+			} else if !mapped {
+				out = append(out, mksync.RemoteRecord{EntityType: mksync.EntityProduct, MetakockaID: mp.MkID, CountCode: mp.CountCode, Title: strings.TrimSpace(mp.Code + " " + mp.Name)})
+			}
+		}
+		if len(page.Products) < page.Limit {
+			return out, "", nil
+		}
+		off += len(page.Products)
+	}
+	return out, fmt.Sprintf("0:%d", off), nil
 }

@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/mksync/mksync"
+)
+
+// remoteView is the view of a pulled Metakocka record, read once.
+type remoteView[L, R, V any] struct {
+	a    entity[L, R, V]
+	r    *R
+	v    V
+	h    string
+	done bool
+}
+
+func (x *remoteView[L, R, V]) read(ctx context.Context) error {
+	if x.done {
+		return nil
+	}
+	v, err := x.a.remote(ctx, x.r)
+	if err != nil {
+		return err
+	}
+	x.v, x.h, x.done = v, payloadHash(v), true
+	return nil
+}
+
+// pull syncs one Metakocka record into the CRM: create the local record,
+// update it, or nothing when unchanged. force marks an explicit
+// single-record sync, which resolves a conflict in favour of Metakocka.
+// It returns the local record's id when there is one.
+func pull[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r *R, force bool) (string, recordResult, error) {
+	rv := &remoteView[L, R, V]{a: a, r: r}
+	if !a.lazy() {
+		if err := rv.read(ctx); err != nil {
+			return "", recordResult{}, err
+		}
+	}
+	m, mapped, err := s.mappingByMkID(ctx, a.kind(), a.ident(r).mkID)
+	if err != nil {
+		return "", recordResult{}, err
+	}
+	if !mapped {
+		return pullNew(ctx, s, rv)
+	}
+	return pullMapped(ctx, s, rv, m.EntityID, force)
+}
+
+// pullNew pulls a Metakocka record no CRM record is mapped to: link the
+// CRM record it came from (its mapping was lost), or create one.
+func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, V]) (string, recordResult, error) {
+	a, mkID := rv.a, rv.a.ident(rv.r).mkID
+	unlock := s.e.locks.lock(s.tenantID, a.kind(), "mk:"+mkID)
+	defer unlock()
+	// Another worker may have pulled it while this one waited.
+	if m, again, err := s.mappingByMkID(ctx, a.kind(), mkID); err != nil || again {
+		return m.EntityID, recordResult{out: outSkipped}, err
+	}
+	if err := rv.read(ctx); err != nil {
+		return "", recordResult{}, err
+	}
+	l, id, err := a.link(ctx, rv.r)
+	if err != nil {
+		return id, recordResult{}, err
+	}
+	if l != nil {
+		om, has, err := s.mapping(ctx, a.kind(), id)
+		if err != nil {
+			return id, recordResult{}, err
+		}
+		if !has || om.MetakockaID == "" {
+			return id, recordResult{out: outUpdated}, a.local(l).apply(ctx, rv.v, rv.r, rv.h)
+		}
+		if err := a.taken(rv.r, l, om); err != nil {
+			return id, recordResult{}, err
+		}
+	}
+	id, err = a.create(ctx, rv.v, rv.r, rv.h)
+	if err != nil {
+		return "", recordResult{}, err
+	}
+	return id, recordResult{out: outCreated}, nil
+}
+
+// pullMapped pulls a Metakocka record mapped to the CRM record entityID.
+func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, V], entityID string, force bool) (string, recordResult, error) {
+	a, rid := rv.a, rv.a.ident(rv.r)
+	m, unlock, err := s.lockMapped(ctx, a.kind(), entityID, rid.mkID, a.what())
+	defer unlock()
+	if err != nil {
+		return m.EntityID, recordResult{}, err
+	}
+	if m.State == mksync.StateConflict && !force {
+		return m.EntityID, recordResult{out: outConflict}, nil
+	}
+	if err := rv.read(ctx); err != nil {
+		return m.EntityID, recordResult{}, err
+	}
+	if rv.h == m.PulledHash && !force {
+		return a.unchanged(ctx, m, rv.r)
+	}
+	l, err := a.load(ctx, m.EntityID)
+	if err != nil {
+		return m.EntityID, recordResult{}, err
+	}
+	p := a.local(&l)
+	lh := payloadHash(p.view())
+	switch {
+	case lh == rv.h:
+		if err := a.same(ctx, &l, rv.r); err != nil {
+			return p.id(), recordResult{}, err
+		}
+		nm := s.synced(a.kind(), p.id(), rid.mkID, rid.countCode, lh, rv.h)
+		return p.id(), recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
+	case lh != m.PushedHash && rv.h != m.PulledHash:
+		r, err := pullConflict(ctx, s, p, rv, lh, force)
+		return p.id(), r, err
+	case rv.h == m.PulledHash && !force:
+		// Only the CRM changed: the next push carries it.
+		return p.id(), recordResult{out: outSkipped}, nil
+	}
+	return p.id(), recordResult{out: outUpdated}, p.apply(ctx, rv.v, rv.r, rv.h)
+}
+
+// pullConflict settles a pull of a record changed on both sides (local
+// view hash lh) by the tenant's policy, or for Metakocka when forced.
+func pullConflict[L, R, V any](ctx context.Context, s *session, p local[R, V], rv *remoteView[L, R, V], lh string, force bool) (recordResult, error) {
+	rid := rv.a.ident(rv.r)
+	w := winMetakocka
+	if !force {
+		w = s.decide(p.changed(), rid.changed)
+	}
+	switch w {
+	case winCRM:
+		if err := p.prepare(ctx); err != nil {
+			return recordResult{}, err
+		}
+		if _, err := updateRemote(ctx, s, p, rv.r, lh, outConflict); err != nil {
+			return recordResult{}, err
+		}
+	case winMetakocka:
+		if err := p.apply(ctx, rv.v, rv.r, rv.h); err != nil {
+			return recordResult{}, err
+		}
+	}
+	return s.recordConflict(ctx, p.kind(), mksync.FromMetakocka, p.id(), rid.mkID, w, force), nil
+}
+
+// pullOne pulls r and turns a failure into a failed result (see fail).
+func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r R, force bool) (recordResult, string) {
+	id, res, err := pull(ctx, s, a, &r, force)
+	if err != nil {
+		return s.fail(ctx, a.kind(), mksync.FromMetakocka, a.ident(&r).mkID, id, err), id
+	}
+	return res, id
+}
