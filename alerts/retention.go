@@ -1,4 +1,4 @@
-package observe
+package alerts
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/mksync/mksync/observe"
 )
 
 // EnvErrorRetentionDays sets RetentionConfig.Days.
@@ -37,7 +39,7 @@ type RetentionConfig struct {
 	// Clock gives the cut-off; default the real clock.
 	Clock Clock
 	// Metrics, when set, counts the deleted records.
-	Metrics *Metrics
+	Metrics *observe.Metrics
 }
 
 // RetentionDaysFromEnv reads MKSYNC_ERROR_RETENTION_DAYS: a positive
@@ -84,12 +86,12 @@ func NewPruner(cfg RetentionConfig) (*Pruner, error) {
 		return nil, fmt.Errorf("retention config: Interval must be positive, got %s", cfg.Interval)
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = Discard()
+		cfg.Logger = observe.Discard()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
-	return &Pruner{cfg: cfg, log: WithCategory(cfg.Logger, CatDatabase)}, nil
+	return &Pruner{cfg: cfg, log: observe.WithCategory(cfg.Logger, observe.CatDatabase)}, nil
 }
 
 // Prune deletes the records older than the retention period now and
@@ -100,9 +102,7 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prune error records before %s: %w", before.Format(time.RFC3339), err)
 	}
-	if p.cfg.Metrics != nil {
-		p.cfg.Metrics.errorRecordsPruned.Add(float64(n))
-	}
+	p.cfg.Metrics.ErrorRecordsPruned(n)
 	return n, nil
 }
 

@@ -1,4 +1,4 @@
-package observe_test
+package alerts_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/observe/observetest"
 )
 
 func TestSignAndVerify(t *testing.T) {
@@ -20,51 +22,51 @@ func TestSignAndVerify(t *testing.T) {
 	body := []byte(`{"event":"alert.opened"}`)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ts := now.Unix()
-	sig := observe.Sign(secret, ts, body)
+	sig := alerts.Sign(secret, ts, body)
 	require.True(t, strings.HasPrefix(sig, "sha256="))
 	require.Len(t, sig, len("sha256=")+64)
 	tsText := strconv.FormatInt(ts, 10)
 
-	require.NoError(t, observe.VerifySignature(secret, tsText, sig, body, now.Add(time.Minute), 5*time.Minute))
-	require.ErrorIs(t, observe.VerifySignature(secret, tsText, sig, []byte(`{"event":"alert.resolved"}`), now, 5*time.Minute), observe.ErrSignatureMismatch)
-	require.ErrorIs(t, observe.VerifySignature([]byte("another-secret-0123"), tsText, sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+	require.NoError(t, alerts.VerifySignature(secret, tsText, sig, body, now.Add(time.Minute), 5*time.Minute))
+	require.ErrorIs(t, alerts.VerifySignature(secret, tsText, sig, []byte(`{"event":"alert.resolved"}`), now, 5*time.Minute), alerts.ErrSignatureMismatch)
+	require.ErrorIs(t, alerts.VerifySignature([]byte("another-secret-0123"), tsText, sig, body, now, 5*time.Minute), alerts.ErrSignatureMismatch)
 	// The timestamp is signed: moving it breaks the signature.
-	require.ErrorIs(t, observe.VerifySignature(secret, strconv.FormatInt(ts+1, 10), sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
-	require.ErrorIs(t, observe.VerifySignature(secret, tsText, sig, body, now.Add(10*time.Minute), 5*time.Minute), observe.ErrSignatureExpired)
-	require.ErrorIs(t, observe.VerifySignature(secret, "yesterday", sig, body, now, 5*time.Minute), observe.ErrSignatureMismatch)
-	require.ErrorIs(t, observe.VerifySignature(secret, tsText, "sha256=00", body, now, 5*time.Minute), observe.ErrSignatureMismatch)
+	require.ErrorIs(t, alerts.VerifySignature(secret, strconv.FormatInt(ts+1, 10), sig, body, now, 5*time.Minute), alerts.ErrSignatureMismatch)
+	require.ErrorIs(t, alerts.VerifySignature(secret, tsText, sig, body, now.Add(10*time.Minute), 5*time.Minute), alerts.ErrSignatureExpired)
+	require.ErrorIs(t, alerts.VerifySignature(secret, "yesterday", sig, body, now, 5*time.Minute), alerts.ErrSignatureMismatch)
+	require.ErrorIs(t, alerts.VerifySignature(secret, tsText, "sha256=00", body, now, 5*time.Minute), alerts.ErrSignatureMismatch)
 }
 
 // newTestNotifier returns a started Notifier to the receiver with fast retries.
-func newTestNotifier(t *testing.T, clk *fakeClock, cfg observe.NotifierConfig) (*observe.Notifier, *observe.LogBuffer) {
+func newTestNotifier(t *testing.T, clk *fakeClock, cfg alerts.NotifierConfig) (*alerts.Notifier, *observe.LogBuffer) {
 	t.Helper()
 	logs := &observe.LogBuffer{}
 	cfg.Clock, cfg.Logger = clk, observe.NewLogger(logs, observe.Options{})
 	cfg.InitialInterval, cfg.MaxInterval = time.Millisecond, 5*time.Millisecond
-	n, err := observe.NewNotifier(cfg)
+	n, err := alerts.NewNotifier(cfg)
 	require.NoError(t, err)
 	require.NoError(t, n.Start(context.Background()))
 	t.Cleanup(n.Stop)
 	return n, logs
 }
 
-func flushNotifier(t *testing.T, n *observe.Notifier) {
+func flushNotifier(t *testing.T, n *alerts.Notifier) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, n.Flush(ctx))
 }
 
-var testNotice = observe.Notice{Event: observe.EventAlertOpened, TenantID: "tenant-1", Rule: observe.RuleMetakockaAuth,
-	Alert: mksync.Alert{ID: "alert-1", Key: observe.RuleMetakockaAuth, Severity: observe.SeverityCritical, Status: mksync.AlertOpen, Count: 1}}
+var testNotice = alerts.Notice{Event: alerts.EventAlertOpened, TenantID: "tenant-1", Rule: alerts.RuleMetakockaAuth,
+	Alert: mksync.Alert{ID: "alert-1", Key: alerts.RuleMetakockaAuth, Severity: alerts.SeverityCritical, Status: mksync.AlertOpen, Count: 1}}
 
 func TestNotifierRetriesTransientFailures(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	recv := newReceiver(t, clk)
 	recv.status = []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway}
-	m, reg := newMetrics(t, observe.MetricsOptions{})
-	n, _ := newTestNotifier(t, clk, observe.NotifierConfig{Metrics: m, Global: observe.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
+	m, reg := observetest.NewMetrics(t, observe.MetricsOptions{})
+	n, _ := newTestNotifier(t, clk, alerts.NotifierConfig{Metrics: m, Global: alerts.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
 	n.Notify(testNotice)
 	flushNotifier(t, n)
 	got := recv.notices()
@@ -73,12 +75,12 @@ func TestNotifierRetriesTransientFailures(t *testing.T) {
 	for _, id := range recv.attempts() {
 		require.Equal(t, "alert-1:alert.opened", id, "every attempt carries the same delivery id")
 	}
-	require.Equal(t, observe.NoticeVersion, got[0].Version)
+	require.Equal(t, alerts.NoticeVersion, got[0].Version)
 	require.Equal(t, "tenant-1", got[0].TenantID)
-	require.Equal(t, observe.RuleMetakockaAuth, got[0].Rule)
+	require.Equal(t, alerts.RuleMetakockaAuth, got[0].Rule)
 	require.Equal(t, "alert-1", got[0].Alert.ID)
 	require.Equal(t, clk.Now(), got[0].SentAt)
-	require.Equal(t, 1.0, value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
+	require.Equal(t, 1.0, observetest.Value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
 }
 
 func TestNotifierGivesUpOnClientErrors(t *testing.T) {
@@ -86,12 +88,12 @@ func TestNotifierGivesUpOnClientErrors(t *testing.T) {
 	clk := newFakeClock()
 	recv := newReceiver(t, clk)
 	recv.status = []int{http.StatusBadRequest}
-	m, reg := newMetrics(t, observe.MetricsOptions{})
-	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{Metrics: m, Global: observe.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
+	m, reg := observetest.NewMetrics(t, observe.MetricsOptions{})
+	n, logs := newTestNotifier(t, clk, alerts.NotifierConfig{Metrics: m, Global: alerts.NotifyTarget{URL: recv.srv.URL, Secret: webhookSecret}})
 	n.Notify(testNotice)
 	flushNotifier(t, n)
 	require.Len(t, recv.attempts(), 1, "a 400 is not retried")
-	require.Equal(t, 1.0, value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "failed"}))
+	require.Equal(t, 1.0, observetest.Value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "failed"}))
 	require.Contains(t, logs.String(), "alert notice not delivered")
 }
 
@@ -103,8 +105,8 @@ func TestNotifierNeverLogsWebhookSecrets(t *testing.T) {
 	recv := newReceiver(t, clk)
 	recv.srv.Close() // unreachable
 	const pathToken = "T0KEN-in-the-path-4455"
-	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{MaxTries: 2,
-		Global: observe.NotifyTarget{URL: recv.srv.URL + "/hooks/" + pathToken + "?sig=" + pathToken, Secret: webhookSecret}})
+	n, logs := newTestNotifier(t, clk, alerts.NotifierConfig{MaxTries: 2,
+		Global: alerts.NotifyTarget{URL: recv.srv.URL + "/hooks/" + pathToken + "?sig=" + pathToken, Secret: webhookSecret}})
 	n.Notify(testNotice)
 	flushNotifier(t, n)
 	out := logs.String()
@@ -118,16 +120,16 @@ func TestNotifierTenantTargets(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	global, own := newReceiver(t, clk), newReceiver(t, clk)
-	n, _ := newTestNotifier(t, clk, observe.NotifierConfig{
-		Global: observe.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
+	n, _ := newTestNotifier(t, clk, alerts.NotifierConfig{
+		Global: alerts.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
 		// The receivers are on loopback, which tenants' webhooks may not
 		// be by default (see TestNotifierTenantWebhooksArePublicOnly).
 		TenantHTTPClient: &http.Client{Timeout: 10 * time.Second},
-		TenantTargets: func(_ context.Context, tenantID string) ([]observe.NotifyTarget, error) {
+		TenantTargets: func(_ context.Context, tenantID string) ([]alerts.NotifyTarget, error) {
 			if tenantID != "tenant-1" {
 				return nil, nil
 			}
-			return []observe.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}, {URL: global.srv.URL, Secret: webhookSecret}}, nil
+			return []alerts.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}, {URL: global.srv.URL, Secret: webhookSecret}}, nil
 		},
 	})
 	n.Notify(testNotice)
@@ -150,7 +152,7 @@ func TestNotifierStoreTargets(t *testing.T) {
 		AlertWebhookURL: own.srv.URL + "/hook", AlertWebhookSecret: webhookSecret}
 	require.NoError(t, db.SetCredentials(ctx, tid, &creds))
 	// No global webhook: only the tenant's own receives the notice.
-	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{TenantTargets: observe.StoreTargets(db),
+	n, logs := newTestNotifier(t, clk, alerts.NotifierConfig{TenantTargets: alerts.StoreTargets(db),
 		TenantHTTPClient: &http.Client{Timeout: 10 * time.Second}})
 	no := testNotice
 	no.TenantID = tid
@@ -179,10 +181,10 @@ func TestNotifierTenantWebhooksArePublicOnly(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	global, own := newReceiver(t, clk), newReceiver(t, clk)
-	n, logs := newTestNotifier(t, clk, observe.NotifierConfig{MaxTries: 1,
-		Global: observe.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
-		TenantTargets: func(context.Context, string) ([]observe.NotifyTarget, error) {
-			return []observe.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}}, nil
+	n, logs := newTestNotifier(t, clk, alerts.NotifierConfig{MaxTries: 1,
+		Global: alerts.NotifyTarget{URL: global.srv.URL, Secret: webhookSecret},
+		TenantTargets: func(context.Context, string) ([]alerts.NotifyTarget, error) {
+			return []alerts.NotifyTarget{{URL: own.srv.URL, Secret: webhookSecret}}, nil
 		},
 	})
 	n.Notify(testNotice)
@@ -193,22 +195,22 @@ func TestNotifierTenantWebhooksArePublicOnly(t *testing.T) {
 }
 
 func TestNotifyTargetFromEnv(t *testing.T) {
-	t.Setenv(observe.EnvAlertWebhookURL, "")
-	t.Setenv(observe.EnvAlertWebhookSecret, "")
-	tg, err := observe.NotifyTargetFromEnv()
+	t.Setenv(alerts.EnvAlertWebhookURL, "")
+	t.Setenv(alerts.EnvAlertWebhookSecret, "")
+	tg, err := alerts.NotifyTargetFromEnv()
 	require.NoError(t, err)
 	require.Empty(t, tg.URL)
 
-	t.Setenv(observe.EnvAlertWebhookURL, "https://alerts.example.com/mksync")
-	_, err = observe.NotifyTargetFromEnv()
-	require.ErrorContains(t, err, observe.EnvAlertWebhookSecret, "a URL needs a secret")
+	t.Setenv(alerts.EnvAlertWebhookURL, "https://alerts.example.com/mksync")
+	_, err = alerts.NotifyTargetFromEnv()
+	require.ErrorContains(t, err, alerts.EnvAlertWebhookSecret, "a URL needs a secret")
 
-	t.Setenv(observe.EnvAlertWebhookSecret, webhookSecret)
-	tg, err = observe.NotifyTargetFromEnv()
+	t.Setenv(alerts.EnvAlertWebhookSecret, webhookSecret)
+	tg, err = alerts.NotifyTargetFromEnv()
 	require.NoError(t, err)
 	require.Equal(t, "https://alerts.example.com/mksync", tg.URL)
 
-	t.Setenv(observe.EnvAlertWebhookURL, "ftp://alerts.example.com")
-	_, err = observe.NotifyTargetFromEnv()
+	t.Setenv(alerts.EnvAlertWebhookURL, "ftp://alerts.example.com")
+	_, err = alerts.NotifyTargetFromEnv()
 	require.Error(t, err)
 }

@@ -1,4 +1,4 @@
-package observe
+package alerts
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
 )
 
 // Alert notice events, the "event" field and X-Mksync-Event header.
@@ -149,7 +150,7 @@ type NotifierConfig struct {
 	// Clock stamps X-Mksync-Timestamp and sentAt; default the real clock.
 	Clock Clock
 	// Metrics, when set, counts deliveries by outcome.
-	Metrics *Metrics
+	Metrics *observe.Metrics
 	// MaxTries bounds the attempts of one delivery (default 6);
 	// InitialInterval (default 1s, doubling with jitter) up to MaxInterval
 	// (default 1m) separates them, within MaxElapsed (default 15m). A 4xx
@@ -171,7 +172,7 @@ func (c NotifierConfig) withDefaults() NotifierConfig {
 		c.TenantHTTPClient = PublicOnlyClient(10 * time.Second)
 	}
 	if c.Logger == nil {
-		c.Logger = Discard()
+		c.Logger = observe.Discard()
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
@@ -223,7 +224,7 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	}
 	return &Notifier{
 		cfg:   cfg,
-		log:   WithCategory(cfg.Logger, CatClient),
+		log:   observe.WithCategory(cfg.Logger, observe.CatClient),
 		queue: make(chan Notice, cfg.QueueSize),
 	}, nil
 }
@@ -297,9 +298,7 @@ func (n *Notifier) finished() {
 }
 
 func (n *Notifier) count(outcome string) {
-	if n.cfg.Metrics != nil {
-		n.cfg.Metrics.notifications.WithLabelValues(outcome).Inc()
-	}
+	n.cfg.Metrics.AlertNotification(outcome)
 }
 
 func (n *Notifier) run(ctx context.Context) {
