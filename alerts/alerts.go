@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -161,10 +160,7 @@ type Alerter struct {
 	log    *slog.Logger
 	events chan any
 
-	lifeMu  sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	life lifecycle
 
 	// Evaluator state, owned by the run goroutine.
 	streaks map[streakKey]*streak
@@ -223,30 +219,13 @@ func NewAlerter(cfg AlertConfig) (*Alerter, error) {
 // Start runs the evaluator until ctx ends or Stop is called. It returns at
 // once; calling it again is a no-op.
 func (a *Alerter) Start(ctx context.Context) error {
-	a.lifeMu.Lock()
-	defer a.lifeMu.Unlock()
-	if a.started {
-		return nil
-	}
-	a.started = true
-	ctx, a.cancel = context.WithCancel(ctx)
-	a.done = make(chan struct{})
-	go a.run(ctx)
+	a.life.start(ctx, a.run)
 	return nil
 }
 
 // Stop stops the evaluator and waits for it; queued events are dropped.
 // It is safe to call twice and before Start.
-func (a *Alerter) Stop() {
-	a.lifeMu.Lock()
-	cancel, done := a.cancel, a.done
-	a.lifeMu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (a *Alerter) Stop() { a.life.stop() }
 
 // Flush waits until every event queued before it was evaluated and the
 // windows were re-evaluated at the clock's current time. Tests use it;
@@ -287,7 +266,6 @@ func (a *Alerter) enqueue(ev any) {
 }
 
 func (a *Alerter) run(ctx context.Context) {
-	defer close(a.done)
 	t := time.NewTicker(a.cfg.SweepInterval)
 	defer t.Stop()
 	for {

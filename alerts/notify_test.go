@@ -3,8 +3,10 @@ package alerts_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,4 +215,100 @@ func TestNotifyTargetFromEnv(t *testing.T) {
 	t.Setenv(alerts.EnvAlertWebhookURL, "ftp://alerts.example.com")
 	_, err = alerts.NotifyTargetFromEnv()
 	require.Error(t, err)
+}
+
+// hangingWebhook accepts connections and never answers until the test
+// ends; it counts the requests it holds.
+func hangingWebhook(t *testing.T) (url string, held func() int) {
+	t.Helper()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	// Cleanups run last-in first-out: the Notifier (registered later)
+	// stops first, then the held requests are let go and the server closes.
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL, func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// TestNotifierDeadWebhookDelaysOnlyItsOwnQueue: a webhook that never
+// answers holds only its own queue. Another tenant's notice (and, with a
+// dead global webhook, the tenant's own) arrives at once; the dead
+// webhook's queue fills up to QueueSize and further notices for it are
+// dropped, logged and counted.
+func TestNotifierDeadWebhookDelaysOnlyItsOwnQueue(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		deadGlobal bool // else tenant-a's own webhook is dead
+	}{
+		{name: "dead tenant webhook"},
+		{name: "dead global webhook", deadGlobal: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newFakeClock()
+			live := newReceiver(t, clk)
+			deadURL, held := hangingWebhook(t)
+			m, reg := observetest.NewMetrics(t, observe.MetricsOptions{})
+			cfg := alerts.NotifierConfig{
+				Metrics: m, QueueSize: 2,
+				// A long timeout: the dead webhook holds each attempt.
+				HTTPClient: &http.Client{Timeout: time.Hour}, TenantHTTPClient: &http.Client{Timeout: time.Hour},
+				TenantTargets: func(_ context.Context, tenantID string) ([]alerts.NotifyTarget, error) {
+					switch {
+					case tenantID == "tenant-b":
+						return []alerts.NotifyTarget{{URL: live.srv.URL, Secret: webhookSecret}}, nil
+					case !tc.deadGlobal:
+						return []alerts.NotifyTarget{{URL: deadURL, Secret: webhookSecret}}, nil
+					}
+					return nil, nil
+				},
+			}
+			if tc.deadGlobal {
+				cfg.Global = alerts.NotifyTarget{URL: deadURL, Secret: webhookSecret}
+			}
+			n, logs := newTestNotifier(t, clk, cfg)
+
+			a := testNotice
+			a.TenantID = "tenant-a"
+			n.Notify(a) // taken up by the dead webhook's worker and held
+			require.Eventually(t, func() bool { return held() == 1 }, 5*time.Second, 5*time.Millisecond)
+			for range 3 { // two wait in the dead webhook's queue, one is dropped
+				n.Notify(a)
+			}
+			b := testNotice
+			b.TenantID = "tenant-b"
+			n.Notify(b)
+
+			require.Eventually(t, func() bool { return len(live.notices()) == 1 }, 5*time.Second, 5*time.Millisecond,
+				"tenant-b's notice does not wait for the dead webhook")
+			require.Equal(t, "tenant-b", live.notices()[0].TenantID)
+			require.Equal(t, 1, held(), "the dead webhook holds the first notice; the rest wait or were dropped")
+
+			// Drops are logged with the queue they missed; the metric counts
+			// every drop (in the dead-global case tenant-a's own queue, which
+			// has no webhook, may drop some of the burst too).
+			deadQueue, wantDropped := `"webhook":"tenant"`, 1
+			if tc.deadGlobal {
+				// The global queue holds every tenant's notices: a and b dropped.
+				deadQueue, wantDropped = `"webhook":"global"`, 2
+			}
+			out := logs.String()
+			require.Contains(t, out, "alert notice dropped: queue full")
+			require.Equal(t, wantDropped, strings.Count(out, deadQueue), out)
+			dropped := observetest.Value(t, reg, "mksync_alert_notifications_total", map[string]string{"outcome": "dropped"})
+			require.Equal(t, float64(strings.Count(out, "alert notice dropped")), dropped)
+			require.GreaterOrEqual(t, dropped, float64(wantDropped))
+		})
+	}
 }

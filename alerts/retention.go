@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/mksync/mksync/observe"
@@ -62,10 +61,7 @@ type Pruner struct {
 	cfg RetentionConfig
 	log *slog.Logger
 
-	mu      sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	life lifecycle
 }
 
 // NewPruner returns a Pruner for cfg. Errors name the bad field.
@@ -110,33 +106,15 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 // called. It returns at once (the first prune runs in the background);
 // calling it again is a no-op.
 func (p *Pruner) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.started {
-		return nil
-	}
-	p.started = true
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	go p.run(ctx)
+	p.life.start(ctx, p.run)
 	return nil
 }
 
 // Stop stops pruning and waits for a prune in progress. Safe to call twice
 // and before Start.
-func (p *Pruner) Stop() {
-	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (p *Pruner) Stop() { p.life.stop() }
 
 func (p *Pruner) run(ctx context.Context) {
-	defer close(p.done)
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {

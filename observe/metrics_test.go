@@ -146,6 +146,14 @@ func TestHTTPMiddlewareOnAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, get("/healthz"))
 	require.Equal(t, http.StatusNotFound, get("/no/such/route"))
 
+	// The client can read an answer before the middleware's deferred
+	// counting ran; in-flight drops to zero only after it.
+	settled := func() {
+		require.Eventually(t, func() bool {
+			return observetest.Value(t, reg, "mksync_http_requests_in_flight", nil) == 0
+		}, 5*time.Second, time.Millisecond)
+	}
+	settled()
 	const openapi = "GET /api/openapi.json"
 	require.Equal(t, 2.0, observetest.Value(t, reg, "mksync_http_requests_total", map[string]string{"route": openapi, "code": "200"}))
 	require.Equal(t, 1.0, observetest.Value(t, reg, "mksync_http_requests_total", map[string]string{"route": openapi, "code": "429"}))
@@ -168,5 +176,6 @@ func TestHTTPMiddlewareOnAPI(t *testing.T) {
 	now = now.Add(time.Minute) // refill the client IP's bucket
 	mu.Unlock()
 	require.Equal(t, http.StatusUnauthorized, get(path))
+	settled()
 	require.Equal(t, 1.0, observetest.Value(t, reg, "mksync_http_requests_total", map[string]string{"route": withID, "code": "401"}))
 }
