@@ -26,6 +26,10 @@ func scanContact(r pgx.Row) (mksync.Contact, error) {
 
 func scanContactRows(r pgx.Rows) (mksync.Contact, error) { return scanContact(r) }
 
+var contactTable = crmTable[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
+	cols: contactColumns, scan: scanContactRows, id: func(c mksync.Contact) string { return c.ID },
+	searchCols: []string{"name", "email"}, usedByDocuments: true}
+
 // CreateContact validates and inserts c, filling ID, TenantID, times and
 // Version 1.
 func (d *DB) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
@@ -67,21 +71,7 @@ func (d *DB) FindContactByID(ctx context.Context, tenantID, id string) (mksync.C
 // FindContacts lists the tenant's contacts in id order; Search matches name
 // or email.
 func (d *DB) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntityContact, f, "name", "email")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.Contact
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanContactRows, q.sql("contacts", prefixed("r.", contactColumns), limit), q.args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find contacts", err)
-	}
-	return pageOf(out, limit, func(c mksync.Contact) string { return encodeIDCursor(c.ID) })
+	return contactTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateContact writes c when c.Version is current (else ECONFLICT), bumps
@@ -117,59 +107,23 @@ func (d *DB) UpdateContact(ctx context.Context, tenantID string, c *mksync.Conta
 // DeleteContact deletes the contact and its mapping; ECONFLICT when a sales
 // document uses it.
 func (d *DB) DeleteContact(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return inUse("contact", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("contact", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityContact, id)
-	})
-	return dbErr("delete contact", err)
+	return contactTable.delete(ctx, d, tenantID, id)
 }
 
 // AllContacts streams the tenant's contacts in id order, chunkSize rows per
 // query.
 func (d *DB) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksync.Contact, error] {
-	return stream(ctx, d, tenantID, "stream contacts",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Contact, error) {
-			return collectRows(ctx, tx, scanContactRows,
-				`SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-		},
-		func(c mksync.Contact) string { return c.ID })
+	return contactTable.all(ctx, d, tenantID)
 }
 
 // UpsertContacts creates or replaces contacts by id, chunkSize per
 // transaction; see mksync.ContactStore. Every contact is validated first;
 // cs is updated with ids, versions and times as stored.
 func (d *DB) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Contact) error {
-	for i := range cs {
-		if err := cs[i].Validate(); err != nil {
-			return annotateIndex(err, i)
-		}
-	}
-	for i := range cs {
-		if err := fillID(&cs[i].ID); err != nil {
-			return err
-		}
-	}
-	ids := make([]string, len(cs))
-	for i := range cs {
-		ids[i] = cs[i].ID
-	}
-	if err := checkBatchIDs("contact", ids); err != nil {
+	if _, err := prepareBatch("contact", cs, func(c *mksync.Contact) *string { return &c.ID }); err != nil {
 		return err
 	}
-	for start := 0; start < len(cs); start += chunkSize {
-		batch := cs[start:min(start+chunkSize, len(cs))]
-		if err := d.upsertContactBatch(ctx, tenantID, batch); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(cs, func(batch []mksync.Contact) error { return d.upsertContactBatch(ctx, tenantID, batch) })
 }
 
 func (d *DB) upsertContactBatch(ctx context.Context, tenantID string, cs []mksync.Contact) error {

@@ -26,6 +26,10 @@ func scanProduct(r pgx.Row) (mksync.Product, error) {
 
 func scanProductRows(r pgx.Rows) (mksync.Product, error) { return scanProduct(r) }
 
+var productTable = crmTable[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
+	cols: productColumns, scan: scanProductRows, id: func(p mksync.Product) string { return p.ID },
+	searchCols: []string{"name", "code"}, usedByDocuments: true}
+
 // productConflict explains a unique violation on products: a duplicate
 // code or a duplicate id.
 func productConflict(op string, p *mksync.Product, err error) error {
@@ -84,21 +88,7 @@ func (d *DB) findProduct(ctx context.Context, tenantID, col, v string) (mksync.P
 // FindProducts lists the tenant's products in id order; Search matches name
 // or code.
 func (d *DB) FindProducts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Product, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntityProduct, f, "name", "code")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.Product
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanProductRows, q.sql("products", prefixed("r.", productColumns), limit), q.args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find products", err)
-	}
-	return pageOf(out, limit, func(p mksync.Product) string { return encodeIDCursor(p.ID) })
+	return productTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateProduct writes p when p.Version is current (else ECONFLICT), bumps
@@ -152,28 +142,12 @@ func (d *DB) SetProductStock(ctx context.Context, tenantID, id string, amount mk
 // DeleteProduct deletes the product and its mapping; ECONFLICT when a sales
 // document line uses it.
 func (d *DB) DeleteProduct(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM products WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return inUse("product", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("product", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityProduct, id)
-	})
-	return dbErr("delete product", err)
+	return productTable.delete(ctx, d, tenantID, id)
 }
 
 // AllProducts streams the tenant's products in id order.
 func (d *DB) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.Product, error] {
-	return stream(ctx, d, tenantID, "stream products",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Product, error) {
-			return collectRows(ctx, tx, scanProductRows,
-				`SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-		},
-		func(p mksync.Product) string { return p.ID })
+	return productTable.all(ctx, d, tenantID)
 }
 
 // UpsertProducts creates or replaces products by id, chunkSize per
@@ -181,35 +155,17 @@ func (d *DB) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.
 // keeps its stored amount (SetProductStock owns it) and ps gets it back.
 // ECONFLICT when a code is taken by another product.
 func (d *DB) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Product) error {
-	for i := range ps {
-		if err := ps[i].Validate(); err != nil {
-			return annotateIndex(err, i)
-		}
-	}
-	ids := make([]string, len(ps))
-	codes := make([]string, len(ps))
-	for i := range ps {
-		if err := fillID(&ps[i].ID); err != nil {
-			return err
-		}
-		ids[i], codes[i] = ps[i].ID, ps[i].Code
-	}
-	if err := checkBatchIDs("product", ids); err != nil {
+	if _, err := prepareBatch("product", ps, func(p *mksync.Product) *string { return &p.ID }); err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(codes))
-	for _, c := range codes {
-		if seen[c] {
-			return mksync.Errorf(mksync.EINVALID, "invalid product batch: code %s appears twice", c)
+	seen := make(map[string]bool, len(ps))
+	for i := range ps {
+		if seen[ps[i].Code] {
+			return mksync.Errorf(mksync.EINVALID, "invalid product batch: code %s appears twice", ps[i].Code)
 		}
-		seen[c] = true
+		seen[ps[i].Code] = true
 	}
-	for start := 0; start < len(ps); start += chunkSize {
-		if err := d.upsertProductBatch(ctx, tenantID, ps[start:min(start+chunkSize, len(ps))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(ps, func(batch []mksync.Product) error { return d.upsertProductBatch(ctx, tenantID, batch) })
 }
 
 func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksync.Product) error {

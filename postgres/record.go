@@ -158,3 +158,113 @@ func inUse(what, id string, err error) error {
 	}
 	return dbErr("delete "+what, err)
 }
+
+// crmTable describes a CRM record table (contacts, products, sales
+// documents) for the list, stream and delete code they share.
+type crmTable[T any] struct {
+	table, what string // "contacts", "contact"
+	et          mksync.EntityType
+	cols        string
+	scan        func(pgx.Rows) (T, error)
+	id          func(T) string
+	// searchCols are the columns ListFilter.Search matches.
+	searchCols []string
+	// usedByDocuments: deleting a record that a sales document references
+	// is ECONFLICT.
+	usedByDocuments bool
+	// complete, when set, finishes rows read in tx (documents load their
+	// lines).
+	complete func(ctx context.Context, tx pgx.Tx, tenantID string, rows []T) error
+}
+
+// read runs query in tx and completes the rows.
+func (t crmTable[T]) read(ctx context.Context, tx pgx.Tx, tenantID, query string, args ...any) ([]T, error) {
+	out, err := collectRows(ctx, tx, t.scan, query, args...)
+	if err != nil || t.complete == nil {
+		return out, err
+	}
+	return out, t.complete(ctx, tx, tenantID, out)
+}
+
+// find lists one page of the tenant's records in id order.
+func (t crmTable[T]) find(ctx context.Context, d *DB, tenantID string, f mksync.ListFilter) ([]T, string, error) {
+	q, err := newListQuery(tenantID, t.et, f, t.searchCols...)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := f.EffectiveLimit()
+	var out []T
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = t.read(ctx, tx, tenantID, q.sql(t.table, prefixed("r.", t.cols), limit), q.args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr("find "+strings.ReplaceAll(t.table, "_", " "), err)
+	}
+	return pageOf(out, limit, func(v T) string { return encodeIDCursor(t.id(v)) })
+}
+
+// all streams the tenant's records in id order, chunkSize rows per query.
+func (t crmTable[T]) all(ctx context.Context, d *DB, tenantID string) iter.Seq2[T, error] {
+	return stream(ctx, d, tenantID, "stream "+strings.ReplaceAll(t.table, "_", " "),
+		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]T, error) {
+			return t.read(ctx, tx, tenantID,
+				`SELECT `+t.cols+` FROM `+t.table+` WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+				tenantID, after, limit)
+		}, t.id)
+}
+
+// delete deletes the tenant's record id and its mapping.
+func (t crmTable[T]) delete(ctx context.Context, d *DB, tenantID, id string) error {
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			if t.usedByDocuments {
+				return inUse(t.what, id, err)
+			}
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound(t.what, id)
+		}
+		return deleteMapping(ctx, tx, tenantID, t.et, id)
+	})
+	return dbErr("delete "+t.what, err)
+}
+
+// validator is a pointer to a record that validates itself.
+type validator[T any] interface {
+	*T
+	Validate() error
+}
+
+// prepareBatch validates every record of an upsert batch (naming the first
+// bad one by index), fills missing ids and refuses an id named twice. It
+// returns the ids.
+func prepareBatch[T any, P validator[T]](what string, items []T, id func(*T) *string) ([]string, error) {
+	for i := range items {
+		if err := P(&items[i]).Validate(); err != nil {
+			return nil, annotateIndex(err, i)
+		}
+	}
+	ids := make([]string, len(items))
+	for i := range items {
+		if err := fillID(id(&items[i])); err != nil {
+			return nil, err
+		}
+		ids[i] = *id(&items[i])
+	}
+	return ids, checkBatchIDs(what, ids)
+}
+
+// inChunks calls write with chunkSize items at a time (one transaction
+// each).
+func inChunks[T any](items []T, write func([]T) error) error {
+	for start := 0; start < len(items); start += chunkSize {
+		if err := write(items[start:min(start+chunkSize, len(items))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

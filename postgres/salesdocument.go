@@ -33,6 +33,10 @@ func scanDocument(r pgx.Row) (mksync.SalesDocument, error) {
 
 func scanDocumentRows(r pgx.Rows) (mksync.SalesDocument, error) { return scanDocument(r) }
 
+var documentTable = crmTable[mksync.SalesDocument]{table: "sales_documents", what: "sales document", et: mksync.EntitySalesDocument,
+	cols: documentColumns, scan: scanDocumentRows, id: func(doc mksync.SalesDocument) string { return doc.ID },
+	searchCols: []string{"number"}, complete: loadLines}
+
 func toDate(t time.Time) mksync.Date {
 	if t.IsZero() {
 		return mksync.Date{}
@@ -186,12 +190,9 @@ func (d *DB) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mk
 	var docs []mksync.SalesDocument
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		var err error
-		docs, err = collectRows(ctx, tx, scanDocumentRows,
+		docs, err = documentTable.read(ctx, tx, tenantID,
 			`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		return loadLines(ctx, tx, tenantID, docs)
+		return err
 	})
 	if err != nil {
 		return mksync.SalesDocument{}, dbErr("find sales document", err)
@@ -205,24 +206,7 @@ func (d *DB) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mk
 // FindSalesDocuments lists documents (with lines) in id order; Search
 // matches the number.
 func (d *DB) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.SalesDocument, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntitySalesDocument, f, "number")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.SalesDocument
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanDocumentRows, q.sql("sales_documents", prefixed("r.", documentColumns), limit), q.args...)
-		if err != nil {
-			return err
-		}
-		return loadLines(ctx, tx, tenantID, out)
-	})
-	if err != nil {
-		return nil, "", dbErr("find sales documents", err)
-	}
-	return pageOf(out, limit, func(doc mksync.SalesDocument) string { return encodeIDCursor(doc.ID) })
+	return documentTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateSalesDocument replaces the document and its lines when doc.Version
@@ -279,33 +263,13 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 
 // DeleteSalesDocument deletes the document, its lines and its mapping.
 func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("sales document", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntitySalesDocument, id)
-	})
-	return dbErr("delete sales document", err)
+	return documentTable.delete(ctx, d, tenantID, id)
 }
 
 // AllSalesDocuments streams the tenant's documents with their lines in id
 // order.
 func (d *DB) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
-	return stream(ctx, d, tenantID, "stream sales documents",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.SalesDocument, error) {
-			docs, err := collectRows(ctx, tx, scanDocumentRows,
-				`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-			if err != nil {
-				return nil, err
-			}
-			return docs, loadLines(ctx, tx, tenantID, docs)
-		},
-		func(doc mksync.SalesDocument) string { return doc.ID })
+	return documentTable.all(ctx, d, tenantID)
 }
 
 // requireTenant returns ENOTFOUND when the tenant does not exist, for writes

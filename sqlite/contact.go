@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"iter"
 
 	"github.com/mksync/mksync"
@@ -65,29 +64,15 @@ func (s *store) CreateContact(ctx context.Context, tenantID string, c *mksync.Co
 
 // FindContactByID implements mksync.ContactStore.
 func (s *store) FindContactByID(ctx context.Context, tenantID, id string) (mksync.Contact, error) {
-	c, err := scanContact(s.reader().QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, notFound("contact", id)
-	}
-	if err != nil {
-		return c, translate("find contact", err, "", "", "")
-	}
-	return c, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id),
+		scanContact, "contact", id)
 }
 
 // FindContacts implements mksync.ContactStore.
 func (s *store) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listContacts(ctx, s.reader(), tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(c mksync.Contact) string { return c.ID })
-	return items, next, nil
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.Contact, error) {
+		return s.listContacts(ctx, s.reader(), tenantID, after, f, limit)
+	}, func(c mksync.Contact) string { return c.ID })
 }
 
 func (s *store) listContacts(ctx context.Context, q querier, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Contact, error) {
@@ -128,10 +113,8 @@ func (s *store) UpdateContact(ctx context.Context, tenantID string, c *mksync.Co
 		if err != nil {
 			return translate("update contact", err, "", "", "")
 		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
-		return s.markPending(ctx, q, tenantID, mksync.EntityContact, n.ID, fmtTime(now))
+		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityContact, n.ID, n.Version, created, fmtTime(now))
+		return err
 	})
 	if err != nil {
 		return err
@@ -157,38 +140,13 @@ func versionMiss(ctx context.Context, q querier, table, what, tenantID, id strin
 
 // DeleteContact implements mksync.ContactStore.
 func (s *store) DeleteContact(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM contacts WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return translate("delete contact", err, "", mksync.ECONFLICT, "the contact is used by a sales document")
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("contact", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityContact, id)
-	})
+	return s.deleteRecord(ctx, "contacts", "contact", mksync.EntityContact, tenantID, id, "the contact is used by a sales document")
 }
 
 // UpsertContacts implements mksync.ContactStore.
 func (s *store) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Contact) error {
-	for i := range cs {
-		if err := cs[i].Validate(); err != nil {
-			return mksync.WrapError(mksync.EINVALID, fmt.Sprintf("contact %d: %s", i, mksync.ErrorMessage(err)), err)
-		}
-	}
-	for i := range cs {
-		if err := ensureID(&cs[i].ID); err != nil {
-			return err
-		}
-	}
-	for lo, hi := range batches(len(cs)) {
-		if err := s.write(ctx, func(q querier) error { return s.upsertContacts(ctx, q, tenantID, cs[lo:hi]) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return upsertAll(ctx, s, "contact", cs, func(c *mksync.Contact) *string { return &c.ID },
+		func(q querier, batch []mksync.Contact) error { return s.upsertContacts(ctx, q, tenantID, batch) })
 }
 
 func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, cs []mksync.Contact) error {
@@ -220,19 +178,14 @@ func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, 
 			c.Email, c.Phone, c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes,
 			contactSearch(c), nowS, nowS).Scan(&c.Version, &created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return mksync.Errorf(mksync.ECONFLICT, "contact id %s belongs to another record", c.ID)
+			return upsertMiss("contact", c.ID)
 		}
 		if err != nil {
 			return translate("upsert contact", err, "contact conflicts with an existing record", "", "")
 		}
-		if c.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
 		c.TenantID, c.UpdatedAt = tenantID, now
-		if c.Version > 1 {
-			if err := s.markPending(ctx, q, tenantID, mksync.EntityContact, c.ID, nowS); err != nil {
-				return err
-			}
+		if c.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityContact, c.ID, c.Version, created, nowS); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -78,23 +78,7 @@ func crmWhere(et mksync.EntityType, tenantID, after string, f mksync.ListFilter)
 // listCRM runs a CRM list query: SELECT cols FROM table r WHERE … ORDER BY
 // r.id LIMIT limit, scanning each row with scan.
 func listCRM[T any](ctx context.Context, q querier, table, cols string, w *where, limit int, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" r WHERE "+w.String()+" ORDER BY r.id LIMIT ?", append(w.args, limit)...)
-	if err != nil {
-		return nil, internal("list "+table, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("list "+table, err)
-	}
-	return out, nil
+	return queryRows(ctx, q, "list "+table, "SELECT "+cols+" FROM "+table+" r WHERE "+w.String()+" ORDER BY r.id LIMIT ?", append(w.args, limit), scan)
 }
 
 // scanner is *sql.Row or *sql.Rows.

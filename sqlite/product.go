@@ -79,29 +79,15 @@ func (s *store) FindProductByCode(ctx context.Context, tenantID, code string) (m
 }
 
 func (s *store) findProduct(ctx context.Context, cond, tenantID, key string) (mksync.Product, error) {
-	p, err := scanProduct(s.reader().QueryRowContext(ctx, "SELECT "+productCols+" FROM products r WHERE r.tenant_id = ? AND "+cond, tenantID, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, notFound("product", key)
-	}
-	if err != nil {
-		return p, translate("find product", err, "", "", "")
-	}
-	return p, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+productCols+" FROM products r WHERE r.tenant_id = ? AND "+cond, tenantID, key),
+		scanProduct, "product", key)
 }
 
 // FindProducts implements mksync.ProductStore.
 func (s *store) FindProducts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Product, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listProducts(ctx, tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(p mksync.Product) string { return p.ID })
-	return items, next, nil
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.Product, error) {
+		return s.listProducts(ctx, tenantID, after, f, limit)
+	}, func(p mksync.Product) string { return p.ID })
 }
 
 func (s *store) listProducts(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Product, error) {
@@ -147,10 +133,8 @@ func (s *store) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Pr
 		if err := decs(stock, &n.StockAmount); err != nil {
 			return err
 		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
-		return s.markPending(ctx, q, tenantID, mksync.EntityProduct, n.ID, fmtTime(now))
+		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityProduct, n.ID, n.Version, created, fmtTime(now))
+		return err
 	})
 	if err != nil {
 		return err
@@ -178,39 +162,14 @@ func (s *store) SetProductStock(ctx context.Context, tenantID, id string, amount
 
 // DeleteProduct implements mksync.ProductStore.
 func (s *store) DeleteProduct(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM products WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return translate("delete product", err, "", mksync.ECONFLICT, "the product is used by a sales document")
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("product", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityProduct, id)
-	})
+	return s.deleteRecord(ctx, "products", "product", mksync.EntityProduct, tenantID, id, "the product is used by a sales document")
 }
 
 // UpsertProducts implements mksync.ProductStore. Replacing keeps the stored
 // stock amount, like UpdateProduct.
 func (s *store) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Product) error {
-	for i := range ps {
-		if err := ps[i].Validate(); err != nil {
-			return mksync.WrapError(mksync.EINVALID, fmt.Sprintf("product %d: %s", i, mksync.ErrorMessage(err)), err)
-		}
-	}
-	for i := range ps {
-		if err := ensureID(&ps[i].ID); err != nil {
-			return err
-		}
-	}
-	for lo, hi := range batches(len(ps)) {
-		if err := s.write(ctx, func(q querier) error { return s.upsertProducts(ctx, q, tenantID, ps[lo:hi]) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return upsertAll(ctx, s, "product", ps, func(p *mksync.Product) *string { return &p.ID },
+		func(q querier, batch []mksync.Product) error { return s.upsertProducts(ctx, q, tenantID, batch) })
 }
 
 func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, ps []mksync.Product) error {
@@ -244,7 +203,7 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 			fmtDec(p.Height), fmtDec(p.Width), fmtDec(p.Depth), fmtDec(p.Weight), fmtDec(p.StockAmount),
 			productSearch(p), nowS, nowS).Scan(&p.Version, &created, &stock)
 		if errors.Is(err, sql.ErrNoRows) {
-			return mksync.Errorf(mksync.ECONFLICT, "product id %s belongs to another record", p.ID)
+			return upsertMiss("product", p.ID)
 		}
 		if err != nil {
 			return translate("upsert product", err, fmt.Sprintf("product %s: %s", p.Code, productCodeTaken), "", "")
@@ -252,14 +211,9 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 		if err := decs(stock, &p.StockAmount); err != nil {
 			return err
 		}
-		if p.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
 		p.TenantID, p.UpdatedAt = tenantID, now
-		if p.Version > 1 {
-			if err := s.markPending(ctx, q, tenantID, mksync.EntityProduct, p.ID, nowS); err != nil {
-				return err
-			}
+		if p.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityProduct, p.ID, p.Version, created, nowS); err != nil {
+			return err
 		}
 	}
 	return nil

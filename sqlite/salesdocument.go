@@ -136,12 +136,10 @@ func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mks
 // FindSalesDocumentByID implements mksync.SalesDocumentStore.
 func (s *store) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mksync.SalesDocument, error) {
 	q := s.reader()
-	d, err := scanDocument(q.QueryRowContext(ctx, "SELECT "+documentCols+" FROM sales_documents r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, notFound("sales document", id)
-	}
+	d, err := findOne(q.QueryRowContext(ctx, "SELECT "+documentCols+" FROM sales_documents r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id),
+		scanDocument, "sales document", id)
 	if err != nil {
-		return d, translate("find sales document", err, "", "", "")
+		return d, err
 	}
 	docs := []mksync.SalesDocument{d}
 	if err := loadLines(ctx, q, tenantID, docs); err != nil {
@@ -201,17 +199,9 @@ func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.Sa
 
 // FindSalesDocuments implements mksync.SalesDocumentStore.
 func (s *store) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.SalesDocument, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listDocuments(ctx, tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(d mksync.SalesDocument) string { return d.ID })
-	return items, next, nil
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.SalesDocument, error) {
+		return s.listDocuments(ctx, tenantID, after, f, limit)
+	}, func(d mksync.SalesDocument) string { return d.ID })
 }
 
 func (s *store) listDocuments(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.SalesDocument, error) {
@@ -263,13 +253,11 @@ func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mks
 		if err != nil {
 			return translate("update sales document", err, "", mksync.EINVALID, "the contact does not exist")
 		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
 		if err := insertLines(ctx, q, tenantID, &n); err != nil {
 			return err
 		}
-		return s.markPending(ctx, q, tenantID, mksync.EntitySalesDocument, n.ID, fmtTime(now))
+		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntitySalesDocument, n.ID, n.Version, created, fmtTime(now))
+		return err
 	})
 	if err != nil {
 		return err
@@ -281,16 +269,5 @@ func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mks
 
 // DeleteSalesDocument implements mksync.SalesDocumentStore.
 func (s *store) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM sales_documents WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return internal("delete sales document", err)
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("sales document", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntitySalesDocument, id)
-	})
+	return s.deleteRecord(ctx, "sales_documents", "sales document", mksync.EntitySalesDocument, tenantID, id, "")
 }

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mksync/mksync"
+)
+
+// Helpers for the steps every record table repeats (find one, list a page,
+// delete, batch upsert), so that each entity file holds only its columns
+// and its own rules.
+
+// findOne scans the row of a lookup by key: ENOTFOUND naming what and key
+// when there is none.
+func findOne[T any](row *sql.Row, scan func(scanner) (T, error), what, key string) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound(what, key)
+	}
+	if err != nil {
+		return v, translate("find "+what, err, "", "", "")
+	}
+	return v, nil
+}
+
+// queryRows runs query and scans every row with scan; op names the query
+// in errors.
+func queryRows[T any](ctx context.Context, q querier, op, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, internal(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, translate(op, err, "", "", "")
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(op, err)
+	}
+	return out, nil
+}
+
+// findPage reads the page of a keyset list that cursor names: list fetches
+// up to limit rows after a decoded key, key gives a row's key.
+func findPage[T any](cursor string, limit int, list func(after string, limit int) ([]T, error), key func(T) string) ([]T, string, error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := list(after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := pageOf(items, limit, key)
+	return items, next, nil
+}
+
+// newestFirst lists up to limit rows of table (no alias) matching w, after
+// the key after in descending id order (error records, runs, alerts).
+func newestFirst[T any](ctx context.Context, q querier, table, cols string, w *where, after string, limit int, scan func(scanner) (T, error)) ([]T, error) {
+	if after != "" {
+		w.add("id < ?", after)
+	}
+	return queryRows(ctx, q, "list "+table, "SELECT "+cols+" FROM "+table+" WHERE "+w.String()+" ORDER BY id DESC LIMIT ?",
+		append(w.args, limit), scan)
+}
+
+// deleteRecord deletes the tenant's record id of table (a CRM record of
+// entity et, named what in errors) and its mapping. inUse, when set, is the
+// ECONFLICT message of a record that a sales document still references.
+func (s *store) deleteRecord(ctx context.Context, table, what string, et mksync.EntityType, tenantID, id, inUse string) error {
+	fkCode := ""
+	if inUse != "" {
+		fkCode = mksync.ECONFLICT
+	}
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, "DELETE FROM "+table+" WHERE tenant_id = ? AND id = ?", tenantID, id)
+		if err != nil {
+			return translate("delete "+what, err, "", fkCode, inUse)
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound(what, id)
+		}
+		return deleteMappingOf(ctx, q, tenantID, et, id)
+	})
+}
+
+// validator is a pointer to a record that validates itself.
+type validator[T any] interface {
+	*T
+	Validate() error
+}
+
+// upsertAll validates every item (naming the first invalid one by index)
+// and fills its id, then writes the items in batches of upsertBatch, one
+// transaction each.
+func upsertAll[T any, P validator[T]](ctx context.Context, s *store, what string, items []T, id func(*T) *string, write func(q querier, batch []T) error) error {
+	for i := range items {
+		if err := P(&items[i]).Validate(); err != nil {
+			return mksync.WrapError(mksync.EINVALID, fmt.Sprintf("%s %d: %s", what, i, mksync.ErrorMessage(err)), err)
+		}
+	}
+	for i := range items {
+		if err := ensureID(id(&items[i])); err != nil {
+			return err
+		}
+	}
+	for lo, hi := range batches(len(items)) {
+		if err := s.write(ctx, func(q querier) error { return write(q, items[lo:hi]) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsertMiss explains an upserted row that returned nothing: the id
+// belongs to another tenant's record (the upsert's WHERE refused it).
+func upsertMiss(what, id string) error {
+	return mksync.Errorf(mksync.ECONFLICT, "%s id %s belongs to another record", what, id)
+}
+
+// written finishes a row written by an upsert or a versioned update that
+// returned its version and created_at: it parses created_at and, when the
+// row existed before (version > 1), turns a synced mapping pending.
+func (s *store) written(ctx context.Context, q querier, tenantID string, et mksync.EntityType, id string, version int64, created, now string) (time.Time, error) {
+	t, err := parseTime(created)
+	if err != nil {
+		return t, err
+	}
+	if version > 1 {
+		return t, s.markPending(ctx, q, tenantID, et, id, now)
+	}
+	return t, nil
+}
