@@ -56,16 +56,8 @@ func (d *DB) CreateContact(ctx context.Context, tenantID string, c *mksync.Conta
 
 // FindContactByID returns the tenant's contact; ENOTFOUND otherwise.
 func (d *DB) FindContactByID(ctx context.Context, tenantID, id string) (mksync.Contact, error) {
-	var c mksync.Contact
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		c, err = scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.Contact{}, notFound("contact", id)
-	}
-	return c, dbErr("find contact", err)
+	return findOne(ctx, d, tenantID, scanContact, notFound("contact", id), "find contact",
+		`SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // FindContacts lists the tenant's contacts in id order; Search matches name

@@ -73,16 +73,8 @@ func (d *DB) FindProductByCode(ctx context.Context, tenantID, code string) (mksy
 }
 
 func (d *DB) findProduct(ctx context.Context, tenantID, col, v string) (mksync.Product, error) {
-	var p mksync.Product
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		p, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, v))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.Product{}, mksync.Errorf(mksync.ENOTFOUND, "product with %s %s not found", col, v)
-	}
-	return p, dbErr("find product", err)
+	return findOne(ctx, d, tenantID, scanProduct, mksync.Errorf(mksync.ENOTFOUND, "product with %s %s not found", col, v), "find product",
+		`SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, v)
 }
 
 // FindProducts lists the tenant's products in id order; Search matches name

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -267,4 +269,44 @@ func inChunks[T any](items []T, write func([]T) error) error {
 		}
 	}
 	return nil
+}
+
+// findOne reads the one row of a lookup in a tenant transaction; missing is
+// the error when there is none, op names the lookup in other errors.
+func findOne[T any](ctx context.Context, d *DB, tenantID string, scan func(pgx.Row) (T, error), missing error, op, query string, args ...any) (T, error) {
+	var v T
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		v, err = scan(tx.QueryRow(ctx, query, args...))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		var zero T
+		return zero, missing
+	}
+	return v, dbErr(op, err)
+}
+
+// findNewest reads one page of a newest-first list keyed by (time, id)
+// (error records, runs, alerts). query takes $1 the tenant id, $2-$4 the
+// cursor (whether there is one, its time, its id), then args, and last the
+// row limit; key gives a row's (time, id).
+func findNewest[T any](ctx context.Context, d *DB, tenantID, cursor string, limit int, op string,
+	scan func(pgx.Rows) (T, error), key func(T) (time.Time, string), query string, args ...any) ([]T, string, error) {
+	at, afterID, hasCursor, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	all := append([]any{tenantID, hasCursor, at, afterID}, args...)
+	all = append(all, limit+1)
+	var out []T
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = collectRows(ctx, tx, scan, query, all...)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr(op, err)
+	}
+	return pageOf(out, limit, func(v T) string { return encodeTimeCursor(key(v)) })
 }
