@@ -31,35 +31,23 @@ func scanContact(sc scanner) (mksync.Contact, error) {
 
 func contactSearch(c *mksync.Contact) string { return searchText(c.Name, c.Email) }
 
+var contactRecord = crmRecord[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
+	stamps: func(c *mksync.Contact) stamps {
+		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
+	}}
+
 // CreateContact implements mksync.ContactStore.
 func (s *store) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	n := *c
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
+	return create(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO contacts (id, tenant_id, name, business_entity, tax_id,
 			registration_number, email, phone, mobile, street, post_number, city, province, country, notes,
 			search_text, created_at, updated_at, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone,
-			n.Mobile, n.Street, n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(&n),
-			fmtTime(now), fmtTime(now))
+			n.Mobile, n.Street, n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n),
+			now, now)
 		return translate("create contact", err, "a record with this id already exists", "", "")
 	})
-	if err != nil {
-		return err
-	}
-	*c = n
-	return nil
 }
 
 // FindContactByID implements mksync.ContactStore.
@@ -92,36 +80,17 @@ func (s *store) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksy
 
 // UpdateContact implements mksync.ContactStore.
 func (s *store) UpdateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	n := *c
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		var created string
-		err := q.QueryRowContext(ctx, `UPDATE contacts SET name = ?, business_entity = ?, tax_id = ?,
+	return update(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) (created string, err error) {
+		err = q.QueryRowContext(ctx, `UPDATE contacts SET name = ?, business_entity = ?, tax_id = ?,
 			registration_number = ?, email = ?, phone = ?, mobile = ?, street = ?, post_number = ?, city = ?,
 			province = ?, country = ?, notes = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone, n.Mobile, n.Street,
-			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(&n), fmtTime(now),
+			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n), now,
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "contacts", "contact", tenantID, n.ID, c.Version)
-		}
-		if err != nil {
-			return translate("update contact", err, "", "", "")
-		}
-		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityContact, n.ID, n.Version, created, fmtTime(now))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*c = n
-	return nil
+		return created, err
+	}, func(err error) error { return translate("update contact", err, "", "", "") })
 }
 
 // versionMiss explains why a versioned update matched no row: the record

@@ -34,38 +34,26 @@ func scanProduct(sc scanner) (mksync.Product, error) {
 
 func productSearch(p *mksync.Product) string { return searchText(p.Code, p.Name) }
 
+var productRecord = crmRecord[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
+	stamps: func(p *mksync.Product) stamps {
+		return stamps{&p.ID, &p.TenantID, &p.CreatedAt, &p.UpdatedAt, &p.Version}
+	}}
+
 const productCodeTaken = "another product of this tenant has this code"
 
 // CreateProduct implements mksync.ProductStore.
 func (s *store) CreateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	n := *p
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
+	return create(ctx, s, productRecord, tenantID, p, func(q querier, n *mksync.Product, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO products (id, tenant_id, code, name, description, unit, price,
 			tax_rate, sales, purchasing, service, barcode, height, width, depth, weight, stock_amount,
 			search_text, created_at, updated_at, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate),
 			boolInt(n.Sales), boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height),
-			fmtDec(n.Width), fmtDec(n.Depth), fmtDec(n.Weight), fmtDec(n.StockAmount), productSearch(&n),
-			fmtTime(now), fmtTime(now))
+			fmtDec(n.Width), fmtDec(n.Depth), fmtDec(n.Weight), fmtDec(n.StockAmount), productSearch(n),
+			now, now)
 		return translate("create product", err, "a product with this id or code already exists", "", "")
 	})
-	if err != nil {
-		return err
-	}
-	*p = n
-	return nil
 }
 
 // FindProductByID implements mksync.ProductStore.
@@ -108,40 +96,22 @@ func (s *store) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksy
 // UpdateProduct implements mksync.ProductStore. The stock amount is not
 // written (SetProductStock owns it).
 func (s *store) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	n := *p
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		var created, stock string
-		err := q.QueryRowContext(ctx, `UPDATE products SET code = ?, name = ?, description = ?, unit = ?,
+	return update(ctx, s, productRecord, tenantID, p, func(q querier, n *mksync.Product, now string) (created string, err error) {
+		var stock string
+		err = q.QueryRowContext(ctx, `UPDATE products SET code = ?, name = ?, description = ?, unit = ?,
 			price = ?, tax_rate = ?, sales = ?, purchasing = ?, service = ?, barcode = ?, height = ?, width = ?,
 			depth = ?, weight = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at, stock_amount`,
 			n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate), boolInt(n.Sales),
 			boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height), fmtDec(n.Width),
-			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(&n), fmtTime(now),
+			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(n), now,
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created, &stock)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "products", "product", tenantID, n.ID, p.Version)
-		}
 		if err != nil {
-			return translate("update product", err, productCodeTaken, "", "")
+			return "", err
 		}
-		if err := decs(stock, &n.StockAmount); err != nil {
-			return err
-		}
-		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityProduct, n.ID, n.Version, created, fmtTime(now))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*p = n
-	return nil
+		return created, decs(stock, &n.StockAmount)
+	}, func(err error) error { return translate("update product", err, productCodeTaken, "", "") })
 }
 
 // SetProductStock implements mksync.ProductStore.

@@ -143,3 +143,90 @@ func (s *store) written(ctx context.Context, q querier, tenantID string, et mksy
 	}
 	return t, nil
 }
+
+// stamps points at the fields a store sets on every CRM record it writes.
+type stamps struct {
+	id, tenantID         *string
+	createdAt, updatedAt *time.Time
+	version              *int64
+}
+
+// crmRecord describes how the create and update helpers handle one CRM
+// record type.
+type crmRecord[T any] struct {
+	table, what string // "contacts", "contact"
+	et          mksync.EntityType
+	stamps      func(*T) stamps
+	// prepare, when set, completes a copy before it is written (documents
+	// copy their lines and compute their totals).
+	prepare func(*T)
+}
+
+// create validates rec and inserts a copy of it, with a new id (unless
+// set), the tenant, the time now and version 1, with insert after checking
+// the tenant, in one write transaction. rec gets the copy only when that
+// transaction committed.
+func create[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T], tenantID string, rec *T,
+	insert func(q querier, n *T, now string) error) error {
+	if err := P(rec).Validate(); err != nil {
+		return err
+	}
+	n := *rec
+	if r.prepare != nil {
+		r.prepare(&n)
+	}
+	st := r.stamps(&n)
+	if err := ensureID(st.id); err != nil {
+		return err
+	}
+	now := s.truncNow()
+	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, now, now, 1
+	err := s.write(ctx, func(q querier) error {
+		if err := requireTenant(ctx, q, tenantID); err != nil {
+			return err
+		}
+		return insert(q, &n, fmtTime(now))
+	})
+	if err != nil {
+		return err
+	}
+	*rec = n
+	return nil
+}
+
+// update validates rec and writes a copy of it with update: a versioned
+// UPDATE … RETURNING version, created_at, whose driver error (sql.ErrNoRows
+// when the version did not match) update returns as it is, with the
+// created_at text. Then the copy's mapping turns pending, and rec gets the
+// copy, with the tenant and the time now, when the transaction committed.
+// tr translates the UPDATE's other errors.
+func update[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T], tenantID string, rec *T,
+	update func(q querier, n *T, now string) (created string, err error), tr func(error) error) error {
+	if err := P(rec).Validate(); err != nil {
+		return err
+	}
+	n := *rec
+	if r.prepare != nil {
+		r.prepare(&n)
+	}
+	st := r.stamps(&n)
+	version := *st.version
+	now := s.truncNow()
+	err := s.write(ctx, func(q querier) error {
+		created, err := update(q, &n, fmtTime(now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return versionMiss(ctx, q, r.table, r.what, tenantID, *st.id, version)
+		}
+		if err != nil {
+			return tr(err)
+		}
+		*st.createdAt, err = s.written(ctx, q, tenantID, r.et, *st.id, *st.version, created, fmtTime(now))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*st.tenantID, *st.updatedAt = tenantID, now
+	*rec = n
+	return nil
+}

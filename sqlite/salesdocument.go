@@ -44,6 +44,15 @@ func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 
 func documentSearch(d *mksync.SalesDocument) string { return searchText(d.Number) }
 
+var documentRecord = crmRecord[mksync.SalesDocument]{table: "sales_documents", what: "sales document", et: mksync.EntitySalesDocument,
+	stamps: func(d *mksync.SalesDocument) stamps {
+		return stamps{&d.ID, &d.TenantID, &d.CreatedAt, &d.UpdatedAt, &d.Version}
+	},
+	prepare: func(d *mksync.SalesDocument) {
+		d.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
+		d.ComputeTotals()
+	}}
+
 // checkDocumentRefs returns EINVALID unless the document's contact and every
 // line's product exist for the tenant.
 func checkDocumentRefs(ctx context.Context, q querier, tenantID string, d *mksync.SalesDocument) error {
@@ -97,22 +106,8 @@ func insertLines(ctx context.Context, q querier, tenantID string, d *mksync.Sale
 
 // CreateSalesDocument implements mksync.SalesDocumentStore.
 func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mksync.SalesDocument) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	n := *d
-	n.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
-	n.ComputeTotals()
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
-		if err := checkDocumentRefs(ctx, q, tenantID, &n); err != nil {
+	return create(ctx, s, documentRecord, tenantID, d, func(q querier, n *mksync.SalesDocument, now string) error {
+		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
 			return err
 		}
 		_, err := q.ExecContext(ctx, `INSERT INTO sales_documents (id, tenant_id, kind, number, date, contact_id,
@@ -120,17 +115,12 @@ func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mks
 			created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(&n), fmtTime(now), fmtTime(now))
+			fmtDec(n.TotalGross), documentSearch(n), now, now)
 		if err != nil {
 			return translate("create sales document", err, "a record with this id already exists", mksync.EINVALID, "the contact does not exist")
 		}
-		return insertLines(ctx, q, tenantID, &n)
+		return insertLines(ctx, q, tenantID, n)
 	})
-	if err != nil {
-		return err
-	}
-	*d = n
-	return nil
 }
 
 // FindSalesDocumentByID implements mksync.SalesDocumentStore.
@@ -227,44 +217,25 @@ func (s *store) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq
 // UpdateSalesDocument implements mksync.SalesDocumentStore: versioned like
 // UpdateContact; the lines are replaced and the totals recomputed.
 func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mksync.SalesDocument) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	n := *d
-	n.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
-	n.ComputeTotals()
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		if err := checkDocumentRefs(ctx, q, tenantID, &n); err != nil {
-			return err
+	return update(ctx, s, documentRecord, tenantID, d, func(q querier, n *mksync.SalesDocument, now string) (created string, err error) {
+		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
+			return "", err
 		}
-		var created string
-		err := q.QueryRowContext(ctx, `UPDATE sales_documents SET kind = ?, number = ?, date = ?, contact_id = ?,
+		err = q.QueryRowContext(ctx, `UPDATE sales_documents SET kind = ?, number = ?, date = ?, contact_id = ?,
 			currency = ?, status = ?, notes = ?, delivery_date = ?, due_date = ?, total_net = ?, total_tax = ?,
 			total_gross = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(&n), fmtTime(now), tenantID, n.ID, n.Version).Scan(&n.Version, &created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "sales_documents", "sales document", tenantID, n.ID, d.Version)
-		}
+			fmtDec(n.TotalGross), documentSearch(n), now, tenantID, n.ID, n.Version).Scan(&n.Version, &created)
 		if err != nil {
-			return translate("update sales document", err, "", mksync.EINVALID, "the contact does not exist")
+			return "", err
 		}
-		if err := insertLines(ctx, q, tenantID, &n); err != nil {
-			return err
-		}
-		n.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntitySalesDocument, n.ID, n.Version, created, fmtTime(now))
-		return err
+		return created, insertLines(ctx, q, tenantID, n)
+	}, func(err error) error {
+		return translate("update sales document", err, "", mksync.EINVALID, "the contact does not exist")
 	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*d = n
-	return nil
 }
 
 // DeleteSalesDocument implements mksync.SalesDocumentStore.
