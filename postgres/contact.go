@@ -28,30 +28,21 @@ func scanContactRows(r pgx.Rows) (mksync.Contact, error) { return scanContact(r)
 
 var contactTable = crmTable[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
 	cols: contactColumns, scan: scanContactRows, id: func(c mksync.Contact) string { return c.ID },
-	searchCols: []string{"name", "email"}, usedByDocuments: true}
+	searchCols: []string{"name", "email"}, usedByDocuments: true,
+	stamps: func(c *mksync.Contact) stamps {
+		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
+	}}
 
 // CreateContact validates and inserts c, filling ID, TenantID, times and
 // Version 1.
 func (d *DB) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := fillID(&c.ID); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return contactTable.create(ctx, d, tenantID, c, c.Validate, func(tx pgx.Tx, now time.Time) error {
 		_, err := tx.Exec(ctx, `INSERT INTO contacts (`+contactColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)`,
 			c.ID, tenantID, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone, c.Mobile,
 			c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now)
 		return err
-	})
-	if err != nil {
-		return tenantMissing("create contact", err)
-	}
-	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, now, now, 1
-	return nil
+	}, tenantMissing)
 }
 
 // FindContactByID returns the tenant's contact; ENOTFOUND otherwise.
@@ -69,31 +60,15 @@ func (d *DB) FindContacts(ctx context.Context, tenantID string, f mksync.ListFil
 // UpdateContact writes c when c.Version is current (else ECONFLICT), bumps
 // the version and turns a synced mapping pending.
 func (d *DB) UpdateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	var created time.Time
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE contacts SET name = $4, business_entity = $5, tax_id = $6,
+	return contactTable.update(ctx, d, tenantID, c, c.Validate, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
+		err = tx.QueryRow(ctx, `UPDATE contacts SET name = $4, business_entity = $5, tax_id = $6,
 				registration_number = $7, email = $8, phone = $9, mobile = $10, street = $11, post_number = $12,
 				city = $13, province = $14, country = $15, notes = $16, updated_at = $17, version = version + 1
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
 			tenantID, c.ID, c.Version, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone,
 			c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now).Scan(&created)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return checkVersionMiss(ctx, tx, "contacts", "contact", tenantID, c.ID, c.Version)
-		}
-		if err != nil {
-			return err
-		}
-		return markPending(ctx, tx, tenantID, mksync.EntityContact, now, c.ID)
-	})
-	if err != nil {
-		return dbErr("update contact", err)
-	}
-	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, utc(created), now, c.Version+1
-	return nil
+		return created, err
+	}, dbErr)
 }
 
 // DeleteContact deletes the contact and its mapping; ECONFLICT when a sales

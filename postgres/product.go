@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"time"
 
@@ -28,7 +27,10 @@ func scanProductRows(r pgx.Rows) (mksync.Product, error) { return scanProduct(r)
 
 var productTable = crmTable[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
 	cols: productColumns, scan: scanProductRows, id: func(p mksync.Product) string { return p.ID },
-	searchCols: []string{"name", "code"}, usedByDocuments: true}
+	searchCols: []string{"name", "code"}, usedByDocuments: true,
+	stamps: func(p *mksync.Product) stamps {
+		return stamps{&p.ID, &p.TenantID, &p.CreatedAt, &p.UpdatedAt, &p.Version}
+	}}
 
 // productConflict explains a unique violation on products: a duplicate
 // code or a duplicate id.
@@ -41,25 +43,13 @@ func productConflict(op string, p *mksync.Product, err error) error {
 
 // CreateProduct validates and inserts p; ECONFLICT when its code is taken.
 func (d *DB) CreateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if err := fillID(&p.ID); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return productTable.create(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) error {
 		_, err := tx.Exec(ctx, `INSERT INTO products (`+productColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)`,
 			p.ID, tenantID, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales, p.Purchasing,
 			p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, p.StockAmount, now)
 		return err
-	})
-	if err != nil {
-		return productConflict("create product", p, err)
-	}
-	p.TenantID, p.CreatedAt, p.UpdatedAt, p.Version = tenantID, now, now, 1
-	return nil
+	}, func(op string, err error) error { return productConflict(op, p, err) })
 }
 
 // FindProductByID returns the tenant's product; ENOTFOUND otherwise.
@@ -87,31 +77,20 @@ func (d *DB) FindProducts(ctx context.Context, tenantID string, f mksync.ListFil
 // the version and turns a synced mapping pending. StockAmount is not
 // written: it belongs to Metakocka (SetProductStock).
 func (d *DB) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	var created time.Time
 	var stock decimal.Decimal
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE products SET code = $4, name = $5, description = $6, unit = $7, price = $8,
+	err := productTable.update(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
+		err = tx.QueryRow(ctx, `UPDATE products SET code = $4, name = $5, description = $6, unit = $7, price = $8,
 				tax_rate = $9, sales = $10, purchasing = $11, service = $12, barcode = $13, height = $14, width = $15,
 				depth = $16, weight = $17, updated_at = $18, version = version + 1
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at, stock_amount`,
 			tenantID, p.ID, p.Version, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales,
 			p.Purchasing, p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, now).Scan(&created, &stock)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return checkVersionMiss(ctx, tx, "products", "product", tenantID, p.ID, p.Version)
-		}
-		if err != nil {
-			return err
-		}
-		return markPending(ctx, tx, tenantID, mksync.EntityProduct, now, p.ID)
-	})
+		return created, err
+	}, func(op string, err error) error { return productConflict(op, p, err) })
 	if err != nil {
-		return productConflict("update product", p, err)
+		return err
 	}
-	p.TenantID, p.CreatedAt, p.UpdatedAt, p.Version, p.StockAmount = tenantID, utc(created), now, p.Version+1, stock
+	p.StockAmount = stock
 	return nil
 }
 

@@ -177,6 +177,8 @@ type crmTable[T any] struct {
 	// complete, when set, finishes rows read in tx (documents load their
 	// lines).
 	complete func(ctx context.Context, tx pgx.Tx, tenantID string, rows []T) error
+	// stamps points at a record's id, tenant, times and version.
+	stamps func(*T) stamps
 }
 
 // read runs query in tx and completes the rows.
@@ -309,4 +311,62 @@ func findNewest[T any](ctx context.Context, d *DB, tenantID, cursor string, limi
 		return nil, "", dbErr(op, err)
 	}
 	return pageOf(out, limit, func(v T) string { return encodeTimeCursor(key(v)) })
+}
+
+// stamps points at the fields a store sets on every CRM record it writes.
+type stamps struct {
+	id, tenantID         *string
+	createdAt, updatedAt *time.Time
+	version              *int64
+}
+
+// create checks rec with validate, fills its id and inserts it with insert
+// in a tenant transaction; fail translates a failed transaction. On success
+// rec gets the tenant, the time now and version 1.
+func (t crmTable[T]) create(ctx context.Context, d *DB, tenantID string, rec *T, validate func() error,
+	insert func(tx pgx.Tx, now time.Time) error, fail func(op string, err error) error) error {
+	if err := validate(); err != nil {
+		return err
+	}
+	st := t.stamps(rec)
+	if err := fillID(st.id); err != nil {
+		return err
+	}
+	now := d.nowUTC()
+	if err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error { return insert(tx, now) }); err != nil {
+		return fail("create "+t.what, err)
+	}
+	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, now, now, 1
+	return nil
+}
+
+// update checks rec with validate and writes it with update, a versioned
+// UPDATE … RETURNING created_at (pgx.ErrNoRows when the version did not
+// match), in a tenant transaction that also turns a synced mapping pending;
+// fail translates a failed transaction. On success rec gets the tenant, the
+// times and its next version.
+func (t crmTable[T]) update(ctx context.Context, d *DB, tenantID string, rec *T, validate func() error,
+	update func(tx pgx.Tx, now time.Time) (created time.Time, err error), fail func(op string, err error) error) error {
+	if err := validate(); err != nil {
+		return err
+	}
+	st := t.stamps(rec)
+	now := d.nowUTC()
+	var created time.Time
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		created, err = update(tx, now)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return checkVersionMiss(ctx, tx, t.table, t.what, tenantID, *st.id, *st.version)
+		}
+		if err != nil {
+			return err
+		}
+		return markPending(ctx, tx, tenantID, t.et, now, *st.id)
+	})
+	if err != nil {
+		return fail("update "+t.what, err)
+	}
+	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, utc(created), now, *st.version+1
+	return nil
 }

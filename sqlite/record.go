@@ -162,18 +162,28 @@ type crmRecord[T any] struct {
 	prepare func(*T)
 }
 
+// copyOf validates rec and returns a copy of it prepared for writing.
+func copyOf[T any, P validator[T]](r crmRecord[T], rec *T) (T, error) {
+	if err := P(rec).Validate(); err != nil {
+		var zero T
+		return zero, err
+	}
+	n := *rec
+	if r.prepare != nil {
+		r.prepare(&n)
+	}
+	return n, nil
+}
+
 // create validates rec and inserts a copy of it, with a new id (unless
 // set), the tenant, the time now and version 1, with insert after checking
 // the tenant, in one write transaction. rec gets the copy only when that
 // transaction committed.
 func create[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T], tenantID string, rec *T,
 	insert func(q querier, n *T, now string) error) error {
-	if err := P(rec).Validate(); err != nil {
+	n, err := copyOf[T, P](r, rec)
+	if err != nil {
 		return err
-	}
-	n := *rec
-	if r.prepare != nil {
-		r.prepare(&n)
 	}
 	st := r.stamps(&n)
 	if err := ensureID(st.id); err != nil {
@@ -181,7 +191,7 @@ func create[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T]
 	}
 	now := s.truncNow()
 	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
+	err = s.write(ctx, func(q querier) error {
 		if err := requireTenant(ctx, q, tenantID); err != nil {
 			return err
 		}
@@ -202,17 +212,14 @@ func create[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T]
 // tr translates the UPDATE's other errors.
 func update[T any, P validator[T]](ctx context.Context, s *store, r crmRecord[T], tenantID string, rec *T,
 	update func(q querier, n *T, now string) (created string, err error), tr func(error) error) error {
-	if err := P(rec).Validate(); err != nil {
+	n, err := copyOf[T, P](r, rec)
+	if err != nil {
 		return err
-	}
-	n := *rec
-	if r.prepare != nil {
-		r.prepare(&n)
 	}
 	st := r.stamps(&n)
 	version := *st.version
 	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
+	err = s.write(ctx, func(q querier) error {
 		created, err := update(q, &n, fmtTime(now))
 		if errors.Is(err, sql.ErrNoRows) {
 			return versionMiss(ctx, q, r.table, r.what, tenantID, *st.id, version)
