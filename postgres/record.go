@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/keyset"
 )
 
 // Helpers shared by the CRM record tables (contacts, products, sales
@@ -98,31 +99,15 @@ func deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.En
 // rows after the given key; key returns a row's key.
 func stream[T any](ctx context.Context, d *DB, tenantID, op string,
 	fetch func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		after := ""
-		for {
-			var chunk []T
-			err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-				var err error
-				chunk, err = fetch(ctx, tx, after, chunkSize)
-				return err
-			})
-			if err != nil {
-				var zero T
-				yield(zero, dbErr(op, err))
-				return
-			}
-			for _, v := range chunk {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if len(chunk) < chunkSize {
-				return
-			}
-			after = key(chunk[len(chunk)-1])
-		}
-	}
+	return keyset.Stream(chunkSize, func(after string, limit int) ([]T, error) {
+		var chunk []T
+		err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+			var err error
+			chunk, err = fetch(ctx, tx, after, limit)
+			return err
+		})
+		return chunk, dbErr(op, err)
+	}, key)
 }
 
 // checkVersionMiss explains an UPDATE … WHERE version = $v that changed

@@ -7,35 +7,16 @@ import (
 	"strings"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/keyset"
 )
 
 // streamChunk is how many rows an All* iterator reads per query. Between
 // chunks it holds no connection, so a slow consumer never blocks writers.
 const streamChunk = 500
 
-// stream yields every item that fetch returns, chunk by chunk, each chunk
-// starting after the key of the previous chunk's last item.
+// stream yields every item that fetch returns, streamChunk rows per query.
 func stream[T any](fetch func(after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		after := ""
-		for {
-			items, err := fetch(after, streamChunk)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if len(items) < streamChunk {
-				return
-			}
-			after = key(items[len(items)-1])
-		}
-	}
+	return keyset.Stream(streamChunk, fetch, key)
 }
 
 // where collects the conditions and arguments of a query.
