@@ -138,13 +138,7 @@ func setupAlerts(t *testing.T, tweak func(*alerts.AlertConfig)) *alertBundle {
 }
 
 // flush waits for the evaluator and the deliveries.
-func (b *alertBundle) flush(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, b.a.Flush(ctx))
-	require.NoError(t, b.n.Flush(ctx))
-}
+func (b *alertBundle) flush(t *testing.T) { flushAll(t, b.a, b.n) }
 
 func (b *alertBundle) alerts(t *testing.T, status mksync.AlertStatus) []mksync.Alert {
 	t.Helper()

@@ -126,13 +126,7 @@ func (w *world) pushContact(t *testing.T, name string) error {
 	return err
 }
 
-func (w *world) flush(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, w.alerts.Flush(ctx))
-	require.NoError(t, w.notify.Flush(ctx))
-}
+func (w *world) flush(t *testing.T) { flushAll(t, w.alerts, w.notify) }
 
 // metric scrapes /metrics and returns the value of one series.
 func (w *world) metric(t *testing.T, name string, labels map[string]string) float64 {

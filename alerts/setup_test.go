@@ -69,3 +69,13 @@ func newStore(t testing.TB, clk *fakeClock) (*sqlite.DB, string) {
 	require.NoError(t, db.CreateTenant(ctx, &tn))
 	return db, tn.ID
 }
+
+// flushAll waits until the evaluator evaluated every queued event and the
+// notifier delivered (or gave up) every notice that produced.
+func flushAll(t testing.TB, a *alerts.Alerter, n *alerts.Notifier) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, a.Flush(ctx))
+	require.NoError(t, n.Flush(ctx))
+}
