@@ -43,6 +43,18 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// times parses (stored text, *time.Time) pairs, like decs.
+func times(pairs ...any) error {
+	for i := 0; i < len(pairs); i += 2 {
+		t, err := parseTime(pairs[i].(string))
+		if err != nil {
+			return err
+		}
+		*pairs[i+1].(*time.Time) = t
+	}
+	return nil
+}
+
 // nullTime reads a nullable stored time.
 func nullTime(ns sql.NullString) (*time.Time, error) {
 	if !ns.Valid {

@@ -22,11 +22,7 @@ func scanContact(sc scanner) (mksync.Contact, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.CreatedAt, err = parseTime(created); err != nil {
-		return c, err
-	}
-	c.UpdatedAt, err = parseTime(updated)
-	return c, err
+	return c, times(created, &c.CreatedAt, updated, &c.UpdatedAt)
 }
 
 func contactSearch(c *mksync.Contact) string { return searchText(c.Name, c.Email) }

@@ -118,10 +118,7 @@ func scanAlert(sc scanner) (mksync.Alert, error) {
 	if err != nil {
 		return a, err
 	}
-	if a.OpenedAt, err = parseTime(opened); err != nil {
-		return a, err
-	}
-	if a.UpdatedAt, err = parseTime(updated); err != nil {
+	if err := times(opened, &a.OpenedAt, updated, &a.UpdatedAt); err != nil {
 		return a, err
 	}
 	a.ResolvedAt, err = nullTime(resolved)

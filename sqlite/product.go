@@ -25,11 +25,7 @@ func scanProduct(sc scanner) (mksync.Product, error) {
 	if err := decs(price, &p.Price, tax, &p.TaxRate, h, &p.Height, w, &p.Width, d, &p.Depth, wt, &p.Weight, stock, &p.StockAmount); err != nil {
 		return p, err
 	}
-	if p.CreatedAt, err = parseTime(created); err != nil {
-		return p, err
-	}
-	p.UpdatedAt, err = parseTime(updated)
-	return p, err
+	return p, times(created, &p.CreatedAt, updated, &p.UpdatedAt)
 }
 
 func productSearch(p *mksync.Product) string { return searchText(p.Code, p.Name) }

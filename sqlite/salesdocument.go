@@ -35,11 +35,7 @@ func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 	if d.DueDate, err = nullDate(due); err != nil {
 		return d, err
 	}
-	if d.CreatedAt, err = parseTime(created); err != nil {
-		return d, err
-	}
-	d.UpdatedAt, err = parseTime(updated)
-	return d, err
+	return d, times(created, &d.CreatedAt, updated, &d.UpdatedAt)
 }
 
 func documentSearch(d *mksync.SalesDocument) string { return searchText(d.Number) }
