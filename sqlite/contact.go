@@ -28,6 +28,8 @@ func scanContact(sc scanner) (mksync.Contact, error) {
 func contactSearch(c *mksync.Contact) string { return searchText(c.Name, c.Email) }
 
 var contactRecord = crmRecord[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
+	cols: contactCols, scan: scanContact, id: func(c mksync.Contact) string { return c.ID },
+	inUse: "the contact is used by a sales document",
 	stamps: func(c *mksync.Contact) stamps {
 		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
 	}}
@@ -54,24 +56,12 @@ func (s *store) FindContactByID(ctx context.Context, tenantID, id string) (mksyn
 
 // FindContacts implements mksync.ContactStore.
 func (s *store) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
-	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.Contact, error) {
-		return s.listContacts(ctx, s.reader(), tenantID, after, f, limit)
-	}, func(c mksync.Contact) string { return c.ID })
-}
-
-func (s *store) listContacts(ctx context.Context, q querier, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Contact, error) {
-	w, err := crmWhere(mksync.EntityContact, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	return listCRM(ctx, q, "contacts", contactCols, w, limit, scanContact)
+	return contactRecord.find(ctx, s, tenantID, f)
 }
 
 // AllContacts implements mksync.ContactStore.
 func (s *store) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksync.Contact, error] {
-	return stream(func(after string, limit int) ([]mksync.Contact, error) {
-		return s.listContacts(ctx, s.reader(), tenantID, after, mksync.ListFilter{}, limit)
-	}, func(c mksync.Contact) string { return c.ID })
+	return contactRecord.all(ctx, s, tenantID)
 }
 
 // UpdateContact implements mksync.ContactStore.
@@ -105,7 +95,7 @@ func versionMiss(ctx context.Context, q querier, table, what, tenantID, id strin
 
 // DeleteContact implements mksync.ContactStore.
 func (s *store) DeleteContact(ctx context.Context, tenantID, id string) error {
-	return s.deleteRecord(ctx, "contacts", "contact", mksync.EntityContact, tenantID, id, "the contact is used by a sales document")
+	return contactRecord.delete(ctx, s, tenantID, id)
 }
 
 // UpsertContacts implements mksync.ContactStore.

@@ -31,6 +31,8 @@ func scanProduct(sc scanner) (mksync.Product, error) {
 func productSearch(p *mksync.Product) string { return searchText(p.Code, p.Name) }
 
 var productRecord = crmRecord[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
+	cols: productCols, scan: scanProduct, id: func(p mksync.Product) string { return p.ID },
+	inUse: "the product is used by a sales document",
 	stamps: func(p *mksync.Product) stamps {
 		return stamps{&p.ID, &p.TenantID, &p.CreatedAt, &p.UpdatedAt, &p.Version}
 	}}
@@ -69,24 +71,12 @@ func (s *store) findProduct(ctx context.Context, cond, tenantID, key string) (mk
 
 // FindProducts implements mksync.ProductStore.
 func (s *store) FindProducts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Product, string, error) {
-	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.Product, error) {
-		return s.listProducts(ctx, tenantID, after, f, limit)
-	}, func(p mksync.Product) string { return p.ID })
-}
-
-func (s *store) listProducts(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Product, error) {
-	w, err := crmWhere(mksync.EntityProduct, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	return listCRM(ctx, s.reader(), "products", productCols, w, limit, scanProduct)
+	return productRecord.find(ctx, s, tenantID, f)
 }
 
 // AllProducts implements mksync.ProductStore.
 func (s *store) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.Product, error] {
-	return stream(func(after string, limit int) ([]mksync.Product, error) {
-		return s.listProducts(ctx, tenantID, after, mksync.ListFilter{}, limit)
-	}, func(p mksync.Product) string { return p.ID })
+	return productRecord.all(ctx, s, tenantID)
 }
 
 // UpdateProduct implements mksync.ProductStore. The stock amount is not
@@ -128,7 +118,7 @@ func (s *store) SetProductStock(ctx context.Context, tenantID, id string, amount
 
 // DeleteProduct implements mksync.ProductStore.
 func (s *store) DeleteProduct(ctx context.Context, tenantID, id string) error {
-	return s.deleteRecord(ctx, "products", "product", mksync.EntityProduct, tenantID, id, "the product is used by a sales document")
+	return productRecord.delete(ctx, s, tenantID, id)
 }
 
 // UpsertProducts implements mksync.ProductStore. Replacing keeps the stored

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -151,15 +152,56 @@ type stamps struct {
 	version              *int64
 }
 
-// crmRecord describes how the create and update helpers handle one CRM
-// record type.
+// crmRecord describes a CRM record table (contacts, products, sales
+// documents) for the list, delete, create and update code they share.
 type crmRecord[T any] struct {
 	table, what string // "contacts", "contact"
 	et          mksync.EntityType
+	cols        string // selected columns, table alias r
+	scan        func(scanner) (T, error)
+	id          func(T) string
 	stamps      func(*T) stamps
+	// inUse is the ECONFLICT message of deleting a record that a sales
+	// document references; "" when none can.
+	inUse string
 	// prepare, when set, completes a copy before it is written (documents
 	// copy their lines and compute their totals).
 	prepare func(*T)
+	// complete, when set, finishes listed rows (documents load their lines).
+	complete func(ctx context.Context, q querier, tenantID string, rows []T) error
+}
+
+// list reads up to limit of the tenant's records after the id after that
+// match f, in id order.
+func (r crmRecord[T]) list(ctx context.Context, q querier, tenantID, after string, f mksync.ListFilter, limit int) ([]T, error) {
+	w, err := crmWhere(r.et, tenantID, after, f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := listCRM(ctx, q, r.table, r.cols, w, limit, r.scan)
+	if err != nil || r.complete == nil {
+		return rows, err
+	}
+	return rows, r.complete(ctx, q, tenantID, rows)
+}
+
+// find reads the page of the tenant's records that f names.
+func (r crmRecord[T]) find(ctx context.Context, s *store, tenantID string, f mksync.ListFilter) ([]T, string, error) {
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]T, error) {
+		return r.list(ctx, s.reader(), tenantID, after, f, limit)
+	}, r.id)
+}
+
+// all streams every record of the tenant in id order.
+func (r crmRecord[T]) all(ctx context.Context, s *store, tenantID string) iter.Seq2[T, error] {
+	return stream(func(after string, limit int) ([]T, error) {
+		return r.list(ctx, s.reader(), tenantID, after, mksync.ListFilter{}, limit)
+	}, r.id)
+}
+
+// delete deletes the tenant's record id and its mapping.
+func (r crmRecord[T]) delete(ctx context.Context, s *store, tenantID, id string) error {
+	return s.deleteRecord(ctx, r.table, r.what, r.et, tenantID, id, r.inUse)
 }
 
 // copyOf validates rec and returns a copy of it prepared for writing.

@@ -41,6 +41,8 @@ func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 func documentSearch(d *mksync.SalesDocument) string { return searchText(d.Number) }
 
 var documentRecord = crmRecord[mksync.SalesDocument]{table: "sales_documents", what: "sales document", et: mksync.EntitySalesDocument,
+	cols: documentCols, scan: scanDocument, id: func(d mksync.SalesDocument) string { return d.ID },
+	complete: loadLines,
 	stamps: func(d *mksync.SalesDocument) stamps {
 		return stamps{&d.ID, &d.TenantID, &d.CreatedAt, &d.UpdatedAt, &d.Version}
 	},
@@ -185,29 +187,12 @@ func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.Sa
 
 // FindSalesDocuments implements mksync.SalesDocumentStore.
 func (s *store) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.SalesDocument, string, error) {
-	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.SalesDocument, error) {
-		return s.listDocuments(ctx, tenantID, after, f, limit)
-	}, func(d mksync.SalesDocument) string { return d.ID })
-}
-
-func (s *store) listDocuments(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.SalesDocument, error) {
-	w, err := crmWhere(mksync.EntitySalesDocument, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	q := s.reader()
-	docs, err := listCRM(ctx, q, "sales_documents", documentCols, w, limit, scanDocument)
-	if err != nil {
-		return nil, err
-	}
-	return docs, loadLines(ctx, q, tenantID, docs)
+	return documentRecord.find(ctx, s, tenantID, f)
 }
 
 // AllSalesDocuments implements mksync.SalesDocumentStore.
 func (s *store) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
-	return stream(func(after string, limit int) ([]mksync.SalesDocument, error) {
-		return s.listDocuments(ctx, tenantID, after, mksync.ListFilter{}, limit)
-	}, func(d mksync.SalesDocument) string { return d.ID })
+	return documentRecord.all(ctx, s, tenantID)
 }
 
 // UpdateSalesDocument implements mksync.SalesDocumentStore: versioned like
@@ -236,5 +221,5 @@ func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mks
 
 // DeleteSalesDocument implements mksync.SalesDocumentStore.
 func (s *store) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {
-	return s.deleteRecord(ctx, "sales_documents", "sales document", mksync.EntitySalesDocument, tenantID, id, "")
+	return documentRecord.delete(ctx, s, tenantID, id)
 }
