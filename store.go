@@ -233,6 +233,15 @@ type WebhookEventStore interface {
 // MaxWebhookEventIDLen is the longest webhook event id a store keeps.
 const MaxWebhookEventIDLen = 200
 
+// CheckWebhookEventID validates the event id of a RecordWebhookEvent call,
+// so that every store refuses the same ids with the same error.
+func CheckWebhookEventID(eventID string) error {
+	if eventID == "" || len(eventID) > MaxWebhookEventIDLen {
+		return Errorf(EINVALID, "invalid webhook event: id must be 1 to %d bytes", MaxWebhookEventIDLen)
+	}
+	return nil
+}
+
 // Store is everything mksync keeps. The sqlite and postgres packages each
 // implement it and pass the same conformance suite (storetest).
 type Store interface {

@@ -58,7 +58,7 @@ type Config struct {
 	// Observer for every tenant.
 	ObserverFor func(tenantID string) metakocka.Observer
 	// Monitor, when set, hears record outcomes and run executions (metrics
-	// and alerts; observe.Monitor implements it). Default none.
+	// and alerts; alerts.Monitor implements it). Default none.
 	Monitor Monitor
 
 	// Pricelist is the count_code of the Metakocka price list that holds a

@@ -80,7 +80,7 @@ type Config struct {
 	Clock Clock
 	// Monitor, when set, hears every job that completed or was discarded
 	// (metrics, and the alert rules that watch jobs and Metakocka's
-	// answers: observe.Monitor implements it). The alerts then come from
+	// answers: alerts.Monitor implements it). The alerts then come from
 	// it alone: jobs opens none of its own. Without it, jobs opens its own
 	// alerts (AlertCredentialsRejected, AlertJobDiscarded).
 	Monitor Monitor

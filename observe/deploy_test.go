@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/observe/observetest"
 )
 
 var metricRef = regexp.MustCompile(`\bmksync_[a-zA-Z0-9_]+`)
@@ -51,7 +52,7 @@ func collectExprs(v any, out *[]string) {
 // queries name only metrics that exist.
 func TestGrafanaDashboard(t *testing.T) {
 	t.Parallel()
-	m, _ := newMetrics(t, observe.MetricsOptions{})
+	m, _ := observetest.NewMetrics(t, observe.MetricsOptions{})
 	names := m.Names()
 	b, err := os.ReadFile("../deploy/grafana/mksync.json")
 	require.NoError(t, err)
@@ -88,7 +89,7 @@ func TestGrafanaDashboard(t *testing.T) {
 // tests name only metrics that exist (promtool checks the syntax).
 func TestPrometheusRulesNameKnownMetrics(t *testing.T) {
 	t.Parallel()
-	m, _ := newMetrics(t, observe.MetricsOptions{})
+	m, _ := observetest.NewMetrics(t, observe.MetricsOptions{})
 	for _, f := range []string{"../deploy/prometheus/alerts.yml", "../deploy/prometheus/alerts_test.yml"} {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)

@@ -1,5 +1,13 @@
-// Package observe sets up what operators use to see mksync at work: structured
-// JSON logs with a category on every line and redaction of secrets.
+// Package observe sets up what operators use to see mksync at work:
+// structured JSON logs with a category on every line and redaction of
+// secrets, and the Prometheus metrics (their declarations, the /metrics
+// handler, the HTTP and Metakocka transport middleware, the cache and job
+// sources) with the events the engine and the job layer report.
+//
+// It is a leaf: it imports only the root package's types and libraries,
+// never another mksync package, so that every layer may log and count.
+// Alert rules, notifications and retention, which read and write the store,
+// live in package alerts.
 package observe
 
 import (

@@ -8,48 +8,6 @@ import (
 	"time"
 )
 
-// MetakockaObserver reports one tenant's Metakocka calls to the metrics and
-// the alert evaluator. It implements metakocka.Observer and
-// metakocka.PacingObserver (observe cannot import metakocka, which imports
-// it; the observe tests assert both). Pass one per tenant client as
-// metakocka.Config.Observer. Nil Metrics or Alerts are skipped. It never
-// blocks: the evaluator queues the event.
-type MetakockaObserver struct {
-	// TenantID is the tenant whose company the client calls; it labels
-	// per-tenant series (MetricsOptions.PerTenant) and keys the alerts.
-	// Empty for a client shared by tenants (then no alert is fed).
-	TenantID string
-	Metrics  *Metrics
-	Alerts   *Alerter
-}
-
-// OnRequest implements metakocka.Observer: one HTTP attempt ended with
-// outcome ("ok" or an mksync error code) after d.
-func (o MetakockaObserver) OnRequest(method, outcome string, d time.Duration) {
-	if m := o.Metrics; m != nil {
-		m.mkRequests.WithLabelValues(m.lv(o.TenantID, method, outcome)...).Inc()
-		m.mkDuration.WithLabelValues(method).Observe(d.Seconds())
-	}
-	if o.Alerts != nil && o.TenantID != "" {
-		o.Alerts.MetakockaRequest(RequestEvent{TenantID: o.TenantID, Method: method, Outcome: outcome})
-	}
-}
-
-// OnRetry implements metakocka.Observer: a retry of method for reason will
-// follow after wait.
-func (o MetakockaObserver) OnRetry(method, reason string, _ time.Duration) {
-	if m := o.Metrics; m != nil {
-		m.mkRetries.WithLabelValues(m.lv(o.TenantID, method, reason)...).Inc()
-	}
-}
-
-// OnPacingWait implements metakocka.PacingObserver.
-func (o MetakockaObserver) OnPacingWait(method string, wait time.Duration) {
-	if m := o.Metrics; m != nil {
-		m.mkPacingWait.WithLabelValues(method).Observe(wait.Seconds())
-	}
-}
-
 // MetakockaTransport wraps next (nil: http.DefaultTransport) to count the
 // requests in flight to Metakocka and the HTTP 429 answers with their
 // Retry-After, which only the transport sees. Use it as the Transport of

@@ -184,7 +184,7 @@ func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) (*Metrics, error
 	m.alertEventsLost = d.counter("mksync_alert_events_dropped_total",
 		"Events the alert evaluator dropped because its queue was full.")
 	m.notifications = d.counterVec("mksync_alert_notifications_total",
-		"Alert webhook deliveries, by outcome (sent, failed).", "outcome")
+		"Alert notices, one per notice and webhook, by outcome (sent, failed, dropped).", "outcome")
 	m.errorRecordsPruned = d.counter("mksync_error_records_pruned_total",
 		"Error records deleted by retention.")
 

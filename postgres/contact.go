@@ -26,150 +26,71 @@ func scanContact(r pgx.Row) (mksync.Contact, error) {
 
 func scanContactRows(r pgx.Rows) (mksync.Contact, error) { return scanContact(r) }
 
+var contactTable = crmTable[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
+	cols: contactColumns, scan: scanContactRows, id: func(c mksync.Contact) string { return c.ID },
+	searchCols: []string{"name", "email"}, usedByDocuments: true,
+	stamps: func(c *mksync.Contact) stamps {
+		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
+	}}
+
 // CreateContact validates and inserts c, filling ID, TenantID, times and
 // Version 1.
 func (d *DB) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := fillID(&c.ID); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return contactTable.create(ctx, d, tenantID, c, c.Validate, func(tx pgx.Tx, now time.Time) error {
 		_, err := tx.Exec(ctx, `INSERT INTO contacts (`+contactColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)`,
 			c.ID, tenantID, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone, c.Mobile,
 			c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now)
 		return err
-	})
-	if err != nil {
-		return tenantMissing("create contact", err)
-	}
-	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, now, now, 1
-	return nil
+	}, tenantMissing)
 }
 
 // FindContactByID returns the tenant's contact; ENOTFOUND otherwise.
 func (d *DB) FindContactByID(ctx context.Context, tenantID, id string) (mksync.Contact, error) {
-	var c mksync.Contact
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		c, err = scanContact(tx.QueryRow(ctx, `SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.Contact{}, notFound("contact", id)
-	}
-	return c, dbErr("find contact", err)
+	return findOne(ctx, d, tenantID, scanContact, notFound("contact", id), "find contact",
+		`SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // FindContacts lists the tenant's contacts in id order; Search matches name
 // or email.
 func (d *DB) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntityContact, f, "name", "email")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.Contact
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanContactRows, q.sql("contacts", prefixed("r.", contactColumns), limit), q.args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find contacts", err)
-	}
-	return pageOf(out, limit, func(c mksync.Contact) string { return encodeIDCursor(c.ID) })
+	return contactTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateContact writes c when c.Version is current (else ECONFLICT), bumps
 // the version and turns a synced mapping pending.
 func (d *DB) UpdateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	var created time.Time
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE contacts SET name = $4, business_entity = $5, tax_id = $6,
+	return contactTable.update(ctx, d, tenantID, c, c.Validate, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
+		err = tx.QueryRow(ctx, `UPDATE contacts SET name = $4, business_entity = $5, tax_id = $6,
 				registration_number = $7, email = $8, phone = $9, mobile = $10, street = $11, post_number = $12,
 				city = $13, province = $14, country = $15, notes = $16, updated_at = $17, version = version + 1
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
 			tenantID, c.ID, c.Version, c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber, c.Email, c.Phone,
 			c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes, now).Scan(&created)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return checkVersionMiss(ctx, tx, "contacts", "contact", tenantID, c.ID, c.Version)
-		}
-		if err != nil {
-			return err
-		}
-		return markPending(ctx, tx, tenantID, mksync.EntityContact, now, c.ID)
-	})
-	if err != nil {
-		return dbErr("update contact", err)
-	}
-	c.TenantID, c.CreatedAt, c.UpdatedAt, c.Version = tenantID, utc(created), now, c.Version+1
-	return nil
+		return created, err
+	}, dbErr)
 }
 
 // DeleteContact deletes the contact and its mapping; ECONFLICT when a sales
 // document uses it.
 func (d *DB) DeleteContact(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM contacts WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return inUse("contact", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("contact", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityContact, id)
-	})
-	return dbErr("delete contact", err)
+	return contactTable.delete(ctx, d, tenantID, id)
 }
 
 // AllContacts streams the tenant's contacts in id order, chunkSize rows per
 // query.
 func (d *DB) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksync.Contact, error] {
-	return stream(ctx, d, tenantID, "stream contacts",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Contact, error) {
-			return collectRows(ctx, tx, scanContactRows,
-				`SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-		},
-		func(c mksync.Contact) string { return c.ID })
+	return contactTable.all(ctx, d, tenantID)
 }
 
 // UpsertContacts creates or replaces contacts by id, chunkSize per
 // transaction; see mksync.ContactStore. Every contact is validated first;
 // cs is updated with ids, versions and times as stored.
 func (d *DB) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Contact) error {
-	for i := range cs {
-		if err := cs[i].Validate(); err != nil {
-			return annotateIndex(err, i)
-		}
-	}
-	for i := range cs {
-		if err := fillID(&cs[i].ID); err != nil {
-			return err
-		}
-	}
-	ids := make([]string, len(cs))
-	for i := range cs {
-		ids[i] = cs[i].ID
-	}
-	if err := checkBatchIDs("contact", ids); err != nil {
+	if _, err := prepareBatch("contact", cs, func(c *mksync.Contact) *string { return &c.ID }); err != nil {
 		return err
 	}
-	for start := 0; start < len(cs); start += chunkSize {
-		batch := cs[start:min(start+chunkSize, len(cs))]
-		if err := d.upsertContactBatch(ctx, tenantID, batch); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(cs, func(batch []mksync.Contact) error { return d.upsertContactBatch(ctx, tenantID, batch) })
 }
 
 func (d *DB) upsertContactBatch(ctx context.Context, tenantID string, cs []mksync.Contact) error {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,26 +66,13 @@ func (d *DB) CreateErrorRecord(ctx context.Context, tenantID string, e *mksync.E
 
 // FindErrorRecord returns the tenant's error record by errorId.
 func (d *DB) FindErrorRecord(ctx context.Context, tenantID, errorID string) (mksync.ErrorRecord, error) {
-	var e mksync.ErrorRecord
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		e, err = scanErrorRecord(tx.QueryRow(ctx, `SELECT `+errorRecordColumns+` FROM error_records WHERE tenant_id = $1 AND id = $2`, tenantID, errorID))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.ErrorRecord{}, notFound("error record", errorID)
-	}
-	return e, dbErr("find error record", err)
+	return findOne(ctx, d, tenantID, scanErrorRecord, notFound("error record", errorID), "find error record",
+		`SELECT `+errorRecordColumns+` FROM error_records WHERE tenant_id = $1 AND id = $2`, tenantID, errorID)
 }
 
 // FindErrorRecords lists error records newest first; Since is inclusive,
 // Until exclusive.
 func (d *DB) FindErrorRecords(ctx context.Context, tenantID string, f mksync.ErrorFilter) ([]mksync.ErrorRecord, string, error) {
-	at, afterID, hasCursor, err := decodeTimeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
 	var since, until *time.Time
 	if !f.Since.IsZero() {
 		since = &f.Since
@@ -94,22 +80,15 @@ func (d *DB) FindErrorRecords(ctx context.Context, tenantID string, f mksync.Err
 	if !f.Until.IsZero() {
 		until = &f.Until
 	}
-	var out []mksync.ErrorRecord
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanErrorRecordRows, `SELECT `+errorRecordColumns+` FROM error_records
+	return findNewest(ctx, d, tenantID, f.After, f.EffectiveLimit(), "find error records", scanErrorRecordRows,
+		func(e mksync.ErrorRecord) (time.Time, string) { return e.CreatedAt, e.ID },
+		`SELECT `+errorRecordColumns+` FROM error_records
 			WHERE tenant_id = $1
 				AND (NOT $2 OR (created_at, id) < ($3, $4))
 				AND ($5 = '' OR category = $5) AND ($6 = '' OR operation = $6) AND ($7 = '' OR entity_id = $7)
 				AND ($8::timestamptz IS NULL OR created_at >= $8) AND ($9::timestamptz IS NULL OR created_at < $9)
 			ORDER BY created_at DESC, id DESC LIMIT $10`,
-			tenantID, hasCursor, at, afterID, f.Category, f.Operation, f.EntityID, since, until, limit+1)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find error records", err)
-	}
-	return pageOf(out, limit, func(e mksync.ErrorRecord) string { return encodeTimeCursor(e.CreatedAt, e.ID) })
+		f.Category, f.Operation, f.EntityID, since, until)
 }
 
 // PruneErrorRecords deletes records created before before, across tenants
@@ -196,22 +175,10 @@ func (d *DB) ResolveAlert(ctx context.Context, tenantID, key string, now time.Ti
 
 // FindAlerts lists alerts with status ("" for all), newest first.
 func (d *DB) FindAlerts(ctx context.Context, tenantID string, status mksync.AlertStatus, p mksync.Page) ([]mksync.Alert, string, error) {
-	at, afterID, hasCursor, err := decodeTimeCursor(p.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := p.EffectiveLimit()
-	var out []mksync.Alert
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanAlertRows, `SELECT `+alertColumns+` FROM alerts
+	return findNewest(ctx, d, tenantID, p.After, p.EffectiveLimit(), "find alerts", scanAlertRows,
+		func(a mksync.Alert) (time.Time, string) { return a.OpenedAt, a.ID },
+		`SELECT `+alertColumns+` FROM alerts
 			WHERE tenant_id = $1 AND (NOT $2 OR (opened_at, id) < ($3, $4)) AND ($5 = '' OR status = $5)
 			ORDER BY opened_at DESC, id DESC LIMIT $6`,
-			tenantID, hasCursor, at, afterID, string(status), limit+1)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find alerts", err)
-	}
-	return pageOf(out, limit, func(a mksync.Alert) string { return encodeTimeCursor(a.OpenedAt, a.ID) })
+		string(status))
 }

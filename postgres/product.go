@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"time"
 
@@ -26,6 +25,13 @@ func scanProduct(r pgx.Row) (mksync.Product, error) {
 
 func scanProductRows(r pgx.Rows) (mksync.Product, error) { return scanProduct(r) }
 
+var productTable = crmTable[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
+	cols: productColumns, scan: scanProductRows, id: func(p mksync.Product) string { return p.ID },
+	searchCols: []string{"name", "code"}, usedByDocuments: true,
+	stamps: func(p *mksync.Product) stamps {
+		return stamps{&p.ID, &p.TenantID, &p.CreatedAt, &p.UpdatedAt, &p.Version}
+	}}
+
 // productConflict explains a unique violation on products: a duplicate
 // code or a duplicate id.
 func productConflict(op string, p *mksync.Product, err error) error {
@@ -37,25 +43,13 @@ func productConflict(op string, p *mksync.Product, err error) error {
 
 // CreateProduct validates and inserts p; ECONFLICT when its code is taken.
 func (d *DB) CreateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if err := fillID(&p.ID); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return productTable.create(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) error {
 		_, err := tx.Exec(ctx, `INSERT INTO products (`+productColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)`,
 			p.ID, tenantID, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales, p.Purchasing,
 			p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, p.StockAmount, now)
 		return err
-	})
-	if err != nil {
-		return productConflict("create product", p, err)
-	}
-	p.TenantID, p.CreatedAt, p.UpdatedAt, p.Version = tenantID, now, now, 1
-	return nil
+	}, func(op string, err error) error { return productConflict(op, p, err) })
 }
 
 // FindProductByID returns the tenant's product; ENOTFOUND otherwise.
@@ -69,67 +63,34 @@ func (d *DB) FindProductByCode(ctx context.Context, tenantID, code string) (mksy
 }
 
 func (d *DB) findProduct(ctx context.Context, tenantID, col, v string) (mksync.Product, error) {
-	var p mksync.Product
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		p, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, v))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.Product{}, mksync.Errorf(mksync.ENOTFOUND, "product with %s %s not found", col, v)
-	}
-	return p, dbErr("find product", err)
+	return findOne(ctx, d, tenantID, scanProduct, mksync.Errorf(mksync.ENOTFOUND, "product with %s %s not found", col, v), "find product",
+		`SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND `+col+` = $2`, tenantID, v)
 }
 
 // FindProducts lists the tenant's products in id order; Search matches name
 // or code.
 func (d *DB) FindProducts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Product, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntityProduct, f, "name", "code")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.Product
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanProductRows, q.sql("products", prefixed("r.", productColumns), limit), q.args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find products", err)
-	}
-	return pageOf(out, limit, func(p mksync.Product) string { return encodeIDCursor(p.ID) })
+	return productTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateProduct writes p when p.Version is current (else ECONFLICT), bumps
 // the version and turns a synced mapping pending. StockAmount is not
 // written: it belongs to Metakocka (SetProductStock).
 func (d *DB) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	var created time.Time
 	var stock decimal.Decimal
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE products SET code = $4, name = $5, description = $6, unit = $7, price = $8,
+	err := productTable.update(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
+		err = tx.QueryRow(ctx, `UPDATE products SET code = $4, name = $5, description = $6, unit = $7, price = $8,
 				tax_rate = $9, sales = $10, purchasing = $11, service = $12, barcode = $13, height = $14, width = $15,
 				depth = $16, weight = $17, updated_at = $18, version = version + 1
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at, stock_amount`,
 			tenantID, p.ID, p.Version, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales,
 			p.Purchasing, p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, now).Scan(&created, &stock)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return checkVersionMiss(ctx, tx, "products", "product", tenantID, p.ID, p.Version)
-		}
-		if err != nil {
-			return err
-		}
-		return markPending(ctx, tx, tenantID, mksync.EntityProduct, now, p.ID)
-	})
+		return created, err
+	}, func(op string, err error) error { return productConflict(op, p, err) })
 	if err != nil {
-		return productConflict("update product", p, err)
+		return err
 	}
-	p.TenantID, p.CreatedAt, p.UpdatedAt, p.Version, p.StockAmount = tenantID, utc(created), now, p.Version+1, stock
+	p.StockAmount = stock
 	return nil
 }
 
@@ -152,28 +113,12 @@ func (d *DB) SetProductStock(ctx context.Context, tenantID, id string, amount mk
 // DeleteProduct deletes the product and its mapping; ECONFLICT when a sales
 // document line uses it.
 func (d *DB) DeleteProduct(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM products WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return inUse("product", id, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("product", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityProduct, id)
-	})
-	return dbErr("delete product", err)
+	return productTable.delete(ctx, d, tenantID, id)
 }
 
 // AllProducts streams the tenant's products in id order.
 func (d *DB) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.Product, error] {
-	return stream(ctx, d, tenantID, "stream products",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Product, error) {
-			return collectRows(ctx, tx, scanProductRows,
-				`SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-		},
-		func(p mksync.Product) string { return p.ID })
+	return productTable.all(ctx, d, tenantID)
 }
 
 // UpsertProducts creates or replaces products by id, chunkSize per
@@ -181,35 +126,17 @@ func (d *DB) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.
 // keeps its stored amount (SetProductStock owns it) and ps gets it back.
 // ECONFLICT when a code is taken by another product.
 func (d *DB) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Product) error {
-	for i := range ps {
-		if err := ps[i].Validate(); err != nil {
-			return annotateIndex(err, i)
-		}
-	}
-	ids := make([]string, len(ps))
-	codes := make([]string, len(ps))
-	for i := range ps {
-		if err := fillID(&ps[i].ID); err != nil {
-			return err
-		}
-		ids[i], codes[i] = ps[i].ID, ps[i].Code
-	}
-	if err := checkBatchIDs("product", ids); err != nil {
+	if _, err := prepareBatch("product", ps, func(p *mksync.Product) *string { return &p.ID }); err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(codes))
-	for _, c := range codes {
-		if seen[c] {
-			return mksync.Errorf(mksync.EINVALID, "invalid product batch: code %s appears twice", c)
+	seen := make(map[string]bool, len(ps))
+	for i := range ps {
+		if seen[ps[i].Code] {
+			return mksync.Errorf(mksync.EINVALID, "invalid product batch: code %s appears twice", ps[i].Code)
 		}
-		seen[c] = true
+		seen[ps[i].Code] = true
 	}
-	for start := 0; start < len(ps); start += chunkSize {
-		if err := d.upsertProductBatch(ctx, tenantID, ps[start:min(start+chunkSize, len(ps))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(ps, func(batch []mksync.Product) error { return d.upsertProductBatch(ctx, tenantID, batch) })
 }
 
 func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksync.Product) error {

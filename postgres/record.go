@@ -2,14 +2,17 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/keyset"
 )
 
 // Helpers shared by the CRM record tables (contacts, products, sales
@@ -96,31 +99,15 @@ func deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.En
 // rows after the given key; key returns a row's key.
 func stream[T any](ctx context.Context, d *DB, tenantID, op string,
 	fetch func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		after := ""
-		for {
-			var chunk []T
-			err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-				var err error
-				chunk, err = fetch(ctx, tx, after, chunkSize)
-				return err
-			})
-			if err != nil {
-				var zero T
-				yield(zero, dbErr(op, err))
-				return
-			}
-			for _, v := range chunk {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if len(chunk) < chunkSize {
-				return
-			}
-			after = key(chunk[len(chunk)-1])
-		}
-	}
+	return keyset.Stream(chunkSize, func(after string, limit int) ([]T, error) {
+		var chunk []T
+		err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+			var err error
+			chunk, err = fetch(ctx, tx, after, limit)
+			return err
+		})
+		return chunk, dbErr(op, err)
+	}, key)
 }
 
 // checkVersionMiss explains an UPDATE … WHERE version = $v that changed
@@ -157,4 +144,214 @@ func inUse(what, id string, err error) error {
 		return mksync.WrapError(mksync.ECONFLICT, fmt.Sprintf("%s %s is used by a sales document", what, id), err)
 	}
 	return dbErr("delete "+what, err)
+}
+
+// crmTable describes a CRM record table (contacts, products, sales
+// documents) for the list, stream and delete code they share.
+type crmTable[T any] struct {
+	table, what string // "contacts", "contact"
+	et          mksync.EntityType
+	cols        string
+	scan        func(pgx.Rows) (T, error)
+	id          func(T) string
+	// searchCols are the columns ListFilter.Search matches.
+	searchCols []string
+	// usedByDocuments: deleting a record that a sales document references
+	// is ECONFLICT.
+	usedByDocuments bool
+	// complete, when set, finishes rows read in tx (documents load their
+	// lines).
+	complete func(ctx context.Context, tx pgx.Tx, tenantID string, rows []T) error
+	// stamps points at a record's id, tenant, times and version.
+	stamps func(*T) stamps
+}
+
+// read runs query in tx and completes the rows.
+func (t crmTable[T]) read(ctx context.Context, tx pgx.Tx, tenantID, query string, args ...any) ([]T, error) {
+	out, err := collectRows(ctx, tx, t.scan, query, args...)
+	if err != nil || t.complete == nil {
+		return out, err
+	}
+	return out, t.complete(ctx, tx, tenantID, out)
+}
+
+// find lists one page of the tenant's records in id order.
+func (t crmTable[T]) find(ctx context.Context, d *DB, tenantID string, f mksync.ListFilter) ([]T, string, error) {
+	q, err := newListQuery(tenantID, t.et, f, t.searchCols...)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := f.EffectiveLimit()
+	var out []T
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = t.read(ctx, tx, tenantID, q.sql(t.table, prefixed("r.", t.cols), limit), q.args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr("find "+strings.ReplaceAll(t.table, "_", " "), err)
+	}
+	return pageOf(out, limit, func(v T) string { return encodeIDCursor(t.id(v)) })
+}
+
+// all streams the tenant's records in id order, chunkSize rows per query.
+func (t crmTable[T]) all(ctx context.Context, d *DB, tenantID string) iter.Seq2[T, error] {
+	return stream(ctx, d, tenantID, "stream "+strings.ReplaceAll(t.table, "_", " "),
+		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]T, error) {
+			return t.read(ctx, tx, tenantID,
+				`SELECT `+t.cols+` FROM `+t.table+` WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+				tenantID, after, limit)
+		}, t.id)
+}
+
+// delete deletes the tenant's record id and its mapping.
+func (t crmTable[T]) delete(ctx context.Context, d *DB, tenantID, id string) error {
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			if t.usedByDocuments {
+				return inUse(t.what, id, err)
+			}
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound(t.what, id)
+		}
+		return deleteMapping(ctx, tx, tenantID, t.et, id)
+	})
+	return dbErr("delete "+t.what, err)
+}
+
+// validator is a pointer to a record that validates itself.
+type validator[T any] interface {
+	*T
+	Validate() error
+}
+
+// prepareBatch validates every record of an upsert batch (naming the first
+// bad one by index), fills missing ids and refuses an id named twice. It
+// returns the ids.
+func prepareBatch[T any, P validator[T]](what string, items []T, id func(*T) *string) ([]string, error) {
+	for i := range items {
+		if err := P(&items[i]).Validate(); err != nil {
+			return nil, annotateIndex(err, i)
+		}
+	}
+	ids := make([]string, len(items))
+	for i := range items {
+		if err := fillID(id(&items[i])); err != nil {
+			return nil, err
+		}
+		ids[i] = *id(&items[i])
+	}
+	return ids, checkBatchIDs(what, ids)
+}
+
+// inChunks calls write with chunkSize items at a time (one transaction
+// each).
+func inChunks[T any](items []T, write func([]T) error) error {
+	for start := 0; start < len(items); start += chunkSize {
+		if err := write(items[start:min(start+chunkSize, len(items))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findOne reads the one row of a lookup in a tenant transaction; missing is
+// the error when there is none, op names the lookup in other errors.
+func findOne[T any](ctx context.Context, d *DB, tenantID string, scan func(pgx.Row) (T, error), missing error, op, query string, args ...any) (T, error) {
+	var v T
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		v, err = scan(tx.QueryRow(ctx, query, args...))
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		var zero T
+		return zero, missing
+	}
+	return v, dbErr(op, err)
+}
+
+// findNewest reads one page of a newest-first list keyed by (time, id)
+// (error records, runs, alerts). query takes $1 the tenant id, $2-$4 the
+// cursor (whether there is one, its time, its id), then args, and last the
+// row limit; key gives a row's (time, id).
+func findNewest[T any](ctx context.Context, d *DB, tenantID, cursor string, limit int, op string,
+	scan func(pgx.Rows) (T, error), key func(T) (time.Time, string), query string, args ...any) ([]T, string, error) {
+	at, afterID, hasCursor, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	all := append([]any{tenantID, hasCursor, at, afterID}, args...)
+	all = append(all, limit+1)
+	var out []T
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		out, err = collectRows(ctx, tx, scan, query, all...)
+		return err
+	})
+	if err != nil {
+		return nil, "", dbErr(op, err)
+	}
+	return pageOf(out, limit, func(v T) string { return encodeTimeCursor(key(v)) })
+}
+
+// stamps points at the fields a store sets on every CRM record it writes.
+type stamps struct {
+	id, tenantID         *string
+	createdAt, updatedAt *time.Time
+	version              *int64
+}
+
+// create checks rec with validate, fills its id and inserts it with insert
+// in a tenant transaction; fail translates a failed transaction. On success
+// rec gets the tenant, the time now and version 1.
+func (t crmTable[T]) create(ctx context.Context, d *DB, tenantID string, rec *T, validate func() error,
+	insert func(tx pgx.Tx, now time.Time) error, fail func(op string, err error) error) error {
+	if err := validate(); err != nil {
+		return err
+	}
+	st := t.stamps(rec)
+	if err := fillID(st.id); err != nil {
+		return err
+	}
+	now := d.nowUTC()
+	if err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error { return insert(tx, now) }); err != nil {
+		return fail("create "+t.what, err)
+	}
+	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, now, now, 1
+	return nil
+}
+
+// update checks rec with validate and writes it with update, a versioned
+// UPDATE … RETURNING created_at (pgx.ErrNoRows when the version did not
+// match), in a tenant transaction that also turns a synced mapping pending;
+// fail translates a failed transaction. On success rec gets the tenant, the
+// times and its next version.
+func (t crmTable[T]) update(ctx context.Context, d *DB, tenantID string, rec *T, validate func() error,
+	update func(tx pgx.Tx, now time.Time) (created time.Time, err error), fail func(op string, err error) error) error {
+	if err := validate(); err != nil {
+		return err
+	}
+	st := t.stamps(rec)
+	now := d.nowUTC()
+	var created time.Time
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		var err error
+		created, err = update(tx, now)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return checkVersionMiss(ctx, tx, t.table, t.what, tenantID, *st.id, *st.version)
+		}
+		if err != nil {
+			return err
+		}
+		return markPending(ctx, tx, tenantID, t.et, now, *st.id)
+	})
+	if err != nil {
+		return fail("update "+t.what, err)
+	}
+	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, utc(created), now, *st.version+1
+	return nil
 }

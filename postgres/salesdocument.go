@@ -33,6 +33,13 @@ func scanDocument(r pgx.Row) (mksync.SalesDocument, error) {
 
 func scanDocumentRows(r pgx.Rows) (mksync.SalesDocument, error) { return scanDocument(r) }
 
+var documentTable = crmTable[mksync.SalesDocument]{table: "sales_documents", what: "sales document", et: mksync.EntitySalesDocument,
+	cols: documentColumns, scan: scanDocumentRows, id: func(doc mksync.SalesDocument) string { return doc.ID },
+	searchCols: []string{"number"}, complete: loadLines,
+	stamps: func(doc *mksync.SalesDocument) stamps {
+		return stamps{&doc.ID, &doc.TenantID, &doc.CreatedAt, &doc.UpdatedAt, &doc.Version}
+	}}
+
 func toDate(t time.Time) mksync.Date {
 	if t.IsZero() {
 		return mksync.Date{}
@@ -151,14 +158,7 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 // (EINVALID when not the tenant's) and writes the document and its lines in
 // one transaction.
 func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
-	if err := prepareDocument(doc); err != nil {
-		return err
-	}
-	if err := fillID(&doc.ID); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return documentTable.create(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) error {
 		if err := requireTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
@@ -173,12 +173,7 @@ func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 			return err
 		}
 		return insertLines(ctx, tx, tenantID, doc)
-	})
-	if err != nil {
-		return tenantMissing("create sales document", err)
-	}
-	doc.TenantID, doc.CreatedAt, doc.UpdatedAt, doc.Version = tenantID, now, now, 1
-	return nil
+	}, tenantMissing)
 }
 
 // FindSalesDocumentByID returns the document with its lines.
@@ -186,12 +181,9 @@ func (d *DB) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mk
 	var docs []mksync.SalesDocument
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		var err error
-		docs, err = collectRows(ctx, tx, scanDocumentRows,
+		docs, err = documentTable.read(ctx, tx, tenantID,
 			`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		return loadLines(ctx, tx, tenantID, docs)
+		return err
 	})
 	if err != nil {
 		return mksync.SalesDocument{}, dbErr("find sales document", err)
@@ -205,52 +197,30 @@ func (d *DB) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mk
 // FindSalesDocuments lists documents (with lines) in id order; Search
 // matches the number.
 func (d *DB) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.SalesDocument, string, error) {
-	q, err := newListQuery(tenantID, mksync.EntitySalesDocument, f, "number")
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.SalesDocument
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanDocumentRows, q.sql("sales_documents", prefixed("r.", documentColumns), limit), q.args...)
-		if err != nil {
-			return err
-		}
-		return loadLines(ctx, tx, tenantID, out)
-	})
-	if err != nil {
-		return nil, "", dbErr("find sales documents", err)
-	}
-	return pageOf(out, limit, func(doc mksync.SalesDocument) string { return encodeIDCursor(doc.ID) })
+	return documentTable.find(ctx, d, tenantID, f)
 }
 
 // UpdateSalesDocument replaces the document and its lines when doc.Version
 // is current (else ECONFLICT), recomputing totals and turning a synced
 // mapping pending.
 func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
-	if err := prepareDocument(doc); err != nil {
-		return err
-	}
-	now := d.nowUTC()
-	var created time.Time
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	return documentTable.update(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
 		// Lock and check the document first, so that another tenant's
 		// document is ENOTFOUND whatever the references say.
 		var current int64
-		err := tx.QueryRow(ctx, `SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+		err = tx.QueryRow(ctx, `SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
 			tenantID, doc.ID).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("sales document", doc.ID)
+			return created, notFound("sales document", doc.ID)
 		}
 		if err != nil {
-			return err
+			return created, err
 		}
 		if current != doc.Version {
-			return checkVersionMiss(ctx, tx, "sales_documents", "sales document", tenantID, doc.ID, doc.Version)
+			return created, pgx.ErrNoRows // the version moved on
 		}
 		if err := checkReferences(ctx, tx, tenantID, doc); err != nil {
-			return err
+			return created, err
 		}
 		err = tx.QueryRow(ctx, `UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
 				currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
@@ -260,52 +230,24 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 			doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
 			doc.TotalGross, now).Scan(&created)
 		if err != nil {
-			return err
+			return created, err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sales_document_lines WHERE tenant_id = $1 AND document_id = $2`, tenantID, doc.ID); err != nil {
-			return err
+			return created, err
 		}
-		if err := insertLines(ctx, tx, tenantID, doc); err != nil {
-			return err
-		}
-		return markPending(ctx, tx, tenantID, mksync.EntitySalesDocument, now, doc.ID)
-	})
-	if err != nil {
-		return dbErr("update sales document", err)
-	}
-	doc.TenantID, doc.CreatedAt, doc.UpdatedAt, doc.Version = tenantID, utc(created), now, doc.Version+1
-	return nil
+		return created, insertLines(ctx, tx, tenantID, doc)
+	}, dbErr)
 }
 
 // DeleteSalesDocument deletes the document, its lines and its mapping.
 func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return notFound("sales document", id)
-		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntitySalesDocument, id)
-	})
-	return dbErr("delete sales document", err)
+	return documentTable.delete(ctx, d, tenantID, id)
 }
 
 // AllSalesDocuments streams the tenant's documents with their lines in id
 // order.
 func (d *DB) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
-	return stream(ctx, d, tenantID, "stream sales documents",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.SalesDocument, error) {
-			docs, err := collectRows(ctx, tx, scanDocumentRows,
-				`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-				tenantID, after, limit)
-			if err != nil {
-				return nil, err
-			}
-			return docs, loadLines(ctx, tx, tenantID, docs)
-		},
-		func(doc mksync.SalesDocument) string { return doc.ID })
+	return documentTable.all(ctx, d, tenantID)
 }
 
 // requireTenant returns ENOTFOUND when the tenant does not exist, for writes

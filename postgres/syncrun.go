@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -104,40 +105,20 @@ func (d *DB) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncR
 
 // FindSyncRun returns the tenant's run; ENOTFOUND otherwise.
 func (d *DB) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
-	var s mksync.SyncRun
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		s, err = scanSyncRun(tx.QueryRow(ctx, `SELECT `+syncRunColumns+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mksync.SyncRun{}, notFound("sync run", id)
-	}
-	return s, dbErr("find sync run", err)
+	return findOne(ctx, d, tenantID, scanSyncRun, notFound("sync run", id), "find sync run",
+		`SELECT `+syncRunColumns+` FROM sync_runs WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // FindSyncRuns lists runs newest first (created_at, then id, descending).
 func (d *DB) FindSyncRuns(ctx context.Context, tenantID string, f mksync.SyncRunFilter) ([]mksync.SyncRun, string, error) {
-	at, afterID, hasCursor, err := decodeTimeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	var out []mksync.SyncRun
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		out, err = collectRows(ctx, tx, scanSyncRunRows, `SELECT `+syncRunColumns+` FROM sync_runs
+	return findNewest(ctx, d, tenantID, f.After, f.EffectiveLimit(), "find sync runs", scanSyncRunRows,
+		func(s mksync.SyncRun) (time.Time, string) { return s.CreatedAt, s.ID },
+		`SELECT `+syncRunColumns+` FROM sync_runs
 			WHERE tenant_id = $1
 				AND (NOT $2 OR (created_at, id) < ($3, $4))
 				AND ($5 = '' OR entity_type = $5) AND ($6 = '' OR direction = $6) AND ($7 = '' OR status = $7)
 			ORDER BY created_at DESC, id DESC LIMIT $8`,
-			tenantID, hasCursor, at, afterID, string(f.EntityType), string(f.Direction), string(f.Status), limit+1)
-		return err
-	})
-	if err != nil {
-		return nil, "", dbErr("find sync runs", err)
-	}
-	return pageOf(out, limit, func(s mksync.SyncRun) string { return encodeTimeCursor(s.CreatedAt, s.ID) })
+		string(f.EntityType), string(f.Direction), string(f.Status))
 }
 
 // UpdateSyncRun writes r's status, progress, result, checkpoint and times;

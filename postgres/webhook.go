@@ -15,8 +15,8 @@ import (
 // ON CONFLICT DO NOTHING rather than a unique violation, so that it never
 // aborts an enclosing transaction.
 func (d *DB) RecordWebhookEvent(ctx context.Context, tenantID, eventID string, at, forgetBefore time.Time) error {
-	if eventID == "" || len(eventID) > mksync.MaxWebhookEventIDLen {
-		return mksync.Errorf(mksync.EINVALID, "invalid webhook event: id must be 1 to %d bytes", mksync.MaxWebhookEventIDLen)
+	if err := mksync.CheckWebhookEventID(eventID); err != nil {
+		return err
 	}
 	var inserted int64
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {

@@ -43,6 +43,10 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
+// times parses several stored times into their destinations: (stored
+// text, *time.Time) pairs.
+func times(pairs ...any) error { return parsePairs(parseTime, pairs) }
+
 // nullTime reads a nullable stored time.
 func nullTime(ns sql.NullString) (*time.Time, error) {
 	if !ns.Valid {
@@ -73,14 +77,18 @@ func parseDec(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// decs parses several stored decimals into their destinations.
-func decs(pairs ...any) error {
+// decs parses several stored decimals into their destinations: (stored
+// text, *decimal.Decimal) pairs.
+func decs(pairs ...any) error { return parsePairs(parseDec, pairs) }
+
+// parsePairs parses (stored text, *T) pairs with parse.
+func parsePairs[T any](parse func(string) (T, error), pairs []any) error {
 	for i := 0; i < len(pairs); i += 2 {
-		d, err := parseDec(pairs[i].(string))
+		v, err := parse(pairs[i].(string))
 		if err != nil {
 			return err
 		}
-		*pairs[i+1].(*decimal.Decimal) = d
+		*pairs[i+1].(*T) = v
 	}
 	return nil
 }

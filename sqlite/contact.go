@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"iter"
 
 	"github.com/mksync/mksync"
@@ -23,122 +22,61 @@ func scanContact(sc scanner) (mksync.Contact, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.CreatedAt, err = parseTime(created); err != nil {
-		return c, err
-	}
-	c.UpdatedAt, err = parseTime(updated)
-	return c, err
+	return c, times(created, &c.CreatedAt, updated, &c.UpdatedAt)
 }
 
 func contactSearch(c *mksync.Contact) string { return searchText(c.Name, c.Email) }
 
+var contactRecord = crmRecord[mksync.Contact]{table: "contacts", what: "contact", et: mksync.EntityContact,
+	cols: contactCols, scan: scanContact, id: func(c mksync.Contact) string { return c.ID },
+	inUse: "the contact is used by a sales document",
+	stamps: func(c *mksync.Contact) stamps {
+		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
+	}}
+
 // CreateContact implements mksync.ContactStore.
 func (s *store) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	n := *c
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
+	return create(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO contacts (id, tenant_id, name, business_entity, tax_id,
 			registration_number, email, phone, mobile, street, post_number, city, province, country, notes,
 			search_text, created_at, updated_at, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone,
-			n.Mobile, n.Street, n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(&n),
-			fmtTime(now), fmtTime(now))
+			n.Mobile, n.Street, n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n),
+			now, now)
 		return translate("create contact", err, "a record with this id already exists", "", "")
 	})
-	if err != nil {
-		return err
-	}
-	*c = n
-	return nil
 }
 
 // FindContactByID implements mksync.ContactStore.
 func (s *store) FindContactByID(ctx context.Context, tenantID, id string) (mksync.Contact, error) {
-	c, err := scanContact(s.reader().QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, notFound("contact", id)
-	}
-	if err != nil {
-		return c, translate("find contact", err, "", "", "")
-	}
-	return c, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+contactCols+" FROM contacts r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id),
+		scanContact, "contact", id)
 }
 
 // FindContacts implements mksync.ContactStore.
 func (s *store) FindContacts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Contact, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listContacts(ctx, s.reader(), tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(c mksync.Contact) string { return c.ID })
-	return items, next, nil
-}
-
-func (s *store) listContacts(ctx context.Context, q querier, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Contact, error) {
-	w, err := crmWhere(mksync.EntityContact, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	return listCRM(ctx, q, "contacts", contactCols, w, limit, scanContact)
+	return contactRecord.find(ctx, s, tenantID, f)
 }
 
 // AllContacts implements mksync.ContactStore.
 func (s *store) AllContacts(ctx context.Context, tenantID string) iter.Seq2[mksync.Contact, error] {
-	return stream(func(after string, limit int) ([]mksync.Contact, error) {
-		return s.listContacts(ctx, s.reader(), tenantID, after, mksync.ListFilter{}, limit)
-	}, func(c mksync.Contact) string { return c.ID })
+	return contactRecord.all(ctx, s, tenantID)
 }
 
 // UpdateContact implements mksync.ContactStore.
 func (s *store) UpdateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	n := *c
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		var created string
-		err := q.QueryRowContext(ctx, `UPDATE contacts SET name = ?, business_entity = ?, tax_id = ?,
+	return update(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) (created string, err error) {
+		err = q.QueryRowContext(ctx, `UPDATE contacts SET name = ?, business_entity = ?, tax_id = ?,
 			registration_number = ?, email = ?, phone = ?, mobile = ?, street = ?, post_number = ?, city = ?,
 			province = ?, country = ?, notes = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone, n.Mobile, n.Street,
-			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(&n), fmtTime(now),
+			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n), now,
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "contacts", "contact", tenantID, n.ID, c.Version)
-		}
-		if err != nil {
-			return translate("update contact", err, "", "", "")
-		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
-		return s.markPending(ctx, q, tenantID, mksync.EntityContact, n.ID, fmtTime(now))
-	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*c = n
-	return nil
+		return created, err
+	}, func(err error) error { return translate("update contact", err, "", "", "") })
 }
 
 // versionMiss explains why a versioned update matched no row: the record
@@ -157,38 +95,13 @@ func versionMiss(ctx context.Context, q querier, table, what, tenantID, id strin
 
 // DeleteContact implements mksync.ContactStore.
 func (s *store) DeleteContact(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM contacts WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return translate("delete contact", err, "", mksync.ECONFLICT, "the contact is used by a sales document")
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("contact", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityContact, id)
-	})
+	return contactRecord.delete(ctx, s, tenantID, id)
 }
 
 // UpsertContacts implements mksync.ContactStore.
 func (s *store) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Contact) error {
-	for i := range cs {
-		if err := cs[i].Validate(); err != nil {
-			return mksync.WrapError(mksync.EINVALID, fmt.Sprintf("contact %d: %s", i, mksync.ErrorMessage(err)), err)
-		}
-	}
-	for i := range cs {
-		if err := ensureID(&cs[i].ID); err != nil {
-			return err
-		}
-	}
-	for lo, hi := range batches(len(cs)) {
-		if err := s.write(ctx, func(q querier) error { return s.upsertContacts(ctx, q, tenantID, cs[lo:hi]) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return upsertAll(ctx, s, "contact", cs, func(c *mksync.Contact) *string { return &c.ID },
+		func(q querier, batch []mksync.Contact) error { return s.upsertContacts(ctx, q, tenantID, batch) })
 }
 
 func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, cs []mksync.Contact) error {
@@ -220,19 +133,14 @@ func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, 
 			c.Email, c.Phone, c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes,
 			contactSearch(c), nowS, nowS).Scan(&c.Version, &created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return mksync.Errorf(mksync.ECONFLICT, "contact id %s belongs to another record", c.ID)
+			return upsertMiss("contact", c.ID)
 		}
 		if err != nil {
 			return translate("upsert contact", err, "contact conflicts with an existing record", "", "")
 		}
-		if c.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
 		c.TenantID, c.UpdatedAt = tenantID, now
-		if c.Version > 1 {
-			if err := s.markPending(ctx, q, tenantID, mksync.EntityContact, c.ID, nowS); err != nil {
-				return err
-			}
+		if c.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityContact, c.ID, c.Version, created, nowS); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -66,61 +66,32 @@ func (s *store) CreateErrorRecord(ctx context.Context, tenantID string, e *mksyn
 
 // FindErrorRecord implements mksync.ErrorRecordStore.
 func (s *store) FindErrorRecord(ctx context.Context, tenantID, errorID string) (mksync.ErrorRecord, error) {
-	e, err := scanErrorRecord(s.reader().QueryRowContext(ctx, "SELECT "+errorCols+" FROM error_records WHERE tenant_id = ? AND id = ?", tenantID, errorID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, notFound("error record", errorID)
-	}
-	if err != nil {
-		return e, translate("find error record", err, "", "", "")
-	}
-	return e, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+errorCols+" FROM error_records WHERE tenant_id = ? AND id = ?", tenantID, errorID),
+		scanErrorRecord, "error record", errorID)
 }
 
 // FindErrorRecords implements mksync.ErrorRecordStore, newest first.
 func (s *store) FindErrorRecords(ctx context.Context, tenantID string, f mksync.ErrorFilter) ([]mksync.ErrorRecord, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	w := &where{}
-	w.add("tenant_id = ?", tenantID)
-	if after != "" {
-		w.add("id < ?", after)
-	}
-	if f.Category != "" {
-		w.add("category = ?", f.Category)
-	}
-	if f.Operation != "" {
-		w.add("operation = ?", f.Operation)
-	}
-	if f.EntityID != "" {
-		w.add("entity_id = ?", f.EntityID)
-	}
-	if !f.Since.IsZero() {
-		w.add("created_at >= ?", fmtTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("created_at < ?", fmtTime(f.Until))
-	}
-	limit := f.EffectiveLimit()
-	rows, err := s.reader().QueryContext(ctx, "SELECT "+errorCols+" FROM error_records WHERE "+w.String()+" ORDER BY id DESC LIMIT ?", append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", internal("list error records", err)
-	}
-	defer rows.Close()
-	var out []mksync.ErrorRecord
-	for rows.Next() {
-		e, err := scanErrorRecord(rows)
-		if err != nil {
-			return nil, "", translate("list error records", err, "", "", "")
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.ErrorRecord, error) {
+		w := &where{}
+		w.add("tenant_id = ?", tenantID)
+		if f.Category != "" {
+			w.add("category = ?", f.Category)
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", internal("list error records", err)
-	}
-	out, next := pageOf(out, limit, func(e mksync.ErrorRecord) string { return e.ID })
-	return out, next, nil
+		if f.Operation != "" {
+			w.add("operation = ?", f.Operation)
+		}
+		if f.EntityID != "" {
+			w.add("entity_id = ?", f.EntityID)
+		}
+		if !f.Since.IsZero() {
+			w.add("created_at >= ?", fmtTime(f.Since))
+		}
+		if !f.Until.IsZero() {
+			w.add("created_at < ?", fmtTime(f.Until))
+		}
+		return newestFirst(ctx, s.reader(), "error_records", errorCols, w, after, limit, scanErrorRecord)
+	}, func(e mksync.ErrorRecord) string { return e.ID })
 }
 
 // PruneErrorRecords implements mksync.ErrorRecordStore (across tenants).
@@ -147,10 +118,7 @@ func scanAlert(sc scanner) (mksync.Alert, error) {
 	if err != nil {
 		return a, err
 	}
-	if a.OpenedAt, err = parseTime(opened); err != nil {
-		return a, err
-	}
-	if a.UpdatedAt, err = parseTime(updated); err != nil {
+	if err := times(opened, &a.OpenedAt, updated, &a.UpdatedAt); err != nil {
 		return a, err
 	}
 	a.ResolvedAt, err = nullTime(resolved)
@@ -217,35 +185,12 @@ func (s *store) ResolveAlert(ctx context.Context, tenantID, key string, now time
 
 // FindAlerts implements mksync.ErrorRecordStore, newest first.
 func (s *store) FindAlerts(ctx context.Context, tenantID string, status mksync.AlertStatus, p mksync.Page) ([]mksync.Alert, string, error) {
-	after, err := decodeCursor(p.After)
-	if err != nil {
-		return nil, "", err
-	}
-	w := &where{}
-	w.add("tenant_id = ?", tenantID)
-	if after != "" {
-		w.add("id < ?", after)
-	}
-	if status != "" {
-		w.add("status = ?", string(status))
-	}
-	limit := p.EffectiveLimit()
-	rows, err := s.reader().QueryContext(ctx, "SELECT "+alertCols+" FROM alerts WHERE "+w.String()+" ORDER BY id DESC LIMIT ?", append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", internal("list alerts", err)
-	}
-	defer rows.Close()
-	var out []mksync.Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, "", translate("list alerts", err, "", "", "")
+	return findPage(p.After, p.EffectiveLimit(), func(after string, limit int) ([]mksync.Alert, error) {
+		w := &where{}
+		w.add("tenant_id = ?", tenantID)
+		if status != "" {
+			w.add("status = ?", string(status))
 		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", internal("list alerts", err)
-	}
-	out, next := pageOf(out, limit, func(a mksync.Alert) string { return a.ID })
-	return out, next, nil
+		return newestFirst(ctx, s.reader(), "alerts", alertCols, w, after, limit, scanAlert)
+	}, func(a mksync.Alert) string { return a.ID })
 }

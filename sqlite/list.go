@@ -7,35 +7,16 @@ import (
 	"strings"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/keyset"
 )
 
 // streamChunk is how many rows an All* iterator reads per query. Between
 // chunks it holds no connection, so a slow consumer never blocks writers.
 const streamChunk = 500
 
-// stream yields every item that fetch returns, chunk by chunk, each chunk
-// starting after the key of the previous chunk's last item.
+// stream yields every item that fetch returns, streamChunk rows per query.
 func stream[T any](fetch func(after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		after := ""
-		for {
-			items, err := fetch(after, streamChunk)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if len(items) < streamChunk {
-				return
-			}
-			after = key(items[len(items)-1])
-		}
-	}
+	return keyset.Stream(streamChunk, fetch, key)
 }
 
 // where collects the conditions and arguments of a query.
@@ -78,23 +59,7 @@ func crmWhere(et mksync.EntityType, tenantID, after string, f mksync.ListFilter)
 // listCRM runs a CRM list query: SELECT cols FROM table r WHERE … ORDER BY
 // r.id LIMIT limit, scanning each row with scan.
 func listCRM[T any](ctx context.Context, q querier, table, cols string, w *where, limit int, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" r WHERE "+w.String()+" ORDER BY r.id LIMIT ?", append(w.args, limit)...)
-	if err != nil {
-		return nil, internal("list "+table, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("list "+table, err)
-	}
-	return out, nil
+	return queryRows(ctx, q, "list "+table, "SELECT "+cols+" FROM "+table+" r WHERE "+w.String()+" ORDER BY r.id LIMIT ?", append(w.args, limit), scan)
 }
 
 // scanner is *sql.Row or *sql.Rows.

@@ -25,47 +25,33 @@ func scanProduct(sc scanner) (mksync.Product, error) {
 	if err := decs(price, &p.Price, tax, &p.TaxRate, h, &p.Height, w, &p.Width, d, &p.Depth, wt, &p.Weight, stock, &p.StockAmount); err != nil {
 		return p, err
 	}
-	if p.CreatedAt, err = parseTime(created); err != nil {
-		return p, err
-	}
-	p.UpdatedAt, err = parseTime(updated)
-	return p, err
+	return p, times(created, &p.CreatedAt, updated, &p.UpdatedAt)
 }
 
 func productSearch(p *mksync.Product) string { return searchText(p.Code, p.Name) }
+
+var productRecord = crmRecord[mksync.Product]{table: "products", what: "product", et: mksync.EntityProduct,
+	cols: productCols, scan: scanProduct, id: func(p mksync.Product) string { return p.ID },
+	inUse: "the product is used by a sales document",
+	stamps: func(p *mksync.Product) stamps {
+		return stamps{&p.ID, &p.TenantID, &p.CreatedAt, &p.UpdatedAt, &p.Version}
+	}}
 
 const productCodeTaken = "another product of this tenant has this code"
 
 // CreateProduct implements mksync.ProductStore.
 func (s *store) CreateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	n := *p
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
+	return create(ctx, s, productRecord, tenantID, p, func(q querier, n *mksync.Product, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO products (id, tenant_id, code, name, description, unit, price,
 			tax_rate, sales, purchasing, service, barcode, height, width, depth, weight, stock_amount,
 			search_text, created_at, updated_at, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate),
 			boolInt(n.Sales), boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height),
-			fmtDec(n.Width), fmtDec(n.Depth), fmtDec(n.Weight), fmtDec(n.StockAmount), productSearch(&n),
-			fmtTime(now), fmtTime(now))
+			fmtDec(n.Width), fmtDec(n.Depth), fmtDec(n.Weight), fmtDec(n.StockAmount), productSearch(n),
+			now, now)
 		return translate("create product", err, "a product with this id or code already exists", "", "")
 	})
-	if err != nil {
-		return err
-	}
-	*p = n
-	return nil
 }
 
 // FindProductByID implements mksync.ProductStore.
@@ -79,85 +65,39 @@ func (s *store) FindProductByCode(ctx context.Context, tenantID, code string) (m
 }
 
 func (s *store) findProduct(ctx context.Context, cond, tenantID, key string) (mksync.Product, error) {
-	p, err := scanProduct(s.reader().QueryRowContext(ctx, "SELECT "+productCols+" FROM products r WHERE r.tenant_id = ? AND "+cond, tenantID, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, notFound("product", key)
-	}
-	if err != nil {
-		return p, translate("find product", err, "", "", "")
-	}
-	return p, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+productCols+" FROM products r WHERE r.tenant_id = ? AND "+cond, tenantID, key),
+		scanProduct, "product", key)
 }
 
 // FindProducts implements mksync.ProductStore.
 func (s *store) FindProducts(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.Product, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listProducts(ctx, tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(p mksync.Product) string { return p.ID })
-	return items, next, nil
-}
-
-func (s *store) listProducts(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.Product, error) {
-	w, err := crmWhere(mksync.EntityProduct, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	return listCRM(ctx, s.reader(), "products", productCols, w, limit, scanProduct)
+	return productRecord.find(ctx, s, tenantID, f)
 }
 
 // AllProducts implements mksync.ProductStore.
 func (s *store) AllProducts(ctx context.Context, tenantID string) iter.Seq2[mksync.Product, error] {
-	return stream(func(after string, limit int) ([]mksync.Product, error) {
-		return s.listProducts(ctx, tenantID, after, mksync.ListFilter{}, limit)
-	}, func(p mksync.Product) string { return p.ID })
+	return productRecord.all(ctx, s, tenantID)
 }
 
 // UpdateProduct implements mksync.ProductStore. The stock amount is not
 // written (SetProductStock owns it).
 func (s *store) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	n := *p
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		var created, stock string
-		err := q.QueryRowContext(ctx, `UPDATE products SET code = ?, name = ?, description = ?, unit = ?,
+	return update(ctx, s, productRecord, tenantID, p, func(q querier, n *mksync.Product, now string) (created string, err error) {
+		var stock string
+		err = q.QueryRowContext(ctx, `UPDATE products SET code = ?, name = ?, description = ?, unit = ?,
 			price = ?, tax_rate = ?, sales = ?, purchasing = ?, service = ?, barcode = ?, height = ?, width = ?,
 			depth = ?, weight = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at, stock_amount`,
 			n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate), boolInt(n.Sales),
 			boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height), fmtDec(n.Width),
-			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(&n), fmtTime(now),
+			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(n), now,
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created, &stock)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "products", "product", tenantID, n.ID, p.Version)
-		}
 		if err != nil {
-			return translate("update product", err, productCodeTaken, "", "")
+			return "", err
 		}
-		if err := decs(stock, &n.StockAmount); err != nil {
-			return err
-		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
-		return s.markPending(ctx, q, tenantID, mksync.EntityProduct, n.ID, fmtTime(now))
-	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*p = n
-	return nil
+		return created, decs(stock, &n.StockAmount)
+	}, func(err error) error { return translate("update product", err, productCodeTaken, "", "") })
 }
 
 // SetProductStock implements mksync.ProductStore.
@@ -178,39 +118,14 @@ func (s *store) SetProductStock(ctx context.Context, tenantID, id string, amount
 
 // DeleteProduct implements mksync.ProductStore.
 func (s *store) DeleteProduct(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM products WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return translate("delete product", err, "", mksync.ECONFLICT, "the product is used by a sales document")
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("product", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityProduct, id)
-	})
+	return productRecord.delete(ctx, s, tenantID, id)
 }
 
 // UpsertProducts implements mksync.ProductStore. Replacing keeps the stored
 // stock amount, like UpdateProduct.
 func (s *store) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Product) error {
-	for i := range ps {
-		if err := ps[i].Validate(); err != nil {
-			return mksync.WrapError(mksync.EINVALID, fmt.Sprintf("product %d: %s", i, mksync.ErrorMessage(err)), err)
-		}
-	}
-	for i := range ps {
-		if err := ensureID(&ps[i].ID); err != nil {
-			return err
-		}
-	}
-	for lo, hi := range batches(len(ps)) {
-		if err := s.write(ctx, func(q querier) error { return s.upsertProducts(ctx, q, tenantID, ps[lo:hi]) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return upsertAll(ctx, s, "product", ps, func(p *mksync.Product) *string { return &p.ID },
+		func(q querier, batch []mksync.Product) error { return s.upsertProducts(ctx, q, tenantID, batch) })
 }
 
 func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, ps []mksync.Product) error {
@@ -244,7 +159,7 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 			fmtDec(p.Height), fmtDec(p.Width), fmtDec(p.Depth), fmtDec(p.Weight), fmtDec(p.StockAmount),
 			productSearch(p), nowS, nowS).Scan(&p.Version, &created, &stock)
 		if errors.Is(err, sql.ErrNoRows) {
-			return mksync.Errorf(mksync.ECONFLICT, "product id %s belongs to another record", p.ID)
+			return upsertMiss("product", p.ID)
 		}
 		if err != nil {
 			return translate("upsert product", err, fmt.Sprintf("product %s: %s", p.Code, productCodeTaken), "", "")
@@ -252,14 +167,9 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 		if err := decs(stock, &p.StockAmount); err != nil {
 			return err
 		}
-		if p.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
 		p.TenantID, p.UpdatedAt = tenantID, now
-		if p.Version > 1 {
-			if err := s.markPending(ctx, q, tenantID, mksync.EntityProduct, p.ID, nowS); err != nil {
-				return err
-			}
+		if p.CreatedAt, err = s.written(ctx, q, tenantID, mksync.EntityProduct, p.ID, p.Version, created, nowS); err != nil {
+			return err
 		}
 	}
 	return nil

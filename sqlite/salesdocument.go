@@ -35,14 +35,21 @@ func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 	if d.DueDate, err = nullDate(due); err != nil {
 		return d, err
 	}
-	if d.CreatedAt, err = parseTime(created); err != nil {
-		return d, err
-	}
-	d.UpdatedAt, err = parseTime(updated)
-	return d, err
+	return d, times(created, &d.CreatedAt, updated, &d.UpdatedAt)
 }
 
 func documentSearch(d *mksync.SalesDocument) string { return searchText(d.Number) }
+
+var documentRecord = crmRecord[mksync.SalesDocument]{table: "sales_documents", what: "sales document", et: mksync.EntitySalesDocument,
+	cols: documentCols, scan: scanDocument, id: func(d mksync.SalesDocument) string { return d.ID },
+	complete: loadLines,
+	stamps: func(d *mksync.SalesDocument) stamps {
+		return stamps{&d.ID, &d.TenantID, &d.CreatedAt, &d.UpdatedAt, &d.Version}
+	},
+	prepare: func(d *mksync.SalesDocument) {
+		d.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
+		d.ComputeTotals()
+	}}
 
 // checkDocumentRefs returns EINVALID unless the document's contact and every
 // line's product exist for the tenant.
@@ -97,22 +104,8 @@ func insertLines(ctx context.Context, q querier, tenantID string, d *mksync.Sale
 
 // CreateSalesDocument implements mksync.SalesDocumentStore.
 func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mksync.SalesDocument) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	n := *d
-	n.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
-	n.ComputeTotals()
-	if err := ensureID(&n.ID); err != nil {
-		return err
-	}
-	now := s.truncNow()
-	n.TenantID, n.CreatedAt, n.UpdatedAt, n.Version = tenantID, now, now, 1
-	err := s.write(ctx, func(q querier) error {
-		if err := requireTenant(ctx, q, tenantID); err != nil {
-			return err
-		}
-		if err := checkDocumentRefs(ctx, q, tenantID, &n); err != nil {
+	return create(ctx, s, documentRecord, tenantID, d, func(q querier, n *mksync.SalesDocument, now string) error {
+		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
 			return err
 		}
 		_, err := q.ExecContext(ctx, `INSERT INTO sales_documents (id, tenant_id, kind, number, date, contact_id,
@@ -120,28 +113,21 @@ func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mks
 			created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			n.ID, tenantID, string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(&n), fmtTime(now), fmtTime(now))
+			fmtDec(n.TotalGross), documentSearch(n), now, now)
 		if err != nil {
 			return translate("create sales document", err, "a record with this id already exists", mksync.EINVALID, "the contact does not exist")
 		}
-		return insertLines(ctx, q, tenantID, &n)
+		return insertLines(ctx, q, tenantID, n)
 	})
-	if err != nil {
-		return err
-	}
-	*d = n
-	return nil
 }
 
 // FindSalesDocumentByID implements mksync.SalesDocumentStore.
 func (s *store) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mksync.SalesDocument, error) {
 	q := s.reader()
-	d, err := scanDocument(q.QueryRowContext(ctx, "SELECT "+documentCols+" FROM sales_documents r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, notFound("sales document", id)
-	}
+	d, err := findOne(q.QueryRowContext(ctx, "SELECT "+documentCols+" FROM sales_documents r WHERE r.tenant_id = ? AND r.id = ?", tenantID, id),
+		scanDocument, "sales document", id)
 	if err != nil {
-		return d, translate("find sales document", err, "", "", "")
+		return d, err
 	}
 	docs := []mksync.SalesDocument{d}
 	if err := loadLines(ctx, q, tenantID, docs); err != nil {
@@ -201,96 +187,39 @@ func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.Sa
 
 // FindSalesDocuments implements mksync.SalesDocumentStore.
 func (s *store) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.ListFilter) ([]mksync.SalesDocument, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := f.EffectiveLimit()
-	items, err := s.listDocuments(ctx, tenantID, after, f, limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := pageOf(items, limit, func(d mksync.SalesDocument) string { return d.ID })
-	return items, next, nil
-}
-
-func (s *store) listDocuments(ctx context.Context, tenantID, after string, f mksync.ListFilter, limit int) ([]mksync.SalesDocument, error) {
-	w, err := crmWhere(mksync.EntitySalesDocument, tenantID, after, f)
-	if err != nil {
-		return nil, err
-	}
-	q := s.reader()
-	docs, err := listCRM(ctx, q, "sales_documents", documentCols, w, limit, scanDocument)
-	if err != nil {
-		return nil, err
-	}
-	return docs, loadLines(ctx, q, tenantID, docs)
+	return documentRecord.find(ctx, s, tenantID, f)
 }
 
 // AllSalesDocuments implements mksync.SalesDocumentStore.
 func (s *store) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
-	return stream(func(after string, limit int) ([]mksync.SalesDocument, error) {
-		return s.listDocuments(ctx, tenantID, after, mksync.ListFilter{}, limit)
-	}, func(d mksync.SalesDocument) string { return d.ID })
+	return documentRecord.all(ctx, s, tenantID)
 }
 
 // UpdateSalesDocument implements mksync.SalesDocumentStore: versioned like
 // UpdateContact; the lines are replaced and the totals recomputed.
 func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mksync.SalesDocument) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	n := *d
-	n.Lines = append([]mksync.DocumentLine(nil), d.Lines...)
-	n.ComputeTotals()
-	now := s.truncNow()
-	err := s.write(ctx, func(q querier) error {
-		if err := checkDocumentRefs(ctx, q, tenantID, &n); err != nil {
-			return err
+	return update(ctx, s, documentRecord, tenantID, d, func(q querier, n *mksync.SalesDocument, now string) (created string, err error) {
+		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
+			return "", err
 		}
-		var created string
-		err := q.QueryRowContext(ctx, `UPDATE sales_documents SET kind = ?, number = ?, date = ?, contact_id = ?,
+		err = q.QueryRowContext(ctx, `UPDATE sales_documents SET kind = ?, number = ?, date = ?, contact_id = ?,
 			currency = ?, status = ?, notes = ?, delivery_date = ?, due_date = ?, total_net = ?, total_tax = ?,
 			total_gross = ?, search_text = ?, updated_at = ?, version = version + 1
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(&n), fmtTime(now), tenantID, n.ID, n.Version).Scan(&n.Version, &created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return versionMiss(ctx, q, "sales_documents", "sales document", tenantID, n.ID, d.Version)
-		}
+			fmtDec(n.TotalGross), documentSearch(n), now, tenantID, n.ID, n.Version).Scan(&n.Version, &created)
 		if err != nil {
-			return translate("update sales document", err, "", mksync.EINVALID, "the contact does not exist")
+			return "", err
 		}
-		if n.CreatedAt, err = parseTime(created); err != nil {
-			return err
-		}
-		if err := insertLines(ctx, q, tenantID, &n); err != nil {
-			return err
-		}
-		return s.markPending(ctx, q, tenantID, mksync.EntitySalesDocument, n.ID, fmtTime(now))
+		return created, insertLines(ctx, q, tenantID, n)
+	}, func(err error) error {
+		return translate("update sales document", err, "", mksync.EINVALID, "the contact does not exist")
 	})
-	if err != nil {
-		return err
-	}
-	n.TenantID, n.UpdatedAt = tenantID, now
-	*d = n
-	return nil
 }
 
 // DeleteSalesDocument implements mksync.SalesDocumentStore.
 func (s *store) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {
-	return s.write(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM sales_documents WHERE tenant_id = ? AND id = ?", tenantID, id)
-		if err != nil {
-			return internal("delete sales document", err)
-		}
-		if n, err := rowsAffected(res); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("sales document", id)
-		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntitySalesDocument, id)
-	})
+	return documentRecord.delete(ctx, s, tenantID, id)
 }

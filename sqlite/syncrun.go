@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
@@ -111,55 +110,26 @@ func (s *store) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.Sy
 
 // FindSyncRun implements mksync.SyncRunStore.
 func (s *store) FindSyncRun(ctx context.Context, tenantID, id string) (mksync.SyncRun, error) {
-	r, err := scanRun(s.reader().QueryRowContext(ctx, "SELECT "+runCols+" FROM sync_runs WHERE tenant_id = ? AND id = ?", tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, notFound("sync run", id)
-	}
-	if err != nil {
-		return r, translate("find sync run", err, "", "", "")
-	}
-	return r, nil
+	return findOne(s.reader().QueryRowContext(ctx, "SELECT "+runCols+" FROM sync_runs WHERE tenant_id = ? AND id = ?", tenantID, id),
+		scanRun, "sync run", id)
 }
 
 // FindSyncRuns implements mksync.SyncRunStore, newest first.
 func (s *store) FindSyncRuns(ctx context.Context, tenantID string, f mksync.SyncRunFilter) ([]mksync.SyncRun, string, error) {
-	after, err := decodeCursor(f.After)
-	if err != nil {
-		return nil, "", err
-	}
-	w := &where{}
-	w.add("tenant_id = ?", tenantID)
-	if after != "" {
-		w.add("id < ?", after)
-	}
-	if f.EntityType != "" {
-		w.add("entity_type = ?", string(f.EntityType))
-	}
-	if f.Direction != "" {
-		w.add("direction = ?", string(f.Direction))
-	}
-	if f.Status != "" {
-		w.add("status = ?", string(f.Status))
-	}
-	limit := f.EffectiveLimit()
-	rows, err := s.reader().QueryContext(ctx, "SELECT "+runCols+" FROM sync_runs WHERE "+w.String()+" ORDER BY id DESC LIMIT ?", append(w.args, limit+1)...)
-	if err != nil {
-		return nil, "", internal("list sync runs", err)
-	}
-	defer rows.Close()
-	var out []mksync.SyncRun
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, "", translate("list sync runs", err, "", "", "")
+	return findPage(f.After, f.EffectiveLimit(), func(after string, limit int) ([]mksync.SyncRun, error) {
+		w := &where{}
+		w.add("tenant_id = ?", tenantID)
+		if f.EntityType != "" {
+			w.add("entity_type = ?", string(f.EntityType))
 		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", internal("list sync runs", err)
-	}
-	out, next := pageOf(out, limit, func(r mksync.SyncRun) string { return r.ID })
-	return out, next, nil
+		if f.Direction != "" {
+			w.add("direction = ?", string(f.Direction))
+		}
+		if f.Status != "" {
+			w.add("status = ?", string(f.Status))
+		}
+		return newestFirst(ctx, s.reader(), "sync_runs", runCols, w, after, limit, scanRun)
+	}, func(r mksync.SyncRun) string { return r.ID })
 }
 
 // UpdateSyncRun implements mksync.SyncRunStore.

@@ -40,12 +40,7 @@ func scanTenant(sc scanner) (mksync.Tenant, error) {
 	if err := sc.Scan(&t.ID, &t.Name, &created, &updated); err != nil {
 		return t, err
 	}
-	var err error
-	if t.CreatedAt, err = parseTime(created); err != nil {
-		return t, err
-	}
-	t.UpdatedAt, err = parseTime(updated)
-	return t, err
+	return t, times(created, &t.CreatedAt, updated, &t.UpdatedAt)
 }
 
 // FindTenantByID implements mksync.TenantStore.

@@ -11,8 +11,8 @@ import (
 // tenant's events accepted before forgetBefore, then remembers eventID, in
 // one atomic write (a savepoint inside InTx).
 func (s *store) RecordWebhookEvent(ctx context.Context, tenantID, eventID string, at, forgetBefore time.Time) error {
-	if eventID == "" || len(eventID) > mksync.MaxWebhookEventIDLen {
-		return mksync.Errorf(mksync.EINVALID, "invalid webhook event: id must be 1 to %d bytes", mksync.MaxWebhookEventIDLen)
+	if err := mksync.CheckWebhookEventID(eventID); err != nil {
+		return err
 	}
 	return s.write(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, "DELETE FROM webhook_events WHERE tenant_id = ? AND accepted_at < ?",

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/metakocka/mkfake"
-	"github.com/mksync/mksync/observe"
 )
 
 // A tenant whose Metakocka company starts refusing every call: a running
@@ -23,15 +23,15 @@ import (
 func TestServeAlertLifecycle(t *testing.T) {
 	const noticeSecret = "alert-notice-secret-0123456789"
 	var mu sync.Mutex
-	var notices []observe.NoticeBody
+	var notices []alerts.NoticeBody
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := observe.VerifySignature([]byte(noticeSecret), r.Header.Get(observe.HeaderTimestamp),
-			r.Header.Get(observe.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+		if err := alerts.VerifySignature([]byte(noticeSecret), r.Header.Get(alerts.HeaderTimestamp),
+			r.Header.Get(alerts.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		var n observe.NoticeBody
+		var n alerts.NoticeBody
 		if err := json.Unmarshal(body, &n); err != nil {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
@@ -84,10 +84,10 @@ func TestServeAlertLifecycle(t *testing.T) {
 	fake.SetFaults("91", mkfake.Faults{OprErrorRate: 1})
 	run := syncAll()
 	require.NotEqual(t, "succeeded", run["status"], "%v", run)
-	require.Eventually(t, func() bool { return noticesOf(observe.RuleRecordFailures, observe.EventAlertOpened) >= 1 },
+	require.Eventually(t, func() bool { return noticesOf(alerts.RuleRecordFailures, alerts.EventAlertOpened) >= 1 },
 		30*time.Second, 50*time.Millisecond, "the alert's notice reaches the receiver")
 	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
-	require.Equal(t, 1, noticesOf(observe.RuleRecordFailures, observe.EventAlertOpened), "one notice per opened alert")
+	require.Equal(t, 1, noticesOf(alerts.RuleRecordFailures, alerts.EventAlertOpened), "one notice per opened alert")
 	require.Equal(t, 1.0, scrape(t, base, "mksync_alerts_opened_total", `rule="record_failures"`))
 	require.GreaterOrEqual(t, scrape(t, base, "mksync_sync_records_total", `outcome="failed"`), 10.0)
 
@@ -95,12 +95,12 @@ func TestServeAlertLifecycle(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	var alerts struct {
+	var listed struct {
 		Items []map[string]any `json:"items"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&alerts))
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&listed))
 	resp.Body.Close()
-	require.NotEmpty(t, alerts.Items, "the alert is listed by the API")
+	require.NotEmpty(t, listed.Items, "the alert is listed by the API")
 
 	req, _ = http.NewRequest("GET", base+"/api/errors?category=SYNC", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -117,7 +117,7 @@ func TestServeAlertLifecycle(t *testing.T) {
 	fake.ClearFaults("91")
 	run = syncAll()
 	require.Equal(t, "succeeded", run["status"], "%v", run)
-	require.Eventually(t, func() bool { return noticesOf(observe.RuleRecordFailures, observe.EventAlertResolved) == 1 },
+	require.Eventually(t, func() bool { return noticesOf(alerts.RuleRecordFailures, alerts.EventAlertResolved) == 1 },
 		30*time.Second, 50*time.Millisecond, "the resolution's notice reaches the receiver")
 	require.Equal(t, 1.0, scrape(t, base, "mksync_alerts_resolved_total", `rule="record_failures"`))
 	require.Len(t, fake.Partners("91"), 12)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/observe"
@@ -23,10 +24,10 @@ import (
 type telemetry struct {
 	reg      *prometheus.Registry
 	metrics  *observe.Metrics
-	mon      *observe.Monitor
-	notifier *observe.Notifier
-	alerter  *observe.Alerter
-	pruner   *observe.Pruner
+	mon      *alerts.Monitor
+	notifier *alerts.Notifier
+	alerter  *alerts.Alerter
+	pruner   *alerts.Pruner
 	log      *slog.Logger
 }
 
@@ -39,11 +40,11 @@ func newTelemetry(st mksync.Store, log *slog.Logger) (*telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	target, err := observe.NotifyTargetFromEnv()
+	target, err := alerts.NotifyTargetFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	days, err := observe.RetentionDaysFromEnv()
+	days, err := alerts.RetentionDaysFromEnv()
 	if err != nil {
 		return nil, err
 	}
@@ -60,19 +61,19 @@ func newTelemetry(st mksync.Store, log *slog.Logger) (*telemetry, error) {
 	}
 	// Each tenant's own alert webhook (set with its credentials) is read
 	// at send time, so a change needs no restart.
-	n, err := observe.NewNotifier(observe.NotifierConfig{Global: target, TenantTargets: observe.StoreTargets(st), Logger: log, Metrics: m})
+	n, err := alerts.NewNotifier(alerts.NotifierConfig{Global: target, TenantTargets: alerts.StoreTargets(st), Logger: log, Metrics: m})
 	if err != nil {
 		return nil, err
 	}
-	a, err := observe.NewAlerter(observe.AlertConfig{Store: st, Logger: log, Metrics: m, Notifier: n})
+	a, err := alerts.NewAlerter(alerts.AlertConfig{Store: st, Logger: log, Metrics: m, Notifier: n})
 	if err != nil {
 		return nil, err
 	}
-	p, err := observe.NewPruner(observe.RetentionConfig{Store: st, Days: days, Logger: log, Metrics: m})
+	p, err := alerts.NewPruner(alerts.RetentionConfig{Store: st, Days: days, Logger: log, Metrics: m})
 	if err != nil {
 		return nil, err
 	}
-	return &telemetry{reg: reg, metrics: m, mon: &observe.Monitor{Metrics: m, Alerts: a},
+	return &telemetry{reg: reg, metrics: m, mon: &alerts.Monitor{Metrics: m, Alerts: a},
 		notifier: n, alerter: a, pruner: p, log: log}, nil
 }
 

@@ -26,10 +26,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
-	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/postgres/pgtest"
 )
 
@@ -554,9 +554,9 @@ func TestRejectedCredentialsStopRun(t *testing.T) {
 	t.Logf("rejected credentials: stopped at %d of 1000 contacts after %d refused calls", got.Processed, refused)
 	require.Less(t, got.Processed, 1000, "stopped early")
 	require.Eventually(t, func() bool {
-		alerts, _, err := st.FindAlerts(t.Context(), f.tenantID, mksync.AlertOpen, mksync.Page{})
+		open, _, err := st.FindAlerts(t.Context(), f.tenantID, mksync.AlertOpen, mksync.Page{})
 		require.NoError(t, err)
-		return slices.ContainsFunc(alerts, func(a mksync.Alert) bool { return a.Key == observe.RuleMetakockaAuth })
+		return slices.ContainsFunc(open, func(a mksync.Alert) bool { return a.Key == alerts.RuleMetakockaAuth })
 	}, 10*time.Second, 50*time.Millisecond)
 }
 

@@ -1,4 +1,4 @@
-package observe
+package alerts
 
 import (
 	"errors"

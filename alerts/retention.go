@@ -1,4 +1,4 @@
-package observe
+package alerts
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/mksync/mksync/observe"
 )
 
 // EnvErrorRetentionDays sets RetentionConfig.Days.
@@ -37,7 +38,7 @@ type RetentionConfig struct {
 	// Clock gives the cut-off; default the real clock.
 	Clock Clock
 	// Metrics, when set, counts the deleted records.
-	Metrics *Metrics
+	Metrics *observe.Metrics
 }
 
 // RetentionDaysFromEnv reads MKSYNC_ERROR_RETENTION_DAYS: a positive
@@ -60,10 +61,7 @@ type Pruner struct {
 	cfg RetentionConfig
 	log *slog.Logger
 
-	mu      sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	life lifecycle
 }
 
 // NewPruner returns a Pruner for cfg. Errors name the bad field.
@@ -84,12 +82,12 @@ func NewPruner(cfg RetentionConfig) (*Pruner, error) {
 		return nil, fmt.Errorf("retention config: Interval must be positive, got %s", cfg.Interval)
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = Discard()
+		cfg.Logger = observe.Discard()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
 	}
-	return &Pruner{cfg: cfg, log: WithCategory(cfg.Logger, CatDatabase)}, nil
+	return &Pruner{cfg: cfg, log: observe.WithCategory(cfg.Logger, observe.CatDatabase)}, nil
 }
 
 // Prune deletes the records older than the retention period now and
@@ -100,9 +98,7 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prune error records before %s: %w", before.Format(time.RFC3339), err)
 	}
-	if p.cfg.Metrics != nil {
-		p.cfg.Metrics.errorRecordsPruned.Add(float64(n))
-	}
+	p.cfg.Metrics.ErrorRecordsPruned(n)
 	return n, nil
 }
 
@@ -110,33 +106,15 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 // called. It returns at once (the first prune runs in the background);
 // calling it again is a no-op.
 func (p *Pruner) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.started {
-		return nil
-	}
-	p.started = true
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	go p.run(ctx)
+	p.life.start(ctx, p.run)
 	return nil
 }
 
 // Stop stops pruning and waits for a prune in progress. Safe to call twice
 // and before Start.
-func (p *Pruner) Stop() {
-	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (p *Pruner) Stop() { p.life.stop() }
 
 func (p *Pruner) run(ctx context.Context) {
-	defer close(p.done)
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {

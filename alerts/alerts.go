@@ -1,14 +1,14 @@
-package observe
+package alerts
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
 )
 
 // The alert rules, the "rule" label of mksync_alerts_*_total and the first
@@ -59,7 +59,7 @@ type AlertConfig struct {
 	Clock Clock
 	// Metrics, when set, counts opened and resolved alerts and dropped
 	// events.
-	Metrics *Metrics
+	Metrics *observe.Metrics
 	// Notifier, when set, is given every newly opened and every resolved
 	// alert.
 	Notifier *Notifier
@@ -101,7 +101,7 @@ type AlertConfig struct {
 
 func (c AlertConfig) withDefaults() AlertConfig {
 	if c.Logger == nil {
-		c.Logger = Discard()
+		c.Logger = observe.Discard()
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
@@ -160,10 +160,7 @@ type Alerter struct {
 	log    *slog.Logger
 	events chan any
 
-	lifeMu  sync.Mutex
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	life lifecycle
 
 	// Evaluator state, owned by the run goroutine.
 	streaks map[streakKey]*streak
@@ -222,30 +219,13 @@ func NewAlerter(cfg AlertConfig) (*Alerter, error) {
 // Start runs the evaluator until ctx ends or Stop is called. It returns at
 // once; calling it again is a no-op.
 func (a *Alerter) Start(ctx context.Context) error {
-	a.lifeMu.Lock()
-	defer a.lifeMu.Unlock()
-	if a.started {
-		return nil
-	}
-	a.started = true
-	ctx, a.cancel = context.WithCancel(ctx)
-	a.done = make(chan struct{})
-	go a.run(ctx)
+	a.life.start(ctx, a.run)
 	return nil
 }
 
 // Stop stops the evaluator and waits for it; queued events are dropped.
 // It is safe to call twice and before Start.
-func (a *Alerter) Stop() {
-	a.lifeMu.Lock()
-	cancel, done := a.cancel, a.done
-	a.lifeMu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (a *Alerter) Stop() { a.life.stop() }
 
 // Flush waits until every event queued before it was evaluated and the
 // windows were re-evaluated at the clock's current time. Tests use it;
@@ -266,7 +246,7 @@ func (a *Alerter) Flush(ctx context.Context) error {
 }
 
 // RecordSynced queues a record outcome.
-func (a *Alerter) RecordSynced(e RecordEvent) { a.enqueue(e) }
+func (a *Alerter) RecordSynced(e observe.RecordEvent) { a.enqueue(e) }
 
 // RunFinished queues a finished run.
 func (a *Alerter) RunFinished(run mksync.SyncRun) { a.enqueue(run) }
@@ -275,20 +255,17 @@ func (a *Alerter) RunFinished(run mksync.SyncRun) { a.enqueue(run) }
 func (a *Alerter) MetakockaRequest(e RequestEvent) { a.enqueue(e) }
 
 // JobFinished queues a completed or discarded job.
-func (a *Alerter) JobFinished(e JobEvent) { a.enqueue(e) }
+func (a *Alerter) JobFinished(e observe.JobEvent) { a.enqueue(e) }
 
 func (a *Alerter) enqueue(ev any) {
 	select {
 	case a.events <- ev:
 	default:
-		if a.cfg.Metrics != nil {
-			a.cfg.Metrics.alertEventsLost.Inc()
-		}
+		a.cfg.Metrics.AlertEventDropped()
 	}
 }
 
 func (a *Alerter) run(ctx context.Context) {
-	defer close(a.done)
 	t := time.NewTicker(a.cfg.SweepInterval)
 	defer t.Stop()
 	for {
@@ -299,13 +276,13 @@ func (a *Alerter) run(ctx context.Context) {
 			a.sweep(ctx)
 		case ev := <-a.events:
 			switch ev := ev.(type) {
-			case RecordEvent:
+			case observe.RecordEvent:
 				a.onRecord(ctx, ev)
 			case mksync.SyncRun:
 				a.onRun(ctx, ev)
 			case RequestEvent:
 				a.onRequest(ctx, ev)
-			case JobEvent:
+			case observe.JobEvent:
 				a.onJob(ctx, ev)
 			case flushReq:
 				a.sweep(ctx)
@@ -316,19 +293,19 @@ func (a *Alerter) run(ctx context.Context) {
 }
 
 // onRecord advances the record failure streak of the record's kind.
-func (a *Alerter) onRecord(ctx context.Context, e RecordEvent) {
+func (a *Alerter) onRecord(ctx context.Context, e observe.RecordEvent) {
 	if a.cfg.RecordFailures < 0 || e.TenantID == "" {
 		return
 	}
 	k := streakKey{RuleRecordFailures, e.TenantID, e.Entity, e.Direction}
 	key := fmt.Sprintf("%s:%s:%s", RuleRecordFailures, e.Entity, e.Direction)
-	if e.Outcome != RecordFailed {
+	if e.Outcome != observe.RecordFailed {
 		delete(a.streaks, k)
 		a.resolve(ctx, e.TenantID, key, RuleRecordFailures)
 		return
 	}
 	if s := a.fail(k, e.Code, a.cfg.RecordFailures, a.cfg.RecordWindow); s != nil {
-		a.open(ctx, e.TenantID, RuleRecordFailures, key, SeverityWarning, CatSync,
+		a.open(ctx, e.TenantID, RuleRecordFailures, key, SeverityWarning, observe.CatSync,
 			fmt.Sprintf("the last %d %s records failed to sync %s (last error code %s)",
 				len(s.times), e.Entity, directionText(e.Direction), orNone(s.code)))
 	}
@@ -352,7 +329,7 @@ func (a *Alerter) onRun(ctx context.Context, r mksync.SyncRun) {
 			code = r.Result.Errors[len(r.Result.Errors)-1].Code
 		}
 		if s := a.fail(k, code, a.cfg.RunFailures, a.cfg.RunWindow); s != nil {
-			a.open(ctx, r.TenantID, RuleRunFailures, key, SeverityCritical, CatSync,
+			a.open(ctx, r.TenantID, RuleRunFailures, key, SeverityCritical, observe.CatSync,
 				fmt.Sprintf("the last %d %s sync runs %s failed", len(s.times), r.EntityType, directionText(r.Direction)))
 		}
 	}
@@ -388,7 +365,7 @@ func (a *Alerter) onRequest(ctx context.Context, e RequestEvent) {
 	if !a.cfg.DisableAuthRule {
 		switch e.Outcome {
 		case mksync.EUNAUTHORIZED:
-			a.open(ctx, e.TenantID, RuleMetakockaAuth, RuleMetakockaAuth, SeverityCritical, CatMetakocka,
+			a.open(ctx, e.TenantID, RuleMetakockaAuth, RuleMetakockaAuth, SeverityCritical, observe.CatMetakocka,
 				"Metakocka rejected the company id or secret key (method "+e.Method+"); update the tenant's Metakocka credentials")
 		case "ok":
 			a.resolve(ctx, e.TenantID, RuleMetakockaAuth, RuleMetakockaAuth)
@@ -418,7 +395,7 @@ func (a *Alerter) evalRate(ctx context.Context, tenantID string, w *rateWindow) 
 	total, failed := w.counts(a.cfg.Clock.Now())
 	switch {
 	case total >= a.cfg.ErrorRateMinRequests && float64(failed) > a.cfg.ErrorRateThreshold*float64(total):
-		a.open(ctx, tenantID, RuleMetakockaErrorRate, RuleMetakockaErrorRate, SeverityWarning, CatMetakocka,
+		a.open(ctx, tenantID, RuleMetakockaErrorRate, RuleMetakockaErrorRate, SeverityWarning, observe.CatMetakocka,
 			fmt.Sprintf("%d of the last %d Metakocka requests failed within %s (threshold %.0f%%)",
 				failed, total, a.cfg.ErrorRateWindow, a.cfg.ErrorRateThreshold*100))
 	case failed == 0 || (total >= a.cfg.ErrorRateMinRequests && float64(failed) <= a.cfg.ErrorRateThreshold*float64(total)):
@@ -430,23 +407,23 @@ func (a *Alerter) evalRate(ctx context.Context, tenantID string, w *rateWindow) 
 }
 
 // onJob handles the discarded-job rule.
-func (a *Alerter) onJob(ctx context.Context, e JobEvent) {
+func (a *Alerter) onJob(ctx context.Context, e observe.JobEvent) {
 	if a.cfg.DisableJobRule {
 		return
 	}
 	if e.TenantID == "" {
-		if e.Outcome == JobDiscarded {
+		if e.Outcome == observe.JobDiscarded {
 			a.log.LogAttrs(ctx, slog.LevelError, "job discarded after its retries",
-				Category(CatJobs), slog.String("job_kind", e.Kind), slog.Int("attempts", e.Attempts), slog.String("code", e.Code))
+				observe.Category(observe.CatJobs), slog.String("job_kind", e.Kind), slog.Int("attempts", e.Attempts), slog.String("code", e.Code))
 		}
 		return
 	}
 	key := RuleJobDiscarded + ":" + e.Kind
 	switch e.Outcome {
-	case JobDiscarded:
-		a.open(ctx, e.TenantID, RuleJobDiscarded, key, SeverityWarning, CatJobs,
+	case observe.JobDiscarded:
+		a.open(ctx, e.TenantID, RuleJobDiscarded, key, SeverityWarning, observe.CatJobs,
 			fmt.Sprintf("a %s job was discarded after %d attempts (last error code %s)", e.Kind, e.Attempts, orNone(e.Code)))
-	case JobCompleted:
+	case observe.JobCompleted:
 		a.resolve(ctx, e.TenantID, key, RuleJobDiscarded)
 	}
 }
@@ -472,7 +449,7 @@ func (a *Alerter) open(ctx context.Context, tenantID, rule, key, severity, categ
 	opened, err := a.cfg.Store.OpenAlert(sctx, tenantID, &al)
 	cancel()
 	if err != nil {
-		a.log.LogAttrs(ctx, slog.LevelError, "could not open alert", Category(category),
+		a.log.LogAttrs(ctx, slog.LevelError, "could not open alert", observe.Category(category),
 			slog.String("tenant_id", tenantID), slog.String("alert_key", key), slog.String("error", err.Error()))
 		return
 	}
@@ -484,12 +461,10 @@ func (a *Alerter) open(ctx context.Context, tenantID, rule, key, severity, categ
 	if severity == SeverityCritical {
 		level = slog.LevelError
 	}
-	a.log.LogAttrs(ctx, level, "alert opened", Category(category),
+	a.log.LogAttrs(ctx, level, "alert opened", observe.Category(category),
 		slog.String("tenant_id", tenantID), slog.String("alert_id", al.ID), slog.String("alert_key", key),
 		slog.String("rule", rule), slog.String("severity", severity), slog.String("message", msg))
-	if a.cfg.Metrics != nil {
-		a.cfg.Metrics.alertsOpened.WithLabelValues(rule).Inc()
-	}
+	a.cfg.Metrics.AlertOpened(rule)
 	if a.cfg.Notifier != nil {
 		a.cfg.Notifier.Notify(Notice{Event: EventAlertOpened, TenantID: tenantID, Rule: rule, Alert: al})
 	}
@@ -507,7 +482,7 @@ func (a *Alerter) resolve(ctx context.Context, tenantID, key, rule string) {
 	resolved, err := a.cfg.Store.ResolveAlert(sctx, tenantID, key, now)
 	cancel()
 	if err != nil {
-		a.log.LogAttrs(ctx, slog.LevelError, "could not resolve alert", Category(CatDatabase),
+		a.log.LogAttrs(ctx, slog.LevelError, "could not resolve alert", observe.Category(observe.CatDatabase),
 			slog.String("tenant_id", tenantID), slog.String("alert_key", key), slog.String("error", err.Error()))
 		return
 	}
@@ -520,12 +495,10 @@ func (a *Alerter) resolve(ctx context.Context, tenantID, key, rule string) {
 		return
 	}
 	al.Status, al.ResolvedAt, al.UpdatedAt = mksync.AlertResolved, &now, now
-	a.log.LogAttrs(ctx, slog.LevelInfo, "alert resolved", Category(categoryOf(rule)),
+	a.log.LogAttrs(ctx, slog.LevelInfo, "alert resolved", observe.Category(categoryOf(rule)),
 		slog.String("tenant_id", tenantID), slog.String("alert_id", al.ID), slog.String("alert_key", key),
 		slog.String("rule", rule))
-	if a.cfg.Metrics != nil {
-		a.cfg.Metrics.alertsResolved.WithLabelValues(rule).Inc()
-	}
+	a.cfg.Metrics.AlertResolved(rule)
 	if a.cfg.Notifier != nil {
 		a.cfg.Notifier.Notify(Notice{Event: EventAlertResolved, TenantID: tenantID, Rule: rule, Alert: al})
 	}
@@ -534,11 +507,11 @@ func (a *Alerter) resolve(ctx context.Context, tenantID, key, rule string) {
 func categoryOf(rule string) string {
 	switch rule {
 	case RuleMetakockaAuth, RuleMetakockaErrorRate:
-		return CatMetakocka
+		return observe.CatMetakocka
 	case RuleJobDiscarded:
-		return CatJobs
+		return observe.CatJobs
 	}
-	return CatSync
+	return observe.CatSync
 }
 
 func directionText(d mksync.Direction) string {

@@ -1,4 +1,4 @@
-package observe_test
+package alerts_test
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/observe/observetest"
 )
 
 func TestPrunerDeletesOldRecords(t *testing.T) {
@@ -23,8 +25,8 @@ func TestPrunerDeletesOldRecords(t *testing.T) {
 			CreatedAt: now.Add(-age),
 		}))
 	}
-	m, reg := newMetrics(t, observe.MetricsOptions{})
-	p, err := observe.NewPruner(observe.RetentionConfig{Store: db, Days: 7, Clock: clk, Metrics: m})
+	m, reg := observetest.NewMetrics(t, observe.MetricsOptions{})
+	p, err := alerts.NewPruner(alerts.RetentionConfig{Store: db, Days: 7, Clock: clk, Metrics: m})
 	require.NoError(t, err)
 	n, err := p.Prune(ctx)
 	require.NoError(t, err)
@@ -32,7 +34,7 @@ func TestPrunerDeletesOldRecords(t *testing.T) {
 	left, _, err := db.FindErrorRecords(ctx, tenantID, mksync.ErrorFilter{})
 	require.NoError(t, err)
 	require.Len(t, left, 3)
-	require.Equal(t, 2.0, value(t, reg, "mksync_error_records_pruned_total", nil))
+	require.Equal(t, 2.0, observetest.Value(t, reg, "mksync_error_records_pruned_total", nil))
 
 	// A day later, the 6d23h record is due too.
 	clk.Advance(24 * time.Hour)
@@ -49,7 +51,7 @@ func TestPrunerStartStop(t *testing.T) {
 	require.NoError(t, db.CreateErrorRecord(ctx, tenantID, &mksync.ErrorRecord{
 		Category: observe.CatSync, Operation: "op", Code: mksync.EUPSTREAM, Message: "x", CreatedAt: clk.Now().Add(-31 * 24 * time.Hour)}))
 	logs := &observe.LogBuffer{}
-	p, err := observe.NewPruner(observe.RetentionConfig{Store: db, Clock: clk, Logger: observe.NewLogger(logs, observe.Options{})})
+	p, err := alerts.NewPruner(alerts.RetentionConfig{Store: db, Clock: clk, Logger: observe.NewLogger(logs, observe.Options{})})
 	require.NoError(t, err)
 	p.Stop() // before Start: no-op
 	require.NoError(t, p.Start(ctx))
@@ -65,27 +67,27 @@ func TestPrunerStartStop(t *testing.T) {
 }
 
 func TestRetentionDaysFromEnv(t *testing.T) {
-	t.Setenv(observe.EnvErrorRetentionDays, "")
-	d, err := observe.RetentionDaysFromEnv()
+	t.Setenv(alerts.EnvErrorRetentionDays, "")
+	d, err := alerts.RetentionDaysFromEnv()
 	require.NoError(t, err)
 	require.Equal(t, 30, d)
-	t.Setenv(observe.EnvErrorRetentionDays, "90")
-	d, err = observe.RetentionDaysFromEnv()
+	t.Setenv(alerts.EnvErrorRetentionDays, "90")
+	d, err = alerts.RetentionDaysFromEnv()
 	require.NoError(t, err)
 	require.Equal(t, 90, d)
 	for _, bad := range []string{"0", "-1", "30d"} {
-		t.Setenv(observe.EnvErrorRetentionDays, bad)
-		_, err = observe.RetentionDaysFromEnv()
-		require.ErrorContains(t, err, observe.EnvErrorRetentionDays, bad)
+		t.Setenv(alerts.EnvErrorRetentionDays, bad)
+		_, err = alerts.RetentionDaysFromEnv()
+		require.ErrorContains(t, err, alerts.EnvErrorRetentionDays, bad)
 	}
 }
 
 func TestPrunerConfig(t *testing.T) {
 	t.Parallel()
-	_, err := observe.NewPruner(observe.RetentionConfig{})
+	_, err := alerts.NewPruner(alerts.RetentionConfig{})
 	require.ErrorContains(t, err, "Store")
 	clk := newFakeClock()
 	db, _ := newStore(t, clk)
-	_, err = observe.NewPruner(observe.RetentionConfig{Store: db, Days: -1})
+	_, err = alerts.NewPruner(alerts.RetentionConfig{Store: db, Days: -1})
 	require.ErrorContains(t, err, "Days")
 }

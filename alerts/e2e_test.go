@@ -1,4 +1,4 @@
-package observe_test
+package alerts_test
 
 import (
 	"context"
@@ -13,9 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/observe/observetest"
 	"github.com/mksync/mksync/sqlite"
 )
 
@@ -29,9 +31,9 @@ type world struct {
 	tenant  string
 	fake    *mkfake.Server
 	client  *metakocka.Client
-	mon     *observe.Monitor
-	alerts  *observe.Alerter
-	notify  *observe.Notifier
+	mon     *alerts.Monitor
+	alerts  *alerts.Alerter
+	notify  *alerts.Notifier
 	recv    *receiver
 	reg     *prometheus.Registry
 	metrics *httptest.Server // serves /metrics
@@ -44,7 +46,7 @@ const (
 	e2eSecret  = "mk-secret-ZX81-do-not-leak"
 )
 
-func newWorld(t *testing.T, secretSent mksync.Secret, tweak func(*observe.AlertConfig)) *world {
+func newWorld(t *testing.T, secretSent mksync.Secret, tweak func(*alerts.AlertConfig)) *world {
 	t.Helper()
 	w := &world{ctx: context.Background(), clk: newFakeClock(), logs: &observe.LogBuffer{}}
 	w.log = observe.NewLogger(w.logs, observe.Options{Level: slog.LevelDebug})
@@ -61,22 +63,22 @@ func newWorld(t *testing.T, secretSent mksync.Secret, tweak func(*observe.AlertC
 	w.reg = prometheus.NewPedanticRegistry()
 	m, err := observe.NewMetrics(w.reg, observe.MetricsOptions{})
 	require.NoError(t, err)
-	w.notify, err = observe.NewNotifier(observe.NotifierConfig{
-		Global: observe.NotifyTarget{URL: w.recv.srv.URL, Secret: webhookSecret},
+	w.notify, err = alerts.NewNotifier(alerts.NotifierConfig{
+		Global: alerts.NotifyTarget{URL: w.recv.srv.URL, Secret: webhookSecret},
 		Logger: w.log, Clock: w.clk, Metrics: m, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 	})
 	require.NoError(t, err)
-	cfg := observe.AlertConfig{Store: w.db, Logger: w.log, Clock: w.clk, Metrics: m, Notifier: w.notify, RecordFailures: 5}
+	cfg := alerts.AlertConfig{Store: w.db, Logger: w.log, Clock: w.clk, Metrics: m, Notifier: w.notify, RecordFailures: 5}
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	w.alerts, err = observe.NewAlerter(cfg)
+	w.alerts, err = alerts.NewAlerter(cfg)
 	require.NoError(t, err)
 	require.NoError(t, w.notify.Start(w.ctx))
 	require.NoError(t, w.alerts.Start(w.ctx))
 	t.Cleanup(w.alerts.Stop)
 	t.Cleanup(w.notify.Stop)
-	w.mon = &observe.Monitor{Metrics: m, Alerts: w.alerts}
+	w.mon = &alerts.Monitor{Metrics: m, Alerts: w.alerts}
 	w.metrics = httptest.NewServer(observe.MetricsHandler(w.reg, w.log))
 	t.Cleanup(w.metrics.Close)
 
@@ -124,24 +126,18 @@ func (w *world) pushContact(t *testing.T, name string) error {
 	return err
 }
 
-func (w *world) flush(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(w.ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, w.alerts.Flush(ctx))
-	require.NoError(t, w.notify.Flush(ctx))
-}
+func (w *world) flush(t *testing.T) { flushAll(t, w.alerts, w.notify) }
 
 // metric scrapes /metrics and returns the value of one series.
 func (w *world) metric(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	f := scrape(t, w.metrics.URL)[name]
+	f := observetest.Scrape(t, w.metrics.URL)[name]
 	if f == nil {
 		return 0
 	}
 	var sum float64
 	for _, m := range f.GetMetric() {
-		if labelsMatch(m, labels) {
+		if observetest.LabelsMatch(m, labels) {
 			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
 		}
 	}
@@ -204,7 +200,7 @@ func TestE2ECompanyStartsFailing(t *testing.T) {
 	require.Equal(t, "record_failures:contact:to_metakocka", open[0].Key)
 	notices := w.recv.notices()
 	require.Len(t, notices, 1, "exactly one signed notice for the open alert")
-	require.Equal(t, observe.EventAlertOpened, notices[0].Event)
+	require.Equal(t, alerts.EventAlertOpened, notices[0].Event)
 	require.Equal(t, open[0].ID, notices[0].Alert.ID)
 	require.Equal(t, w.tenant, notices[0].TenantID)
 	require.Contains(t, w.logs.String(), `"msg":"alert opened"`)
@@ -216,8 +212,8 @@ func TestE2ECompanyStartsFailing(t *testing.T) {
 	require.Len(t, open, 2)
 	notices = w.recv.notices()
 	require.Len(t, notices, 2, "one notice per opened alert")
-	require.Equal(t, observe.RuleMetakockaErrorRate, notices[1].Rule)
-	require.Equal(t, observe.EventAlertOpened, notices[1].Event)
+	require.Equal(t, alerts.RuleMetakockaErrorRate, notices[1].Rule)
+	require.Equal(t, alerts.EventAlertOpened, notices[1].Event)
 
 	recs, _, err := w.db.FindErrorRecords(w.ctx, w.tenant, mksync.ErrorFilter{Category: observe.CatSync})
 	require.NoError(t, err)
@@ -236,8 +232,8 @@ func TestE2ECompanyStartsFailing(t *testing.T) {
 	require.Equal(t, float64(2*failed+6), w.metric(t, "mksync_metakocka_pacing_wait_seconds", nil))
 	require.Equal(t, float64(2*failed+6), w.metric(t, "mksync_metakocka_request_duration_seconds", nil))
 	require.Equal(t, 0.0, w.metric(t, "mksync_metakocka_requests_in_flight", nil))
-	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_opened_total", map[string]string{"rule": observe.RuleRecordFailures}))
-	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_opened_total", map[string]string{"rule": observe.RuleMetakockaErrorRate}))
+	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_opened_total", map[string]string{"rule": alerts.RuleRecordFailures}))
+	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_opened_total", map[string]string{"rule": alerts.RuleMetakockaErrorRate}))
 	require.Equal(t, 2.0, w.metric(t, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
 
 	// The faults stop: the next contact syncs and resolves the record alert.
@@ -246,11 +242,11 @@ func TestE2ECompanyStartsFailing(t *testing.T) {
 	w.flush(t)
 	open = findAlerts(mksync.AlertOpen)
 	require.Len(t, open, 1)
-	require.Equal(t, observe.RuleMetakockaErrorRate, open[0].Key, "20 of 28 requests in the window still failed")
+	require.Equal(t, alerts.RuleMetakockaErrorRate, open[0].Key, "20 of 28 requests in the window still failed")
 	notices = w.recv.notices()
 	require.Len(t, notices, 3)
-	require.Equal(t, observe.EventAlertResolved, notices[2].Event)
-	require.Equal(t, observe.RuleRecordFailures, notices[2].Rule)
+	require.Equal(t, alerts.EventAlertResolved, notices[2].Event)
+	require.Equal(t, alerts.RuleRecordFailures, notices[2].Rule)
 
 	// Once the failures have left the window, the error-rate alert resolves.
 	w.clk.Advance(6 * time.Minute)
@@ -264,12 +260,12 @@ func TestE2ECompanyStartsFailing(t *testing.T) {
 	}
 	notices = w.recv.notices()
 	require.Len(t, notices, 4)
-	require.Equal(t, observe.EventAlertResolved, notices[3].Event)
-	require.Equal(t, observe.RuleMetakockaErrorRate, notices[3].Rule)
+	require.Equal(t, alerts.EventAlertResolved, notices[3].Event)
+	require.Equal(t, alerts.RuleMetakockaErrorRate, notices[3].Rule)
 
 	require.Equal(t, 5.0, w.metric(t, "mksync_sync_records_total", with(contact, "outcome", "created")))
-	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_resolved_total", map[string]string{"rule": observe.RuleRecordFailures}))
-	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_resolved_total", map[string]string{"rule": observe.RuleMetakockaErrorRate}))
+	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_resolved_total", map[string]string{"rule": alerts.RuleRecordFailures}))
+	require.Equal(t, 1.0, w.metric(t, "mksync_alerts_resolved_total", map[string]string{"rule": alerts.RuleMetakockaErrorRate}))
 	require.Equal(t, 4.0, w.metric(t, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
 	require.Contains(t, w.logs.String(), `"msg":"alert resolved"`)
 }

@@ -1,4 +1,4 @@
-package observe
+package alerts
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/observe"
 )
 
 // Alert notice events, the "event" field and X-Mksync-Event header.
@@ -149,7 +150,7 @@ type NotifierConfig struct {
 	// Clock stamps X-Mksync-Timestamp and sentAt; default the real clock.
 	Clock Clock
 	// Metrics, when set, counts deliveries by outcome.
-	Metrics *Metrics
+	Metrics *observe.Metrics
 	// MaxTries bounds the attempts of one delivery (default 6);
 	// InitialInterval (default 1s, doubling with jitter) up to MaxInterval
 	// (default 1m) separates them, within MaxElapsed (default 15m). A 4xx
@@ -158,8 +159,12 @@ type NotifierConfig struct {
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
 	MaxElapsed      time.Duration
-	// QueueSize bounds notices waiting for delivery (default 256); when
-	// full, notices are dropped, logged and counted as failed.
+	// QueueSize bounds the notices waiting in each delivery queue (default
+	// 64). There is one queue for the global webhook and one per tenant for
+	// its own webhooks, each worked by its own goroutine, so a webhook that
+	// is slow or never answers delays and fills only its own queue. When a
+	// queue is full, a notice for it is dropped, logged and counted
+	// (mksync_alert_notifications_total{outcome="dropped"}).
 	QueueSize int
 }
 
@@ -171,7 +176,7 @@ func (c NotifierConfig) withDefaults() NotifierConfig {
 		c.TenantHTTPClient = PublicOnlyClient(10 * time.Second)
 	}
 	if c.Logger == nil {
-		c.Logger = Discard()
+		c.Logger = observe.Discard()
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
@@ -189,24 +194,39 @@ func (c NotifierConfig) withDefaults() NotifierConfig {
 		c.MaxElapsed = 15 * time.Minute
 	}
 	if c.QueueSize == 0 {
-		c.QueueSize = 256
+		c.QueueSize = 64
 	}
 	return c
 }
 
-// Notifier POSTs alert notices to webhooks, signed and retried, from its
-// own goroutine so that the evaluator never waits for a receiver. Safe for
-// concurrent use.
+// Notifier POSTs alert notices to webhooks, signed and retried, from
+// goroutines of its own so that the evaluator never waits for a receiver.
+// Notices wait in bounded queues, one for the global webhook and one per
+// tenant; each queue is delivered in order by one goroutine that exists
+// while the queue holds notices, so one tenant's dead webhook never delays
+// another tenant's notices. Safe for concurrent use.
 type Notifier struct {
-	cfg   NotifierConfig
-	log   *slog.Logger
-	queue chan Notice
+	cfg  NotifierConfig
+	log  *slog.Logger
+	life lifecycle
 
 	mu      sync.Mutex
-	pending int // queued or being delivered
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	ctx     context.Context // the delivery context once started; nil before
+	queues  map[queueKey]*queue
+	pending int // notices queued or being delivered, over all queues
+	workers sync.WaitGroup
+}
+
+// queueKey names a delivery queue: the global webhook's, or one tenant's.
+type queueKey struct {
+	global bool
+	tenant string
+}
+
+// queue holds the notices waiting for one queueKey's webhooks.
+type queue struct {
+	notices []Notice
+	working bool // a goroutine delivers this queue
 }
 
 // NewNotifier returns a Notifier; call Start to deliver. A set Global
@@ -222,52 +242,109 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 		return nil, fmt.Errorf("notifier config: QueueSize must not be negative, got %d", cfg.QueueSize)
 	}
 	return &Notifier{
-		cfg:   cfg,
-		log:   WithCategory(cfg.Logger, CatClient),
-		queue: make(chan Notice, cfg.QueueSize),
+		cfg:    cfg,
+		log:    observe.WithCategory(cfg.Logger, observe.CatClient),
+		queues: map[queueKey]*queue{},
 	}, nil
 }
 
 // Start delivers queued notices until ctx ends or Stop is called. It
 // returns at once; calling it again is a no-op.
 func (n *Notifier) Start(ctx context.Context) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.started {
-		return nil
-	}
-	n.started = true
-	ctx, n.cancel = context.WithCancel(ctx)
-	n.done = make(chan struct{})
-	go n.run(ctx)
+	n.life.start(ctx, n.run)
 	return nil
 }
 
-// Stop stops delivering and waits; a delivery in progress is abandoned.
+// Stop stops delivering and waits; deliveries in progress are abandoned.
 // Safe to call twice and before Start.
-func (n *Notifier) Stop() {
+func (n *Notifier) Stop() { n.life.stop() }
+
+// run starts a worker for every queue filled before Start, then waits
+// until the end and for the workers to return.
+func (n *Notifier) run(ctx context.Context) {
 	n.mu.Lock()
-	cancel, done := n.cancel, n.done
-	n.mu.Unlock()
-	if cancel == nil {
-		return
+	n.ctx = ctx
+	for k, q := range n.queues {
+		n.work(k, q)
 	}
-	cancel()
-	<-done
+	n.mu.Unlock()
+	<-ctx.Done()
+	n.workers.Wait()
 }
 
-// Notify queues a notice; it never blocks.
+// Notify queues a notice for the global webhook and for the tenant's own;
+// it never blocks.
 func (n *Notifier) Notify(no Notice) {
+	if n.cfg.Global.URL != "" {
+		n.enqueue(queueKey{global: true}, no)
+	}
+	if n.cfg.TenantTargets != nil && no.TenantID != "" {
+		n.enqueue(queueKey{tenant: no.TenantID}, no)
+	}
+}
+
+// enqueue adds no to the queue k, or drops it when that queue is full.
+func (n *Notifier) enqueue(k queueKey, no Notice) {
 	n.mu.Lock()
-	n.pending++
-	n.mu.Unlock()
-	select {
-	case n.queue <- no:
-	default:
-		n.finished()
-		n.count("failed")
+	q := n.queues[k]
+	if q == nil {
+		q = &queue{}
+		n.queues[k] = q
+	}
+	if len(q.notices) >= n.cfg.QueueSize {
+		n.mu.Unlock()
+		n.count(observe.NotificationDropped)
+		webhook := "tenant"
+		if k.global {
+			webhook = "global"
+		}
 		n.log.LogAttrs(context.Background(), slog.LevelError, "alert notice dropped: queue full",
-			slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key), slog.String("event", no.Event))
+			slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key), slog.String("event", no.Event),
+			slog.String("webhook", webhook), slog.Int("queue_size", n.cfg.QueueSize))
+		return
+	}
+	q.notices = append(q.notices, no)
+	n.pending++
+	n.work(k, q)
+	n.mu.Unlock()
+}
+
+// work starts the goroutine of queue k unless it runs or the Notifier has
+// not started (or has stopped). n.mu must be held.
+func (n *Notifier) work(k queueKey, q *queue) {
+	if q.working || n.ctx == nil || n.ctx.Err() != nil || len(q.notices) == 0 {
+		return
+	}
+	q.working = true
+	n.workers.Add(1)
+	go n.drain(n.ctx, k, q)
+}
+
+// drain delivers queue k's notices in order until it is empty (then the
+// queue is forgotten and the goroutine ends) or ctx ends.
+func (n *Notifier) drain(ctx context.Context, k queueKey, q *queue) {
+	defer n.workers.Done()
+	for {
+		n.mu.Lock()
+		if len(q.notices) == 0 || ctx.Err() != nil {
+			q.working = false
+			if len(q.notices) == 0 {
+				delete(n.queues, k)
+			}
+			n.mu.Unlock()
+			return
+		}
+		no := q.notices[0]
+		q.notices[0] = Notice{}
+		q.notices = q.notices[1:]
+		n.mu.Unlock()
+
+		if k.global {
+			n.deliverTo(ctx, no, []target{{n.cfg.Global, n.cfg.HTTPClient}})
+		} else {
+			n.deliverTo(ctx, no, n.tenantTargets(ctx, no.TenantID))
+		}
+		n.finished()
 	}
 }
 
@@ -297,46 +374,35 @@ func (n *Notifier) finished() {
 }
 
 func (n *Notifier) count(outcome string) {
-	if n.cfg.Metrics != nil {
-		n.cfg.Metrics.notifications.WithLabelValues(outcome).Inc()
-	}
+	n.cfg.Metrics.AlertNotification(outcome)
 }
 
-func (n *Notifier) run(ctx context.Context) {
-	defer close(n.done)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case no := <-n.queue:
-			n.deliverAll(ctx, no)
-			n.finished()
-		}
-	}
+// target is a webhook with the client that may reach it.
+type target struct {
+	NotifyTarget
+	client *http.Client
 }
 
-// deliverAll sends no to the global target and the tenant's own.
-func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
-	type target struct {
-		NotifyTarget
-		client *http.Client
+// tenantTargets returns the tenant's own webhooks, leaving out the global
+// one (which has its own queue).
+func (n *Notifier) tenantTargets(ctx context.Context, tenantID string) []target {
+	ts, err := n.cfg.TenantTargets(ctx, tenantID)
+	if err != nil {
+		n.log.LogAttrs(ctx, slog.LevelError, "could not look up the tenant's alert webhooks",
+			slog.String("tenant_id", tenantID), slog.String("error", err.Error()))
 	}
-	var targets []target
-	if n.cfg.Global.URL != "" {
-		targets = append(targets, target{n.cfg.Global, n.cfg.HTTPClient})
-	}
-	if n.cfg.TenantTargets != nil && no.TenantID != "" {
-		ts, err := n.cfg.TenantTargets(ctx, no.TenantID)
-		if err != nil {
-			n.log.LogAttrs(ctx, slog.LevelError, "could not look up the tenant's alert webhooks",
-				slog.String("tenant_id", no.TenantID), slog.String("error", err.Error()))
-		}
-		for _, t := range ts {
-			if t.URL != n.cfg.Global.URL {
-				targets = append(targets, target{t, n.cfg.TenantHTTPClient})
-			}
+	var out []target
+	for _, t := range ts {
+		if t.URL != n.cfg.Global.URL {
+			out = append(out, target{t, n.cfg.TenantHTTPClient})
 		}
 	}
+	return out
+}
+
+// deliverTo sends no to every target at once and waits for all of them,
+// so that each target still gets its notices in order.
+func (n *Notifier) deliverTo(ctx context.Context, no Notice, targets []target) {
 	if len(targets) == 0 {
 		return
 	}
@@ -344,24 +410,29 @@ func (n *Notifier) deliverAll(ctx context.Context, no Notice) {
 	if id == "" {
 		id = no.TenantID + ":" + no.Alert.Key
 	}
+	deliveryID := id + ":" + no.Event
 	body, err := json.Marshal(NoticeBody{
-		Version: NoticeVersion, ID: id + ":" + no.Event, Event: no.Event, SentAt: n.cfg.Clock.Now().UTC(),
+		Version: NoticeVersion, ID: deliveryID, Event: no.Event, SentAt: n.cfg.Clock.Now().UTC(),
 		TenantID: no.TenantID, Rule: no.Rule, Alert: no.Alert,
 	})
 	if err != nil {
 		n.log.LogAttrs(ctx, slog.LevelError, "could not encode alert notice", slog.String("error", err.Error()))
 		return
 	}
+	var wg sync.WaitGroup
 	for _, t := range targets {
-		if err := n.deliver(ctx, t.client, t.NotifyTarget, no.Event, id+":"+no.Event, body); err != nil {
-			n.count("failed")
-			n.log.LogAttrs(ctx, slog.LevelError, "alert notice not delivered",
-				slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key),
-				slog.String("event", no.Event), slog.String("webhook_host", hostOf(t.URL)), slog.String("error", err.Error()))
-			continue
-		}
-		n.count("sent")
+		wg.Go(func() {
+			if err := n.deliver(ctx, t.client, t.NotifyTarget, no.Event, deliveryID, body); err != nil {
+				n.count(observe.NotificationFailed)
+				n.log.LogAttrs(ctx, slog.LevelError, "alert notice not delivered",
+					slog.String("tenant_id", no.TenantID), slog.String("alert_key", no.Alert.Key),
+					slog.String("event", no.Event), slog.String("webhook_host", hostOf(t.URL)), slog.String("error", err.Error()))
+				return
+			}
+			n.count(observe.NotificationSent)
+		})
 	}
+	wg.Wait()
 }
 
 // deliver POSTs body to t, retrying transient failures. Each attempt is

@@ -1,4 +1,4 @@
-package observe_test
+package alerts_test
 
 import (
 	"context"
@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/observe/observetest"
 	"github.com/mksync/mksync/sqlite"
 )
 
@@ -27,7 +29,7 @@ type receiver struct {
 	clk    *fakeClock
 	srv    *httptest.Server
 	mu     sync.Mutex
-	got    []observe.NoticeBody
+	got    []alerts.NoticeBody
 	raw    []string // every request body as received
 	status []int    // answers to give, in order; 200 after them
 	ids    []string // X-Mksync-Delivery of every attempt
@@ -48,7 +50,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.ids = append(r.ids, req.Header.Get(observe.HeaderDelivery))
+	r.ids = append(r.ids, req.Header.Get(alerts.HeaderDelivery))
 	r.raw = append(r.raw, string(body))
 	if len(r.status) > 0 {
 		s := r.status[0]
@@ -56,17 +58,17 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(s)
 		return
 	}
-	if err := observe.VerifySignature([]byte(webhookSecret), req.Header.Get(observe.HeaderTimestamp),
-		req.Header.Get(observe.HeaderSignature), body, r.clk.Now(), 5*time.Minute); err != nil {
+	if err := alerts.VerifySignature([]byte(webhookSecret), req.Header.Get(alerts.HeaderTimestamp),
+		req.Header.Get(alerts.HeaderSignature), body, r.clk.Now(), 5*time.Minute); err != nil {
 		r.t.Errorf("notice with a bad signature: %v", err)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	var n observe.NoticeBody
+	var n alerts.NoticeBody
 	if err := json.Unmarshal(body, &n); err != nil {
 		r.t.Errorf("notice is not JSON: %v", err)
 	}
-	if req.Header.Get(observe.HeaderEvent) != n.Event || req.Header.Get("Content-Type") != "application/json" {
+	if req.Header.Get(alerts.HeaderEvent) != n.Event || req.Header.Get("Content-Type") != "application/json" {
 		r.t.Errorf("notice headers do not match its body: %v", req.Header)
 	}
 	r.got = append(r.got, n)
@@ -86,10 +88,10 @@ func (r *receiver) attempts() []string {
 	return append([]string(nil), r.ids...)
 }
 
-func (r *receiver) notices() []observe.NoticeBody {
+func (r *receiver) notices() []alerts.NoticeBody {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]observe.NoticeBody(nil), r.got...)
+	return append([]alerts.NoticeBody(nil), r.got...)
 }
 
 type alertBundle struct {
@@ -97,32 +99,32 @@ type alertBundle struct {
 	clk    *fakeClock
 	db     *sqlite.DB
 	tenant string
-	a      *observe.Alerter
-	n      *observe.Notifier
+	a      *alerts.Alerter
+	n      *alerts.Notifier
 	recv   *receiver
 	reg    *prometheus.Registry
 	logs   *observe.LogBuffer
 }
 
-func setupAlerts(t *testing.T, tweak func(*observe.AlertConfig)) *alertBundle {
+func setupAlerts(t *testing.T, tweak func(*alerts.AlertConfig)) *alertBundle {
 	t.Helper()
 	b := &alertBundle{ctx: context.Background(), clk: newFakeClock(), logs: &observe.LogBuffer{}}
 	b.db, b.tenant = newStore(t, b.clk)
 	b.recv = newReceiver(t, b.clk)
 	var m *observe.Metrics
-	m, b.reg = newMetrics(t, observe.MetricsOptions{})
+	m, b.reg = observetest.NewMetrics(t, observe.MetricsOptions{})
 	log := observe.NewLogger(b.logs, observe.Options{})
 	var err error
-	b.n, err = observe.NewNotifier(observe.NotifierConfig{
-		Global: observe.NotifyTarget{URL: b.recv.srv.URL, Secret: webhookSecret},
+	b.n, err = alerts.NewNotifier(alerts.NotifierConfig{
+		Global: alerts.NotifyTarget{URL: b.recv.srv.URL, Secret: webhookSecret},
 		Logger: log, Clock: b.clk, Metrics: m, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 	})
 	require.NoError(t, err)
-	cfg := observe.AlertConfig{Store: b.db, Logger: log, Clock: b.clk, Metrics: m, Notifier: b.n}
+	cfg := alerts.AlertConfig{Store: b.db, Logger: log, Clock: b.clk, Metrics: m, Notifier: b.n}
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	b.a, err = observe.NewAlerter(cfg)
+	b.a, err = alerts.NewAlerter(cfg)
 	require.NoError(t, err)
 	require.NoError(t, b.n.Start(b.ctx))
 	require.NoError(t, b.a.Start(b.ctx))
@@ -136,13 +138,7 @@ func setupAlerts(t *testing.T, tweak func(*observe.AlertConfig)) *alertBundle {
 }
 
 // flush waits for the evaluator and the deliveries.
-func (b *alertBundle) flush(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, b.a.Flush(ctx))
-	require.NoError(t, b.n.Flush(ctx))
-}
+func (b *alertBundle) flush(t *testing.T) { flushAll(t, b.a, b.n) }
 
 func (b *alertBundle) alerts(t *testing.T, status mksync.AlertStatus) []mksync.Alert {
 	t.Helper()
@@ -157,7 +153,7 @@ func (b *alertBundle) record(outcome observe.RecordOutcome, et mksync.EntityType
 
 func TestRecordFailuresRule(t *testing.T) {
 	t.Parallel()
-	b := setupAlerts(t, func(c *observe.AlertConfig) { c.RecordFailures = 3 })
+	b := setupAlerts(t, func(c *alerts.AlertConfig) { c.RecordFailures = 3 })
 	const key = "record_failures:contact:to_metakocka"
 
 	b.record(observe.RecordFailed, mksync.EntityContact)
@@ -173,16 +169,16 @@ func TestRecordFailuresRule(t *testing.T) {
 	open := b.alerts(t, mksync.AlertOpen)
 	require.Len(t, open, 1)
 	require.Equal(t, key, open[0].Key)
-	require.Equal(t, observe.SeverityWarning, open[0].Severity)
+	require.Equal(t, alerts.SeverityWarning, open[0].Severity)
 	require.Equal(t, 1, open[0].Count)
 	require.Contains(t, open[0].Message, "last 3 contact records failed to sync to Metakocka")
 	notices := b.recv.notices()
 	require.Len(t, notices, 1, "one notice per opened alert")
-	require.Equal(t, observe.EventAlertOpened, notices[0].Event)
+	require.Equal(t, alerts.EventAlertOpened, notices[0].Event)
 	require.Equal(t, b.tenant, notices[0].TenantID)
-	require.Equal(t, observe.RuleRecordFailures, notices[0].Rule)
+	require.Equal(t, alerts.RuleRecordFailures, notices[0].Rule)
 	require.Equal(t, open[0].ID, notices[0].Alert.ID)
-	require.Equal(t, open[0].ID+":"+observe.EventAlertOpened, notices[0].ID)
+	require.Equal(t, open[0].ID+":"+alerts.EventAlertOpened, notices[0].ID)
 	require.Contains(t, b.logs.String(), `"msg":"alert opened"`)
 
 	// Still failing after the refresh interval: the alert is bumped, not
@@ -204,17 +200,17 @@ func TestRecordFailuresRule(t *testing.T) {
 	require.Len(t, resolved, 1)
 	notices = b.recv.notices()
 	require.Len(t, notices, 2)
-	require.Equal(t, observe.EventAlertResolved, notices[1].Event)
+	require.Equal(t, alerts.EventAlertResolved, notices[1].Event)
 	require.Equal(t, resolved[0].ID, notices[1].Alert.ID)
 	require.Equal(t, mksync.AlertResolved, notices[1].Alert.Status)
-	require.Equal(t, 1.0, value(t, b.reg, "mksync_alerts_opened_total", map[string]string{"rule": observe.RuleRecordFailures}))
-	require.Equal(t, 1.0, value(t, b.reg, "mksync_alerts_resolved_total", map[string]string{"rule": observe.RuleRecordFailures}))
-	require.Equal(t, 2.0, value(t, b.reg, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
+	require.Equal(t, 1.0, observetest.Value(t, b.reg, "mksync_alerts_opened_total", map[string]string{"rule": alerts.RuleRecordFailures}))
+	require.Equal(t, 1.0, observetest.Value(t, b.reg, "mksync_alerts_resolved_total", map[string]string{"rule": alerts.RuleRecordFailures}))
+	require.Equal(t, 2.0, observetest.Value(t, b.reg, "mksync_alert_notifications_total", map[string]string{"outcome": "sent"}))
 }
 
 func TestRecordFailuresOutsideWindow(t *testing.T) {
 	t.Parallel()
-	b := setupAlerts(t, func(c *observe.AlertConfig) { c.RecordFailures = 3; c.RecordWindow = time.Hour })
+	b := setupAlerts(t, func(c *alerts.AlertConfig) { c.RecordFailures = 3; c.RecordWindow = time.Hour })
 	for range 6 {
 		b.record(observe.RecordFailed, mksync.EntityContact)
 		b.flush(t)
@@ -225,7 +221,7 @@ func TestRecordFailuresOutsideWindow(t *testing.T) {
 
 func TestRunFailuresRule(t *testing.T) {
 	t.Parallel()
-	b := setupAlerts(t, func(c *observe.AlertConfig) { c.RunFailures = 2 })
+	b := setupAlerts(t, func(c *alerts.AlertConfig) { c.RunFailures = 2 })
 	run := func(st mksync.RunStatus) {
 		b.a.RunFinished(mksync.SyncRun{TenantID: b.tenant, EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka, Status: st,
 			Result: mksync.SyncResult{Errors: []mksync.RecordError{{Code: mksync.EUPSTREAM}}}})
@@ -239,7 +235,7 @@ func TestRunFailuresRule(t *testing.T) {
 	open := b.alerts(t, mksync.AlertOpen)
 	require.Len(t, open, 1)
 	require.Equal(t, "run_failures:product:from_metakocka", open[0].Key)
-	require.Equal(t, observe.SeverityCritical, open[0].Severity)
+	require.Equal(t, alerts.SeverityCritical, open[0].Severity)
 	run(mksync.RunSucceeded)
 	b.flush(t)
 	require.Empty(t, b.alerts(t, mksync.AlertOpen))
@@ -250,7 +246,7 @@ func TestMetakockaAuthRule(t *testing.T) {
 	t.Parallel()
 	b := setupAlerts(t, nil)
 	req := func(outcome string) {
-		b.a.MetakockaRequest(observe.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: outcome})
+		b.a.MetakockaRequest(alerts.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: outcome})
 	}
 	req(mksync.ENOTFOUND) // an answer about data is not an auth failure
 	req(mksync.EUNAUTHORIZED)
@@ -258,8 +254,8 @@ func TestMetakockaAuthRule(t *testing.T) {
 	b.flush(t)
 	open := b.alerts(t, mksync.AlertOpen)
 	require.Len(t, open, 1)
-	require.Equal(t, observe.RuleMetakockaAuth, open[0].Key)
-	require.Equal(t, observe.SeverityCritical, open[0].Severity)
+	require.Equal(t, alerts.RuleMetakockaAuth, open[0].Key)
+	require.Equal(t, alerts.SeverityCritical, open[0].Severity)
 	require.Contains(t, b.logs.String(), `"category":"METAKOCKA"`)
 	req("ok")
 	b.flush(t)
@@ -269,12 +265,12 @@ func TestMetakockaAuthRule(t *testing.T) {
 
 func TestMetakockaErrorRateRule(t *testing.T) {
 	t.Parallel()
-	b := setupAlerts(t, func(c *observe.AlertConfig) {
+	b := setupAlerts(t, func(c *alerts.AlertConfig) {
 		c.ErrorRateMinRequests, c.ErrorRateThreshold, c.ErrorRateWindow = 10, 0.5, 5*time.Minute
 	})
 	req := func(outcome string, n int) {
 		for range n {
-			b.a.MetakockaRequest(observe.RequestEvent{TenantID: b.tenant, Method: "search", Outcome: outcome})
+			b.a.MetakockaRequest(alerts.RequestEvent{TenantID: b.tenant, Method: "search", Outcome: outcome})
 		}
 	}
 	req(mksync.EUPSTREAM, 9)
@@ -285,7 +281,7 @@ func TestMetakockaErrorRateRule(t *testing.T) {
 	b.flush(t)
 	open := b.alerts(t, mksync.AlertOpen)
 	require.Len(t, open, 1)
-	require.Equal(t, observe.RuleMetakockaErrorRate, open[0].Key)
+	require.Equal(t, alerts.RuleMetakockaErrorRate, open[0].Key)
 	require.Contains(t, open[0].Message, "10 of the last 10 Metakocka requests failed")
 
 	req("ok", 9) // 10 of 19 failed: still above half
@@ -333,16 +329,16 @@ func TestJobDiscardedRule(t *testing.T) {
 func TestAlertsSurviveRestart(t *testing.T) {
 	t.Parallel()
 	b := setupAlerts(t, nil)
-	b.a.MetakockaRequest(observe.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: mksync.EUNAUTHORIZED})
+	b.a.MetakockaRequest(alerts.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: mksync.EUNAUTHORIZED})
 	b.flush(t)
 	require.Len(t, b.recv.notices(), 1)
 	b.a.Stop()
 
-	a2, err := observe.NewAlerter(observe.AlertConfig{Store: b.db, Clock: b.clk, Notifier: b.n})
+	a2, err := alerts.NewAlerter(alerts.AlertConfig{Store: b.db, Clock: b.clk, Notifier: b.n})
 	require.NoError(t, err)
 	require.NoError(t, a2.Start(b.ctx))
 	defer a2.Stop()
-	a2.MetakockaRequest(observe.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: mksync.EUNAUTHORIZED})
+	a2.MetakockaRequest(alerts.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: mksync.EUNAUTHORIZED})
 	require.NoError(t, a2.Flush(b.ctx))
 	require.NoError(t, b.n.Flush(b.ctx))
 	require.Len(t, b.recv.notices(), 1)
@@ -350,21 +346,21 @@ func TestAlertsSurviveRestart(t *testing.T) {
 	require.Len(t, open, 1)
 	require.Equal(t, 2, open[0].Count)
 
-	a2.MetakockaRequest(observe.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: "ok"})
+	a2.MetakockaRequest(alerts.RequestEvent{TenantID: b.tenant, Method: "get_partner", Outcome: "ok"})
 	require.NoError(t, a2.Flush(b.ctx))
 	require.NoError(t, b.n.Flush(b.ctx))
 	require.Empty(t, b.alerts(t, mksync.AlertOpen))
 	notices := b.recv.notices()
 	require.Len(t, notices, 2)
-	require.Equal(t, observe.EventAlertResolved, notices[1].Event)
+	require.Equal(t, alerts.EventAlertResolved, notices[1].Event)
 }
 
 func TestAlertConfigValidation(t *testing.T) {
 	t.Parallel()
-	_, err := observe.NewAlerter(observe.AlertConfig{})
+	_, err := alerts.NewAlerter(alerts.AlertConfig{})
 	require.ErrorContains(t, err, "Store")
 	clk := newFakeClock()
 	db, _ := newStore(t, clk)
-	_, err = observe.NewAlerter(observe.AlertConfig{Store: db, ErrorRateThreshold: 2})
+	_, err = alerts.NewAlerter(alerts.AlertConfig{Store: db, ErrorRateThreshold: 2})
 	require.ErrorContains(t, err, "ErrorRateThreshold")
 }

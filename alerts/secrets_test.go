@@ -1,4 +1,4 @@
-package observe_test
+package alerts_test
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/alerts"
 	"github.com/mksync/mksync/httpapi"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/observe"
@@ -89,12 +90,12 @@ func TestNoSecretReachesOutputs(t *testing.T) {
 	recs, _, err := w.db.FindErrorRecords(w.ctx, w.tenant, mksync.ErrorFilter{})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(recs), 2)
-	alerts, _, err := w.db.FindAlerts(w.ctx, w.tenant, "", mksync.Page{})
+	stored, _, err := w.db.FindAlerts(w.ctx, w.tenant, "", mksync.Page{})
 	require.NoError(t, err)
-	require.NotEmpty(t, alerts)
+	require.NotEmpty(t, stored)
 	recJSON, err := json.Marshal(recs)
 	require.NoError(t, err)
-	alertJSON, err := json.Marshal(alerts)
+	alertJSON, err := json.Marshal(stored)
 	require.NoError(t, err)
 	mresp, err := http.Get(w.metrics.URL)
 	require.NoError(t, err)
@@ -129,5 +130,5 @@ func TestNoSecretReachesOutputs(t *testing.T) {
 	require.Contains(t, outputs["logs"], `"msg":"record sync failed"`)
 	require.Contains(t, outputs["logs"], `\"secret_key\":\"[REDACTED]\"`, "the echoed request is scrubbed")
 	require.Contains(t, outputs["error records"], mksync.EUNAUTHORIZED)
-	require.Contains(t, outputs["alerts"], observe.RuleMetakockaAuth)
+	require.Contains(t, outputs["alerts"], alerts.RuleMetakockaAuth)
 }
