@@ -269,6 +269,10 @@ type Payment struct {
 	Date         string  `json:"date,omitempty"`
 	Amount       Decimal `json:"amount,omitzero"`
 	CashRegister string  `json:"cashRegister,omitempty"`
+	// PaymentTip is the kind of payment get_document answers ("Izdatek",
+	// "Vračilo"); Notes the payment's note.
+	PaymentTip string `json:"payment_tip,omitempty"`
+	Notes      string `json:"notes,omitempty"`
 }
 
 // MetaData is a key/value attached to a document or a line.
