@@ -195,6 +195,9 @@ type DocumentLine struct {
 	// used instead.
 	Tax       string  `json:"tax,omitempty"`
 	TaxFactor Decimal `json:"tax_factor,omitzero"`
+	// TaxDesc is the rate in percent ("22") that get_document answers with
+	// show_tax_factor; like TaxFactor it gives an EX code's rate.
+	TaxDesc string `json:"tax_desc,omitempty"`
 
 	MarkDelete          Bool           `json:"mark_delete,omitzero"`
 	Microlocation       string         `json:"microlocation,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -55,29 +54,13 @@ func TestGoldenDocumentsRoundTrip(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				raw, err := os.ReadFile(f.path)
 				require.NoError(t, err)
-				v := f.value()
-				require.NoError(t, json.Unmarshal(raw, v))
-				again, err := json.Marshal(v)
-				require.NoError(t, err)
-				orig, back := leaves(t, raw), leaves(t, again)
 				var lost []string
-				for path, vals := range orig {
-					top := strings.SplitN(path, ".", 2)[0]
-					if envelope[top] {
-						continue
-					}
-					got, ok := back[path]
-					if !ok {
+				for _, path := range roundTrip(t, raw, f.value()) {
+					if !envelope[strings.SplitN(path, ".", 2)[0]] {
 						lost = append(lost, path)
-						continue
 					}
-					require.ElementsMatch(t, vals, got, "values at %s", path)
 				}
-				sort.Strings(lost)
 				require.Empty(t, lost, "keys lost in decoding")
-				for path := range back {
-					require.Contains(t, orig, path, "re-encoding invented %s", path)
-				}
 			})
 			checked++
 		}
