@@ -173,3 +173,39 @@ func TestPaymentStatusSearch(t *testing.T) {
 	require.Len(t, search("false"), 1)
 	b.fails(t, "search", req("doc_type", "sales_order", "query_advance", []any{row("type", "payment_status", "value", "true")}), "2")
 }
+
+func TestSeedDemoRealistic(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.srv.SeedDemo(company)
+	for _, p := range b.srv.Products(company) {
+		require.Equal(t, "PC_MAIN", p.Prices[0].Pricelist)
+		require.NotEmpty(t, p.Prices[0].PriceWithTax, "gross prices, as a web shop enters them")
+		require.Empty(t, p.Prices[0].Price)
+	}
+	warehouses := map[any]bool{}
+	discounted := 0
+	for _, d := range b.srv.Documents(company) {
+		warehouses[d.Fields["warehouse"]] = true
+		if d.Fields["discount_value"] != nil {
+			discounted++
+		}
+	}
+	require.Len(t, warehouses, 3)
+	require.Equal(t, 1, discounted)
+
+	before := len(b.srv.Documents(company))
+	b.srv.SeedDemoCoupons(company)
+	b.srv.SeedDemoCoupons(company)
+	docs := b.srv.Documents(company)
+	require.Len(t, docs, before+2)
+	order, note := docs[len(docs)-2], docs[len(docs)-1]
+	require.Equal(t, "sales_order", order.DocType)
+	require.Equal(t, "-1", order.Products[1].Amount, "a coupon line")
+	require.Equal(t, "10", order.Fields["discount_value"])
+	// DEMO-004 costs 109.68 gross; less the 5 EUR coupon line, less the 10 EUR
+	// coupon on the gross total.
+	require.Equal(t, "94.68", order.Sums["sum_all"])
+	require.Equal(t, "sales_bill_credit_note", note.DocType)
+	require.Equal(t, "financial", note.Fields["credit_note_type"])
+}
