@@ -132,8 +132,9 @@
 // (product_remove, product_add/product_list with mk_row_id or mark_delete),
 // "clear" and count_code_new; on other types, chosen by mk_id or
 // count_code, only status_code. last_change moves only when something
-// actually changed. delete_document removes a document by mk_id; deleted
-// documents are no longer found by search.
+// actually changed. delete_document removes a sales order by mk_id (other
+// types are refused, see Strictness); deleted documents are no longer found
+// by search.
 //
 // search serves one document type, ordered by mk_id (order_direction asc
 // or desc), at most 100 per window, with "query" (substring of count_code,
@@ -156,8 +157,6 @@
 //
 //   - search with last_change_from/last_change_to: only on sales_order, the
 //     type search_examples.md shows them on;
-//   - delete_document: only on sales_order (documents_delete_document_sales_order.md;
-//     the type table of documents_concept.md marks no type deletable);
 //   - dates in requests (doc_date, duo_payment, … and query_advance date
 //     values): only the documented forms "2014-11-23+02:00",
 //     "2019-12-17T14:28:54+02:00" and "16.02.2022"; a bare "2014-11-23" is
@@ -167,7 +166,9 @@
 //     street and post number and answers the billing address unchanged);
 //     addresses change through partner_delivery_address_list by mk_id.
 //
-// Always strict, whatever Options say: EX2 (no documented rate), negative
+// Always strict, whatever Options say: delete_document only on sales_order
+// (documents_delete_document_sales_order.md; the type table of
+// documents_concept.md marks no type deletable), EX2 (no documented rate), negative
 // amounts on products that are not services, credit notes without their
 // documented credit_note_type and invoice, payment_status on types other
 // than sales bills.

@@ -384,12 +384,11 @@ func docSums(rows []DocRow, fields map[string]any) map[string]string {
 			order = append(order, code)
 		}
 		isGross := r.Price == "" && r.PriceWithTax != ""
-		unit := decimal.Zero
+		priced := r.Price
 		if isGross {
-			unit, _, _ = decimalOf("", r.PriceWithTax)
-		} else {
-			unit, _, _ = decimalOf("", r.Price)
+			priced = r.PriceWithTax
 		}
+		unit, _, _ := decimalOf("", priced)
 		full := amount.Mul(unit)
 		line := full
 		if r.Discount != "" {
@@ -975,10 +974,9 @@ func objectsOrStrings(v any) []string {
 	return nil
 }
 
-// strictDeleteTypes are the document types the docs show delete_document
-// for (documents_delete_document_sales_order.md); with Strict, others are
-// refused.
-var strictDeleteTypes = map[string]bool{"sales_order": true}
+// deleteTypes are the document types the docs show delete_document for
+// (documents_delete_document_sales_order.md); others are refused.
+var deleteTypes = map[string]bool{"sales_order": true}
 
 // deleteDocument: delete_document by mk_id; the document's products are
 // free to be deleted afterwards.
@@ -987,7 +985,7 @@ func (s *Server) deleteDocument(c *company, req obj) (obj, error) {
 	if err := checkDocType(docType); err != nil {
 		return nil, err
 	}
-	if s.strict && !strictDeleteTypes[docType] {
+	if !deleteTypes[docType] {
 		return nil, invalidf("Delete is not supported for document type : %s", docType)
 	}
 	c.mu.Lock()

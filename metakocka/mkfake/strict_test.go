@@ -20,11 +20,6 @@ func TestStrict(t *testing.T) {
 			_, out := b.post(t, "search", req("doc_type", "sales_offer", "query_advance", []any{row("type", "last_change_from", "value", "2020-01-01T00:00:00+01:00")}))
 			return out["opr_code"].(string)
 		}},
-		{"delete_document on an offer", func(t *testing.T, b *bundle) string {
-			id := b.ok(t, "put_document", req("doc_type", "sales_offer", "partner", buyer, "product_list", rows))["mk_id"]
-			_, out := b.post(t, "delete_document", req("doc_type", "sales_offer", "mk_id", id))
-			return out["opr_code"].(string)
-		}},
 		{"a bare YYYY-MM-DD doc_date", func(t *testing.T, b *bundle) string {
 			_, out := b.post(t, "put_document", req("doc_type", "sales_order", "doc_date", "2014-11-23", "partner", buyer, "product_list", rows))
 			return out["opr_code"].(string)
@@ -57,6 +52,14 @@ func TestStrict(t *testing.T) {
 		b.ok(t, "search", req("doc_type", "sales_order", "query_advance", []any{row("type", "last_change_from", "value", "2019-12-17T14:28:54+02:00")}))
 		id := b.ok(t, "put_document", req("doc_type", "sales_order", "partner", buyer, "product_list", rows))["mk_id"]
 		b.ok(t, "delete_document", req("doc_type", "sales_order", "mk_id", id))
+	})
+	t.Run("delete_document only on sales orders, always", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		addProduct(t, b, "p1")
+		id := b.ok(t, "put_document", req("doc_type", "sales_offer", "partner", buyer, "product_list", rows))["mk_id"]
+		b.fails(t, "delete_document", req("doc_type", "sales_offer", "mk_id", id), "2")
+		b.ok(t, "get_document", req("doc_type", "sales_offer", "doc_id", id))
 	})
 	t.Run("update_partner's top-level address", func(t *testing.T) {
 		t.Parallel()
