@@ -87,6 +87,39 @@ func TestSignIn(t *testing.T) {
 	})
 }
 
+// TestSignInRedirectStaysOnSite: the next parameter of a phishing link
+// never sends a freshly signed-in browser to another site, however it is
+// encoded (the review's /x/../%5Cevil.com came back as Location: /\evil.com).
+func TestSignInRedirectStaysOnSite(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hostile := []string{
+		"/x/../%5Cevil.example", "/x/..%2F%5Cevil.example", "%2F%2Fevil.example", "/%5C%5Cevil.example",
+		"/%09/evil.example", "https:%2F%2Fevil.example", "/x/../../%2F%2Fevil.example", "/%0A/evil.example",
+	}
+	offSite := func(loc string) bool {
+		u, err := url.Parse(loc)
+		return err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(loc, "/") ||
+			strings.HasPrefix(loc, "//") || strings.ContainsAny(loc, "\\\t\n\r")
+	}
+	for _, next := range hostile {
+		br := b.browser()
+		// Signing in with the link's next.
+		p := br.get("/login?next=" + next)
+		require.Equal(t, http.StatusOK, p.Status)
+		csrf := loginCSRF.FindStringSubmatch(p.Body)[1]
+		q, err := url.ParseQuery("next=" + next)
+		require.NoError(t, err)
+		p = br.post("/login", url.Values{"csrf": {csrf}, "token": {b.a.Token}, "next": {q.Get("next")}})
+		require.Equal(t, http.StatusSeeOther, p.Status, next)
+		require.False(t, offSite(p.Location), "%s → %q", next, p.Location)
+		// Already signed in: the form redirects at once.
+		p = br.get("/login?next=" + next)
+		require.Equal(t, http.StatusSeeOther, p.Status, next)
+		require.False(t, offSite(p.Location), "%s → %q", next, p.Location)
+	}
+}
+
 func TestRevokedTokenEndsSession(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
