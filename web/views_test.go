@@ -73,9 +73,9 @@ func TestLocalPath(t *testing.T) {
 		"https://evil.example/": "/", "contacts": "/", "/runs/1": "/runs/1",
 		// Hostile forms an outside review and browsers' URL parsing suggest:
 		// each must stay on this site once http.Redirect cleans it.
-		"/x/../\\evil.example":        "/",
+		"/x/../\\evil.example":         "/",
 		"/x/..//evil.example":          "/evil.example",
-		"/./\\evil.example":           "/",
+		"/./\\evil.example":            "/",
 		"/%5Cevil.example":             "/",
 		"/%2F%2Fevil.example":          "/evil.example",
 		"/%2f/evil.example/":           "/evil.example/",
