@@ -2,13 +2,24 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/mksync/mksync"
 )
 
 // adminRealm is the HTTP Basic realm of admin pages.
 const adminRealm = "mksync admin"
+
+// adminPageCSP is the Content Security Policy of admin pages: scripts from
+// this origin only, no framing (River's dashboard sets inline styles, so
+// styles may be inline).
+const adminPageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
 // RequireAdmin guards an admin page (such as River's job dashboard) that a
 // browser opens: it passes requests carrying the admin token, either as
@@ -17,8 +28,19 @@ const adminRealm = "mksync admin"
 // token, or with a wrong one, it answers 401 with a Basic challenge; a
 // tenant's API token gets 403. Tokens are compared in constant time and
 // never logged.
+//
+// As the web UI, it refuses cross-origin unsafe requests with 403 (the
+// browser re-sends Basic credentials to any site's form, so a cross-site
+// POST would otherwise act with them), sets a Content Security Policy and
+// forbids framing, and answers 429 to a client IP after
+// Config.AdminAttemptsPerMinute wrong tokens (counted in this process).
 func (s *Server) RequireAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	guarded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		if wait := s.adminFails.blocked(ip, s.cfg.Now()); wait > 0 {
+			s.tooManyAdminAttempts(w, r, wait)
+			return
+		}
 		tok, ok := adminPageToken(r)
 		switch {
 		case !ok:
@@ -28,9 +50,33 @@ func (s *Server) RequireAdmin(next http.Handler) http.Handler {
 		case s.isTenantToken(r, tok):
 			s.writeError(w, r, mksync.Errorf(mksync.EFORBIDDEN, "admin pages need the admin token"))
 		default:
+			s.adminFails.fail(ip, s.cfg.Now())
 			s.denyAdminPage(w, r, errBadToken())
 		}
 	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, mksync.Errorf(mksync.EFORBIDDEN, "cross-origin request refused: admin pages accept changes from this site only"))
+	}))
+	protected := cop.Handler(guarded)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", adminPageCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		protected.ServeHTTP(w, r)
+	})
+}
+
+// tooManyAdminAttempts answers 429 with Retry-After.
+func (s *Server) tooManyAdminAttempts(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	retry := max(1, ceilSeconds(wait))
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	s.writeError(w, r, &mksync.Error{Code: mksync.ERATELIMITED,
+		Message: "too many wrong admin tokens from this address; retry in " + strconv.Itoa(retry) + " s",
+		Details: map[string]string{"retryAfter": strconv.Itoa(retry)}})
 }
 
 // denyAdminPage answers 401 with a Basic challenge (offered first, so that
@@ -63,4 +109,59 @@ func adminPageToken(r *http.Request) (tok string, ok bool) {
 		return "", false
 	}
 	return tok, true
+}
+
+// failureLimiter counts wrong sign-in attempts per key (a client IP) in
+// token buckets of perMin attempts refilled over a minute. Unlike Limiter
+// it can tell whether a key is blocked without spending an attempt, so a
+// blocked client is refused before its token is checked (a right guess
+// must not pass while wrong ones get 429). It is bounded: when full it
+// starts over, which at worst forgives some callers. Safe for concurrent
+// use; perMin ≤ 0 never blocks.
+type failureLimiter struct {
+	mu      sync.Mutex
+	perMin  int
+	buckets map[string]*rate.Limiter
+	max     int
+}
+
+func newFailureLimiter(perMin int) *failureLimiter {
+	return &failureLimiter{perMin: perMin, buckets: map[string]*rate.Limiter{}, max: 10_000}
+}
+
+// blocked returns how long key must wait before its next attempt; 0 when
+// it may try now.
+func (l *failureLimiter) blocked(key string, now time.Time) time.Duration {
+	if l.perMin <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return 0
+	}
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(b.Limit()) * float64(time.Second))
+}
+
+// fail spends one attempt of key at now.
+func (l *failureLimiter) fail(key string, now time.Time) {
+	if l.perMin <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.max {
+			clear(l.buckets)
+		}
+		b = rate.NewLimiter(rate.Limit(float64(l.perMin)/60), l.perMin)
+		l.buckets[key] = b
+	}
+	b.AllowN(now, 1)
 }
