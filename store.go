@@ -61,6 +61,11 @@ type TokenStore interface {
 	AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
 	ListAPITokens(ctx context.Context, tenantID string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now time.Time) error
+	// EndSessions ends every web session signed in with the token, now and
+	// on every instance: it increments the token's SessionGeneration, which
+	// a session must match. The token itself stays valid. ENOTFOUND when the
+	// tenant has no such token.
+	EndSessions(ctx context.Context, tenantID, tokenID string) error
 	// AdminTokenHash returns the stored admin token hash, ENOTFOUND when none.
 	AdminTokenHash(ctx context.Context) ([]byte, error)
 	SetAdminTokenHash(ctx context.Context, hash []byte) error

@@ -235,6 +235,10 @@ type APIToken struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+	// SessionGeneration is carried by every web session signed in with the
+	// token; TokenStore.EndSessions increments it, which ends them all
+	// (sign-out). Never shown.
+	SessionGeneration int64 `json:"-"`
 }
 
 // TokenPrefix starts every API token, so that leaked tokens are easy to find

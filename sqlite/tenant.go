@@ -104,13 +104,13 @@ func (s *store) DeleteTenant(ctx context.Context, id string) error {
 	})
 }
 
-const tokenCols = "id, tenant_id, name, hash, created_at, last_used_at, revoked_at"
+const tokenCols = "id, tenant_id, name, hash, created_at, last_used_at, revoked_at, session_generation"
 
 func scanToken(sc scanner) (mksync.APIToken, error) {
 	var t mksync.APIToken
 	var created string
 	var used, revoked sql.NullString
-	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &created, &used, &revoked); err != nil {
+	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &created, &used, &revoked, &t.SessionGeneration); err != nil {
 		return t, err
 	}
 	var err error
@@ -209,6 +209,23 @@ func (s *store) RevokeAPIToken(ctx context.Context, tenantID, tokenID string, no
 			fmtTime(now), tenantID, tokenID)
 		if err != nil {
 			return internal("revoke token", err)
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("token", tokenID)
+		}
+		return nil
+	})
+}
+
+// EndSessions implements mksync.TokenStore.
+func (s *store) EndSessions(ctx context.Context, tenantID, tokenID string) error {
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, "UPDATE api_tokens SET session_generation = session_generation + 1 WHERE tenant_id = ? AND id = ?",
+			tenantID, tokenID)
+		if err != nil {
+			return internal("end sessions", err)
 		}
 		if n, err := rowsAffected(res); err != nil {
 			return err

@@ -108,6 +108,18 @@ func testTokens(t *testing.T, s mksync.Store) {
 	tok2 := mksync.APIToken{Name: "ci", Hash: hash2}
 	require.NoError(t, s.CreateAPIToken(ctx, tid, &tok2))
 
+	// Ending the token's sessions moves its generation on; the token stays.
+	require.Zero(t, got.SessionGeneration)
+	require.NoError(t, s.EndSessions(ctx, tid, tok.ID))
+	require.NoError(t, s.EndSessions(ctx, tid, tok.ID))
+	got, err = s.AuthenticateAPIToken(ctx, hash, used)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, got.SessionGeneration)
+	again, err := s.AuthenticateAPIToken(ctx, hash2, used)
+	require.NoError(t, err)
+	require.Zero(t, again.SessionGeneration, "another token's sessions are not ended")
+	requireCode(t, s.EndSessions(ctx, tid, "0190f3c4-0000-7000-8000-0000000000ff"), mksync.ENOTFOUND)
+
 	revoked := used.Add(time.Hour)
 	require.NoError(t, s.RevokeAPIToken(ctx, tid, tok.ID, revoked))
 	_, err = s.AuthenticateAPIToken(ctx, hash, used.Add(2*time.Hour))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -59,13 +60,16 @@ and printed once — only its hash is stored.
 
 MKSYNC_SESSION_KEY (at least 32 characters) signs the UI's session cookies;
 without it a random key is used and sign-ins end when the process restarts.
-Set the same key on every instance behind one address.
+Set the same key on every instance behind one address. MKSYNC_PUBLIC_URL
+is the address users open; with https:// (a TLS proxy in front) the UI's
+cookies are Secure and HSTS is sent.
 
 GET /metrics serves Prometheus metrics (docs/metrics.md); alerts are
 evaluated in-process and, with MKSYNC_ALERT_WEBHOOK_URL and
 MKSYNC_ALERT_WEBHOOK_SECRET, POSTed signed to a webhook (docs/alerts.md).
 
 Environment: MKSYNC_ADDR, MKSYNC_DB, MKSYNC_ADMIN_TOKEN, MKSYNC_SESSION_KEY,
+MKSYNC_PUBLIC_URL,
 MKSYNC_RATE_LIMIT_SYNC and MKSYNC_RATE_LIMIT_API (requests per minute per
 tenant; defaults 10 and 1200), MKSYNC_REDIS_URL (share the rate limits of
 many instances through Redis), MKSYNC_METRICS_PER_TENANT,
@@ -300,7 +304,26 @@ func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync
 		}
 		cfg.SessionKey = []byte(k)
 	}
+	secure, err := publicURLIsHTTPS(os.Getenv("MKSYNC_PUBLIC_URL"))
+	if err != nil {
+		return nil, err
+	}
+	cfg.SecureCookies = secure
 	return web.New(cfg)
+}
+
+// publicURLIsHTTPS reads MKSYNC_PUBLIC_URL, the address users open (the
+// TLS proxy's, when one fronts the server): https:// makes the UI's cookies
+// Secure and sends HSTS even though requests reach mksync over plain HTTP.
+func publicURLIsHTTPS(v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false, fmt.Errorf("MKSYNC_PUBLIC_URL=%q: want an absolute http:// or https:// URL", v)
+	}
+	return u.Scheme == "https", nil
 }
 
 // newServeLogger is the JSON logger on stderr at MKSYNC_LOG_LEVEL.

@@ -217,3 +217,27 @@ func TestServeJobDashboardCrossSite(t *testing.T) {
 	require.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 	require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
 }
+
+// MKSYNC_PUBLIC_URL=https://… (a TLS proxy in front) makes the UI's cookies
+// Secure and sends HSTS; a malformed value is refused, naming the variable.
+func TestServePublicURL(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "operator-chosen-admin-token")
+	t.Setenv("MKSYNC_ADDR", "")
+	t.Setenv("MKSYNC_PUBLIC_URL", "https://mksync.example.com")
+	base, _, stop := startServe(t, "--db", filepath.Join(t.TempDir(), "mksync.db"))
+	resp, err := http.Get(base + "/login")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "max-age=31536000", resp.Header.Get("Strict-Transport-Security"))
+	require.NotEmpty(t, resp.Cookies())
+	for _, c := range resp.Cookies() {
+		require.True(t, c.Secure, c.Name)
+	}
+	require.NoError(t, stop())
+
+	t.Setenv("MKSYNC_PUBLIC_URL", "mksync.example.com")
+	_, _, err = runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"))
+	require.ErrorContains(t, err, "MKSYNC_PUBLIC_URL")
+}
