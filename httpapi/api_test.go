@@ -839,3 +839,22 @@ func TestAllowSyncSharesTheSyncBudget(t *testing.T) {
 	ok, _ = b.srv.AllowSync(ctx, b.b.ID)
 	require.True(t, ok, "another tenant's budget is its own")
 }
+
+// API answers hold personal data (contacts, documents, tokens): none may be
+// kept by a browser or proxy cache, error answers included.
+func TestAPIAnswersAreNotCached(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, c := range []struct{ method, path, token string }{
+		{"GET", "/api/contacts", b.a.Token},
+		{"GET", "/api/contacts/" + b.a.ContactID, b.a.Token},
+		{"GET", "/api/sales-documents", b.a.Token},
+		{"GET", "/api/admin/tenants", b.adminToken},
+		{"GET", "/api/contacts", ""},
+		{"GET", "/api/nope", b.a.Token},
+		{"GET", "/healthz", ""},
+	} {
+		rec := b.do(c.method, c.path, c.token, "")
+		require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "%s %s → %d", c.method, c.path, rec.Code)
+	}
+}
