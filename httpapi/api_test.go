@@ -608,7 +608,7 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	base := "/api/integrations/metakocka/credentials"
 	require.Equal(t, 404, b.do("GET", base, tok, "").Code)
 	const secret = "very-secret-key-123"
-	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4}}`)
+	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456-0123456789","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4}}`)
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	require.NotContains(t, rec.Body.String(), secret)
 	var v map[string]any

@@ -58,8 +58,13 @@ type Config struct {
 	// receive; default 600 (Metakocka sends one event per product whose
 	// stock it recalculates, so a large goods receipt comes as a burst).
 	RateLimitWebhook int
-	// WebhookReplayWindow is how long an accepted webhook event id is
-	// remembered, and refused when it comes again; default 7 days.
+	// WebhookReplayWindow is how long an accepted webhook event id and the
+	// hash of its signed body are remembered, and refused when either comes
+	// again; default 10 minutes. Metakocka signs only the body, which holds
+	// neither a time nor an id, so the window is a trade-off: long enough
+	// for Metakocka's retries (two, a minute apart), short enough that a
+	// genuine event repeating a recent one (a product's stock back where it
+	// was) is not refused for long.
 	WebhookReplayWindow time.Duration
 	// AdminAttemptsPerMinute bounds the wrong tokens a client IP may try
 	// on admin pages (RequireAdmin) before it gets 429; default 10 (as the
@@ -85,7 +90,7 @@ const (
 	DefaultRateLimitAPI           = 1200
 	DefaultRateLimitClientErrors  = 60
 	DefaultRateLimitWebhook       = 600
-	DefaultWebhookReplayWindow    = 7 * 24 * time.Hour
+	DefaultWebhookReplayWindow    = 10 * time.Minute
 	DefaultMaxBodyBytes           = 1 << 20
 	DefaultMaxClientErrorBytes    = 16 << 10
 	DefaultMaxBulkIDs             = 10_000

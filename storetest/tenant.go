@@ -194,13 +194,13 @@ func testCredentials(t *testing.T, s mksync.Store) {
 
 	// A chosen webhook id and secret are kept.
 	upd.WebhookID = "hook-0123456789abcdef"
-	upd.WebhookSecret = "whsec-chosen"
+	upd.WebhookSecret = "whsec-chosen-0123456789"
 	require.NoError(t, s.SetCredentials(ctx, tid, &upd))
 	_, err = s.FindCredentialsByWebhookID(ctx, c.WebhookID)
 	requireCode(t, err, mksync.ENOTFOUND)
 	byHook, err = s.FindCredentialsByWebhookID(ctx, "hook-0123456789abcdef")
 	require.NoError(t, err)
-	require.Equal(t, "whsec-chosen", byHook.WebhookSecret.Reveal())
+	require.Equal(t, "whsec-chosen-0123456789", byHook.WebhookSecret.Reveal())
 
 	// Invalid: nothing written.
 	err = s.SetCredentials(ctx, tid, &mksync.MetakockaCredentials{CompanyID: "", SecretKey: ""})
@@ -233,7 +233,7 @@ func testCredentials(t *testing.T, s mksync.Store) {
 	got, err = s.FindCredentials(ctx, tid)
 	require.NoError(t, err)
 	require.Equal(t, "second-secret", got.SecretKey.Reveal())
-	require.Equal(t, "whsec-chosen", got.WebhookSecret.Reveal())
+	require.Equal(t, "whsec-chosen-0123456789", got.WebhookSecret.Reveal())
 	require.Equal(t, "alert-secret-0123456789", got.AlertWebhookSecret.Reveal())
 	got, err = s.FindCredentials(ctx, t2)
 	require.NoError(t, err)

@@ -377,7 +377,7 @@ func TestRemoteImportAndSettings(t *testing.T) {
 	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "batchSize", "9999"))
 	require.Equal(t, http.StatusBadRequest, p.Status)
 	require.Contains(t, p.Body, "Batch size must be between 1 and 500")
-	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "conflictPolicy", "crm_wins", "schedule", "15m", "webhookSecret", "hook-secret"))
+	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "conflictPolicy", "crm_wins", "schedule", "15m", "webhookSecret", "hook-secret-0123456789"))
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	require.Contains(t, p.Body, "Settings saved")
 	require.NotContains(t, p.Body, "top-secret-key")
