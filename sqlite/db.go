@@ -15,7 +15,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -52,7 +54,10 @@ type DB struct {
 var _ mksync.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path. It does not
-// migrate: call Migrate before use.
+// migrate: call Migrate before use. A new file is created 0600 (it holds
+// every tenant's records; SQLite gives its -wal and -shm files the same
+// mode), whatever the umask and whether or not its folder existed; an
+// existing file keeps its mode.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Sealer == nil {
 		return nil, errors.New("sqlite: Options.Sealer is required")
@@ -71,6 +76,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if opts.MaxReaders <= 0 {
 		opts.MaxReaders = 4
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", opts.BusyTimeout.Milliseconds())
 
@@ -91,6 +99,27 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db := &DB{path: path, wdb: wdb, rdb: rdb}
 	db.store = &store{db: db, sealer: opts.Sealer, log: opts.Logger.With("category", "DATABASE"), now: opts.Now}
 	return db, nil
+}
+
+// createPrivate creates the database file at path with mode 0600 unless it
+// exists (or path is not a plain file name). SQLite would create it 0644
+// less the umask.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	// OpenFile's mode is reduced by the umask: set it exactly.
+	if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	return nil
 }
 
 // Path returns the database file's path.

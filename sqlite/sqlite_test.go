@@ -220,3 +220,19 @@ func TestConcurrentMigrate(t *testing.T) {
 	tn := mksync.Tenant{Name: "after race"}
 	require.NoError(t, dbs[2].CreateTenant(t.Context(), &tn))
 }
+
+// The database and its WAL files are private to the service's user, also
+// when the folder already exists (the review found them 0644 then).
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() // exists before Open
+	path := filepath.Join(dir, "mksync.db")
+	db := openAt(t, path, testSealer(t))
+	tn := mksync.Tenant{Name: "files"}
+	require.NoError(t, db.CreateTenant(context.Background(), &tn))
+	for _, name := range []string{"mksync.db", "mksync.db-wal", "mksync.db-shm"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
+	}
+}
