@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,6 +68,24 @@ func (s *Server) RequireAdmin(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		protected.ServeHTTP(w, r)
+	})
+}
+
+// RequireMetricsToken guards GET /metrics on the API's listener (the
+// metrics name tenants' activity, record counts and error rates): it passes
+// "Authorization: Bearer <metricsToken>" (Prometheus' authorization
+// credentials; compared in constant time) and otherwise asks for the admin
+// token as RequireAdmin does, with the same limit on wrong tokens. An empty
+// metricsToken accepts the admin token only.
+func (s *Server) RequireMetricsToken(metricsToken string, next http.Handler) http.Handler {
+	admin := s.RequireAdmin(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok, err := bearerToken(r); err == nil && metricsToken != "" &&
+			subtle.ConstantTimeCompare([]byte(tok), []byte(metricsToken)) == 1 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		admin.ServeHTTP(w, r)
 	})
 }
 

@@ -42,6 +42,9 @@ func mustRun(t testing.TB, stdin string, args ...string) string {
 // cliEnv clears the variables that would point the CLI elsewhere.
 func cliEnv(t testing.TB) {
 	t.Setenv("MKSYNC_DB", "")
+	// GET /metrics of a serve answers this token (scrape sends it).
+	t.Setenv("MKSYNC_METRICS_TOKEN", testMetricsToken)
+	t.Setenv("MKSYNC_METRICS_ADDR", "")
 	t.Setenv(keyring.EnvKey, "")
 	t.Setenv(keyring.EnvOldKeys, "")
 }
