@@ -263,8 +263,21 @@ type Store interface {
 }
 
 // SecretSealer encrypts secrets for storage. Sealed values carry the id of
-// the key that sealed them, so keys can be rotated.
+// the key that sealed them, so keys can be rotated. A value is sealed bound
+// to where it is stored (SecretBinding: the tenant and the column), so that
+// one copied to another row or column does not open there.
 type SecretSealer interface {
-	Seal(plaintext []byte) (string, error)
-	Open(sealed string) ([]byte, error)
+	// Seal encrypts plaintext bound to binding, which is authenticated but
+	// not stored: Open must be given the same.
+	Seal(plaintext []byte, binding string) (string, error)
+	// Open decrypts sealed, checking its binding. Values sealed before
+	// bindings existed open with any binding until ReencryptSecrets (or a
+	// write of the same secret) seals them again, bound.
+	Open(sealed, binding string) ([]byte, error)
+}
+
+// SecretBinding is the binding of a secret stored in column of tenantID's
+// row: "credentials/<tenant id>/<column>".
+func SecretBinding(tenantID, column string) string {
+	return "credentials/" + tenantID + "/" + column
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,4 +236,42 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 		require.NoError(t, err, name)
 		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
 	}
+}
+
+// A sealed secret is bound to its tenant's row and its column: copied into
+// another tenant's row, or into another column, it does not open, and
+// reading those credentials fails instead of handing one tenant another's
+// secret key.
+func TestSealedSecretsAreBoundToTheirRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db := openAt(t, path, testSealer(t))
+	ids := make([]string, 2)
+	for i := range ids {
+		tn := mksync.Tenant{Name: fmt.Sprintf("tenant %d", i)}
+		require.NoError(t, db.CreateTenant(ctx, &tn))
+		ids[i] = tn.ID
+		c := mksync.MetakockaCredentials{CompanyID: fmt.Sprint(i + 1), SecretKey: mksync.Secret(fmt.Sprintf("secret-key-of-tenant-%d", i))}
+		require.NoError(t, db.SetCredentials(ctx, tn.ID, &c))
+	}
+	raw, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	exec := func(q string, args ...any) {
+		t.Helper()
+		_, err := raw.ExecContext(ctx, q, args...)
+		require.NoError(t, err)
+	}
+	// Tenant 1's secret key copied into tenant 0's row.
+	exec("UPDATE credentials SET secret_key_sealed = (SELECT secret_key_sealed FROM credentials WHERE tenant_id = ?) WHERE tenant_id = ?", ids[1], ids[0])
+	_, err = db.FindCredentials(ctx, ids[0])
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
+	c, err := db.FindCredentials(ctx, ids[1])
+	require.NoError(t, err, "the original still opens")
+	require.Equal(t, "secret-key-of-tenant-1", c.SecretKey.Reveal())
+	// Tenant 1's webhook secret copied into its secret key column.
+	exec("UPDATE credentials SET secret_key_sealed = webhook_secret_sealed WHERE tenant_id = ?", ids[1])
+	_, err = db.FindCredentials(ctx, ids[1])
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
 }

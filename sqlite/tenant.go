@@ -275,18 +275,20 @@ func randomToken(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (s *store) seal(what string, v mksync.Secret) (string, error) {
-	sealed, err := s.sealer.Seal([]byte(v.Reveal()))
+// seal seals v for column of tenantID's credentials row, bound there.
+func (s *store) seal(tenantID, column string, v mksync.Secret) (string, error) {
+	sealed, err := s.sealer.Seal([]byte(v.Reveal()), mksync.SecretBinding(tenantID, column))
 	if err != nil {
-		return "", internal("encrypt "+what, err)
+		return "", internal("encrypt "+column, err)
 	}
 	return sealed, nil
 }
 
-func (s *store) open(what, sealed string) (mksync.Secret, error) {
-	b, err := s.sealer.Open(sealed)
+// open opens a value read from column of tenantID's credentials row.
+func (s *store) open(tenantID, column, sealed string) (mksync.Secret, error) {
+	b, err := s.sealer.Open(sealed, mksync.SecretBinding(tenantID, column))
 	if err != nil {
-		return "", internal("decrypt "+what, err)
+		return "", internal("decrypt "+column, err)
 	}
 	return mksync.Secret(b), nil
 }
@@ -320,7 +322,7 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		}
 		if n.WebhookSecret.IsZero() {
 			if oldSealed != "" {
-				if n.WebhookSecret, err = s.open("webhook secret", oldSealed); err != nil {
+				if n.WebhookSecret, err = s.open(tenantID, "webhook_secret", oldSealed); err != nil {
 					return err
 				}
 			} else {
@@ -331,11 +333,11 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 				n.WebhookSecret = mksync.Secret(v)
 			}
 		}
-		secret, err := s.seal("secret key", n.SecretKey)
+		secret, err := s.seal(tenantID, "secret_key", n.SecretKey)
 		if err != nil {
 			return err
 		}
-		hookSecret, err := s.seal("webhook secret", n.WebhookSecret)
+		hookSecret, err := s.seal(tenantID, "webhook_secret", n.WebhookSecret)
 		if err != nil {
 			return err
 		}
@@ -343,7 +345,7 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		var alertURL, alertSecret sql.NullString
 		if n.AlertWebhookURL != "" {
 			alertURL.String, alertURL.Valid = n.AlertWebhookURL, true
-			if alertSecret.String, err = s.seal("alert webhook secret", n.AlertWebhookSecret); err != nil {
+			if alertSecret.String, err = s.seal(tenantID, "alert_webhook_secret", n.AlertWebhookSecret); err != nil {
 				return err
 			}
 			alertSecret.Valid = true
@@ -387,16 +389,16 @@ func (s *store) scanCredentials(sc scanner) (mksync.MetakockaCredentials, error)
 	}
 	c.AlertWebhookURL = alertURL.String
 	if alertSecret.Valid {
-		if c.AlertWebhookSecret, err = s.open("alert webhook secret", alertSecret.String); err != nil {
+		if c.AlertWebhookSecret, err = s.open(c.TenantID, "alert_webhook_secret", alertSecret.String); err != nil {
 			return c, err
 		}
 	}
 	c.Settings.ConflictPolicy = mksync.ConflictPolicy(policy)
 	c.Settings.ScheduleInterval = time.Duration(intervalMS) * time.Millisecond
-	if c.SecretKey, err = s.open("secret key", secret); err != nil {
+	if c.SecretKey, err = s.open(c.TenantID, "secret_key", secret); err != nil {
 		return c, err
 	}
-	if c.WebhookSecret, err = s.open("webhook secret", hookSecret); err != nil {
+	if c.WebhookSecret, err = s.open(c.TenantID, "webhook_secret", hookSecret); err != nil {
 		return c, err
 	}
 	c.UpdatedAt, err = parseTime(updated)
@@ -429,7 +431,8 @@ func (s *store) findCredentials(ctx context.Context, cond, key string) (mksync.M
 }
 
 // ReencryptSecrets implements mksync.CredentialStore: every tenant's secrets
-// are opened and sealed again with the sealer's current key, in one
+// are opened and sealed again with the sealer's current key, bound to their
+// row and column (values sealed before bindings become bound), in one
 // transaction.
 func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 	count := 0
@@ -456,26 +459,26 @@ func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 			return internal("read credentials", err)
 		}
 		for _, r := range all {
-			secret, err := s.open("secret key", r.secret)
+			secret, err := s.open(r.tenant, "secret_key", r.secret)
 			if err != nil {
 				return err
 			}
-			hook, err := s.open("webhook secret", r.hook)
+			hook, err := s.open(r.tenant, "webhook_secret", r.hook)
 			if err != nil {
 				return err
 			}
-			if r.secret, err = s.seal("secret key", secret); err != nil {
+			if r.secret, err = s.seal(r.tenant, "secret_key", secret); err != nil {
 				return err
 			}
-			if r.hook, err = s.seal("webhook secret", hook); err != nil {
+			if r.hook, err = s.seal(r.tenant, "webhook_secret", hook); err != nil {
 				return err
 			}
 			if r.alert.Valid {
-				alert, err := s.open("alert webhook secret", r.alert.String)
+				alert, err := s.open(r.tenant, "alert_webhook_secret", r.alert.String)
 				if err != nil {
 					return err
 				}
-				if r.alert.String, err = s.seal("alert webhook secret", alert); err != nil {
+				if r.alert.String, err = s.seal(r.tenant, "alert_webhook_secret", alert); err != nil {
 					return err
 				}
 			}
