@@ -858,3 +858,26 @@ func TestAPIAnswersAreNotCached(t *testing.T) {
 		require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "%s %s → %d", c.method, c.path, rec.Code)
 	}
 }
+
+// busyStore answers reads as the SQLite store does when another writer
+// holds the database past its busy timeout.
+type busyStore struct{ mksync.Store }
+
+func (busyStore) FindContacts(context.Context, string, mksync.ListFilter) ([]mksync.Contact, string, error) {
+	return nil, "", mksync.WrapError(mksync.EUNAVAILABLE, "the database is busy; try again shortly", errors.New("database is locked (5) (SQLITE_BUSY)"))
+}
+
+// A busy database is 503 with Retry-After (a client may retry), not a 500;
+// no error record is written to the database that is busy.
+func TestBusyDatabaseIs503(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{wrap: func(s mksync.Store) mksync.Store { return busyStore{s} }})
+	rec := b.do("GET", "/api/contacts", b.a.Token, "")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	require.Equal(t, "5", rec.Header().Get("Retry-After"))
+	env := envelope(t, rec)
+	require.Equal(t, "unavailable", env.Code)
+	require.NotContains(t, rec.Body.String(), "SQLITE")
+	_, err := b.db.FindErrorRecord(context.Background(), b.a.ID, env.ErrorID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+}

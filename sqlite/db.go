@@ -49,6 +49,8 @@ type DB struct {
 	path string
 	wdb  *sql.DB // exactly one connection: every write goes through it
 	rdb  *sql.DB // read-only pool
+	// touches writes API token use times off the request path.
+	touches *tokenTouches
 }
 
 var _ mksync.Store = (*DB)(nil)
@@ -96,8 +98,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	rdb.SetMaxOpenConns(opts.MaxReaders)
 	rdb.SetMaxIdleConns(opts.MaxReaders)
 
-	db := &DB{path: path, wdb: wdb, rdb: rdb}
+	db := &DB{path: path, wdb: wdb, rdb: rdb, touches: newTokenTouches()}
 	db.store = &store{db: db, sealer: opts.Sealer, log: opts.Logger.With("category", "DATABASE"), now: opts.Now}
+	go db.touches.run(db.store.writeTokenUses, db.store.log)
 	return db, nil
 }
 
@@ -229,11 +232,13 @@ func (s *store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Inside InTx it is an error.
+// Close writes the token uses still pending and closes both pools. Inside
+// InTx it is an error.
 func (s *store) Close() error {
 	if s.tx != nil {
 		return errors.New("sqlite: Close called inside InTx")
 	}
+	s.db.touches.close()
 	return errors.Join(s.db.rdb.Close(), s.db.wdb.Close())
 }
 
@@ -257,8 +262,13 @@ func ensureID(id *string) error {
 	return err
 }
 
-// internal wraps an unexpected failure as EINTERNAL with context.
+// internal wraps an unexpected failure as EINTERNAL with context, except
+// that a database still locked by another writer after the busy timeout is
+// EUNAVAILABLE (503 with Retry-After: try again), not a failure of mksync.
 func internal(op string, err error) error {
+	if isBusy(err) {
+		return mksync.WrapError(mksync.EUNAVAILABLE, "the database is busy; try again shortly", err)
+	}
 	return mksync.WrapError(mksync.EINTERNAL, "database: "+op, err)
 }
 
@@ -269,6 +279,12 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
+}
+
+// isBusy reports SQLITE_BUSY and SQLITE_LOCKED, extended codes included.
+func isBusy(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 }
 
 func isUnique(err error) bool {

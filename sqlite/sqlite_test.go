@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -274,4 +275,55 @@ func TestSealedSecretsAreBoundToTheirRow(t *testing.T) {
 	exec("UPDATE credentials SET secret_key_sealed = webhook_secret_sealed WHERE tenant_id = ?", ids[1])
 	_, err = db.FindCredentials(ctx, ids[1])
 	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
+}
+
+// While another writer holds the database (a long sync, another process),
+// authenticating a token is a read that does not wait for it (the use is
+// written afterwards), and a write that times out is EUNAVAILABLE, which
+// the API answers 503 with Retry-After, not an internal error.
+func TestBusyWriterDoesNotBlockAuthentication(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: testSealer(t), BusyTimeout: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, db.Migrate(ctx))
+	tn := mksync.Tenant{Name: "busy"}
+	require.NoError(t, db.CreateTenant(ctx, &tn))
+	_, hash, err := mksync.NewTokenSecret()
+	require.NoError(t, err)
+	tok := mksync.APIToken{Name: "ci", Hash: hash}
+	require.NoError(t, db.CreateAPIToken(ctx, tn.ID, &tok))
+
+	// Another connection takes the write lock and keeps it.
+	raw, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	conn, err := raw.Conn(ctx)
+	require.NoError(t, err)
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	used := time.Now().UTC().Truncate(time.Second)
+	start := time.Now()
+	got, err := db.AuthenticateAPIToken(ctx, hash, used)
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 500*time.Millisecond, "authentication waited on the writer")
+	require.NotNil(t, got.LastUsedAt)
+
+	tn2 := mksync.Tenant{Name: "blocked"}
+	err = db.CreateTenant(ctx, &tn2)
+	require.Equal(t, mksync.EUNAVAILABLE, mksync.ErrorCode(err), "%v", err)
+
+	// Once the writer is done, the use is stored.
+	_, err = conn.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	require.NoError(t, db.Close())
+	again := openAt(t, path, testSealer(t))
+	toks, err := again.ListAPITokens(ctx, tn.ID)
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	require.NotNil(t, toks[0].LastUsedAt, "the use was written")
+	require.True(t, toks[0].LastUsedAt.Equal(used))
 }

@@ -149,8 +149,9 @@ func (s *store) CreateAPIToken(ctx context.Context, tenantID string, t *mksync.A
 	return nil
 }
 
-// AuthenticateAPIToken implements mksync.TokenStore. The use is written at
-// most once a minute per token, so busy clients do not queue on the writer.
+// AuthenticateAPIToken implements mksync.TokenStore. It only reads: the
+// use is noted and written in the background (tokenTouches), at most once a
+// minute per token, so that authenticating never waits on the writer.
 func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (mksync.APIToken, error) {
 	if len(hash) == 0 {
 		return mksync.APIToken{}, mksync.Errorf(mksync.EUNAUTHORIZED, "invalid or revoked token")
@@ -163,19 +164,13 @@ func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.
 		return t, translate("authenticate token", err, "", "", "")
 	}
 	now = trunc(now)
+	if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
+		t.LastUsedAt = &noted
+	}
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < time.Minute && !now.Before(*t.LastUsedAt) {
 		return t, nil
 	}
-	err = s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", fmtTime(now), t.ID)
-		if err != nil {
-			return internal("record token use", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return t, err
-	}
+	s.db.touches.note(t.ID, now)
 	t.LastUsedAt = &now
 	return t, nil
 }
@@ -192,6 +187,9 @@ func (s *store) ListAPITokens(ctx context.Context, tenantID string) ([]mksync.AP
 		t, err := scanToken(rows)
 		if err != nil {
 			return nil, translate("list tokens", err, "", "", "")
+		}
+		if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
+			t.LastUsedAt = &noted // not written yet
 		}
 		out = append(out, t)
 	}
