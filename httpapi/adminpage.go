@@ -5,10 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/mksync/mksync"
 )
@@ -38,7 +35,7 @@ const adminPageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'u
 func (s *Server) RequireAdmin(next http.Handler) http.Handler {
 	guarded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r)
-		if wait := s.adminFails.blocked(ip, s.cfg.Now()); wait > 0 {
+		if wait := s.adminFails.Wait(ip, s.cfg.Now()); wait > 0 {
 			s.tooManyAdminAttempts(w, r, wait)
 			return
 		}
@@ -51,7 +48,7 @@ func (s *Server) RequireAdmin(next http.Handler) http.Handler {
 		case s.isTenantToken(r, tok):
 			s.writeError(w, r, mksync.Errorf(mksync.EFORBIDDEN, "admin pages need the admin token"))
 		default:
-			s.adminFails.fail(ip, s.cfg.Now())
+			s.adminFails.Allow(ip, s.cfg.Now()) // spends one attempt
 			s.denyAdminPage(w, r, errBadToken())
 		}
 	})
@@ -128,59 +125,4 @@ func adminPageToken(r *http.Request) (tok string, ok bool) {
 		return "", false
 	}
 	return tok, true
-}
-
-// failureLimiter counts wrong sign-in attempts per key (a client IP) in
-// token buckets of perMin attempts refilled over a minute. Unlike Limiter
-// it can tell whether a key is blocked without spending an attempt, so a
-// blocked client is refused before its token is checked (a right guess
-// must not pass while wrong ones get 429). It is bounded: when full it
-// starts over, which at worst forgives some callers. Safe for concurrent
-// use; perMin ≤ 0 never blocks.
-type failureLimiter struct {
-	mu      sync.Mutex
-	perMin  int
-	buckets map[string]*rate.Limiter
-	max     int
-}
-
-func newFailureLimiter(perMin int) *failureLimiter {
-	return &failureLimiter{perMin: perMin, buckets: map[string]*rate.Limiter{}, max: 10_000}
-}
-
-// blocked returns how long key must wait before its next attempt; 0 when
-// it may try now.
-func (l *failureLimiter) blocked(key string, now time.Time) time.Duration {
-	if l.perMin <= 0 {
-		return 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return 0
-	}
-	tokens := b.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - tokens) / float64(b.Limit()) * float64(time.Second))
-}
-
-// fail spends one attempt of key at now.
-func (l *failureLimiter) fail(key string, now time.Time) {
-	if l.perMin <= 0 {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.max {
-			clear(l.buckets)
-		}
-		b = rate.NewLimiter(rate.Limit(float64(l.perMin)/60), l.perMin)
-		l.buckets[key] = b
-	}
-	b.AllowN(now, 1)
 }

@@ -169,7 +169,7 @@ type Server struct {
 	routes   []route
 	openapi  []byte
 	// adminFails counts wrong tokens on admin pages per client IP.
-	adminFails *failureLimiter
+	adminFails *AttemptLimiter
 }
 
 // New returns the API server for cfg.
@@ -183,7 +183,7 @@ func New(cfg Config) (*Server, error) {
 		log: observe.WithCategory(cfg.Logger, observe.CatAPI),
 		mux: http.NewServeMux(),
 
-		adminFails: newFailureLimiter(cfg.AdminAttemptsPerMinute),
+		adminFails: NewAttemptLimiter(cfg.AdminAttemptsPerMinute),
 	}
 	s.limiter = cfg.Limiter
 	if s.limiter == nil {

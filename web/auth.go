@@ -45,7 +45,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, errCSRF())
 		return
 	}
-	if !h.logins.allow(clientIP(r), h.cfg.Now()) {
+	if !h.logins.Allow(clientIP(r), h.cfg.Now()) {
 		h.showLogin(w, r, http.StatusTooManyRequests, "Too many sign-in attempts. Wait a minute and try again.")
 		return
 	}

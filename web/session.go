@@ -11,10 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/mksync/mksync"
 )
@@ -175,35 +172,4 @@ func checkCSRF(r *http.Request, s *session) bool {
 		return true
 	}
 	return equalToken(r.PostFormValue(csrfField), s.CSRF)
-}
-
-// keyedLimiter is a token bucket per key (client IP, tenant), bounded in
-// size: when full it starts over, which at worst forgives some callers.
-type keyedLimiter struct {
-	mu      sync.Mutex
-	perMin  int
-	buckets map[string]*rate.Limiter
-	max     int
-}
-
-func newKeyedLimiter(perMinute int) *keyedLimiter {
-	return &keyedLimiter{perMin: perMinute, buckets: map[string]*rate.Limiter{}, max: 10_000}
-}
-
-// allow takes a token from key's bucket at now.
-func (l *keyedLimiter) allow(key string, now time.Time) bool {
-	if l.perMin <= 0 {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.max {
-			clear(l.buckets)
-		}
-		b = rate.NewLimiter(rate.Limit(float64(l.perMin)/60), l.perMin)
-		l.buckets[key] = b
-	}
-	return b.AllowN(now, 1)
 }

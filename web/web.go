@@ -145,8 +145,8 @@ type Handler struct {
 	log     *slog.Logger
 	sess    *sessions
 	tmpl    *templates
-	logins  *keyedLimiter
-	reports *keyedLimiter
+	logins  *httpapi.AttemptLimiter
+	reports *httpapi.AttemptLimiter
 	handler http.Handler
 }
 
@@ -170,8 +170,8 @@ func New(cfg Config) (*Handler, error) {
 		log:     observe.WithCategory(cfg.Logger, categoryUI),
 		sess:    &sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL},
 		tmpl:    tm,
-		logins:  newKeyedLimiter(cfg.LoginAttemptsPerMinute),
-		reports: newKeyedLimiter(cfg.ClientErrorsPerMinute),
+		logins:  httpapi.NewAttemptLimiter(cfg.LoginAttemptsPerMinute),
+		reports: httpapi.NewAttemptLimiter(cfg.ClientErrorsPerMinute),
 	}
 	mux := http.NewServeMux()
 	if err := h.routes(mux); err != nil {
