@@ -64,6 +64,28 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 	}
 }
 
+// Decimals are bounded to what Metakocka takes (15 digits before the point,
+// 6 after) without being expanded.
+func TestValidatorDecimal(t *testing.T) {
+	t.Parallel()
+	for in, ok := range map[string]bool{
+		"0": true, "-0.5": true, "4.233766": true, "999999999999999": true, "999999999999999.999999": true,
+		"1.50000000": true, "1e14": true, "100e-8": true, "0.000001": true, "-999999999999999": true,
+		"1000000000000000": false, "0.0000001": false, "1e15": false, "1e10000": false, "-1e10000": false,
+		"1e-7": false, "9e9999": false, "1e-9999": false, "1234567890123456.5": false,
+		"0.1234567": false, "9999999999999999999999": false,
+	} {
+		var v mksync.Validator
+		if got := v.Decimal(d(in), "price"); got != ok {
+			t.Errorf("Decimal(%s) = %v, want %v", in, got, ok)
+		}
+		rule := mksync.ErrorDetails(v.Err("product"))["price"]
+		if ok != (rule == "") || (!ok && !strings.Contains(rule, "15 digits before the decimal point and 6 after")) {
+			t.Errorf("Decimal(%s): rule %q", in, rule)
+		}
+	}
+}
+
 func TestComputeTotals(t *testing.T) {
 	doc := mksync.SalesDocument{Lines: []mksync.DocumentLine{
 		{Quantity: d("3"), UnitPrice: d("19.99"), DiscountPercent: d("10"), TaxRate: d("22")}, // 53.973 → 53.97, tax 11.87

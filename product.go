@@ -47,14 +47,15 @@ func (p *Product) Validate() error {
 	v.MaxLen(p.Description, 4000, "description")
 	v.MaxLen(p.Unit, 20, "unit")
 	v.MaxLen(p.Barcode, 50, "barcode")
-	v.Check(!p.Price.IsNegative(), "price", "must not be negative")
-	v.Check(!p.TaxRate.IsNegative() && p.TaxRate.LessThan(decimal.NewFromInt(100)), "taxRate", "must be between 0 and 100")
 	for _, d := range []struct {
 		v    decimal.Decimal
 		name string
-	}{{p.Height, "height"}, {p.Width, "width"}, {p.Depth, "depth"}, {p.Weight, "weight"}} {
+	}{{p.Price, "price"}, {p.Height, "height"}, {p.Width, "width"}, {p.Depth, "depth"}, {p.Weight, "weight"}} {
+		v.Decimal(d.v, d.name)
 		v.Check(!d.v.IsNegative(), d.name, "must not be negative")
 	}
+	// Compared only when bounded (see Validator.Decimal).
+	v.Check(v.Decimal(p.TaxRate, "taxRate") && !p.TaxRate.IsNegative() && p.TaxRate.LessThan(decimal.NewFromInt(100)), "taxRate", "must be between 0 and 100")
 	return v.Err("product")
 }
 

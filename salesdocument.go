@@ -99,10 +99,14 @@ func (d *SalesDocument) Validate() error {
 	for i, l := range d.Lines {
 		p := fmt.Sprintf("lines[%d].", i)
 		v.Required(l.ProductID, p+"productId")
+		v.Decimal(l.Quantity, p+"quantity")
 		v.Check(l.Quantity.IsPositive(), p+"quantity", "must be greater than 0")
+		v.Decimal(l.UnitPrice, p+"unitPrice")
 		v.Check(!l.UnitPrice.IsNegative(), p+"unitPrice", "must not be negative")
-		v.Check(!l.DiscountPercent.IsNegative() && l.DiscountPercent.LessThanOrEqual(hundred), p+"discountPercent", "must be between 0 and 100")
-		v.Check(!l.TaxRate.IsNegative() && l.TaxRate.LessThan(hundred), p+"taxRate", "must be between 0 and 100")
+		// Compared only when bounded (see Validator.Decimal).
+		v.Check(v.Decimal(l.DiscountPercent, p+"discountPercent") && !l.DiscountPercent.IsNegative() && l.DiscountPercent.LessThanOrEqual(hundred),
+			p+"discountPercent", "must be between 0 and 100")
+		v.Check(v.Decimal(l.TaxRate, p+"taxRate") && !l.TaxRate.IsNegative() && l.TaxRate.LessThan(hundred), p+"taxRate", "must be between 0 and 100")
 	}
 	return v.Err("sales document")
 }

@@ -61,6 +61,11 @@ type TokenStore interface {
 	AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (APIToken, error)
 	ListAPITokens(ctx context.Context, tenantID string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now time.Time) error
+	// EndSessions ends every web session signed in with the token, now and
+	// on every instance: it increments the token's SessionGeneration, which
+	// a session must match. The token itself stays valid. ENOTFOUND when the
+	// tenant has no such token.
+	EndSessions(ctx context.Context, tenantID, tokenID string) error
 	// AdminTokenHash returns the stored admin token hash, ENOTFOUND when none.
 	AdminTokenHash(ctx context.Context) ([]byte, error)
 	SetAdminTokenHash(ctx context.Context, hash []byte) error
@@ -267,8 +272,21 @@ type Store interface {
 }
 
 // SecretSealer encrypts secrets for storage. Sealed values carry the id of
-// the key that sealed them, so keys can be rotated.
+// the key that sealed them, so keys can be rotated. A value is sealed bound
+// to where it is stored (SecretBinding: the tenant and the column), so that
+// one copied to another row or column does not open there.
 type SecretSealer interface {
-	Seal(plaintext []byte) (string, error)
-	Open(sealed string) ([]byte, error)
+	// Seal encrypts plaintext bound to binding, which is authenticated but
+	// not stored: Open must be given the same.
+	Seal(plaintext []byte, binding string) (string, error)
+	// Open decrypts sealed, checking its binding. Values sealed before
+	// bindings existed open with any binding until ReencryptSecrets (or a
+	// write of the same secret) seals them again, bound.
+	Open(sealed, binding string) ([]byte, error)
+}
+
+// SecretBinding is the binding of a secret stored in column of tenantID's
+// row: "credentials/<tenant id>/<column>".
+func SecretBinding(tenantID, column string) string {
+	return "credentials/" + tenantID + "/" + column
 }

@@ -215,6 +215,11 @@ type MetakockaCredentials struct {
 // that signatures cannot be guessed.
 const MinAlertWebhookSecret = 16
 
+// MinWebhookSecret is the shortest stock webhook secret accepted (empty
+// lets the store generate one), so that Metakocka's HMAC signatures cannot
+// be guessed. A stored shorter one verifies no webhook.
+const MinWebhookSecret = 16
+
 // Validate checks the credentials.
 func (c *MetakockaCredentials) Validate() error {
 	var v Validator
@@ -222,6 +227,7 @@ func (c *MetakockaCredentials) Validate() error {
 	v.MaxLen(c.CompanyID, 30, "companyId")
 	v.Check(!c.SecretKey.IsZero(), "secretKey", "is required")
 	v.Check(c.BaseURL == "" || strings.HasPrefix(c.BaseURL, "https://") || strings.HasPrefix(c.BaseURL, "http://"), "metakockaUrl", "must be an http(s) URL")
+	v.Check(c.WebhookSecret.IsZero() || len(c.WebhookSecret.Reveal()) >= MinWebhookSecret, "webhookSecret", "must be at least 16 bytes (or empty to have one generated)")
 	v.MaxLen(c.AlertWebhookURL, 2000, "alertWebhookUrl")
 	v.Check(c.AlertWebhookURL == "" || isHTTPURL(c.AlertWebhookURL), "alertWebhookUrl", "must be an absolute http(s) URL")
 	v.Check(c.AlertWebhookURL == "" || len(c.AlertWebhookSecret.Reveal()) >= MinAlertWebhookSecret, "alertWebhookSecret", "must be at least 16 bytes when alertWebhookUrl is set")
@@ -248,6 +254,10 @@ type APIToken struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+	// SessionGeneration is carried by every web session signed in with the
+	// token; TokenStore.EndSessions increments it, which ends them all
+	// (sign-out). Never shown.
+	SessionGeneration int64 `json:"-"`
 }
 
 // TokenPrefix starts every API token, so that leaked tokens are easy to find

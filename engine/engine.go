@@ -42,8 +42,10 @@ type Config struct {
 	Pacer *metakocka.Pacer
 	// Pacing configures the Pacer created when Pacer is nil.
 	Pacing metakocka.PacingConfig
-	// HTTPClient sends Metakocka requests; default one with a transport
-	// that keeps enough idle connections for MaxConcurrency requests.
+	// HTTPClient sends Metakocka requests; default one on
+	// metakocka.NewTransport (no proxy from the environment) that keeps
+	// enough idle connections for MaxConcurrency requests. Redirects are
+	// never followed, whatever client is given.
 	HTTPClient *http.Client
 	// Retry, Timeouts, RetryClock and Observer are passed to every
 	// metakocka.Client (see metakocka.Config); every Metakocka call of the
@@ -139,9 +141,7 @@ func (c Config) withDefaults() Config {
 		c.Clock = realClock{}
 	}
 	if c.HTTPClient == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = mksync.MaxConcurrency * 2
-		c.HTTPClient = &http.Client{Transport: t}
+		c.HTTPClient = &http.Client{Transport: metakocka.NewTransport(mksync.MaxConcurrency * 2)}
 	}
 	if c.Pricelist == "" {
 		c.Pricelist = "MPC"

@@ -285,6 +285,14 @@ func TestHostileInputIsRejectedAndWritesNothing(t *testing.T) {
 		{"wrong nested", "POST", "/api/sales-documents", `{"kind":"order","date":"yesterday","contactId":"x","currency":"EUR","lines":[{"productId":1,"quantity":"x"}]}`, 400, "lines[0].quantity"},
 		{"every field listed", "POST", "/api/products", `{"code":"","name":"","price":"-1","taxRate":"100"}`, 400, "taxRate"},
 		{"huge number", "POST", "/api/contacts", `{"name":"a","version":1e400}`, 400, ""},
+		{"invalid UTF-8", "POST", "/api/contacts", "{\"name\":\"\xff\xfe\"}", 400, "body"},
+		{"invalid UTF-8 in a key", "POST", "/api/contacts", "{\"name\":\"a\",\"\xc3\":1}", 400, "body"},
+		{"price of 10,001 digits", "POST", "/api/products", `{"code":"X","name":"Y","price":"1e10000"}`, 400, "price"},
+		{"price exponent of a billion", "POST", "/api/products", `{"code":"X","name":"Y","price":"1","taxRate":"1e1000000000"}`, 400, "taxRate"},
+		{"price with 7 decimals", "POST", "/api/products", `{"code":"X","name":"Y","price":"0.0000001"}`, 400, "price"},
+		{"weight of 16 digits", "POST", "/api/products", `{"code":"X","name":"Y","weight":"1234567890123456"}`, 400, "weight"},
+		{"huge line discount", "POST", "/api/sales-documents", `{"kind":"order","date":"2026-01-02","contactId":"x","currency":"EUR","lines":[{"productId":"p","quantity":"1","unitPrice":"1","discountPercent":"-1e999999999"}]}`, 400, "lines[0].discountPercent"},
+		{"huge line quantity", "POST", "/api/sales-documents", `{"kind":"order","date":"2026-01-02","contactId":"x","currency":"EUR","lines":[{"productId":"p","quantity":"1e10000","unitPrice":"1"}]}`, 400, "lines[0].quantity"},
 		{"deep nesting", "POST", "/api/contacts", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), 400, "body"},
 		{"wrong content type", "POST", "/api/contacts", `name=a`, 400, ""},
 		{"too large", "POST", "/api/contacts", `{"name":"a","notes":"` + strings.Repeat("n", 1<<20) + `"}`, 413, "body"},
@@ -600,7 +608,7 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	base := "/api/integrations/metakocka/credentials"
 	require.Equal(t, 404, b.do("GET", base, tok, "").Code)
 	const secret = "very-secret-key-123"
-	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4}}`)
+	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456-0123456789","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4}}`)
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	require.NotContains(t, rec.Body.String(), secret)
 	var v map[string]any
@@ -855,4 +863,46 @@ func TestAllowSyncSharesTheSyncBudget(t *testing.T) {
 	require.Equal(t, 6*time.Second, wait)
 	ok, _ = b.srv.AllowSync(ctx, b.b.ID)
 	require.True(t, ok, "another tenant's budget is its own")
+}
+
+// API answers hold personal data (contacts, documents, tokens): none may be
+// kept by a browser or proxy cache, error answers included.
+func TestAPIAnswersAreNotCached(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, c := range []struct{ method, path, token string }{
+		{"GET", "/api/contacts", b.a.Token},
+		{"GET", "/api/contacts/" + b.a.ContactID, b.a.Token},
+		{"GET", "/api/sales-documents", b.a.Token},
+		{"GET", "/api/admin/tenants", b.adminToken},
+		{"GET", "/api/contacts", ""},
+		{"GET", "/api/nope", b.a.Token},
+		{"GET", "/healthz", ""},
+	} {
+		rec := b.do(c.method, c.path, c.token, "")
+		require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "%s %s → %d", c.method, c.path, rec.Code)
+	}
+}
+
+// busyStore answers reads as the SQLite store does when another writer
+// holds the database past its busy timeout.
+type busyStore struct{ mksync.Store }
+
+func (busyStore) FindContacts(context.Context, string, mksync.ListFilter) ([]mksync.Contact, string, error) {
+	return nil, "", mksync.WrapError(mksync.EUNAVAILABLE, "the database is busy; try again shortly", errors.New("database is locked (5) (SQLITE_BUSY)"))
+}
+
+// A busy database is 503 with Retry-After (a client may retry), not a 500;
+// no error record is written to the database that is busy.
+func TestBusyDatabaseIs503(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{wrap: func(s mksync.Store) mksync.Store { return busyStore{s} }})
+	rec := b.do("GET", "/api/contacts", b.a.Token, "")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	require.Equal(t, "5", rec.Header().Get("Retry-After"))
+	env := envelope(t, rec)
+	require.Equal(t, "unavailable", env.Code)
+	require.NotContains(t, rec.Body.String(), "SQLITE")
+	_, err := b.db.FindErrorRecord(context.Background(), b.a.ID, env.ErrorID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
 }

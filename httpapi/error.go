@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,7 +121,8 @@ type ErrorBody struct {
 	// Error is a message safe to show to a person.
 	Error string `json:"error"`
 	// Code is one of invalid, not_found, conflict, unauthorized, forbidden,
-	// rate_limited, upstream, internal.
+	// rate_limited, upstream, unavailable (503 with Retry-After: the
+	// database is busy or briefly unreachable), internal.
 	Code string `json:"code"`
 	// ErrorID names this failure; for 5xx and upstream failures it is the id
 	// of the stored error record (GET /api/errors/{errorId}).
@@ -179,14 +181,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		info.errorID = body.ErrorID
 		info.err = err
 	}
-	if status >= 500 || code == mksync.EUPSTREAM {
+	// A database that is briefly unavailable (busy) would only make the
+	// error record wait on it too: the log line of the request keeps it.
+	if (status >= 500 && code != mksync.EUNAVAILABLE) || code == mksync.EUPSTREAM {
 		s.recordError(r, info, body, status)
+	}
+	if code == mksync.EUNAVAILABLE && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	if status == http.StatusUnauthorized && r.Pattern != StockWebhookPattern {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mksync"`) // the webhook takes no token
 	}
 	writeJSON(w, status, body)
 }
+
+// unavailableRetryAfter is the Retry-After (seconds) of a 503 for a busy or
+// briefly unreachable database.
+const unavailableRetryAfter = 5
 
 // recordTimeout bounds the write of an error record after its request.
 const recordTimeout = 5 * time.Second

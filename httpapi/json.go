@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -77,6 +78,10 @@ func unmarshalStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalidBody("request body is empty", "body", "must be a JSON object")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would store U+FFFD in place of each bad byte.
+		return invalidBody("request body is not valid UTF-8", "body", fmt.Sprintf("invalid UTF-8 at byte %d", invalidUTF8At(body)))
+	}
 	if !json.Valid(body) {
 		return invalidBody("request body is not valid JSON", "body", syntaxProblem(body))
 	}
@@ -97,6 +102,19 @@ func unmarshalStrict(body []byte, dst any) error {
 		problems["body"] = "could not be decoded"
 	}
 	return &mksync.Error{Code: mksync.EINVALID, Message: "invalid request body: " + describe(problems), Details: problems, Err: err}
+}
+
+// invalidUTF8At returns the offset of the first byte of body that does not
+// start a valid UTF-8 sequence.
+func invalidUTF8At(body []byte) int {
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(body)
 }
 
 func invalidBody(msg, field, rule string) error {

@@ -109,10 +109,14 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ServeHTTP implements http.Handler: request id, one log line per request,
 // panic recovery, and the error envelope for unknown routes and methods.
+// Every answer carries Cache-Control: no-store: most hold a tenant's
+// personal data (contacts, documents, tokens), which no browser or proxy
+// cache may keep.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := &requestInfo{requestID: requestID(r)}
 	w.Header().Set("X-Request-Id", info.requestID)
+	w.Header().Set("Cache-Control", "no-store")
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {

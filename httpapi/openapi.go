@@ -243,11 +243,11 @@ func (s *Server) operations() []operation {
 		operation{method: "POST", path: "/api/integrations/metakocka/credentials/test", id: "testCredentials", summary: "Make one real call to Metakocka with the stored credentials", tag: "credentials", auth: tenantOnly, status: 200, result: "Status"},
 		operation{method: "POST", path: "/webhooks/metakocka/{webhookId}/stock", id: "receiveStockWebhook",
 			summary: "Metakocka's stock webhook (warehouse_product_stock_update): the tenant is named by its webhookId (GET credentials), the body signed with its webhook secret; " +
-				"the payload is queued and {\"status\":\"ok\"} answered at once. Rate limited per webhook id.",
+				"the payload (stock_list of at most 10,000 entries) is queued and {\"status\":\"ok\"} answered at once. Rate limited per webhook id.",
 			tag: "webhooks", auth: public, body: "StockWebhook", status: 200, result: "Status",
 			headers: []param{
 				{name: HeaderSignature, typ: "string", required: true, desc: "base64(HMAC-SHA1(body, webhook secret))"},
-				{name: HeaderEventID, typ: "string", required: true, desc: "Metakocka's unique event id; an id already accepted is refused (401) for " + s.cfg.WebhookReplayWindow.String()},
+				{name: HeaderEventID, typ: "string", required: true, desc: "Metakocka's unique event id; an id, or a signed body, already accepted is refused (401) for " + s.cfg.WebhookReplayWindow.String()},
 				{name: "X-MetaKocka-Event", typ: "string", desc: "warehouse_product_stock_update"},
 			},
 			errs: map[int]string{

@@ -199,10 +199,12 @@ func registerCRUD[T any](s *Server, c crud[T]) {
 			return invalid(map[string]string{"id": "is assigned by the server; leave it out"})
 		}
 		*version, *created, *updated = 0, time.Time{}, time.Time{}
-		c.clear(&v)
+		// Validated first: clearing computes totals, which must only see
+		// bounded numbers.
 		if err := c.validate(&v); err != nil {
 			return err
 		}
+		c.clear(&v)
 		err := s.writeRecord(r.Context(), p.TenantID, c.typ, func(st mksync.Store) (string, int64, error) {
 			err := c.create(st, r.Context(), p.TenantID, &v)
 			return *id, *version, err

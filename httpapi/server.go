@@ -58,9 +58,18 @@ type Config struct {
 	// receive; default 600 (Metakocka sends one event per product whose
 	// stock it recalculates, so a large goods receipt comes as a burst).
 	RateLimitWebhook int
-	// WebhookReplayWindow is how long an accepted webhook event id is
-	// remembered, and refused when it comes again; default 7 days.
+	// WebhookReplayWindow is how long an accepted webhook event id and the
+	// hash of its signed body are remembered, and refused when either comes
+	// again; default 10 minutes. Metakocka signs only the body, which holds
+	// neither a time nor an id, so the window is a trade-off: long enough
+	// for Metakocka's retries (two, a minute apart), short enough that a
+	// genuine event repeating a recent one (a product's stock back where it
+	// was) is not refused for long.
 	WebhookReplayWindow time.Duration
+	// AdminAttemptsPerMinute bounds the wrong tokens a client IP may try
+	// on admin pages (RequireAdmin) before it gets 429; default 10 (as the
+	// web UI's sign-in form). Counted in this process, not in Limiter.
+	AdminAttemptsPerMinute int
 	// Limiter keeps the rate-limit buckets; default an in-process
 	// MemoryLimiter of at most 100,000 keys (closed by Server.Close).
 	Limiter Limiter
@@ -77,14 +86,15 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultRateLimitSync         = 10
-	DefaultRateLimitAPI          = 1200
-	DefaultRateLimitClientErrors = 60
-	DefaultRateLimitWebhook      = 600
-	DefaultWebhookReplayWindow   = 7 * 24 * time.Hour
-	DefaultMaxBodyBytes          = 1 << 20
-	DefaultMaxClientErrorBytes   = 16 << 10
-	DefaultMaxBulkIDs            = 10_000
+	DefaultRateLimitSync          = 10
+	DefaultRateLimitAPI           = 1200
+	DefaultRateLimitClientErrors  = 60
+	DefaultRateLimitWebhook       = 600
+	DefaultWebhookReplayWindow    = 10 * time.Minute
+	DefaultMaxBodyBytes           = 1 << 20
+	DefaultMaxClientErrorBytes    = 16 << 10
+	DefaultMaxBulkIDs             = 10_000
+	DefaultAdminAttemptsPerMinute = 10
 )
 
 func (c *Config) setDefaults() {
@@ -118,6 +128,9 @@ func (c *Config) setDefaults() {
 	if c.MaxBulkIDs == 0 {
 		c.MaxBulkIDs = DefaultMaxBulkIDs
 	}
+	if c.AdminAttemptsPerMinute == 0 {
+		c.AdminAttemptsPerMinute = DefaultAdminAttemptsPerMinute
+	}
 }
 
 func (c *Config) validate() error {
@@ -140,6 +153,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("httpapi: Config.MaxClientErrorBytes must not be negative, got %d", c.MaxClientErrorBytes)
 	case c.MaxBulkIDs < 0:
 		return fmt.Errorf("httpapi: Config.MaxBulkIDs must not be negative, got %d", c.MaxBulkIDs)
+	case c.AdminAttemptsPerMinute < 0:
+		return fmt.Errorf("httpapi: Config.AdminAttemptsPerMinute must not be negative, got %d", c.AdminAttemptsPerMinute)
 	}
 	return nil
 }
@@ -153,6 +168,8 @@ type Server struct {
 	ownLimit *MemoryLimiter // closed by Close when the server made it
 	routes   []route
 	openapi  []byte
+	// adminFails counts wrong tokens on admin pages per client IP.
+	adminFails *AttemptLimiter
 }
 
 // New returns the API server for cfg.
@@ -165,6 +182,8 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg,
 		log: observe.WithCategory(cfg.Logger, observe.CatAPI),
 		mux: http.NewServeMux(),
+
+		adminFails: NewAttemptLimiter(cfg.AdminAttemptsPerMinute),
 	}
 	s.limiter = cfg.Limiter
 	if s.limiter == nil {

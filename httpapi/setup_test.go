@@ -311,7 +311,7 @@ func (b *bundle) validate(method, path, body string, rec *httptest.ResponseRecor
 		require.NoError(b.t, dec.Decode(&env), "non-2xx must be the error envelope: %s", rec.Body.String())
 		require.NotEmpty(b.t, env.ErrorID, "errorId")
 		require.NotEmpty(b.t, env.Error, "error")
-		require.Contains(b.t, []string{"invalid", "not_found", "conflict", "unauthorized", "forbidden", "rate_limited", "upstream", "internal"}, env.Code)
+		require.Contains(b.t, []string{"invalid", "not_found", "conflict", "unauthorized", "forbidden", "rate_limited", "upstream", "unavailable", "internal"}, env.Code)
 		require.NotNil(b.t, env.Details)
 	}
 	req, err := http.NewRequest(method, "http://localhost"+path, strings.NewReader(body))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha1" // Metakocka signs with HMAC-SHA1; HMAC does not rest on SHA-1's collision resistance
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,9 @@ const (
 	HeaderEventID = "X-MetaKocka-Id"
 	// MaxWebhookBodyBytes caps a webhook body (413 beyond).
 	MaxWebhookBodyBytes = 1 << 20
+	// MaxStockListLen caps the entries of one stock event (400 beyond).
+	// Metakocka sends one per warehouse and lot of one product.
+	MaxStockListLen = 10_000
 )
 
 // StockWebhookPath returns the path at which the tenant with webhookID
@@ -68,9 +72,11 @@ func (s *Server) registerWebhookRoutes() {
 
 // stockWebhook checks, in order: the webhook id's rate limit; the body's
 // size; the tenant and the signature (401 for either, failures drawing from
-// the client IP's bucket like bad tokens); the event id; the body's shape.
-// Then, in one transaction, it remembers the event id (a replay is 401) and
-// queues the payload, and answers {"status":"ok"}. Nothing is stored or
+// the client IP's bucket like bad tokens); the event id; the body's shape
+// (at most MaxStockListLen entries). Then, in one transaction, it remembers
+// the event id and the body's hash (either seen within
+// Config.WebhookReplayWindow is a replay: 401) and queues the payload, and
+// answers {"status":"ok"}. Nothing is stored or
 // queued for a request it rejects.
 func (s *Server) stockWebhook(w http.ResponseWriter, r *http.Request, _ principal) error {
 	ctx := r.Context()
@@ -95,9 +101,10 @@ func (s *Server) stockWebhook(w http.ResponseWriter, r *http.Request, _ principa
 		}
 	}
 	// The signature is computed even for an unknown id, so that timing
-	// does not tell ids apart either.
+	// does not tell ids apart either. A secret shorter than
+	// mksync.MinWebhookSecret (stored before the rule) verifies nothing.
 	valid := validSignature(creds.WebhookSecret, body, r.Header.Get(HeaderSignature))
-	if !found || creds.WebhookSecret.IsZero() || !valid {
+	if !found || len(creds.WebhookSecret.Reveal()) < mksync.MinWebhookSecret || !valid {
 		if !s.allow(w, r, classAPI, "ip:"+clientIP(r)) {
 			return nil
 		}
@@ -125,12 +132,17 @@ func (s *Server) stockWebhook(w http.ResponseWriter, r *http.Request, _ principa
 
 	now := s.cfg.Now().UTC()
 	err = s.cfg.Store.InTx(ctx, creds.TenantID, func(tx mksync.Store) error {
-		err := tx.RecordWebhookEvent(ctx, creds.TenantID, eventID, now, now.Add(-s.cfg.WebhookReplayWindow))
-		switch {
-		case mksync.ErrorCode(err) == mksync.ECONFLICT:
-			return replayError{}
-		case err != nil:
-			return fmt.Errorf("remember webhook event: %w", err)
+		// The event id is not signed (anyone replaying a captured body can
+		// change it), the body is: both are remembered, and either seen
+		// again within the window is a replay.
+		for _, key := range []string{eventID, bodyReplayKey(body)} {
+			err := tx.RecordWebhookEvent(ctx, creds.TenantID, key, now, now.Add(-s.cfg.WebhookReplayWindow))
+			switch {
+			case mksync.ErrorCode(err) == mksync.ECONFLICT:
+				return replayError{}
+			case err != nil:
+				return fmt.Errorf("remember webhook event: %w", err)
+			}
 		}
 		if err := s.cfg.StockQueue.EnqueueStock(ctx, tx, creds.TenantID, body); err != nil {
 			return fmt.Errorf("queue stock webhook: %w", err)
@@ -141,12 +153,19 @@ func (s *Server) stockWebhook(w http.ResponseWriter, r *http.Request, _ principa
 	case errors.As(err, new(replayError)):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "stock webhook replayed",
 			slog.String("requestId", info.requestID), slog.String("tenantId", creds.TenantID), slog.String("webhookEventId", eventID))
-		return mksync.Errorf(mksync.EUNAUTHORIZED, "replayed event: %s %s was already accepted", HeaderEventID, eventID)
+		return mksync.Errorf(mksync.EUNAUTHORIZED, "replayed event: %s %s or the same signed body was already accepted", HeaderEventID, eventID)
 	case err != nil:
 		return err
 	}
 	writeJSON(w, http.StatusOK, status{Status: "ok"})
 	return nil
+}
+
+// bodyReplayKey is the replay key of a signed body: "body:" and its
+// SHA-256, base64url (48 bytes, within mksync.MaxWebhookEventIDLen).
+func bodyReplayKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "body:" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // validSignature reports whether header is base64(HMAC-SHA1(body, secret)),
@@ -187,6 +206,9 @@ func checkStockPayload(body []byte) error {
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
 		return invalidBody("webhook stock_list must be an array", "stock_list", "must be an array")
+	}
+	if len(list) > MaxStockListLen {
+		return invalidBody(fmt.Sprintf("webhook stock_list has %d entries", len(list)), "stock_list", fmt.Sprintf("must have at most %d entries", MaxStockListLen))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -47,6 +48,7 @@ func TestStockWebhook(t *testing.T) {
 	require.Equal(t, "/webhooks/metakocka/", pathA[:len("/webhooks/metakocka/")])
 	beforeA, beforeB := b.snapshot(b.a.ID), b.snapshot(b.b.ID)
 	huge := `{"stock_list":[],"pad":"` + strings.Repeat("x", 1<<20) + `"}`
+	longList := `{"stock_list":[` + strings.Repeat(`{},`, httpapi.MaxStockListLen) + `{}]}`
 
 	// Steps run in order: the replay steps follow the accepted events.
 	tests := []struct {
@@ -75,6 +77,10 @@ func TestStockWebhook(t *testing.T) {
 		{"accepted", pathA, stockBody, sign(secretA, stockBody), "evt-1", 200, "", "", b.a.ID},
 		{"replayed event id", pathA, stockBody, sign(secretA, stockBody), "evt-1", 401, "unauthorized", "replayed event", ""},
 		{"replayed id, other body", pathA, `{"stock_list":[]}`, sign(secretA, `{"stock_list":[]}`), "evt-1", 401, "unauthorized", "replayed event", ""},
+		// The id is not signed: a captured body replayed under a new id is
+		// still the same signed body.
+		{"replayed body, new event id", pathA, stockBody, sign(secretA, stockBody), "evt-forged", 401, "unauthorized", "replayed event", ""},
+		{"stock_list too long", pathA, longList, sign(secretA, longList), "evt-long", 400, "invalid", "stock_list", ""},
 		{"same event id, other tenant", pathB, stockBody, sign(secretB, stockBody), "evt-1", 200, "", "", b.b.ID},
 		{"new event, unpadded signature", pathA, `{"stock_list":[]}`, strings.TrimRight(sign(secretA, `{"stock_list":[]}`), "="), "evt-2", 200, "", "", b.a.ID},
 	}
@@ -126,7 +132,8 @@ func TestStockWebhook(t *testing.T) {
 		require.Equal(t, unknown.Details, badSig.Details)
 	})
 	t.Run("no bearer token needed, none used", func(t *testing.T) {
-		rec := b.do("POST", pathA, b.a.Token, stockBody, httpapi.HeaderSignature, sign(secretA, stockBody), httpapi.HeaderEventID, "evt-3")
+		body := `{"stock_list":[{"mk_id":"3"}]}`
+		rec := b.do("POST", pathA, b.a.Token, body, httpapi.HeaderSignature, sign(secretA, body), httpapi.HeaderEventID, "evt-3")
 		require.Equal(t, 200, rec.Code)
 		rec = b.do("GET", pathA, "", "")
 		require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
@@ -175,15 +182,53 @@ func TestStockWebhookRateLimitPerWebhookID(t *testing.T) {
 	b := setup(t, setupOpts{cfg: func(c *httpapi.Config) { c.RateLimitWebhook = 2 }})
 	const secretA, secretB = "hook-secret-A-0123456789", "hook-secret-B-9876543210"
 	pathA, pathB := b.connectWebhook(b.a, secretA), b.connectWebhook(b.b, secretB)
+	// Each event its own body: a repeated body would be a replay.
+	bodyOf := func(event string) string { return `{"stock_list":[{"mk_id":"` + event + `"}]}` }
 	send := func(path, secret, event string) int {
-		return b.do("POST", path, "", stockBody, httpapi.HeaderSignature, sign(secret, stockBody), httpapi.HeaderEventID, event).Code
+		return b.do("POST", path, "", bodyOf(event), httpapi.HeaderSignature, sign(secret, bodyOf(event)), httpapi.HeaderEventID, event).Code
 	}
 	require.Equal(t, 200, send(pathA, secretA, "a1"))
 	require.Equal(t, 200, send(pathA, secretA, "a2"))
-	rec := b.do("POST", pathA, "", stockBody, httpapi.HeaderSignature, sign(secretA, stockBody), httpapi.HeaderEventID, "a3")
+	rec := b.do("POST", pathA, "", bodyOf("a3"), httpapi.HeaderSignature, sign(secretA, bodyOf("a3")), httpapi.HeaderEventID, "a3")
 	require.Equal(t, 429, rec.Code)
 	require.Equal(t, "rate_limited", envelope(t, rec).Code)
 	require.NotEmpty(t, rec.Header().Get("Retry-After"))
 	require.Equal(t, 200, send(pathB, secretB, "b1"), "another webhook id has its own bucket")
 	require.Len(t, b.queue.Calls(), 3)
+}
+
+// Replays are keyed on the signed body as well as on the (unsigned) event
+// id, for a bounded window: after it, the same body is a new event (a
+// product's stock back where it was).
+func TestStockWebhookReplayWindow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const secret = "hook-secret-0123456789"
+	path := b.connectWebhook(b.a, secret)
+	send := func(event string) int {
+		return b.do("POST", path, "", stockBody, httpapi.HeaderSignature, sign(secret, stockBody), httpapi.HeaderEventID, event).Code
+	}
+	require.Equal(t, 200, send("evt-1"))
+	b.clock.Advance(httpapi.DefaultWebhookReplayWindow - time.Second)
+	require.Equal(t, 401, send("evt-2"), "the same signed body under another id, within the window")
+	b.clock.Advance(2 * time.Second)
+	require.Equal(t, 200, send("evt-3"), "after the window the body is a new event")
+	require.Len(t, b.queue.Calls(), 2)
+}
+
+// A stock webhook secret shorter than 16 bytes is refused (the review's
+// one-byte secret was accepted); empty still has one generated.
+func TestStockWebhookSecretLength(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, short := range []string{"x", "fifteen-bytes!!"} {
+		rec := b.do("PUT", "/api/integrations/metakocka/credentials", b.a.Token,
+			`{"companyId":"16","secretKey":"mk-secret","webhookSecret":"`+short+`"}`)
+		require.Equal(t, 400, rec.Code, rec.Body.String())
+		require.Contains(t, envelope(t, rec).Details["webhookSecret"], "at least 16 bytes")
+	}
+	b.decode(b.do("PUT", "/api/integrations/metakocka/credentials", b.a.Token,
+		`{"companyId":"16","secretKey":"mk-secret","webhookSecret":"sixteen-bytes!!!"}`), 200, nil)
+	b.decode(b.do("PUT", "/api/integrations/metakocka/credentials", b.a.Token,
+		`{"companyId":"16","secretKey":"mk-secret"}`), 200, nil)
 }

@@ -8,13 +8,19 @@
 //
 // # Sealed form
 //
-//	v1:<keyid>:<base64url(nonce | ciphertext | tag)>
+//	v2:<keyid>:<base64url(nonce | ciphertext | tag)>
 //
 // The key id is the first 8 bytes (16 hex digits) of HMAC-SHA256(key,
 // "mksync key id"): stable for a key, so every process that holds the key
-// derives the same id, and it reveals nothing about the key. The prefix
-// "v1:<keyid>" is authenticated as GCM additional data, so neither the version
-// nor the key id can be altered without Open failing.
+// derives the same id, and it reveals nothing about the key. The GCM
+// additional data is "v2:<keyid>:" followed by the value's binding (where it
+// is stored, mksync.SecretBinding), so neither the version nor the key id
+// can be altered, nor the value moved to another tenant's row or another
+// column, without Open failing.
+//
+// Values sealed by earlier versions, "v1:<keyid>:<data>" with "v1:<keyid>"
+// as additional data, still open (with any binding); Seal never makes them,
+// and ReencryptSecrets (`mksync credentials rotate-key`) re-seals them as v2.
 //
 // # Where keys come from (see Load)
 //
@@ -61,8 +67,12 @@ import (
 // KeySize is the length of an AES-256 key in bytes.
 const KeySize = 32
 
-// sealedVersion is the first field of the sealed form.
-const sealedVersion = "v1"
+// sealedVersion is the first field of the sealed form; legacyVersion that
+// of values sealed without a binding, which Open still accepts.
+const (
+	sealedVersion = "v2"
+	legacyVersion = "v1"
+)
 
 // Keyring seals with its current key and opens with any of its keys. It is
 // immutable and safe for concurrent use.
@@ -181,25 +191,28 @@ func (k *Keyring) CurrentID() string { return k.r.current }
 // IDs returns the ids of every key, oldest first; the last is current.
 func (k *Keyring) IDs() []string { return append([]string(nil), k.r.order...) }
 
-// Seal encrypts plaintext with the current key and a random nonce.
-func (k *Keyring) Seal(plaintext []byte) (string, error) {
+// Seal encrypts plaintext with the current key and a random nonce, bound
+// to binding (see the package's sealed form).
+func (k *Keyring) Seal(plaintext []byte, binding string) (string, error) {
 	aead := k.r.aeads[k.r.current]
 	prefix := sealedVersion + ":" + k.r.current
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", mksync.WrapError(mksync.EINTERNAL, "keyring: generate nonce", err)
 	}
-	out := aead.Seal(nonce, nonce, plaintext, []byte(prefix))
+	out := aead.Seal(nonce, nonce, plaintext, []byte(prefix+":"+binding))
 	return prefix + ":" + base64.RawURLEncoding.EncodeToString(out), nil
 }
 
-// Open decrypts a value made by Seal with any key of the ring. A malformed
-// value, an unknown key id or a failed authentication (tampering, wrong key)
-// is an EINTERNAL error that names the key id but never the plaintext.
-func (k *Keyring) Open(sealed string) ([]byte, error) {
+// Open decrypts a value made by Seal with binding, with any key of the
+// ring; a legacy v1 value opens whatever the binding. A malformed value, an
+// unknown key id or a failed authentication (tampering, wrong key, another
+// binding: a value moved to another row or column) is an EINTERNAL error
+// that names the key id but never the plaintext.
+func (k *Keyring) Open(sealed, binding string) ([]byte, error) {
 	version, rest, ok1 := strings.Cut(sealed, ":")
 	id, body, ok2 := strings.Cut(rest, ":")
-	if !ok1 || !ok2 || version != sealedVersion {
+	if !ok1 || !ok2 || (version != sealedVersion && version != legacyVersion) {
 		return nil, mksync.Errorf(mksync.EINTERNAL, "keyring: sealed value is malformed (want %s:<keyid>:<data>)", sealedVersion)
 	}
 	aead, ok := k.r.aeads[id]
@@ -213,9 +226,13 @@ func (k *Keyring) Open(sealed string) ([]byte, error) {
 		return nil, mksync.Errorf(mksync.EINTERNAL, "keyring: sealed value with key id %q is malformed", id)
 	}
 	nonce, ct := data[:aead.NonceSize()], data[aead.NonceSize():]
-	plain, err := aead.Open(nil, nonce, ct, []byte(version+":"+id))
+	ad := version + ":" + id
+	if version == sealedVersion {
+		ad += ":" + binding
+	}
+	plain, err := aead.Open(nil, nonce, ct, []byte(ad))
 	if err != nil {
-		return nil, mksync.Errorf(mksync.EINTERNAL, "keyring: sealed value with key id %q failed authentication (tampered or wrong key)", id)
+		return nil, mksync.Errorf(mksync.EINTERNAL, "keyring: sealed value with key id %q failed authentication (tampered, wrong key, or moved from another row or column)", id)
 	}
 	return plain, nil
 }
@@ -225,7 +242,7 @@ func (k *Keyring) Open(sealed string) ([]byte, error) {
 // key.
 func KeyIDOf(sealed string) (string, bool) {
 	version, rest, ok := strings.Cut(sealed, ":")
-	if !ok || version != sealedVersion {
+	if !ok || (version != sealedVersion && version != legacyVersion) {
 		return "", false
 	}
 	id, _, ok := strings.Cut(rest, ":")

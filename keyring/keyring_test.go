@@ -2,6 +2,8 @@ package keyring_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -30,13 +32,13 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	kr, err := keyring.New(newKey(t))
 	require.NoError(t, err)
 	for _, plain := range []string{"", "s3cret-key", strings.Repeat("x", 10_000), "čšž ünïcode"} {
-		sealed, err := kr.Seal([]byte(plain))
+		sealed, err := kr.Seal([]byte(plain), testBinding)
 		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(sealed, "v1:"+kr.CurrentID()+":"), sealed)
+		require.True(t, strings.HasPrefix(sealed, "v2:"+kr.CurrentID()+":"), sealed)
 		if plain != "" {
 			require.NotContains(t, sealed, plain)
 		}
-		got, err := kr.Open(sealed)
+		got, err := kr.Open(sealed, testBinding)
 		require.NoError(t, err)
 		require.Equal(t, plain, string(got))
 		id, ok := keyring.KeyIDOf(sealed)
@@ -44,8 +46,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		require.Equal(t, kr.CurrentID(), id)
 	}
 	// Random nonces: sealing twice gives different values.
-	a, _ := kr.Seal([]byte("same"))
-	b, _ := kr.Seal([]byte("same"))
+	a, _ := kr.Seal([]byte("same"), testBinding)
+	b, _ := kr.Seal([]byte("same"), testBinding)
 	require.NotEqual(t, a, b)
 }
 
@@ -55,7 +57,7 @@ func TestOpenDetectsTampering(t *testing.T) {
 	require.NoError(t, err)
 	other, err := keyring.New(newKey(t))
 	require.NoError(t, err)
-	sealed, err := kr.Seal([]byte("secret"))
+	sealed, err := kr.Seal([]byte("secret"), testBinding)
 	require.NoError(t, err)
 	parts := strings.SplitN(sealed, ":", 3)
 	data, err := base64.RawURLEncoding.DecodeString(parts[2])
@@ -68,7 +70,8 @@ func TestOpenDetectsTampering(t *testing.T) {
 	cases := map[string]string{
 		"flipped bit":     parts[0] + ":" + parts[1] + ":" + base64.RawURLEncoding.EncodeToString(flipped),
 		"truncated":       parts[0] + ":" + parts[1] + ":" + base64.RawURLEncoding.EncodeToString(truncated),
-		"other version":   "v2:" + parts[1] + ":" + parts[2],
+		"other version":   "v3:" + parts[1] + ":" + parts[2],
+		"as legacy v1":    "v1:" + parts[1] + ":" + parts[2],
 		"unknown key id":  parts[0] + ":0000000000000000:" + parts[2],
 		"not base64":      parts[0] + ":" + parts[1] + ":!!!",
 		"no fields":       "garbage",
@@ -76,7 +79,7 @@ func TestOpenDetectsTampering(t *testing.T) {
 		"other key's box": mustSeal(t, other, "secret"),
 	}
 	for name, v := range cases {
-		_, err := kr.Open(v)
+		_, err := kr.Open(v, testBinding)
 		require.Error(t, err, name)
 		require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), name)
 		require.NotContains(t, err.Error(), "secret", name)
@@ -85,9 +88,63 @@ func TestOpenDetectsTampering(t *testing.T) {
 
 func mustSeal(t *testing.T, kr *keyring.Keyring, s string) string {
 	t.Helper()
-	v, err := kr.Seal([]byte(s))
+	v, err := kr.Seal([]byte(s), testBinding)
 	require.NoError(t, err)
 	return v
+}
+
+// testBinding is where the tests' values are "stored".
+const testBinding = "credentials/tenant-a/secret_key"
+
+// A sealed value is bound to its row and column: moved to another tenant's
+// row or another column, it does not open.
+func TestSealedValueIsBoundToItsPlace(t *testing.T) {
+	t.Parallel()
+	kr, err := keyring.New(newKey(t))
+	require.NoError(t, err)
+	sealed, err := kr.Seal([]byte("secret"), mksync.SecretBinding("tenant-a", "secret_key"))
+	require.NoError(t, err)
+	got, err := kr.Open(sealed, mksync.SecretBinding("tenant-a", "secret_key"))
+	require.NoError(t, err)
+	require.Equal(t, "secret", string(got))
+	for _, elsewhere := range []string{
+		mksync.SecretBinding("tenant-b", "secret_key"),
+		mksync.SecretBinding("tenant-a", "webhook_secret"),
+		"",
+	} {
+		_, err := kr.Open(sealed, elsewhere)
+		require.ErrorContains(t, err, "failed authentication", elsewhere)
+		require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err))
+	}
+}
+
+// Values sealed before bindings (v1) still open, wherever they are read;
+// sealing again binds them.
+func TestLegacyValuesOpen(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	kr, err := keyring.New(key)
+	require.NoError(t, err)
+	block, err := aes.NewCipher(key)
+	require.NoError(t, err)
+	aead, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	nonce := make([]byte, aead.NonceSize())
+	prefix := "v1:" + kr.CurrentID()
+	legacy := prefix + ":" + base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte("old secret"), []byte(prefix)))
+	for _, b := range []string{testBinding, mksync.SecretBinding("tenant-b", "webhook_secret")} {
+		got, err := kr.Open(legacy, b)
+		require.NoError(t, err)
+		require.Equal(t, "old secret", string(got))
+	}
+	id, ok := keyring.KeyIDOf(legacy)
+	require.True(t, ok)
+	require.Equal(t, kr.CurrentID(), id)
+	resealed, err := kr.Seal([]byte("old secret"), testBinding)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(resealed, "v2:"))
+	_, err = kr.Open(resealed, mksync.SecretBinding("tenant-b", "webhook_secret"))
+	require.Error(t, err)
 }
 
 func TestWrongKeyWithSameIDCannotOpen(t *testing.T) {
@@ -97,8 +154,8 @@ func TestWrongKeyWithSameIDCannotOpen(t *testing.T) {
 	a, _ := keyring.New(newKey(t))
 	b, _ := keyring.New(newKey(t))
 	sealedB := mustSeal(t, b, "secret")
-	forged := "v1:" + a.CurrentID() + ":" + strings.SplitN(sealedB, ":", 3)[2]
-	_, err := a.Open(forged)
+	forged := "v2:" + a.CurrentID() + ":" + strings.SplitN(sealedB, ":", 3)[2]
+	_, err := a.Open(forged, testBinding)
 	require.ErrorContains(t, err, "failed authentication")
 }
 
@@ -116,14 +173,14 @@ func TestRotation(t *testing.T) {
 	require.Equal(t, []string{keyring.KeyID(k1), keyring.KeyID(k2)}, rotated.IDs())
 	require.Equal(t, keyring.KeyID(k1), old.CurrentID(), "Rotate leaves the original ring unchanged")
 
-	got, err := rotated.Open(sealedOld)
+	got, err := rotated.Open(sealedOld, testBinding)
 	require.NoError(t, err)
 	require.Equal(t, "before rotation", string(got))
 
 	sealedNew := mustSeal(t, rotated, "after rotation")
 	id, _ := keyring.KeyIDOf(sealedNew)
 	require.Equal(t, rotated.CurrentID(), id)
-	_, err = old.Open(sealedNew)
+	_, err = old.Open(sealedNew, testBinding)
 	require.ErrorContains(t, err, "unknown key id")
 
 	// New(current, old...) is the same ring.
@@ -220,7 +277,7 @@ func TestKeyFileGeneratedOnceWithMode0600(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, generated, "the second load reads the file")
 	require.Equal(t, kr.CurrentID(), again.CurrentID())
-	got, err := again.Open(sealed)
+	got, err := again.Open(sealed, testBinding)
 	require.NoError(t, err)
 	require.Equal(t, "secret", string(got))
 
@@ -300,7 +357,7 @@ func TestRotateFile(t *testing.T) {
 	loaded, err := keyring.LoadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, rotated.IDs(), loaded.IDs(), "the rotation is persisted")
-	got, err := loaded.Open(sealedOld)
+	got, err := loaded.Open(sealedOld, testBinding)
 	require.NoError(t, err)
 	require.Equal(t, "old secret", string(got))
 	id, _ := keyring.KeyIDOf(mustSeal(t, loaded, "new"))

@@ -843,3 +843,45 @@ func TestShortSleeps(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, c.Sleep(ctx, time.Millisecond), context.Canceled)
 }
+
+// An allowed Metakocka URL that answers with a redirect must not carry the
+// tenant's secret key and company id to the address it names: the client
+// follows no redirect (307 and 308 would repeat the POST body), even on a
+// caller's http.Client that would.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			var elsewhere atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				elsewhere.Add(1)
+				_, _ = io.Copy(io.Discard, r.Body)
+				_, _ = w.Write([]byte(`{"opr_code":"0"}`))
+			}))
+			t.Cleanup(other.Close)
+			redirecting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+r.URL.Path, status)
+			})
+			b := setup(t, redirecting, func(c *metakocka.Config) {
+				c.HTTPClient = &http.Client{} // follows redirects on its own
+			})
+			err := b.client.Ping(context.Background())
+			var mkErr *metakocka.Error
+			require.ErrorAs(t, err, &mkErr)
+			require.Equal(t, mksync.EUPSTREAM, mksync.ErrorCode(err))
+			require.False(t, mkErr.Retryable, "a redirect will not go away by itself")
+			require.ErrorContains(t, err, "redirect")
+			require.Zero(t, elsewhere.Load(), "the other server received the secret key")
+		})
+	}
+}
+
+// The default transport takes no proxy from the environment: a proxy would
+// dial for the client, to addresses the tenant URL allow-list never saw.
+func TestTransportIgnoresEnvironmentProxy(t *testing.T) {
+	t.Parallel()
+	tr := metakocka.NewTransport(8)
+	require.Nil(t, tr.Proxy)
+	require.Equal(t, 8, tr.MaxIdleConnsPerHost)
+}

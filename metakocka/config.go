@@ -25,9 +25,11 @@ type Config struct {
 	// SecretKey is the company's secret_key. Required. It is sent only in
 	// request bodies and never appears in errors or logs.
 	SecretKey mksync.Secret
-	// HTTPClient sends the requests; default a client on a clone of
-	// http.DefaultTransport. Its Timeout should be 0: the per-method Timeouts
-	// bound each attempt.
+	// HTTPClient sends the requests; default a client on NewTransport (no
+	// proxy from the environment). Its Timeout should be 0: the per-method
+	// Timeouts bound each attempt. Its CheckRedirect is replaced: the client
+	// never follows a redirect (Metakocka's API sends none, and following
+	// one would carry the secret key to an address nobody allowed).
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "mksync-metakocka".
 	UserAgent string
@@ -49,6 +51,28 @@ type Config struct {
 	// Clock provides time and waits for retries; default the real clock.
 	// Tests inject one so that backoff does not really sleep.
 	Clock Clock
+}
+
+// NewTransport returns the transport Metakocka requests should use: that of
+// http.DefaultTransport but taking no proxy from the environment
+// (HTTPS_PROXY would dial on the client's behalf, to addresses the tenant
+// URL allow-list never saw), keeping maxIdlePerHost idle connections per
+// host (0: http.DefaultTransport's). An operator who needs a proxy sets
+// Proxy on it and passes it in Config.HTTPClient.
+func NewTransport(maxIdlePerHost int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	if maxIdlePerHost > 0 {
+		t.MaxIdleConnsPerHost = maxIdlePerHost
+	}
+	return t
+}
+
+// refuseRedirect is the client's CheckRedirect: the 3xx answer itself is
+// returned (and classified as an upstream error), nothing is sent to the
+// address it names.
+func refuseRedirect(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
 }
 
 // RetryConfig configures exponential backoff with full jitter: before retry n
@@ -168,8 +192,12 @@ func (c Config) withDefaults() Config {
 		c.UserAgent = "mksync-metakocka"
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		c.HTTPClient = &http.Client{Transport: NewTransport(0)}
 	}
+	// A copy, so that the caller's client keeps its own redirect policy.
+	hc := *c.HTTPClient
+	hc.CheckRedirect = refuseRedirect
+	c.HTTPClient = &hc
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

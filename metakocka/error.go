@@ -202,6 +202,11 @@ func classify(r response) *Error {
 		e.code, e.reason, e.Retryable = mksync.EUPSTREAM, "http_"+strconv.Itoa(r.status), true
 		e.RetryAfter = parseRetryAfter(r.header.Get("Retry-After"), r.now)
 		return e
+	case r.status >= 300 && r.status < 400:
+		// Redirects are never followed (see Config.HTTPClient).
+		e.code, e.reason = mksync.EUPSTREAM, "redirect"
+		e.Err = fmt.Errorf("answered HTTP %d (a redirect), which is not followed: check the tenant's Metakocka URL", r.status)
+		return e
 	case r.status != http.StatusOK && r.status != 0:
 		// Other 4xx/5xx (400 Bad Request, 404 wrong URL, …) will not change
 		// by themselves.

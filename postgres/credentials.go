@@ -49,14 +49,14 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 	stored.Settings = stored.Settings.WithDefaults()
 	stored.TenantID = tenantID
 	stored.UpdatedAt = d.nowUTC()
-	secretSealed, err := d.sealer.Seal([]byte(stored.SecretKey.Reveal()))
+	secretSealed, err := d.sealer.Seal([]byte(stored.SecretKey.Reveal()), mksync.SecretBinding(tenantID, "secret_key"))
 	if err != nil {
 		return mksync.WrapError(mksync.EINTERNAL, "seal secret key", err)
 	}
 	// No alert webhook is stored as NULLs, not as a sealed empty string.
 	var alertURL, alertSealed *string
 	if stored.AlertWebhookURL != "" {
-		sealed, err := d.sealer.Seal([]byte(stored.AlertWebhookSecret.Reveal()))
+		sealed, err := d.sealer.Seal([]byte(stored.AlertWebhookSecret.Reveal()), mksync.SecretBinding(tenantID, "alert_webhook_secret"))
 		if err != nil {
 			return mksync.WrapError(mksync.EINTERNAL, "seal alert webhook secret", err)
 		}
@@ -82,7 +82,7 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 		case !stored.WebhookSecret.IsZero():
 			webhookSealed = ""
 		case oldSecretSealed != "":
-			plain, err := d.sealer.Open(oldSecretSealed)
+			plain, err := d.sealer.Open(oldSecretSealed, mksync.SecretBinding(tenantID, "webhook_secret"))
 			if err != nil {
 				return mksync.WrapError(mksync.EINTERNAL, "open stored webhook secret", err)
 			}
@@ -96,7 +96,7 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 			webhookSealed = ""
 		}
 		if webhookSealed == "" {
-			if webhookSealed, err = d.sealer.Seal([]byte(stored.WebhookSecret.Reveal())); err != nil {
+			if webhookSealed, err = d.sealer.Seal([]byte(stored.WebhookSecret.Reveal()), mksync.SecretBinding(tenantID, "webhook_secret")); err != nil {
 				return mksync.WrapError(mksync.EINTERNAL, "seal webhook secret", err)
 			}
 		}
@@ -140,11 +140,11 @@ func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 	if err := d.requireSealer(); err != nil {
 		return c, err
 	}
-	sk, err := d.sealer.Open(secretSealed)
+	sk, err := d.sealer.Open(secretSealed, mksync.SecretBinding(c.TenantID, "secret_key"))
 	if err != nil {
 		return c, mksync.WrapError(mksync.EINTERNAL, "open stored secret key", err)
 	}
-	ws, err := d.sealer.Open(webhookSealed)
+	ws, err := d.sealer.Open(webhookSealed, mksync.SecretBinding(c.TenantID, "webhook_secret"))
 	if err != nil {
 		return c, mksync.WrapError(mksync.EINTERNAL, "open stored webhook secret", err)
 	}
@@ -153,7 +153,7 @@ func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 		c.AlertWebhookURL = *alertURL
 	}
 	if alertSealed != nil {
-		as, err := d.sealer.Open(*alertSealed)
+		as, err := d.sealer.Open(*alertSealed, mksync.SecretBinding(c.TenantID, "alert_webhook_secret"))
 		if err != nil {
 			return c, mksync.WrapError(mksync.EINTERNAL, "open stored alert webhook secret", err)
 		}
@@ -225,17 +225,17 @@ func (d *DB) ReencryptSecrets(ctx context.Context) (int, error) {
 			}
 			batch := &pgx.Batch{}
 			for _, x := range rows {
-				secret, err := d.reseal(x.secret)
+				secret, err := d.reseal(x.tenant, "secret_key", x.secret)
 				if err != nil {
 					return mksync.WrapError(mksync.EINTERNAL, "re-seal secret key of tenant "+x.tenant, err)
 				}
-				webhook, err := d.reseal(x.webhook)
+				webhook, err := d.reseal(x.tenant, "webhook_secret", x.webhook)
 				if err != nil {
 					return mksync.WrapError(mksync.EINTERNAL, "re-seal webhook secret of tenant "+x.tenant, err)
 				}
 				var alert *string
 				if x.alert != nil {
-					a, err := d.reseal(*x.alert)
+					a, err := d.reseal(x.tenant, "alert_webhook_secret", *x.alert)
 					if err != nil {
 						return mksync.WrapError(mksync.EINTERNAL, "re-seal alert webhook secret of tenant "+x.tenant, err)
 					}
@@ -262,10 +262,13 @@ func (d *DB) ReencryptSecrets(ctx context.Context) (int, error) {
 	}
 }
 
-func (d *DB) reseal(sealed string) (string, error) {
-	plain, err := d.sealer.Open(sealed)
+// reseal opens a value of column of tenantID's row and seals it again with
+// the current key, bound there (values sealed before bindings become bound).
+func (d *DB) reseal(tenantID, column, sealed string) (string, error) {
+	b := mksync.SecretBinding(tenantID, column)
+	plain, err := d.sealer.Open(sealed, b)
 	if err != nil {
 		return "", err
 	}
-	return d.sealer.Seal(plain)
+	return d.sealer.Seal(plain, b)
 }

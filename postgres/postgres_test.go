@@ -346,7 +346,7 @@ func TestCredentialsEncryptedAtRest(t *testing.T) {
 	var sealed, webhookSealed string
 	require.NoError(t, b.superConn(t).QueryRow(ctx, `SELECT secret_key_sealed, webhook_secret_sealed FROM credentials`).Scan(&sealed, &webhookSealed))
 	require.NotContains(t, sealed, plain)
-	require.True(t, strings.HasPrefix(sealed, "v1:"+b.keys.CurrentID()+":"))
+	require.True(t, strings.HasPrefix(sealed, "v2:"+b.keys.CurrentID()+":"))
 
 	got, err := b.db.FindCredentials(ctx, tn)
 	require.NoError(t, err)
@@ -367,11 +367,18 @@ func TestCredentialsEncryptedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.NoError(t, b.superConn(t).QueryRow(ctx, `SELECT secret_key_sealed FROM credentials`).Scan(&sealed))
-	require.True(t, strings.HasPrefix(sealed, "v1:"+rotated.CurrentID()+":"))
+	require.True(t, strings.HasPrefix(sealed, "v2:"+rotated.CurrentID()+":"))
 	got, err = db2.FindCredentials(ctx, tn)
 	require.NoError(t, err)
 	require.Equal(t, plain, got.SecretKey.Reveal())
 	require.Equal(t, c.WebhookSecret.Reveal(), got.WebhookSecret.Reveal())
+
+	// Sealed values are bound to their row and column: one moved to
+	// another column (or row) does not open.
+	_, err = b.superConn(t).Exec(ctx, `UPDATE credentials SET secret_key_sealed = webhook_secret_sealed`)
+	require.NoError(t, err)
+	_, err = db2.FindCredentials(ctx, tn)
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
 }
 
 func TestTokensAlertsAndCursors(t *testing.T) {

@@ -18,11 +18,11 @@ const tokenTouchInterval = time.Minute
 // adminTokenKey names the admin token hash in instance_settings.
 const adminTokenKey = "admin_token_hash"
 
-const tokenColumns = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
+const tokenColumns = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at, session_generation`
 
 func scanToken(r pgx.Row) (mksync.APIToken, error) {
 	var t mksync.APIToken
-	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt, &t.SessionGeneration)
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = utc(t.CreatedAt), utcPtr(t.LastUsedAt), utcPtr(t.RevokedAt)
 	return t, err
 }
@@ -110,6 +110,25 @@ func (d *DB) RevokeAPIToken(ctx context.Context, tenantID, tokenID string, now t
 	})
 	if err != nil {
 		return dbErr("revoke token", err)
+	}
+	if n == 0 {
+		return notFound("token", tokenID)
+	}
+	return nil
+}
+
+// EndSessions ends the token's web sessions (bumps its session
+// generation). ENOTFOUND when the tenant has no such token.
+func (d *DB) EndSessions(ctx context.Context, tenantID, tokenID string) error {
+	var n int64
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_tokens SET session_generation = session_generation + 1 WHERE tenant_id = $1 AND id = $2`,
+			tenantID, tokenID)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return dbErr("end sessions", err)
 	}
 	if n == 0 {
 		return notFound("token", tokenID)

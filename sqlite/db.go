@@ -15,7 +15,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -47,12 +49,17 @@ type DB struct {
 	path string
 	wdb  *sql.DB // exactly one connection: every write goes through it
 	rdb  *sql.DB // read-only pool
+	// touches writes API token use times off the request path.
+	touches *tokenTouches
 }
 
 var _ mksync.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path. It does not
-// migrate: call Migrate before use.
+// migrate: call Migrate before use. A new file is created 0600 (it holds
+// every tenant's records; SQLite gives its -wal and -shm files the same
+// mode), whatever the umask and whether or not its folder existed; an
+// existing file keeps its mode.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Sealer == nil {
 		return nil, errors.New("sqlite: Options.Sealer is required")
@@ -72,6 +79,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxReaders <= 0 {
 		opts.MaxReaders = 4
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", opts.BusyTimeout.Milliseconds())
 
 	drv := &sqlite.Driver{}
@@ -88,9 +98,31 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	rdb.SetMaxOpenConns(opts.MaxReaders)
 	rdb.SetMaxIdleConns(opts.MaxReaders)
 
-	db := &DB{path: path, wdb: wdb, rdb: rdb}
+	db := &DB{path: path, wdb: wdb, rdb: rdb, touches: newTokenTouches()}
 	db.store = &store{db: db, sealer: opts.Sealer, log: opts.Logger.With("category", "DATABASE"), now: opts.Now}
+	go db.touches.run(db.store.writeTokenUses, db.store.log)
 	return db, nil
+}
+
+// createPrivate creates the database file at path with mode 0600 unless it
+// exists (or path is not a plain file name). SQLite would create it 0644
+// less the umask.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	// OpenFile's mode is reduced by the umask: set it exactly.
+	if err := errors.Join(f.Chmod(0o600), f.Close()); err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	return nil
 }
 
 // Path returns the database file's path.
@@ -200,11 +232,13 @@ func (s *store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Inside InTx it is an error.
+// Close writes the token uses still pending and closes both pools. Inside
+// InTx it is an error.
 func (s *store) Close() error {
 	if s.tx != nil {
 		return errors.New("sqlite: Close called inside InTx")
 	}
+	s.db.touches.close()
 	return errors.Join(s.db.rdb.Close(), s.db.wdb.Close())
 }
 
@@ -228,8 +262,13 @@ func ensureID(id *string) error {
 	return err
 }
 
-// internal wraps an unexpected failure as EINTERNAL with context.
+// internal wraps an unexpected failure as EINTERNAL with context, except
+// that a database still locked by another writer after the busy timeout is
+// EUNAVAILABLE (503 with Retry-After: try again), not a failure of mksync.
 func internal(op string, err error) error {
+	if isBusy(err) {
+		return mksync.WrapError(mksync.EUNAVAILABLE, "the database is busy; try again shortly", err)
+	}
 	return mksync.WrapError(mksync.EINTERNAL, "database: "+op, err)
 }
 
@@ -240,6 +279,12 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
+}
+
+// isBusy reports SQLITE_BUSY and SQLITE_LOCKED, extended codes included.
+func isBusy(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 }
 
 func isUnique(err error) bool {

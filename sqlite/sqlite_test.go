@@ -3,11 +3,13 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -219,4 +221,109 @@ func TestConcurrentMigrate(t *testing.T) {
 	}
 	tn := mksync.Tenant{Name: "after race"}
 	require.NoError(t, dbs[2].CreateTenant(t.Context(), &tn))
+}
+
+// The database and its WAL files are private to the service's user, also
+// when the folder already exists (the review found them 0644 then).
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir() // exists before Open
+	path := filepath.Join(dir, "mksync.db")
+	db := openAt(t, path, testSealer(t))
+	tn := mksync.Tenant{Name: "files"}
+	require.NoError(t, db.CreateTenant(context.Background(), &tn))
+	for _, name := range []string{"mksync.db", "mksync.db-wal", "mksync.db-shm"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
+	}
+}
+
+// A sealed secret is bound to its tenant's row and its column: copied into
+// another tenant's row, or into another column, it does not open, and
+// reading those credentials fails instead of handing one tenant another's
+// secret key.
+func TestSealedSecretsAreBoundToTheirRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db := openAt(t, path, testSealer(t))
+	ids := make([]string, 2)
+	for i := range ids {
+		tn := mksync.Tenant{Name: fmt.Sprintf("tenant %d", i)}
+		require.NoError(t, db.CreateTenant(ctx, &tn))
+		ids[i] = tn.ID
+		c := mksync.MetakockaCredentials{CompanyID: fmt.Sprint(i + 1), SecretKey: mksync.Secret(fmt.Sprintf("secret-key-of-tenant-%d", i))}
+		require.NoError(t, db.SetCredentials(ctx, tn.ID, &c))
+	}
+	raw, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	exec := func(q string, args ...any) {
+		t.Helper()
+		_, err := raw.ExecContext(ctx, q, args...)
+		require.NoError(t, err)
+	}
+	// Tenant 1's secret key copied into tenant 0's row.
+	exec("UPDATE credentials SET secret_key_sealed = (SELECT secret_key_sealed FROM credentials WHERE tenant_id = ?) WHERE tenant_id = ?", ids[1], ids[0])
+	_, err = db.FindCredentials(ctx, ids[0])
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
+	c, err := db.FindCredentials(ctx, ids[1])
+	require.NoError(t, err, "the original still opens")
+	require.Equal(t, "secret-key-of-tenant-1", c.SecretKey.Reveal())
+	// Tenant 1's webhook secret copied into its secret key column.
+	exec("UPDATE credentials SET secret_key_sealed = webhook_secret_sealed WHERE tenant_id = ?", ids[1])
+	_, err = db.FindCredentials(ctx, ids[1])
+	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(err), "%v", err)
+}
+
+// While another writer holds the database (a long sync, another process),
+// authenticating a token is a read that does not wait for it (the use is
+// written afterwards), and a write that times out is EUNAVAILABLE, which
+// the API answers 503 with Retry-After, not an internal error.
+func TestBusyWriterDoesNotBlockAuthentication(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "mksync.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: testSealer(t), BusyTimeout: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, db.Migrate(ctx))
+	tn := mksync.Tenant{Name: "busy"}
+	require.NoError(t, db.CreateTenant(ctx, &tn))
+	_, hash, err := mksync.NewTokenSecret()
+	require.NoError(t, err)
+	tok := mksync.APIToken{Name: "ci", Hash: hash}
+	require.NoError(t, db.CreateAPIToken(ctx, tn.ID, &tok))
+
+	// Another connection takes the write lock and keeps it.
+	raw, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = raw.Close() })
+	conn, err := raw.Conn(ctx)
+	require.NoError(t, err)
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	used := time.Now().UTC().Truncate(time.Second)
+	start := time.Now()
+	got, err := db.AuthenticateAPIToken(ctx, hash, used)
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 500*time.Millisecond, "authentication waited on the writer")
+	require.NotNil(t, got.LastUsedAt)
+
+	tn2 := mksync.Tenant{Name: "blocked"}
+	err = db.CreateTenant(ctx, &tn2)
+	require.Equal(t, mksync.EUNAVAILABLE, mksync.ErrorCode(err), "%v", err)
+
+	// Once the writer is done, the use is stored.
+	_, err = conn.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	require.NoError(t, db.Close())
+	again := openAt(t, path, testSealer(t))
+	toks, err := again.ListAPITokens(ctx, tn.ID)
+	require.NoError(t, err)
+	require.Len(t, toks, 1)
+	require.NotNil(t, toks[0].LastUsedAt, "the use was written")
+	require.True(t, toks[0].LastUsedAt.Equal(used))
 }

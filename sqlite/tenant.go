@@ -99,13 +99,13 @@ func (s *store) DeleteTenant(ctx context.Context, id string) error {
 	})
 }
 
-const tokenCols = "id, tenant_id, name, hash, created_at, last_used_at, revoked_at"
+const tokenCols = "id, tenant_id, name, hash, created_at, last_used_at, revoked_at, session_generation"
 
 func scanToken(sc scanner) (mksync.APIToken, error) {
 	var t mksync.APIToken
 	var created string
 	var used, revoked sql.NullString
-	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &created, &used, &revoked); err != nil {
+	if err := sc.Scan(&t.ID, &t.TenantID, &t.Name, &t.Hash, &created, &used, &revoked, &t.SessionGeneration); err != nil {
 		return t, err
 	}
 	var err error
@@ -144,8 +144,9 @@ func (s *store) CreateAPIToken(ctx context.Context, tenantID string, t *mksync.A
 	return nil
 }
 
-// AuthenticateAPIToken implements mksync.TokenStore. The use is written at
-// most once a minute per token, so busy clients do not queue on the writer.
+// AuthenticateAPIToken implements mksync.TokenStore. It only reads: the
+// use is noted and written in the background (tokenTouches), at most once a
+// minute per token, so that authenticating never waits on the writer.
 func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.Time) (mksync.APIToken, error) {
 	if len(hash) == 0 {
 		return mksync.APIToken{}, mksync.Errorf(mksync.EUNAUTHORIZED, "invalid or revoked token")
@@ -158,19 +159,13 @@ func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.
 		return t, translate("authenticate token", err, "", "", "")
 	}
 	now = trunc(now)
+	if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
+		t.LastUsedAt = &noted
+	}
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < time.Minute && !now.Before(*t.LastUsedAt) {
 		return t, nil
 	}
-	err = s.write(ctx, func(q querier) error {
-		_, err := q.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", fmtTime(now), t.ID)
-		if err != nil {
-			return internal("record token use", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return t, err
-	}
+	s.db.touches.note(t.ID, now)
 	t.LastUsedAt = &now
 	return t, nil
 }
@@ -188,6 +183,9 @@ func (s *store) ListAPITokens(ctx context.Context, tenantID string) ([]mksync.AP
 		if err != nil {
 			return nil, translate("list tokens", err, "", "", "")
 		}
+		if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
+			t.LastUsedAt = &noted // not written yet
+		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
@@ -204,6 +202,23 @@ func (s *store) RevokeAPIToken(ctx context.Context, tenantID, tokenID string, no
 			fmtTime(now), tenantID, tokenID)
 		if err != nil {
 			return internal("revoke token", err)
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("token", tokenID)
+		}
+		return nil
+	})
+}
+
+// EndSessions implements mksync.TokenStore.
+func (s *store) EndSessions(ctx context.Context, tenantID, tokenID string) error {
+	return s.write(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, "UPDATE api_tokens SET session_generation = session_generation + 1 WHERE tenant_id = ? AND id = ?",
+			tenantID, tokenID)
+		if err != nil {
+			return internal("end sessions", err)
 		}
 		if n, err := rowsAffected(res); err != nil {
 			return err
@@ -253,18 +268,20 @@ func randomToken(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (s *store) seal(what string, v mksync.Secret) (string, error) {
-	sealed, err := s.sealer.Seal([]byte(v.Reveal()))
+// seal seals v for column of tenantID's credentials row, bound there.
+func (s *store) seal(tenantID, column string, v mksync.Secret) (string, error) {
+	sealed, err := s.sealer.Seal([]byte(v.Reveal()), mksync.SecretBinding(tenantID, column))
 	if err != nil {
-		return "", internal("encrypt "+what, err)
+		return "", internal("encrypt "+column, err)
 	}
 	return sealed, nil
 }
 
-func (s *store) open(what, sealed string) (mksync.Secret, error) {
-	b, err := s.sealer.Open(sealed)
+// open opens a value read from column of tenantID's credentials row.
+func (s *store) open(tenantID, column, sealed string) (mksync.Secret, error) {
+	b, err := s.sealer.Open(sealed, mksync.SecretBinding(tenantID, column))
 	if err != nil {
-		return "", internal("decrypt "+what, err)
+		return "", internal("decrypt "+column, err)
 	}
 	return mksync.Secret(b), nil
 }
@@ -298,7 +315,7 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		}
 		if n.WebhookSecret.IsZero() {
 			if oldSealed != "" {
-				if n.WebhookSecret, err = s.open("webhook secret", oldSealed); err != nil {
+				if n.WebhookSecret, err = s.open(tenantID, "webhook_secret", oldSealed); err != nil {
 					return err
 				}
 			} else {
@@ -309,11 +326,11 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 				n.WebhookSecret = mksync.Secret(v)
 			}
 		}
-		secret, err := s.seal("secret key", n.SecretKey)
+		secret, err := s.seal(tenantID, "secret_key", n.SecretKey)
 		if err != nil {
 			return err
 		}
-		hookSecret, err := s.seal("webhook secret", n.WebhookSecret)
+		hookSecret, err := s.seal(tenantID, "webhook_secret", n.WebhookSecret)
 		if err != nil {
 			return err
 		}
@@ -321,7 +338,7 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		var alertURL, alertSecret sql.NullString
 		if n.AlertWebhookURL != "" {
 			alertURL.String, alertURL.Valid = n.AlertWebhookURL, true
-			if alertSecret.String, err = s.seal("alert webhook secret", n.AlertWebhookSecret); err != nil {
+			if alertSecret.String, err = s.seal(tenantID, "alert_webhook_secret", n.AlertWebhookSecret); err != nil {
 				return err
 			}
 			alertSecret.Valid = true
@@ -365,16 +382,16 @@ func (s *store) scanCredentials(sc scanner) (mksync.MetakockaCredentials, error)
 	}
 	c.AlertWebhookURL = alertURL.String
 	if alertSecret.Valid {
-		if c.AlertWebhookSecret, err = s.open("alert webhook secret", alertSecret.String); err != nil {
+		if c.AlertWebhookSecret, err = s.open(c.TenantID, "alert_webhook_secret", alertSecret.String); err != nil {
 			return c, err
 		}
 	}
 	c.Settings.ConflictPolicy = mksync.ConflictPolicy(policy)
 	c.Settings.ScheduleInterval = time.Duration(intervalMS) * time.Millisecond
-	if c.SecretKey, err = s.open("secret key", secret); err != nil {
+	if c.SecretKey, err = s.open(c.TenantID, "secret_key", secret); err != nil {
 		return c, err
 	}
-	if c.WebhookSecret, err = s.open("webhook secret", hookSecret); err != nil {
+	if c.WebhookSecret, err = s.open(c.TenantID, "webhook_secret", hookSecret); err != nil {
 		return c, err
 	}
 	c.UpdatedAt, err = parseTime(updated)
@@ -407,7 +424,8 @@ func (s *store) findCredentials(ctx context.Context, cond, key string) (mksync.M
 }
 
 // ReencryptSecrets implements mksync.CredentialStore: every tenant's secrets
-// are opened and sealed again with the sealer's current key, in one
+// are opened and sealed again with the sealer's current key, bound to their
+// row and column (values sealed before bindings become bound), in one
 // transaction.
 func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 	count := 0
@@ -434,26 +452,26 @@ func (s *store) ReencryptSecrets(ctx context.Context) (int, error) {
 			return internal("read credentials", err)
 		}
 		for _, r := range all {
-			secret, err := s.open("secret key", r.secret)
+			secret, err := s.open(r.tenant, "secret_key", r.secret)
 			if err != nil {
 				return err
 			}
-			hook, err := s.open("webhook secret", r.hook)
+			hook, err := s.open(r.tenant, "webhook_secret", r.hook)
 			if err != nil {
 				return err
 			}
-			if r.secret, err = s.seal("secret key", secret); err != nil {
+			if r.secret, err = s.seal(r.tenant, "secret_key", secret); err != nil {
 				return err
 			}
-			if r.hook, err = s.seal("webhook secret", hook); err != nil {
+			if r.hook, err = s.seal(r.tenant, "webhook_secret", hook); err != nil {
 				return err
 			}
 			if r.alert.Valid {
-				alert, err := s.open("alert webhook secret", r.alert.String)
+				alert, err := s.open(r.tenant, "alert_webhook_secret", r.alert.String)
 				if err != nil {
 					return err
 				}
-				if r.alert.String, err = s.seal("alert webhook secret", alert); err != nil {
+				if r.alert.String, err = s.seal(r.tenant, "alert_webhook_secret", alert); err != nil {
 					return err
 				}
 			}

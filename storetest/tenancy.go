@@ -138,6 +138,9 @@ var tenancyCases = map[string]tenancyCase{
 	"RevokeAPIToken": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.RevokeAPIToken(t.Context(), f.a, f.bToken.ID, time.Now()))
 	},
+	"EndSessions": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		notFound(t, s.EndSessions(t.Context(), f.a, f.bToken.ID)) // B's snapshot holds its generation
+	},
 	"SetCredentials": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		c := mksync.MetakockaCredentials{CompanyID: "A", SecretKey: "a", WebhookID: f.bCredentials.WebhookID}
 		requireCode(t, s.SetCredentials(t.Context(), f.a, &c), mksync.ECONFLICT)

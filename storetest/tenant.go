@@ -108,6 +108,18 @@ func testTokens(t *testing.T, s mksync.Store) {
 	tok2 := mksync.APIToken{Name: "ci", Hash: hash2}
 	require.NoError(t, s.CreateAPIToken(ctx, tid, &tok2))
 
+	// Ending the token's sessions moves its generation on; the token stays.
+	require.Zero(t, got.SessionGeneration)
+	require.NoError(t, s.EndSessions(ctx, tid, tok.ID))
+	require.NoError(t, s.EndSessions(ctx, tid, tok.ID))
+	got, err = s.AuthenticateAPIToken(ctx, hash, used)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, got.SessionGeneration)
+	again, err := s.AuthenticateAPIToken(ctx, hash2, used)
+	require.NoError(t, err)
+	require.Zero(t, again.SessionGeneration, "another token's sessions are not ended")
+	requireCode(t, s.EndSessions(ctx, tid, "0190f3c4-0000-7000-8000-0000000000ff"), mksync.ENOTFOUND)
+
 	revoked := used.Add(time.Hour)
 	require.NoError(t, s.RevokeAPIToken(ctx, tid, tok.ID, revoked))
 	_, err = s.AuthenticateAPIToken(ctx, hash, used.Add(2*time.Hour))
@@ -182,13 +194,13 @@ func testCredentials(t *testing.T, s mksync.Store) {
 
 	// A chosen webhook id and secret are kept.
 	upd.WebhookID = "hook-0123456789abcdef"
-	upd.WebhookSecret = "whsec-chosen"
+	upd.WebhookSecret = "whsec-chosen-0123456789"
 	require.NoError(t, s.SetCredentials(ctx, tid, &upd))
 	_, err = s.FindCredentialsByWebhookID(ctx, c.WebhookID)
 	requireCode(t, err, mksync.ENOTFOUND)
 	byHook, err = s.FindCredentialsByWebhookID(ctx, "hook-0123456789abcdef")
 	require.NoError(t, err)
-	require.Equal(t, "whsec-chosen", byHook.WebhookSecret.Reveal())
+	require.Equal(t, "whsec-chosen-0123456789", byHook.WebhookSecret.Reveal())
 
 	// Invalid: nothing written.
 	err = s.SetCredentials(ctx, tid, &mksync.MetakockaCredentials{CompanyID: "", SecretKey: ""})
@@ -221,7 +233,7 @@ func testCredentials(t *testing.T, s mksync.Store) {
 	got, err = s.FindCredentials(ctx, tid)
 	require.NoError(t, err)
 	require.Equal(t, "second-secret", got.SecretKey.Reveal())
-	require.Equal(t, "whsec-chosen", got.WebhookSecret.Reveal())
+	require.Equal(t, "whsec-chosen-0123456789", got.WebhookSecret.Reveal())
 	require.Equal(t, "alert-secret-0123456789", got.AlertWebhookSecret.Reveal())
 	got, err = s.FindCredentials(ctx, t2)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -46,7 +47,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, errCSRF())
 		return
 	}
-	if !h.logins.allow(clientIP(r), h.cfg.Now()) {
+	if !h.logins.Allow(clientIP(r), h.cfg.Now()) {
 		h.showLogin(w, r, http.StatusTooManyRequests, "Too many sign-in attempts. Wait a minute and try again.")
 		return
 	}
@@ -73,7 +74,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
-	value, err := h.sess.encode(sessionPayload{Hash: hash, Nonce: nonce, Expires: now.Add(h.sess.ttl).Unix()})
+	value, err := h.sess.encode(sessionPayload{Hash: hash, Generation: tok.SessionGeneration, Nonce: nonce, Expires: now.Add(h.sess.ttl).Unix()})
 	if err != nil {
 		h.fail(w, r, nil, err)
 		return
@@ -84,9 +85,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
-// logout ends the session in this browser. (The cookie is signed, not
-// stored: revoke the API token to end every session made with it.)
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ *session) error {
+// logout ends the session: the cookie is deleted here, and since a copy of
+// it could have been saved, the token's session generation moves on, which
+// ends every session signed in with the same API token (in any browser, on
+// any instance). Revoking the token ends them too.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := h.cfg.Store.EndSessions(r.Context(), s.TenantID, s.TokenID); err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
 	h.setCookie(w, r, sessionCookie, "", -1)
 	redirect(w, r, "/login?signed_out=1")
 	return nil

@@ -46,7 +46,7 @@ func (c *clientReport) validate() error {
 // the X-CSRF-Token header proves it came from a page of this site; reports
 // are rate limited per tenant.
 func (h *Handler) clientError(w http.ResponseWriter, r *http.Request, s *session) error {
-	if !h.reports.allow(s.TenantID, h.cfg.Now()) {
+	if !h.reports.Allow(s.TenantID, h.cfg.Now()) {
 		return mksync.Errorf(mksync.ERATELIMITED, "too many error reports; try again in a minute")
 	}
 	var in clientReport

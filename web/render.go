@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -264,15 +265,34 @@ func formatTime(v any) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// localPath returns next when it is a path of this site (no scheme, no
-// host, no "//"), else "/": sign-in redirects never leave the site.
+// localPath returns next as a path of this site, or "/" when it is not
+// one: sign-in redirects never leave the site. It refuses what a browser
+// could read as another origin once cleaned (http.Redirect cleans the
+// path, so "/x/../\evil" would become "/\evil", which browsers take for
+// "//evil"): anything but one leading slash, backslashes, control
+// characters and invalid UTF-8 anywhere, schemes, hosts and user info.
+// The answer is already clean, so cleaning it again changes nothing.
 func localPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || !utf8.ValidString(next) || strings.ContainsFunc(next, unsafeInPath) {
 		return "/"
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		!utf8.ValidString(u.Path) || strings.ContainsFunc(u.Path, unsafeInPath) {
 		return "/"
 	}
-	return next
+	p := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && p != "/" {
+		p += "/"
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	return (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
+}
+
+// unsafeInPath reports the runes a redirect target may not hold: browsers
+// treat a backslash as a slash and drop tabs and newlines.
+func unsafeInPath(r rune) bool {
+	return r == '\\' || unicode.IsControl(r)
 }

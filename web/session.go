@@ -11,10 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/mksync/mksync"
 )
@@ -41,11 +38,14 @@ type session struct {
 }
 
 // sessionPayload is what the cookie carries, signed: the token's hash
-// (never the token), the sign-in nonce and the expiry (Unix seconds).
+// (never the token), the token's session generation at sign-in (signing
+// out moves it on, which ends the session everywhere), the sign-in nonce
+// and the expiry (Unix seconds).
 type sessionPayload struct {
-	Hash    []byte `json:"h"`
-	Nonce   string `json:"n"`
-	Expires int64  `json:"e"`
+	Hash       []byte `json:"h"`
+	Generation int64  `json:"g"`
+	Nonce      string `json:"n"`
+	Expires    int64  `json:"e"`
 }
 
 // sessions signs and checks session cookies and CSRF tokens with one key.
@@ -116,8 +116,8 @@ func equalToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// secure reports whether cookies must be Secure: under TLS, or always when
-// the operator says a TLS proxy fronts the server.
+// secure reports whether cookies must be Secure and HSTS sent: under TLS,
+// or always when the operator says a TLS proxy fronts the server.
 func (h *Handler) secure(r *http.Request) bool {
 	return h.cfg.SecureCookies || r.TLS != nil
 }
@@ -138,7 +138,8 @@ func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 }
 
 // currentSession returns the request's valid session, or nil. A cookie that
-// is forged, expired, or whose token was revoked is no session.
+// is forged, expired, whose token was revoked, or that was signed in before
+// a sign-out with its token (another session generation) is no session.
 func (h *Handler) currentSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -157,6 +158,9 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 	default:
 		return nil, fmt.Errorf("authenticate session: %w", err)
 	}
+	if tok.SessionGeneration != p.Generation {
+		return nil, nil
+	}
 	return &session{TenantID: tok.TenantID, TokenID: tok.ID, Nonce: p.Nonce,
 		Expires: time.Unix(p.Expires, 0), CSRF: h.sess.csrfFor(p.Nonce)}, nil
 }
@@ -168,35 +172,4 @@ func checkCSRF(r *http.Request, s *session) bool {
 		return true
 	}
 	return equalToken(r.PostFormValue(csrfField), s.CSRF)
-}
-
-// keyedLimiter is a token bucket per key (client IP, tenant), bounded in
-// size: when full it starts over, which at worst forgives some callers.
-type keyedLimiter struct {
-	mu      sync.Mutex
-	perMin  int
-	buckets map[string]*rate.Limiter
-	max     int
-}
-
-func newKeyedLimiter(perMinute int) *keyedLimiter {
-	return &keyedLimiter{perMin: perMinute, buckets: map[string]*rate.Limiter{}, max: 10_000}
-}
-
-// allow takes a token from key's bucket at now.
-func (l *keyedLimiter) allow(key string, now time.Time) bool {
-	if l.perMin <= 0 {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.max {
-			clear(l.buckets)
-		}
-		b = rate.NewLimiter(rate.Limit(float64(l.perMin)/60), l.perMin)
-		l.buckets[key] = b
-	}
-	return b.AllowN(now, 1)
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -125,8 +127,34 @@ func TestLocalPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "/", "/contacts?q=a": "/contacts?q=a", "//evil.example": "/", "/\\evil.example": "/",
 		"https://evil.example/": "/", "contacts": "/", "/runs/1": "/runs/1",
+		// Hostile forms an outside review and browsers' URL parsing suggest:
+		// each must stay on this site once http.Redirect cleans it.
+		"/x/../\\evil.example":         "/",
+		"/x/..//evil.example":          "/evil.example",
+		"/./\\evil.example":            "/",
+		"/%5Cevil.example":             "/",
+		"/%2F%2Fevil.example":          "/evil.example",
+		"/%2f/evil.example/":           "/evil.example/",
+		"/\t/evil.example":             "/",
+		"/\n/evil.example":             "/",
+		"/%09/evil.example":            "/",
+		"/%0d%0aSet-Cookie:x=y":        "/",
+		"/\x00evil":                    "/",
+		"/\xff\xfe":                    "/",
+		"http:/evil.example":           "/",
+		"javascript:alert(1)":          "/",
+		"///evil.example":              "/",
+		"/@evil.example":               "/@evil.example",
+		" /contacts":                   "/",
+		"/contacts/../settings?tab=mk": "/settings?tab=mk",
+		"/contacts/":                   "/contacts/",
 	} {
-		require.Equal(t, want, localPath(in), in)
+		got := localPath(in)
+		require.Equal(t, want, got, "%q", in)
+		// http.Redirect cleans the target again: it must not change.
+		w := httptest.NewRecorder()
+		http.Redirect(w, httptest.NewRequest(http.MethodGet, "/login", nil), got, http.StatusSeeOther)
+		require.Equal(t, got, w.Header().Get("Location"), "%q", in)
 	}
 }
 

@@ -41,8 +41,10 @@ type Config struct {
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts; default 12 hours.
 	SessionTTL time.Duration
-	// SecureCookies marks cookies Secure even on plain HTTP requests (a TLS
-	// proxy in front); they always are under TLS.
+	// SecureCookies marks cookies Secure and sends Strict-Transport-Security
+	// even on plain HTTP requests (a TLS proxy in front: `mksync serve` sets
+	// it when MKSYNC_PUBLIC_URL starts with https://); both always are
+	// under TLS.
 	SecureCookies bool
 	// PageSize is the rows of a list page; default 25.
 	PageSize int
@@ -143,8 +145,8 @@ type Handler struct {
 	log     *slog.Logger
 	sess    *sessions
 	tmpl    *templates
-	logins  *keyedLimiter
-	reports *keyedLimiter
+	logins  *httpapi.AttemptLimiter
+	reports *httpapi.AttemptLimiter
 	handler http.Handler
 }
 
@@ -168,8 +170,8 @@ func New(cfg Config) (*Handler, error) {
 		log:     observe.WithCategory(cfg.Logger, categoryUI),
 		sess:    &sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL},
 		tmpl:    tm,
-		logins:  newKeyedLimiter(cfg.LoginAttemptsPerMinute),
-		reports: newKeyedLimiter(cfg.ClientErrorsPerMinute),
+		logins:  httpapi.NewAttemptLimiter(cfg.LoginAttemptsPerMinute),
+		reports: httpapi.NewAttemptLimiter(cfg.ClientErrorsPerMinute),
 	}
 	mux := http.NewServeMux()
 	if err := h.routes(mux); err != nil {
@@ -177,7 +179,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
-	h.handler = securityHeaders(cop.Handler(mux))
+	h.handler = securityHeaders(cop.Handler(mux), h.secure)
 	return h, nil
 }
 
@@ -208,10 +210,15 @@ func IsAPIPath(p string) bool {
 
 // securityHeaders sets the headers of every UI answer: a strict Content
 // Security Policy (scripts and styles from this origin only; htmx runs
-// without eval), no framing, no sniffing, no referrer across origins.
-func securityHeaders(next http.Handler) http.Handler {
+// without eval), no framing, no sniffing, no referrer across origins, and,
+// when secure says the site is served over HTTPS, Strict-Transport-Security
+// (a year), so browsers stop trying plain HTTP.
+func securityHeaders(next http.Handler, secure func(*http.Request) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
+		if secure(r) {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")

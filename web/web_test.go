@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -85,6 +86,107 @@ func TestSignIn(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, p.Status)
 		require.Equal(t, http.StatusSeeOther, br.get("/").Status)
 	})
+}
+
+// TestSignInRedirectStaysOnSite: the next parameter of a phishing link
+// never sends a freshly signed-in browser to another site, however it is
+// encoded (the review's /x/../%5Cevil.com came back as Location: /\evil.com).
+func TestSignInRedirectStaysOnSite(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	hostile := []string{
+		"/x/../%5Cevil.example", "/x/..%2F%5Cevil.example", "%2F%2Fevil.example", "/%5C%5Cevil.example",
+		"/%09/evil.example", "https:%2F%2Fevil.example", "/x/../../%2F%2Fevil.example", "/%0A/evil.example",
+	}
+	offSite := func(loc string) bool {
+		u, err := url.Parse(loc)
+		return err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(loc, "/") ||
+			strings.HasPrefix(loc, "//") || strings.ContainsAny(loc, "\\\t\n\r")
+	}
+	for _, next := range hostile {
+		br := b.browser()
+		// Signing in with the link's next.
+		p := br.get("/login?next=" + next)
+		require.Equal(t, http.StatusOK, p.Status)
+		csrf := loginCSRF.FindStringSubmatch(p.Body)[1]
+		q, err := url.ParseQuery("next=" + next)
+		require.NoError(t, err)
+		p = br.post("/login", url.Values{"csrf": {csrf}, "token": {b.a.Token}, "next": {q.Get("next")}})
+		require.Equal(t, http.StatusSeeOther, p.Status, next)
+		require.False(t, offSite(p.Location), "%s → %q", next, p.Location)
+		// Already signed in: the form redirects at once.
+		p = br.get("/login?next=" + next)
+		require.Equal(t, http.StatusSeeOther, p.Status, next)
+		require.False(t, offSite(p.Location), "%s → %q", next, p.Location)
+	}
+}
+
+// A session cookie saved before signing out (a copy in another browser, a
+// stolen one) opens nothing afterwards: signing out ends every session of
+// the token, while other tokens' sessions live on.
+func TestSignOutEndsTheSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := b.browser().login(b.a.Token)
+	other := b.browser().login(b.a.Token) // the same token in a second browser
+	tenantB := b.browser().login(b.b.Token)
+	saved := br.client.Jar.Cookies(mustURL(t, b.srv.URL))
+	require.NotEmpty(t, saved)
+
+	p := br.post("/logout", br.form())
+	require.Equal(t, http.StatusSeeOther, p.Status)
+
+	replay := b.browser()
+	replay.client.Jar.SetCookies(mustURL(t, b.srv.URL), saved)
+	p = replay.get("/settings")
+	require.Equal(t, http.StatusSeeOther, p.Status, "the saved cookie still opened the settings")
+	require.True(t, strings.HasPrefix(p.Location, "/login"), p.Location)
+	require.Equal(t, http.StatusSeeOther, other.get("/settings").Status)
+	require.Equal(t, http.StatusOK, tenantB.get("/settings").Status, "another tenant's session")
+
+	// Signing in again works.
+	require.Equal(t, http.StatusOK, b.browser().login(b.a.Token).get("/settings").Status)
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u
+}
+
+// Behind a TLS proxy (SecureCookies, from MKSYNC_PUBLIC_URL=https://…) the
+// cookies are Secure and answers carry HSTS; on plain HTTP without it,
+// neither (a Secure cookie would never come back).
+func TestSecureCookiesAndHSTS(t *testing.T) {
+	t.Parallel()
+	for _, secure := range []bool{false, true} {
+		b := setup(t, func(c *web.Config) { c.SecureCookies = secure })
+		res, err := http.Get(b.srv.URL + "/login")
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		if secure {
+			require.Equal(t, "max-age=31536000", res.Header.Get("Strict-Transport-Security"))
+		} else {
+			require.Empty(t, res.Header.Get("Strict-Transport-Security"))
+		}
+		require.NotEmpty(t, res.Cookies())
+		for _, c := range res.Cookies() {
+			require.Equal(t, secure, c.Secure, c.Name)
+		}
+	}
+	// Under TLS itself, always.
+	b := setup(t)
+	tls := httptest.NewTLSServer(b.srv.Config.Handler)
+	t.Cleanup(tls.Close)
+	res, err := tls.Client().Get(tls.URL + "/login")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.NotEmpty(t, res.Header.Get("Strict-Transport-Security"))
+	for _, c := range res.Cookies() {
+		require.True(t, c.Secure, c.Name)
+	}
 }
 
 func TestRevokedTokenEndsSession(t *testing.T) {
@@ -275,7 +377,7 @@ func TestRemoteImportAndSettings(t *testing.T) {
 	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "batchSize", "9999"))
 	require.Equal(t, http.StatusBadRequest, p.Status)
 	require.Contains(t, p.Body, "Batch size must be between 1 and 500")
-	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "conflictPolicy", "crm_wins", "schedule", "15m", "webhookSecret", "hook-secret"))
+	p = br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key", "conflictPolicy", "crm_wins", "schedule", "15m", "webhookSecret", "hook-secret-0123456789"))
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	require.Contains(t, p.Body, "Settings saved")
 	require.NotContains(t, p.Body, "top-secret-key")

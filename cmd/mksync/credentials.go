@@ -79,6 +79,9 @@ With MKSYNC_ENCRYPTION_KEY: set it to the new key and move the old one into
 MKSYNC_ENCRYPTION_KEYS_OLD first; this command then re-encrypts every secret
 with the new key, after which the old key can be removed.
 
+Re-encrypted secrets are bound to their tenant and column, including those
+sealed by versions before binding existed.
+
 Prints the number of credentials re-encrypted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

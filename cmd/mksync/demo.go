@@ -183,7 +183,8 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 	fmt.Fprintf(s.out, "  data                 %s (kept between runs; --reset starts over)\n", f.dir)
 	fmt.Fprintf(s.out, "  web UI               %s/\n", base)
 	fmt.Fprintf(s.out, "  sign-in token        %s\n", token.Reveal())
-	fmt.Fprintf(s.out, "  API                  %s/api (Authorization: Bearer <token>), metrics %s/metrics\n", base, base)
+	fmt.Fprintf(s.out, "  API                  %s/api (Authorization: Bearer <token>)\n", base)
+	fmt.Fprintf(s.out, "  metrics              %s\n", metricsURL(a, base))
 	fmt.Fprintf(s.out, "initial two-way sync:\n")
 	if err := demoSync(ctx, s, a, tenantID); err != nil {
 		if ctx.Err() == nil {
@@ -360,4 +361,12 @@ func demoSync(ctx context.Context, s streams, a *app, tenantID string) error {
 		}
 	}
 	return nil
+}
+
+// metricsURL says where a's GET /metrics answers, and with what token.
+func metricsURL(a *app, base string) string {
+	if a.metricsAddr != "" {
+		return "http://" + a.metricsAddr + "/metrics"
+	}
+	return base + "/metrics (Authorization: Bearer MKSYNC_METRICS_TOKEN or the admin token)"
 }

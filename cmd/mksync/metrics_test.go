@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -39,11 +40,24 @@ func send(t testing.TB, method, url, token string, body any) (*http.Response, ma
 	return resp, out
 }
 
+// testMetricsToken is MKSYNC_METRICS_TOKEN in the tests (cliEnv).
+const testMetricsToken = "metrics-token-for-the-tests-0123"
+
 // scrape returns the sum of the samples of metric whose labels contain
-// every one of labels (`name="value"`).
+// every one of labels (`name="value"`), scraping base/metrics with
+// testMetricsToken as Prometheus would.
 func scrape(t *testing.T, base, metric string, labels ...string) float64 {
 	t.Helper()
-	body := string(getBody(t, base+"/metrics"))
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	body := string(raw)
 	var sum float64
 	for line := range strings.SplitSeq(body, "\n") {
 		if !strings.HasPrefix(line, metric+"{") && !strings.HasPrefix(line, metric+" ") {
@@ -94,4 +108,47 @@ func TestServeMetricsMoveAfterSync(t *testing.T) {
 	require.Positive(t, scrape(t, base, "mksync_http_requests_total", `code="200"`))
 	require.Positive(t, scrape(t, base, "go_goroutines"))
 	require.NoError(t, stop())
+}
+
+// /metrics is not public on the API's listener: it answers the metrics
+// token or the admin token only; with MKSYNC_METRICS_ADDR it moves to a
+// listener of its own and the API's listener no longer serves it.
+func TestServeMetricsAccess(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "operator-chosen-admin-token")
+	t.Setenv("MKSYNC_ADDR", "")
+	db := filepath.Join(t.TempDir(), "mksync.db")
+	status := func(url, token string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	base, _, stop := startServe(t, "--db", db)
+	require.Equal(t, http.StatusUnauthorized, status(base+"/metrics", ""))
+	require.Equal(t, http.StatusUnauthorized, status(base+"/metrics", "not-the-metrics-token"))
+	require.Equal(t, http.StatusOK, status(base+"/metrics", testMetricsToken))
+	require.Equal(t, http.StatusOK, status(base+"/metrics", "operator-chosen-admin-token"))
+	require.NoError(t, stop())
+
+	t.Setenv("MKSYNC_METRICS_ADDR", "127.0.0.1:0")
+	base, printed, stop := startServe(t, "--db", db, "--no-migrate")
+	require.Len(t, printed, 1)
+	metrics := strings.TrimSpace(strings.TrimPrefix(printed[0], "metrics on "))
+	require.True(t, strings.HasPrefix(metrics, "http://127.0.0.1:"), printed[0])
+	require.Equal(t, http.StatusOK, status(metrics, ""), "the metrics listener is for Prometheus' network")
+	require.Positive(t, scrape(t, strings.TrimSuffix(metrics, "/metrics"), "go_goroutines"))
+	require.NotEqual(t, http.StatusOK, status(base+"/metrics", testMetricsToken), "no longer on the API's listener")
+	require.NoError(t, stop())
+
+	t.Setenv("MKSYNC_METRICS_ADDR", "")
+	t.Setenv("MKSYNC_METRICS_TOKEN", "short")
+	_, _, err := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--db", db)
+	require.ErrorContains(t, err, "MKSYNC_METRICS_TOKEN")
 }

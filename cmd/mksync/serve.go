@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -59,13 +60,18 @@ and printed once — only its hash is stored.
 
 MKSYNC_SESSION_KEY (at least 32 characters) signs the UI's session cookies;
 without it a random key is used and sign-ins end when the process restarts.
-Set the same key on every instance behind one address.
+Set the same key on every instance behind one address. MKSYNC_PUBLIC_URL
+is the address users open; with https:// (a TLS proxy in front) the UI's
+cookies are Secure and HSTS is sent.
 
-GET /metrics serves Prometheus metrics (docs/metrics.md); alerts are
+GET /metrics serves Prometheus metrics (docs/metrics.md): on
+MKSYNC_METRICS_ADDR when set (printed as "metrics on …"), otherwise here to
+"Authorization: Bearer" MKSYNC_METRICS_TOKEN or the admin token. Alerts are
 evaluated in-process and, with MKSYNC_ALERT_WEBHOOK_URL and
 MKSYNC_ALERT_WEBHOOK_SECRET, POSTed signed to a webhook (docs/alerts.md).
 
 Environment: MKSYNC_ADDR, MKSYNC_DB, MKSYNC_ADMIN_TOKEN, MKSYNC_SESSION_KEY,
+MKSYNC_PUBLIC_URL, MKSYNC_METRICS_ADDR, MKSYNC_METRICS_TOKEN,
 MKSYNC_RATE_LIMIT_SYNC and MKSYNC_RATE_LIMIT_API (requests per minute per
 tenant; defaults 10 and 1200), MKSYNC_REDIS_URL (share the rate limits of
 many instances through Redis), MKSYNC_METRICS_PER_TENANT,
@@ -153,6 +159,9 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if a.metricsAddr != "" {
+		fmt.Fprintf(s.out, "metrics on http://%s/metrics\n", a.metricsAddr)
+	}
 	fmt.Fprintf(s.out, "listening on http://%s\n", ln.Addr())
 	if err := a.wait(ctx); err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -169,6 +178,9 @@ type app struct {
 	hs     *http.Server
 	served chan error
 	grace  time.Duration
+	// metricsAddr is where GET /metrics is served when MKSYNC_METRICS_ADDR
+	// is set; "" when it is on the main listener.
+	metricsAddr string
 	// closers undo the start, last first.
 	closers []func()
 }
@@ -241,7 +253,9 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	}
 	dashboard = api.RequireAdmin(dashboard)
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.tel.handler())
+	if err := a.serveMetrics(mux, api); err != nil {
+		return nil, err
+	}
 	mux.Handle(adminJobsPath, dashboard)
 	mux.Handle(adminJobsPath+"/", dashboard)
 	mux.Handle("/", web.Mount(measured, ui))
@@ -257,6 +271,33 @@ func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logg
 	}
 	go func() { a.served <- a.hs.Serve(ln) }()
 	return a, nil
+}
+
+// serveMetrics serves GET /metrics on MKSYNC_METRICS_ADDR when set (a
+// listener of its own, for a network only Prometheus reaches), and
+// otherwise on mux behind MKSYNC_METRICS_TOKEN or the admin token.
+func (a *app) serveMetrics(mux *http.ServeMux, api *httpapi.Server) error {
+	addr := os.Getenv("MKSYNC_METRICS_ADDR")
+	if addr == "" {
+		tok := os.Getenv("MKSYNC_METRICS_TOKEN")
+		if tok != "" && len(tok) < 16 {
+			return errors.New("MKSYNC_METRICS_TOKEN must be at least 16 characters")
+		}
+		mux.Handle("GET /metrics", api.RequireMetricsToken(tok, a.tel.handler()))
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("MKSYNC_METRICS_ADDR: listen on %s: %w", addr, err)
+	}
+	mm := http.NewServeMux()
+	mm.Handle("GET /metrics", a.tel.handler())
+	ms := &http.Server{Handler: mm, ReadHeaderTimeout: serveReadHeaderTimeout, ReadTimeout: serveReadTimeout,
+		WriteTimeout: serveWriteTimeout, IdleTimeout: serveIdleTimeout, MaxHeaderBytes: serveMaxHeaderBytes}
+	go func() { _ = ms.Serve(ln) }()
+	a.metricsAddr = ln.Addr().String()
+	a.closers = append(a.closers, func() { _ = ms.Close() })
+	return nil
 }
 
 // wait serves until ctx ends (or the server fails), then shuts down: the
@@ -300,7 +341,26 @@ func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync
 		}
 		cfg.SessionKey = []byte(k)
 	}
+	secure, err := publicURLIsHTTPS(os.Getenv("MKSYNC_PUBLIC_URL"))
+	if err != nil {
+		return nil, err
+	}
+	cfg.SecureCookies = secure
 	return web.New(cfg)
+}
+
+// publicURLIsHTTPS reads MKSYNC_PUBLIC_URL, the address users open (the
+// TLS proxy's, when one fronts the server): https:// makes the UI's cookies
+// Secure and sends HSTS even though requests reach mksync over plain HTTP.
+func publicURLIsHTTPS(v string) (bool, error) {
+	if v == "" {
+		return false, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false, fmt.Errorf("MKSYNC_PUBLIC_URL=%q: want an absolute http:// or https:// URL", v)
+	}
+	return u.Scheme == "https", nil
 }
 
 // newServeLogger is the JSON logger on stderr at MKSYNC_LOG_LEVEL.

@@ -186,3 +186,58 @@ func TestServeJobDashboard(t *testing.T) {
 	require.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
 	require.Equal(t, "/admin/jobs/", resp.Header.Get("Location"))
 }
+
+// The dashboard behind `mksync serve` refuses a cross-site POST carrying
+// the admin's Basic credentials (the review deleted a job so) and its pages
+// may not be framed.
+func TestServeJobDashboardCrossSite(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "operator-chosen-admin-token")
+	t.Setenv("MKSYNC_ADDR", "")
+	base, _, _ := startServe(t, "--db", filepath.Join(t.TempDir(), "mksync.db"))
+
+	req, err := http.NewRequest(http.MethodPost, base+"/admin/jobs/api/jobs/delete", strings.NewReader(`{"ids":["1"]}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	req.SetBasicAuth("admin", "operator-chosen-admin-token")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	req, err = http.NewRequest(http.MethodGet, base+"/admin/jobs/", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("admin", "operator-chosen-admin-token")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
+}
+
+// MKSYNC_PUBLIC_URL=https://… (a TLS proxy in front) makes the UI's cookies
+// Secure and sends HSTS; a malformed value is refused, naming the variable.
+func TestServePublicURL(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_ADMIN_TOKEN", "operator-chosen-admin-token")
+	t.Setenv("MKSYNC_ADDR", "")
+	t.Setenv("MKSYNC_PUBLIC_URL", "https://mksync.example.com")
+	base, _, stop := startServe(t, "--db", filepath.Join(t.TempDir(), "mksync.db"))
+	resp, err := http.Get(base + "/login")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "max-age=31536000", resp.Header.Get("Strict-Transport-Security"))
+	require.NotEmpty(t, resp.Cookies())
+	for _, c := range resp.Cookies() {
+		require.True(t, c.Secure, c.Name)
+	}
+	require.NoError(t, stop())
+
+	t.Setenv("MKSYNC_PUBLIC_URL", "mksync.example.com")
+	_, _, err = runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"))
+	require.ErrorContains(t, err, "MKSYNC_PUBLIC_URL")
+}

@@ -42,6 +42,9 @@ func mustRun(t testing.TB, stdin string, args ...string) string {
 // cliEnv clears the variables that would point the CLI elsewhere.
 func cliEnv(t testing.TB) {
 	t.Setenv("MKSYNC_DB", "")
+	// GET /metrics of a serve answers this token (scrape sends it).
+	t.Setenv("MKSYNC_METRICS_TOKEN", testMetricsToken)
+	t.Setenv("MKSYNC_METRICS_ADDR", "")
 	t.Setenv(keyring.EnvKey, "")
 	t.Setenv(keyring.EnvOldKeys, "")
 }
@@ -68,9 +71,9 @@ func TestMigrateCommand(t *testing.T) {
 	checkRiverMigrations(t, out, "pending", riverMigrations(t, riversqlite.New(nil)))
 
 	out = mustRun(t, "", "migrate", "--db", db)
-	require.Equal(t, "database is at version 4\n", out)
+	require.Equal(t, "database is at version 5\n", out)
 	out = mustRun(t, "", "migrate", "up", "--db", db)
-	require.Equal(t, "database is at version 4\n", out)
+	require.Equal(t, "database is at version 5\n", out)
 
 	out = mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "applied")

@@ -657,7 +657,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Metakocka's stock webhook (warehouse_product_stock_update): the tenant is named by its webhookId (GET credentials), the body signed with its webhook secret; the payload is queued and {"status":"ok"} answered at once. Rate limited per webhook id. */
+        /** Metakocka's stock webhook (warehouse_product_stock_update): the tenant is named by its webhookId (GET credentials), the body signed with its webhook secret; the payload (stock_list of at most 10,000 entries) is queued and {"status":"ok"} answered at once. Rate limited per webhook id. */
         post: operations["receiveStockWebhook"];
         delete?: never;
         options?: never;
@@ -6642,7 +6642,7 @@ export interface operations {
             header: {
                 /** @description base64(HMAC-SHA1(body, webhook secret)) */
                 "X-MetaKocka-Signature": string;
-                /** @description Metakocka's unique event id; an id already accepted is refused (401) for 168h0m0s */
+                /** @description Metakocka's unique event id; an id, or a signed body, already accepted is refused (401) for 10m0s */
                 "X-MetaKocka-Id": string;
                 /** @description warehouse_product_stock_update */
                 "X-MetaKocka-Event"?: string;
