@@ -11,7 +11,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -116,9 +115,8 @@ func permanent(code string) bool {
 
 // retryAfter is the wait Metakocka asked for, or DefaultRateLimitSnooze.
 func retryAfter(err error) time.Duration {
-	var me *metakocka.Error
-	if errors.As(err, &me) && me.RetryAfter > 0 {
-		return me.RetryAfter
+	if d := mksync.ErrorRetryAfter(err); d > 0 {
+		return d
 	}
 	return DefaultRateLimitSnooze
 }
