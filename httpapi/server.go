@@ -3,8 +3,8 @@
 // alerts, credentials, tenant administration and the OpenAPI document.
 //
 // Every route answers JSON; every non-2xx answer is the error envelope
-// {"error","code","errorId","details"} (ErrorBody), whose status comes from
-// the domain error code (ErrorStatus). Tenant routes authenticate with
+// {"error","code","errorId","details"} (httperr.Body), whose status comes from
+// the domain error code (httperr.Status). Tenant routes authenticate with
 // "Authorization: Bearer mks_…", admin routes with the admin token, and every
 // authenticated tenant (or, before authentication, client IP) has its own
 // rate limits.
@@ -25,9 +25,12 @@ import (
 type Config struct {
 	// Store keeps everything; required.
 	Store mksync.Store
-	// Syncer runs syncs against Metakocka. Nil until the sync engine is
-	// wired: sync routes then answer 503 with code upstream.
-	Syncer Syncer
+	// Syncer runs syncs against Metakocka (the sync engine). Nil until the
+	// engine is wired: sync routes then answer 503 with code upstream.
+	Syncer mksync.Syncer
+	// Runs queues bulk and "sync all" runs (the job layer). Nil: those
+	// routes answer 503 with code upstream.
+	Runs mksync.RunStarter
 	// Canceller cancels sync runs for POST /api/sync-runs/{id}/cancel (the
 	// job layer, which also drops the run's queued work). Nil: the route
 	// marks the run cancelled in the Store itself, and the engine stops the

@@ -330,6 +330,14 @@ func (j *Jobs) Cancel(ctx context.Context, tenantID, runID string) error {
 	return nil
 }
 
+// EnqueueRecordPush queues the push of a record the API just wrote, inside
+// the write's transaction tx (the API's RecordQueue, for tenants with
+// AutoPush; trigger auto_push). See EnqueueRecord.
+func (j *Jobs) EnqueueRecordPush(ctx context.Context, tx mksync.Store, tenantID string, et mksync.EntityType, id string, version int64) error {
+	return j.EnqueueRecord(ctx, tx, RecordArgs{TenantID: tenantID, EntityType: et, Direction: mksync.ToMetakocka,
+		ID: id, Version: version, Trigger: mksync.TriggerAutoPush})
+}
+
 // EnqueueRecord queues a single-record sync of rec (queue interactive).
 // Given the Store of an InTx callback, the job is inserted in that
 // transaction: it commits with the record write, or not at all (on SQLite

@@ -87,6 +87,20 @@ func (f *fakeSyncer) TestConnection(context.Context, string) error {
 	return f.record("test")
 }
 
+// PrepareRun, WorkRun and ApplyStock belong to the job layer's side of
+// mksync.Syncer; the front doors never call them.
+func (f *fakeSyncer) PrepareRun(context.Context, string, *mksync.SyncRun, []string) error {
+	return mksync.Errorf(mksync.EINTERNAL, "front doors do not prepare runs")
+}
+
+func (f *fakeSyncer) WorkRun(context.Context, string, string, func() bool) (bool, error) {
+	return false, mksync.Errorf(mksync.EINTERNAL, "front doors do not work runs")
+}
+
+func (f *fakeSyncer) ApplyStock(context.Context, string, []byte) error {
+	return mksync.Errorf(mksync.EINTERNAL, "front doors do not apply stock")
+}
+
 // tenant is a tenant of the test store with a token and a contact.
 type tenant struct {
 	ID, Token, ContactID string
@@ -108,7 +122,7 @@ func setup(t testing.TB, opts ...func(*web.Config)) *bundle {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 	b := &bundle{t: t, store: db, syncer: &fakeSyncer{store: db}}
-	cfg := web.Config{Store: db, Syncer: b.syncer, Logger: observe.Discard()}
+	cfg := web.Config{Store: db, Syncer: b.syncer, Runs: b.syncer, Logger: observe.Discard()}
 	for _, o := range opts {
 		o(&cfg)
 	}

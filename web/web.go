@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/httpapi"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -29,7 +28,10 @@ type Config struct {
 	Store mksync.Store
 	// Syncer runs syncs (the sync engine, as for the REST API). Nil: the
 	// pages work, and sync actions answer "sync engine not configured".
-	Syncer httpapi.Syncer
+	Syncer mksync.Syncer
+	// Runs queues bulk runs (the job layer, as for the REST API). Nil: the
+	// bulk sync buttons answer "sync engine not configured".
+	Runs mksync.RunStarter
 	// Logger receives failures of the UI (category UI); default: discard.
 	// Tokens and cookies are never logged.
 	Logger *slog.Logger

@@ -16,6 +16,7 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
@@ -84,10 +85,14 @@ func Start(t testing.TB, o Options) *Deployment {
 			Timeouts: metakocka.Timeouts{Default: 5 * time.Second, List: 20 * time.Second, Search: 20 * time.Second},
 		})
 		must(t, err)
-		must(t, eng.Start(ctx))
-		t.Cleanup(eng.Stop)
+		jdb := jobs.SQLite(db.WriteDB(), sqlite.TxOf)
+		must(t, jobs.Migrate(ctx, jdb, nil))
+		j, err := jobs.New(jdb, jobs.Config{Store: db, Runner: eng, Logger: observe.Discard()})
+		must(t, err)
+		must(t, j.Start(ctx))
+		t.Cleanup(func() { _ = j.Stop(context.Background()) })
 		d.Engine = eng
-		cfg.Syncer = eng
+		cfg.Syncer, cfg.Runs = eng, j
 	}
 	api, err := httpapi.New(cfg)
 	must(t, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka/mkfake"
 	"github.com/mksync/mksync/observe"
@@ -99,11 +100,13 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 	if f.dir == "" {
 		f.dir = demoDefaultDir
 	}
+	cfg, err := app.LoadEnv()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	level := slog.LevelWarn // the terminal shows the demo's own lines
-	if v := os.Getenv("MKSYNC_LOG_LEVEL"); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			level = slog.LevelWarn
-		}
+	if cfg.IsSet("MKSYNC_LOG_LEVEL") {
+		level = cfg.LogLevel
 	}
 	log := observe.NewLogger(s.err, observe.Options{Level: level})
 
@@ -130,7 +133,7 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 	if err != nil {
 		return fmt.Errorf("demo: simulator listener: %w", err)
 	}
-	mkSrv := &http.Server{Handler: fake, ReadHeaderTimeout: serveReadHeaderTimeout}
+	mkSrv := &http.Server{Handler: fake, ReadHeaderTimeout: app.ServeReadHeaderTimeout}
 	go func() { _ = mkSrv.Serve(mkLn) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -139,15 +142,16 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 	}()
 	mkURL := "http://" + mkLn.Addr().String()
 
-	// The store, kept in --dir.
-	st, err := openStore(ctx, s, "sqlite:"+filepath.Join(f.dir, "mksync.db"))
+	// The store, kept in --dir; the demo's tenant may point its settings
+	// at the simulator.
+	cfg.DB = "sqlite:" + filepath.Join(f.dir, "mksync.db")
+	cfg.MetakockaURLs = mksync.MetakockaURLs{mkURL}
+	a, err := app.Start(ctx, cfg, app.Options{Logger: log, Jobs: jobs.Config{StopTimeout: 5 * time.Second}})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	defer st.Close()
-	if err := migrateStore(ctx, st); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
+	defer a.Close()
+	st := a.Store
 	tenantID, token, err := demoTenant(ctx, st, f.keep, mkURL, secret)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -166,17 +170,12 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 		}
 		fmt.Fprintf(s.out, "%s is taken; using a free port instead\n", f.addr)
 	}
-	// The demo's tenant may point its settings at the simulator.
-	sf := serveFlags{shutdownGrace: 5 * time.Second, metakockaURLs: mksync.MetakockaURLs{mkURL}}
-	sf.jobFlags = jobFlags{
-		bulkWorkers: jobs.DefaultBulkWorkers, interactiveWorkers: jobs.DefaultInteractiveWorkers,
-		bulkSlice: jobs.DefaultBulkSlice, bulkTimeout: jobs.DefaultBulkTimeout, jobTimeout: jobs.DefaultJobTimeout,
-		rescueAfter: jobs.DefaultRescueStuckJobsAfter, stopTimeout: 5 * time.Second,
-	}
-	a, err := startApp(ctx, st, sf, log, ln)
+	h, err := a.Handler(ctx)
 	if err != nil {
+		_ = ln.Close()
 		return fmt.Errorf("demo: %w", err)
 	}
+	srv := app.Serve(ctx, ln, h, log)
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(s.out, "mksync demo\n")
 	fmt.Fprintf(s.out, "  Metakocka simulator  %s (company %s, seeded with demo data)\n", mkURL, demoCompanyID)
@@ -191,7 +190,7 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 		}
 	}
 	fmt.Fprintf(s.out, "ready: open %s/ and sign in with the token above; Ctrl-C stops\n", base)
-	if err := a.wait(ctx); err != nil {
+	if err := srv.Wait(ctx, 5*time.Second); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(s.out, "demo stopped\n")
@@ -337,8 +336,9 @@ func seedDemoCRM(ctx context.Context, st mksync.Store, tenantID string) error {
 // demoSync runs the initial two-way sync now, one run after another, and
 // prints one line per run: Metakocka's products and documents (with their
 // partners) come in, then the CRM's contacts, products and documents go
-// out. The runs are ordinary sync runs: the UI lists them.
-func demoSync(ctx context.Context, s streams, a *app, tenantID string) error {
+// out. The runs are ordinary sync runs, queued as jobs and worked by the
+// demo's workers; the UI lists them.
+func demoSync(ctx context.Context, s streams, a *app.App, tenantID string) error {
 	steps := []struct {
 		et  mksync.EntityType
 		dir mksync.Direction
@@ -351,7 +351,7 @@ func demoSync(ctx context.Context, s streams, a *app, tenantID string) error {
 	}
 	for _, st := range steps {
 		run := mksync.SyncRun{EntityType: st.et, Direction: st.dir, Trigger: mksync.TriggerCLI}
-		err := a.syncer.Sync(ctx, tenantID, &run, nil)
+		err := a.SyncAndWait(ctx, tenantID, &run, nil, 0)
 		r := run.Result
 		fmt.Fprintf(s.out, "  %-15s %-16s %-9s %d created, %d updated, %d unchanged, %d conflicts, %d failed\n",
 			st.et, st.dir, run.Status, r.Created, r.Updated, r.Skipped, r.Conflicts, r.Failed)

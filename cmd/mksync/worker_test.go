@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
@@ -322,19 +322,20 @@ func checkRunExact(t *testing.T, r mksync.SyncRun, n int) {
 // as the commands do.
 func openTestStore(t *testing.T, dsn string) mksync.Store {
 	t.Helper()
-	st, err := openStore(t.Context(), streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}, dsn)
+	st, err := app.OpenStore(t.Context(), app.Config{DB: dsn}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	require.NoError(t, migrateStore(t.Context(), st))
+	require.NoError(t, app.Migrate(t.Context(), st))
 	return st
 }
 
 // enqueuer is an insert-only Jobs on st, as `serve --no-workers` has.
 func enqueuer(t *testing.T, st mksync.Store) *jobs.Jobs {
 	t.Helper()
-	j, err := newJobs(st, jobs.Config{Store: st, NoWorkers: true}, metakocka.PacingConfig{}, nil)
+	a, err := app.Start(t.Context(), app.Config{}, app.Options{Store: st, NoMigrate: true, Jobs: jobs.Config{NoWorkers: true}})
 	require.NoError(t, err)
-	return j
+	t.Cleanup(a.Close)
+	return a.Jobs
 }
 
 // workerArgs are the flags of a worker under test: fast rescue of a
@@ -539,15 +540,13 @@ func TestRejectedCredentialsStopRun(t *testing.T) {
 	fl := jobFlags{bulkWorkers: 1, interactiveWorkers: 1, bulkSlice: time.Minute, bulkTimeout: 2 * time.Minute,
 		jobTimeout: time.Minute, rescueAfter: 5 * time.Minute, stopTimeout: time.Second,
 		pacing: metakocka.PacingConfig{RequestsPerSecond: 200}}
-	tel, err := newTelemetry(st, slog.New(slog.DiscardHandler))
+	o := fl.options(slog.New(slog.DiscardHandler))
+	o.Store, o.NoMigrate = st, true
+	a, err := app.Start(t.Context(), app.Config{}, o)
 	require.NoError(t, err)
-	require.NoError(t, tel.start(t.Context()))
-	defer tel.stop()
-	syncer, stop, err := startJobs(t.Context(), st, fl, false, slog.New(slog.DiscardHandler), tel)
-	require.NoError(t, err)
-	defer stop()
+	defer a.Close()
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
-	require.NoError(t, syncer.StartSync(t.Context(), f.tenantID, &run, nil))
+	require.NoError(t, a.Jobs.StartSync(t.Context(), f.tenantID, &run, nil))
 	got := waitRunFinal(t, st, f.tenantID, run.ID, 60*time.Second)
 	require.Equal(t, mksync.RunFailed, got.Status)
 	refused := fakeCalls(t, base, "16", "add_partner", "auth_error") + fakeCalls(t, base, "16", "get_partner", "auth_error")
@@ -683,32 +682,5 @@ func TestFleetStartsOnFreshDatabase(t *testing.T) {
 	checkPushed(t, st, base, f)
 	for _, p := range procs {
 		p.stop()
-	}
-}
-
-func TestCacheSizeFromEnv(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		want int
-		bad  bool
-	}{
-		{env: "", want: 0},
-		{env: "5000", want: 5000},
-		{env: "10000000", want: 10_000_000},
-		{env: "0", bad: true},
-		{env: "-1", bad: true},
-		{env: "20k", bad: true},
-		{env: "10000001", bad: true},
-	} {
-		t.Run(tc.env, func(t *testing.T) {
-			t.Setenv("MKSYNC_CACHE_SIZE", tc.env)
-			got, err := cacheSizeFromEnv()
-			if tc.bad {
-				require.ErrorContains(t, err, "MKSYNC_CACHE_SIZE")
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
-		})
 	}
 }
