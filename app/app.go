@@ -33,6 +33,10 @@ type Options struct {
 	// StopTimeout bounds stopping the jobs at Close beyond
 	// Jobs.StopTimeout; default 30 s.
 	StopTimeout time.Duration
+	// NoEngine leaves the sync engine out of the API and the UI built by
+	// Handler: their sync routes and buttons answer 503 "not configured"
+	// (an API for records only). The jobs still run on the engine.
+	NoEngine bool
 }
 
 // App is a started mksync process: an open store, its telemetry, the sync
@@ -45,8 +49,9 @@ type App struct {
 	Jobs   *jobs.Jobs
 	Log    *slog.Logger
 
-	tel     *telemetry
-	closers []func()
+	tel      *telemetry
+	noEngine bool
+	closers  []func()
 }
 
 // Start opens (unless Options.Store) and migrates (unless NoMigrate) the
@@ -57,7 +62,7 @@ func Start(ctx context.Context, cfg Config, o Options) (_ *App, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{Config: cfg, Store: o.Store, Log: log}
+	a := &App{Config: cfg, Store: o.Store, Log: log, noEngine: o.NoEngine}
 	defer func() {
 		if err != nil {
 			a.Close()

@@ -44,6 +44,9 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 		RateLimitAPI:  cfg.RateLimitAPI,
 		MetakockaURLs: cfg.MetakockaURLs,
 	}
+	if a.noEngine {
+		apiCfg.Syncer, apiCfg.Runs = nil, nil
+	}
 	if cfg.RedisURL != "" {
 		lim, rc, err := httpapi.NewRedisLimiter(ctx, cfg.RedisURL)
 		if err != nil {
@@ -62,7 +65,7 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 		return nil, err
 	}
 	// The UI's sync buttons share the API's per-tenant sync budget.
-	uiCfg := web.Config{Store: a.Store, Syncer: a.Engine, Runs: a.Jobs, Logger: a.Log,
+	uiCfg := web.Config{Store: a.Store, Syncer: apiCfg.Syncer, Runs: apiCfg.Runs, Logger: a.Log,
 		MetakockaURLs: cfg.MetakockaURLs, SyncLimit: api.AllowSync}
 	if k := cfg.SessionKey.Reveal(); k != "" {
 		uiCfg.SessionKey = []byte(k) // unset: random per process
