@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/client"
 	"github.com/mksync/mksync/app/apptest"
+	"github.com/mksync/mksync/client"
 )
 
 // bundle is a deployment and clients for its admin and two tenants.

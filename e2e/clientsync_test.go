@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/client"
 	"github.com/mksync/mksync/app/apptest"
+	"github.com/mksync/mksync/client"
 	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
