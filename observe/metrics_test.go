@@ -157,16 +157,6 @@ func TestMetricsPerTenantLabel(t *testing.T) {
 	}
 }
 
-func TestMetricsOptionsFromEnv(t *testing.T) {
-	t.Setenv(observe.EnvMetricsPerTenant, "true")
-	o, err := observe.MetricsOptionsFromEnv()
-	require.NoError(t, err)
-	require.True(t, o.PerTenant)
-	t.Setenv(observe.EnvMetricsPerTenant, "maybe")
-	_, err = observe.MetricsOptionsFromEnv()
-	require.ErrorContains(t, err, observe.EnvMetricsPerTenant)
-}
-
 func TestSyncRunMetrics(t *testing.T) {
 	t.Parallel()
 	m, reg := newMetrics(t, observe.MetricsOptions{})
