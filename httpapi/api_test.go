@@ -67,32 +67,6 @@ func (b *bundle) snapshot(tenantID string) string {
 	return sb.String()
 }
 
-func TestErrorStatusTable(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		err  error
-		want int
-	}{
-		{mksync.Errorf(mksync.EINVALID, "x"), 400},
-		{mksync.Errorf(mksync.ENOTFOUND, "x"), 404},
-		{mksync.Errorf(mksync.ECONFLICT, "x"), 409},
-		{mksync.Errorf(mksync.EUNAUTHORIZED, "x"), 401},
-		{mksync.Errorf(mksync.EFORBIDDEN, "x"), 403},
-		{mksync.Errorf(mksync.ERATELIMITED, "x"), 429},
-		{mksync.Errorf(mksync.EUPSTREAM, "x"), 502},
-		{&httperr.Unavailable{Err: mksync.Errorf(mksync.EUPSTREAM, "x")}, 503},
-		{fmt.Errorf("wrapped: %w", &httperr.Unavailable{Err: mksync.Errorf(mksync.EUPSTREAM, "x")}), 503},
-		{mksync.Errorf(mksync.ECANCELED, "x"), httperr.StatusClientClosedRequest},
-		{fmt.Errorf("q: %w", context.Canceled), httperr.StatusClientClosedRequest},
-		{mksync.Errorf(mksync.EINTERNAL, "x"), 500},
-		{errors.New("plain"), 500},
-		{&http.MaxBytesError{Limit: 1}, 413},
-	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, httperr.Status(tt.err), "%v", tt.err)
-	}
-}
-
 func TestErrorEnvelopeForEveryCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
