@@ -11,11 +11,9 @@ package apptest
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,7 +21,6 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/engine"
-	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
 )
@@ -64,21 +61,18 @@ func Start(t testing.TB, o Options) *Deployment {
 	fakeSrv := httptest.NewServer(fake)
 	t.Cleanup(func() { fake.Close(); fakeSrv.Close() })
 
-	key, err := keyring.GenerateKey()
-	must(t, err)
 	admin, _, err := mksync.NewTokenSecret()
 	must(t, err)
 	cfg := app.Config{
-		DB:            "sqlite:" + filepath.Join(t.TempDir(), "mksync.db"),
-		EncryptionKey: mksync.Secret(base64.StdEncoding.EncodeToString(key)),
 		AdminToken:    admin,
 		RateLimitSync: o.RateLimitSync,
 		RateLimitAPI:  o.RateLimitAPI,
 		MetakockaURLs: mksync.MetakockaURLs{fakeSrv.URL},
 	}
-	a, err := app.Start(ctx, cfg, app.Options{
+	a, err := app.StartLocal(ctx, app.LocalOptions{
+		Dir:      t.TempDir(),
+		Config:   cfg,
 		Logger:   slog.New(slog.DiscardHandler),
-		Pacing:   metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 32},
 		NoEngine: o.NoEngine,
 		Engine: func(c *engine.Config) {
 			c.Retry = metakocka.RetryConfig{MaxRetries: 2, InitialInterval: 5 * time.Millisecond,
