@@ -8,6 +8,11 @@
 // "Authorization: Bearer mks_…", admin routes with the admin token, and every
 // authenticated tenant (or, before authentication, client IP) has its own
 // rate limits.
+//
+// It sees the sync engine as mksync.Syncer and the job queue through small
+// interfaces of its own (RunStarter, RunCanceller, StockQueue, RecordQueue);
+// it must not import the engine, jobs, a store or the web UI (the error
+// envelope it shares with the UI is in httperr).
 package httpapi
 
 import (
