@@ -130,7 +130,10 @@ func checkRunExact(t *testing.T, r mksync.SyncRun, n int) {
 // as the commands do.
 func openTestStore(t *testing.T, dsn string) mksync.Store {
 	t.Helper()
-	st, err := app.OpenStore(t.Context(), app.Config{DB: dsn}, slog.New(slog.DiscardHandler))
+	cfg, err := app.LoadEnv() // the encryption key, as the processes get it
+	require.NoError(t, err)
+	cfg.DB = dsn
+	st, err := app.OpenStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	require.NoError(t, app.Migrate(t.Context(), st))
