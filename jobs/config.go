@@ -43,8 +43,10 @@ type Config struct {
 	// Store keeps tenants, credentials, sync runs, error records and alerts.
 	// Required. It must be the store whose database Database names.
 	Store mksync.Store
-	// Runner prepares and does the syncing. Required (StartSync prepares
-	// runs with it even when this process works no jobs).
+	// Runner is the sync engine (mksync.Syncer): it prepares runs and works
+	// them, syncs single records and applies stock webhooks. Required
+	// (StartSync prepares runs with it even when this process works no
+	// jobs).
 	Runner mksync.Syncer
 	// Logger receives JOBS lines; default a logger that discards. River's
 	// own lines go to it at warn level and above.

@@ -182,7 +182,7 @@ func (j *Jobs) Stop(ctx context.Context) error {
 // the same tenant, entity type, direction and ids is active (a double
 // click, a schedule overlapping a manual run), nothing new is created: run
 // is filled with the active run instead. Either way run comes back as
-// stored. It implements httpapi.Syncer's StartSync. Errors: EINVALID for an
+// stored. It implements mksync.RunStarter. Errors: EINVALID for an
 // unknown entity type or direction, ENOTFOUND for an unknown tenant.
 func (j *Jobs) StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
 	if !slices.Contains(mksync.EntityTypes, run.EntityType) {
