@@ -48,6 +48,9 @@ func (c *clock) Advance(d time.Duration) {
 
 // fakeSyncer records the calls the API makes and answers what it is told.
 type fakeSyncer struct {
+	// The job layer's side of mksync.Syncer (PrepareRun, WorkRun,
+	// ApplyStock) is never called by a front door: nil, it would panic.
+	mksync.Syncer
 	mu    sync.Mutex
 	calls []string
 	err   error // returned by every method when set
@@ -104,20 +107,6 @@ func (f *fakeSyncer) ListNotInCRM(_ context.Context, tenantID string, et mksync.
 
 func (f *fakeSyncer) TestConnection(_ context.Context, tenantID string) error {
 	return f.record("test " + tenantID)
-}
-
-// PrepareRun, WorkRun and ApplyStock belong to the job layer's side of
-// mksync.Syncer; the front doors never call them.
-func (f *fakeSyncer) PrepareRun(context.Context, string, *mksync.SyncRun, []string) error {
-	return mksync.Errorf(mksync.EINTERNAL, "front doors do not prepare runs")
-}
-
-func (f *fakeSyncer) WorkRun(context.Context, string, string, func() bool) (bool, error) {
-	return false, mksync.Errorf(mksync.EINTERNAL, "front doors do not work runs")
-}
-
-func (f *fakeSyncer) ApplyStock(context.Context, string, []byte) error {
-	return mksync.Errorf(mksync.EINTERNAL, "front doors do not apply stock")
 }
 
 // fakeQueue records the stock webhooks the API queues.

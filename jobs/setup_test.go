@@ -120,6 +120,9 @@ func waitRun(t *testing.T, st mksync.Store, tenantID, runID string, within time.
 // cut by its context, none of its records count. It records how often each
 // record was synced.
 type fakeRunner struct {
+	// The front doors' side of mksync.Syncer (ListNotInCRM,
+	// TestConnection) is never called by jobs: nil, it would panic.
+	mksync.Syncer
 	st         mksync.Store
 	Records    map[string]int // tenant → records; default 10
 	Batch      int
@@ -249,16 +252,6 @@ func (f *fakeRunner) SyncToMetakocka(ctx context.Context, tenantID string, et mk
 
 func (f *fakeRunner) SyncFromMetakocka(ctx context.Context, tenantID string, et mksync.EntityType, mkID string) (mksync.SyncResult, error) {
 	return f.syncRecord(ctx, tenantID, et, mksync.FromMetakocka, mkID)
-}
-
-// ListNotInCRM is not used by jobs.
-func (f *fakeRunner) ListNotInCRM(context.Context, string, mksync.EntityType, mksync.Page) ([]mksync.RemoteRecord, string, error) {
-	return nil, "", mksync.Errorf(mksync.EINTERNAL, "jobs do not list Metakocka records")
-}
-
-// TestConnection is not used by jobs.
-func (f *fakeRunner) TestConnection(context.Context, string) error {
-	return mksync.Errorf(mksync.EINTERNAL, "jobs do not test connections")
 }
 
 func (f *fakeRunner) syncRecord(_ context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {

@@ -25,6 +25,9 @@ import (
 // fakeSyncer is a test-only Syncer for the handler tests: it records calls
 // and answers what it is told. The browser tests use the real engine.
 type fakeSyncer struct {
+	// The job layer's side of mksync.Syncer (PrepareRun, WorkRun,
+	// ApplyStock) is never called by a front door: nil, it would panic.
+	mksync.Syncer
 	mu    sync.Mutex
 	calls []string
 	err   error
@@ -85,20 +88,6 @@ func (f *fakeSyncer) ListNotInCRM(_ context.Context, _ string, et mksync.EntityT
 
 func (f *fakeSyncer) TestConnection(context.Context, string) error {
 	return f.record("test")
-}
-
-// PrepareRun, WorkRun and ApplyStock belong to the job layer's side of
-// mksync.Syncer; the front doors never call them.
-func (f *fakeSyncer) PrepareRun(context.Context, string, *mksync.SyncRun, []string) error {
-	return mksync.Errorf(mksync.EINTERNAL, "front doors do not prepare runs")
-}
-
-func (f *fakeSyncer) WorkRun(context.Context, string, string, func() bool) (bool, error) {
-	return false, mksync.Errorf(mksync.EINTERNAL, "front doors do not work runs")
-}
-
-func (f *fakeSyncer) ApplyStock(context.Context, string, []byte) error {
-	return mksync.Errorf(mksync.EINTERNAL, "front doors do not apply stock")
 }
 
 // tenant is a tenant of the test store with a token and a contact.
