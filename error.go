@@ -3,6 +3,7 @@ package mksync
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes shared by every layer. The HTTP API maps each to one status in one
@@ -32,6 +33,10 @@ type Error struct {
 	Details map[string]string
 	// Err is the underlying cause, kept for logs and errors.Is/As; not shown to users.
 	Err error
+	// RetryAfter is how long an upstream (Metakocka's Retry-After header)
+	// asked callers to wait before trying again; 0 when it said nothing.
+	// The job layer snoozes rate-limited jobs for it (see ErrorRetryAfter).
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -89,4 +94,50 @@ func ErrorDetails(err error) map[string]string {
 		return e.Details
 	}
 	return nil
+}
+
+// ErrorRetryAfter returns the first positive RetryAfter of an *Error
+// anywhere in err's chain (also behind other domain errors that wrap it, and
+// in errors that convert themselves with an As method, as Metakocka's do),
+// or 0 when none asks for a wait.
+func ErrorRetryAfter(err error) time.Duration {
+	for _, e := range chain(err) {
+		var d *Error
+		switch v := e.(type) {
+		case *Error:
+			d = v
+		case interface{ As(any) bool }:
+			if !v.As(&d) {
+				d = nil
+			}
+		}
+		if d != nil && d.RetryAfter > 0 {
+			return d.RetryAfter
+		}
+	}
+	return 0
+}
+
+// chain lists err and every error it wraps, depth first.
+func chain(err error) []error {
+	var out []error
+	stack := []error{err}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil {
+			continue
+		}
+		out = append(out, e)
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			ws := u.Unwrap()
+			for i := len(ws) - 1; i >= 0; i-- {
+				stack = append(stack, ws[i])
+			}
+		}
+	}
+	return out
 }

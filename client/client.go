@@ -9,6 +9,10 @@
 //
 // A Client is safe for concurrent use. It never logs, and its token appears
 // in no error, String or JSON form.
+//
+// It imports only the standard library and the root package's types: no
+// package of the server. Its end-to-end tests (in e2e/) start the real
+// server through app/apptest.
 package client
 
 import (

@@ -38,7 +38,7 @@ func BenchmarkPushContacts(b *testing.B) {
 		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 		b.StartTimer()
 		start := time.Now()
-		require.NoError(b, w.e.Sync(ctx, w.tenant, &run, nil))
+		require.NoError(b, runToEnd(ctx, w.e, w.tenant, &run, nil))
 		total += time.Since(start)
 		b.StopTimer()
 		require.Equal(b, n, run.Result.Created, "%+v", run.Result)
@@ -87,7 +87,7 @@ func BenchmarkNoopResyncProducts(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
 		start := time.Now()
-		require.NoError(b, w.e.Sync(ctx, w.tenant, &run, nil))
+		require.NoError(b, runToEnd(ctx, w.e, w.tenant, &run, nil))
 		total += time.Since(start)
 		require.Equal(b, n, run.Result.Skipped, "%+v", run.Result)
 	}

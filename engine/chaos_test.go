@@ -93,7 +93,7 @@ func TestBulkSyncConvergesUnderFaults(t *testing.T) {
 		for round := 1; ; round++ {
 			run := mksync.SyncRun{EntityType: et, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
 			bursting.Store(round == 1)
-			err := b.e.Sync(ctx, b.tenant, &run, nil)
+			err := runToEnd(ctx, b.e, b.tenant, &run, nil)
 			bursting.Store(false)
 			require.NoError(t, err)
 			failures += run.Result.Failed
@@ -156,14 +156,14 @@ func TestBulkSyncConvergesUnderFaults(t *testing.T) {
 	b.fake.ResetStats()
 	for _, et := range mksync.EntityTypes {
 		run := mksync.SyncRun{EntityType: et, Direction: mksync.ToMetakocka}
-		require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 		require.Equal(t, n, run.Result.Skipped)
 	}
 	require.Zero(t, b.fake.Stats().Total)
 	// Pulling everything back changes nothing either.
 	for _, et := range mksync.EntityTypes {
 		run := mksync.SyncRun{EntityType: et, Direction: mksync.FromMetakocka}
-		require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 		require.Zero(t, run.Result.Created+run.Result.Updated+run.Result.Failed+run.Result.Conflicts, "%s: %+v", et, run.Result)
 	}
 	require.Zero(t, writes(b.fake.Stats()))

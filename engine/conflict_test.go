@@ -42,7 +42,7 @@ func TestConflictPolicies(t *testing.T) {
 			require.NoError(t, err)
 
 			run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: tc.dir}
-			require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+			require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 			require.Equal(t, 1, run.Result.Conflicts, "%+v", run.Result)
 			got, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
 			require.NoError(t, err)
@@ -58,7 +58,7 @@ func TestConflictPolicies(t *testing.T) {
 				// Left open: bulk runs skip it; an explicit sync settles it.
 				b.fake.ResetStats()
 				run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-				require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+				require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 				require.Zero(t, writes(b.fake.Stats()))
 				_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
 				require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestTenantIsolation(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, recs, et)
 		run := mksync.SyncRun{EntityType: et, Direction: mksync.FromMetakocka}
-		require.NoError(t, b.e.Sync(ctx, other, &run, nil))
+		require.NoError(t, runToEnd(ctx, b.e, other, &run, nil))
 		require.Zero(t, run.Result.Created+run.Result.Updated, et)
 		_, err = b.e.Mapping(ctx, other, et, map[mksync.EntityType]string{mksync.EntityContact: c.ID, mksync.EntityProduct: p.ID, mksync.EntitySalesDocument: d.ID}[et])
 		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))

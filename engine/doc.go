@@ -26,7 +26,7 @@
 //     store call carries the tenant id. Caches are keyed by tenant.
 //   - Bulk. Runs stream records in id order, process them with the tenant's
 //     concurrency, account for them in batches of the tenant's batch size and
-//     persist progress, result and a checkpoint after each batch, so RunSync
+//     persist progress, result and a checkpoint after each batch, so WorkRun
 //     resumes a run where it stopped. A failing record never fails its batch.
 //
 // The algorithm is written once: push.go syncs a CRM record to Metakocka
@@ -39,4 +39,16 @@
 // The caches (mapping lookups, Metakocka lookups) are hints only: creates
 // always go through the store's mapping and the count_code lookup, and
 // mapping writes go through the store's uniqueness checks.
+//
+// # Lifecycle of a run
+//
+// A bulk run is created (PrepareRun fills it and the job layer stores it
+// with its job; CreateRun stores it directly), worked in slices (WorkRun,
+// called by a job until it reports done) and finished by the engine
+// (succeeded, partial, failed, or cancelled). The engine has no queue or
+// goroutines of its own: River jobs (package jobs) are the one executor.
+//
+// The Engine implements mksync.Syncer, the contract the REST API, the web
+// UI and the jobs depend on. It imports the root, observe and the Metakocka
+// client; never a store, jobs or a front door.
 package engine

@@ -98,9 +98,6 @@ type Config struct {
 	// result (the counts stay exact; every failure also has its error
 	// record); default 1000.
 	MaxRunErrors int
-	// MaxBackgroundRuns bounds the runs StartSync executes at once in this
-	// process; default 4.
-	MaxBackgroundRuns int
 	// RecordObserver, when set, is told how long each record of a bulk run
 	// that needed work took (see RecordObserver); default none.
 	RecordObserver RecordObserver
@@ -170,9 +167,6 @@ func (c Config) withDefaults() Config {
 	if c.MaxRunErrors == 0 {
 		c.MaxRunErrors = 1000
 	}
-	if c.MaxBackgroundRuns == 0 {
-		c.MaxBackgroundRuns = 4
-	}
 	return c
 }
 
@@ -192,7 +186,6 @@ type Engine struct {
 	clientsMu sync.Mutex
 	clients   map[string]tenantClient
 
-	bg background
 	// live counts the records of the runs executing now (LiveProgress).
 	live liveRuns
 }
@@ -236,7 +229,6 @@ func New(cfg Config) (*Engine, error) {
 		locks:   newRecordLocks(),
 		clients: map[string]tenantClient{},
 	}
-	e.bg.init(cfg.MaxBackgroundRuns)
 	return e, nil
 }
 

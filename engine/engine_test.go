@@ -97,7 +97,7 @@ func TestContactPushUpdateAndNoopResync(t *testing.T) {
 	require.NoError(t, b.store.UpdateContact(ctx, b.tenant, &c))
 	b.fake.ResetStats()
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, mksync.RunSucceeded, run.Status)
 	require.Equal(t, 1, run.Result.Skipped)
 	require.Zero(t, b.fake.Stats().Total, "an unchanged record makes no Metakocka call")
@@ -117,7 +117,7 @@ func TestContactPullChangedInMetakocka(t *testing.T) {
 	require.NoError(t, err)
 
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, 1, run.Result.Updated, "%+v", run.Result)
 	got, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
 	require.NoError(t, err)
@@ -127,8 +127,8 @@ func TestContactPullChangedInMetakocka(t *testing.T) {
 
 	// Pull again, and push: nothing changed on either side.
 	b.fake.ResetStats()
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}, nil))
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}, nil))
 	require.Zero(t, writes(b.fake.Stats()))
 
 	// A partner new in Metakocka, pulled by mk_id, becomes a contact.
@@ -172,7 +172,7 @@ func TestProductRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, b.fake.SetStock(b.company, fps[0].CountCode, "42"))
 	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, 1, run.Result.Updated, "%+v", run.Result)
 	got, err := b.store.FindProductByID(ctx, b.tenant, p.ID)
 	require.NoError(t, err)
@@ -185,8 +185,8 @@ func TestProductRoundTrip(t *testing.T) {
 	// Only the stock moves: the product is updated locally, nothing pushed.
 	require.True(t, b.fake.SetStock(b.company, fps[0].CountCode, "40"))
 	b.fake.ResetStats()
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}, nil))
 	require.Zero(t, writes(b.fake.Stats()))
 	got, err = b.store.FindProductByID(ctx, b.tenant, p.ID)
 	require.NoError(t, err)
@@ -263,7 +263,7 @@ func TestDocumentPushEnsuresPartnerAndProducts(t *testing.T) {
 	// Unchanged: a resync of all documents makes no write.
 	b.fake.ResetStats()
 	run := mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, 4, run.Result.Skipped)
 	require.Zero(t, b.fake.Stats().Total)
 }
@@ -326,7 +326,7 @@ func TestDocumentPullIncremental(t *testing.T) {
 	ctx := context.Background()
 	b.fake.SeedDemo(b.company)
 	run := mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	n := len(b.fake.Documents(b.company))
 	require.Equal(t, n, run.Result.Created)
@@ -337,7 +337,7 @@ func TestDocumentPullIncremental(t *testing.T) {
 	// Again: the overlap re-reads recent documents, but writes nothing.
 	b.fake.ResetStats()
 	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Created+run.Result.Updated+run.Result.Failed)
 	require.Zero(t, writes(b.fake.Stats()))
 
@@ -345,7 +345,7 @@ func TestDocumentPullIncremental(t *testing.T) {
 	fd := b.fake.Documents(b.company)[0]
 	require.NoError(t, b.mk(t).UpdateDocument(ctx, metakocka.DocumentUpdate{DocType: metakocka.DocType(fd.DocType), MkID: fd.MkID, StatusCode: "shipped"}))
 	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, 1, run.Result.Updated, "%+v", run.Result)
 	m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, fd.MkID)
 	require.NoError(t, err)
@@ -356,7 +356,7 @@ func TestDocumentPullIncremental(t *testing.T) {
 	// And pushing it all back changes nothing.
 	b.fake.ResetStats()
 	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, writes(b.fake.Stats()), "%+v", run.Result)
 }
 

@@ -112,7 +112,7 @@ func TestInterruptedRunLosesNoRecord(t *testing.T) {
 		cs.arm(15, cancel) // in the middle of the second batch
 		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 		require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
-		_, err := b.e.RunSync(ctx, b.tenant, run.ID)
+		_, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 		require.ErrorIs(t, err, context.Canceled, phase)
 		mid, err := b.store.FindSyncRun(context.Background(), b.tenant, run.ID)
 		require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestInterruptedRunLosesNoRecord(t *testing.T) {
 		}
 
 		cs.arm(0, nil)
-		done, err := b.e.RunSync(context.Background(), b.tenant, run.ID)
+		done, err := workToEnd(context.Background(), b.e, b.tenant, run.ID)
 		require.NoError(t, err, phase)
 		require.Equal(t, mksync.RunSucceeded, done.Status, "%s: %+v", phase, done.Result)
 		require.Equal(t, n, done.Processed, phase)
@@ -166,15 +166,15 @@ func TestInterruptedRunLosesNoRecord(t *testing.T) {
 
 	before := writes(b.fake.Stats())
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.Sync(context.Background(), b.tenant, &run, nil))
+	require.NoError(t, runToEnd(context.Background(), b.e, b.tenant, &run, nil))
 	require.Equal(t, n, run.Result.Skipped, "nothing left to do")
 	require.Equal(t, before, writes(b.fake.Stats()))
 }
 
-// RunSyncUntil stops after the batch at which stop first reports true and
+// WorkRun stops after the batch at which stop first reports true and
 // leaves the run running at its checkpoint; the next call goes on from
 // there and finishes it, each record done once.
-func TestRunSyncUntilStopsAtBatchBoundary(t *testing.T) {
+func TestWorkRunStopsAtBatchBoundary(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 5, Concurrency: 2}})
 	ctx := context.Background()
@@ -185,7 +185,7 @@ func TestRunSyncUntilStopsAtBatchBoundary(t *testing.T) {
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
 	var asked atomic.Int32
 	stopAfterTwo := func() bool { return asked.Add(1) >= 2 }
-	done, err := b.e.RunSyncUntil(ctx, b.tenant, run.ID, stopAfterTwo)
+	done, err := b.e.WorkRun(ctx, b.tenant, run.ID, stopAfterTwo)
 	require.NoError(t, err)
 	require.False(t, done)
 	mid, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
@@ -198,7 +198,7 @@ func TestRunSyncUntilStopsAtBatchBoundary(t *testing.T) {
 
 	for !done {
 		asked.Store(0)
-		done, err = b.e.RunSyncUntil(ctx, b.tenant, run.ID, stopAfterTwo)
+		done, err = b.e.WorkRun(ctx, b.tenant, run.ID, stopAfterTwo)
 		require.NoError(t, err)
 	}
 	final, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
@@ -225,7 +225,7 @@ func TestRejectedCredentialsFailRunEarly(t *testing.T) {
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
-	done, err := b.e.RunSyncUntil(ctx, b.tenant, run.ID, nil)
+	done, err := b.e.WorkRun(ctx, b.tenant, run.ID, nil)
 	require.Equal(t, mksync.EUNAUTHORIZED, mksync.ErrorCode(err), "%v", err)
 	require.True(t, done)
 	got, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
@@ -325,7 +325,7 @@ func TestFinishKeepsCancelAfterLastBatch(t *testing.T) {
 
 // pushEndingCancelled runs a push of n new contacts whose store cancels it
 // meanwhile (cancelErr is the store's error in doing so) and requires the
-// run to end cancelled, as RunSync returns it and as stored; it returns the
+// run to end cancelled, as WorkRun leaves it and as stored; it returns the
 // stored run.
 func pushEndingCancelled(t *testing.T, b *bundle, n int, cancelErr func() error) mksync.SyncRun {
 	t.Helper()
@@ -335,7 +335,7 @@ func pushEndingCancelled(t *testing.T, b *bundle, n int, cancelErr func() error)
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
-	got, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	got, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.NoError(t, cancelErr())
 	require.Equal(t, mksync.RunCancelled, got.Status)

@@ -52,7 +52,7 @@ func TestLiveProgressCountsRecordsBeforeTheBatchCommits(t *testing.T) {
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil))
 	obs.runID = run.ID
-	done, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	done, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunSucceeded, done.Status)
 

@@ -78,7 +78,7 @@ func (e *Engine) PrepareRun(_ context.Context, _ string, run *mksync.SyncRun, id
 }
 
 // CreateRun stores a queued run of run.EntityType in run.Direction over ids
-// (see PrepareRun) and fills run as stored. Execute it with RunSync.
+// (see PrepareRun) and fills run as stored. Work it with WorkRun.
 // Errors: EINVALID for a bad entity type or direction.
 func (e *Engine) CreateRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
 	if err := e.PrepareRun(ctx, tenantID, run, ids); err != nil {
@@ -111,50 +111,48 @@ func (e *Engine) countAll(ctx context.Context, tenantID string, et mksync.Entity
 	return n, nil
 }
 
-// Sync creates a run (see CreateRun) and executes it now, returning it as
-// finished. For the CLI and tests; the API queues runs with StartSync.
-func (e *Engine) Sync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	if err := e.CreateRun(ctx, tenantID, run, ids); err != nil {
-		return err
-	}
-	done, err := e.RunSync(ctx, tenantID, run.ID)
-	*run = done
-	return err
-}
-
-// RunSync executes the stored run runID of the tenant, or resumes it from
-// its checkpoint when it was interrupted: it is idempotent and safe to call
-// again after a crash (a finished run is returned unchanged; records done
-// before the checkpoint are not redone, and those redone after it are
-// harmless: creates are idempotent and unchanged records skipped).
+// WorkRun works on the stored run runID of the tenant (mksync.Syncer's
+// WorkRun): from queued, or from its checkpoint when it was interrupted. It
+// is idempotent and safe to call again after a crash (a finished run is
+// left unchanged; records done before the checkpoint are not redone, and
+// those redone after it are harmless: creates are idempotent and unchanged
+// records skipped). It is the one way a run executes; the job layer calls
+// it a slice at a time.
 //
 // Progress, the result so far and the checkpoint are written after every
 // batch; between batches the run stops when its stored status has become
-// cancelled. Per-record failures stay in the run's result (status partial).
-// An error is returned only when the run as a whole could not go on: for a
+// cancelled. After each committed batch WorkRun calls stop (from the
+// goroutine that commits; stop must be cheap and safe to call from any
+// goroutine; nil never stops), and when stop reports true it returns
+// (false, nil) with the run resumable: status running, checkpoint saved.
+// done is true once the run is final (succeeded, partial, failed, or
+// cancelled at a batch boundary).
+//
+// Per-record failures stay in the run's result (status partial). An error
+// is returned only when the run as a whole could not go on: for a
 // retryable one (Metakocka unreachable, ctx ended) the run stays running
-// for a later RunSync to resume; any other makes it failed. When ctx ends,
+// for a later WorkRun to resume; any other makes it failed. When ctx ends,
 // the records in flight are left for the resumed run: none of them is
 // counted, marked failed or given an error record. When every record of a
 // batch that needed Metakocka failed because Metakocka rejected the
 // tenant's credentials, the run stops there as failed and the error is
 // EUNAUTHORIZED (the other records would be refused the same way).
-func (e *Engine) RunSync(ctx context.Context, tenantID, runID string) (mksync.SyncRun, error) {
-	return e.runSync(ctx, tenantID, runID, nil)
-}
-
-// RunSyncUntil is RunSync with a stop hook, for callers that work a run a
-// slice at a time (the job layer): after each committed batch it calls
-// stop (from the goroutine that commits; stop must be cheap and safe to
-// call from any goroutine), and when stop reports true it returns
-// (false, nil) with the run resumable — status running, its checkpoint
-// saved — for a later RunSync or RunSyncUntil. done is true once the run
-// is final (succeeded, partial, failed, or cancelled at a batch boundary).
-// Errors are those of RunSync; after one, done tells whether the run was
-// made final (failed) or stays resumable. A nil stop never stops.
-func (e *Engine) RunSyncUntil(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error) {
+func (e *Engine) WorkRun(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error) {
 	run, err := e.runSync(ctx, tenantID, runID, stop)
 	return run.Status.Final(), err
+}
+
+// Sync creates a run over ids (CreateRun) and works it to the end in the
+// caller's goroutine (WorkRun), filling run as finished. It is not a second
+// executor: only the in-process validation suite uses it; the API, the UI,
+// schedules and the demo start runs as jobs, and new code should too.
+func (e *Engine) Sync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
+	if err := e.CreateRun(ctx, tenantID, run, ids); err != nil {
+		return err
+	}
+	done, err := e.runSync(ctx, tenantID, run.ID, nil)
+	*run = done
+	return err
 }
 
 // runSync executes the run until it is final, ctx ends or stop says so.
@@ -291,7 +289,7 @@ type runner struct {
 	// lastWrite is when progress was last written.
 	lastWrite time.Time
 	// stop, when set, is asked after each committed batch whether to
-	// pause the run (RunSyncUntil).
+	// pause the run (WorkRun).
 	stop func() bool
 	// live counts records as their outcomes are known (LiveProgress).
 	live *liveRun
@@ -414,7 +412,7 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	return nil
 }
 
-// errPause ends a run whose stop hook asked it to stop (RunSyncUntil).
+// errPause ends a run whose stop hook asked it to stop (WorkRun).
 var errPause = errors.New("run paused")
 
 // credentialsRejected reports whether every record of a batch that needed

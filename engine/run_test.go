@@ -29,7 +29,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	run.Checkpoint = checkpoint{After: ids[9]}.encode()
 	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
 
-	done, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	done, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunSucceeded, done.Status)
 	require.Equal(t, 23, done.Processed)
@@ -38,7 +38,7 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 	require.Len(t, b.fake.Partners(b.company), 13, "records before the checkpoint are not redone")
 
 	// Running a finished run again does nothing.
-	again, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	again, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, done.Result, again.Result)
 }
@@ -57,7 +57,7 @@ func TestRunConcurrencyBoundsRequestsInFlight(t *testing.T) {
 	b.fake.SetFaults(b.company, mkfake.Faults{Latency: 15 * time.Millisecond})
 	b.fake.ResetStats()
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Equal(t, 30, run.Result.Created, "%+v", run.Result)
 	require.Equal(t, int64(conc), b.fake.Stats().PeakInFlight[b.company])
 }
@@ -71,7 +71,7 @@ func TestRunNamedIDsAndCancel(t *testing.T) {
 		ids = append(ids, newProduct(t, b).ID)
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, ids[:3]))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, ids[:3]))
 	require.Equal(t, 3, run.Result.Created)
 	require.Len(t, b.fake.Products(b.company), 3)
 
@@ -80,7 +80,7 @@ func TestRunNamedIDsAndCancel(t *testing.T) {
 	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, ids[3:]))
 	run.Status = mksync.RunCancelled
 	require.NoError(t, b.store.UpdateSyncRun(ctx, b.tenant, &run))
-	done, err := b.e.RunSync(ctx, b.tenant, run.ID)
+	done, err := workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, mksync.RunCancelled, done.Status)
 
@@ -106,56 +106,11 @@ func TestRunNamedIDsAndCancel(t *testing.T) {
 		}
 		cancelled <- err
 	}()
-	done, err = b.e.RunSync(ctx, b.tenant, run.ID)
+	done, err = workToEnd(ctx, b.e, b.tenant, run.ID)
 	require.NoError(t, err)
 	require.NoError(t, <-cancelled)
 	require.Equal(t, mksync.RunCancelled, done.Status)
 	require.Less(t, done.Processed, 3, "the run stops at the first batch boundary")
-}
-
-func TestStartSyncInBackground(t *testing.T) {
-	t.Parallel()
-	b := setup(t, setupOpts{settings: mksync.SyncSettings{BatchSize: 10}})
-	ctx := context.Background()
-	for range 25 {
-		newContact(t, b)
-	}
-	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-	require.Equal(t, mksync.EINTERNAL, mksync.ErrorCode(b.e.StartSync(ctx, b.tenant, &run, nil)), "not started")
-	require.NoError(t, b.e.Start(ctx))
-	require.NoError(t, b.e.Start(ctx), "starting twice is harmless")
-	run = mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.StartSync(ctx, b.tenant, &run, nil))
-	require.NotEmpty(t, run.ID)
-	require.Eventually(t, func() bool {
-		r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
-		return err == nil && r.Status.Final()
-	}, 10*time.Second, 10*time.Millisecond)
-	r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
-	require.NoError(t, err)
-	require.Equal(t, mksync.RunSucceeded, r.Status)
-	require.Equal(t, 25, r.Processed)
-	require.Equal(t, 25, r.Total)
-	require.Equal(t, 25, r.Result.Created)
-	b.e.Stop()
-	b.e.Stop()
-}
-
-func TestStartResumesUnfinishedRuns(t *testing.T) {
-	t.Parallel()
-	b := setup(t, setupOpts{})
-	ctx := context.Background()
-	for range 5 {
-		newProduct(t, b)
-	}
-	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
-	require.NoError(t, b.e.CreateRun(ctx, b.tenant, &run, nil)) // queued, never started
-	require.NoError(t, b.e.Start(ctx))
-	require.Eventually(t, func() bool {
-		r, err := b.store.FindSyncRun(ctx, b.tenant, run.ID)
-		return err == nil && r.Status == mksync.RunSucceeded
-	}, 10*time.Second, 10*time.Millisecond)
-	require.Len(t, b.fake.Products(b.company), 5)
 }
 
 func TestListUnsyncedOnBothSides(t *testing.T) {
@@ -225,10 +180,10 @@ func TestRecordObserverSeesWorkedRecords(t *testing.T) {
 	}
 	for range 2 { // the second run is a no-op resync
 		run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-		require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	}
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}
-	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	require.Equal(t, map[mksync.Direction]int{mksync.ToMetakocka: 10, mksync.FromMetakocka: 10}, obs.n)

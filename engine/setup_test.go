@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,6 @@ func setup(t testing.TB, o setupOpts) *bundle {
 	}
 	e, err := New(cfg)
 	require.NoError(t, err)
-	t.Cleanup(e.Stop)
 	b := &bundle{e: e, store: db, fake: fake, url: srv.URL}
 	b.tenant, b.company = b.addTenant(t, "16", o.settings)
 	return b
@@ -133,4 +133,27 @@ func (b *bundle) mapping(t testing.TB, et mksync.EntityType, id string) mksync.M
 	m, err := b.store.FindMapping(context.Background(), b.tenant, et, id)
 	require.NoError(t, err)
 	return m
+}
+
+// runToEnd is the run lifecycle in one call for tests: it creates a run
+// over ids (CreateRun) and works it through WorkRun, the one entry point
+// that executes runs, until it is final; run is then as stored.
+func runToEnd(ctx context.Context, e *Engine, tenantID string, run *mksync.SyncRun, ids []string) error {
+	if err := e.CreateRun(ctx, tenantID, run, ids); err != nil {
+		return err
+	}
+	done, err := workToEnd(ctx, e, tenantID, run.ID)
+	*run = done
+	return err
+}
+
+// workToEnd works the stored run runID through WorkRun until it is final
+// (or fails) and returns it as stored.
+func workToEnd(ctx context.Context, e *Engine, tenantID, runID string) (mksync.SyncRun, error) {
+	_, err := e.WorkRun(ctx, tenantID, runID, nil)
+	run, ferr := e.store.FindSyncRun(context.WithoutCancel(ctx), tenantID, runID)
+	if ferr != nil {
+		return run, errors.Join(err, ferr)
+	}
+	return run, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // adminRealm is the HTTP Basic realm of admin pages.
@@ -100,8 +101,8 @@ func (s *Server) tooManyAdminAttempts(w http.ResponseWriter, r *http.Request, wa
 func (s *Server) denyAdminPage(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+adminRealm+`", charset="UTF-8"`)
 	w.Header().Add("WWW-Authenticate", `Bearer realm="mksync"`)
-	writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: mksync.ErrorMessage(err), Code: wireCode(err, http.StatusUnauthorized),
-		ErrorID: newErrorID(), Details: map[string]string{}})
+	writeJSON(w, http.StatusUnauthorized, httperr.Body{Error: mksync.ErrorMessage(err), Code: httperr.WireCode(err, http.StatusUnauthorized),
+		ErrorID: httperr.NewID(), Details: map[string]string{}})
 }
 
 // isTenantToken reports whether tok is a live tenant API token.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 )
 
 // snapshot is everything a tenant has, to show that a rejected request
@@ -66,32 +67,6 @@ func (b *bundle) snapshot(tenantID string) string {
 	return sb.String()
 }
 
-func TestErrorStatusTable(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		err  error
-		want int
-	}{
-		{mksync.Errorf(mksync.EINVALID, "x"), 400},
-		{mksync.Errorf(mksync.ENOTFOUND, "x"), 404},
-		{mksync.Errorf(mksync.ECONFLICT, "x"), 409},
-		{mksync.Errorf(mksync.EUNAUTHORIZED, "x"), 401},
-		{mksync.Errorf(mksync.EFORBIDDEN, "x"), 403},
-		{mksync.Errorf(mksync.ERATELIMITED, "x"), 429},
-		{mksync.Errorf(mksync.EUPSTREAM, "x"), 502},
-		{&httpapi.UnavailableError{Err: mksync.Errorf(mksync.EUPSTREAM, "x")}, 503},
-		{fmt.Errorf("wrapped: %w", &httpapi.UnavailableError{Err: mksync.Errorf(mksync.EUPSTREAM, "x")}), 503},
-		{mksync.Errorf(mksync.ECANCELED, "x"), httpapi.StatusClientClosedRequest},
-		{fmt.Errorf("q: %w", context.Canceled), httpapi.StatusClientClosedRequest},
-		{mksync.Errorf(mksync.EINTERNAL, "x"), 500},
-		{errors.New("plain"), 500},
-		{&http.MaxBytesError{Limit: 1}, 413},
-	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, httpapi.ErrorStatus(tt.err), "%v", tt.err)
-	}
-}
-
 func TestErrorEnvelopeForEveryCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -121,7 +96,7 @@ func TestErrorEnvelopeForEveryCode(t *testing.T) {
 			func() { b.syncer.SetErr(mksync.Errorf(mksync.EUPSTREAM, "metakocka said no")) }, true},
 		{"upstream 503", "POST", "/api/integrations/metakocka/contacts/sync-from-metakocka", a.Token, `{"metakockaId":"123"}`, 503, "upstream",
 			func() {
-				b.syncer.SetErr(&httpapi.UnavailableError{Err: mksync.WrapError(mksync.EUPSTREAM, "metakocka unreachable", errors.New("dial tcp: refused"))})
+				b.syncer.SetErr(&httperr.Unavailable{Err: mksync.WrapError(mksync.EUPSTREAM, "metakocka unreachable", errors.New("dial tcp: refused"))})
 			}, true},
 		{"internal", "POST", "/api/integrations/metakocka/products/sync-to-metakocka", a.Token, `{"productId":"` + a.ProductID + `"}`, 500, "internal",
 			func() { b.syncer.SetErr(errors.New("SELECT secret FROM t: broken")) }, true},

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/observe"
+	"github.com/mksync/mksync/httperr"
 )
 
 // RunCanceller cancels sync runs; jobs.Jobs implements it.
@@ -192,70 +191,20 @@ func (s *Server) registerErrorRoutes() {
 	})
 	s.handleRoute(route{pattern: "POST /api/client-errors", access: tenantOnly, class: classClient, bodyLimit: s.cfg.MaxClientErrorBytes},
 		func(w http.ResponseWriter, r *http.Request, p principal) error {
-			var in clientError
+			var in httperr.ClientReport
 			if err := decodeJSON(r, &in); err != nil {
 				return err
 			}
-			if err := in.validate(); err != nil {
+			if err := in.Validate(); err != nil {
 				return err
 			}
-			details := map[string]any{}
-			for k, v := range in.Context {
-				if observe.IsSensitiveKey(k) {
-					v = observe.Redacted
-				}
-				details[k] = v
-			}
-			if in.URL != "" {
-				details["url"] = in.URL
-			}
-			rec := mksync.ErrorRecord{
-				ID:        newErrorID(),
-				Category:  observe.CatClient,
-				Operation: in.Operation,
-				EntityID:  in.EntityID,
-				Code:      in.Code,
-				Message:   in.Message,
-				Details:   details,
-				CreatedAt: s.cfg.Now().UTC(),
-			}
-			if rec.Code == "" {
-				rec.Code = "client_error"
-			}
+			rec := in.Record(s.cfg.Now(), "")
 			if err := s.cfg.Store.CreateErrorRecord(r.Context(), p.TenantID, &rec); err != nil {
 				return fmt.Errorf("store client error: %w", err)
 			}
 			writeJSON(w, http.StatusAccepted, clientErrorAccepted{ErrorID: rec.ID})
 			return nil
 		})
-}
-
-// clientError is a structured error report from the browser (the web UI's
-// client logger): what failed, where, with ids for context and no PII.
-type clientError struct {
-	Message   string            `json:"message"`
-	Operation string            `json:"operation"`
-	Code      string            `json:"code"`
-	EntityID  string            `json:"entityId"`
-	URL       string            `json:"url"`
-	Context   map[string]string `json:"context"`
-}
-
-func (c *clientError) validate() error {
-	var v mksync.Validator
-	v.Required(c.Message, "message")
-	v.MaxLen(c.Message, 2000, "message")
-	v.Required(c.Operation, "operation")
-	v.MaxLen(c.Operation, 100, "operation")
-	v.MaxLen(c.Code, 50, "code")
-	v.MaxLen(c.EntityID, 128, "entityId")
-	v.MaxLen(c.URL, 500, "url")
-	v.Check(len(c.Context) <= 20, "context", "must have at most 20 entries")
-	for k, val := range c.Context {
-		v.Check(utf8.RuneCountInString(k) <= 50 && utf8.RuneCountInString(val) <= 500 && !strings.ContainsAny(k, "\x00"),
-			"context."+k, "keys must be at most 50 and values at most 500 characters")
-	}
-	return v.Err("client error report")
 }
 
 type clientErrorAccepted struct {

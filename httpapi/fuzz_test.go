@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 )
 
 // FuzzJSONHandlers throws arbitrary bodies at every route that reads JSON:
@@ -55,7 +56,7 @@ func FuzzJSONHandlers(f *testing.F) {
 				t.Fatalf("%s %s with %q: %d %s", r.method, r.path, body, rec.Code, rec.Body.String())
 			}
 			if rec.Code >= 300 {
-				var env httpapi.ErrorBody
+				var env httperr.Body
 				if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.ErrorID == "" {
 					t.Fatalf("%s %s: not an envelope: %s", r.method, r.path, rec.Body.String())
 				}

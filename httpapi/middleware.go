@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // access says who may call a route.
@@ -168,7 +169,7 @@ func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 // writeErrorStatus answers err's envelope with an explicit status, for the
 // few statuses no domain code maps to (405).
 func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
-	body := ErrorBody{Error: mksync.ErrorMessage(err), Code: mksync.ErrorCode(err), ErrorID: newErrorID(), Details: map[string]string{}}
+	body := httperr.Body{Error: mksync.ErrorMessage(err), Code: mksync.ErrorCode(err), ErrorID: httperr.NewID(), Details: map[string]string{}}
 	if info := requestInfoFrom(r.Context()); info != nil {
 		info.errorID = body.ErrorID
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // The OpenAPI 3.1 document is built from the Go types the handlers encode
@@ -307,7 +308,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		{"RunAccepted", reflect.TypeFor[runAccepted]()},
 		{"ClientErrorAccepted", reflect.TypeFor[clientErrorAccepted]()},
 		{"Status", reflect.TypeFor[status]()},
-		{"Error", reflect.TypeFor[ErrorBody]()},
+		{"Error", reflect.TypeFor[httperr.Body]()},
 	}
 	for _, o := range outputs {
 		ss.add(o.name, o.t, false)
@@ -333,7 +334,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		{"ProductInput", reflect.TypeFor[mksync.Product]()},
 		{"SalesDocumentInput", reflect.TypeFor[mksync.SalesDocument]()},
 		{"CredentialsInput", reflect.TypeFor[credentialsInput]()},
-		{"ClientError", reflect.TypeFor[clientError]()},
+		{"ClientError", reflect.TypeFor[httperr.ClientReport]()},
 		{"TenantInput", reflect.TypeFor[tenantInput]()},
 		{"TokenInput", reflect.TypeFor[tokenInput]()},
 	}

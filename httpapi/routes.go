@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // entities are the three CRM record types and their URL names.
@@ -49,7 +50,7 @@ func (s *Server) registerRoutes() {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if err := s.cfg.Store.Ping(ctx); err != nil {
-			return &UnavailableError{Err: mksync.WrapError(mksync.EINTERNAL, "database not reachable", err)}
+			return &httperr.Unavailable{Err: mksync.WrapError(mksync.EINTERNAL, "database not reachable", err)}
 		}
 		writeJSON(w, http.StatusOK, status{Status: "ok"})
 		return nil

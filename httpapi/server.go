@@ -3,11 +3,16 @@
 // alerts, credentials, tenant administration and the OpenAPI document.
 //
 // Every route answers JSON; every non-2xx answer is the error envelope
-// {"error","code","errorId","details"} (ErrorBody), whose status comes from
-// the domain error code (ErrorStatus). Tenant routes authenticate with
+// {"error","code","errorId","details"} (httperr.Body), whose status comes from
+// the domain error code (httperr.Status). Tenant routes authenticate with
 // "Authorization: Bearer mks_…", admin routes with the admin token, and every
 // authenticated tenant (or, before authentication, client IP) has its own
 // rate limits.
+//
+// It sees the sync engine as mksync.Syncer and the job queue through small
+// interfaces of its own (RunStarter, RunCanceller, StockQueue, RecordQueue);
+// it must not import the engine, jobs, a store or the web UI (the error
+// envelope it shares with the UI is in httperr).
 package httpapi
 
 import (
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -25,9 +31,12 @@ import (
 type Config struct {
 	// Store keeps everything; required.
 	Store mksync.Store
-	// Syncer runs syncs against Metakocka. Nil until the sync engine is
-	// wired: sync routes then answer 503 with code upstream.
-	Syncer Syncer
+	// Syncer runs syncs against Metakocka (the sync engine). Nil until the
+	// engine is wired: sync routes then answer 503 with code upstream.
+	Syncer mksync.Syncer
+	// Runs queues bulk and "sync all" runs (the job layer). Nil: those
+	// routes answer 503 with code upstream.
+	Runs mksync.RunStarter
 	// Canceller cancels sync runs for POST /api/sync-runs/{id}/cancel (the
 	// job layer, which also drops the run's queued work). Nil: the route
 	// marks the run cancelled in the Store itself, and the engine stops the
@@ -169,7 +178,7 @@ type Server struct {
 	routes   []route
 	openapi  []byte
 	// adminFails counts wrong tokens on admin pages per client IP.
-	adminFails *AttemptLimiter
+	adminFails *httperr.AttemptLimiter
 }
 
 // New returns the API server for cfg.
@@ -183,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 		log: observe.WithCategory(cfg.Logger, observe.CatAPI),
 		mux: http.NewServeMux(),
 
-		adminFails: NewAttemptLimiter(cfg.AdminAttemptsPerMinute),
+		adminFails: httperr.NewAttemptLimiter(cfg.AdminAttemptsPerMinute),
 	}
 	s.limiter = cfg.Limiter
 	if s.limiter == nil {

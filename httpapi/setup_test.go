@@ -22,6 +22,7 @@ import (
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/sqlite"
@@ -47,6 +48,9 @@ func (c *clock) Advance(d time.Duration) {
 
 // fakeSyncer records the calls the API makes and answers what it is told.
 type fakeSyncer struct {
+	// The job layer's side of mksync.Syncer (PrepareRun, WorkRun,
+	// ApplyStock) is never called by a front door: nil, it would panic.
+	mksync.Syncer
 	mu    sync.Mutex
 	calls []string
 	err   error // returned by every method when set
@@ -201,6 +205,7 @@ func setup(t testing.TB, opts ...setupOpts) *bundle {
 	cfg := httpapi.Config{
 		Store:      b.store,
 		Syncer:     b.syncer,
+		Runs:       b.syncer,
 		StockQueue: b.queue,
 		Logger:     observe.NewLogger(lockedWriter{b.logMu, b.logs}, observe.Options{}),
 		Now:        clk.Now,
@@ -208,7 +213,7 @@ func setup(t testing.TB, opts ...setupOpts) *bundle {
 		MetakockaURLs: mksync.MetakockaURLs{"http://127.0.0.1:8090"},
 	}
 	if o.noSyncer {
-		cfg.Syncer = nil
+		cfg.Syncer, cfg.Runs = nil, nil
 	}
 	if o.cfg != nil {
 		o.cfg(&cfg)
@@ -305,7 +310,7 @@ func (b *bundle) do(method, path, token, body string, hdr ...string) *httptest.R
 func (b *bundle) validate(method, path, body string, rec *httptest.ResponseRecorder) {
 	b.t.Helper()
 	if rec.Code >= 300 {
-		var env httpapi.ErrorBody
+		var env httperr.Body
 		dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 		dec.DisallowUnknownFields()
 		require.NoError(b.t, dec.Decode(&env), "non-2xx must be the error envelope: %s", rec.Body.String())
@@ -340,9 +345,9 @@ func (b *bundle) decode(rec *httptest.ResponseRecorder, status int, v any) {
 }
 
 // envelope decodes an error answer.
-func envelope(t *testing.T, rec *httptest.ResponseRecorder) httpapi.ErrorBody {
+func envelope(t *testing.T, rec *httptest.ResponseRecorder) httperr.Body {
 	t.Helper()
-	var e httpapi.ErrorBody
+	var e httperr.Body
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &e), rec.Body.String())
 	return e
 }

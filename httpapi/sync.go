@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,35 +12,14 @@ import (
 	"github.com/mksync/mksync"
 )
 
-// Syncer runs syncs between the CRM records in the Store and Metakocka; the
-// sync engine implements it. Every method is scoped to tenantID, and returns
-// domain errors: ENOTFOUND for a record (or mk_id) the tenant does not have,
-// EUPSTREAM for a Metakocka failure (wrapped in *UnavailableError when
-// Metakocka cannot be reached, which answers 503 instead of 502), EINVALID
-// for a record Metakocka rejects as wrong. EUNAUTHORIZED or EFORBIDDEN (the
-// tenant's stored Metakocka credentials were refused) are answered as
-// upstream (502), never 401/403, which would blame the caller's API token.
-type Syncer interface {
-	// SyncToMetakocka pushes the CRM record id of type et now (create or
-	// update, idempotent) and reports the outcome.
-	SyncToMetakocka(ctx context.Context, tenantID string, et mksync.EntityType, id string) (mksync.SyncResult, error)
-	// SyncFromMetakocka pulls the Metakocka record metakockaID (its mk_id)
-	// of type et into the CRM now, creating or updating the local record.
-	SyncFromMetakocka(ctx context.Context, tenantID string, et mksync.EntityType, metakockaID string) (mksync.SyncResult, error)
-	// StartSync queues a background run of run.EntityType in run.Direction
-	// (with run.Trigger) over ids — CRM ids to Metakocka, mk_ids from it —
-	// or over every record when ids is empty. It fills run as stored (ID,
-	// Status, Total, CreatedAt); progress and result are read back from the
-	// Store's sync runs.
-	StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error
-	// ListNotInCRM lists the Metakocka records of et that no CRM record is
-	// mapped to, a page at a time (the cursor is the engine's, opaque).
-	ListNotInCRM(ctx context.Context, tenantID string, et mksync.EntityType, p mksync.Page) ([]mksync.RemoteRecord, string, error)
-	// TestConnection makes one cheap authenticated call to Metakocka with the
-	// tenant's stored credentials: EUPSTREAM when they are rejected or
-	// Metakocka is unreachable, ENOTFOUND when none are stored.
-	TestConnection(ctx context.Context, tenantID string) error
-}
+// The sync routes call the engine through Config.Syncer (mksync.Syncer),
+// which returns domain errors: ENOTFOUND for a record (or mk_id) the tenant
+// does not have, EUPSTREAM for a Metakocka failure (wrapped in
+// *httperr.Unavailable when Metakocka cannot be reached, which answers 503
+// instead of 502), EINVALID for a record Metakocka rejects as wrong.
+// EUNAUTHORIZED or EFORBIDDEN (the tenant's stored Metakocka credentials
+// were refused) are answered as upstream (502), never 401/403, which would
+// blame the caller's API token.
 
 // runAccepted is the answer of a sync queued in the background.
 type runAccepted struct {
@@ -180,11 +158,11 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e
 			return &mksync.Error{Code: mksync.ENOTFOUND, Message: fmt.Sprintf("%d %s not found", len(missing), e.path), Details: details}
 		}
 	}
-	if s.cfg.Syncer == nil {
+	if s.cfg.Runs == nil {
 		return errNoSyncer()
 	}
 	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI}
-	if err := s.cfg.Syncer.StartSync(ctx, p.TenantID, &run, ids); err != nil {
+	if err := s.cfg.Runs.StartSync(ctx, p.TenantID, &run, ids); err != nil {
 		return syncerError(fmt.Sprintf("start %s sync %s", e.typ, dir), err)
 	}
 	w.Header().Set("Location", "/api/sync-runs/"+run.ID)

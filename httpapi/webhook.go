@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // StockQueue queues the work of verified stock webhooks, so that the
@@ -127,7 +128,7 @@ func (s *Server) stockWebhook(w http.ResponseWriter, r *http.Request, _ principa
 		return err
 	}
 	if s.cfg.StockQueue == nil {
-		return &UnavailableError{Err: mksync.Errorf(mksync.EUPSTREAM, "stock webhook queue not configured")}
+		return &httperr.Unavailable{Err: mksync.Errorf(mksync.EUPSTREAM, "stock webhook queue not configured")}
 	}
 
 	now := s.cfg.Now().UTC()

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,32 +20,6 @@ const (
 	// QueueSchedule holds the schedule tick.
 	QueueSchedule = "schedule"
 )
-
-// Runner is what jobs need from the sync engine. Every method is scoped to
-// tenantID and returns domain errors (see the package doc for how they map
-// to River's outcomes). It must be safe for concurrent use.
-type Runner interface {
-	// PrepareRun fills a new run of run.EntityType in run.Direction over ids
-	// (CRM ids to Metakocka, mk_ids from it; empty means every record) with
-	// what executing it needs — Total and its initial Checkpoint — and
-	// stores nothing: StartSync stores the run and its job in one
-	// transaction. Errors: EINVALID for a run the engine cannot execute.
-	PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error
-	// RunSync works on the stored run runID (queued, or running when
-	// resumed) from its checkpoint. After each batch it persists progress,
-	// result and checkpoint, and asks stop (which is safe to call from any
-	// goroutine); when stop reports true it returns (false, nil) and leaves
-	// the run resumable. It returns
-	// (true, nil) once the run is final (succeeded, partial, failed — or
-	// cancelled: it stops at a batch boundary when it finds the run
-	// cancelled in the Store). An error is a failure of the run as a whole.
-	RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error)
-	// SyncRecord pushes (ToMetakocka: a CRM id) or pulls (FromMetakocka: an
-	// mk_id) one record now.
-	SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error)
-	// ApplyStock applies a verified stock webhook payload of the tenant.
-	ApplyStock(ctx context.Context, tenantID string, payload []byte) error
-}
 
 // Monitor hears how jobs ended. It must be safe for concurrent use and
 // must not block.
@@ -70,9 +43,11 @@ type Config struct {
 	// Store keeps tenants, credentials, sync runs, error records and alerts.
 	// Required. It must be the store whose database Database names.
 	Store mksync.Store
-	// Runner prepares and does the syncing. Required (StartSync prepares
-	// runs with it even when this process works no jobs).
-	Runner Runner
+	// Runner is the sync engine (mksync.Syncer): it prepares runs and works
+	// them, syncs single records and applies stock webhooks. Required
+	// (StartSync prepares runs with it even when this process works no
+	// jobs).
+	Runner mksync.Syncer
 	// Logger receives JOBS lines; default a logger that discards. River's
 	// own lines go to it at warn level and above.
 	Logger *slog.Logger

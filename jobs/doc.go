@@ -42,7 +42,7 @@
 // kept as an error record (category JOBS) and an open alert (raised by
 // Config.Monitor's rules when one is set). Metakocka rate
 // limiting (ERATELIMITED) snoozes the job until the Retry-After Metakocka
-// gave. Anything else is returned to River, which retries with backoff.
+// gave (mksync.ErrorRetryAfter). Anything else is returned to River, which retries with backoff.
 //
 // # SQLite
 //
@@ -51,4 +51,11 @@
 // transaction. While a transaction is open on that connection nothing else
 // can use it, so inside one only the …Tx calls run (EnqueueRecord and
 // StartSync choose them themselves). On SQLite one process runs workers.
+//
+// # Imports
+//
+// jobs holds the queue and its workers only. It sees the sync engine
+// through the root's mksync.Syncer (Config.Runner) and must not import the
+// engine, the Metakocka client, the stores or a front door (httpapi, web):
+// the wiring (package app) hands it the store's database.
 package jobs

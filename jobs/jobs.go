@@ -182,7 +182,7 @@ func (j *Jobs) Stop(ctx context.Context) error {
 // the same tenant, entity type, direction and ids is active (a double
 // click, a schedule overlapping a manual run), nothing new is created: run
 // is filled with the active run instead. Either way run comes back as
-// stored. It implements httpapi.Syncer's StartSync. Errors: EINVALID for an
+// stored. It implements mksync.RunStarter. Errors: EINVALID for an
 // unknown entity type or direction, ENOTFOUND for an unknown tenant.
 func (j *Jobs) StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
 	if !slices.Contains(mksync.EntityTypes, run.EntityType) {
@@ -328,6 +328,14 @@ func (j *Jobs) Cancel(ctx context.Context, tenantID, runID string) error {
 	}
 	j.log.InfoContext(ctx, "sync run cancelled", "tenant_id", tenantID, "run_id", runID)
 	return nil
+}
+
+// EnqueueRecordPush queues the push of a record the API just wrote, inside
+// the write's transaction tx (the API's RecordQueue, for tenants with
+// AutoPush; trigger auto_push). See EnqueueRecord.
+func (j *Jobs) EnqueueRecordPush(ctx context.Context, tx mksync.Store, tenantID string, et mksync.EntityType, id string, version int64) error {
+	return j.EnqueueRecord(ctx, tx, RecordArgs{TenantID: tenantID, EntityType: et, Direction: mksync.ToMetakocka,
+		ID: id, Version: version, Trigger: mksync.TriggerAutoPush})
 }
 
 // EnqueueRecord queues a single-record sync of rec (queue interactive).

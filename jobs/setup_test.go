@@ -65,7 +65,7 @@ func openPostgres(t *testing.T) database {
 }
 
 // testConfig is a Config with fast polling for tests.
-func testConfig(st mksync.Store, r jobs.Runner) jobs.Config {
+func testConfig(st mksync.Store, r mksync.Syncer) jobs.Config {
 	return jobs.Config{
 		Store:             st,
 		Runner:            r,
@@ -120,6 +120,9 @@ func waitRun(t *testing.T, st mksync.Store, tenantID, runID string, within time.
 // cut by its context, none of its records count. It records how often each
 // record was synced.
 type fakeRunner struct {
+	// The front doors' side of mksync.Syncer (ListNotInCRM,
+	// TestConnection) is never called by jobs: nil, it would panic.
+	mksync.Syncer
 	st         mksync.Store
 	Records    map[string]int // tenant → records; default 10
 	Batch      int
@@ -157,7 +160,7 @@ func (f *fakeRunner) PrepareRun(_ context.Context, tenantID string, run *mksync.
 	return nil
 }
 
-func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
+func (f *fakeRunner) WorkRun(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
 	f.mu.Lock()
 	f.slices[runID]++
 	n, ok := f.Records[tenantID]
@@ -243,7 +246,15 @@ func (f *fakeRunner) RunSync(ctx context.Context, tenantID, runID string, stop f
 	return true, nil
 }
 
-func (f *fakeRunner) SyncRecord(_ context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
+func (f *fakeRunner) SyncToMetakocka(ctx context.Context, tenantID string, et mksync.EntityType, id string) (mksync.SyncResult, error) {
+	return f.syncRecord(ctx, tenantID, et, mksync.ToMetakocka, id)
+}
+
+func (f *fakeRunner) SyncFromMetakocka(ctx context.Context, tenantID string, et mksync.EntityType, mkID string) (mksync.SyncResult, error) {
+	return f.syncRecord(ctx, tenantID, et, mksync.FromMetakocka, mkID)
+}
+
+func (f *fakeRunner) syncRecord(_ context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
 	if err := f.fail(tenantID); err != nil {
 		return mksync.SyncResult{}, err
 	}

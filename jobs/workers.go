@@ -11,7 +11,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -51,7 +50,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 	stop := func() bool { // may run on the Runner's goroutine
 		return j.stopping.Load() || !j.clock.Now().Before(deadline)
 	}
-	done, err := j.cfg.Runner.RunSync(ctx, a.TenantID, a.RunID, stop)
+	done, err := j.cfg.Runner.WorkRun(ctx, a.TenantID, a.RunID, stop)
 	if err != nil {
 		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, fmt.Errorf("run sync %s: %w", a.RunID, err))
 	}
@@ -81,7 +80,11 @@ type recordWorker struct {
 
 func (w *recordWorker) Work(ctx context.Context, job *river.Job[RecordArgs]) error {
 	a := job.Args
-	if _, err := w.j.cfg.Runner.SyncRecord(ctx, a.TenantID, a.EntityType, a.Direction, a.ID); err != nil {
+	sync := w.j.cfg.Runner.SyncToMetakocka
+	if a.Direction == mksync.FromMetakocka {
+		sync = w.j.cfg.Runner.SyncFromMetakocka
+	}
+	if _, err := sync(ctx, a.TenantID, a.EntityType, a.ID); err != nil {
 		return w.j.outcome(ctx, job.JobRow, a.TenantID, "", fmt.Errorf("sync %s %s %s: %w", a.EntityType, a.ID, a.Direction, err))
 	}
 	w.j.completed(job.JobRow, a.TenantID)
@@ -116,9 +119,8 @@ func permanent(code string) bool {
 
 // retryAfter is the wait Metakocka asked for, or DefaultRateLimitSnooze.
 func retryAfter(err error) time.Duration {
-	var me *metakocka.Error
-	if errors.As(err, &me) && me.RetryAfter > 0 {
-		return me.RetryAfter
+	if d := mksync.ErrorRetryAfter(err); d > 0 {
+		return d
 	}
 	return DefaultRateLimitSnooze
 }

@@ -33,7 +33,9 @@ func KeyFileFor(dbPath string) string {
 
 // Config says where Load finds keys.
 type Config struct {
-	// Getenv reads the environment; nil means os.Getenv.
+	// Getenv returns the value of EnvKey and EnvOldKeys: the wiring (app)
+	// passes the values of its Config, read once at start. nil means both
+	// are unset. The keyring never reads the process environment itself.
 	Getenv func(string) string
 	// KeyFile is used when EnvKey is unset: it is read, or generated (mode
 	// 0600) when absent. Set it only for the embedded default database (see
@@ -51,7 +53,7 @@ type Config struct {
 func Load(c Config) (kr *Keyring, generated bool, err error) {
 	getenv := c.Getenv
 	if getenv == nil {
-		getenv = os.Getenv
+		getenv = func(string) string { return "" }
 	}
 	if v := getenv(EnvKey); strings.TrimSpace(v) != "" {
 		kr, err := fromEnv(v, getenv(EnvOldKeys))

@@ -92,7 +92,7 @@ func (e *Error) As(target any) bool {
 	if !ok {
 		return false
 	}
-	*t = &mksync.Error{Code: e.Code(), Message: e.userMessage(), Err: e}
+	*t = &mksync.Error{Code: e.Code(), Message: e.userMessage(), Err: e, RetryAfter: e.RetryAfter}
 	return true
 }
 

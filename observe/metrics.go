@@ -2,9 +2,7 @@ package observe
 
 import (
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -22,23 +20,6 @@ type MetricsOptions struct {
 	// and Metakocka series (see docs/metrics.md). Off by default: every
 	// tenant multiplies those series, which suits small fleets only.
 	PerTenant bool
-}
-
-// EnvMetricsPerTenant turns MetricsOptions.PerTenant on when "true" or "1".
-const EnvMetricsPerTenant = "MKSYNC_METRICS_PER_TENANT"
-
-// MetricsOptionsFromEnv reads MetricsOptions from the environment. An
-// unparsable value is an error naming the variable.
-func MetricsOptionsFromEnv() (MetricsOptions, error) {
-	var o MetricsOptions
-	if v := os.Getenv(EnvMetricsPerTenant); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return o, fmt.Errorf("%s=%q: want true or false", EnvMetricsPerTenant, v)
-		}
-		o.PerTenant = b
-	}
-	return o, nil
 }
 
 // Histogram buckets, in seconds. Metakocka calls take from tens of

@@ -22,16 +22,6 @@ type staticJobs []observe.JobCounts
 
 func (s staticJobs) CountJobs(context.Context) ([]observe.JobCounts, error) { return s, nil }
 
-func TestMetricsOptionsFromEnv(t *testing.T) {
-	t.Setenv(observe.EnvMetricsPerTenant, "true")
-	o, err := observe.MetricsOptionsFromEnv()
-	require.NoError(t, err)
-	require.True(t, o.PerTenant)
-	t.Setenv(observe.EnvMetricsPerTenant, "maybe")
-	_, err = observe.MetricsOptionsFromEnv()
-	require.ErrorContains(t, err, observe.EnvMetricsPerTenant)
-}
-
 func TestCacheAndJobSources(t *testing.T) {
 	t.Parallel()
 	m, reg := observetest.NewMetrics(t, observe.MetricsOptions{})

@@ -78,7 +78,7 @@ type runOutcome struct {
 
 // runToEnd creates a run over the records ids of et in dir (every record
 // when ids is empty) and executes it;
-// an interrupted run (RunSync returned an error and left it running) is
+// an interrupted run (WorkRun returned an error and left it running) is
 // resumed, as the job layer would, up to 100 times (a product pull whose
 // product_list window meets a 429 burst is interrupted at every burst).
 func runToEnd(t *testing.T, w *bench.World, tenant string, et mksync.EntityType, dir mksync.Direction, ids ...string) runOutcome {
@@ -88,7 +88,9 @@ func runToEnd(t *testing.T, w *bench.World, tenant string, et mksync.EntityType,
 	require.NoError(t, w.Engine.CreateRun(ctx, tenant, &run, ids))
 	out := runOutcome{}
 	for {
-		done, err := w.Engine.RunSync(ctx, tenant, run.ID)
+		_, err := w.Engine.WorkRun(ctx, tenant, run.ID, nil)
+		done, ferr := w.Store.FindSyncRun(ctx, tenant, run.ID)
+		require.NoError(t, ferr)
 		if err == nil {
 			require.True(t, done.Status.Final(), "%s %s: status %s", et, dir, done.Status)
 			out.run = done

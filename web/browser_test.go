@@ -21,6 +21,7 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
 	"github.com/mksync/mksync/observe"
@@ -86,13 +87,18 @@ func newWorld(t *testing.T) *world {
 		RetryClock: metakocka.ShortSleeps{Max: 2 * time.Millisecond},
 	})
 	require.NoError(t, err)
-	require.NoError(t, eng.Start(ctx))
-	t.Cleanup(eng.Stop)
+	// Runs execute as jobs, as in the server.
+	jdb := jobs.SQLite(db.WriteDB(), sqlite.TxOf)
+	require.NoError(t, jobs.Migrate(ctx, jdb, nil))
+	j, err := jobs.New(jdb, jobs.Config{Store: db, Runner: eng, Logger: observe.Discard()})
+	require.NoError(t, err)
+	require.NoError(t, j.Start(ctx))
+	t.Cleanup(func() { _ = j.Stop(context.Background()) })
 
-	api, err := httpapi.New(httpapi.Config{Store: db, Syncer: eng, Logger: observe.Discard()})
+	api, err := httpapi.New(httpapi.Config{Store: db, Syncer: eng, Runs: j, Logger: observe.Discard()})
 	require.NoError(t, err)
 	t.Cleanup(api.Close)
-	ui, err := web.New(web.Config{Store: db, Syncer: eng, Logger: observe.Discard(), PollInterval: 250 * time.Millisecond, PageSize: 50})
+	ui, err := web.New(web.Config{Store: db, Syncer: eng, Runs: j, Logger: observe.Discard(), PollInterval: 250 * time.Millisecond, PageSize: 50})
 	require.NoError(t, err)
 	srv := httptest.NewServer(web.Mount(api, ui))
 	t.Cleanup(srv.Close)

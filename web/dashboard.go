@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 )
 
 // dashboard shows the connection, per-type sync state counts, the last runs
@@ -84,7 +84,7 @@ func (h *Handler) testConnection(w http.ResponseWriter, r *http.Request, s *sess
 		status = http.StatusBadRequest
 		conn.Result = &Flash{Kind: "error", Code: mksync.ENOTFOUND, Message: "No Metakocka credentials yet: enter them under Settings."}
 	case h.cfg.Syncer == nil:
-		f := h.describe(r, s, operation(r), "", errNoSyncer())
+		f := h.describe(r, s, operation(r), "", httperr.NoSyncer())
 		status, conn.Result = f.Status, &f.Flash
 		setErrorID(w, f)
 	default:
@@ -107,9 +107,4 @@ func (h *Handler) testConnection(w http.ResponseWriter, r *http.Request, s *sess
 	p.Connection = conn
 	h.renderPage(w, r, status, "dashboard.html", p)
 	return nil
-}
-
-// errNoSyncer is the failure of sync actions while no engine is wired in.
-func errNoSyncer() error {
-	return &httpapi.UnavailableError{Err: mksync.Errorf(mksync.EUPSTREAM, "the sync engine is not configured on this server")}
 }

@@ -4,7 +4,9 @@
 // failures by their errorId.
 //
 // The UI talks to the Store and the sync engine in process, through the same
-// domain interfaces as the REST API; it never calls the API over HTTP. It
+// domain interfaces as the REST API (mksync.Syncer, mksync.RunStarter); it
+// never calls the API over HTTP, and it does not import httpapi: the error
+// vocabulary both share is in httperr. It
 // serves every path it is given, so mount it beside the API (which keeps
 // /api/…, /healthz and /readyz): see Handler.
 //

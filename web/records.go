@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/httperr"
 )
 
 // maxSelected caps the records of one bulk sync started from a page.
@@ -209,7 +210,7 @@ type RowResult struct {
 // syncRecord runs the single-record sync; pulling needs the record's mk_id.
 func (h *Handler) syncRecord(ctx context.Context, s *session, k kind, dir mksync.Direction, id string) (mksync.SyncResult, error) {
 	if h.cfg.Syncer == nil {
-		return mksync.SyncResult{}, errNoSyncer()
+		return mksync.SyncResult{}, httperr.NoSyncer()
 	}
 	if dir == mksync.ToMetakocka {
 		res, err := h.cfg.Syncer.SyncToMetakocka(ctx, s.TenantID, k.info.Type, id)
@@ -290,11 +291,11 @@ func (h *Handler) syncMany(k kind) pageFunc {
 
 // startRun queues a background run and sends the browser to its page.
 func (h *Handler) startRun(w http.ResponseWriter, r *http.Request, s *session, k kind, dir mksync.Direction, ids []string) error {
-	if h.cfg.Syncer == nil {
-		return errNoSyncer()
+	if h.cfg.Runs == nil {
+		return httperr.NoSyncer()
 	}
 	run := mksync.SyncRun{EntityType: k.info.Type, Direction: dir, Trigger: mksync.TriggerUI}
-	if err := h.cfg.Syncer.StartSync(r.Context(), s.TenantID, &run, ids); err != nil {
+	if err := h.cfg.Runs.StartSync(r.Context(), s.TenantID, &run, ids); err != nil {
 		return fmt.Errorf("start %s sync: %w", k.info.Singular, err)
 	}
 	redirect(w, r, "/runs/"+url.PathEscape(run.ID))
@@ -317,7 +318,7 @@ func dedupe(ids []string) []string {
 func (h *Handler) remote(k kind) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
 		if h.cfg.Syncer == nil {
-			return errNoSyncer()
+			return httperr.NoSyncer()
 		}
 		after, err := cursorParam(r)
 		if err != nil {
@@ -359,7 +360,7 @@ func (h *Handler) importRemote(k kind) pageFunc {
 			return mksync.Errorf(mksync.EINVALID, "that is not a Metakocka id")
 		}
 		if h.cfg.Syncer == nil {
-			return errNoSyncer()
+			return httperr.NoSyncer()
 		}
 		row := RemoteRow{Entity: k.info, CSRF: s.CSRF, MetakockaID: mkID, Title: r.PostFormValue("title")}
 		status, flash := http.StatusOK, Flash{Kind: "ok"}

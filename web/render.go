@@ -16,10 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 )
 
 // templates holds one parsed set per page: the layout, the shared partials
@@ -85,7 +83,7 @@ func (h *Handler) renderPage(w http.ResponseWriter, r *http.Request, status int,
 // renderBroken is the last resort when a template fails: a plain page that
 // still names the failure's errorId.
 func (h *Handler) renderBroken(w http.ResponseWriter, r *http.Request, err error) {
-	id := newErrorID()
+	id := httperr.NewID()
 	h.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("errorId", id), slog.String("err", err.Error()))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
@@ -109,7 +107,7 @@ type failure struct {
 // failure, or, for server and Metakocka failures, that of a new error
 // record stored now; other client mistakes (not found, invalid) have none.
 func (h *Handler) describe(r *http.Request, s *session, op, entityID string, err error) failure {
-	status := httpapi.ErrorStatus(err)
+	status := httperr.Status(err)
 	code := mksync.ErrorCode(err)
 	msg := mksync.ErrorMessage(err)
 	details := mksync.ErrorDetails(err)
@@ -118,7 +116,7 @@ func (h *Handler) describe(r *http.Request, s *session, op, entityID string, err
 	switch {
 	case errors.As(err, &mbe):
 		code, msg = mksync.EINVALID, "the form is too large"
-	case status == httpapi.StatusClientClosedRequest:
+	case status == httperr.StatusClientClosedRequest:
 		msg = "the request was cancelled"
 	case code == mksync.EINTERNAL:
 		msg = "internal error"
@@ -142,7 +140,7 @@ func (h *Handler) describe(r *http.Request, s *session, op, entityID string, err
 // recordFailure stores an error record of the failure (when the tenant is
 // known) and logs it; it returns the errorId.
 func (h *Handler) recordFailure(r *http.Request, s *session, op, entityID, code, msg string, status int, cause error) string {
-	id := newErrorID()
+	id := httperr.NewID()
 	attrs := []slog.Attr{slog.String("errorId", id), slog.String("operation", op), slog.Int("status", status), slog.String("err", cause.Error())}
 	if s == nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "ui request failed", attrs...)
@@ -180,15 +178,6 @@ func (h *Handler) showFailure(w http.ResponseWriter, r *http.Request, s *session
 	}
 	p := ProblemPage{Layout: h.layout(r, s, problemTitle(f.Status), ""), Status: f.Status, Heading: problemTitle(f.Status), Problem: f.Flash, Details: f.Details}
 	h.renderPage(w, r, f.Status, "problem.html", p)
-}
-
-// newErrorID returns an id for an error record: a UUIDv7, so that ids sort
-// by time as stores list error records (newest first by id).
-func newErrorID() string {
-	if id, err := uuid.NewV7(); err == nil {
-		return id.String()
-	}
-	return uuid.NewString()
 }
 
 // setErrorID exposes a failure's errorId to scripts (the client logger

@@ -25,6 +25,9 @@ import (
 // fakeSyncer is a test-only Syncer for the handler tests: it records calls
 // and answers what it is told. The browser tests use the real engine.
 type fakeSyncer struct {
+	// The job layer's side of mksync.Syncer (PrepareRun, WorkRun,
+	// ApplyStock) is never called by a front door: nil, it would panic.
+	mksync.Syncer
 	mu    sync.Mutex
 	calls []string
 	err   error
@@ -108,7 +111,7 @@ func setup(t testing.TB, opts ...func(*web.Config)) *bundle {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 	b := &bundle{t: t, store: db, syncer: &fakeSyncer{store: db}}
-	cfg := web.Config{Store: db, Syncer: b.syncer, Logger: observe.Discard()}
+	cfg := web.Config{Store: db, Syncer: b.syncer, Runs: b.syncer, Logger: observe.Discard()}
 	for _, o := range opts {
 		o(&cfg)
 	}

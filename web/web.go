@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/httperr"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -29,7 +29,10 @@ type Config struct {
 	Store mksync.Store
 	// Syncer runs syncs (the sync engine, as for the REST API). Nil: the
 	// pages work, and sync actions answer "sync engine not configured".
-	Syncer httpapi.Syncer
+	Syncer mksync.Syncer
+	// Runs queues bulk runs (the job layer, as for the REST API). Nil: the
+	// bulk sync buttons answer "sync engine not configured".
+	Runs mksync.RunStarter
 	// Logger receives failures of the UI (category UI); default: discard.
 	// Tokens and cookies are never logged.
 	Logger *slog.Logger
@@ -145,8 +148,8 @@ type Handler struct {
 	log     *slog.Logger
 	sess    *sessions
 	tmpl    *templates
-	logins  *httpapi.AttemptLimiter
-	reports *httpapi.AttemptLimiter
+	logins  *httperr.AttemptLimiter
+	reports *httperr.AttemptLimiter
 	handler http.Handler
 }
 
@@ -170,8 +173,8 @@ func New(cfg Config) (*Handler, error) {
 		log:     observe.WithCategory(cfg.Logger, categoryUI),
 		sess:    &sessions{key: cfg.SessionKey, ttl: cfg.SessionTTL},
 		tmpl:    tm,
-		logins:  httpapi.NewAttemptLimiter(cfg.LoginAttemptsPerMinute),
-		reports: httpapi.NewAttemptLimiter(cfg.ClientErrorsPerMinute),
+		logins:  httperr.NewAttemptLimiter(cfg.LoginAttemptsPerMinute),
+		reports: httperr.NewAttemptLimiter(cfg.ClientErrorsPerMinute),
 	}
 	mux := http.NewServeMux()
 	if err := h.routes(mux); err != nil {

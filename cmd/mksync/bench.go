@@ -2,26 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/bench"
-	"github.com/mksync/mksync/keyring"
-	"github.com/mksync/mksync/postgres"
-	"github.com/mksync/mksync/sqlite"
 )
 
 // benchFlags are the options of `mksync bench`.
@@ -88,15 +78,7 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 	if f.latency <= 0 || f.jitter < 0 {
 		return fmt.Errorf("--latency must be positive and --jitter not negative")
 	}
-	key, err := keyring.GenerateKey()
-	if err != nil {
-		return fmt.Errorf("bench encryption key: %w", err)
-	}
-	kr, err := keyring.New(key)
-	if err != nil {
-		return fmt.Errorf("bench encryption key: %w", err)
-	}
-	st, dbName, cleanup, err := openBenchStore(ctx, f.db, kr)
+	st, dbName, cleanup, err := app.OpenBenchStore(ctx, f.db)
 	if err != nil {
 		return err
 	}
@@ -128,64 +110,6 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 type benchOutput struct {
 	bench.Report
 	DB string `json:"db"`
-}
-
-// openBenchStore opens a fresh, migrated store for a bench run and returns
-// it with a name to print and a cleanup that closes and removes it.
-func openBenchStore(ctx context.Context, dsn string, sealer mksync.SecretSealer) (mksync.Store, string, func(), error) {
-	dsn = strings.TrimSpace(dsn)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		schema := "mksync_bench_" + hex.EncodeToString(b)
-		db, err := postgres.Open(ctx, dsn, postgres.Options{Sealer: sealer, Schema: schema, MaxConns: 16, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("open bench database: %w", err)
-		}
-		drop := func() {
-			_ = db.Close()
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			if conn, err := pgx.Connect(dctx, dsn); err == nil {
-				_, _ = conn.Exec(dctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-				_ = conn.Close(dctx)
-			}
-		}
-		if err := db.Migrate(ctx); err != nil {
-			drop()
-			return nil, "", nil, fmt.Errorf("migrate bench schema: %w", err)
-		}
-		return db, "postgres", drop, nil
-	}
-	var path string
-	remove := func() {}
-	switch {
-	case dsn == "" || dsn == "sqlite":
-		dir, err := os.MkdirTemp("", "mksync-bench-")
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("bench database folder: %w", err)
-		}
-		path = filepath.Join(dir, "bench.db")
-		remove = func() { _ = os.RemoveAll(dir) }
-	case strings.HasPrefix(dsn, "sqlite:"):
-		path = strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		if _, err := os.Stat(path); err == nil {
-			return nil, "", nil, fmt.Errorf("--db %s: the file exists; bench wants a new one", dsn)
-		}
-	default:
-		return nil, "", nil, fmt.Errorf("--db %q: want sqlite, sqlite:PATH or a postgres:// URL", dsn)
-	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		remove()
-		return nil, "", nil, fmt.Errorf("open bench database: %w", err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		_ = db.Close()
-		remove()
-		return nil, "", nil, fmt.Errorf("migrate bench database: %w", err)
-	}
-	return db, "sqlite", func() { _ = db.Close(); remove() }, nil
 }
 
 // printBench prints the figures as a table.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/keyring"
 )
 
@@ -86,13 +87,17 @@ Prints the number of credentials re-encrypted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			t, err := parseDB(f.dsn())
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			t, err := app.ParseDB(cfg.DB)
 			if err != nil {
 				return err
 			}
 			var kr *keyring.Keyring
-			if os.Getenv(keyring.EnvKey) == "" && t.path != "" {
-				keyFile := keyring.KeyFileFor(t.path)
+			if cfg.EncryptionKey == "" && t.Path != "" {
+				keyFile := keyring.KeyFileFor(t.Path)
 				if _, err := os.Stat(keyFile); err != nil {
 					return fmt.Errorf("rotate key: no key file at %s (nothing to rotate): %w", keyFile, err)
 				}
@@ -100,16 +105,16 @@ Prints the number of credentials re-encrypted.`,
 					return fmt.Errorf("rotate key: %w", err)
 				}
 				fmt.Fprintf(s.err, "key file %s: new current key %s\n", keyFile, kr.CurrentID())
-			} else if kr, err = loadSealer(s, t); err != nil {
+			} else if kr, err = app.Keyring(cfg, t, cliLogger(s)); err != nil {
 				return err
 			}
-			st, err := openStoreWith(ctx, s, t, kr)
+			st, err := app.OpenStoreWith(ctx, t, kr, cliLogger(s))
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			if !f.noMigrate {
-				if err := migrateStore(ctx, st); err != nil {
+				if err := app.Migrate(ctx, st); err != nil {
 					return err
 				}
 			}

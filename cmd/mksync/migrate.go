@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 )
 
 func newMigrateCmd(s streams) *cobra.Command {
@@ -31,18 +32,18 @@ the status). Safe to run again: applied migrations are skipped.`,
 			f.noMigrate = true // this command decides itself
 			return f.withStore(cmd.Context(), s, func(st mksync.Store) error {
 				if action == "up" {
-					if err := migrateStore(cmd.Context(), st); err != nil {
+					if err := app.Migrate(cmd.Context(), st); err != nil {
 						return err
 					}
 				}
-				rows, err := migrationStatus(cmd.Context(), st)
+				rows, err := app.MigrationStatus(cmd.Context(), st)
 				if err != nil {
 					return fmt.Errorf("migration status: %w", err)
 				}
 				if action == "up" {
 					var last int64
 					for _, r := range rows {
-						if r.Set == migrationSetApp && r.Applied {
+						if r.Set == app.MigrationSetApp && r.Applied {
 							last = r.Version
 						}
 					}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mksync/mksync/client/clienttest"
+	"github.com/mksync/mksync/app/apptest"
 )
 
 func TestOpenAPICommandPrintsTheServedDocument(t *testing.T) {
@@ -23,7 +23,7 @@ func TestOpenAPICommandPrintsTheServedDocument(t *testing.T) {
 	require.Contains(t, v.Paths, "/api/integrations/metakocka/contacts/sync-all-to-metakocka")
 
 	// The same bytes a deployment with default limits serves.
-	d := clienttest.Start(t, clienttest.Options{NoEngine: true})
+	d := apptest.Start(t, apptest.Options{NoEngine: true})
 	served := getBody(t, d.URL+"/api/openapi.json")
 	require.JSONEq(t, string(served), string(doc))
 }

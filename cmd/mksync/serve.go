@@ -2,22 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/url"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/httpapi"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/observe"
-	"github.com/mksync/mksync/web"
 )
 
 // serveFlags are the options of `mksync serve`.
@@ -29,20 +22,7 @@ type serveFlags struct {
 	rateLimitSync int
 	rateLimitAPI  int
 	shutdownGrace time.Duration
-	// metakockaURLs a tenant may set besides the real API's
-	// (MKSYNC_METAKOCKA_URLS).
-	metakockaURLs mksync.MetakockaURLs
 }
-
-// Server timeouts. Writes are generous: a single-record sync waits for
-// Metakocka, whose slow calls take tens of seconds, plus retries.
-const (
-	serveReadHeaderTimeout = 10 * time.Second
-	serveReadTimeout       = 60 * time.Second
-	serveWriteTimeout      = 3 * time.Minute
-	serveIdleTimeout       = 2 * time.Minute
-	serveMaxHeaderBytes    = 64 << 10
-)
 
 func newServeCmd(s streams) *cobra.Command {
 	var f serveFlags
@@ -98,306 +78,80 @@ cache; default 20000).`,
 	return cmd
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-// envInt reads a non-negative integer from the environment, naming the
-// variable when it is malformed.
-func envInt(key string) (int, error) {
-	v := os.Getenv(key)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s=%q: want a non-negative integer (requests per minute)", key, v)
-	}
-	return n, nil
-}
-
 func runServe(ctx context.Context, s streams, f serveFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if f.addr == "" {
-		f.addr = envOr("MKSYNC_ADDR", ":8080")
-	}
-	for key, dst := range map[string]*int{"MKSYNC_RATE_LIMIT_SYNC": &f.rateLimitSync, "MKSYNC_RATE_LIMIT_API": &f.rateLimitAPI} {
-		if *dst != 0 {
-			continue // the flag wins
-		}
-		n, err := envInt(key)
-		if err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
-		*dst = n
-	}
-	urls, err := mksync.ParseMetakockaURLs(os.Getenv("MKSYNC_METAKOCKA_URLS"))
-	if err != nil {
-		return fmt.Errorf("serve: MKSYNC_METAKOCKA_URLS: %w", err)
-	}
-	f.metakockaURLs = urls
-	log := newServeLogger(s)
-
-	st, err := f.open(ctx, s) // migrates unless --no-migrate
+	cfg, err := f.config()
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	defer st.Close()
-	if err := ensureAdminToken(ctx, s, st); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return fmt.Errorf("serve: listen on %s: %w", f.addr, err)
-	}
-	a, err := startApp(ctx, st, f, log, ln)
+	f.apply(&cfg)
+	log := newServeLogger(s, cfg)
+	a, err := app.Start(ctx, cfg, f.options(log))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if a.metricsAddr != "" {
-		fmt.Fprintf(s.out, "metrics on http://%s/metrics\n", a.metricsAddr)
+	defer a.Close()
+	if err := printAdminToken(ctx, s, a); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", cfg.Addr, err)
+	}
+	h, err := a.Handler(ctx)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := app.Serve(ctx, ln, h, log)
+	if m := a.MetricsAddr(); m != "" {
+		fmt.Fprintf(s.out, "metrics on http://%s/metrics\n", m)
 	}
 	fmt.Fprintf(s.out, "listening on http://%s\n", ln.Addr())
-	if err := a.wait(ctx); err != nil {
+	if err := srv.Wait(ctx, f.shutdownGrace); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }
 
-// app is a running `mksync serve` on an open store: telemetry, job workers
-// (unless --no-workers), the API and the UI behind one HTTP server, and
-// GET /metrics. serve and demo both run one.
-type app struct {
-	syncer *jobSyncer
-	tel    *telemetry
-	hs     *http.Server
-	served chan error
-	grace  time.Duration
-	// metricsAddr is where GET /metrics is served when MKSYNC_METRICS_ADDR
-	// is set; "" when it is on the main listener.
-	metricsAddr string
-	// closers undo the start, last first.
-	closers []func()
+// apply lets the flags win over the environment.
+func (f *serveFlags) apply(cfg *app.Config) {
+	if f.addr != "" {
+		cfg.Addr = f.addr
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	if f.rateLimitSync != 0 {
+		cfg.RateLimitSync = f.rateLimitSync
+	}
+	if f.rateLimitAPI != 0 {
+		cfg.RateLimitAPI = f.rateLimitAPI
+	}
 }
 
-// adminJobsPath is where River's job dashboard is served, to the admin
-// token only.
-const adminJobsPath = "/admin/jobs"
-
-// startApp starts an app on st serving on ln (which it then owns) and
-// returns once it serves. MKSYNC_SESSION_KEY, MKSYNC_REDIS_URL (the API's
-// rate limits shared through Redis) and the telemetry's variables are read
-// from the environment.
-func startApp(ctx context.Context, st mksync.Store, f serveFlags, log *slog.Logger, ln net.Listener) (_ *app, err error) {
-	a := &app{served: make(chan error, 1), grace: f.shutdownGrace}
-	defer func() {
-		if err != nil {
-			_ = ln.Close()
-			a.close()
-		}
-	}()
-	if a.tel, err = newTelemetry(st, log); err != nil {
-		return nil, err
-	}
-	if err := a.tel.start(ctx); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.tel.stop)
-	syncer, stopJobs, err := startJobs(ctx, st, f.jobFlags, f.noWorkers, log, a.tel)
-	if err != nil {
-		return nil, err
-	}
-	a.syncer = syncer
-	a.closers = append(a.closers, stopJobs)
-
-	apiCfg := httpapi.Config{
-		Store:         st,
-		Syncer:        syncer,
-		Canceller:     syncer,
-		StockQueue:    syncer.jobs,
-		RecordQueue:   syncer,
-		Logger:        log,
-		RateLimitSync: f.rateLimitSync,
-		RateLimitAPI:  f.rateLimitAPI,
-		MetakockaURLs: f.metakockaURLs,
-	}
-	if url := os.Getenv("MKSYNC_REDIS_URL"); url != "" {
-		lim, rc, err := httpapi.NewRedisLimiter(ctx, url)
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, func() { _ = rc.Close() })
-		apiCfg.Limiter = lim
-	}
-	api, err := httpapi.New(apiCfg)
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, api.Close)
-	measured, err := a.tel.metrics.HTTPMiddleware(api, api.Patterns()...)
-	if err != nil {
-		return nil, err
-	}
-	ui, err := newUI(st, syncer, log, f.metakockaURLs, api.AllowSync)
-	if err != nil {
-		return nil, err
-	}
-	dashboard, err := syncer.jobs.Dashboard(ctx, adminJobsPath)
-	if err != nil {
-		return nil, err
-	}
-	dashboard = api.RequireAdmin(dashboard)
-	mux := http.NewServeMux()
-	if err := a.serveMetrics(mux, api); err != nil {
-		return nil, err
-	}
-	mux.Handle(adminJobsPath, dashboard)
-	mux.Handle(adminJobsPath+"/", dashboard)
-	mux.Handle("/", web.Mount(measured, ui))
-	a.hs = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: serveReadHeaderTimeout,
-		ReadTimeout:       serveReadTimeout,
-		WriteTimeout:      serveWriteTimeout,
-		IdleTimeout:       serveIdleTimeout,
-		MaxHeaderBytes:    serveMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	go func() { a.served <- a.hs.Serve(ln) }()
-	return a, nil
-}
-
-// serveMetrics serves GET /metrics on MKSYNC_METRICS_ADDR when set (a
-// listener of its own, for a network only Prometheus reaches), and
-// otherwise on mux behind MKSYNC_METRICS_TOKEN or the admin token.
-func (a *app) serveMetrics(mux *http.ServeMux, api *httpapi.Server) error {
-	addr := os.Getenv("MKSYNC_METRICS_ADDR")
-	if addr == "" {
-		tok := os.Getenv("MKSYNC_METRICS_TOKEN")
-		if tok != "" && len(tok) < 16 {
-			return errors.New("MKSYNC_METRICS_TOKEN must be at least 16 characters")
-		}
-		mux.Handle("GET /metrics", api.RequireMetricsToken(tok, a.tel.handler()))
-		return nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("MKSYNC_METRICS_ADDR: listen on %s: %w", addr, err)
-	}
-	mm := http.NewServeMux()
-	mm.Handle("GET /metrics", a.tel.handler())
-	ms := &http.Server{Handler: mm, ReadHeaderTimeout: serveReadHeaderTimeout, ReadTimeout: serveReadTimeout,
-		WriteTimeout: serveWriteTimeout, IdleTimeout: serveIdleTimeout, MaxHeaderBytes: serveMaxHeaderBytes}
-	go func() { _ = ms.Serve(ln) }()
-	a.metricsAddr = ln.Addr().String()
-	a.closers = append(a.closers, func() { _ = ms.Close() })
-	return nil
-}
-
-// wait serves until ctx ends (or the server fails), then shuts down: the
-// server (open requests get the shutdown grace), then the jobs, the API's
-// limiter and the telemetry.
-func (a *app) wait(ctx context.Context) error {
-	defer a.close()
-	select {
-	case err := <-a.served:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.grace)
-	defer cancel()
-	if err := a.hs.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// close undoes the start, last first; safe to call twice.
-func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-	a.closers = nil
-}
-
-// newUI returns the web UI on st and the API's syncer, its session key from
-// MKSYNC_SESSION_KEY; syncLimit is the API's per-tenant sync budget, which
-// the UI's sync buttons share.
-func newUI(st mksync.Store, syncer httpapi.Syncer, log *slog.Logger, urls mksync.MetakockaURLs,
-	syncLimit func(context.Context, string) (bool, time.Duration)) (*web.Handler, error) {
-	cfg := web.Config{Store: st, Syncer: syncer, Logger: log, MetakockaURLs: urls, SyncLimit: syncLimit}
-	if k := os.Getenv("MKSYNC_SESSION_KEY"); k != "" {
-		if len(k) < 32 {
-			return nil, errors.New("MKSYNC_SESSION_KEY must be at least 32 characters")
-		}
-		cfg.SessionKey = []byte(k)
-	}
-	secure, err := publicURLIsHTTPS(os.Getenv("MKSYNC_PUBLIC_URL"))
-	if err != nil {
-		return nil, err
-	}
-	cfg.SecureCookies = secure
-	return web.New(cfg)
-}
-
-// publicURLIsHTTPS reads MKSYNC_PUBLIC_URL, the address users open (the
-// TLS proxy's, when one fronts the server): https:// makes the UI's cookies
-// Secure and sends HSTS even though requests reach mksync over plain HTTP.
-func publicURLIsHTTPS(v string) (bool, error) {
-	if v == "" {
-		return false, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return false, fmt.Errorf("MKSYNC_PUBLIC_URL=%q: want an absolute http:// or https:// URL", v)
-	}
-	return u.Scheme == "https", nil
+// options are the app.Options of serve's flags.
+func (f *serveFlags) options(log *slog.Logger) app.Options {
+	o := f.jobFlags.options(log)
+	o.NoMigrate = f.noMigrate
+	o.Jobs.NoWorkers = f.noWorkers
+	return o
 }
 
 // newServeLogger is the JSON logger on stderr at MKSYNC_LOG_LEVEL.
-func newServeLogger(s streams) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(envOr("MKSYNC_LOG_LEVEL", "info"))); err != nil {
-		level = slog.LevelInfo
-	}
-	return observe.NewLogger(s.err, observe.Options{Level: level})
+func newServeLogger(s streams, cfg app.Config) *slog.Logger {
+	return observe.NewLogger(s.err, observe.Options{Level: cfg.LogLevel})
 }
 
-// ensureAdminToken stores the hash of MKSYNC_ADMIN_TOKEN when set, or, when
-// no admin token exists yet, generates one and prints it once on stdout:
-// only its hash is kept, so it cannot be shown again.
-func ensureAdminToken(ctx context.Context, s streams, st mksync.Store) error {
-	if tok := os.Getenv("MKSYNC_ADMIN_TOKEN"); tok != "" {
-		if len(tok) < 16 {
-			return errors.New("MKSYNC_ADMIN_TOKEN must be at least 16 characters")
-		}
-		if err := st.SetAdminTokenHash(ctx, mksync.HashToken(tok)); err != nil {
-			return fmt.Errorf("set admin token: %w", err)
-		}
-		return nil
-	}
-	_, err := st.AdminTokenHash(ctx)
-	switch {
-	case err == nil:
-		return nil
-	case mksync.ErrorCode(err) != mksync.ENOTFOUND:
-		return fmt.Errorf("read admin token: %w", err)
-	}
-	plain, hash, err := mksync.NewTokenSecret()
-	if err != nil {
+// printAdminToken makes sure an admin token exists (app.EnsureAdminToken)
+// and prints a generated one once on stdout: only its hash is kept, so it
+// cannot be shown again.
+func printAdminToken(ctx context.Context, s streams, a *app.App) error {
+	plain, err := app.EnsureAdminToken(ctx, a.Config, a.Store)
+	if err != nil || plain == "" {
 		return err
-	}
-	if err := st.SetAdminTokenHash(ctx, hash); err != nil {
-		return fmt.Errorf("set admin token: %w", err)
 	}
 	fmt.Fprintf(s.out, "admin token (shown once, store it now): %s\n", plain.Reveal())
 	return nil

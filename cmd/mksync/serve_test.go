@@ -128,6 +128,20 @@ func TestServeRejectsBadRateLimitEnv(t *testing.T) {
 	require.ErrorContains(t, err, "MKSYNC_RATE_LIMIT_SYNC")
 }
 
+// A mistyped variable would otherwise be ignored silently: every command
+// that reads the configuration refuses to start, naming it, and creates
+// no database.
+func TestCommandsRefuseUnknownVariable(t *testing.T) {
+	cliEnv(t)
+	t.Setenv("MKSYNC_RATE_LIMIT_SNYC", "20")
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"worker"}, {"tenant", "list"}, {"migrate"}} {
+		dir := t.TempDir()
+		_, _, err := runCLI(t, "", append(args, "--db", filepath.Join(dir, "x.db"))...)
+		require.ErrorContains(t, err, "MKSYNC_RATE_LIMIT_SNYC", args[0])
+		require.NoFileExists(t, filepath.Join(dir, "x.db"), args[0])
+	}
+}
+
 // River's job dashboard at /admin/jobs opens to the admin token only, as a
 // Bearer token or as a browser's Basic auth password; a tenant's token is
 // refused with 403.

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/sqlite"
 )
@@ -101,7 +102,7 @@ func checkRiverMigrations(t *testing.T, out, state string, want []rivermigrate.M
 	cols := regexp.MustCompile(`\s{2,}`) // tabwriter pads columns with 2+ spaces; names have single ones
 	for _, line := range strings.Split(out, "\n") {
 		f := cols.Split(strings.TrimSpace(line), -1)
-		if len(f) >= 4 && f[0] == migrationSetRiver {
+		if len(f) >= 4 && f[0] == app.MigrationSetRiver {
 			got[f[1]+" "+f[2]] = f[3]
 		}
 	}
@@ -263,22 +264,4 @@ func TestDefaultDatabaseAndNoMigrate(t *testing.T) {
 	require.NoError(t, err)
 	out = mustRun(t, "", "tenant", "list", "--no-migrate")
 	require.Contains(t, out, "Default")
-}
-
-func TestParseDB(t *testing.T) {
-	for in, want := range map[string]dbTarget{
-		"":                        {path: "./mksync-data/mksync.db"},
-		"sqlite:/var/lib/m.db":    {path: "/var/lib/m.db"},
-		"sqlite:///var/lib/m.db":  {path: "/var/lib/m.db"},
-		"data/m.db":               {path: "data/m.db"},
-		"postgres://u:p@h/db":     {url: "postgres://u:p@h/db"},
-		"postgresql://u@h/db?x=1": {url: "postgresql://u@h/db?x=1"},
-	} {
-		got, err := parseDB(in)
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-	_, err := parseDB("sqlite:")
-	require.Error(t, err)
-	require.NotContains(t, dbTarget{url: "postgres://u:secretpw@h/db"}.String(), "secretpw")
 }

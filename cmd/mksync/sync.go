@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/engine"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/observe"
 )
 
@@ -57,12 +57,13 @@ when any record failed.`,
 				dir = mksync.FromMetakocka
 			}
 			return f.withStore(cmd.Context(), s, func(st mksync.Store) error {
-				e, err := engine.New(engine.Config{Store: st, Logger: observe.WithCategory(cliLogger(s), observe.CatSync)})
+				cfg, err := f.config()
 				if err != nil {
 					return err
 				}
 				run := mksync.SyncRun{EntityType: et, Direction: dir, Trigger: mksync.TriggerCLI}
-				if err := e.Sync(cmd.Context(), tenantID, &run, ids); err != nil {
+				log := observe.WithCategory(cliLogger(s), observe.CatSync)
+				if err := app.SyncNow(cmd.Context(), cfg, st, log, tenantID, &run, ids); err != nil {
 					return err
 				}
 				if err := printResult(s, run, asJSON); err != nil {

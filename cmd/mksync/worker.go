@@ -2,24 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/engine"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
-	"github.com/mksync/mksync/postgres"
-	"github.com/mksync/mksync/sqlite"
 )
 
 // workerFlags are the options of `mksync worker` (and the job options
@@ -57,19 +49,20 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "requests in flight per Metakocka company in this process (default 4)")
 }
 
-// config is the jobs.Config of these flags.
-func (f *jobFlags) config(st mksync.Store, r jobs.Runner, log *slog.Logger) jobs.Config {
-	return jobs.Config{
-		Store:                st,
-		Runner:               r,
-		Logger:               log,
-		BulkWorkers:          f.bulkWorkers,
-		InteractiveWorkers:   f.interactiveWorkers,
-		BulkSlice:            f.bulkSlice,
-		BulkTimeout:          f.bulkTimeout,
-		JobTimeout:           f.jobTimeout,
-		RescueStuckJobsAfter: f.rescueAfter,
-		StopTimeout:          f.stopTimeout,
+// options are the app.Options of these flags.
+func (f *jobFlags) options(log *slog.Logger) app.Options {
+	return app.Options{
+		Logger: log,
+		Pacing: f.pacing,
+		Jobs: jobs.Config{
+			BulkWorkers:          f.bulkWorkers,
+			InteractiveWorkers:   f.interactiveWorkers,
+			BulkSlice:            f.bulkSlice,
+			BulkTimeout:          f.bulkTimeout,
+			JobTimeout:           f.jobTimeout,
+			RescueStuckJobsAfter: f.rescueAfter,
+			StopTimeout:          f.stopTimeout,
+		},
 	}
 }
 
@@ -104,265 +97,35 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	log := newServeLogger(s)
-	st, err := f.open(ctx, s) // migrates (app and River) unless --no-migrate
+	cfg, err := f.config()
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	defer st.Close()
+	log := newServeLogger(s, cfg)
+	o := f.jobFlags.options(log)
+	o.NoMigrate = f.noMigrate // migrates (app and River) unless --no-migrate
+	a, err := app.Start(ctx, cfg, o)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer a.Close()
 
-	tel, err := newTelemetry(st, log)
-	if err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	if err := tel.start(ctx); err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	defer tel.stop()
-	_, stopJobs, err := startJobs(ctx, st, f.jobFlags, false, log, tel)
-	if err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-
-	var health *http.Server
-	healthDone := make(chan error, 1)
+	var health *app.Server
 	if f.healthAddr != "" {
 		ln, err := net.Listen("tcp", f.healthAddr)
 		if err != nil {
-			stopJobs()
 			return fmt.Errorf("worker: health listener on %s: %w", f.healthAddr, err)
 		}
-		health = &http.Server{Handler: healthHandler(st, tel.handler()), ReadHeaderTimeout: serveReadHeaderTimeout}
-		go func() { healthDone <- health.Serve(ln) }()
+		health = app.Serve(ctx, ln, a.HealthHandler(), log)
 		fmt.Fprintf(s.out, "health on http://%s\n", ln.Addr())
 	}
 	fmt.Fprintf(s.out, "worker started (%d bulk, %d interactive workers)\n", f.bulkWorkers, f.interactiveWorkers)
-
-	select {
-	case <-ctx.Done():
-	case err := <-healthDone:
-		stopJobs()
+	if health == nil {
+		<-ctx.Done()
+		return nil
+	}
+	if err := health.Wait(ctx, 5*time.Second); err != nil {
 		return fmt.Errorf("worker: health server: %w", err)
 	}
-	var herr error
-	if health != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		herr = health.Shutdown(shutdownCtx)
-		cancel()
-	}
-	stopJobs()
-	return herr
-}
-
-// healthHandler answers /healthz (the process runs), /readyz (the
-// database answers) and /metrics (with metrics).
-func healthHandler(st mksync.Store, metrics http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	return mux
-}
-
-// jobSyncer is the API's Syncer in a process with jobs: the engine syncs
-// single records now, runs are queued as jobs, and Cancel cancels them.
-type jobSyncer struct {
-	*engine.Engine
-	jobs *jobs.Jobs
-}
-
-// StartSync queues a run as a job (see jobs.Jobs.StartSync).
-func (s *jobSyncer) StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	return s.jobs.StartSync(ctx, tenantID, run, ids)
-}
-
-// Cancel cancels a queued or running run (see jobs.Jobs.Cancel).
-func (s *jobSyncer) Cancel(ctx context.Context, tenantID, runID string) error {
-	return s.jobs.Cancel(ctx, tenantID, runID)
-}
-
-// startJobs makes and starts the jobs of a process (workers unless
-// noWorkers: then it only queues) and returns the API's Syncer and the
-// func that stops them (waiting up to the stop timeout; errors are logged).
-// With tel (nil: none) the engine and jobs report to its Monitor and
-// /metrics shows the engine's caches and the job queue.
-func startJobs(ctx context.Context, st mksync.Store, f jobFlags, noWorkers bool, log *slog.Logger, tel *telemetry) (*jobSyncer, func(), error) {
-	r, err := newEngineRunner(st, f.pacing, log, tel)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := f.config(st, r, log)
-	cfg.NoWorkers = noWorkers
-	if tel != nil {
-		cfg.Monitor = tel.mon
-	}
-	j, err := newJobs(st, cfg, f.pacing, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := j.Start(ctx); err != nil {
-		return nil, nil, err
-	}
-	if tel != nil {
-		tel.watchEngine(r.e)
-		tel.metrics.WatchJobs(j)
-	}
-	stop := func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.stopTimeout+30*time.Second)
-		defer cancel()
-		if err := j.Stop(stopCtx); err != nil {
-			log.Error("job workers did not stop cleanly", "category", "JOBS", "error", err)
-		}
-	}
-	return &jobSyncer{Engine: r.e, jobs: j}, stop, nil
-}
-
-// newJobs makes the Jobs of a process on st with the sync engine (paced by
-// pacing) as its Runner when cfg.Runner is nil. The engine's own background
-// starter is not used: runs are jobs.
-func newJobs(st mksync.Store, cfg jobs.Config, pacing metakocka.PacingConfig, log *slog.Logger) (*jobs.Jobs, error) {
-	db, err := jobsDatabase(st)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Runner == nil {
-		r, err := newEngineRunner(st, pacing, log, nil)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Runner = r
-	}
-	if pg, ok := st.(*postgres.DB); ok {
-		// River keeps a connection for LISTEN and one per queue fetch
-		// beside the jobs' own store calls.
-		if need := int32(cfg.BulkWorkers + 6); pg.Pool().Config().MaxConns < need {
-			log.Warn("the PostgreSQL pool is small for the job workers; add pool_max_conns to the database URL",
-				"category", "JOBS", "pool_max_conns", pg.Pool().Config().MaxConns, "suggested", need)
-		}
-	}
-	return jobs.New(db, cfg)
-}
-
-// jobsDatabase is the jobs.Database inside st's database.
-func jobsDatabase(st mksync.Store) (jobs.Database, error) {
-	switch db := st.(type) {
-	case *sqlite.DB:
-		return jobs.SQLite(db.WriteDB(), sqlite.TxOf), nil
-	case *postgres.DB:
-		return jobs.Postgres(db.Pool(), postgres.TxOf), nil
-	}
-	return nil, fmt.Errorf("jobs need a SQLite or PostgreSQL store, not %T", st)
-}
-
-// migrateJobs brings River's tables in st's database up to date (after the
-// store's own migrations; serialized across processes).
-func migrateJobs(ctx context.Context, st mksync.Store) error {
-	db, err := jobsDatabase(st)
-	if err != nil {
-		return err
-	}
-	if err := jobs.Migrate(ctx, db, nil); err != nil {
-		return fmt.Errorf("migrate jobs: %w", err)
-	}
 	return nil
-}
-
-// engineRunner is the sync engine as a jobs.Runner.
-type engineRunner struct {
-	e *engine.Engine
-}
-
-// newEngineRunner makes the process's engine on st, paced by pacing and
-// reporting to tel when it is not nil. MKSYNC_CACHE_SIZE sets the size of
-// its caches.
-func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.Logger, tel *telemetry) (*engineRunner, error) {
-	size, err := cacheSizeFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	cfg := engine.Config{Store: st, Logger: log, Pacing: pacing, CacheSize: size}
-	if tel != nil {
-		cfg = tel.engineConfig(cfg)
-	}
-	e, err := engine.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("sync engine: %w", err)
-	}
-	return &engineRunner{e: e}, nil
-}
-
-// cacheSizeFromEnv reads MKSYNC_CACHE_SIZE: entries per engine cache, 0
-// (unset) for the engine's default.
-func cacheSizeFromEnv() (int, error) {
-	v := os.Getenv("MKSYNC_CACHE_SIZE")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 10_000_000 {
-		return 0, fmt.Errorf("MKSYNC_CACHE_SIZE=%q: want entries per cache, 1 to 10000000", v)
-	}
-	return n, nil
-}
-
-// PrepareRun fills a new run without storing it (jobs stores it with its
-// job in one transaction).
-func (r *engineRunner) PrepareRun(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	return r.e.PrepareRun(ctx, tenantID, run, ids)
-}
-
-// RunSync works on the run until it is final or stop says so; a run whose
-// records Metakocka refuses for bad credentials ends failed with
-// EUNAUTHORIZED (see engine.Engine.RunSync).
-func (r *engineRunner) RunSync(ctx context.Context, tenantID, runID string, stop func() bool) (bool, error) {
-	return r.e.RunSyncUntil(ctx, tenantID, runID, stop)
-}
-
-func (r *engineRunner) SyncRecord(ctx context.Context, tenantID string, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
-	if dir == mksync.FromMetakocka {
-		return r.e.SyncFromMetakocka(ctx, tenantID, et, id)
-	}
-	return r.e.SyncToMetakocka(ctx, tenantID, et, id)
-}
-
-// ApplyStock pulls every product a stock webhook names (its stock comes
-// with it, one-way from Metakocka).
-func (r *engineRunner) ApplyStock(ctx context.Context, tenantID string, payload []byte) error {
-	var body struct {
-		StockList []struct {
-			MkID string `json:"mk_id"`
-		} `json:"stock_list"`
-	}
-	if err := json.Unmarshal(payload, &body); err != nil {
-		return mksync.WrapError(mksync.EINVALID, "stock webhook payload is not the documented JSON", err)
-	}
-	var ids []string
-	for _, s := range body.StockList {
-		if s.MkID != "" && !slices.Contains(ids, s.MkID) {
-			ids = append(ids, s.MkID)
-		}
-	}
-	for _, id := range ids {
-		if _, err := r.e.SyncFromMetakocka(ctx, tenantID, mksync.EntityProduct, id); err != nil {
-			return fmt.Errorf("pull product %s for its stock: %w", id, err)
-		}
-	}
-	return nil
-}
-
-// EnqueueRecordPush queues the push of a record the API just wrote, inside
-// the write's transaction tx (httpapi.RecordQueue, for tenants with AutoPush).
-func (s *jobSyncer) EnqueueRecordPush(ctx context.Context, tx mksync.Store, tenantID string, et mksync.EntityType, id string, version int64) error {
-	return s.jobs.EnqueueRecord(ctx, tx, jobs.RecordArgs{TenantID: tenantID, EntityType: et, Direction: mksync.ToMetakocka,
-		ID: id, Version: version, Trigger: mksync.TriggerAutoPush})
 }

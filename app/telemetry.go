@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -31,22 +31,19 @@ type telemetry struct {
 	log      *slog.Logger
 }
 
-// newTelemetry builds the telemetry of a process on st from the
-// environment: MKSYNC_METRICS_PER_TENANT, MKSYNC_ALERT_WEBHOOK_URL and
-// _SECRET, MKSYNC_ERROR_RETENTION_DAYS (a bad value is an error naming the
-// variable). It starts nothing.
-func newTelemetry(st mksync.Store, log *slog.Logger) (*telemetry, error) {
-	opts, err := observe.MetricsOptionsFromEnv()
-	if err != nil {
-		return nil, err
+// newTelemetry builds the telemetry of a process on st from cfg
+// (MetricsPerTenant, AlertWebhookURL and AlertWebhookSecret,
+// ErrorRetentionDays). It starts nothing. This file is the one place that
+// wires the alert rules, notifier and retention.
+func newTelemetry(cfg Config, st mksync.Store, log *slog.Logger) (*telemetry, error) {
+	opts := observe.MetricsOptions{PerTenant: cfg.MetricsPerTenant}
+	var target alerts.NotifyTarget
+	if cfg.AlertWebhookURL != "" {
+		target = alerts.NotifyTarget{URL: cfg.AlertWebhookURL, Secret: cfg.AlertWebhookSecret}
 	}
-	target, err := alerts.NotifyTargetFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	days, err := alerts.RetentionDaysFromEnv()
-	if err != nil {
-		return nil, err
+	days := cfg.ErrorRetentionDays
+	if days == 0 {
+		days = DefaultErrorRetentionDays
 	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {

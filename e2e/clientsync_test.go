@@ -1,4 +1,4 @@
-package client_test
+package e2e_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app/apptest"
 	"github.com/mksync/mksync/client"
-	"github.com/mksync/mksync/client/clienttest"
 	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
@@ -29,7 +29,7 @@ func wait(t *testing.T, c *client.Client, runID string) mksync.SyncRun {
 
 func TestSyncContactBothWays(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{RateLimitSync: 100})
+	b := setup(t, apptest.Options{RateLimitSync: 100})
 	ctx := context.Background()
 
 	ct, err := b.a.CreateContact(ctx, newContact("Sync d.o.o."))
@@ -87,7 +87,7 @@ func TestSyncContactBothWays(t *testing.T) {
 
 func TestBulkRunsAndPulls(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{RateLimitSync: 100})
+	b := setup(t, apptest.Options{RateLimitSync: 100})
 	ctx := context.Background()
 	b.d.Fake.SeedDemo(b.ta.Company)
 
@@ -148,7 +148,7 @@ func TestBulkRunsAndPulls(t *testing.T) {
 
 func TestSalesDocumentSyncAndFailureRecords(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{RateLimitSync: 100})
+	b := setup(t, apptest.Options{RateLimitSync: 100})
 	ctx := context.Background()
 	ct, err := b.a.CreateContact(ctx, newContact("Doc buyer"))
 	require.NoError(t, err)
@@ -187,7 +187,7 @@ func TestSalesDocumentSyncAndFailureRecords(t *testing.T) {
 
 func TestCancelSyncRun(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{RateLimitSync: 100})
+	b := setup(t, apptest.Options{RateLimitSync: 100})
 	ctx := context.Background()
 	apiError(t, b.a.CancelSyncRun(ctx, "no-such-run"), 404, mksync.ENOTFOUND)
 	b.d.Fake.SeedDemo(b.ta.Company)

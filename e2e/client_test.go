@@ -1,4 +1,4 @@
-package client_test
+package e2e_test
 
 import (
 	"context"
@@ -12,21 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app/apptest"
 	"github.com/mksync/mksync/client"
-	"github.com/mksync/mksync/client/clienttest"
 )
 
 // bundle is a deployment and clients for its admin and two tenants.
 type bundle struct {
-	d      *clienttest.Deployment
+	d      *apptest.Deployment
 	admin  *client.Client
 	a, b   *client.Client
-	ta, tb clienttest.Tenant
+	ta, tb apptest.Tenant
 }
 
-func setup(t *testing.T, o clienttest.Options) *bundle {
+func setup(t *testing.T, o apptest.Options) *bundle {
 	t.Helper()
-	d := clienttest.Start(t, o)
+	d := apptest.Start(t, o)
 	admin, err := client.New(client.Config{BaseURL: d.URL, Token: d.AdminToken, UserAgent: "client-test/1"})
 	require.NoError(t, err)
 	b := &bundle{d: d, admin: admin}
@@ -71,7 +71,7 @@ func TestNewValidatesConfig(t *testing.T) {
 
 func TestContactCRUD(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 
 	created, err := b.a.CreateContact(ctx, newContact("Acme d.o.o."))
@@ -130,7 +130,7 @@ func TestContactCRUD(t *testing.T) {
 
 func TestInvalidInputEnvelope(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 	_, err := b.a.CreateContact(ctx, mksync.Contact{Email: "not an address"})
 	e := apiError(t, err, 400, mksync.EINVALID)
@@ -148,7 +148,7 @@ func TestInvalidInputEnvelope(t *testing.T) {
 
 func TestProductsAndSalesDocuments(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 	ct, err := b.a.CreateContact(ctx, newContact("Buyer"))
 	require.NoError(t, err)
@@ -195,7 +195,7 @@ func TestProductsAndSalesDocuments(t *testing.T) {
 
 func TestAuthAndAdmin(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 
 	tn, err := b.admin.CreateTenant(ctx, "Tenant C")
@@ -236,7 +236,7 @@ func TestAuthAndAdmin(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{})
+	b := setup(t, apptest.Options{})
 	ctx := context.Background()
 	fresh := b.d.NewTenant(t, "unconnected", false)
 	c := b.admin.WithToken(fresh.Token)
@@ -293,7 +293,7 @@ func TestCredentials(t *testing.T) {
 
 func TestErrorRecordsAlertsAndClientErrors(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 
 	id, err := b.a.ReportClientError(ctx, client.ClientErrorReport{Message: "sync button failed", Operation: "contacts.sync",
@@ -334,7 +334,7 @@ func TestErrorRecordsAlertsAndClientErrors(t *testing.T) {
 
 func TestHealthAndOpenAPI(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx := context.Background()
 	require.NoError(t, b.a.Healthz(ctx))
 	require.NoError(t, b.a.Readyz(ctx))
@@ -345,7 +345,7 @@ func TestHealthAndOpenAPI(t *testing.T) {
 
 func TestRateLimitedGETGivesUpBeyondMaxElapsed(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true, RateLimitAPI: 2})
+	b := setup(t, apptest.Options{NoEngine: true, RateLimitAPI: 2})
 	ctx := context.Background()
 	c, err := client.New(client.Config{BaseURL: b.d.URL, Token: b.ta.Token, Retry: client.Retry{MaxElapsed: time.Second}})
 	require.NoError(t, err)
@@ -367,7 +367,7 @@ func TestRateLimitedGETGivesUpBeyondMaxElapsed(t *testing.T) {
 
 func TestContextEndsCall(t *testing.T) {
 	t.Parallel()
-	b := setup(t, clienttest.Options{NoEngine: true})
+	b := setup(t, apptest.Options{NoEngine: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := b.a.ListContacts(ctx, client.ListOptions{})

@@ -1,0 +1,60 @@
+package mksync
+
+import "context"
+
+// Syncer is the sync engine as everything outside it sees it: the REST
+// API, the web UI and the job layer all depend on this one contract, and
+// the engine (package engine) implements it directly. Every method is
+// scoped to tenantID, returns domain errors (codes above) and is safe for
+// concurrent use.
+//
+// A bulk run has one lifecycle: PrepareRun fills it (the job layer stores
+// it with its job in one transaction), WorkRun works it a slice at a time
+// until it is final, and the engine finishes it (succeeded, partial,
+// failed, or cancelled at a batch boundary).
+type Syncer interface {
+	// SyncToMetakocka pushes the CRM record id of type et now (create or
+	// update, idempotent) and reports the outcome.
+	SyncToMetakocka(ctx context.Context, tenantID string, et EntityType, id string) (SyncResult, error)
+	// SyncFromMetakocka pulls the Metakocka record metakockaID (its mk_id)
+	// of type et into the CRM now, creating or updating the local record.
+	SyncFromMetakocka(ctx context.Context, tenantID string, et EntityType, metakockaID string) (SyncResult, error)
+	// ListNotInCRM lists the Metakocka records of et that no CRM record is
+	// mapped to, a page at a time (the cursor is the engine's, opaque).
+	ListNotInCRM(ctx context.Context, tenantID string, et EntityType, p Page) ([]RemoteRecord, string, error)
+	// TestConnection makes one cheap authenticated call to Metakocka with
+	// the tenant's stored credentials: EUPSTREAM when they are rejected or
+	// Metakocka is unreachable, ENOTFOUND when none are stored.
+	TestConnection(ctx context.Context, tenantID string) error
+	// PrepareRun fills a new run of run.EntityType in run.Direction over ids
+	// (CRM ids to Metakocka, mk_ids from it; empty means every record) with
+	// what working it needs — status queued, Total and its initial
+	// Checkpoint — and stores nothing. Errors: EINVALID for a bad entity
+	// type or direction.
+	PrepareRun(ctx context.Context, tenantID string, run *SyncRun, ids []string) error
+	// WorkRun works on the stored run runID (queued, or running when
+	// resumed) from its checkpoint. After each batch it persists progress,
+	// result and checkpoint, and asks stop (cheap, safe to call from any
+	// goroutine; nil never stops); when stop reports true it returns
+	// (false, nil) and leaves the run resumable. It returns (true, nil) once
+	// the run is final. An error is a failure of the run as a whole; done
+	// then tells whether the run was made final (failed) or stays
+	// resumable (Metakocka unreachable, ctx ended).
+	WorkRun(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error)
+	// ApplyStock applies a verified stock webhook payload of the tenant
+	// (Metakocka's documented JSON): it pulls every product it names.
+	// Errors: EINVALID for a payload that is not that JSON.
+	ApplyStock(ctx context.Context, tenantID string, payload []byte) error
+}
+
+// RunStarter queues runs for the job layer to work (see Syncer for their
+// lifecycle). The job layer implements it; the API and the UI start every
+// bulk run through it.
+type RunStarter interface {
+	// StartSync stores a queued run of run.EntityType in run.Direction
+	// (with run.Trigger) over ids — CRM ids to Metakocka, mk_ids from it,
+	// every record when empty — together with its job, and fills run as
+	// stored (ID, Status, Total, CreatedAt). Progress and result are read
+	// back from the Store's sync runs.
+	StartSync(ctx context.Context, tenantID string, run *SyncRun, ids []string) error
+}
