@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,27 +65,6 @@ type NoticeBody struct {
 type NotifyTarget struct {
 	URL    string
 	Secret mksync.Secret
-}
-
-// Environment of the global notification target.
-const (
-	EnvAlertWebhookURL    = "MKSYNC_ALERT_WEBHOOK_URL"
-	EnvAlertWebhookSecret = "MKSYNC_ALERT_WEBHOOK_SECRET"
-)
-
-// NotifyTargetFromEnv reads the global webhook from MKSYNC_ALERT_WEBHOOK_URL
-// and MKSYNC_ALERT_WEBHOOK_SECRET. No URL means no global webhook (zero
-// target, nil error); a URL needs a secret of at least 16 bytes, so that
-// every notice is signed.
-func NotifyTargetFromEnv() (NotifyTarget, error) {
-	t := NotifyTarget{URL: os.Getenv(EnvAlertWebhookURL), Secret: mksync.Secret(os.Getenv(EnvAlertWebhookSecret))}
-	if t.URL == "" {
-		return NotifyTarget{}, nil
-	}
-	if err := t.validate(); err != nil {
-		return NotifyTarget{}, fmt.Errorf("%s/%s: %w", EnvAlertWebhookURL, EnvAlertWebhookSecret, err)
-	}
-	return t, nil
 }
 
 func (t NotifyTarget) validate() error {

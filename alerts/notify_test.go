@@ -196,27 +196,6 @@ func TestNotifierTenantWebhooksArePublicOnly(t *testing.T) {
 	require.Contains(t, logs.String(), "refusing to connect to a non-public address")
 }
 
-func TestNotifyTargetFromEnv(t *testing.T) {
-	t.Setenv(alerts.EnvAlertWebhookURL, "")
-	t.Setenv(alerts.EnvAlertWebhookSecret, "")
-	tg, err := alerts.NotifyTargetFromEnv()
-	require.NoError(t, err)
-	require.Empty(t, tg.URL)
-
-	t.Setenv(alerts.EnvAlertWebhookURL, "https://alerts.example.com/mksync")
-	_, err = alerts.NotifyTargetFromEnv()
-	require.ErrorContains(t, err, alerts.EnvAlertWebhookSecret, "a URL needs a secret")
-
-	t.Setenv(alerts.EnvAlertWebhookSecret, webhookSecret)
-	tg, err = alerts.NotifyTargetFromEnv()
-	require.NoError(t, err)
-	require.Equal(t, "https://alerts.example.com/mksync", tg.URL)
-
-	t.Setenv(alerts.EnvAlertWebhookURL, "ftp://alerts.example.com")
-	_, err = alerts.NotifyTargetFromEnv()
-	require.Error(t, err)
-}
-
 // hangingWebhook accepts connections and never answers until the test
 // ends; it counts the requests it holds.
 func hangingWebhook(t *testing.T) (url string, held func() int) {

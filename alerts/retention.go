@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/mksync/mksync/observe"
 )
-
-// EnvErrorRetentionDays sets RetentionConfig.Days.
-const EnvErrorRetentionDays = "MKSYNC_ERROR_RETENTION_DAYS"
 
 // DefaultErrorRetentionDays is how long error records are kept by default.
 const DefaultErrorRetentionDays = 30
@@ -39,20 +34,6 @@ type RetentionConfig struct {
 	Clock Clock
 	// Metrics, when set, counts the deleted records.
 	Metrics *observe.Metrics
-}
-
-// RetentionDaysFromEnv reads MKSYNC_ERROR_RETENTION_DAYS: a positive
-// number of days, or DefaultErrorRetentionDays when unset.
-func RetentionDaysFromEnv() (int, error) {
-	v := os.Getenv(EnvErrorRetentionDays)
-	if v == "" {
-		return DefaultErrorRetentionDays, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s=%q: want a positive number of days", EnvErrorRetentionDays, v)
-	}
-	return n, nil
 }
 
 // Pruner deletes error records older than the retention period, across

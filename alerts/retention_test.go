@@ -66,22 +66,6 @@ func TestPrunerStartStop(t *testing.T) {
 	require.Contains(t, logs.String(), `"category":"DATABASE"`)
 }
 
-func TestRetentionDaysFromEnv(t *testing.T) {
-	t.Setenv(alerts.EnvErrorRetentionDays, "")
-	d, err := alerts.RetentionDaysFromEnv()
-	require.NoError(t, err)
-	require.Equal(t, 30, d)
-	t.Setenv(alerts.EnvErrorRetentionDays, "90")
-	d, err = alerts.RetentionDaysFromEnv()
-	require.NoError(t, err)
-	require.Equal(t, 90, d)
-	for _, bad := range []string{"0", "-1", "30d"} {
-		t.Setenv(alerts.EnvErrorRetentionDays, bad)
-		_, err = alerts.RetentionDaysFromEnv()
-		require.ErrorContains(t, err, alerts.EnvErrorRetentionDays, bad)
-	}
-}
-
 func TestPrunerConfig(t *testing.T) {
 	t.Parallel()
 	_, err := alerts.NewPruner(alerts.RetentionConfig{})

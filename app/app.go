@@ -53,7 +53,7 @@ type App struct {
 	noEngine bool
 	// metricsAddr is where Handler serves GET /metrics apart (MetricsAddr).
 	metricsAddr string
-	closers  []func()
+	closers     []func()
 }
 
 // Start opens (unless Options.Store) and migrates (unless NoMigrate) the

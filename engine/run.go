@@ -142,19 +142,6 @@ func (e *Engine) WorkRun(ctx context.Context, tenantID, runID string, stop func(
 	return run.Status.Final(), err
 }
 
-// Sync creates a run over ids (CreateRun) and works it to the end in the
-// caller's goroutine (WorkRun), filling run as finished. It is not a second
-// executor: only the in-process validation suite uses it; the API, the UI,
-// schedules and the demo start runs as jobs, and new code should too.
-func (e *Engine) Sync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	if err := e.CreateRun(ctx, tenantID, run, ids); err != nil {
-		return err
-	}
-	done, err := e.runSync(ctx, tenantID, run.ID, nil)
-	*run = done
-	return err
-}
-
 // runSync executes the run until it is final, ctx ends or stop says so.
 func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func() bool) (mksync.SyncRun, error) {
 	run, err := e.store.FindSyncRun(ctx, tenantID, runID)

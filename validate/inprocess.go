@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/engine"
-	"github.com/mksync/mksync/keyring"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
-	"github.com/mksync/mksync/observe"
-	"github.com/mksync/mksync/sqlite"
 )
 
 // InProcessOptions choose the Metakocka the in-process driver syncs with.
@@ -32,12 +29,14 @@ type InProcessOptions struct {
 // first is validated, the second checks isolation.
 var simulatorCompanies = [2][2]string{{"16", "validate-secret"}, {"17", "other-secret"}}
 
-// world is what the in-process driver runs in: a temporary store, an
-// engine, a Metakocka client and, without a real account, the simulator.
-// newWorld is the one place that builds it.
+// world is what the in-process driver runs in: the whole program on a
+// temporary SQLite store (app.StartLocal: engine and job workers, runs
+// executed as jobs as in serve), a Metakocka client and, without a real
+// account, the simulator. newWorld is the one place that builds it.
 type world struct {
 	dir   string
-	store *sqlite.DB
+	app   *app.App
+	store mksync.Store
 	e     *engine.Engine
 	fake  *mkfake.Server // nil for a real account
 	srv   *httptest.Server
@@ -58,20 +57,6 @@ func newWorld(ctx context.Context, o InProcessOptions) (w *world, err error) {
 			err = fmt.Errorf("validate: in-process setup: %w", err)
 		}
 	}()
-	key, err := keyring.GenerateKey()
-	if err != nil {
-		return w, err
-	}
-	kr, err := keyring.New(key)
-	if err != nil {
-		return w, err
-	}
-	if w.store, err = sqlite.Open(ctx, filepath.Join(dir, "validate.db"), sqlite.Options{Sealer: kr, Logger: observe.Discard()}); err != nil {
-		return w, err
-	}
-	if err := w.store.Migrate(ctx); err != nil {
-		return w, err
-	}
 	retry, timeouts := metakocka.RetryConfig{}, metakocka.Timeouts{}
 	if w.url == "" {
 		w.fake = mkfake.New(mkfake.Options{})
@@ -85,18 +70,20 @@ func newWorld(ctx context.Context, o InProcessOptions) (w *world, err error) {
 		timeouts = metakocka.Timeouts{Default: 500 * time.Millisecond, List: 2 * time.Second, Search: 2 * time.Second}
 	}
 	w.creds.BaseURL = w.url
-	if w.e, err = engine.New(engine.Config{Store: w.store, Logger: observe.Discard(), Retry: retry, Timeouts: timeouts,
-		Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}}); err != nil {
+	if w.app, err = app.StartLocal(ctx, app.LocalOptions{Dir: dir, Engine: func(c *engine.Config) {
+		c.Retry, c.Timeouts = retry, timeouts
+	}}); err != nil {
 		return w, err
 	}
+	w.store, w.e = w.app.Store, w.app.Engine
 	w.mk, err = metakocka.New(metakocka.Config{BaseURL: w.url, CompanyID: w.creds.CompanyID, SecretKey: w.creds.SecretKey, Retry: retry, Timeouts: timeouts})
 	return w, err
 }
 
 func (w *world) close() error {
 	var err error
-	if w.store != nil {
-		err = w.store.Close()
+	if w.app != nil {
+		w.app.Close()
 	}
 	if w.fake != nil {
 		w.fake.Close()
@@ -114,7 +101,7 @@ func (w *world) addTenant(ctx context.Context, creds mksync.MetakockaCredentials
 	if err := w.store.SetCredentials(ctx, t.ID, &creds); err != nil {
 		return nil, fmt.Errorf("set credentials: %w", err)
 	}
-	return &localTenant{store: w.store, e: w.e, id: t.ID}, nil
+	return &localTenant{store: w.store, e: w.e, app: w.app, id: t.ID}, nil
 }
 
 // InProcess drives a store, engine and Metakocka client built in this

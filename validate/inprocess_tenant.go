@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/metakocka"
 	"github.com/mksync/mksync/metakocka/mkfake"
@@ -15,6 +16,7 @@ import (
 type localTenant struct {
 	store mksync.Store
 	e     *engine.Engine
+	app   *app.App
 	id    string
 	// pushed, when set, hears of every record a push created in Metakocka.
 	pushed func(ctx context.Context, et mksync.EntityType, id, mkID string)
@@ -92,7 +94,7 @@ func (t *localTenant) Pull(ctx context.Context, et mksync.EntityType, mkID strin
 
 func (t *localTenant) Run(ctx context.Context, et mksync.EntityType, ids []string) (mksync.SyncRun, error) {
 	run := mksync.SyncRun{EntityType: et, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI}
-	err := t.e.Sync(ctx, t.id, &run, ids)
+	err := t.app.SyncAndWait(ctx, t.id, &run, ids, 0)
 	return run, err
 }
 

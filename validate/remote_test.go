@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app/apptest"
 	"github.com/mksync/mksync/client"
-	"github.com/mksync/mksync/client/clienttest"
 )
 
 var allEntities = []mksync.EntityType{mksync.EntityContact, mksync.EntityProduct, mksync.EntitySalesDocument}
@@ -31,7 +31,7 @@ func runRemote(t *testing.T, c RemoteConfig, entities ...mksync.EntityType) (str
 }
 
 func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
-	d := clienttest.Start(t, clienttest.Options{RateLimitSync: 60})
+	d := apptest.Start(t, apptest.Options{RateLimitSync: 60})
 	a := d.NewTenant(t, "A", true)
 	b := d.NewTenant(t, "B", true)
 	d.Fake.SeedDemo(a.Company)
@@ -77,7 +77,7 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 }
 
 func TestValidateRemoteWithoutTokenB(t *testing.T) {
-	d := clienttest.Start(t, clienttest.Options{RateLimitSync: 30})
+	d := apptest.Start(t, apptest.Options{RateLimitSync: 30})
 	a := d.NewTenant(t, "A", true)
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token}, mksync.EntityProduct)
 	require.Contains(t, out, "- products: another tenant's ids → not found (skipped: no --token-b)")
@@ -85,7 +85,7 @@ func TestValidateRemoteWithoutTokenB(t *testing.T) {
 }
 
 func TestValidateRemoteFails(t *testing.T) {
-	d := clienttest.Start(t, clienttest.Options{NoEngine: true})
+	d := apptest.Start(t, apptest.Options{NoEngine: true})
 	unconnected := d.NewTenant(t, "no credentials", false)
 
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: "mks_wrong"}, mksync.EntityContact)

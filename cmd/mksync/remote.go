@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/app"
 	"github.com/mksync/mksync/client"
 )
 
@@ -33,17 +33,29 @@ func (f *remoteFlags) register(cmd *cobra.Command, withTokenB bool) {
 // enabled reports whether --server was given.
 func (f remoteFlags) enabled() bool { return f.server != "" }
 
-// tokenOr returns token, or when it is "" the environment variable env.
-func tokenOr(token, env string) mksync.Secret {
-	if token == "" {
-		token = os.Getenv(env)
+// tokenOr returns token, or when it is "" the tenant token of the
+// configuration (app.Config.Token for MKSYNC_TOKEN, TokenB for
+// MKSYNC_TOKEN_B), which keeps tokens out of the process list.
+func tokenOr(token, env string) (mksync.Secret, error) {
+	if token != "" {
+		return mksync.Secret(token), nil
 	}
-	return mksync.Secret(token)
+	cfg, err := app.LoadEnv()
+	if err != nil {
+		return "", err
+	}
+	if env == "MKSYNC_TOKEN_B" {
+		return cfg.TokenB, nil
+	}
+	return cfg.Token, nil
 }
 
 // newClient returns the client for token (or, when "", the env variable).
 func (f remoteFlags) newClient(token, env string, retry client.Retry) (*client.Client, error) {
-	t := tokenOr(token, env)
+	t, err := tokenOr(token, env)
+	if err != nil {
+		return nil, err
+	}
 	if t == "" {
 		return nil, fmt.Errorf("--server needs a tenant token: --token or %s", env)
 	}

@@ -10,14 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
-	"github.com/mksync/mksync/client/clienttest"
+	"github.com/mksync/mksync/app/apptest"
 )
 
 // TestRemoteWrappersDispatch drives the --server wrapper of sync through
 // cobra, around a stand-in shaped like the local sync command.
 func TestRemoteWrappersDispatch(t *testing.T) {
 	t.Setenv("MKSYNC_TOKEN_B", "")
-	d := clienttest.Start(t, clienttest.Options{RateLimitSync: 60})
+	d := apptest.Start(t, apptest.Options{RateLimitSync: 60})
 	a := d.NewTenant(t, "A", true)
 	d.Fake.SeedDemo(a.Company)
 	t.Setenv("MKSYNC_TOKEN", a.Token.Reveal())

@@ -97,12 +97,19 @@ func validateDriver(ctx context.Context, s streams, url, company string, f remot
 		if url != "" || company != "" {
 			return nil, 0, errors.New("give --server or --metakocka-url, not both")
 		}
-		token := tokenOr(f.token, "MKSYNC_TOKEN")
+		token, err := tokenOr(f.token, "MKSYNC_TOKEN")
+		if err != nil {
+			return nil, 0, err
+		}
 		if token == "" {
 			return nil, 0, errors.New("validate: --server needs a tenant token: --token or MKSYNC_TOKEN")
 		}
+		tokenB, err := tokenOr(f.tokenB, "MKSYNC_TOKEN_B")
+		if err != nil {
+			return nil, 0, err
+		}
 		d, err := validate.NewRemote(validate.RemoteConfig{BaseURL: f.server, Token: token,
-			TokenB: tokenOr(f.tokenB, "MKSYNC_TOKEN_B"), UserAgent: "mksync-cli/" + version})
+			TokenB: tokenB, UserAgent: "mksync-cli/" + version})
 		return d, 5 * time.Minute, err
 	}
 	if f.token != "" || f.tokenB != "" {

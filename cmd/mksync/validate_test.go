@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mksync/mksync/client/clienttest"
+	"github.com/mksync/mksync/app/apptest"
 )
 
 func TestValidateAgainstSimulator(t *testing.T) {
@@ -49,7 +49,7 @@ func TestValidateWithoutArgumentListsChoices(t *testing.T) {
 // deployment, with the token from the environment.
 func TestValidateServerThroughCLI(t *testing.T) {
 	t.Setenv("MKSYNC_TOKEN_B", "")
-	d := clienttest.Start(t, clienttest.Options{RateLimitSync: 60})
+	d := apptest.Start(t, apptest.Options{RateLimitSync: 60})
 	a := d.NewTenant(t, "A", true)
 	t.Setenv("MKSYNC_TOKEN", a.Token.Reveal())
 
