@@ -28,10 +28,13 @@ func taxCode(ratePercent decimal.Decimal) (string, error) {
 }
 
 // taxRatePercent converts a Metakocka tax code to a VAT rate in percent:
-// "220" → 22, "095" → 9.5, "000" → 0. The exemption kinds "EX1"…"EX4" are
-// 0 % (the CRM keeps no exemption kind: pushing such a line back sends
-// "000"). Without a code, factor (tax_factor "0.22") is used. Anything else
-// is EINVALID.
+// "220" → 22, "095" → 9.5, "000" → 0. The codes of the company's tax table
+// ("EX1"…"EX4") are real rates, not exemptions: factor (tax_factor "0.22",
+// which Metakocka gives with show_tax_factor) is the company's rate; without
+// it, EX1, EX3 and EX4 take the rates the documentation shows (25 %, 9.5 %,
+// 22 %). EX2, whose rate the documentation never shows, is still read as 0 %
+// without a factor. Without a code, factor is used. Anything else is
+// EINVALID.
 func taxRatePercent(code string, factor metakocka.Decimal) (decimal.Decimal, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if code != "" {
@@ -40,7 +43,11 @@ func taxRatePercent(code string, factor metakocka.Decimal) (decimal.Decimal, err
 		}
 		switch code {
 		case "EX1", "EX2", "EX3", "EX4":
-			return decimal.Zero, nil
+			if factor.Valid {
+				return factor.Value.Mul(hundred), nil
+			}
+			r, _ := metakocka.ExTaxRate(code)
+			return r.Mul(hundred), nil
 		}
 		return decimal.Zero, mksync.Errorf(mksync.EINVALID, "unknown Metakocka tax code %q", code)
 	}

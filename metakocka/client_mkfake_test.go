@@ -392,3 +392,78 @@ func TestSimFaults(t *testing.T) {
 	require.NotContains(t, err.Error(), testSecret)
 	require.NoError(t, c.Ping(ctx))
 }
+
+// TestSimWebshopOrderRoundTrip puts a web shop order as documents_concept.md
+// shows it (gross prices with a decimal comma, a coupon line, a
+// discount_value), reads it, writes the read document back unchanged and
+// checks that Metakocka's sums and lines did not change: what the client
+// reads, it writes back without loss.
+func TestSimWebshopOrderRoundTrip(t *testing.T) {
+	t.Parallel()
+	b := setupSim(t)
+	ctx := context.Background()
+	c := b.client
+	d := order("WEB-1", "Kupec d.o.o.", "100,00")
+	d.ProductList[0].Amount = metakocka.MustDecimal("1")
+	d.ProductList[0].Tax = "EX4"
+	d.ProductList = append(d.ProductList, metakocka.DocumentLine{
+		Code: "MyCouponCode", Name: "Coupon for 10 EUR", Unit: "stor", Service: metakocka.NewBool(true), Sales: metakocka.NewBool(true),
+		Amount: metakocka.MustDecimal("-1"), PriceWithTax: metakocka.MustDecimal("10"), Tax: "EX4",
+	})
+	d.DiscountValue = metakocka.MustDecimal("10")
+	d.Notes = "Included discount 10 EUR for coupon code MyCouponCode"
+	put, err := c.PutDocument(ctx, d)
+	require.NoError(t, err)
+
+	first, err := c.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: metakocka.DocSalesOrder, DocID: put.MkID})
+	require.NoError(t, err)
+	require.Equal(t, "80", first.SumAll.String(), "100 gross, less the 10 coupon line, less the 10 coupon on the total")
+	require.Equal(t, "14.43", first.SumTax["ex4"].String())
+	require.Equal(t, "-1", first.ProductList[1].Amount.String())
+
+	_, err = c.PutDocument(ctx, first)
+	require.NoError(t, err)
+	second, err := c.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: metakocka.DocSalesOrder, DocID: put.MkID})
+	require.NoError(t, err)
+	require.Equal(t, first.SumAll.String(), second.SumAll.String())
+	require.Equal(t, first.SumBasic.String(), second.SumBasic.String())
+	require.Equal(t, first.SumTax["ex4"].String(), second.SumTax["ex4"].String())
+	require.Equal(t, first.DiscountValue.String(), second.DiscountValue.String())
+	require.Equal(t, first.Notes, second.Notes)
+	require.Len(t, second.ProductList, 2)
+	for i := range first.ProductList {
+		a, b := first.ProductList[i], second.ProductList[i]
+		require.Equal(t, a.Code, b.Code)
+		require.Equal(t, a.Amount.String(), b.Amount.String())
+		require.Equal(t, a.PriceWithTax.String(), b.PriceWithTax.String())
+		require.False(t, b.Price.Valid, "no net price appears on a gross line")
+		require.Equal(t, a.Tax, b.Tax)
+	}
+}
+
+// TestSimCreditNote puts a financial credit note for an invoice through the
+// client; the note takes the invoice's partner.
+func TestSimCreditNote(t *testing.T) {
+	t.Parallel()
+	b := setupSim(t)
+	ctx := context.Background()
+	c := b.client
+	bill := order("1-MK-1830", "Kupec d.o.o.", "12,20")
+	bill.DocType, bill.BuyerOrder = metakocka.DocSalesBillDomestic, ""
+	_, err := c.PutDocument(ctx, bill)
+	require.NoError(t, err)
+	_, err = c.ProductAdd(ctx, metakocka.Product{CountCode: "fee", Code: "fee", Name: "Fee", Unit: "kos", Service: metakocka.NewBool(true), Sales: metakocka.NewBool(true)})
+	require.NoError(t, err)
+	put, err := c.PutDocument(ctx, metakocka.Document{
+		DocType: metakocka.DocSalesBillCreditNote, DocDate: "2026-03-02+01:00",
+		CreditNoteType: metakocka.CreditNoteFinancial, CreditNoteBill: "1-MK-1830",
+		ProductList: metakocka.List[metakocka.DocumentLine]{{Code: "fee", Amount: metakocka.MustDecimal("1"), Price: metakocka.MustDecimal("10"), Tax: "EX4"}},
+	})
+	require.NoError(t, err)
+	got, err := c.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: metakocka.DocSalesBillCreditNote, DocID: put.MkID})
+	require.NoError(t, err)
+	require.Equal(t, "Kupec d.o.o.", got.Partner.Customer)
+	require.Equal(t, metakocka.CreditNoteFinancial, got.CreditNoteType)
+	require.Equal(t, "1-MK-1830", got.CreditNoteBill)
+	require.Equal(t, "12.2", got.SumAll.String())
+}

@@ -21,6 +21,22 @@ const (
 	DocSalesOrder        DocType = "sales_order"
 	DocSalesBillDomestic DocType = "sales_bill_domestic"
 	DocSalesBillForeign  DocType = "sales_bill_foreign"
+	// DocSalesBillRetail is a retail bill (maloprodajni račun).
+	DocSalesBillRetail DocType = "sales_bill_retail"
+	// DocSalesBillCreditNote is a credit note (dobropis) of a sales bill; see
+	// Document.CreditNoteType.
+	DocSalesBillCreditNote DocType = "sales_bill_credit_note"
+	// DocSalesBillPrepaid is a prepayment (advance) bill (avansni račun).
+	DocSalesBillPrepaid DocType = "sales_bill_prepaid"
+)
+
+// Credit note types (credit_note_type), as documents_put_document.md lists
+// them: a financial note credits service lines, a goods note returns
+// products of its invoice, a standalone note names no invoice.
+const (
+	CreditNoteFinancial  = "financial"
+	CreditNoteGoods      = "goods"
+	CreditNoteStandalone = "standalone"
 )
 
 // Document is a Metakocka document (offer, order, bill) as get_document and
@@ -78,6 +94,10 @@ type Document struct {
 	EshopName              string  `json:"eshop_name,omitempty"`
 	WebshopEshopSyncID     string  `json:"webshop_eshop_sync_id,omitempty"`
 	SalesOrderTrackingType string  `json:"salesOrderTrackingType,omitempty"`
+	// CreditNoteType and CreditNoteBill (the count_code of the credited
+	// invoice) are a credit note's.
+	CreditNoteType string `json:"credit_note_type,omitempty"`
+	CreditNoteBill string `json:"credit_note_bill,omitempty"`
 
 	OfferList   List[DocRef]       `json:"offer_list,omitempty"`
 	OrderList   List[DocRef]       `json:"order_list,omitempty"`
@@ -195,6 +215,9 @@ type DocumentLine struct {
 	// used instead.
 	Tax       string  `json:"tax,omitempty"`
 	TaxFactor Decimal `json:"tax_factor,omitzero"`
+	// TaxDesc is the rate in percent ("22") that get_document answers with
+	// show_tax_factor; like TaxFactor it gives an EX code's rate.
+	TaxDesc string `json:"tax_desc,omitempty"`
 
 	MarkDelete          Bool           `json:"mark_delete,omitzero"`
 	Microlocation       string         `json:"microlocation,omitempty"`
@@ -269,6 +292,10 @@ type Payment struct {
 	Date         string  `json:"date,omitempty"`
 	Amount       Decimal `json:"amount,omitzero"`
 	CashRegister string  `json:"cashRegister,omitempty"`
+	// PaymentTip is the kind of payment get_document answers ("Izdatek",
+	// "Vračilo"); Notes the payment's note.
+	PaymentTip string `json:"payment_tip,omitempty"`
+	Notes      string `json:"notes,omitempty"`
 }
 
 // MetaData is a key/value attached to a document or a line.

@@ -317,8 +317,10 @@ func marshalKeep(v any, extra Extra) ([]byte, error) {
 
 // TaxRate returns the rate of a Metakocka tax code as a fraction: three digits
 // give the rate in tenths of a percent ("220" is 0.22, "085" is 0.085, "000" is
-// 0). Exemption codes ("EX1"…"EX4") and unknown codes report ok=false, since
-// their rate is defined by the company's settings, not the code.
+// 0). The codes of the company's tax table ("EX1"…"EX4") and unknown codes
+// report ok=false, since their rate is defined by the company's settings, not
+// the code: Metakocka gives it as tax_factor/tax_desc (show_tax_factor), and
+// ExTaxRate gives the rates the documentation shows.
 func TaxRate(code string) (rate decimal.Decimal, ok bool) {
 	if len(code) != 3 {
 		return decimal.Decimal{}, false
@@ -330,4 +332,23 @@ func TaxRate(code string) (rate decimal.Decimal, ok bool) {
 	}
 	n, _ := strconv.Atoi(code)
 	return decimal.New(int64(n), -3), true
+}
+
+// exTaxRates are the rates of the EX codes in the documentation's examples:
+// EX4 22 % (tax_desc "22", tax_factor "0.22", sum_tax_ex4 0.88 on a basic of
+// 4), EX3 9.5 %, EX1 25 % (a Croatian order). EX2's rate is never shown.
+var exTaxRates = map[string]decimal.Decimal{
+	"EX1": decimal.New(25, -2),
+	"EX3": decimal.New(95, -3),
+	"EX4": decimal.New(22, -2),
+}
+
+// ExTaxRate returns the rate, as a fraction, that the documentation shows for
+// a code of a company's tax table ("EX1", "EX3", "EX4"; case-insensitive).
+// These are EX codes' usual rates, not exemptions: a company's own table can
+// differ, so a tax_factor given by Metakocka wins over this. EX2 and other
+// codes report ok=false.
+func ExTaxRate(code string) (rate decimal.Decimal, ok bool) {
+	rate, ok = exTaxRates[strings.ToUpper(strings.TrimSpace(code))]
+	return rate, ok
 }

@@ -188,6 +188,19 @@ func TestTaxRate(t *testing.T) {
 	}
 }
 
+func TestExTaxRate(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]string{"EX1": "0.25", "ex3": "0.095", "EX4": "0.22"} {
+		rate, ok := metakocka.ExTaxRate(code)
+		require.True(t, ok, code)
+		require.True(t, rate.Equal(decimal.RequireFromString(want)), "%s: got %s", code, rate)
+	}
+	for _, code := range []string{"EX2", "220", ""} {
+		_, ok := metakocka.ExTaxRate(code)
+		require.False(t, ok, code)
+	}
+}
+
 func TestDocumentLineDiscounts(t *testing.T) {
 	t.Parallel()
 	var l metakocka.DocumentLine

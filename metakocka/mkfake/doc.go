@@ -53,8 +53,9 @@
 // eight-digit sequence shared by all record kinds ("1600000042" in company
 // 16), so they grow in creation order. Generated count_codes are numeric
 // for partners (from "1000") and products (from "30000"), and "PP1_100",
-// "PP-10000", "1-MK-1000", "2-MK-1000" … for offers, orders and domestic
-// and foreign bills. A count_code given by the caller must be unique per
+// "PP-10000", "1-MK-1000", "2-MK-1000", "3-MK-1000", "1-DBP-1000",
+// "1-AV-1000" … for offers, orders, domestic, foreign and retail bills,
+// credit notes and prepaid bills. A count_code given by the caller must be unique per
 // company and record kind (per document type for documents). Product codes
 // (šifra) are unique too, since document rows find products by code. A
 // document count_code "COUNT_CODE_SELECT#<prefix>" picks the next free
@@ -66,7 +67,10 @@
 // (case-insensitive substring), partner_tax_number (ignoring spaces and
 // case), partner_email (case-insensitive) and partner_phone_number (digits
 // only); several criteria must all match. A partner's street, post_number,
-// place and country form its main address ("Račun").
+// place and country form its main address ("Račun"); so does a listed
+// address of type "Račun" when those are empty. Addresses keep language
+// (default "Slovenski", as every documented answer shows), payment_due_days
+// and currency.
 //
 // update_partner selects by mk_id, else count_code (with both, count_code
 // is changed); empty values keep the current ones; contacts and addresses
@@ -81,17 +85,46 @@
 // "pricelist". The answer echoes the request's attributes, as documented.
 // product_list always answers a list, even for one product.
 //
-// put_document keeps sales_offer, sales_order, sales_bill_domestic and
-// sales_bill_foreign; other types get "Unknown document type". The partner
+// put_document keeps sales_offer, sales_order, sales_bill_domestic,
+// sales_bill_foreign, sales_bill_retail, sales_bill_credit_note and
+// sales_bill_prepaid; other types get "Unknown document type". The partner
 // (and receiver) object resolves to a stored partner by mk_id, count_code,
 // tax_id_number, or the same name, street and post number, and otherwise a
 // new partner is created from it. Rows name products by mk_id, count_code
 // or code; an unknown product is created when the row has code and unit,
-// otherwise the request fails. With mk_id, put_document replaces the whole
-// document (count_code ignored, as documented). Sums (sum_basic,
-// sum_discount, sum_tax_<code>, sum_all, sum_prepayment) are calculated:
-// tax codes "EX1"…"EX4" count as 0 %, and discount_value is taken off the
-// net before tax.
+// otherwise the request fails. A row with only a name (no mk_id,
+// count_code or code) is a free-text line without a catalogue product. A
+// negative amount (a coupon or return line) is accepted only on a service
+// product, as documents_concept.md says. With mk_id, put_document replaces
+// the whole document (count_code ignored, as documented).
+//
+// A credit note needs credit_note_type "financial", "goods" or
+// "standalone" (documents_put_document.md); the first two name an invoice
+// (credit_note_bill, the newest sales bill with that count_code) and may
+// omit the partner (the invoice's is used); a financial note takes only
+// service products, a goods note only products of its invoice.
+//
+// Sums are calculated as Metakocka does (sum_basic, sum_discount,
+// sum_tax_<code>, sum_all, sum_prepayment, sum_paid): a row priced with
+// price is net, one priced only with price_with_tax gross, less its
+// discounts ("22;23" cascade). Tax codes are rates: three digits in tenths
+// of a percent, and "EX1" 25 %, "EX3" 9.5 %, "EX4" 22 % from the company's
+// tax table, as the documented examples show them; "EX2", whose rate the
+// docs never show, is refused. discount_value is the webshop coupon on the
+// gross total (1 × 100 gross with discount_value 10 gives sum_all 90): all
+// rows are reduced by the same fraction. Per tax code the base is rounded
+// to cents and the tax is the rounded gross less the rounded base, so a
+// gross-priced document totals its gross exactly. sum_discount is the
+// rows' net discounts plus discount_value; sum_paid the payments of
+// mark_paid (one without an amount pays the whole document).
+// show_tax_factor adds tax_factor and tax_desc ("22") to every row.
+//
+// Three documented answers show sums that no single rule gives from their
+// rows (documents_get_document_sales_order.md, _sales_offer.md and the
+// first example of _bill.md, all with discount_value: e.g. sum_discount
+// equal to discount_value while line discounts exist, sum_prepayment
+// different from prepayment_value); the simulator follows the rule above,
+// which gives every other documented sum to the cent.
 //
 // update_document changes, on a sales order chosen by mk_id or
 // buyer_order, the documented attributes (delivery_type, status_code,
@@ -109,9 +142,35 @@
 // second), doc_date_from/doc_date_to, partner_mk_id, partner_code,
 // partner_tax_num, partner_query, partner_country, status_list,
 // customer_order/buyer_order, delivery_type, product_id_list and
-// product_code_list; other types are refused with opr_code "2". A
+// product_code_list, and payment_status ("true": sum_paid covers sum_all)
+// on sales bills only, as documented for invoices; other types are refused
+// with opr_code "2". A
 // company's searches are served one at a time, as Metakocka does: a second
 // search waits (its latency included) until the first is answered.
+//
+// # Strictness
+//
+// Options.Strict makes the simulator refuse (opr_code "2") or ignore what
+// the docs do not show, rather than guess; it is off by default because
+// mksync's sync engine still relies on the lenient behaviour for:
+//
+//   - search with last_change_from/last_change_to: only on sales_order, the
+//     type search_examples.md shows them on;
+//   - delete_document: only on sales_order (documents_delete_document_sales_order.md;
+//     the type table of documents_concept.md marks no type deletable);
+//   - dates in requests (doc_date, duo_payment, … and query_advance date
+//     values): only the documented forms "2014-11-23+02:00",
+//     "2019-12-17T14:28:54+02:00" and "16.02.2022"; a bare "2014-11-23" is
+//     refused;
+//   - update_partner: the top-level street, post_number, place, province
+//     and country change nothing (update_partner.md's example sends a
+//     street and post number and answers the billing address unchanged);
+//     addresses change through partner_delivery_address_list by mk_id.
+//
+// Always strict, whatever Options say: EX2 (no documented rate), negative
+// amounts on products that are not services, credit notes without their
+// documented credit_note_type and invoice, payment_status on types other
+// than sales bills.
 //
 // # Faults
 //

@@ -130,10 +130,24 @@ var docTypes = map[string]struct {
 	codeFormat string
 	codeStart  uint64
 }{
-	"sales_offer":         {"PP1_%d", 100},
-	"sales_order":         {"PP-%d", 10000},
-	"sales_bill_domestic": {"1-MK-%d", 1000},
-	"sales_bill_foreign":  {"2-MK-%d", 1000},
+	"sales_offer":            {"PP1_%d", 100},
+	"sales_order":            {"PP-%d", 10000},
+	"sales_bill_domestic":    {"1-MK-%d", 1000},
+	"sales_bill_foreign":     {"2-MK-%d", 1000},
+	"sales_bill_retail":      {"3-MK-%d", 1000},
+	"sales_bill_credit_note": {"1-DBP-%d", 1000},
+	"sales_bill_prepaid":     {"1-AV-%d", 1000},
+}
+
+// creditNoteBillTypes are the bill types a sales credit note may name in
+// credit_note_bill.
+var creditNoteBillTypes = []string{"sales_bill_domestic", "sales_bill_foreign", "sales_bill_retail"}
+
+// paid reports whether a document's payments (sum_paid) cover its sum_all.
+func (d *docRec) paid() bool {
+	all, _, _ := decimalOf("", d.Sums["sum_all"])
+	paid, ok, _ := decimalOf("", d.Sums["sum_paid"])
+	return ok && paid.GreaterThanOrEqual(all)
 }
 
 func checkDocType(t string) error {
@@ -207,9 +221,16 @@ func (s *Server) buildRows(c *company, list any) ([]DocRow, error) {
 	ins := objects(list)
 	rows := make([]DocRow, 0, len(ins))
 	for _, in := range ins {
-		p, err := s.rowProduct(c, in)
-		if err != nil {
-			return nil, err
+		var p *productRec
+		if freeText(in) {
+			// A line without a catalogue product: only its name (and
+			// unit), as get_document answers such lines.
+			p = &productRec{Product: Product{Unit: field(in, "unit"), Service: true}}
+		} else {
+			var err error
+			if p, err = s.rowProduct(c, in); err != nil {
+				return nil, err
+			}
 		}
 		row := DocRow{
 			MkID: p.MkID, CountCode: p.CountCode, Code: p.Code, Name: p.Name, NameDesc: p.NameDesc,
@@ -224,6 +245,10 @@ func (s *Server) buildRows(c *company, list any) ([]DocRow, error) {
 			return nil, invalidf("Paramether 'amount' is required for product '%s'", p.Code)
 		}
 		row.Amount = normNumber(in["amount"])
+		if amt, _, _ := decimalOf("", row.Amount); amt.IsNegative() && !p.Service {
+			// documents_concept.md: a negative product "must be service".
+			return nil, refusedf("Negative amount is allowed only for service product '%s'", p.Code)
+		}
 		for key, dst := range map[string]*string{"price": &row.Price, "price_with_tax": &row.PriceWithTax, "tax_factor": &row.TaxFactor} {
 			if _, ok, err := decimalOf(key, in[key]); err != nil {
 				return nil, err
@@ -248,6 +273,12 @@ func (s *Server) buildRows(c *company, list any) ([]DocRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// freeText reports whether a document row is a free-text line: a name and
+// no mk_id, count_code or code.
+func freeText(in obj) bool {
+	return field(in, "name") != "" && field(in, "mk_id") == "" && field(in, "count_code") == "" && field(in, "code") == ""
 }
 
 // rowProduct finds the product of a document row by mk_id, count_code or
@@ -303,81 +334,134 @@ func (c *company) useProducts(rows []DocRow, delta int) {
 	}
 }
 
-// docSums calculates a document's sum_* values: rows net of their
-// discounts ("10;5" chains), prices with tax converted to net at the row's
-// rate, discount_value taken off the net, tax per tax code, prepayment from
-// prepayment_value or prepayment_percent; rounded to cents.
+// rowRate is the tax code and rate of a row: its tax code's rate, or its
+// tax_factor when it has no code; "000" without either.
+func rowRate(r DocRow) (string, decimal.Decimal) {
+	code := r.Tax
+	if r.TaxFactor != "" {
+		rate, _, _ := decimalOf("", r.TaxFactor)
+		if code == "" {
+			code = taxCodeOf(rate)
+		}
+		return code, rate
+	}
+	if code == "" {
+		return "000", decimal.Zero
+	}
+	rate, _ := taxRate(code)
+	return code, rate
+}
+
+// docSums calculates a document's sum_* values as Metakocka does. Each row
+// is amount × unit price less its discounts ("10;5" cascade); a row entered
+// with price is net, one entered with only price_with_tax is gross, and a
+// gross row's net is its gross divided by 1 + rate (so 1 × 100 gross at
+// EX4 is 81.97 + 18.03 = 100.00). discount_value is the webshop coupon on
+// the gross total (documents_concept.md: 1 × 100 gross with discount_value
+// 10 gives sum_all 90): every row is reduced by the same fraction
+// (gross − coupon) / gross. Per tax code the net base and tax are rounded
+// to cents (the tax as the rounded gross less the rounded base); sum_basic
+// is the sum of the rounded bases, sum_all of
+// sum_basic and the rounded taxes. sum_discount is the rows' net discounts
+// plus discount_value. prepayment comes from prepayment_value or
+// prepayment_percent of sum_all; sum_paid from the payments in mark_paid
+// (a payment without an amount pays the whole document).
 func docSums(rows []DocRow, fields map[string]any) map[string]string {
 	hundred := decimal.NewFromInt(100)
-	net := decimal.Zero
-	disc := decimal.Zero
-	base := map[string]decimal.Decimal{}
-	rates := map[string]decimal.Decimal{}
+	one := decimal.NewFromInt(1)
+	type part struct{ net, gross, rate decimal.Decimal } // net- and gross-entered amounts
+	parts := map[string]*part{}
 	var order []string
+	disc := decimal.Zero
+	grossTotal := decimal.Zero
 	for _, r := range rows {
 		amount, _, _ := decimalOf("", r.Amount)
-		rate := decimal.Zero
-		code := r.Tax
-		if r.TaxFactor != "" {
-			rate, _, _ = decimalOf("", r.TaxFactor)
-			if code == "" {
-				code = taxCodeOf(rate)
-			}
-		} else if code != "" {
-			rate, _ = taxRate(code)
-		}
-		unit := decimal.Zero
-		if r.Price != "" {
-			unit, _, _ = decimalOf("", r.Price)
-		} else if r.PriceWithTax != "" {
-			pwt, _, _ := decimalOf("", r.PriceWithTax)
-			unit = pwt.Div(decimal.NewFromInt(1).Add(rate))
-		}
-		gross := amount.Mul(unit)
-		line := gross
-		if r.Discount != "" {
-			for _, part := range strings.Split(r.Discount, ";") {
-				d, _, _ := decimalOf("", part)
-				line = line.Mul(hundred.Sub(d)).Div(hundred)
-			}
-		}
-		disc = disc.Add(gross.Sub(line))
-		net = net.Add(line)
-		if code == "" {
-			code = "000"
-		}
-		if _, ok := base[code]; !ok {
+		code, rate := rowRate(r)
+		p := parts[code]
+		if p == nil {
+			p = &part{rate: rate}
+			parts[code] = p
 			order = append(order, code)
 		}
-		base[code] = base[code].Add(line)
-		rates[code] = rate
-	}
-	factor := decimal.NewFromInt(1)
-	if dv, ok, _ := decimalOf("", fields["discount_value"]); ok && net.IsPositive() {
-		if dv.GreaterThan(net) {
-			dv = net
+		isGross := r.Price == "" && r.PriceWithTax != ""
+		unit := decimal.Zero
+		if isGross {
+			unit, _, _ = decimalOf("", r.PriceWithTax)
+		} else {
+			unit, _, _ = decimalOf("", r.Price)
 		}
-		factor = net.Sub(dv).Div(net)
-		disc = disc.Add(dv)
-		net = net.Sub(dv)
+		full := amount.Mul(unit)
+		line := full
+		if r.Discount != "" {
+			for _, d := range strings.Split(r.Discount, ";") {
+				pct, _, _ := decimalOf("", d)
+				line = line.Mul(hundred.Sub(pct)).Div(hundred)
+			}
+		}
+		if isGross {
+			p.gross = p.gross.Add(line)
+			disc = disc.Add(full.Sub(line).Div(one.Add(rate)))
+			grossTotal = grossTotal.Add(line)
+		} else {
+			p.net = p.net.Add(line)
+			disc = disc.Add(full.Sub(line))
+			grossTotal = grossTotal.Add(line.Mul(one.Add(rate)))
+		}
 	}
-	sums := map[string]string{"sum_basic": net.Round(2).String()}
-	if disc.IsPositive() {
+	factor := one
+	if dv, ok, _ := decimalOf("", fields["discount_value"]); ok && grossTotal.IsPositive() && dv.IsPositive() {
+		if dv.GreaterThan(grossTotal) {
+			dv = grossTotal
+		}
+		factor = grossTotal.Sub(dv).Div(grossTotal)
+		disc = disc.Add(dv)
+	}
+	basic, total := decimal.Zero, decimal.Zero
+	sums := map[string]string{}
+	for _, code := range order {
+		p := parts[code]
+		netPart := p.net.Mul(factor)
+		grossPart := p.gross.Mul(factor)
+		base := netPart.Add(grossPart.Div(one.Add(p.rate))).Round(2)
+		// The tax is what the rounded gross adds to the rounded base, so
+		// that a gross-priced document totals exactly its gross.
+		tax := netPart.Mul(one.Add(p.rate)).Add(grossPart).Round(2).Sub(base)
+		basic = basic.Add(base)
+		total = total.Add(base).Add(tax)
+		sums["sum_tax_"+strings.ToLower(code)] = tax.String()
+	}
+	sums["sum_basic"] = basic.String()
+	sums["sum_all"] = total.String()
+	if disc.Round(2).IsPositive() {
 		sums["sum_discount"] = disc.Round(2).String()
 	}
-	total := net
-	for _, code := range order {
-		tax := base[code].Mul(factor).Mul(rates[code])
-		sums["sum_tax_"+strings.ToLower(code)] = tax.Round(2).String()
-		total = total.Add(tax)
-	}
-	sums["sum_all"] = total.Round(2).String()
 	if pv, ok, _ := decimalOf("", fields["prepayment_value"]); ok {
 		sums["sum_prepayment"] = pv.Round(2).String()
 	} else if pp, ok, _ := decimalOf("", fields["prepayment_percent"]); ok {
 		sums["sum_prepayment"] = total.Mul(pp).Div(hundred).Round(2).String()
 	}
+	if paid, ok := paidOf(fields["mark_paid"], total); ok {
+		sums["sum_paid"] = paid.String()
+	}
 	return sums
+}
+
+// paidOf sums the payments of a mark_paid list; a payment without an amount
+// pays the whole document (total).
+func paidOf(v any, total decimal.Decimal) (decimal.Decimal, bool) {
+	pays := objects(v)
+	if len(pays) == 0 {
+		return decimal.Zero, false
+	}
+	sum := decimal.Zero
+	for _, p := range pays {
+		amt, ok, _ := decimalOf("", p["amount"])
+		if !ok {
+			return total, true
+		}
+		sum = sum.Add(amt)
+	}
+	return sum.Round(2), true
 }
 
 // touchDoc records a change of d at now. Callers hold c.mu.
@@ -414,7 +498,19 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 	if err := checkDocType(docType); err != nil {
 		return nil, err
 	}
+	var linked *docRec
+	if docType == "sales_bill_credit_note" {
+		var err error
+		if linked, err = c.creditNoteBill(req); err != nil {
+			return nil, err
+		}
+	}
 	pin, ok := req["partner"].(map[string]any)
+	if !ok && linked != nil {
+		// "Create credit note without Partner information": the linked
+		// invoice's partner.
+		pin, ok = obj{"mk_id": linked.Partner.MkID}, true
+	}
 	if !ok {
 		return nil, invalidf("Paramether 'partner' is required")
 	}
@@ -423,7 +519,7 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 	}
 	docDate := field(req, "doc_date")
 	if docDate != "" {
-		if _, err := parseTime(docDate, s.loc); err != nil {
+		if _, err := s.parseDate(docDate); err != nil {
 			return nil, invalidf("Paramether 'doc_date' has invalid value : %s", docDate)
 		}
 	}
@@ -466,12 +562,20 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 	if err != nil {
 		return nil, err
 	}
+	if linked != nil {
+		if err := c.checkCreditNoteRows(field(req, "credit_note_type"), rows, linked); err != nil {
+			return nil, err
+		}
+	}
 	fields := map[string]any{}
 	for k, v := range req {
 		if docHeadReserved[k] || v == nil {
 			continue
 		}
 		if docDateFields[k] {
+			if _, err := s.parseDate(str(v)); err != nil && s.strict {
+				return nil, invalidf("Paramether '%s' has invalid value : %s", k, str(v))
+			}
 			fields[k] = s.normDate(str(v))
 			continue
 		}
@@ -523,6 +627,55 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 	c.docByOrder[docType].add(field(fields, "buyer_order"), d)
 	c.touchDoc(d, now)
 	return obj{"mk_id": d.MkID, "count_code": d.CountCode}, nil
+}
+
+// creditNoteBill checks a sales credit note's credit_note_type and returns
+// the invoice its credit_note_bill names: the newest sales bill with that
+// count_code, as documented. A "standalone" credit note names no invoice
+// (nil); "financial" and "goods" ones must. Callers hold c.mu.
+func (c *company) creditNoteBill(req obj) (*docRec, error) {
+	switch t := field(req, "credit_note_type"); t {
+	case "standalone":
+		return nil, nil
+	case "financial", "goods":
+	case "":
+		return nil, invalidf("Paramether 'credit_note_type' is required. Valid values : financial,goods,standalone")
+	default:
+		return nil, invalidf("Paramether 'credit_note_type' has invalid value : %s. Valid values : financial,goods,standalone", t)
+	}
+	code := field(req, "credit_note_bill")
+	if code == "" {
+		return nil, invalidf("Paramether 'credit_note_bill' is required")
+	}
+	var bill *docRec
+	for _, t := range creditNoteBillTypes {
+		if d := c.docByCode[t][code]; d != nil && (bill == nil || d.seq > bill.seq) {
+			bill = d
+		}
+	}
+	if bill == nil {
+		return nil, refusedf("Cannot find bill with count_code '%s'", code)
+	}
+	return bill, nil
+}
+
+// checkCreditNoteRows applies the documented row rules of credit notes: a
+// financial one has only service products, a goods one only products of
+// the linked invoice. Callers hold c.mu.
+func (c *company) checkCreditNoteRows(kind string, rows []DocRow, bill *docRec) error {
+	for _, r := range rows {
+		switch kind {
+		case "financial":
+			if p := c.productByID[r.MkID]; p == nil || !p.Service {
+				return refusedf("Product '%s' on financial credit note must be service", r.Code)
+			}
+		case "goods":
+			if !slices.ContainsFunc(bill.Products, func(b DocRow) bool { return b.MkID == r.MkID }) {
+				return refusedf("Product '%s' is not on bill %s", r.Code, bill.CountCode)
+			}
+		}
+	}
+	return nil
 }
 
 // findDoc selects a document of docType by mk_id (or doc_id), else by
@@ -616,7 +769,10 @@ func docJSON(d *Document, detail, factor bool) obj {
 	}
 	rows := make([]any, 0, len(d.Products))
 	for _, r := range d.Products {
-		m := obj{"mk_id": r.MkID, "count_code": r.CountCode, "code": r.Code, "amount": r.Amount}
+		m := obj{"amount": r.Amount}
+		putNonEmpty(m, "mk_id", r.MkID)
+		putNonEmpty(m, "count_code", r.CountCode)
+		putNonEmpty(m, "code", r.Code)
 		putNonEmpty(m, "name", r.Name)
 		putNonEmpty(m, "name_desc", r.NameDesc)
 		putNonEmpty(m, "unit", r.Unit)
@@ -625,7 +781,11 @@ func docJSON(d *Document, detail, factor bool) obj {
 		putNonEmpty(m, "price_with_tax", r.PriceWithTax)
 		putNonEmpty(m, "discount", r.Discount)
 		putNonEmpty(m, "tax", r.Tax)
-		if r.Tax == "" || factor {
+		if factor {
+			_, rate := rowRate(r)
+			m["tax_factor"] = rate.String()
+			m["tax_desc"] = taxDesc(rate)
+		} else if r.Tax == "" {
 			putNonEmpty(m, "tax_factor", r.TaxFactor)
 		}
 		if detail {
@@ -815,12 +975,20 @@ func objectsOrStrings(v any) []string {
 	return nil
 }
 
+// strictDeleteTypes are the document types the docs show delete_document
+// for (documents_delete_document_sales_order.md); with Strict, others are
+// refused.
+var strictDeleteTypes = map[string]bool{"sales_order": true}
+
 // deleteDocument: delete_document by mk_id; the document's products are
 // free to be deleted afterwards.
 func (s *Server) deleteDocument(c *company, req obj) (obj, error) {
 	docType := field(req, "doc_type")
 	if err := checkDocType(docType); err != nil {
 		return nil, err
+	}
+	if s.strict && !strictDeleteTypes[docType] {
+		return nil, invalidf("Delete is not supported for document type : %s", docType)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -51,10 +51,15 @@ type bundle struct {
 	clock *clock
 }
 
-func setup(t testing.TB) *bundle {
+func setup(t testing.TB) *bundle { return setupWith(t, false) }
+
+// setupStrict is setup with the simulator's Strict option on.
+func setupStrict(t testing.TB) *bundle { return setupWith(t, true) }
+
+func setupWith(t testing.TB, strict bool) *bundle {
 	t.Helper()
 	clk := &clock{t: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}
-	srv := mkfake.New(mkfake.Options{Seed: 42, Clock: clk.now})
+	srv := mkfake.New(mkfake.Options{Seed: 42, Clock: clk.now, Strict: strict})
 	srv.AddCompany(company, secret)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -285,8 +290,8 @@ func TestDocumentedExamples(t *testing.T) {
 				require.Equal(t, "Rok Horvat", d.Receiver.Customer)
 				require.Equal(t, "border", d.Fields["buyer_order"])
 				require.Equal(t, "100", d.Sums["sum_basic"])
-				require.Equal(t, "100", d.Sums["sum_all"])
-				require.Equal(t, "15", d.Sums["sum_prepayment"])
+				require.Equal(t, "122", d.Sums["sum_all"], "EX4 is 22 %")
+				require.Equal(t, "18.3", d.Sums["sum_prepayment"], "prepayment_percent 15 of sum_all 122")
 				require.Len(t, b.srv.Partners(company), 2, "partner and receiver were created")
 			},
 		},
@@ -308,8 +313,11 @@ func TestDocumentedExamples(t *testing.T) {
 				require.Equal(t, "sales_offer", d.DocType)
 				require.Equal(t, "1000", d.Partner.CountCode, "the partner's count_code is kept for a new partner")
 				require.Equal(t, "2016-01-28+01:00", d.Fields["valid_to"])
-				// 11 × 21 − 21 % = 182.49, less discount_value 22.
-				require.Equal(t, "160.49", d.Sums["sum_basic"])
+				// 11 × 21 − 21 % = 182.49 net, 222.64 gross at EX4 (22 %);
+				// discount_value 22 is a coupon on the gross: 182.49 × (222.6378 − 22) / 222.6378.
+				require.Equal(t, "164.46", d.Sums["sum_basic"])
+				require.Equal(t, "36.18", d.Sums["sum_tax_ex4"])
+				require.Equal(t, "200.64", d.Sums["sum_all"])
 				require.Equal(t, "70.51", d.Sums["sum_discount"])
 				require.Equal(t, "12", d.Sums["sum_prepayment"])
 			},
@@ -337,8 +345,8 @@ func TestDocumentedExamples(t *testing.T) {
 				require.Equal(t, "1", row["amount"])
 				require.Equal(t, "100", row["price"])
 				require.Equal(t, "EX4", row["tax"])
-				require.Equal(t, "100", out["sum_all"])
-				require.Equal(t, "0", out["sum_tax_ex4"])
+				require.Equal(t, "122", out["sum_all"], "EX4 is 22 %, as the documented examples show")
+				require.Equal(t, "22", out["sum_tax_ex4"])
 			},
 		},
 		{

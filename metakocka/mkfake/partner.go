@@ -36,7 +36,17 @@ type PartnerAddress struct {
 	City        string `json:"city,omitempty"`
 	Province    string `json:"province,omitempty"`
 	Country     string `json:"country,omitempty"`
+	// Language, PaymentDueDays, CurrencyID and Currency are kept as given;
+	// Language defaults to the company's ("Slovenski"), as every documented
+	// answer shows it.
+	Language       string `json:"language,omitempty"`
+	PaymentDueDays string `json:"payment_due_days,omitempty"`
+	CurrencyID     string `json:"currency_id,omitempty"`
+	Currency       string `json:"currency,omitempty"`
 }
+
+// defaultLanguage is the language Metakocka gives a new address.
+const defaultLanguage = "Slovenski"
 
 // PartnerContact is a contact person, attached to one of the partner's
 // addresses.
@@ -134,8 +144,10 @@ func (c *company) unindexPartner(p *partnerRec) {
 }
 
 // setPartnerFields copies the partner attributes present in in onto p.
-// Empty values leave the current value (as Metakocka's updates do).
-func setPartnerFields(p *Partner, in obj) {
+// Empty values leave the current value (as Metakocka's updates do). The
+// top-level address fields (street, post_number, place, province, country)
+// fill the main address only when address is true.
+func setPartnerFields(p *Partner, in obj, address bool) {
 	for key, dst := range map[string]*bool{
 		"business_entity": &p.BusinessEntity, "taxpayer": &p.Taxpayer,
 		"foreign_county": &p.ForeignCounty, "buyer": &p.Buyer, "supplier": &p.Supplier,
@@ -155,6 +167,9 @@ func setPartnerFields(p *Partner, in obj) {
 	setStr(&p.Customer, "customer")
 	setStr(&p.TaxIDNumber, "tax_id_number")
 	setStr(&p.RegistrationNumber, "registration_number")
+	if !address {
+		return
+	}
 	m := p.main()
 	setStr(&m.Street, "street")
 	setStr(&m.PostNumber, "post_number")
@@ -166,7 +181,8 @@ func setPartnerFields(p *Partner, in obj) {
 func setAddressFields(a *PartnerAddress, in obj) {
 	for dst, k := range map[*string]string{
 		&a.AddressType: "address_type", &a.Street: "street", &a.PostNumber: "post_number",
-		&a.Province: "province", &a.Country: "country",
+		&a.Province: "province", &a.Country: "country", &a.Language: "language",
+		&a.PaymentDueDays: "payment_due_days", &a.CurrencyID: "currency_id", &a.Currency: "currency",
 	} {
 		if v := field(in, k); v != "" {
 			*dst = v
@@ -216,11 +232,17 @@ func (s *Server) createPartner(c *company, in obj) (*partnerRec, error) {
 	p.MkID = id
 	p.Buyer = true
 	mainID, _ := c.nextID()
-	p.Addresses = []PartnerAddress{{MkID: mainID, AddressType: "Račun"}}
-	setPartnerFields(&p.Partner, in)
+	p.Addresses = []PartnerAddress{{MkID: mainID, AddressType: "Račun", Language: defaultLanguage}}
+	setPartnerFields(&p.Partner, in, true)
 	for _, a := range listOf(in, "partner_delivery_address", "partner_delivery_address_list") {
+		// A listed billing address ("Račun", as get_partner answers it) is
+		// the main address when the partner has none at the top level.
+		if m := p.main(); field(a, "address_type") == "Račun" && m.Street == "" && m.PostNumber == "" && m.City == "" {
+			setAddressFields(m, a)
+			continue
+		}
 		aid, _ := c.nextID()
-		addr := PartnerAddress{MkID: aid, AddressType: "Dobava"}
+		addr := PartnerAddress{MkID: aid, AddressType: "Dobava", Language: defaultLanguage}
 		setAddressFields(&addr, a)
 		p.Addresses = append(p.Addresses, addr)
 	}
@@ -290,6 +312,10 @@ func partnerJSON(p *Partner) obj {
 		putNonEmpty(m, "city", a.City)
 		putNonEmpty(m, "province", a.Province)
 		putNonEmpty(m, "country", a.Country)
+		putNonEmpty(m, "payment_due_days", a.PaymentDueDays)
+		putNonEmpty(m, "language", a.Language)
+		putNonEmpty(m, "currency_id", a.CurrencyID)
+		putNonEmpty(m, "currency", a.Currency)
 		addrs = append(addrs, m)
 	}
 	contacts := make([]any, 0, len(p.Contacts))
@@ -437,14 +463,18 @@ func (s *Server) updatePartner(c *company, req obj) (obj, error) {
 	if id != "" && code != "" {
 		p.CountCode = code
 	}
-	setPartnerFields(&p.Partner, in)
+	// update_partner.md's example sends a top-level street and post_number
+	// and answers with the billing address unchanged: with Strict, the
+	// top-level address fields change nothing (addresses are changed through
+	// partner_delivery_address_list by mk_id).
+	setPartnerFields(&p.Partner, in, !s.strict)
 	for _, a := range addrIns {
 		if aid := field(a, "mk_id"); aid != "" {
 			setAddressFields(p.address(aid), a)
 			continue
 		}
 		nid, _ := c.nextID()
-		addr := PartnerAddress{MkID: nid, AddressType: "Dobava"}
+		addr := PartnerAddress{MkID: nid, AddressType: "Dobava", Language: defaultLanguage}
 		setAddressFields(&addr, a)
 		p.Addresses = append(p.Addresses, addr)
 	}

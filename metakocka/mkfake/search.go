@@ -31,7 +31,20 @@ var advanceTypes = map[string]string{
 	"delivery_type":     "Delivery type (for example : posta_slovenije)",
 	"product_id_list":   "Comma separated product mk_ids",
 	"product_code_list": "Comma separated product codes",
+	"payment_status":    "'true' for paid bills, 'false' for bills not (fully) paid",
 }
+
+// billTypes are the sales bill types; payment_status searches only these,
+// as documented for invoices.
+var billTypes = map[string]bool{
+	"sales_bill_domestic": true, "sales_bill_foreign": true, "sales_bill_retail": true,
+	"sales_bill_credit_note": true, "sales_bill_prepaid": true,
+}
+
+// strictLastChangeTypes are the document types the docs show
+// last_change_from/last_change_to on (search_examples.md: sales orders);
+// with Strict, other types are refused.
+var strictLastChangeTypes = map[string]bool{"sales_order": true}
 
 // search: search over one document type with query, query_advance,
 // offset/limit (at most 100) and order_direction; ordered by mk_id.
@@ -71,7 +84,7 @@ func (s *Server) search(c *company, req obj) (obj, error) {
 	}
 	for _, qa := range objects(req["query_advance"]) {
 		typ, val := field(qa, "type"), field(qa, "value")
-		f, from, to, err := s.advanceFilter(typ, val)
+		f, from, to, err := s.advanceFilter(docType, typ, val)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +149,7 @@ func (s *Server) search(c *company, req obj) (obj, error) {
 // advanceFilter builds the filter of one query_advance condition; the
 // last_change bounds are returned separately so the change log can serve
 // them.
-func (s *Server) advanceFilter(typ, val string) (f searchFilter, from, to *time.Time, err error) {
+func (s *Server) advanceFilter(docType, typ, val string) (f searchFilter, from, to *time.Time, err error) {
 	list := func() map[string]bool {
 		m := map[string]bool{}
 		for _, v := range strings.Split(val, ",") {
@@ -148,7 +161,10 @@ func (s *Server) advanceFilter(typ, val string) (f searchFilter, from, to *time.
 	}
 	switch typ {
 	case "last_change_from", "last_change_to":
-		t, err := parseTime(val, s.loc)
+		if s.strict && !strictLastChangeTypes[docType] {
+			return nil, nil, nil, invalidf("Paramether 'query_advance' has unsupported type for %s : %s", docType, typ)
+		}
+		t, err := s.parseDate(val)
 		if err != nil {
 			return nil, nil, nil, invalidf("Paramether '%s' has invalid value : %s", typ, val)
 		}
@@ -157,7 +173,7 @@ func (s *Server) advanceFilter(typ, val string) (f searchFilter, from, to *time.
 		}
 		return nil, nil, &t, nil
 	case "doc_date_from", "doc_date_to":
-		t, err := parseTime(val, s.loc)
+		t, err := s.parseDate(val)
 		if err != nil {
 			return nil, nil, nil, invalidf("Paramether '%s' has invalid value : %s", typ, val)
 		}
@@ -205,6 +221,15 @@ func (s *Server) advanceFilter(typ, val string) (f searchFilter, from, to *time.
 				return m[lower(r.Code)]
 			})
 		}, nil, nil, nil
+	case "payment_status":
+		if !billTypes[docType] {
+			return nil, nil, nil, invalidf("Paramether 'query_advance' has unsupported type for %s : %s", docType, typ)
+		}
+		want, ok := boolOf(val)
+		if !ok {
+			return nil, nil, nil, invalidf("Paramether 'payment_status' has invalid value : %s. Valid values : true,false", val)
+		}
+		return func(d *docRec) bool { return d.paid() == want }, nil, nil, nil
 	case "":
 		return nil, nil, nil, invalidf("Paramether 'query_advance' needs a 'type'")
 	}

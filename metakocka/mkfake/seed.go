@@ -3,6 +3,8 @@ package mkfake
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/shopspring/decimal"
 )
 
 // demoPartners are the demo data set's partners: name, tax number,
@@ -60,10 +62,21 @@ var demoProducts = []struct {
 	{"Servis orodja", "kos", "19.00", "220", true},
 }
 
+// demoWarehouses are the demo company's warehouses, named on its documents.
+var demoWarehouses = []string{"Glavno skladišče", "Skladišče Maribor", "Trgovina Celje"}
+
+// grossOf is a net price with tax at the code's rate, rounded to cents.
+func grossOf(net, tax string) string {
+	n, _, _ := decimalOf("", net)
+	r, _ := taxRate(tax)
+	return n.Mul(decimal.NewFromInt(1).Add(r)).Round(2).StringFixed(2)
+}
+
 // SeedDemo fills a company with a believable Slovenian demo data set: 12
-// partners, 30 products (tax codes "220" and "095", prices on pricelist
-// "PC_MAIN", some stock) and sales offers, orders and bills that
-// reference them. Product count_codes are "DEMO-001"…, partner count_codes
+// partners, 30 products (tax codes "220" and "095", gross prices on
+// pricelist "PC_MAIN" as a web shop enters them, some stock) and sales
+// offers, orders (gross prices, one with a document discount_value) and
+// bills that reference them, spread over several warehouses. Product count_codes are "DEMO-001"…, partner count_codes
 // "P-001"…. Seeding twice adds nothing new. Unknown companies are ignored.
 func (s *Server) SeedDemo(companyID string) {
 	c := s.company(companyID)
@@ -98,7 +111,7 @@ func (s *Server) SeedDemo(companyID string) {
 		in := obj{
 			"count_code": code, "code": code, "name": d.name, "unit": d.unit,
 			"service": boolStr(d.service), "sales": "true", "purchasing": boolStr(!d.service),
-			"pricelist": []any{obj{"count_code": "PC_MAIN", "price_def": []any{obj{"tax": d.tax, "price": d.price}}}},
+			"pricelist": []any{obj{"count_code": "PC_MAIN", "price_def": []any{obj{"tax": d.tax, "price_with_tax": grossOf(d.price, d.tax)}}}},
 		}
 		p, err := s.createProduct(c, in)
 		if err != nil {
@@ -126,7 +139,7 @@ func (s *Server) SeedDemo(companyID string) {
 		for j := 0; j < 1+rng.IntN(3); j++ {
 			pr := products[rng.IntN(len(products))]
 			price := pr.Prices[0]
-			rows = append(rows, obj{"count_code": pr.CountCode, "amount": fmt.Sprint(1 + rng.IntN(10)), "price": price.Price, "tax": price.Tax})
+			rows = append(rows, obj{"count_code": pr.CountCode, "amount": fmt.Sprint(1 + rng.IntN(10)), "price_with_tax": price.PriceWithTax, "tax": price.Tax})
 		}
 		st := statuses[t]
 		req := obj{
@@ -134,13 +147,61 @@ func (s *Server) SeedDemo(companyID string) {
 			"partner": obj{"mk_id": p.MkID},
 			"title":   fmt.Sprintf("Demo %s %d", t, i+1), "currency_code": "EUR",
 			"status_code": st[rng.IntN(len(st))], "product_list": rows,
+			"warehouse": demoWarehouses[i%len(demoWarehouses)],
 		}
 		if t == "sales_order" {
 			req["buyer_order"] = fmt.Sprintf("CRM-%04d", 1000+i)
 		}
+		if i == 2 {
+			req["discount_value"] = "5"
+			req["notes"] = "Included discount 5 EUR for coupon code JESEN5"
+		}
 		if _, err := s.putDocumentLocked(c, req); err != nil {
 			s.log.Warn("mkfake: seeding demo document", "error", err)
 		}
+	}
+}
+
+// SeedDemoCoupons adds to a company seeded with SeedDemo the documents a
+// web shop makes that mksync's sync does not read yet: an order with a
+// coupon line (amount -1 of a service, as documents_concept.md shows) and a
+// discount_value, and a financial credit note for the first domestic bill.
+// Seeding twice adds nothing new; a company without the demo data is left
+// as it is.
+func (s *Server) SeedDemoCoupons(companyID string) {
+	c := s.company(companyID)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first, product, service := c.partnerByCode["P-001"], c.productByCode["DEMO-004"], c.productByCode["DEMO-028"]
+	if first == nil || product == nil || service == nil || c.docByCode["sales_order"]["WEB-1001"] != nil {
+		return
+	}
+	order := obj{
+		"doc_type": "sales_order", "count_code": "WEB-1001", "buyer_order": "WEB-1001", "title": "Spletno naročilo WEB-1001",
+		"partner": obj{"mk_id": first.MkID}, "currency_code": "EUR", "status_code": "new_order", "warehouse": demoWarehouses[0],
+		"discount_value": "10", "notes": "Included discount 10 EUR for coupon code JESEN10",
+		"product_list": []any{
+			obj{"count_code": product.CountCode, "amount": "1", "price_with_tax": product.Prices[0].PriceWithTax, "tax": product.Prices[0].Tax},
+			obj{"code": "JESEN5", "name": "Kupon 5 EUR", "amount": "-1", "price_with_tax": "5", "tax": "220", "unit": "kos", "service": "true", "sales": "true"},
+		},
+	}
+	if _, err := s.putDocumentLocked(c, order); err != nil {
+		s.log.Warn("mkfake: seeding demo coupon order", "error", err)
+	}
+	bills := c.docsByType["sales_bill_domestic"]
+	if len(bills) == 0 {
+		return
+	}
+	note := obj{
+		"doc_type": "sales_bill_credit_note", "credit_note_type": "financial", "credit_note_bill": bills[0].CountCode,
+		"title": "Dobropis za " + bills[0].CountCode, "warehouse": demoWarehouses[0],
+		"product_list": []any{obj{"count_code": service.CountCode, "amount": "1", "price_with_tax": service.Prices[0].PriceWithTax, "tax": service.Prices[0].Tax}},
+	}
+	if _, err := s.putDocumentLocked(c, note); err != nil {
+		s.log.Warn("mkfake: seeding demo credit note", "error", err)
 	}
 }
 

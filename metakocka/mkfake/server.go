@@ -35,6 +35,9 @@ type Options struct {
 	Location *time.Location
 	// MaxBodyBytes caps a request body; 0 means 32 MiB.
 	MaxBodyBytes int64
+	// Strict refuses or ignores what the docs do not show (see "Strictness"
+	// in the package doc).
+	Strict bool
 }
 
 // Server simulates the Metakocka REST API for any number of companies. It
@@ -45,6 +48,7 @@ type Server struct {
 	loc     *time.Location
 	maxBody int64
 	seed    int64
+	strict  bool
 	mux     *http.ServeMux
 
 	mu        sync.RWMutex
@@ -67,6 +71,7 @@ func New(opts Options) *Server {
 		loc:       opts.Location,
 		maxBody:   opts.MaxBodyBytes,
 		seed:      opts.Seed,
+		strict:    opts.Strict,
 		companies: map[string]*company{},
 		stats:     newStatsRecorder(),
 		closed:    make(chan struct{}),

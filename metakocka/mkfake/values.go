@@ -127,6 +127,26 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, invalidf("Invalid date value : %s", s)
 }
 
+// strictDateLayouts are the forms the docs show for dates in requests: a
+// date with its offset ("2014-11-23+02:00"), a timestamp with its offset,
+// and the older "16.02.2022" form.
+var strictDateLayouts = []string{time.RFC3339, "2006-01-02Z07:00", "02.01.2006", "2.1.2006"}
+
+// parseDate is parseTime; with Strict, only the documented forms
+// (strictDateLayouts) are accepted: a bare "2014-11-23" is refused.
+func (s *Server) parseDate(v string) (time.Time, error) {
+	if !s.strict {
+		return parseTime(v, s.loc)
+	}
+	v = strings.TrimSpace(v)
+	for _, l := range strictDateLayouts {
+		if t, err := time.ParseInLocation(l, v, s.loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, invalidf("Invalid date value : %s. Use the form 2014-11-23+02:00", v)
+}
+
 // copyAny deep-copies decoded JSON (maps, slices and scalars).
 func copyAny(v any) any {
 	switch x := v.(type) {
