@@ -77,6 +77,24 @@ type Address struct {
 	Country    string `json:"country"`
 }
 
+// AddressOrNil returns a, or nil when every field is empty: the stores keep
+// an address as columns and a document without one reads back as nil.
+func AddressOrNil(a Address) *Address {
+	if a == (Address{}) {
+		return nil
+	}
+	return &a
+}
+
+// DeliveryOrZero is the document's delivery address, or an empty one when
+// it has none (what the stores write).
+func (d *SalesDocument) DeliveryOrZero() Address {
+	if d.DeliveryAddress == nil {
+		return Address{}
+	}
+	return *d.DeliveryAddress
+}
+
 // DocumentLine is one line of a sales document: a catalogue product
 // (ProductID) or a free-text line (Description, no product), such as a
 // coupon or a shipping charge.
