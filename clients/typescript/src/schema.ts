@@ -787,15 +787,19 @@ export interface components {
             webhookSecret?: string;
         };
         DocumentLine: {
+            description: string;
             /** @description decimal number as a string */
             discountPercent: string;
             /** @description decimal number as a string */
             netAmount: string;
+            priceIncludesTax: boolean;
             productId: string;
             /** @description decimal number as a string */
             quantity: string;
+            taxCode?: string;
             /** @description decimal number as a string */
             taxRate: string;
+            unit: string;
             /** @description decimal number as a string */
             unitPrice: string;
         };
@@ -954,14 +958,24 @@ export interface components {
             runId: string;
         };
         SalesDocument: {
+            buyerOrder: string;
             contactId: string;
             /** Format: date-time */
             createdAt: string;
             currency: string;
             /** Format: date */
             date: string;
+            deliveryAddress?: {
+                city: string;
+                country: string;
+                name: string;
+                postNumber: string;
+                street: string;
+            } | null;
             /** Format: date */
             deliveryDate?: string | null;
+            /** @description decimal number as a string */
+            discountValue: string;
             /** Format: date */
             dueDate?: string | null;
             id: string;
@@ -971,7 +985,9 @@ export interface components {
             mapping: components["schemas"]["Mapping"] | null;
             notes: string;
             number: string;
+            paymentMethod: string;
             status: string;
+            title: string;
             /** @description decimal number as a string */
             totalGross: string;
             /** @description decimal number as a string */
@@ -983,35 +999,51 @@ export interface components {
             version: number;
         };
         SalesDocumentInput: {
+            buyerOrder?: string;
             contactId?: string;
             /** Format: date-time */
             createdAt?: string;
             currency?: string;
             /** Format: date */
             date?: string;
+            deliveryAddress?: {
+                city?: string;
+                country?: string;
+                name?: string;
+                postNumber?: string;
+                street?: string;
+            } | null;
             /** Format: date */
             deliveryDate?: string | null;
+            /** @description decimal number as a string */
+            discountValue?: string;
             /** Format: date */
             dueDate?: string | null;
             id?: string;
             /** @enum {string} */
             kind?: "offer" | "order" | "invoice";
             lines?: {
+                description?: string;
                 /** @description decimal number as a string */
                 discountPercent?: string;
                 /** @description decimal number as a string */
                 netAmount?: string;
+                priceIncludesTax?: boolean;
                 productId?: string;
                 /** @description decimal number as a string */
                 quantity?: string;
+                taxCode?: string;
                 /** @description decimal number as a string */
                 taxRate?: string;
+                unit?: string;
                 /** @description decimal number as a string */
                 unitPrice?: string;
             }[];
             notes?: string;
             number?: string;
+            paymentMethod?: string;
             status?: string;
+            title?: string;
             /** @description decimal number as a string */
             totalGross?: string;
             /** @description decimal number as a string */
