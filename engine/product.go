@@ -64,7 +64,7 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 		Height: optDec(p.Height), Width: optDec(p.Width), Depth: optDec(p.Depth), Weight: optDec(p.Weight),
 	}
 	for _, pl := range p.Pricelist {
-		if pl.CountCode != s.e.cfg.Pricelist || len(pl.PriceDef) == 0 {
+		if pl.CountCode != s.pricelist() || len(pl.PriceDef) == 0 {
 			continue
 		}
 		def := pl.PriceDef[0]
@@ -76,6 +76,16 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 		break
 	}
 	return v, nil
+}
+
+// pricelist is the count_code of the price list products' prices are read
+// from and written to: the tenant's choice (SyncSettings.Pricelist), else
+// the engine's default (Config.Pricelist).
+func (s *session) pricelist() string {
+	if s.settings.Pricelist != "" {
+		return s.settings.Pricelist
+	}
+	return s.e.cfg.Pricelist
 }
 
 func parseDec(s string) decimal.Decimal {
@@ -117,7 +127,7 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 		Height: metakocka.NewDecimal(parseDec(v.Height)), Width: metakocka.NewDecimal(parseDec(v.Width)),
 		Depth: metakocka.NewDecimal(parseDec(v.Depth)), Weight: metakocka.NewDecimal(parseDec(v.Weight)),
 		Pricelist: metakocka.List[metakocka.Pricelist]{{
-			CountCode: s.e.cfg.Pricelist,
+			CountCode: s.pricelist(),
 			PriceDef:  metakocka.List[metakocka.PriceDef]{{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}},
 		}},
 	}, nil

@@ -3,9 +3,12 @@
 -- price was entered gross, a free-text line's text and unit (such a line
 -- has no product, so product_id becomes nullable), the company's own tax
 -- code (EX1…EX4); per document the gross coupon (discount_value), title,
--- buyer's order number, payment method and delivery address.
+-- buyer's order number, payment method and delivery address. A tenant
+-- chooses the Metakocka price list its products' prices come from (empty:
+-- discovered from the company's products).
 
 -- +goose Up
+ALTER TABLE credentials ADD COLUMN pricelist text NOT NULL DEFAULT '';
 ALTER TABLE sales_documents
     ADD COLUMN title text NOT NULL DEFAULT '',
     ADD COLUMN buyer_order text NOT NULL DEFAULT '',
@@ -41,3 +44,4 @@ ALTER TABLE sales_documents
     DROP COLUMN delivery_post_number,
     DROP COLUMN delivery_city,
     DROP COLUMN delivery_country;
+ALTER TABLE credentials DROP COLUMN pricelist;

@@ -3,10 +3,13 @@
 -- price was entered gross, a free-text line's text and unit (such a line
 -- has no product, so product_id becomes nullable), the company's own tax
 -- code (EX1…EX4); per document the gross coupon (discount_value), title,
--- buyer's order number, payment method and delivery address. SQLite cannot
+-- buyer's order number, payment method and delivery address. A tenant
+-- chooses the Metakocka price list its products' prices come from (empty:
+-- discovered from the company's products). SQLite cannot
 -- drop a NOT NULL, so the lines table is rebuilt.
 
 -- +goose Up
+ALTER TABLE credentials ADD COLUMN pricelist TEXT NOT NULL DEFAULT '';
 ALTER TABLE sales_documents ADD COLUMN title TEXT NOT NULL DEFAULT '';
 ALTER TABLE sales_documents ADD COLUMN buyer_order TEXT NOT NULL DEFAULT '';
 ALTER TABLE sales_documents ADD COLUMN payment_method TEXT NOT NULL DEFAULT '';
@@ -76,3 +79,4 @@ ALTER TABLE sales_documents DROP COLUMN delivery_street;
 ALTER TABLE sales_documents DROP COLUMN delivery_post_number;
 ALTER TABLE sales_documents DROP COLUMN delivery_city;
 ALTER TABLE sales_documents DROP COLUMN delivery_country;
+ALTER TABLE credentials DROP COLUMN pricelist;

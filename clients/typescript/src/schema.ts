@@ -781,6 +781,7 @@ export interface components {
                 concurrency?: number;
                 /** @enum {string} */
                 conflictPolicy?: "newest_wins" | "crm_wins" | "metakocka_wins";
+                pricelist?: string;
                 /** @description Go duration text, e.g. "15m0s"; "0s" is off */
                 scheduleInterval?: string;
             } | null;
@@ -1072,6 +1073,7 @@ export interface components {
             concurrency: number;
             /** @enum {string} */
             conflictPolicy: "newest_wins" | "crm_wins" | "metakocka_wins";
+            pricelist: string;
             /** @description Go duration text, e.g. "15m0s"; "0s" is off */
             scheduleInterval: string;
         };
