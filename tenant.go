@@ -52,7 +52,7 @@ type SyncSettings struct {
 	AutoPush bool `json:"autoPush"`
 	// Pricelist is the count_code of the Metakocka price list that holds
 	// the products' prices (a company may keep several, e.g. "PC_MAIN");
-	// empty: the one the company's products carry, discovered at sync.
+	// empty: the server's default list ("MPC" unless configured).
 	Pricelist string `json:"pricelist"`
 }
 

@@ -34,7 +34,7 @@ type settingsInput struct {
 	Concurrency      int                   `json:"concurrency"`
 	AutoPush         bool                  `json:"autoPush"`
 	// Pricelist is the Metakocka price list of the products' prices;
-	// empty: discovered from the company's products.
+	// empty: the server's default list ("MPC" unless configured).
 	Pricelist string `json:"pricelist"`
 }
 

@@ -112,10 +112,19 @@ func contactRecord(c mksync.Contact) record {
 func productRecord(p mksync.Product) record {
 	return record{ID: p.ID, Title: p.Code + " · " + p.Name, Subtitle: p.Price.StringFixed(2) + " / " + orDash(p.Unit), Fields: nonEmpty(
 		Field{"Code", p.Code}, Field{"Name", p.Name}, Field{"Description", p.Description}, Field{"Unit", p.Unit},
-		Field{"Price", p.Price.StringFixed(2)}, Field{"Tax rate", p.TaxRate.String() + " %"},
+		Field{"Price", p.Price.StringFixed(2) + priceForm(p.PriceIncludesTax)}, Field{"Tax rate", p.TaxRate.String() + " %"},
 		Field{"Barcode", p.Barcode}, Field{"Stock (from Metakocka)", p.StockAmount.String()},
 		Field{"Updated", formatTime(p.UpdatedAt)}, Field{"Version", strconv.FormatInt(p.Version, 10)},
 	)}
+}
+
+// priceForm says how a price was entered: " gross" (tax included) or
+// " net".
+func priceForm(gross bool) string {
+	if gross {
+		return " gross"
+	}
+	return " net"
 }
 
 func documentRecord(d mksync.SalesDocument) record {
@@ -152,11 +161,7 @@ func lineSummary(l mksync.DocumentLine) string {
 	if what == "" {
 		what = l.Description
 	}
-	form := "net"
-	if l.PriceIncludesTax {
-		form = "gross"
-	}
-	s := fmt.Sprintf("%s: %s %s × %s %s", what, l.Quantity, l.Unit, l.UnitPrice.StringFixed(2), form)
+	s := fmt.Sprintf("%s: %s %s × %s%s", what, l.Quantity, l.Unit, l.UnitPrice.StringFixed(2), priceForm(l.PriceIncludesTax))
 	if !l.DiscountPercent.IsZero() {
 		s += fmt.Sprintf(" − %s %%", l.DiscountPercent)
 	}

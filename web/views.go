@@ -319,7 +319,7 @@ type SettingsForm struct {
 	Concurrency    string
 	AutoPush       bool
 	// Pricelist is the Metakocka price list of the products' prices;
-	// empty: discovered from the company's products.
+	// empty: the server's default list.
 	Pricelist        string
 	WebhookID        string
 	WebhookURL       string

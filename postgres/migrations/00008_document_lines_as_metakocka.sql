@@ -5,9 +5,11 @@
 -- code (EX1…EX4); per document the gross coupon (discount_value), title,
 -- buyer's order number, payment method and delivery address. A tenant
 -- chooses the Metakocka price list its products' prices come from (empty:
--- discovered from the company's products).
+-- the server's default), and a product's price says
+-- whether it was entered gross, as a price list holds it.
 
 -- +goose Up
+ALTER TABLE products ADD COLUMN price_includes_tax boolean NOT NULL DEFAULT false;
 ALTER TABLE credentials ADD COLUMN pricelist text NOT NULL DEFAULT '';
 ALTER TABLE sales_documents
     ADD COLUMN title text NOT NULL DEFAULT '',
@@ -45,3 +47,4 @@ ALTER TABLE sales_documents
     DROP COLUMN delivery_city,
     DROP COLUMN delivery_country;
 ALTER TABLE credentials DROP COLUMN pricelist;
+ALTER TABLE products DROP COLUMN price_includes_tax;

@@ -5,10 +5,12 @@
 -- code (EX1…EX4); per document the gross coupon (discount_value), title,
 -- buyer's order number, payment method and delivery address. A tenant
 -- chooses the Metakocka price list its products' prices come from (empty:
--- discovered from the company's products). SQLite cannot
+-- the server's default), and a product's price says
+-- whether it was entered gross, as a price list holds it. SQLite cannot
 -- drop a NOT NULL, so the lines table is rebuilt.
 
 -- +goose Up
+ALTER TABLE products ADD COLUMN price_includes_tax INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE credentials ADD COLUMN pricelist TEXT NOT NULL DEFAULT '';
 ALTER TABLE sales_documents ADD COLUMN title TEXT NOT NULL DEFAULT '';
 ALTER TABLE sales_documents ADD COLUMN buyer_order TEXT NOT NULL DEFAULT '';
@@ -80,3 +82,4 @@ ALTER TABLE sales_documents DROP COLUMN delivery_post_number;
 ALTER TABLE sales_documents DROP COLUMN delivery_city;
 ALTER TABLE sales_documents DROP COLUMN delivery_country;
 ALTER TABLE credentials DROP COLUMN pricelist;
+ALTER TABLE products DROP COLUMN price_includes_tax;

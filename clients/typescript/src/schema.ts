@@ -879,6 +879,7 @@ export interface components {
             name: string;
             /** @description decimal number as a string */
             price: string;
+            priceIncludesTax: boolean;
             purchasing: boolean;
             sales: boolean;
             service: boolean;
@@ -909,6 +910,7 @@ export interface components {
             name?: string;
             /** @description decimal number as a string */
             price?: string;
+            priceIncludesTax?: boolean;
             purchasing?: boolean;
             sales?: boolean;
             service?: boolean;
