@@ -241,3 +241,47 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	require.Zero(t, writes(b.fake.Stats()))
 }
+
+// TestCRMDocumentWithCouponGoesAsEntered: a document made in the CRM with
+// a gross price, a free-text coupon line, a coupon on the total and a
+// delivery address is created in Metakocka in that form, Metakocka's sums
+// equal the CRM's totals, and the next pull and push change nothing.
+func TestCRMDocumentWithCouponGoesAsEntered(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	c, p := newContact(t, b), newProduct(t, b)
+	d := mksync.SalesDocument{Kind: mksync.KindOrder, Date: mksync.NewDate(2025, 3, 14), ContactID: c.ID, Currency: "EUR",
+		Title: "Order by phone", BuyerOrder: "TEL-7", PaymentMethod: "Predračun", DiscountValue: decimal.RequireFromString("2.5"),
+		DeliveryAddress: &mksync.Address{Name: "Skladišče Novak", Street: "Industrijska 5", PostNumber: "3000", City: "Celje", Country: "Slovenia"},
+		Lines: []mksync.DocumentLine{
+			{ProductID: p.ID, Quantity: decimal.NewFromInt(3), UnitPrice: decimal.RequireFromString("24.99"), PriceIncludesTax: true,
+				DiscountPercent: decimal.NewFromInt(5), TaxRate: decimal.NewFromInt(22)},
+			{Description: "Kupon POMLAD", Unit: "kos", Quantity: decimal.NewFromInt(-1), UnitPrice: decimal.NewFromInt(5),
+				PriceIncludesTax: true, TaxRate: decimal.NewFromInt(22)},
+		}}
+	require.NoError(t, b.store.CreateSalesDocument(ctx, b.tenant, &d))
+	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err, "%+v", res)
+	m := b.mapping(t, mksync.EntitySalesDocument, d.ID)
+	fd := fakeDoc(t, b, m.MetakockaID)
+	require.Equal(t, d.TotalGross.String(), fd.Sums["sum_all"])
+	require.Equal(t, d.TotalNet.String(), fd.Sums["sum_basic"])
+	require.Len(t, fd.Products, 2)
+	require.Equal(t, "24.99", fd.Products[0].PriceWithTax)
+	require.Empty(t, fd.Products[0].Price)
+	require.Equal(t, "Kupon POMLAD", fd.Products[1].Name)
+	require.Empty(t, fd.Products[1].MkID, "a free-text row")
+	require.Equal(t, "-1", fd.Products[1].Amount)
+	require.Equal(t, "Skladišče Novak", fd.Receiver.Customer)
+	require.Equal(t, "TEL-7", fd.Fields["buyer_order"])
+
+	b.fake.ResetStats()
+	run := mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.Zero(t, run.Result.Created+run.Result.Updated+run.Result.Failed+run.Result.Conflicts, "%+v", run.Result)
+	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
+	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
+	require.Zero(t, writes(b.fake.Stats()))
+}
