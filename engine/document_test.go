@@ -240,6 +240,7 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 	require.NoError(t, b.e.Sync(ctx, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	require.Zero(t, writes(b.fake.Stats()))
+	t.Logf("%d Metakocka documents (credit notes not pulled), %d pulled and pushed back unchanged: %d write calls, %d calls in all", len(b.fake.Documents(b.company)), run.Result.Processed(), writes(b.fake.Stats()), b.fake.Stats().Total)
 }
 
 // TestCRMDocumentWithCouponGoesAsEntered: a document made in the CRM with
