@@ -286,3 +286,34 @@ func TestCRMDocumentWithCouponGoesAsEntered(t *testing.T) {
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	require.Zero(t, writes(b.fake.Stats()))
 }
+
+// TestPushOverADocumentTheCRMCannotHold: when Metakocka's document gains
+// what the CRM cannot hold (a document discount_percent) after it was
+// pulled, a CRM edit is refused with an error record instead of being
+// written over it.
+func TestPushOverADocumentTheCRMCannotHold(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mkID := b.putRaw(t, webOrder)
+	_, err := b.e.SyncFromMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, mkID)
+	require.NoError(t, err)
+	replaced := strings.Replace(webOrder, `"discount_value": "5,50"`, `"discount_percent": "3", "mk_id": "`+mkID+`"`, 1)
+	require.Equal(t, mkID, b.putRaw(t, replaced))
+	before := fakeDoc(t, b, mkID)
+
+	m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, mkID)
+	require.NoError(t, err)
+	d, err := b.store.FindSalesDocumentByID(ctx, b.tenant, m.EntityID)
+	require.NoError(t, err)
+	d.Notes = "changed in the CRM"
+	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+	b.fake.ResetStats()
+	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+	require.Error(t, err)
+	require.Equal(t, 1, res.Failed)
+	require.Contains(t, res.Errors[0].Error, "discount_percent")
+	require.NotEmpty(t, res.Errors[0].ErrorID, "an error record says why")
+	require.Zero(t, writes(b.fake.Stats()))
+	require.Equal(t, before, fakeDoc(t, b, mkID))
+}
