@@ -16,8 +16,12 @@ type Product struct {
 	Name        string `json:"name"`        // ≤ 200
 	Description string `json:"description"` // Metakocka "name_desc"
 	Unit        string `json:"unit"`        // e.g. "kos", "kg"; ≤ 20
-	// Price is the net sales price in the tenant's currency.
-	Price decimal.Decimal `json:"price"`
+	// Price is the sales price in the tenant's currency: net, or gross
+	// (tax included) when PriceIncludesTax, as it is entered in Metakocka's
+	// price list (web shops enter gross prices), so that it goes back in
+	// the same form.
+	Price            decimal.Decimal `json:"price"`
+	PriceIncludesTax bool            `json:"priceIncludesTax"`
 	// TaxRate is the VAT rate in percent (22 = 22 %).
 	TaxRate    decimal.Decimal `json:"taxRate"`
 	Sales      bool            `json:"sales"`

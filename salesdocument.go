@@ -2,6 +2,7 @@ package mksync
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -24,8 +25,12 @@ var DocumentKinds = []DocumentKind{KindOffer, KindOrder, KindInvoice}
 
 // SalesDocument is an offer, order or invoice of the CRM.
 //
-// Totals are always computed from the lines (ComputeTotals); values sent by a
-// client are ignored, never trusted.
+// It carries what Metakocka needs to compute the same sums (sum_basic,
+// sum_tax, sum_all) to the cent: each line's price as it was entered (net
+// or gross), its discount and signed quantity, free-text lines, and the
+// document's gross coupon (DiscountValue). Totals are always computed from
+// the lines (ComputeTotals); values sent by a client are ignored, never
+// trusted.
 type SalesDocument struct {
 	ID       string       `json:"id"`
 	TenantID string       `json:"-"`
@@ -35,12 +40,25 @@ type SalesDocument struct {
 	Date      Date   `json:"date"`
 	ContactID string `json:"contactId"`
 	// Currency is an ISO 4217 code, default EUR.
-	Currency     string         `json:"currency"`
-	Status       string         `json:"status"`
-	Notes        string         `json:"notes"`
-	DeliveryDate *Date          `json:"deliveryDate,omitempty"`
-	DueDate      *Date          `json:"dueDate,omitempty"`
-	Lines        []DocumentLine `json:"lines"`
+	Currency     string `json:"currency"`
+	Status       string `json:"status"`
+	Notes        string `json:"notes"`
+	DeliveryDate *Date  `json:"deliveryDate,omitempty"`
+	DueDate      *Date  `json:"dueDate,omitempty"`
+	// Title is the document's title (Metakocka's title).
+	Title string `json:"title"`
+	// BuyerOrder is the buyer's own order number (a web shop's order id).
+	BuyerOrder string `json:"buyerOrder"`
+	// PaymentMethod is how the buyer pays (Metakocka's method_of_payment).
+	PaymentMethod string `json:"paymentMethod"`
+	// DiscountValue is a coupon on the gross total, as web shops give it:
+	// 100 gross with a DiscountValue of 10 totals 90, every tax rate's
+	// share reduced in proportion.
+	DiscountValue decimal.Decimal `json:"discountValue"`
+	// DeliveryAddress is where the goods go when not to the contact's own
+	// address (Metakocka's receiver); nil for none.
+	DeliveryAddress *Address       `json:"deliveryAddress,omitempty"`
+	Lines           []DocumentLine `json:"lines"`
 	// Computed by ComputeTotals.
 	TotalNet   decimal.Decimal `json:"totalNet"`
 	TotalTax   decimal.Decimal `json:"totalTax"`
@@ -50,33 +68,134 @@ type SalesDocument struct {
 	Version    int64           `json:"version"`
 }
 
-// DocumentLine is one line of a sales document.
+// Address is a postal address on a document (its delivery address).
+type Address struct {
+	Name       string `json:"name"`
+	Street     string `json:"street"`
+	PostNumber string `json:"postNumber"`
+	City       string `json:"city"`
+	Country    string `json:"country"`
+}
+
+// AddressOrNil returns a, or nil when every field is empty: the stores keep
+// an address as columns and a document without one reads back as nil.
+func AddressOrNil(a Address) *Address {
+	if a == (Address{}) {
+		return nil
+	}
+	return &a
+}
+
+// DeliveryOrZero is the document's delivery address, or an empty one when
+// it has none (what the stores write).
+func (d *SalesDocument) DeliveryOrZero() Address {
+	if d.DeliveryAddress == nil {
+		return Address{}
+	}
+	return *d.DeliveryAddress
+}
+
+// DocumentLine is one line of a sales document: a catalogue product
+// (ProductID) or a free-text line (Description, no product), such as a
+// coupon or a shipping charge.
 type DocumentLine struct {
-	ProductID string          `json:"productId"`
-	Quantity  decimal.Decimal `json:"quantity"`
-	UnitPrice decimal.Decimal `json:"unitPrice"`
+	// ProductID is the catalogue product; empty for a free-text line.
+	ProductID string `json:"productId"`
+	// Description is a free-text line's text, or extra text printed under
+	// a product line.
+	Description string `json:"description"`
+	// Unit is a free-text line's unit ("kos", "h"); a product line's is its
+	// product's.
+	Unit string `json:"unit"`
+	// Quantity is signed: a negative quantity is a coupon or a return
+	// (Metakocka takes it on service lines).
+	Quantity decimal.Decimal `json:"quantity"`
+	// UnitPrice is the price as entered: net, or gross (tax included)
+	// when PriceIncludesTax, so that Metakocka gets it back in the same
+	// form and computes the same sums.
+	UnitPrice        decimal.Decimal `json:"unitPrice"`
+	PriceIncludesTax bool            `json:"priceIncludesTax"`
 	// DiscountPercent is 0–100.
 	DiscountPercent decimal.Decimal `json:"discountPercent"`
 	// TaxRate is the VAT rate in percent.
 	TaxRate decimal.Decimal `json:"taxRate"`
-	// Computed by ComputeTotals: quantity × unit price × (1 − discount).
+	// TaxCode is the Metakocka tax code the rate was read with when it is
+	// one of the company's own codes (EX1…EX4), so that it is written back
+	// unchanged; empty otherwise.
+	TaxCode string `json:"taxCode,omitempty"`
+	// Computed by ComputeTotals: the line's net amount after its discount,
+	// before the document's DiscountValue, rounded to cents.
 	NetAmount decimal.Decimal `json:"netAmount"`
 }
 
-var hundred = decimal.NewFromInt(100)
+var (
+	hundred = decimal.NewFromInt(100)
+	one     = decimal.NewFromInt(1)
+)
 
-// ComputeTotals sets each line's net amount and the document's totals, rounded
-// to cents per line (as invoices are).
+// taxGroup is one tax rate's share of a document: the discounted line
+// amounts entered net and entered gross.
+type taxGroup struct{ net, gross, rate decimal.Decimal }
+
+// ComputeTotals sets each line's net amount and the document's totals the
+// way Metakocka computes a document's sums: lines are grouped by tax code;
+// a gross line's net is its gross divided by 1 + rate; DiscountValue
+// reduces every group by the same fraction of the gross total; per group
+// the net base is rounded to cents and the tax is the rounded gross less
+// the rounded base (so a gross-priced document totals exactly its gross).
 func (d *SalesDocument) ComputeTotals() {
-	net, tax := decimal.Zero, decimal.Zero
+	groups := map[string]*taxGroup{}
+	var order []string
+	grossTotal := decimal.Zero
 	for i := range d.Lines {
 		l := &d.Lines[i]
-		factor := hundred.Sub(l.DiscountPercent).Div(hundred)
-		l.NetAmount = l.Quantity.Mul(l.UnitPrice).Mul(factor).Round(2)
-		net = net.Add(l.NetAmount)
-		tax = tax.Add(l.NetAmount.Mul(l.TaxRate).Div(hundred).Round(2))
+		rate := l.TaxRate.Div(hundred)
+		amount := l.Quantity.Mul(l.UnitPrice)
+		if !l.DiscountPercent.IsZero() {
+			amount = amount.Mul(hundred.Sub(l.DiscountPercent)).Div(hundred)
+		}
+		key := l.taxKey()
+		g := groups[key]
+		if g == nil {
+			g = &taxGroup{rate: rate}
+			groups[key] = g
+			order = append(order, key)
+		}
+		if l.PriceIncludesTax {
+			g.gross = g.gross.Add(amount)
+			grossTotal = grossTotal.Add(amount)
+			l.NetAmount = amount.Div(one.Add(rate)).Round(2)
+		} else {
+			g.net = g.net.Add(amount)
+			grossTotal = grossTotal.Add(amount.Mul(one.Add(rate)))
+			l.NetAmount = amount.Round(2)
+		}
+	}
+	factor := one
+	if dv := d.DiscountValue; dv.IsPositive() && grossTotal.IsPositive() {
+		if dv.GreaterThan(grossTotal) {
+			dv = grossTotal
+		}
+		factor = grossTotal.Sub(dv).Div(grossTotal)
+	}
+	net, tax := decimal.Zero, decimal.Zero
+	for _, key := range order {
+		g := groups[key]
+		netPart, grossPart := g.net.Mul(factor), g.gross.Mul(factor)
+		base := netPart.Add(grossPart.Div(one.Add(g.rate))).Round(2)
+		net = net.Add(base)
+		tax = tax.Add(netPart.Mul(one.Add(g.rate)).Add(grossPart).Round(2).Sub(base))
 	}
 	d.TotalNet, d.TotalTax, d.TotalGross = net, tax, net.Add(tax)
+}
+
+// taxKey groups lines as Metakocka sums them: by tax code, a line without
+// one by its rate.
+func (l DocumentLine) taxKey() string {
+	if l.TaxCode != "" {
+		return strings.ToUpper(l.TaxCode)
+	}
+	return l.TaxRate.String()
 }
 
 // Validate checks the document and its lines and returns an EINVALID *Error
@@ -94,13 +213,29 @@ func (d *SalesDocument) Validate() error {
 	v.MaxLen(d.Number, 50, "number")
 	v.MaxLen(d.Status, 50, "status")
 	v.MaxLen(d.Notes, 4000, "notes")
+	v.MaxLen(d.Title, 200, "title")
+	v.MaxLen(d.BuyerOrder, 100, "buyerOrder")
+	v.MaxLen(d.PaymentMethod, 100, "paymentMethod")
+	v.Check(v.Decimal(d.DiscountValue, "discountValue") && !d.DiscountValue.IsNegative(), "discountValue", "must not be negative")
+	if a := d.DeliveryAddress; a != nil {
+		v.MaxLen(a.Name, 200, "deliveryAddress.name")
+		v.MaxLen(a.Street, 150, "deliveryAddress.street")
+		v.MaxLen(a.PostNumber, 20, "deliveryAddress.postNumber")
+		v.MaxLen(a.City, 100, "deliveryAddress.city")
+		v.MaxLen(a.Country, 100, "deliveryAddress.country")
+	}
 	v.Check(len(d.Lines) > 0, "lines", "must have at least one line")
 	v.Check(len(d.Lines) <= 1000, "lines", "must have at most 1000 lines")
 	for i, l := range d.Lines {
 		p := fmt.Sprintf("lines[%d].", i)
-		v.Required(l.ProductID, p+"productId")
+		if strings.TrimSpace(l.Description) == "" {
+			v.Required(l.ProductID, p+"productId")
+		}
+		v.MaxLen(l.Description, 1000, p+"description")
+		v.MaxLen(l.Unit, 20, p+"unit")
+		v.MaxLen(l.TaxCode, 10, p+"taxCode")
 		v.Decimal(l.Quantity, p+"quantity")
-		v.Check(l.Quantity.IsPositive(), p+"quantity", "must be greater than 0")
+		v.Check(!l.Quantity.IsZero(), p+"quantity", "must not be 0 (negative for a coupon or a return)")
 		v.Decimal(l.UnitPrice, p+"unitPrice")
 		v.Check(!l.UnitPrice.IsNegative(), p+"unitPrice", "must not be negative")
 		// Compared only when bounded (see Validator.Decimal).

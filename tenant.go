@@ -50,6 +50,10 @@ type SyncSettings struct {
 	Concurrency int `json:"concurrency"`
 	// AutoPush enqueues a push whenever a record is written through the API.
 	AutoPush bool `json:"autoPush"`
+	// Pricelist is the count_code of the Metakocka price list that holds
+	// the products' prices (a company may keep several, e.g. "PC_MAIN");
+	// empty: the server's default list ("MPC" unless configured).
+	Pricelist string `json:"pricelist"`
 }
 
 // Defaults for SyncSettings.
@@ -81,6 +85,7 @@ func (s SyncSettings) Validate() error {
 	v.Check(s.BatchSize >= 1 && s.BatchSize <= MaxBatchSize, "batchSize", "must be between 1 and 500")
 	v.Check(s.Concurrency >= 1 && s.Concurrency <= MaxConcurrency, "concurrency", "must be between 1 and 32")
 	v.Check(s.ScheduleInterval == 0 || s.ScheduleInterval >= time.Minute, "scheduleInterval", "must be 0 (off) or at least 1m")
+	v.MaxLen(s.Pricelist, 50, "pricelist")
 	return v.Err("sync settings")
 }
 

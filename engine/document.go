@@ -7,93 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/metakocka"
 )
-
-// documentView is the part of a sales document that syncs with a Metakocka
-// document (docs/mapping.md, "Sales documents ⇄ documents"). The partner
-// and the products are local ids: the remote side is read through the
-// mappings, so one hash compares both sides.
-type documentView struct {
-	Kind         string     `json:"kind"`
-	Number       string     `json:"number"`
-	Date         string     `json:"date"`
-	ContactID    string     `json:"contactId"`
-	Currency     string     `json:"currency"`
-	Status       string     `json:"status"`
-	Notes        string     `json:"notes"`
-	DeliveryDate string     `json:"deliveryDate"`
-	DueDate      string     `json:"dueDate"`
-	Lines        []lineView `json:"lines"`
-}
-
-type lineView struct {
-	ProductID string `json:"productId"`
-	Quantity  string `json:"quantity"`
-	UnitPrice string `json:"unitPrice"`
-	Discount  string `json:"discount"`
-	TaxRate   string `json:"taxRate"`
-}
-
-const defaultCurrency = "EUR"
-
-func dateText(d *mksync.Date) string {
-	if d == nil {
-		return ""
-	}
-	return d.String()
-}
-
-func viewOfDocument(d *mksync.SalesDocument) documentView {
-	v := documentView{
-		Kind: string(d.Kind), Number: d.Number, Date: d.Date.String(), ContactID: d.ContactID,
-		Currency: strings.ToUpper(d.Currency), Status: d.Status, Notes: d.Notes,
-		DeliveryDate: dateText(d.DeliveryDate), DueDate: dateText(d.DueDate),
-		Lines: make([]lineView, len(d.Lines)),
-	}
-	if v.Currency == "" {
-		v.Currency = defaultCurrency
-	}
-	for i, l := range d.Lines {
-		v.Lines[i] = lineView{ProductID: l.ProductID, Quantity: dec(l.Quantity), UnitPrice: dec(l.UnitPrice),
-			Discount: dec(l.DiscountPercent), TaxRate: dec(l.TaxRate)}
-	}
-	return v
-}
-
-// toDocument builds a local document from a view; d carries the id and
-// version of an existing document (zero for a new one).
-func (v documentView) applyTo(d *mksync.SalesDocument) error {
-	d.Kind, d.Number, d.ContactID, d.Currency, d.Status, d.Notes =
-		mksync.DocumentKind(v.Kind), v.Number, v.ContactID, v.Currency, v.Status, v.Notes
-	var err error
-	if d.Date, err = mksync.ParseDate(v.Date); err != nil {
-		return err
-	}
-	opt := func(s string) (*mksync.Date, error) {
-		if s == "" {
-			return nil, nil
-		}
-		dt, err := mksync.ParseDate(s)
-		return &dt, err
-	}
-	if d.DeliveryDate, err = opt(v.DeliveryDate); err != nil {
-		return err
-	}
-	if d.DueDate, err = opt(v.DueDate); err != nil {
-		return err
-	}
-	d.Lines = make([]mksync.DocumentLine, len(v.Lines))
-	for i, l := range v.Lines {
-		d.Lines[i] = mksync.DocumentLine{ProductID: l.ProductID, Quantity: parseDec(l.Quantity),
-			UnitPrice: parseDec(l.UnitPrice), DiscountPercent: parseDec(l.Discount), TaxRate: parseDec(l.TaxRate)}
-	}
-	d.ComputeTotals()
-	return d.Validate()
-}
 
 // docKind maps a Metakocka document type to the CRM's kind.
 func docKind(t metakocka.DocType) (mksync.DocumentKind, error) {
@@ -155,23 +71,11 @@ func parseMkTime(s string) time.Time {
 	return time.Time{}
 }
 
-// combinedDiscount turns cascaded discounts ("10;5") into one percentage.
-func combinedDiscount(l metakocka.DocumentLine) (decimal.Decimal, error) {
-	ds, err := l.Discounts()
-	if err != nil {
-		return decimal.Zero, mksync.Errorf(mksync.EINVALID, "line discount %q is not a number", l.Discount)
-	}
-	keep := decimal.NewFromInt(1)
-	for _, d := range ds {
-		keep = keep.Mul(hundred.Sub(d).Div(hundred))
-	}
-	return hundred.Sub(keep.Mul(hundred)), nil
-}
-
 // viewOfMkDocument reads a Metakocka document in local terms. The partner
 // and every product are resolved to local records through the mappings;
 // one that is not in the CRM yet is pulled first. A product that cannot be
-// resolved fails the whole document (nothing is written for it).
+// resolved fails the whole document (nothing is written for it), and so
+// does a document the CRM cannot hold faithfully (see faithful).
 func (s *session) viewOfMkDocument(ctx context.Context, d *metakocka.Document) (documentView, error) {
 	kind, err := docKind(d.DocType)
 	if err != nil {
@@ -191,6 +95,7 @@ func (s *session) viewOfMkDocument(ctx context.Context, d *metakocka.Document) (
 	if v.DueDate, err = parseMkDate(d.DuoPayment); err != nil {
 		return v, err
 	}
+	readMkHead(&v, d)
 	if d.Partner == nil || d.Partner.MkID == "" {
 		return v, mksync.Errorf(mksync.EINVALID, "Metakocka document %s has no partner mk_id", d.MkID)
 	}
@@ -199,22 +104,19 @@ func (s *session) viewOfMkDocument(ctx context.Context, d *metakocka.Document) (
 	}
 	v.Lines = make([]lineView, 0, len(d.ProductList))
 	for i, row := range d.ProductList {
-		pid, err := s.ensureLocalProduct(ctx, row)
-		if err != nil {
-			return v, fmt.Errorf("line %d: product %s cannot be resolved: %w", i+1, firstNonEmpty(row.MkID, row.CountCode, row.Code), err)
+		pid := ""
+		if !freeTextRow(row) {
+			if pid, err = s.ensureLocalProduct(ctx, row); err != nil {
+				return v, fmt.Errorf("line %d: product %s cannot be resolved: %w", i+1, firstNonEmpty(row.MkID, row.CountCode, row.Code), err)
+			}
 		}
-		rate, err := taxRatePercent(row.Tax, row.TaxFactor)
-		if err != nil {
-			return v, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		disc, err := combinedDiscount(row)
+		l, err := lineOfMkRow(row, pid)
 		if err != nil {
 			return v, fmt.Errorf("line %d: %w", i+1, err)
 		}
-		v.Lines = append(v.Lines, lineView{ProductID: pid, Quantity: optDec(row.Amount), UnitPrice: optDec(row.Price),
-			Discount: dec(disc), TaxRate: dec(rate)})
+		v.Lines = append(v.Lines, l)
 	}
-	return v, nil
+	return v, faithful(v, d)
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -327,6 +229,9 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 	refs.partner = m.MetakockaID
 	refs.products = make([]string, len(d.Lines))
 	for i, l := range d.Lines {
+		if l.ProductID == "" {
+			continue // a free-text line
+		}
 		m, ok, err := lookup(ctx, mksync.EntityProduct, l.ProductID)
 		if err != nil {
 			return refs, err
@@ -352,21 +257,26 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 }
 
 // fillMkDocument writes the view onto a Metakocka document (a new one, or
-// one read with get_document, whose other fields are kept).
+// one read with get_document, whose other fields are kept). Each line
+// starts from the row it replaces, so what the CRM did not change goes back
+// in the form Metakocka holds it (see fillMkRow).
 func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs) error {
 	md.DocDate, md.CurrencyCode, md.StatusCode, md.Notes = v.Date, v.Currency, v.Status, v.Notes
 	md.DeliveryDeadline, md.DuoPayment = v.DeliveryDate, v.DueDate
+	writeMkHead(md, v)
 	md.Partner = &metakocka.Partner{MkID: refs.partner}
+	old := md.ProductList
 	md.ProductList = make(metakocka.List[metakocka.DocumentLine], len(v.Lines))
 	for i, l := range v.Lines {
-		code, err := taxCode(parseDec(l.TaxRate))
+		var base metakocka.DocumentLine
+		if i < len(old) && sameRowTarget(old[i], l, refs.products[i]) {
+			base = old[i]
+		}
+		row, err := fillMkRow(base, l, refs.products[i])
 		if err != nil {
 			return fmt.Errorf("line %d: %w", i+1, err)
 		}
-		md.ProductList[i] = metakocka.DocumentLine{
-			MkID: refs.products[i], Amount: metakocka.NewDecimal(parseDec(l.Quantity)),
-			Price: metakocka.NewDecimal(parseDec(l.UnitPrice)), Discount: l.Discount, Tax: code,
-		}
+		md.ProductList[i] = row
 	}
 	return nil
 }

@@ -64,7 +64,8 @@ type Config struct {
 	Monitor Monitor
 
 	// Pricelist is the count_code of the Metakocka price list that holds a
-	// product's price and tax; default "MPC".
+	// product's price and tax for tenants that chose none
+	// (SyncSettings.Pricelist); default "MPC".
 	Pricelist string
 	// DefaultUnit is sent for a product without a unit (Metakocka requires
 	// one); default "kos".

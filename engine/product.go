@@ -17,7 +17,9 @@ const removeString = "$REMOVE_STRING_VALUE$"
 // productView is the part of a product that syncs with a Metakocka product
 // (docs/mapping.md, "Products ⇄ products"). Stock is one-way (Metakocka →
 // CRM) and not part of it. Price and TaxRate are "" when the Metakocka
-// product has no entry on the tenant's price list.
+// product has no entry on the tenant's price list; Gross says the price is
+// the list's price_with_tax (omitted when false, so that net-priced
+// products keep the hash their mappings were saved with).
 type productView struct {
 	Code        string `json:"code"`
 	Name        string `json:"name"`
@@ -33,6 +35,7 @@ type productView struct {
 	Width       string `json:"width"`
 	Depth       string `json:"depth"`
 	Weight      string `json:"weight"`
+	Gross       bool   `json:"gross,omitempty"`
 }
 
 func (s *session) viewOfProduct(p *mksync.Product) productView {
@@ -42,7 +45,7 @@ func (s *session) viewOfProduct(p *mksync.Product) productView {
 	}
 	return productView{
 		Code: p.Code, Name: p.Name, Description: p.Description, Unit: unit,
-		Price: dec(p.Price), TaxRate: dec(p.TaxRate),
+		Price: dec(p.Price), TaxRate: dec(p.TaxRate), Gross: p.PriceIncludesTax,
 		Sales: p.Sales, Purchasing: p.Purchasing, Service: p.Service, Barcode: p.Barcode,
 		Height: dec(p.Height), Width: dec(p.Width), Depth: dec(p.Depth), Weight: dec(p.Weight),
 	}
@@ -64,7 +67,7 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 		Height: optDec(p.Height), Width: optDec(p.Width), Depth: optDec(p.Depth), Weight: optDec(p.Weight),
 	}
 	for _, pl := range p.Pricelist {
-		if pl.CountCode != s.e.cfg.Pricelist || len(pl.PriceDef) == 0 {
+		if pl.CountCode != s.pricelist() || len(pl.PriceDef) == 0 {
 			continue
 		}
 		def := pl.PriceDef[0]
@@ -73,9 +76,22 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 			return v, fmt.Errorf("product %s: %w", p.MkID, err)
 		}
 		v.Price, v.TaxRate = optDec(def.Price), dec(rate)
+		if !def.Price.Valid && def.PriceWithTax.Valid {
+			v.Price, v.Gross = optDec(def.PriceWithTax), true
+		}
 		break
 	}
 	return v, nil
+}
+
+// pricelist is the count_code of the price list products' prices are read
+// from and written to: the tenant's choice (SyncSettings.Pricelist), else
+// the engine's default (Config.Pricelist).
+func (s *session) pricelist() string {
+	if s.settings.Pricelist != "" {
+		return s.settings.Pricelist
+	}
+	return s.e.cfg.Pricelist
 }
 
 func parseDec(s string) decimal.Decimal {
@@ -91,7 +107,7 @@ func parseDec(s string) decimal.Decimal {
 func (v productView) applyTo(p *mksync.Product) {
 	p.Code, p.Name, p.Description, p.Unit = v.Code, v.Name, v.Description, v.Unit
 	if v.Price != "" {
-		p.Price, p.TaxRate = parseDec(v.Price), parseDec(v.TaxRate)
+		p.Price, p.TaxRate, p.PriceIncludesTax = parseDec(v.Price), parseDec(v.TaxRate), v.Gross
 	}
 	p.Sales, p.Purchasing, p.Service, p.Barcode = v.Sales, v.Purchasing, v.Service, v.Barcode
 	p.Height, p.Width, p.Depth, p.Weight = parseDec(v.Height), parseDec(v.Width), parseDec(v.Depth), parseDec(v.Weight)
@@ -105,6 +121,10 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 	if err != nil {
 		return metakocka.Product{}, err
 	}
+	def := metakocka.PriceDef{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}
+	if v.Gross {
+		def.Price, def.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(parseDec(v.Price))
+	}
 	clear := func(t string) string {
 		if update && t == "" {
 			return removeString
@@ -117,8 +137,8 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 		Height: metakocka.NewDecimal(parseDec(v.Height)), Width: metakocka.NewDecimal(parseDec(v.Width)),
 		Depth: metakocka.NewDecimal(parseDec(v.Depth)), Weight: metakocka.NewDecimal(parseDec(v.Weight)),
 		Pricelist: metakocka.List[metakocka.Pricelist]{{
-			CountCode: s.e.cfg.Pricelist,
-			PriceDef:  metakocka.List[metakocka.PriceDef]{{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}},
+			CountCode: s.pricelist(),
+			PriceDef:  metakocka.List[metakocka.PriceDef]{def},
 		}},
 	}, nil
 }

@@ -583,7 +583,7 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	base := "/api/integrations/metakocka/credentials"
 	require.Equal(t, 404, b.do("GET", base, tok, "").Code)
 	const secret = "very-secret-key-123"
-	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456-0123456789","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4}}`)
+	rec := b.do("PUT", base, tok, `{"companyId":"16","secretKey":"`+secret+`","metakockaUrl":"http://127.0.0.1:8090","webhookSecret":"hook-secret-456-0123456789","settings":{"conflictPolicy":"crm_wins","scheduleInterval":"15m","batchSize":100,"concurrency":4,"pricelist":" PC_MAIN "}}`)
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	require.NotContains(t, rec.Body.String(), secret)
 	var v map[string]any
@@ -593,6 +593,7 @@ func TestCredentialsAreWriteOnly(t *testing.T) {
 	require.NotContains(t, string(raw), "hook-secret-456")
 	require.Equal(t, true, v["secretKeySet"])
 	require.Equal(t, "15m0s", v["settings"].(map[string]any)["scheduleInterval"])
+	require.Equal(t, "PC_MAIN", v["settings"].(map[string]any)["pricelist"], "the tenant's price list, trimmed")
 	// Changing settings keeps the stored secret.
 	b.decode(b.do("PUT", base, tok, `{"companyId":"17"}`), 200, nil)
 	c, err := b.db.FindCredentials(context.Background(), b.a.ID)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -32,11 +33,14 @@ type settingsInput struct {
 	BatchSize        int                   `json:"batchSize"`
 	Concurrency      int                   `json:"concurrency"`
 	AutoPush         bool                  `json:"autoPush"`
+	// Pricelist is the Metakocka price list of the products' prices;
+	// empty: the server's default list ("MPC" unless configured).
+	Pricelist string `json:"pricelist"`
 }
 
 func newSettingsView(s mksync.SyncSettings) settingsInput {
 	return settingsInput{ConflictPolicy: s.ConflictPolicy, ScheduleInterval: duration(s.ScheduleInterval),
-		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush}
+		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, Pricelist: s.Pricelist}
 }
 
 // credentialsView is what GET answers: the connection without its secrets,
@@ -86,7 +90,8 @@ func (s *Server) registerCredentialRoutes() {
 		if in.Settings != nil {
 			c.Settings = mksync.SyncSettings{ConflictPolicy: in.Settings.ConflictPolicy,
 				ScheduleInterval: time.Duration(in.Settings.ScheduleInterval), BatchSize: in.Settings.BatchSize,
-				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush}
+				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush,
+				Pricelist: strings.TrimSpace(in.Settings.Pricelist)}
 		}
 		old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
 		switch {

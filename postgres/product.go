@@ -12,13 +12,13 @@ import (
 )
 
 const productColumns = `id, tenant_id, code, name, description, unit, price, tax_rate, sales, purchasing, service,
-	barcode, height, width, depth, weight, stock_amount, created_at, updated_at, version`
+	barcode, height, width, depth, weight, stock_amount, created_at, updated_at, version, price_includes_tax`
 
 func scanProduct(r pgx.Row) (mksync.Product, error) {
 	var p mksync.Product
 	err := r.Scan(&p.ID, &p.TenantID, &p.Code, &p.Name, &p.Description, &p.Unit, &p.Price, &p.TaxRate,
 		&p.Sales, &p.Purchasing, &p.Service, &p.Barcode, &p.Height, &p.Width, &p.Depth, &p.Weight,
-		&p.StockAmount, &p.CreatedAt, &p.UpdatedAt, &p.Version)
+		&p.StockAmount, &p.CreatedAt, &p.UpdatedAt, &p.Version, &p.PriceIncludesTax)
 	p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt)
 	return p, err
 }
@@ -45,9 +45,9 @@ func productConflict(op string, p *mksync.Product, err error) error {
 func (d *DB) CreateProduct(ctx context.Context, tenantID string, p *mksync.Product) error {
 	return productTable.create(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) error {
 		_, err := tx.Exec(ctx, `INSERT INTO products (`+productColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1, $19)`,
 			p.ID, tenantID, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales, p.Purchasing,
-			p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, p.StockAmount, now)
+			p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, p.StockAmount, now, p.PriceIncludesTax)
 		return err
 	}, func(op string, err error) error { return productConflict(op, p, err) })
 }
@@ -81,10 +81,10 @@ func (d *DB) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Produ
 	err := productTable.update(ctx, d, tenantID, p, p.Validate, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
 		err = tx.QueryRow(ctx, `UPDATE products SET code = $4, name = $5, description = $6, unit = $7, price = $8,
 				tax_rate = $9, sales = $10, purchasing = $11, service = $12, barcode = $13, height = $14, width = $15,
-				depth = $16, weight = $17, updated_at = $18, version = version + 1
+				depth = $16, weight = $17, updated_at = $18, version = version + 1, price_includes_tax = $19
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at, stock_amount`,
 			tenantID, p.ID, p.Version, p.Code, p.Name, p.Description, p.Unit, p.Price, p.TaxRate, p.Sales,
-			p.Purchasing, p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, now).Scan(&created, &stock)
+			p.Purchasing, p.Service, p.Barcode, p.Height, p.Width, p.Depth, p.Weight, now, p.PriceIncludesTax).Scan(&created, &stock)
 		return created, err
 	}, func(op string, err error) error { return productConflict(op, p, err) })
 	if err != nil {
@@ -143,11 +143,11 @@ func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksyn
 	n := len(ps)
 	ids, codes, names, descs, units, barcodes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	prices, taxes, heights, widths, depths, weights, stocks := make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
-	sales, purch, service := make([]bool, n), make([]bool, n), make([]bool, n)
+	sales, purch, service, gross := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
 	for i, p := range ps {
 		ids[i], codes[i], names[i], descs[i], units[i], barcodes[i] = p.ID, p.Code, p.Name, p.Description, p.Unit, p.Barcode
 		prices[i], taxes[i], heights[i], widths[i], depths[i], weights[i], stocks[i] = p.Price, p.TaxRate, p.Height, p.Width, p.Depth, p.Weight, p.StockAmount
-		sales[i], purch[i], service[i] = p.Sales, p.Purchasing, p.Service
+		sales[i], purch[i], service[i], gross[i] = p.Sales, p.Purchasing, p.Service, p.PriceIncludesTax
 	}
 	now := d.nowUTC()
 	type stored struct {
@@ -159,22 +159,22 @@ func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksyn
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `INSERT INTO products AS p (`+productColumns+`)
 			SELECT u.id, $1, u.code, u.name, u.description, u.unit, u.price, u.tax_rate, u.sales, u.purchasing,
-				u.service, u.barcode, u.height, u.width, u.depth, u.weight, u.stock_amount, $2, $2, 1
+				u.service, u.barcode, u.height, u.width, u.depth, u.weight, u.stock_amount, $2, $2, 1, u.gross
 			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::numeric[],
 				$10::bool[], $11::bool[], $12::bool[], $13::text[], $14::numeric[], $15::numeric[], $16::numeric[],
-				$17::numeric[], $18::numeric[])
+				$17::numeric[], $18::numeric[], $19::bool[])
 				AS u(id, code, name, description, unit, price, tax_rate, sales, purchasing, service, barcode,
-				     height, width, depth, weight, stock_amount)
+				     height, width, depth, weight, stock_amount, gross)
 			ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, name = EXCLUDED.name,
 				description = EXCLUDED.description, unit = EXCLUDED.unit, price = EXCLUDED.price,
 				tax_rate = EXCLUDED.tax_rate, sales = EXCLUDED.sales, purchasing = EXCLUDED.purchasing,
 				service = EXCLUDED.service, barcode = EXCLUDED.barcode, height = EXCLUDED.height,
 				width = EXCLUDED.width, depth = EXCLUDED.depth, weight = EXCLUDED.weight,
-								updated_at = EXCLUDED.updated_at, version = p.version + 1
+				price_includes_tax = EXCLUDED.price_includes_tax, updated_at = EXCLUDED.updated_at, version = p.version + 1
 			WHERE p.tenant_id = EXCLUDED.tenant_id
 			RETURNING id, created_at, updated_at, version, stock_amount`,
 			tenantID, now, ids, codes, names, descs, units, prices, taxes, sales, purch, service, barcodes,
-			heights, widths, depths, weights, stocks)
+			heights, widths, depths, weights, stocks, gross)
 		if err != nil {
 			return err
 		}

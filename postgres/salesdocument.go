@@ -14,16 +14,20 @@ import (
 )
 
 const documentColumns = `id, tenant_id, kind, number, date, contact_id, currency, status, notes, delivery_date,
-	due_date, total_net, total_tax, total_gross, created_at, updated_at, version`
+	due_date, total_net, total_tax, total_gross, created_at, updated_at, version, title, buyer_order, payment_method,
+	discount_value, delivery_name, delivery_street, delivery_post_number, delivery_city, delivery_country`
 
 func scanDocument(r pgx.Row) (mksync.SalesDocument, error) {
 	var doc mksync.SalesDocument
 	var kind string
 	var date time.Time
 	var delivery, due *time.Time
+	var a mksync.Address
 	err := r.Scan(&doc.ID, &doc.TenantID, &kind, &doc.Number, &date, &doc.ContactID, &doc.Currency, &doc.Status,
 		&doc.Notes, &delivery, &due, &doc.TotalNet, &doc.TotalTax, &doc.TotalGross, &doc.CreatedAt,
-		&doc.UpdatedAt, &doc.Version)
+		&doc.UpdatedAt, &doc.Version, &doc.Title, &doc.BuyerOrder, &doc.PaymentMethod, &doc.DiscountValue,
+		&a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country)
+	doc.DeliveryAddress = mksync.AddressOrNil(a)
 	doc.Kind = mksync.DocumentKind(kind)
 	doc.Date = toDate(date)
 	doc.DeliveryDate, doc.DueDate = toDatePtr(delivery), toDatePtr(due)
@@ -85,9 +89,11 @@ func checkReferences(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksyn
 		return err
 	}
 	v.Check(ok, "contactId", "must be an existing contact")
-	ids := make([]string, len(doc.Lines))
-	for i, l := range doc.Lines {
-		ids[i] = l.ProductID
+	ids := make([]string, 0, len(doc.Lines))
+	for _, l := range doc.Lines {
+		if l.ProductID != "" {
+			ids = append(ids, l.ProductID)
+		}
 	}
 	rows, err := tx.Query(ctx, `SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
 	if err != nil {
@@ -102,7 +108,7 @@ func checkReferences(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksyn
 		known[id] = true
 	}
 	for i, l := range doc.Lines {
-		v.Check(known[l.ProductID], fmt.Sprintf("lines[%d].productId", i), "must be an existing product")
+		v.Check(l.ProductID == "" || known[l.ProductID], fmt.Sprintf("lines[%d].productId", i), "must be an existing product")
 	}
 	return v.Err("sales document")
 }
@@ -110,17 +116,22 @@ func checkReferences(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksyn
 // insertLines writes the document's lines in one statement.
 func insertLines(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksync.SalesDocument) error {
 	n := len(doc.Lines)
-	nos, products := make([]int32, n), make([]string, n)
+	nos, products := make([]int32, n), make([]*string, n)
+	descs, units, codes, gross := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	qty, price, disc, tax, net := make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
 	for i, l := range doc.Lines {
-		nos[i], products[i] = int32(i), l.ProductID
+		nos[i] = int32(i)
+		if l.ProductID != "" {
+			products[i] = &doc.Lines[i].ProductID
+		}
+		descs[i], units[i], codes[i], gross[i] = l.Description, l.Unit, l.TaxCode, l.PriceIncludesTax
 		qty[i], price[i], disc[i], tax[i], net[i] = l.Quantity, l.UnitPrice, l.DiscountPercent, l.TaxRate, l.NetAmount
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
-			unit_price, discount_percent, tax_rate, net_amount)
+			unit_price, discount_percent, tax_rate, net_amount, description, unit, tax_code, price_includes_tax)
 		SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-			$8::numeric[], $9::numeric[]) AS u`,
-		tenantID, doc.ID, nos, products, qty, price, disc, tax, net)
+			$8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], $13::bool[]) AS u`,
+		tenantID, doc.ID, nos, products, qty, price, disc, tax, net, descs, units, codes, gross)
 	return err
 }
 
@@ -135,7 +146,8 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 		ids[i] = doc.ID
 		index[doc.ID] = i
 	}
-	rows, err := tx.Query(ctx, `SELECT document_id, product_id, quantity, unit_price, discount_percent, tax_rate, net_amount
+	rows, err := tx.Query(ctx, `SELECT document_id, coalesce(product_id, ''), quantity, unit_price, discount_percent,
+			tax_rate, net_amount, description, unit, tax_code, price_includes_tax
 		FROM sales_document_lines WHERE tenant_id = $1 AND document_id = ANY($2) ORDER BY document_id, position`,
 		tenantID, ids)
 	if err != nil {
@@ -145,7 +157,8 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 	for rows.Next() {
 		var docID string
 		var l mksync.DocumentLine
-		if err := rows.Scan(&docID, &l.ProductID, &l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.TaxRate, &l.NetAmount); err != nil {
+		if err := rows.Scan(&docID, &l.ProductID, &l.Quantity, &l.UnitPrice, &l.DiscountPercent, &l.TaxRate, &l.NetAmount,
+			&l.Description, &l.Unit, &l.TaxCode, &l.PriceIncludesTax); err != nil {
 			return err
 		}
 		i := index[docID]
@@ -165,10 +178,13 @@ func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 		if err := checkReferences(ctx, tx, tenantID, doc); err != nil {
 			return err
 		}
+		a := doc.DeliveryOrZero()
 		_, err := tx.Exec(ctx, `INSERT INTO sales_documents (`+documentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, 1)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, 1, $16, $17, $18, $19,
+				$20, $21, $22, $23, $24)`,
 			doc.ID, tenantID, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency, doc.Status,
-			doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax, doc.TotalGross, now)
+			doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax, doc.TotalGross, now,
+			doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue, a.Name, a.Street, a.PostNumber, a.City, a.Country)
 		if err != nil {
 			return err
 		}
@@ -222,13 +238,17 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 		if err := checkReferences(ctx, tx, tenantID, doc); err != nil {
 			return created, err
 		}
+		a := doc.DeliveryOrZero()
 		err = tx.QueryRow(ctx, `UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
 				currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
-				total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1
+				total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1, title = $17,
+				buyer_order = $18, payment_method = $19, discount_value = $20, delivery_name = $21,
+				delivery_street = $22, delivery_post_number = $23, delivery_city = $24, delivery_country = $25
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
 			tenantID, doc.ID, doc.Version, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency,
 			doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
-			doc.TotalGross, now).Scan(&created)
+			doc.TotalGross, now, doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue,
+			a.Name, a.Street, a.PostNumber, a.City, a.Country).Scan(&created)
 		if err != nil {
 			return created, err
 		}

@@ -12,13 +12,14 @@ import (
 
 const productCols = `r.id, r.tenant_id, r.code, r.name, r.description, r.unit, r.price, r.tax_rate, r.sales,
 	r.purchasing, r.service, r.barcode, r.height, r.width, r.depth, r.weight, r.stock_amount,
-	r.created_at, r.updated_at, r.version`
+	r.created_at, r.updated_at, r.version, r.price_includes_tax`
 
 func scanProduct(sc scanner) (mksync.Product, error) {
 	var p mksync.Product
 	var price, tax, h, w, d, wt, stock, created, updated string
 	err := sc.Scan(&p.ID, &p.TenantID, &p.Code, &p.Name, &p.Description, &p.Unit, &price, &tax, &p.Sales,
-		&p.Purchasing, &p.Service, &p.Barcode, &h, &w, &d, &wt, &stock, &created, &updated, &p.Version)
+		&p.Purchasing, &p.Service, &p.Barcode, &h, &w, &d, &wt, &stock, &created, &updated, &p.Version,
+		&p.PriceIncludesTax)
 	if err != nil {
 		return p, err
 	}
@@ -44,12 +45,12 @@ func (s *store) CreateProduct(ctx context.Context, tenantID string, p *mksync.Pr
 	return create(ctx, s, productRecord, tenantID, p, func(q querier, n *mksync.Product, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO products (id, tenant_id, code, name, description, unit, price,
 			tax_rate, sales, purchasing, service, barcode, height, width, depth, weight, stock_amount,
-			search_text, created_at, updated_at, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			search_text, created_at, updated_at, version, price_includes_tax)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			n.ID, tenantID, n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate),
 			boolInt(n.Sales), boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height),
 			fmtDec(n.Width), fmtDec(n.Depth), fmtDec(n.Weight), fmtDec(n.StockAmount), productSearch(n),
-			now, now)
+			now, now, boolInt(n.PriceIncludesTax))
 		return translate("create product", err, "a product with this id or code already exists", "", "")
 	})
 }
@@ -86,12 +87,12 @@ func (s *store) UpdateProduct(ctx context.Context, tenantID string, p *mksync.Pr
 		var stock string
 		err = q.QueryRowContext(ctx, `UPDATE products SET code = ?, name = ?, description = ?, unit = ?,
 			price = ?, tax_rate = ?, sales = ?, purchasing = ?, service = ?, barcode = ?, height = ?, width = ?,
-			depth = ?, weight = ?, search_text = ?, updated_at = ?, version = version + 1
+			depth = ?, weight = ?, search_text = ?, updated_at = ?, version = version + 1, price_includes_tax = ?
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at, stock_amount`,
 			n.Code, n.Name, n.Description, n.Unit, fmtDec(n.Price), fmtDec(n.TaxRate), boolInt(n.Sales),
 			boolInt(n.Purchasing), boolInt(n.Service), n.Barcode, fmtDec(n.Height), fmtDec(n.Width),
-			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(n), now,
+			fmtDec(n.Depth), fmtDec(n.Weight), productSearch(n), now, boolInt(n.PriceIncludesTax),
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created, &stock)
 		if err != nil {
 			return "", err
@@ -134,9 +135,10 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 	}
 	stmt, err := q.PrepareContext(ctx, `INSERT INTO products (id, tenant_id, code, name, description, unit, price,
 		tax_rate, sales, purchasing, service, barcode, height, width, depth, weight, stock_amount,
-		search_text, created_at, updated_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		search_text, created_at, updated_at, version, price_includes_tax)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+			price_includes_tax = excluded.price_includes_tax,
 			description = excluded.description, unit = excluded.unit, price = excluded.price,
 			tax_rate = excluded.tax_rate, sales = excluded.sales, purchasing = excluded.purchasing,
 			service = excluded.service, barcode = excluded.barcode, height = excluded.height,
@@ -157,7 +159,7 @@ func (s *store) upsertProducts(ctx context.Context, q querier, tenantID string, 
 		err := stmt.QueryRowContext(ctx, p.ID, tenantID, p.Code, p.Name, p.Description, p.Unit, fmtDec(p.Price),
 			fmtDec(p.TaxRate), boolInt(p.Sales), boolInt(p.Purchasing), boolInt(p.Service), p.Barcode,
 			fmtDec(p.Height), fmtDec(p.Width), fmtDec(p.Depth), fmtDec(p.Weight), fmtDec(p.StockAmount),
-			productSearch(p), nowS, nowS).Scan(&p.Version, &created, &stock)
+			productSearch(p), nowS, nowS, boolInt(p.PriceIncludesTax)).Scan(&p.Version, &created, &stock)
 		if errors.Is(err, sql.ErrNoRows) {
 			return upsertMiss("product", p.ID)
 		}

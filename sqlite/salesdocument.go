@@ -12,18 +12,23 @@ import (
 )
 
 const documentCols = `r.id, r.tenant_id, r.kind, r.number, r.date, r.contact_id, r.currency, r.status, r.notes,
-	r.delivery_date, r.due_date, r.total_net, r.total_tax, r.total_gross, r.created_at, r.updated_at, r.version`
+	r.delivery_date, r.due_date, r.total_net, r.total_tax, r.total_gross, r.created_at, r.updated_at, r.version,
+	r.title, r.buyer_order, r.payment_method, r.discount_value,
+	r.delivery_name, r.delivery_street, r.delivery_post_number, r.delivery_city, r.delivery_country`
 
 func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 	var d mksync.SalesDocument
-	var date, net, tax, gross, created, updated string
+	var date, net, tax, gross, created, updated, discount string
 	var delivery, due sql.NullString
+	var a mksync.Address
 	err := sc.Scan(&d.ID, &d.TenantID, &d.Kind, &d.Number, &date, &d.ContactID, &d.Currency, &d.Status, &d.Notes,
-		&delivery, &due, &net, &tax, &gross, &created, &updated, &d.Version)
+		&delivery, &due, &net, &tax, &gross, &created, &updated, &d.Version,
+		&d.Title, &d.BuyerOrder, &d.PaymentMethod, &discount, &a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country)
 	if err != nil {
 		return d, err
 	}
-	if err := decs(net, &d.TotalNet, tax, &d.TotalTax, gross, &d.TotalGross); err != nil {
+	d.DeliveryAddress = mksync.AddressOrNil(a)
+	if err := decs(net, &d.TotalNet, tax, &d.TotalTax, gross, &d.TotalGross, discount, &d.DiscountValue); err != nil {
 		return d, err
 	}
 	if d.Date, err = parseDate(date); err != nil {
@@ -65,6 +70,9 @@ func checkDocumentRefs(ctx context.Context, q querier, tenantID string, d *mksyn
 	}
 	known := map[string]bool{}
 	for i, l := range d.Lines {
+		if l.ProductID == "" {
+			continue // a free-text line
+		}
 		ok, seen := known[l.ProductID]
 		if !seen {
 			err := q.QueryRowContext(ctx, "SELECT 1 FROM products WHERE tenant_id = ? AND id = ?", tenantID, l.ProductID).Scan(&one)
@@ -88,14 +96,20 @@ func insertLines(ctx context.Context, q querier, tenantID string, d *mksync.Sale
 		return internal("delete document lines", err)
 	}
 	stmt, err := q.PrepareContext(ctx, `INSERT INTO sales_document_lines (document_id, position, tenant_id,
-		product_id, quantity, unit_price, discount_percent, tax_rate, net_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		product_id, description, unit, quantity, unit_price, price_includes_tax, discount_percent, tax_rate, tax_code,
+		net_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return internal("prepare document lines", err)
 	}
 	defer stmt.Close()
 	for i, l := range d.Lines {
-		if _, err := stmt.ExecContext(ctx, d.ID, i, tenantID, l.ProductID, fmtDec(l.Quantity), fmtDec(l.UnitPrice),
-			fmtDec(l.DiscountPercent), fmtDec(l.TaxRate), fmtDec(l.NetAmount)); err != nil {
+		var product sql.NullString
+		if l.ProductID != "" {
+			product = sql.NullString{String: l.ProductID, Valid: true}
+		}
+		if _, err := stmt.ExecContext(ctx, d.ID, i, tenantID, product, l.Description, l.Unit, fmtDec(l.Quantity),
+			fmtDec(l.UnitPrice), l.PriceIncludesTax, fmtDec(l.DiscountPercent), fmtDec(l.TaxRate), l.TaxCode,
+			fmtDec(l.NetAmount)); err != nil {
 			return translate("insert document line", err, "", mksync.EINVALID, "a line names an unknown product")
 		}
 	}
@@ -108,12 +122,16 @@ func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mks
 		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
 			return err
 		}
+		a := n.DeliveryOrZero()
 		_, err := q.ExecContext(ctx, `INSERT INTO sales_documents (id, tenant_id, kind, number, date, contact_id,
 			currency, status, notes, delivery_date, due_date, total_net, total_tax, total_gross, search_text,
-			created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			created_at, updated_at, version, title, buyer_order, payment_method, discount_value, delivery_name,
+			delivery_street, delivery_post_number, delivery_city, delivery_country)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, tenantID, string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(n), now, now)
+			fmtDec(n.TotalGross), documentSearch(n), now, now,
+			n.Title, n.BuyerOrder, n.PaymentMethod, fmtDec(n.DiscountValue), a.Name, a.Street, a.PostNumber, a.City, a.Country)
 		if err != nil {
 			return translate("create sales document", err, "a record with this id already exists", mksync.EINVALID, "the contact does not exist")
 		}
@@ -139,8 +157,8 @@ func (s *store) FindSalesDocumentByID(ctx context.Context, tenantID, id string) 
 // linesQuery reads the lines of n documents of a tenant (arguments: the
 // tenant id, then the n document ids).
 func linesQuery(n int) string {
-	return `SELECT document_id, product_id, quantity, unit_price, discount_percent, tax_rate,
-		net_amount FROM sales_document_lines WHERE tenant_id = ? AND document_id IN (?` + strings.Repeat(", ?", n-1) + `)
+	return `SELECT document_id, coalesce(product_id, ''), description, unit, quantity, unit_price,
+		price_includes_tax, discount_percent, tax_rate, tax_code, net_amount FROM sales_document_lines WHERE tenant_id = ? AND document_id IN (?` + strings.Repeat(", ?", n-1) + `)
 		ORDER BY document_id, position`
 }
 
@@ -169,7 +187,8 @@ func loadLines(ctx context.Context, q querier, tenantID string, docs []mksync.Sa
 	for rows.Next() {
 		var docID, qty, price, disc, tax, net string
 		var l mksync.DocumentLine
-		if err := rows.Scan(&docID, &l.ProductID, &qty, &price, &disc, &tax, &net); err != nil {
+		if err := rows.Scan(&docID, &l.ProductID, &l.Description, &l.Unit, &qty, &price, &l.PriceIncludesTax, &disc,
+			&tax, &l.TaxCode, &net); err != nil {
 			return internal("load document lines", err)
 		}
 		if err := decs(qty, &l.Quantity, price, &l.UnitPrice, disc, &l.DiscountPercent, tax, &l.TaxRate, net, &l.NetAmount); err != nil {
@@ -202,14 +221,19 @@ func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mks
 		if err := checkDocumentRefs(ctx, q, tenantID, n); err != nil {
 			return "", err
 		}
+		a := n.DeliveryOrZero()
 		err = q.QueryRowContext(ctx, `UPDATE sales_documents SET kind = ?, number = ?, date = ?, contact_id = ?,
 			currency = ?, status = ?, notes = ?, delivery_date = ?, due_date = ?, total_net = ?, total_tax = ?,
-			total_gross = ?, search_text = ?, updated_at = ?, version = version + 1
+			total_gross = ?, search_text = ?, updated_at = ?, version = version + 1, title = ?, buyer_order = ?,
+			payment_method = ?, discount_value = ?, delivery_name = ?, delivery_street = ?, delivery_post_number = ?,
+			delivery_city = ?, delivery_country = ?
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
-			fmtDec(n.TotalGross), documentSearch(n), now, tenantID, n.ID, n.Version).Scan(&n.Version, &created)
+			fmtDec(n.TotalGross), documentSearch(n), now, n.Title, n.BuyerOrder, n.PaymentMethod,
+			fmtDec(n.DiscountValue), a.Name, a.Street, a.PostNumber, a.City, a.Country,
+			tenantID, n.ID, n.Version).Scan(&n.Version, &created)
 		if err != nil {
 			return "", err
 		}

@@ -73,8 +73,12 @@ func testProducts(t *testing.T, s mksync.Store) {
 	require.NoError(t, s.SetProductStock(ctx, tid, p.ID, dec("3")))
 	upd := got
 	upd.Price = dec("10.99")
+	upd.PriceIncludesTax = true
 	upd.StockAmount = dec("999")
 	require.NoError(t, s.UpdateProduct(ctx, tid, &upd))
+	gross, err := s.FindProductByID(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.True(t, gross.PriceIncludesTax, "a gross price stays gross")
 	require.EqualValues(t, 2, upd.Version)
 	require.Equal(t, "3", upd.StockAmount.String(), "updates keep the stored stock")
 	stale := got
@@ -141,12 +145,14 @@ func testProductUpsertAndStream(t *testing.T, s mksync.Store) {
 	// Replace keeps the id and the stock, bumps the version.
 	require.NoError(t, s.SetProductStock(ctx, tid, ps[5].ID, dec("7")))
 	ps[5].Name = "Renamed"
+	ps[5].PriceIncludesTax = true
 	ps[5].StockAmount = dec("1")
 	require.NoError(t, s.UpsertProducts(ctx, tid, ps[5:6]))
 	require.Equal(t, "7", ps[5].StockAmount.String())
 	got, err := s.FindProductByID(ctx, tid, ps[5].ID)
 	require.NoError(t, err)
 	require.Equal(t, "Renamed", got.Name)
+	require.True(t, got.PriceIncludesTax, "a gross price stays gross")
 	require.EqualValues(t, 2, got.Version)
 	require.Equal(t, "7", got.StockAmount.String(), "upserts keep the stored stock")
 

@@ -60,7 +60,8 @@ func testSalesDocuments(t *testing.T, s mksync.Store) {
 	require.Equal(t, "53.97", d.Lines[0].NetAmount.String())
 	require.Equal(t, "431.88", d.Lines[1].NetAmount.String())
 	require.Equal(t, "485.85", d.TotalNet.String())
-	// 53.97 × 22 % = 11.8734 → 11.87; 431.88 × 9.5 % = 41.0286 → 41.03
+	// Per rate, as Metakocka sums: 65.847 → 65.85 − 53.97 = 11.88;
+	// 472.903125 → 472.90 − 431.88 = 41.02
 	require.Equal(t, "52.9", d.TotalTax.String())
 	require.Equal(t, "538.75", d.TotalGross.String())
 
@@ -176,4 +177,42 @@ func testSalesDocumentLists(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Len(t, conflicts, 1)
 	require.Equal(t, all[3].ID, conflicts[0].ID)
+}
+
+// testSalesDocumentsAsMetakocka stores what a Metakocka document holds: a
+// gross-priced line, a free-text coupon line with a negative quantity, an
+// EX tax code, the document's coupon, title, buyer order, payment method
+// and delivery address, and reads it back unchanged.
+func testSalesDocumentsAsMetakocka(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	f := newDocFixture(t, s, "mkdocs")
+	d := f.document("WEB-1001")
+	d.Kind = mksync.KindOrder
+	d.Title, d.BuyerOrder, d.PaymentMethod = "Web order WEB-1001", "WEB-1001", "Kartica"
+	d.DiscountValue = dec("10")
+	d.DeliveryAddress = &mksync.Address{Name: "Janez Novak", Street: "Cesta 1", PostNumber: "1000", City: "Ljubljana", Country: "Slovenia"}
+	d.Lines = []mksync.DocumentLine{
+		{ProductID: f.p1.ID, Quantity: dec("1"), UnitPrice: dec("100"), PriceIncludesTax: true, TaxRate: dec("22"), TaxCode: "EX4", Description: "gift wrapped"},
+		{Description: "Coupon JESEN5", Unit: "kos", Quantity: dec("-1"), UnitPrice: dec("5"), PriceIncludesTax: true, TaxRate: dec("22"), TaxCode: "EX4"},
+	}
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &d))
+	// 100 − 5 = 95 gross, less the coupon of 10: 85.
+	require.Equal(t, "85", d.TotalGross.String())
+	require.Equal(t, "69.67", d.TotalNet.String())
+	got, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, d, got)
+	require.Empty(t, got.Lines[1].ProductID, "a free-text line has no product")
+
+	// Updating drops the address and the coupon; a product can be deleted
+	// once only free-text lines remain.
+	got.DeliveryAddress, got.DiscountValue = nil, dec("0")
+	got.Lines = got.Lines[1:]
+	require.NoError(t, s.UpdateSalesDocument(ctx, f.tenant, &got))
+	again, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, got, again)
+	require.Nil(t, again.DeliveryAddress)
+	require.Equal(t, "-5", again.TotalGross.String())
+	require.NoError(t, s.DeleteProduct(ctx, f.tenant, f.p1.ID))
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/mksync/mksync"
 )
 
@@ -110,10 +112,19 @@ func contactRecord(c mksync.Contact) record {
 func productRecord(p mksync.Product) record {
 	return record{ID: p.ID, Title: p.Code + " · " + p.Name, Subtitle: p.Price.StringFixed(2) + " / " + orDash(p.Unit), Fields: nonEmpty(
 		Field{"Code", p.Code}, Field{"Name", p.Name}, Field{"Description", p.Description}, Field{"Unit", p.Unit},
-		Field{"Price", p.Price.StringFixed(2)}, Field{"Tax rate", p.TaxRate.String() + " %"},
+		Field{"Price", p.Price.StringFixed(2) + priceForm(p.PriceIncludesTax)}, Field{"Tax rate", p.TaxRate.String() + " %"},
 		Field{"Barcode", p.Barcode}, Field{"Stock (from Metakocka)", p.StockAmount.String()},
 		Field{"Updated", formatTime(p.UpdatedAt)}, Field{"Version", strconv.FormatInt(p.Version, 10)},
 	)}
+}
+
+// priceForm says how a price was entered: " gross" (tax included) or
+// " net".
+func priceForm(gross bool) string {
+	if gross {
+		return " gross"
+	}
+	return " net"
 }
 
 func documentRecord(d mksync.SalesDocument) record {
@@ -122,13 +133,43 @@ func documentRecord(d mksync.SalesDocument) record {
 		num = "(number from Metakocka)"
 	}
 	title := documentKindLabel(d.Kind) + " " + num
-	return record{ID: d.ID, Title: title, Subtitle: d.Date.String() + " · " + d.TotalGross.StringFixed(2) + " " + d.Currency, Fields: nonEmpty(
-		Field{"Kind", documentKindLabel(d.Kind)}, Field{"Number", d.Number}, Field{"Date", d.Date.String()},
-		Field{"Contact", d.ContactID}, Field{"Status", d.Status}, Field{"Lines", strconv.Itoa(len(d.Lines))},
-		Field{"Net", d.TotalNet.StringFixed(2) + " " + d.Currency}, Field{"Tax", d.TotalTax.StringFixed(2) + " " + d.Currency},
-		Field{"Gross", d.TotalGross.StringFixed(2) + " " + d.Currency},
-		Field{"Updated", formatTime(d.UpdatedAt)}, Field{"Version", strconv.FormatInt(d.Version, 10)},
-	)}
+	money := func(v decimal.Decimal) string { return v.StringFixed(2) + " " + d.Currency }
+	fields := []Field{
+		{"Kind", documentKindLabel(d.Kind)}, {"Number", d.Number}, {"Date", d.Date.String()},
+		{"Title", d.Title}, {"Buyer's order", d.BuyerOrder},
+		{"Contact", d.ContactID}, {"Status", d.Status}, {"Payment method", d.PaymentMethod},
+	}
+	if a := d.DeliveryAddress; a != nil {
+		fields = append(fields, Field{"Delivery address", joinNonEmpty(", ", a.Name, a.Street, strings.TrimSpace(a.PostNumber+" "+a.City), a.Country)})
+	}
+	fields = append(fields, Field{"Lines", strconv.Itoa(len(d.Lines))})
+	for i, l := range d.Lines {
+		fields = append(fields, Field{fmt.Sprintf("Line %d", i+1), lineSummary(l)})
+	}
+	if !d.DiscountValue.IsZero() {
+		fields = append(fields, Field{"Coupon (off the gross total)", money(d.DiscountValue)})
+	}
+	fields = append(fields, Field{"Net", money(d.TotalNet)}, Field{"Tax", money(d.TotalTax)}, Field{"Gross", money(d.TotalGross)},
+		Field{"Updated", formatTime(d.UpdatedAt)}, Field{"Version", strconv.FormatInt(d.Version, 10)})
+	return record{ID: d.ID, Title: title, Subtitle: d.Date.String() + " · " + money(d.TotalGross), Fields: nonEmpty(fields...)}
+}
+
+// lineSummary is one document line as the detail page shows it: what it
+// is, quantity × the price as entered (net or gross), discount and tax.
+func lineSummary(l mksync.DocumentLine) string {
+	what := l.ProductID
+	if what == "" {
+		what = l.Description
+	}
+	s := fmt.Sprintf("%s: %s %s × %s%s", what, l.Quantity, l.Unit, l.UnitPrice.StringFixed(2), priceForm(l.PriceIncludesTax))
+	if !l.DiscountPercent.IsZero() {
+		s += fmt.Sprintf(" − %s %%", l.DiscountPercent)
+	}
+	s += fmt.Sprintf(" · tax %s %%", l.TaxRate)
+	if l.TaxCode != "" {
+		s += " (" + l.TaxCode + ")"
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func documentKindLabel(k mksync.DocumentKind) string {

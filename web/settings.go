@@ -39,7 +39,7 @@ func (h *Handler) settingsForm(r *http.Request, s *session, c mksync.MetakockaCr
 		CSRF: s.CSRF, CompanyID: c.CompanyID, MetakockaURL: c.BaseURL, SecretKeySet: !c.SecretKey.IsZero(),
 		ConflictPolicy: string(st.ConflictPolicy), Policies: policyOptions(st.ConflictPolicy),
 		Schedule: formatInterval(st.ScheduleInterval), BatchSize: strconv.Itoa(st.BatchSize),
-		Concurrency: strconv.Itoa(st.Concurrency), AutoPush: st.AutoPush,
+		Concurrency: strconv.Itoa(st.Concurrency), AutoPush: st.AutoPush, Pricelist: st.Pricelist,
 		WebhookID: c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
 		AlertWebhookURL: c.AlertWebhookURL, AlertWebhookSecretSet: !c.AlertWebhookSecret.IsZero(),
 	}
@@ -80,6 +80,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		Settings: mksync.SyncSettings{
 			ConflictPolicy: mksync.ConflictPolicy(r.PostFormValue("conflictPolicy")),
 			AutoPush:       r.PostFormValue("autoPush") == "on",
+			Pricelist:      strings.TrimSpace(r.PostFormValue("pricelist")),
 		},
 	}
 	if c.SecretKey.IsZero() {

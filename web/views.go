@@ -308,16 +308,19 @@ type SettingsPage struct {
 // SettingsForm holds the settings form's values and problems. Secrets are
 // write-only: the form shows only whether they are set.
 type SettingsForm struct {
-	CSRF             string
-	CompanyID        string
-	MetakockaURL     string
-	SecretKeySet     bool
-	ConflictPolicy   string
-	Policies         []Option
-	Schedule         string
-	BatchSize        string
-	Concurrency      string
-	AutoPush         bool
+	CSRF           string
+	CompanyID      string
+	MetakockaURL   string
+	SecretKeySet   bool
+	ConflictPolicy string
+	Policies       []Option
+	Schedule       string
+	BatchSize      string
+	Concurrency    string
+	AutoPush       bool
+	// Pricelist is the Metakocka price list of the products' prices;
+	// empty: the server's default list.
+	Pricelist        string
 	WebhookID        string
 	WebhookURL       string
 	WebhookSecretSet bool

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -192,4 +193,30 @@ func TestSessionCookie(t *testing.T) {
 	// CSRF tokens differ per sign-in and are not the cookie's signature.
 	require.NotEqual(t, s.csrfFor("n1"), s.csrfFor("n2"))
 	require.False(t, equalToken("", ""))
+}
+
+func TestDocumentRecordShowsLinesAsEntered(t *testing.T) {
+	d := mksync.SalesDocument{Kind: mksync.KindOrder, Number: "WEB-1", Currency: "EUR", Title: "Web order",
+		DiscountValue:   decimal.RequireFromString("5"),
+		DeliveryAddress: &mksync.Address{Name: "Marija", Street: "Trubarjeva 2", PostNumber: "2000", City: "Maribor"},
+		Lines: []mksync.DocumentLine{
+			{ProductID: "p1", Quantity: decimal.NewFromInt(2), UnitPrice: decimal.RequireFromString("119.99"), PriceIncludesTax: true,
+				DiscountPercent: decimal.NewFromInt(10), TaxRate: decimal.NewFromInt(22), TaxCode: "EX4"},
+			{Description: "Coupon", Unit: "kos", Quantity: decimal.NewFromInt(-1), UnitPrice: decimal.NewFromInt(10), TaxRate: decimal.NewFromInt(22)},
+		}}
+	got := map[string]string{}
+	for _, f := range documentRecord(d).Fields {
+		got[f.Label] = f.Value
+	}
+	for label, want := range map[string]string{
+		"Title":                        "Web order",
+		"Delivery address":             "Marija, Trubarjeva 2, 2000 Maribor",
+		"Line 1":                       "p1: 2 × 119.99 gross − 10 % · tax 22 % (EX4)",
+		"Line 2":                       "Coupon: -1 kos × 10.00 net · tax 22 %",
+		"Coupon (off the gross total)": "5.00 EUR",
+	} {
+		if got[label] != want {
+			t.Errorf("%s = %q, want %q", label, got[label], want)
+		}
+	}
 }

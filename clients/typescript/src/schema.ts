@@ -781,21 +781,26 @@ export interface components {
                 concurrency?: number;
                 /** @enum {string} */
                 conflictPolicy?: "newest_wins" | "crm_wins" | "metakocka_wins";
+                pricelist?: string;
                 /** @description Go duration text, e.g. "15m0s"; "0s" is off */
                 scheduleInterval?: string;
             } | null;
             webhookSecret?: string;
         };
         DocumentLine: {
+            description: string;
             /** @description decimal number as a string */
             discountPercent: string;
             /** @description decimal number as a string */
             netAmount: string;
+            priceIncludesTax: boolean;
             productId: string;
             /** @description decimal number as a string */
             quantity: string;
+            taxCode?: string;
             /** @description decimal number as a string */
             taxRate: string;
+            unit: string;
             /** @description decimal number as a string */
             unitPrice: string;
         };
@@ -874,6 +879,7 @@ export interface components {
             name: string;
             /** @description decimal number as a string */
             price: string;
+            priceIncludesTax: boolean;
             purchasing: boolean;
             sales: boolean;
             service: boolean;
@@ -904,6 +910,7 @@ export interface components {
             name?: string;
             /** @description decimal number as a string */
             price?: string;
+            priceIncludesTax?: boolean;
             purchasing?: boolean;
             sales?: boolean;
             service?: boolean;
@@ -954,14 +961,24 @@ export interface components {
             runId: string;
         };
         SalesDocument: {
+            buyerOrder: string;
             contactId: string;
             /** Format: date-time */
             createdAt: string;
             currency: string;
             /** Format: date */
             date: string;
+            deliveryAddress?: {
+                city: string;
+                country: string;
+                name: string;
+                postNumber: string;
+                street: string;
+            } | null;
             /** Format: date */
             deliveryDate?: string | null;
+            /** @description decimal number as a string */
+            discountValue: string;
             /** Format: date */
             dueDate?: string | null;
             id: string;
@@ -971,7 +988,9 @@ export interface components {
             mapping: components["schemas"]["Mapping"] | null;
             notes: string;
             number: string;
+            paymentMethod: string;
             status: string;
+            title: string;
             /** @description decimal number as a string */
             totalGross: string;
             /** @description decimal number as a string */
@@ -983,35 +1002,51 @@ export interface components {
             version: number;
         };
         SalesDocumentInput: {
+            buyerOrder?: string;
             contactId?: string;
             /** Format: date-time */
             createdAt?: string;
             currency?: string;
             /** Format: date */
             date?: string;
+            deliveryAddress?: {
+                city?: string;
+                country?: string;
+                name?: string;
+                postNumber?: string;
+                street?: string;
+            } | null;
             /** Format: date */
             deliveryDate?: string | null;
+            /** @description decimal number as a string */
+            discountValue?: string;
             /** Format: date */
             dueDate?: string | null;
             id?: string;
             /** @enum {string} */
             kind?: "offer" | "order" | "invoice";
             lines?: {
+                description?: string;
                 /** @description decimal number as a string */
                 discountPercent?: string;
                 /** @description decimal number as a string */
                 netAmount?: string;
+                priceIncludesTax?: boolean;
                 productId?: string;
                 /** @description decimal number as a string */
                 quantity?: string;
+                taxCode?: string;
                 /** @description decimal number as a string */
                 taxRate?: string;
+                unit?: string;
                 /** @description decimal number as a string */
                 unitPrice?: string;
             }[];
             notes?: string;
             number?: string;
+            paymentMethod?: string;
             status?: string;
+            title?: string;
             /** @description decimal number as a string */
             totalGross?: string;
             /** @description decimal number as a string */
@@ -1040,6 +1075,7 @@ export interface components {
             concurrency: number;
             /** @enum {string} */
             conflictPolicy: "newest_wins" | "crm_wins" | "metakocka_wins";
+            pricelist: string;
             /** @description Go duration text, e.g. "15m0s"; "0s" is off */
             scheduleInterval: string;
         };
