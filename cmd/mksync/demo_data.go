@@ -51,6 +51,10 @@ func demoTenant(ctx context.Context, st mksync.Store, keep bool, mkURL string, s
 	if cur, err := st.FindCredentials(ctx, tenantID); err == nil {
 		creds.Settings = cur.Settings
 	}
+	if creds.Settings.Pricelist == "" {
+		// The simulator's demo company keeps its prices on this list.
+		creds.Settings.Pricelist = mkfake.DemoPricelist
+	}
 	if err := st.SetCredentials(ctx, tenantID, &creds); err != nil {
 		return "", "", fmt.Errorf("connect the demo tenant: %w", err)
 	}

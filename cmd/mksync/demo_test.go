@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -139,6 +140,23 @@ func TestDemoCommand(t *testing.T) {
 	items, _ := body["items"].([]any)
 	require.NotEmpty(t, items)
 	require.Positive(t, scrape(t, base, "mksync_sync_records_total", `outcome="created"`))
+
+	// Every product pulled from the simulator shows its real price and
+	// tax rate (the demo company keeps them on its own price list).
+	resp, body = get(t, base+"/api/products?limit=200", token)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	products, _ := body["items"].([]any)
+	pulled := 0
+	for _, it := range products {
+		p := it.(map[string]any)
+		if !strings.HasPrefix(fmt.Sprint(p["code"]), "DEMO-") {
+			continue
+		}
+		pulled++
+		require.NotContains(t, []string{"0", "0.00", "<nil>"}, fmt.Sprint(p["price"]), "price of %v", p["code"])
+		require.NotContains(t, []string{"0", "0.00", "<nil>"}, fmt.Sprint(p["taxRate"]), "tax rate of %v", p["code"])
+	}
+	require.Positive(t, pulled, "products pulled from the simulator")
 	require.NoError(t, stop())
 
 	// Again on the same folder: a new token; the old one is gone with the

@@ -72,6 +72,9 @@ func grossOf(net, tax string) string {
 	return n.Mul(decimal.NewFromInt(1).Add(r)).Round(2).StringFixed(2)
 }
 
+// DemoPricelist is the price list (count_code) of SeedDemo's products.
+const DemoPricelist = "PC_MAIN"
+
 // SeedDemo fills a company with a believable Slovenian demo data set: 12
 // partners, 30 products (tax codes "220" and "095", gross prices on
 // pricelist "PC_MAIN" as a web shop enters them, some stock) and sales
@@ -111,7 +114,7 @@ func (s *Server) SeedDemo(companyID string) {
 		in := obj{
 			"count_code": code, "code": code, "name": d.name, "unit": d.unit,
 			"service": boolStr(d.service), "sales": "true", "purchasing": boolStr(!d.service),
-			"pricelist": []any{obj{"count_code": "PC_MAIN", "price_def": []any{obj{"tax": d.tax, "price_with_tax": grossOf(d.price, d.tax)}}}},
+			"pricelist": []any{obj{"count_code": DemoPricelist, "price_def": []any{obj{"tax": d.tax, "price_with_tax": grossOf(d.price, d.tax)}}}},
 		}
 		p, err := s.createProduct(c, in)
 		if err != nil {
@@ -233,7 +236,7 @@ func (s *Server) SeedProducts(companyID string, n int) {
 		p.Unit = "kos"
 		p.Sales, p.Activated = true, true
 		p.Stock = fmt.Sprint(k % 97)
-		p.Prices = []Price{{Pricelist: "PC_MAIN", Tax: "220", TaxFactor: "0.22", Price: fmt.Sprintf("%d.%02d", 1+k%500, k%100)}}
+		p.Prices = []Price{{Pricelist: DemoPricelist, Tax: "220", TaxFactor: "0.22", Price: fmt.Sprintf("%d.%02d", 1+k%500, k%100)}}
 		p.LastChange = now
 		c.products = append(c.products, p)
 		c.indexProduct(p)
