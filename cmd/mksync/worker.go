@@ -38,6 +38,7 @@ type jobFlags struct {
 	bulkTimeout        time.Duration
 	jobTimeout         time.Duration
 	rescueAfter        time.Duration
+	runLease           time.Duration
 	stopTimeout        time.Duration
 	// pacing bounds this process's requests per Metakocka company.
 	pacing metakocka.PacingConfig
@@ -52,6 +53,7 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.bulkTimeout, "bulk-timeout", jobs.DefaultBulkTimeout, "a sync run slice running this long is cancelled and retried from its checkpoint")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultJobTimeout, "a single-record, stock or schedule job running this long is cancelled and retried")
 	fl.DurationVar(&f.rescueAfter, "rescue-stuck-after", jobs.DefaultRescueStuckJobsAfter, "a job running this long is taken to have lost its process, and retried (must exceed --bulk-timeout and --job-timeout)")
+	fl.DurationVar(&f.runLease, "run-lease", jobs.DefaultRunLease, "a sync run whose worker stopped heart-beating this long is taken over by another worker")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", jobs.DefaultStopTimeout, "on shutdown, how long running jobs may finish before they are put back in the queue")
 	fl.Float64Var(&f.pacing.RequestsPerSecond, "metakocka-rps", 0, "requests per second this process sends one Metakocka company (default 5; negative: unlimited)")
 	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "requests in flight per Metakocka company in this process (default 4)")
@@ -69,6 +71,7 @@ func (f *jobFlags) config(st mksync.Store, r jobs.Runner, log *slog.Logger) jobs
 		BulkTimeout:          f.bulkTimeout,
 		JobTimeout:           f.jobTimeout,
 		RescueStuckJobsAfter: f.rescueAfter,
+		RunLease:             f.runLease,
 		StopTimeout:          f.stopTimeout,
 	}
 }
