@@ -100,7 +100,7 @@ Prints the number of credentials re-encrypted.`,
 			} else if kr, err = loadSealer(s, t); err != nil {
 				return err
 			}
-			st, err := openStoreWith(ctx, s, t, kr)
+			st, err := openStoreWith(ctx, s, t, kr, 0)
 			if err != nil {
 				return err
 			}

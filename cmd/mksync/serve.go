@@ -137,6 +137,9 @@ func runServe(ctx context.Context, s streams, f serveFlags) error {
 	f.metakockaURLs = urls
 	log := newServeLogger(s)
 
+	if !f.noWorkers {
+		f.dbFlags.poolConns = f.jobFlags.poolConns()
+	}
 	st, err := f.open(ctx, s) // migrates unless --no-migrate
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -85,6 +85,12 @@ func loadSealer(s streams, t dbTarget) (*keyring.Keyring, error) {
 // sealed by the configured keyring. It does not migrate; the returned store
 // has a Migrate method.
 func openStore(ctx context.Context, s streams, dsn string) (mksync.Store, error) {
+	return openStoreSized(ctx, s, dsn, 0)
+}
+
+// openStoreSized is openStore with the PostgreSQL pool sized poolConns
+// when the URL has no pool_max_conns (0: pgxpool's default).
+func openStoreSized(ctx context.Context, s streams, dsn string, poolConns int32) (mksync.Store, error) {
 	t, err := parseDB(dsn)
 	if err != nil {
 		return nil, err
@@ -99,14 +105,15 @@ func openStore(ctx context.Context, s streams, dsn string) (mksync.Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return openStoreWith(ctx, s, t, kr)
+	return openStoreWith(ctx, s, t, kr, poolConns)
 }
 
-// openStoreWith opens t with sealer.
-func openStoreWith(ctx context.Context, s streams, t dbTarget, sealer mksync.SecretSealer) (mksync.Store, error) {
+// openStoreWith opens t with sealer, a PostgreSQL pool sized poolConns
+// when the URL does not say (0: pgxpool's default).
+func openStoreWith(ctx context.Context, s streams, t dbTarget, sealer mksync.SecretSealer, poolConns int32) (mksync.Store, error) {
 	log := cliLogger(s)
 	if t.url != "" {
-		db, err := postgres.Open(ctx, t.url, postgres.Options{Sealer: sealer, Logger: log})
+		db, err := postgres.Open(ctx, t.url, postgres.Options{Sealer: sealer, Logger: log, DefaultMaxConns: poolConns})
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", t, err)
 		}
@@ -192,6 +199,9 @@ func migrationStatus(ctx context.Context, st mksync.Store) ([]migrationRow, erro
 type dbFlags struct {
 	db        string
 	noMigrate bool
+	// poolConns sizes a PostgreSQL pool whose URL has no pool_max_conns
+	// (set by commands that run job workers; 0: pgxpool's default).
+	poolConns int32
 }
 
 // register adds --db and --no-migrate to cmd and its subcommands.
@@ -212,7 +222,7 @@ func (f *dbFlags) dsn() string {
 // open opens the store and, unless --no-migrate, migrates it. The caller
 // closes it.
 func (f *dbFlags) open(ctx context.Context, s streams) (mksync.Store, error) {
-	st, err := openStore(ctx, s, f.dsn())
+	st, err := openStoreSized(ctx, s, f.dsn(), f.poolConns)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,22 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "requests in flight per Metakocka company in this process (default 4)")
 }
 
+// poolConns is the PostgreSQL pool a process with these job workers gets
+// when its URL has no pool_max_conns: a connection per bulk and interactive
+// worker, and River's own (LISTEN, a fetch per queue, leadership) and the
+// API's beside them.
+func (f *jobFlags) poolConns() int32 {
+	return int32(max(f.bulkWorkers, 1)+max(f.interactiveWorkers, 1)) + poolConnsBeside
+}
+
+// poolConnsBeside are the connections a process uses beside its job
+// workers'.
+const poolConnsBeside = 6
+
+// minPoolConns is the least pool that bulkWorkers can work with (below it
+// the worker warns).
+func minPoolConns(bulkWorkers int) int32 { return int32(bulkWorkers) + poolConnsBeside }
+
 // config is the jobs.Config of these flags.
 func (f *jobFlags) config(st mksync.Store, r jobs.Runner, log *slog.Logger) jobs.Config {
 	return jobs.Config{
@@ -108,6 +124,7 @@ func runWorker(ctx context.Context, s streams, f workerFlags) error {
 		ctx = context.Background()
 	}
 	log := newServeLogger(s)
+	f.dbFlags.poolConns = f.jobFlags.poolConns()
 	st, err := f.open(ctx, s) // migrates (app and River) unless --no-migrate
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -248,7 +265,7 @@ func newJobs(st mksync.Store, cfg jobs.Config, pacing metakocka.PacingConfig, lo
 	if pg, ok := st.(*postgres.DB); ok {
 		// River keeps a connection for LISTEN and one per queue fetch
 		// beside the jobs' own store calls.
-		if need := int32(cfg.BulkWorkers + 6); pg.Pool().Config().MaxConns < need {
+		if need := minPoolConns(cfg.BulkWorkers); pg.Pool().Config().MaxConns < need {
 			log.Warn("the PostgreSQL pool is small for the job workers; add pool_max_conns to the database URL",
 				"category", "JOBS", "pool_max_conns", pg.Pool().Config().MaxConns, "suggested", need)
 		}
