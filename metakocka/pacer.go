@@ -2,15 +2,20 @@ package metakocka
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
 // Pacer paces requests per Metakocka company: a token-bucket rate limit, a
-// bound on concurrent requests, and search calls of one company one at a time
-// (Metakocka queues them anyway; queueing here keeps them from timing out in
-// its queue and from holding an in-flight slot while they wait).
+// bound on concurrent requests — fixed, or found by an AdaptiveLimit — kept
+// in a SlotStore (shared by a fleet when it is a database), and search calls
+// of one company one at a time (Metakocka queues them anyway; queueing here
+// keeps them from timing out in its queue and from holding an in-flight
+// slot while they wait).
 //
 // One Pacer is meant to serve every Client of a process, so that two Clients
 // for the same company share the company's budget. It is safe for concurrent
@@ -24,9 +29,13 @@ type Pacer struct {
 
 type companyPace struct {
 	limiter  *rate.Limiter
-	inFlight chan struct{} // semaphore of MaxInFlight slots
-	search   chan struct{} // semaphore of one slot
+	adaptive *AdaptiveLimit // nil: fixed at MaxInFlight
+	search   chan struct{}  // semaphore of one slot
 }
+
+// slotTTL bounds how long a slot stays held by a process that died holding
+// it: above the longest attempt (the default timeouts are at most 2 min).
+const slotTTL = 5 * time.Minute
 
 // NewPacer returns a Pacer applying cfg (zero fields take the PacingConfig
 // defaults) to every company.
@@ -48,18 +57,31 @@ func (p *Pacer) company(id string) *companyPace {
 			limit = rate.Inf
 		}
 		cp = &companyPace{
-			limiter:  rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
-			inFlight: make(chan struct{}, p.cfg.MaxInFlight),
-			search:   make(chan struct{}, 1),
+			limiter: rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
+			search:  make(chan struct{}, 1),
+		}
+		if p.cfg.Adaptive {
+			cp.adaptive = NewAdaptiveLimit(0, p.cfg.MaxInFlight, 0)
 		}
 		p.companies[id] = cp
 	}
 	return cp
 }
 
-// acquire waits until companyID may send one request and returns the function
-// that gives the slot back. It returns ctx's error if ctx ends first.
-func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (release func(), err error) {
+// Limit returns the company's current in-flight limit and what the
+// adaptive limit learned (zero latency floor and 429 count when fixed).
+func (p *Pacer) Limit(companyID string) LimitState {
+	cp := p.company(companyID)
+	if cp.adaptive == nil {
+		return LimitState{Limit: p.cfg.MaxInFlight}
+	}
+	return cp.adaptive.State()
+}
+
+// acquire waits until companyID may send one request and returns the
+// function that gives the slot back with what the request taught. It
+// returns ctx's error if ctx ends first.
+func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (release func(Sample), err error) {
 	cp := p.company(companyID)
 	if search {
 		select {
@@ -80,18 +102,60 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		}
 		return nil, err
 	}
-	select {
-	case cp.inFlight <- struct{}{}:
-	case <-ctx.Done():
+	slot, err := p.takeSlot(ctx, companyID, cp)
+	if err != nil {
 		releaseSearch()
-		return nil, ctx.Err()
+		return nil, err
 	}
-	return func() {
-		<-cp.inFlight
+	return func(s Sample) {
+		// Give the slot back even when the request's context ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = p.cfg.Slots.ReleaseSlot(rctx, companyID, slot) // else it expires after slotTTL
+		if s.RateLimited && s.RetryAfter > 0 {
+			_ = p.cfg.Slots.PauseCompany(rctx, companyID, s.RetryAfter)
+		}
+		if cp.adaptive != nil {
+			cp.adaptive.Observe(time.Now(), s)
+		}
 		releaseSearch()
 	}, nil
 }
 
+// takeSlot waits for one of the company's in-flight slots: polling the
+// SlotStore (from 1 ms, doubling to 50 ms, jittered so that waiters of many
+// runs and processes take turns), or sleeping out a pause.
+func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
+	wait := time.Millisecond
+	for {
+		limit := p.cfg.MaxInFlight
+		if cp.adaptive != nil {
+			limit = cp.adaptive.Limit()
+		}
+		slot, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, limit, slotTTL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			return "", fmt.Errorf("metakocka budget: %w", err)
+		}
+		if slot != "" {
+			return slot, nil
+		}
+		d := paused
+		if d <= 0 {
+			d = wait/2 + rand.N(wait/2+1)
+			wait = min(2*wait, 50*time.Millisecond)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", ctx.Err()
+		case <-t.C:
+		}
+	}
+}
 // CallLimit bounds the requests in flight of one unit of work (a bulk sync
 // run) that spreads its calls over many goroutines. Unlike the Pacer's
 // per-company bound it counts only the requests on the wire: a goroutine
