@@ -156,6 +156,7 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 		}
 	}
 }
+
 // CallLimit bounds the requests in flight of one unit of work (a bulk sync
 // run) that spreads its calls over many goroutines. Unlike the Pacer's
 // per-company bound it counts only the requests on the wire: a goroutine
