@@ -264,7 +264,12 @@ func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *E
 	}
 	e := classify(r)
 	dur := c.clock.Now().Sub(started)
-	release(sampleOf(dur, e))
+	sample := sampleOf(dur, e)
+	release(sample)
+	if bo, ok := c.observer.(BudgetObserver); ok {
+		st := c.pacer.Limit(c.cfg.CompanyID)
+		bo.OnBudget(c.cfg.CompanyID, st.Limit, st.LatencyFloor, sample.RateLimited)
+	}
 	outcome := "ok"
 	if e != nil {
 		outcome = e.Code()

@@ -127,6 +127,14 @@ type PacingObserver interface {
 	OnPacingWait(method string, wait time.Duration)
 }
 
+// BudgetObserver may also be implemented by an Observer: after every HTTP
+// attempt it is told the company's in-flight limit (adaptive or fixed), its
+// latency floor (0 when fixed) and whether the attempt was answered 429.
+// Same rules as Observer.
+type BudgetObserver interface {
+	OnBudget(companyID string, limit int, floor time.Duration, rateLimited bool)
+}
+
 type nopObserver struct{}
 
 func (nopObserver) OnRequest(string, string, time.Duration) {}

@@ -9,9 +9,9 @@ import (
 )
 
 // MetakockaObserver reports one tenant's Metakocka calls to the metrics and
-// the alert evaluator. It implements metakocka.Observer and
-// metakocka.PacingObserver (observe cannot import metakocka, which imports
-// it; the observe tests assert both). Pass one per tenant client as
+// the alert evaluator. It implements metakocka.Observer,
+// metakocka.PacingObserver and metakocka.BudgetObserver (observe cannot
+// import metakocka, which imports it; the observe tests assert them). Pass one per tenant client as
 // metakocka.Config.Observer. Nil Metrics or Alerts are skipped. It never
 // blocks: the evaluator queues the event.
 type MetakockaObserver struct {
@@ -47,6 +47,18 @@ func (o MetakockaObserver) OnRetry(method, reason string, _ time.Duration) {
 func (o MetakockaObserver) OnPacingWait(method string, wait time.Duration) {
 	if m := o.Metrics; m != nil {
 		m.mkPacingWait.WithLabelValues(method).Observe(wait.Seconds())
+	}
+}
+
+// OnBudget implements metakocka.BudgetObserver: after an attempt, the
+// company's in-flight limit, latency floor and whether it answered 429.
+func (o MetakockaObserver) OnBudget(companyID string, limit int, floor time.Duration, rateLimited bool) {
+	if m := o.Metrics; m != nil {
+		m.mkLimit.WithLabelValues(companyID).Set(float64(limit))
+		m.mkFloor.WithLabelValues(companyID).Set(floor.Seconds())
+		if rateLimited {
+			m.mk429s.WithLabelValues(companyID).Inc()
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 var (
 	_ metakocka.Observer       = observe.MetakockaObserver{}
 	_ metakocka.PacingObserver = observe.MetakockaObserver{}
+	_ metakocka.BudgetObserver = observe.MetakockaObserver{}
 )
 
 // fakeClock is a settable clock shared by the store and observe's services.

@@ -56,7 +56,8 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.runLease, "run-lease", jobs.DefaultRunLease, "a sync run whose worker stopped heart-beating this long is taken over by another worker")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", jobs.DefaultStopTimeout, "on shutdown, how long running jobs may finish before they are put back in the queue")
 	fl.Float64Var(&f.pacing.RequestsPerSecond, "metakocka-rps", 0, "requests per second this process sends one Metakocka company (default 5; negative: unlimited)")
-	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "requests in flight per Metakocka company in this process (default 4)")
+	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "ceiling of the requests in flight per Metakocka company, across the fleet on PostgreSQL (default 32 when adaptive, else 4)")
+	fl.BoolVar(&f.pacing.Adaptive, "metakocka-adaptive", true, "find each Metakocka company's in-flight limit from its answers (latency, 429, 5xx) up to --metakocka-in-flight; false fixes it there")
 }
 
 // poolConns is the PostgreSQL pool a process with these job workers gets
@@ -309,6 +310,9 @@ func newEngineRunner(st mksync.Store, pacing metakocka.PacingConfig, log *slog.L
 	size, err := cacheSizeFromEnv()
 	if err != nil {
 		return nil, err
+	}
+	if pg, ok := st.(*postgres.DB); ok && pacing.Slots == nil {
+		pacing.Slots = pg // one budget per company for the whole fleet
 	}
 	cfg := engine.Config{Store: st, Logger: log, Pacing: pacing, CacheSize: size}
 	if tel != nil {
