@@ -22,7 +22,7 @@ type Sample struct {
 const (
 	DefaultAdaptiveInitial   = 2
 	DefaultAdaptiveCeiling   = 32
-	DefaultAdaptiveTolerance = 3.0
+	DefaultAdaptiveTolerance = 1.5
 )
 
 // AdaptiveLimit finds how many requests one company takes in flight, by
@@ -34,19 +34,23 @@ const (
 // tolerance (queueing at Metakocka). Decreases happen at most once per
 // smoothed latency, so one burst of bad answers counts once.
 //
-// The latency floor is the least latency seen, drifting slowly up so that a
-// floor from a quiet moment does not stay forever. All times come from the
+// The latency floor is the least latency seen in the last one to two
+// floorWindows, so that a floor from a quiet moment does not stay forever. All times come from the
 // caller (now), so it is tested with a fake clock. Safe for concurrent use.
 type AdaptiveLimit struct {
 	ceiling   float64
 	tolerance float64
 
-	mu           sync.Mutex
-	limit        float64
-	floor        time.Duration
-	smoothed     time.Duration
-	lastDecrease time.Time
-	rateLimited  int64
+	mu    sync.Mutex
+	limit float64
+	floor time.Duration
+	// The floor is the least latency of the current and the previous
+	// floorWindow: it forgets a quiet moment after one to two windows.
+	windowStart        time.Time
+	windowMin, prevMin time.Duration
+	smoothed           time.Duration
+	lastDecrease       time.Time
+	rateLimited        int64
 }
 
 // NewAdaptiveLimit starts at initial (default 2) requests in flight and
@@ -100,11 +104,7 @@ func (a *AdaptiveLimit) Observe(now time.Time, s Sample) {
 		a.decrease(now, 0.5)
 		return
 	}
-	if a.floor == 0 || s.Latency < a.floor {
-		a.floor = s.Latency
-	} else {
-		a.floor += (s.Latency - a.floor) / 256
-	}
+	a.observeFloor(now, s.Latency)
 	if a.smoothed == 0 {
 		a.smoothed = s.Latency
 	} else {
@@ -127,4 +127,22 @@ func (a *AdaptiveLimit) decrease(now time.Time, factor float64) {
 	a.lastDecrease = now
 	a.limit = max(1, a.limit*factor)
 	a.smoothed = a.floor // judge the new limit by its own answers
+}
+
+// floorWindow is how long a latency stays a candidate for the floor.
+const floorWindow = 30 * time.Second
+
+// observeFloor keeps the floor: the least latency of the current and the
+// previous window.
+func (a *AdaptiveLimit) observeFloor(now time.Time, d time.Duration) {
+	if a.windowStart.IsZero() || now.Sub(a.windowStart) >= floorWindow {
+		a.prevMin, a.windowMin, a.windowStart = a.windowMin, 0, now
+	}
+	if a.windowMin == 0 || d < a.windowMin {
+		a.windowMin = d
+	}
+	a.floor = a.windowMin
+	if a.prevMin > 0 && a.prevMin < a.floor {
+		a.floor = a.prevMin
+	}
 }

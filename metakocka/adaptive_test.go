@@ -37,7 +37,7 @@ func TestAdaptiveLimit(t *testing.T) {
 		{"a burst of 429s counts once", 16, []step{{10 * time.Millisecond, fast, 60}, {time.Millisecond, limited, 5}}, 5, 5},
 		{"429s a window apart count each", 16, []step{{10 * time.Millisecond, fast, 60}, {time.Second, limited, 2}}, 2, 2},
 		{"halves on 5xx and timeouts", 16, []step{{10 * time.Millisecond, fast, 60}, {10 * time.Millisecond, failed, 1}}, 5, 0},
-		{"shrinks when latency climbs", 16, []step{{10 * time.Millisecond, fast, 60}, {time.Second, slow, 12}}, 8, 0},
+		{"shrinks when latency climbs", 16, []step{{10 * time.Millisecond, fast, 60}, {time.Second, slow, 12}}, 3, 0},
 		{"never below one", 16, []step{{time.Second, limited, 20}}, 1, 20},
 		{"recovers after backing off", 16, []step{{time.Second, limited, 5}, {10 * time.Millisecond, fast, 40}}, 9, 5},
 	} {
@@ -59,17 +59,27 @@ func TestAdaptiveLimit(t *testing.T) {
 	}
 }
 
-// The latency floor is the least latency seen and drifts up only slowly.
+// The latency floor is the least latency of the last one to two windows
+// of 30 s: a quiet moment's floor is forgotten.
 func TestAdaptiveLimitFloor(t *testing.T) {
 	a := metakocka.NewAdaptiveLimit(4, 16, 0)
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	for _, ms := range []int{300, 120, 400, 200} {
+	observe := func(ms int) {
 		now = now.Add(10 * time.Millisecond)
 		a.Observe(now, metakocka.Sample{Latency: time.Duration(ms) * time.Millisecond})
 	}
-	floor := a.State().LatencyFloor
-	require.GreaterOrEqual(t, floor, 120*time.Millisecond)
-	require.Less(t, floor, 125*time.Millisecond)
+	for _, ms := range []int{300, 120, 400, 200} {
+		observe(ms)
+	}
+	require.Equal(t, 120*time.Millisecond, a.State().LatencyFloor)
+	for range 3000 { // 30 s of 200 ms answers: the 120 ms is one window old
+		observe(200)
+	}
+	require.Equal(t, 120*time.Millisecond, a.State().LatencyFloor)
+	for range 3100 { // another window: forgotten
+		observe(200)
+	}
+	require.Equal(t, 200*time.Millisecond, a.State().LatencyFloor)
 }
 
 // MemorySlots bounds a company's slots, gives them back, expires those of
