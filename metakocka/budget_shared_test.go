@@ -76,3 +76,53 @@ func TestSharedBudgetBoundsTwoProcesses(t *testing.T) {
 		})
 	}
 }
+
+// A slot of a process that died (never released nor renewed) is free again
+// once its time-to-live passed; a renewed one stays held. Both stores.
+func TestSlotsOfDeadHoldersExpire(t *testing.T) {
+	db, _, _ := pgtest.Store(t, postgres.Options{})
+	for name, slots := range map[string]metakocka.SlotStore{"memory": &metakocka.MemorySlots{}, "postgres": db} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			company := "dead-" + name
+			dead, _, err := slots.TryAcquireSlot(ctx, company, 2, 200*time.Millisecond)
+			require.NoError(t, err)
+			live, _, err := slots.TryAcquireSlot(ctx, company, 2, 200*time.Millisecond)
+			require.NoError(t, err)
+			require.NotEmpty(t, dead)
+			require.NotEmpty(t, live)
+			full, _, err := slots.TryAcquireSlot(ctx, company, 2, time.Minute)
+			require.NoError(t, err)
+			require.Empty(t, full)
+			require.NoError(t, slots.RenewSlots(ctx, []string{live}, time.Minute))
+			time.Sleep(300 * time.Millisecond)
+			freed, _, err := slots.TryAcquireSlot(ctx, company, 2, time.Minute)
+			require.NoError(t, err)
+			require.NotEmpty(t, freed, "the dead holder's slot expired")
+			none, _, err := slots.TryAcquireSlot(ctx, company, 2, time.Minute)
+			require.NoError(t, err)
+			require.Empty(t, none, "the renewed slot is still held")
+			require.NoError(t, slots.ReleaseSlot(ctx, company, live))
+			again, _, err := slots.TryAcquireSlot(ctx, company, 2, time.Minute)
+			require.NoError(t, err)
+			require.NotEmpty(t, again)
+		})
+	}
+}
+
+// A 429's Retry-After pauses the company in the shared store: no slot for
+// anyone until it passed.
+func TestSharedPause(t *testing.T) {
+	db, _, _ := pgtest.Store(t, postgres.Options{})
+	ctx := t.Context()
+	require.NoError(t, db.PauseCompany(ctx, "paused", 300*time.Millisecond))
+	slot, paused, err := db.TryAcquireSlot(ctx, "paused", 4, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, slot)
+	require.Greater(t, paused, 100*time.Millisecond)
+	require.LessOrEqual(t, paused, 300*time.Millisecond)
+	time.Sleep(paused + 50*time.Millisecond)
+	slot, _, err = db.TryAcquireSlot(ctx, "paused", 4, time.Minute)
+	require.NoError(t, err)
+	require.NotEmpty(t, slot)
+}

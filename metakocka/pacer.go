@@ -25,6 +25,12 @@ type Pacer struct {
 
 	mu        sync.Mutex
 	companies map[string]*companyPace
+	// held are the slots this Pacer holds now (slot → company), renewed
+	// by a goroutine that runs while there are any.
+	held map[string]string
+	// stopRenew, when not nil, ends the running renewals (closed once none
+	// is held).
+	stopRenew chan struct{}
 }
 
 type companyPace struct {
@@ -33,9 +39,13 @@ type companyPace struct {
 	search   chan struct{}  // semaphore of one slot
 }
 
-// slotTTL bounds how long a slot stays held by a process that died holding
-// it: above the longest attempt (the default timeouts are at most 2 min).
-const slotTTL = 5 * time.Minute
+// A held slot lives slotTTL unless renewed; the Pacer renews the slots it
+// holds every slotRenew, so a slot of a process that died is free again
+// within slotTTL, however long its request would have run.
+const (
+	slotTTL   = 15 * time.Second
+	slotRenew = 5 * time.Second
+)
 
 // NewPacer returns a Pacer applying cfg (zero fields take the PacingConfig
 // defaults) to every company.
@@ -44,7 +54,7 @@ func NewPacer(cfg PacingConfig) (*Pacer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Pacer{cfg: cfg, companies: map[string]*companyPace{}}, nil
+	return &Pacer{cfg: cfg, companies: map[string]*companyPace{}, held: map[string]string{}}, nil
 }
 
 func (p *Pacer) company(id string) *companyPace {
@@ -107,7 +117,9 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		releaseSearch()
 		return nil, err
 	}
+	p.hold(slot, companyID)
 	return func(s Sample) {
+		p.unhold(slot)
 		// Give the slot back even when the request's context ended.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -120,6 +132,52 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		}
 		releaseSearch()
 	}, nil
+}
+
+// hold records a slot this Pacer holds and starts the renewals if they do
+// not run.
+func (p *Pacer) hold(slot, companyID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held[slot] = companyID
+	if p.stopRenew == nil {
+		p.stopRenew = make(chan struct{})
+		go p.renewSlots(p.stopRenew)
+	}
+}
+
+// unhold forgets a slot given back, and ends the renewals when it was the
+// last.
+func (p *Pacer) unhold(slot string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.held, slot)
+	if len(p.held) == 0 && p.stopRenew != nil {
+		close(p.stopRenew)
+		p.stopRenew = nil
+	}
+}
+
+// renewSlots renews the held slots every slotRenew until stop is closed.
+func (p *Pacer) renewSlots(stop <-chan struct{}) {
+	t := time.NewTicker(slotRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		slots := make([]string, 0, len(p.held))
+		for s := range p.held {
+			slots = append(slots, s)
+		}
+		p.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), slotRenew)
+		_ = p.cfg.Slots.RenewSlots(ctx, slots, slotTTL) // a failure lets them expire: the bound holds, capacity shrinks
+		cancel()
+	}
 }
 
 // takeSlot waits for one of the company's in-flight slots: polling the

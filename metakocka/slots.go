@@ -21,6 +21,8 @@ type SlotStore interface {
 	TryAcquireSlot(ctx context.Context, companyID string, limit int, ttl time.Duration) (slot string, paused time.Duration, err error)
 	// ReleaseSlot gives slot back.
 	ReleaseSlot(ctx context.Context, companyID, slot string) error
+	// RenewSlots keeps the slots held for ttl more (the holder is alive).
+	RenewSlots(ctx context.Context, slots []string, ttl time.Duration) error
 	// PauseCompany stops new requests to the company for d (Retry-After).
 	PauseCompany(ctx context.Context, companyID string, d time.Duration) error
 }
@@ -77,6 +79,21 @@ func (m *MemorySlots) ReleaseSlot(_ context.Context, companyID, slot string) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.company(companyID).held, slot)
+	return nil
+}
+
+// RenewSlots implements SlotStore.
+func (m *MemorySlots) RenewSlots(_ context.Context, slots []string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	exp := time.Now().Add(ttl)
+	for _, c := range m.companies {
+		for _, s := range slots {
+			if _, ok := c.held[s]; ok {
+				c.held[s] = exp
+			}
+		}
+	}
 	return nil
 }
 

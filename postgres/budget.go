@@ -62,6 +62,13 @@ func (d *DB) ReleaseSlot(ctx context.Context, _ string, slot string) error {
 	return dbErr("release metakocka slot", err)
 }
 
+// RenewSlots keeps slots held for ttl more; see metakocka.SlotStore.
+func (d *DB) RenewSlots(ctx context.Context, slots []string, ttl time.Duration) error {
+	_, err := d.pool.Exec(ctx, `UPDATE metakocka_slots SET expires_at = now() + $2 * interval '1 millisecond' WHERE id = ANY($1)`,
+		slots, ttl.Milliseconds())
+	return dbErr("renew metakocka slots", err)
+}
+
 // PauseCompany stops new requests to the company for dur (Retry-After); see
 // metakocka.SlotStore.
 func (d *DB) PauseCompany(ctx context.Context, companyID string, dur time.Duration) error {
