@@ -20,17 +20,8 @@ import (
 // The same commands against PostgreSQL (MKSYNC_TEST_POSTGRES_URL; skipped
 // without it unless MKSYNC_REQUIRE_POSTGRES=1).
 func TestCommandsOnPostgres(t *testing.T) {
-	url := pgtest.URL(t)
-	schema := pgtest.Schema(t, url)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	db := url + sep + "search_path=" + schema
 	cliEnv(t)
-	key, err := keyring.GenerateKey()
-	require.NoError(t, err)
-	t.Setenv(keyring.EnvKey, keyring.EncodeKey(key).Reveal())
+	db := pgCLIDatabase(t)
 
 	out := mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "00001_init.sql")
@@ -55,16 +46,7 @@ func TestCommandsOnPostgres(t *testing.T) {
 // need to), so the default needs no warning; a pool_max_conns in the URL
 // is kept, and one too small for the workers is warned about.
 func TestWorkerPoolSizedFromWorkers(t *testing.T) {
-	url := pgtest.URL(t)
-	schema := pgtest.Schema(t, url)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	base := url + sep + "search_path=" + schema
-	key, err := keyring.GenerateKey()
-	require.NoError(t, err)
-	t.Setenv(keyring.EnvKey, keyring.EncodeKey(key).Reveal())
+	base := pgCLIDatabase(t)
 	defaults := jobFlags{bulkWorkers: jobs.DefaultBulkWorkers, interactiveWorkers: jobs.DefaultInteractiveWorkers}
 	for _, tc := range []struct {
 		name     string
@@ -91,4 +73,20 @@ func TestWorkerPoolSizedFromWorkers(t *testing.T) {
 			require.Equal(t, tc.warns, strings.Contains(logs.String(), "pool is small"), "logs: %s", logs)
 		})
 	}
+}
+
+// pgCLIDatabase returns the URL of a fresh schema of the test database and
+// sets an encryption key for the commands (after cliEnv, which clears it).
+func pgCLIDatabase(t *testing.T) string {
+	t.Helper()
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	key, err := keyring.GenerateKey()
+	require.NoError(t, err)
+	t.Setenv(keyring.EnvKey, keyring.EncodeKey(key).Reveal())
+	return url + sep + "search_path=" + schema
 }
