@@ -123,3 +123,49 @@ func requireCode(t *testing.T, err error, code string) {
 	require.Error(t, err)
 	require.Equal(t, code, mksync.ErrorCode(err), "%v", err)
 }
+
+// statsStore counts RefreshStatistics calls, as the postgres store would
+// serve them.
+type statsStore struct {
+	mksync.Store
+	mu    sync.Mutex
+	calls []mksync.EntityType
+}
+
+func (s *statsStore) RefreshStatistics(_ context.Context, et mksync.EntityType) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, et)
+	return nil
+}
+
+func (s *statsStore) refreshed() []mksync.EntityType {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]mksync.EntityType(nil), s.calls...)
+}
+
+// A slice that processed 1,000 records or more refreshes its tables'
+// statistics (on a store that needs it); a small run does not.
+func TestLargeSliceRefreshesStatistics(t *testing.T) {
+	d := openSQLite(t)
+	st := &statsStore{Store: d.store}
+	f := newFakeRunner(d.store)
+	small := newTenant(t, d.store, "small", mksync.SyncSettings{})
+	large := newTenant(t, d.store, "large", mksync.SyncSettings{})
+	f.Records[large] = 1200
+	f.Batch = 100
+	j := newJobs(t, d, testConfig(st, f))
+
+	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI}
+	require.NoError(t, j.StartSync(t.Context(), small, &run, nil))
+	waitRun(t, d.store, small, run.ID, 10*time.Second)
+	require.Empty(t, st.refreshed(), "10 records")
+
+	run = mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka, Trigger: mksync.TriggerAPI}
+	require.NoError(t, j.StartSync(t.Context(), large, &run, nil))
+	got := waitRun(t, d.store, large, run.ID, 10*time.Second)
+	require.Equal(t, 1200, got.Processed)
+	require.Eventually(t, func() bool { return len(st.refreshed()) > 0 }, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, []mksync.EntityType{mksync.EntityProduct}, st.refreshed())
+}

@@ -61,7 +61,11 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 		return j.stopping.Load() || !j.clock.Now().Before(deadline)
 	}
 	done, err := j.cfg.Runner.RunSync(leased, a.TenantID, a.RunID, stop)
-	if endLease() {
+	lost := endLease()
+	if err == nil {
+		j.refreshStatistics(ctx, a.TenantID, run)
+	}
+	if lost {
 		// Another process may be working the run now: leave the job to it
 		// (its row is that process's now) and look again after a lease.
 		j.log.WarnContext(ctx, "sync run slice stopped: lease lost", "tenant_id", a.TenantID, "run_id", a.RunID, "job_id", job.ID)
