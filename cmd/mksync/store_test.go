@@ -68,9 +68,9 @@ func TestMigrateCommand(t *testing.T) {
 	checkRiverMigrations(t, out, "pending", riverMigrations(t, riversqlite.New(nil)))
 
 	out = mustRun(t, "", "migrate", "--db", db)
-	require.Equal(t, "database is at version 4\n", out)
+	require.Equal(t, "database is at version 6\n", out)
 	out = mustRun(t, "", "migrate", "up", "--db", db)
-	require.Equal(t, "database is at version 4\n", out)
+	require.Equal(t, "database is at version 6\n", out)
 
 	out = mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "applied")
