@@ -37,6 +37,27 @@ type companyPace struct {
 	limiter  *rate.Limiter
 	adaptive *AdaptiveLimit // nil: fixed at MaxInFlight
 	search   chan struct{}  // semaphore of one slot
+
+	// freed is closed (and replaced) when this process gives a slot of
+	// the company back, waking its waiters at once; slots freed by other
+	// processes are seen by polling.
+	freedMu sync.Mutex
+	freed   chan struct{}
+}
+
+// freedSignal returns the channel closed at the next slot given back.
+func (cp *companyPace) freedSignal() <-chan struct{} {
+	cp.freedMu.Lock()
+	defer cp.freedMu.Unlock()
+	return cp.freed
+}
+
+// signalFreed wakes the waiters of the company.
+func (cp *companyPace) signalFreed() {
+	cp.freedMu.Lock()
+	defer cp.freedMu.Unlock()
+	close(cp.freed)
+	cp.freed = make(chan struct{})
 }
 
 // A held slot lives slotTTL unless renewed; the Pacer renews the slots it
@@ -69,6 +90,7 @@ func (p *Pacer) company(id string) *companyPace {
 		cp = &companyPace{
 			limiter: rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
 			search:  make(chan struct{}, 1),
+			freed:   make(chan struct{}),
 		}
 		if p.cfg.Adaptive {
 			cp.adaptive = NewAdaptiveLimit(0, p.cfg.MaxInFlight, 0)
@@ -124,12 +146,15 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = p.cfg.Slots.ReleaseSlot(rctx, companyID, slot) // else it expires after slotTTL
-		if s.RateLimited && s.RetryAfter > 0 {
+		if cp.adaptive != nil && s.RateLimited && s.RetryAfter > 0 {
+			// Adaptive pacing honours Retry-After for the whole company
+			// (fixed pacing leaves it to the retrying caller).
 			_ = p.cfg.Slots.PauseCompany(rctx, companyID, s.RetryAfter)
 		}
 		if cp.adaptive != nil {
 			cp.adaptive.Observe(time.Now(), s)
 		}
+		cp.signalFreed()
 		releaseSearch()
 	}, nil
 }
@@ -180,9 +205,10 @@ func (p *Pacer) renewSlots(stop <-chan struct{}) {
 	}
 }
 
-// takeSlot waits for one of the company's in-flight slots: polling the
-// SlotStore (from 1 ms, doubling to 50 ms, jittered so that waiters of many
-// runs and processes take turns), or sleeping out a pause.
+// takeSlot waits for one of the company's in-flight slots: woken at once
+// when this process gives one back, else polling the SlotStore (from 1 ms,
+// doubling to 50 ms, jittered so that waiters of many runs and processes
+// take turns), or sleeping out a pause.
 func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
 	wait := time.Millisecond
 	for {
@@ -190,6 +216,7 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 		if cp.adaptive != nil {
 			limit = cp.adaptive.Limit()
 		}
+		freed := cp.freedSignal()
 		slot, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, limit, slotTTL)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -205,11 +232,16 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 			d = wait/2 + rand.N(wait/2+1)
 			wait = min(2*wait, 50*time.Millisecond)
 		}
+		if paused > 0 {
+			freed = nil // a pause is waited out whatever is given back
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return "", ctx.Err()
+		case <-freed:
+			t.Stop()
 		case <-t.C:
 		}
 	}
