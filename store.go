@@ -259,6 +259,7 @@ type Store interface {
 	MappingStore
 	SyncStateStore
 	SyncRunStore
+	RunLeaseStore
 	ErrorRecordStore
 	WebhookEventStore
 	// InTx runs fn in one transaction scoped to tenantID; the Store passed to

@@ -54,6 +54,7 @@ func touchEverything(t *testing.T, m *observe.Metrics) {
 	obs.OnRequest("get_partner", "ok", 100*time.Millisecond)
 	obs.OnRetry("get_partner", "timeout", time.Second)
 	obs.OnPacingWait("get_partner", time.Millisecond)
+	obs.OnBudget("16", 6, 120*time.Millisecond, true)
 
 	mk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "2")

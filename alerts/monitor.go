@@ -141,9 +141,9 @@ func (mon *Monitor) JobFinished(e observe.JobEvent) {
 }
 
 // MetakockaObserver reports one tenant's Metakocka calls to the metrics and
-// the alert evaluator. It implements metakocka.Observer and
-// metakocka.PacingObserver (alerts does not import metakocka; the tests
-// assert both). Pass one per tenant client as metakocka.Config.Observer.
+// the alert evaluator. It implements metakocka.Observer,
+// metakocka.PacingObserver and metakocka.BudgetObserver (alerts does not
+// import metakocka; the tests assert them). Pass one per tenant client as metakocka.Config.Observer.
 // Nil Metrics or Alerts are skipped. It never blocks: the evaluator queues
 // the event.
 type MetakockaObserver struct {
@@ -173,4 +173,10 @@ func (o MetakockaObserver) OnRetry(method, reason string, _ time.Duration) {
 // OnPacingWait implements metakocka.PacingObserver.
 func (o MetakockaObserver) OnPacingWait(method string, wait time.Duration) {
 	o.Metrics.MetakockaPacingWait(method, wait)
+}
+
+// OnBudget implements metakocka.BudgetObserver: after an attempt, the
+// company's in-flight limit, latency floor and whether it answered 429.
+func (o MetakockaObserver) OnBudget(companyID string, limit int, floor time.Duration, rateLimited bool) {
+	o.Metrics.MetakockaBudget(companyID, limit, floor, rateLimited)
 }

@@ -22,6 +22,7 @@ import (
 var (
 	_ metakocka.Observer       = alerts.MetakockaObserver{}
 	_ metakocka.PacingObserver = alerts.MetakockaObserver{}
+	_ metakocka.BudgetObserver = alerts.MetakockaObserver{}
 )
 
 // fakeClock is a settable clock shared by the store and the alerts services.

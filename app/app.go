@@ -11,6 +11,7 @@ import (
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/postgres"
 )
 
 // Options are what a command chooses beyond Config.
@@ -71,7 +72,11 @@ func Start(ctx context.Context, cfg Config, o Options) (_ *App, err error) {
 		}
 	}()
 	if a.Store == nil {
-		if a.Store, err = OpenStore(ctx, cfg, log); err != nil {
+		var pool int32
+		if !o.Jobs.NoWorkers {
+			pool = PoolConns(o.Jobs.BulkWorkers, o.Jobs.InteractiveWorkers)
+		}
+		if a.Store, err = OpenStoreSized(ctx, cfg, pool, log); err != nil {
 			return nil, err
 		}
 		st := a.Store
@@ -101,7 +106,11 @@ func Start(ctx context.Context, cfg Config, o Options) (_ *App, err error) {
 // newEngine makes the process's engine on st, paced by o.Pacing, with
 // cfg.CacheSize entries per cache, reporting to tel.
 func newEngine(cfg Config, st mksync.Store, o Options, log *slog.Logger, tel *telemetry) (*engine.Engine, error) {
-	ecfg := engine.Config{Store: st, Logger: log, Pacing: o.Pacing, CacheSize: cfg.CacheSize}
+	pacing := o.Pacing
+	if pg, ok := st.(*postgres.DB); ok && pacing.Slots == nil {
+		pacing.Slots = pg // one in-flight budget per company for the whole fleet
+	}
+	ecfg := engine.Config{Store: st, Logger: log, Pacing: pacing, CacheSize: cfg.CacheSize}
 	ecfg = tel.engineConfig(ecfg)
 	if o.Engine != nil {
 		o.Engine(&ecfg)

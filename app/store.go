@@ -92,6 +92,13 @@ func Keyring(cfg Config, t DBTarget, log *slog.Logger) (*keyring.Keyring, error)
 // keyring. It does not migrate (see Migrate). This is the one place that
 // chooses between SQLite and PostgreSQL.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (mksync.Store, error) {
+	return OpenStoreSized(ctx, cfg, 0, log)
+}
+
+// OpenStoreSized is OpenStore with a PostgreSQL pool of poolConns
+// connections when the URL has no pool_max_conns (0: pgxpool's default):
+// a process with job workers sizes its pool from them (PoolConns).
+func OpenStoreSized(ctx context.Context, cfg Config, poolConns int32, log *slog.Logger) (mksync.Store, error) {
 	t, err := ParseDB(cfg.DB)
 	if err != nil {
 		return nil, err
@@ -106,14 +113,18 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (mksync.Store,
 	if err != nil {
 		return nil, err
 	}
-	return OpenStoreWith(ctx, t, kr, log)
+	return openStoreWith(ctx, t, kr, poolConns, log)
 }
 
 // OpenStoreWith opens t with sealer (a keyring of the caller's choosing,
 // e.g. during a key rotation).
 func OpenStoreWith(ctx context.Context, t DBTarget, sealer mksync.SecretSealer, log *slog.Logger) (mksync.Store, error) {
+	return openStoreWith(ctx, t, sealer, 0, log)
+}
+
+func openStoreWith(ctx context.Context, t DBTarget, sealer mksync.SecretSealer, poolConns int32, log *slog.Logger) (mksync.Store, error) {
 	if t.URL != "" {
-		db, err := postgres.Open(ctx, t.URL, postgres.Options{Sealer: sealer, Logger: log})
+		db, err := postgres.Open(ctx, t.URL, postgres.Options{Sealer: sealer, Logger: log, DefaultMaxConns: poolConns})
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", t, err)
 		}
@@ -214,6 +225,24 @@ func JobsDatabase(st mksync.Store) (jobs.Database, error) {
 	return nil, fmt.Errorf("jobs need a SQLite or PostgreSQL store, not %T", st)
 }
 
+// PoolConns is the PostgreSQL pool a process with these job workers gets
+// when its URL has no pool_max_conns: a connection per bulk and interactive
+// worker, and River's own (LISTEN, a fetch per queue, leadership) and the
+// API's beside them. Zero counts are the jobs' defaults.
+func PoolConns(bulkWorkers, interactiveWorkers int) int32 {
+	if bulkWorkers <= 0 {
+		bulkWorkers = jobs.DefaultBulkWorkers
+	}
+	if interactiveWorkers <= 0 {
+		interactiveWorkers = jobs.DefaultInteractiveWorkers
+	}
+	return int32(bulkWorkers+interactiveWorkers) + poolConnsBeside
+}
+
+// poolConnsBeside are the connections a process uses beside its job
+// workers'.
+const poolConnsBeside = 6
+
 // warnSmallPool logs when a PostgreSQL pool is too small for bulkWorkers:
 // River keeps a connection for LISTEN and one per queue fetch beside the
 // jobs' own store calls.
@@ -222,7 +251,7 @@ func warnSmallPool(st mksync.Store, bulkWorkers int, log *slog.Logger) {
 	if !ok {
 		return
 	}
-	if need := int32(bulkWorkers + 6); pg.Pool().Config().MaxConns < need {
+	if need := int32(bulkWorkers) + poolConnsBeside; pg.Pool().Config().MaxConns < need {
 		log.Warn("the PostgreSQL pool is small for the job workers; add pool_max_conns to the database URL",
 			"category", "JOBS", "pool_max_conns", pg.Pool().Config().MaxConns, "suggested", need)
 	}

@@ -56,6 +56,19 @@ type Config struct {
 	Latency, Jitter time.Duration
 	// Concurrency is the tenant's concurrency (Metakocka requests in flight); default 8.
 	Concurrency int
+	// Adaptive leaves the in-flight limit to the engine's adaptive limit
+	// (metakocka.AdaptiveLimit) up to mksync.MaxConcurrency; Concurrency is
+	// then ignored.
+	Adaptive bool
+	// Capacity and LatencyProfile shape the simulator (mkfake.Faults): a
+	// company serving Capacity requests at once at full speed, latencies
+	// drawn from a profile on top of Latency.
+	Capacity       int
+	LatencyProfile string
+	// Sweep, when set, adds push-only runs of Records at each of these
+	// fixed concurrencies (against the same simulator shape) and reports
+	// the best.
+	Sweep []int
 	// BatchSize is the tenant's batch size; default 50.
 	BatchSize int
 	// SequentialRecords is the size of the concurrency-1 baseline push;
@@ -91,6 +104,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 8
+	}
+	if c.Adaptive {
+		c.Concurrency = mksync.MaxConcurrency
+	}
+	if c.Capacity < 0 {
+		return c, mksync.Errorf(mksync.EINVALID, "bench config: Capacity must not be negative")
+	}
+	for _, n := range c.Sweep {
+		if n < 1 || n > mksync.MaxConcurrency {
+			return c, mksync.Errorf(mksync.EINVALID, "bench config: Sweep concurrencies must be between 1 and %d", mksync.MaxConcurrency)
+		}
 	}
 	if c.Concurrency < 1 || c.Concurrency > mksync.MaxConcurrency {
 		return c, mksync.Errorf(mksync.EINVALID, "bench config: Concurrency must be between 1 and %d", mksync.MaxConcurrency)
@@ -139,6 +163,24 @@ type Report struct {
 	P99Ms float64 `json:"p99Ms"`
 	// PushFailed counts records that failed (0 on a healthy run).
 	PushFailed int `json:"pushFailed"`
+	// Adaptive: the push's in-flight limit was found by the adaptive limit
+	// (Concurrency is then its ceiling).
+	Adaptive bool `json:"adaptive"`
+	// Capacity and LatencyProfile: the simulator's shape (0 and "": none).
+	Capacity       int    `json:"capacity,omitempty"`
+	LatencyProfile string `json:"latencyProfile,omitempty"`
+	// RateLimitedShare is the push's 429 answers over its requests.
+	RateLimitedShare float64 `json:"rateLimitedShare"`
+	// SecondsTo90Percent is when the push's throughput (records created
+	// over the last second) first reached 90 % of its overall rate.
+	SecondsTo90Percent float64 `json:"secondsTo90Percent"`
+	// BestFixedRecordsPerSec and BestFixedConcurrency are the best push of
+	// the sweep (Config.Sweep); AdaptiveRatio is PushRecordsPerSec over it.
+	BestFixedRecordsPerSec float64 `json:"bestFixedRecordsPerSec,omitempty"`
+	BestFixedConcurrency   int     `json:"bestFixedConcurrency,omitempty"`
+	AdaptiveRatio          float64 `json:"adaptiveRatio,omitempty"`
+	// SweepRecordsPerSec maps each swept concurrency to its push rate.
+	SweepRecordsPerSec map[int]float64 `json:"sweepRecordsPerSec,omitempty"`
 
 	// SequentialRecords were pushed at concurrency 1 (the baseline).
 	SequentialRecords       int     `json:"sequentialRecords"`
@@ -416,6 +458,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep := Report{
 		Entity: string(cfg.Entity), Records: cfg.Records, Concurrency: cfg.Concurrency, BatchSize: cfg.BatchSize,
+		Adaptive: cfg.Adaptive, Capacity: cfg.Capacity, LatencyProfile: cfg.LatencyProfile,
 		LatencyMs: ms(cfg.Latency), JitterMs: ms(cfg.Jitter),
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		LoadStart: loadAvg(),
@@ -424,7 +467,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer func() { heap.Stop() }()
 
 	lat := &latencies{}
-	w, err := NewWorld(WorldConfig{Store: cfg.Store, Seed: 1, Engine: func(c *engine.Config) { c.RecordObserver = lat }})
+	w, err := NewWorld(WorldConfig{Store: cfg.Store, Seed: 1, Engine: func(c *engine.Config) {
+		c.RecordObserver = lat
+		if cfg.Adaptive {
+			c.Pacing.Adaptive, c.Pacing.MaxInFlight = true, mksync.MaxConcurrency
+		}
+	}})
 	if err != nil {
 		return rep, err
 	}
@@ -445,6 +493,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	if err := b.sequential(ctx, &rep); err != nil {
+		return rep, err
+	}
+	if err := b.sweep(ctx, &rep); err != nil {
 		return rep, err
 	}
 	runtime.GC() // the sampler's last reading is then exact, the engine included
@@ -523,10 +574,12 @@ func (b *bench) push(ctx context.Context, tenant, company string, n int, rep *Re
 	if err := b.seed(ctx, tenant, company, n); err != nil {
 		return err
 	}
-	b.w.Fake.SetFaults(company, mkfake.Faults{Latency: b.cfg.Latency, Jitter: b.cfg.Jitter})
+	b.w.Fake.SetFaults(company, b.faults())
 	b.lat.take()
 	b.lat.on.Store(true)
+	progress := watchProgress(b.w.Fake)
 	res, err := Push(ctx, b.w, tenant, b.cfg.Entity)
+	curve := progress.stop()
 	b.lat.on.Store(false)
 	if err != nil {
 		return err
@@ -536,7 +589,11 @@ func (b *bench) push(ctx context.Context, tenant, company string, n int, rep *Re
 	rep.PushSeconds = res.Elapsed.Seconds()
 	rep.PushRecordsPerSec = float64(n) / res.Elapsed.Seconds()
 	mean := b.cfg.Latency + b.cfg.Jitter/2
-	rep.LimitRecordsPerSec = float64(b.cfg.Concurrency) / mean.Seconds()
+	limit := b.cfg.Concurrency
+	if b.cfg.Capacity > 0 {
+		limit = min(limit, b.cfg.Capacity)
+	}
+	rep.LimitRecordsPerSec = float64(limit) / mean.Seconds()
 	rep.LimitRatio = rep.PushRecordsPerSec / rep.LimitRecordsPerSec
 	rep.CallsPerRecord = float64(res.Stats.Total) / float64(n)
 	for _, p := range res.Stats.PeakInFlight {
@@ -544,6 +601,8 @@ func (b *bench) push(ctx context.Context, tenant, company string, n int, rep *Re
 	}
 	rep.P50Ms, rep.P99Ms = quantile(d, 0.50), quantile(d, 0.99)
 	rep.PushFailed = r.Failed
+	rep.RateLimitedShare = rateLimitedShare(res.Stats)
+	rep.SecondsTo90Percent = secondsTo90(curve, float64(n)/res.Elapsed.Seconds(), res.Elapsed)
 	b.logf("push: %d %s in %.2fs = %.0f records/s (%.2f of the limit %.0f/s), %.2f calls/record, peak %d in flight, p50 %.1f ms, p99 %.1f ms, created %d, failed %d",
 		n, b.cfg.Entity, rep.PushSeconds, rep.PushRecordsPerSec, rep.LimitRatio, rep.LimitRecordsPerSec, rep.CallsPerRecord, rep.PeakInFlight, rep.P50Ms, rep.P99Ms, r.Created, r.Failed)
 	if r.Created != n {
@@ -584,7 +643,7 @@ func (b *bench) pull(ctx context.Context, tenant, company string, rep *Report) e
 	if err := ChangeInMetakocka(ctx, b.w, tenant, company, b.cfg.Entity, "changed in Metakocka"); err != nil {
 		return err
 	}
-	b.w.Fake.SetFaults(company, mkfake.Faults{Latency: b.cfg.Latency, Jitter: b.cfg.Jitter})
+	b.w.Fake.SetFaults(company, b.faults())
 	res, err := Pull(ctx, b.w, tenant, b.cfg.Entity)
 	if err != nil {
 		return err
@@ -613,7 +672,7 @@ func (b *bench) sequential(ctx context.Context, rep *Report) error {
 	if err := b.seed(ctx, tenant, company, n); err != nil {
 		return err
 	}
-	b.w.Fake.SetFaults(company, mkfake.Faults{Latency: b.cfg.Latency, Jitter: b.cfg.Jitter})
+	b.w.Fake.SetFaults(company, b.faults())
 	res, err := Push(ctx, b.w, tenant, b.cfg.Entity)
 	if err != nil {
 		return err

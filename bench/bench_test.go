@@ -81,6 +81,8 @@ func TestConfigValidation(t *testing.T) {
 		{Store: sqliteStore(t), Entity: "partner"},
 		{Store: sqliteStore(t), Concurrency: mksync.MaxConcurrency + 1},
 		{Store: sqliteStore(t), Latency: -time.Millisecond},
+		{Store: sqliteStore(t), Capacity: -1},
+		{Store: sqliteStore(t), Sweep: []int{0}},
 	} {
 		_, err := Run(context.Background(), cfg)
 		require.Error(t, err, "%+v", cfg)
@@ -192,4 +194,56 @@ func BenchmarkPullContacts(b *testing.B) {
 		total += res.Elapsed
 	}
 	b.ReportMetric(float64(n*b.N)/total.Seconds(), "records/s")
+}
+
+// An adaptive run against a capacity-limited simulator with a sweep fills
+// the adaptive figures: the push stays under the 429 threshold (twice the
+// capacity), the sweep names its best fixed concurrency, and the ratio is
+// the push's rate over it.
+func TestRunAdaptiveSweep(t *testing.T) {
+	rep, err := Run(context.Background(), Config{Store: sqliteStore(t), Records: 300, Latency: 5 * time.Millisecond,
+		Adaptive: true, Capacity: 4, Sweep: []int{2, 4}, SequentialRecords: 10})
+	require.NoError(t, err)
+	require.True(t, rep.Adaptive)
+	require.Equal(t, mksync.MaxConcurrency, rep.Concurrency, "the ceiling")
+	require.Equal(t, 4, rep.Capacity)
+	require.Positive(t, rep.PeakInFlight)
+	require.Less(t, rep.RateLimitedShare, 0.05)
+	require.Positive(t, rep.SecondsTo90Percent)
+	require.LessOrEqual(t, rep.SecondsTo90Percent, rep.PushSeconds+0.2)
+	require.Len(t, rep.SweepRecordsPerSec, 2)
+	require.Contains(t, []int{2, 4}, rep.BestFixedConcurrency)
+	require.Equal(t, rep.SweepRecordsPerSec[rep.BestFixedConcurrency], rep.BestFixedRecordsPerSec)
+	require.InDelta(t, rep.PushRecordsPerSec/rep.BestFixedRecordsPerSec, rep.AdaptiveRatio, 1e-9)
+}
+
+func TestSecondsTo90(t *testing.T) {
+	ramp := []progressPoint{ // 10 records/s for 2 s, then 100/s
+		{500 * time.Millisecond, 5}, {time.Second, 10}, {1500 * time.Millisecond, 15}, {2 * time.Second, 20},
+		{2500 * time.Millisecond, 70}, {3 * time.Second, 120}, {3500 * time.Millisecond, 170}, {4 * time.Second, 220},
+	}
+	for _, tc := range []struct {
+		name    string
+		curve   []progressPoint
+		overall float64
+		want    float64
+	}{
+		{"reached once the last second is fast", ramp, 55, 2.5},
+		{"a higher bar is reached later", ramp, 100, 3},
+		{"never: the whole push", ramp, 1000, 4.2},
+		{"no samples: the whole push", nil, 10, 4.2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.InDelta(t, tc.want, secondsTo90(tc.curve, tc.overall, 4200*time.Millisecond), 1e-9)
+		})
+	}
+}
+
+func TestRateLimitedShare(t *testing.T) {
+	require.Zero(t, rateLimitedShare(mkfake.Stats{}))
+	st := mkfake.Stats{Total: 200, Methods: map[string]map[string]int64{
+		"add_partner": {mkfake.OutcomeOK: 190, mkfake.OutcomeRateLimited: 3},
+		"get_partner": {mkfake.OutcomeRateLimited: 1, mkfake.OutcomeOK: 6},
+	}}
+	require.InDelta(t, 0.02, rateLimitedShare(st), 1e-9)
 }

@@ -88,9 +88,15 @@ type Config struct {
 	JobTimeout time.Duration
 	// RescueStuckJobsAfter is how long a job may stay running before
 	// River's leader assumes its process died and retries it; default 10
-	// minutes (River's own default, 1 hour, leaves a crashed import idle
-	// that long).
+	// minutes. Sync runs do not wait for it (see RunLease): it is the last
+	// resort for them, and the rescue of record and stock jobs.
 	RescueStuckJobsAfter time.Duration
+	// RunLease is how long a sync run slice's lease on its run lasts
+	// without a heartbeat (slices renew it every third of it): a run whose
+	// worker died is taken over by another process about this long after
+	// its last heartbeat. Default 15 s. Worker clocks must agree to well
+	// within it.
+	RunLease time.Duration
 	// FetchCooldown is the least time between two fetches of one queue;
 	// default 20 ms (River's 100 ms caps a queue at 10 fetches a second).
 	FetchCooldown time.Duration
@@ -123,12 +129,14 @@ const (
 	DefaultBulkTimeout          = 8 * time.Minute
 	DefaultJobTimeout           = 3 * time.Minute
 	DefaultRescueStuckJobsAfter = 10 * time.Minute
+	DefaultRunLease             = 15 * time.Second
 	DefaultFetchCooldown        = 20 * time.Millisecond
 	DefaultFetchPollInterval    = 500 * time.Millisecond
 	DefaultScheduleTick         = time.Minute
 	DefaultStopTimeout          = 30 * time.Second
 	DefaultMaxAttempts          = 10
 	maxSmallJobAttempts         = 5
+	minRunLease                 = 30 * time.Millisecond
 )
 
 func (c Config) withDefaults() Config {
@@ -156,6 +164,7 @@ func (c Config) withDefaults() Config {
 	defD(&c.BulkTimeout, DefaultBulkTimeout)
 	defD(&c.JobTimeout, DefaultJobTimeout)
 	defD(&c.RescueStuckJobsAfter, DefaultRescueStuckJobsAfter)
+	defD(&c.RunLease, DefaultRunLease)
 	defD(&c.FetchCooldown, DefaultFetchCooldown)
 	defD(&c.FetchPollInterval, DefaultFetchPollInterval)
 	defD(&c.ScheduleTick, DefaultScheduleTick)
@@ -187,7 +196,7 @@ func (c Config) validate() error {
 		v    time.Duration
 	}{
 		{"BulkSlice", c.BulkSlice}, {"BulkTimeout", c.BulkTimeout}, {"JobTimeout", c.JobTimeout},
-		{"RescueStuckJobsAfter", c.RescueStuckJobsAfter}, {"FetchCooldown", c.FetchCooldown},
+		{"RescueStuckJobsAfter", c.RescueStuckJobsAfter}, {"RunLease", c.RunLease}, {"FetchCooldown", c.FetchCooldown},
 		{"FetchPollInterval", c.FetchPollInterval}, {"ScheduleTick", c.ScheduleTick}, {"StopTimeout", c.StopTimeout},
 	} {
 		if d.v < 0 {
@@ -201,6 +210,8 @@ func (c Config) validate() error {
 		return bad("RescueStuckJobsAfter", fmt.Sprintf("must be above BulkTimeout (%v), or a live slice would be run twice", c.BulkTimeout), c.RescueStuckJobsAfter)
 	case c.RescueStuckJobsAfter <= c.JobTimeout:
 		return bad("RescueStuckJobsAfter", fmt.Sprintf("must be above JobTimeout (%v)", c.JobTimeout), c.RescueStuckJobsAfter)
+	case c.RunLease < minRunLease:
+		return bad("RunLease", fmt.Sprintf("must be at least %v", minRunLease), c.RunLease)
 	case c.FetchPollInterval < c.FetchCooldown:
 		return bad("FetchPollInterval", fmt.Sprintf("must be at least FetchCooldown (%v)", c.FetchCooldown), c.FetchPollInterval)
 	case c.ScheduleTick < time.Second:

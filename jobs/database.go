@@ -35,6 +35,9 @@ type Database interface {
 	countJobs(ctx context.Context) ([]jobCount, error)
 	// migrationStatus lists River's migrations and whether each is applied.
 	migrationStatus(ctx context.Context) ([]MigrationState, error)
+	// requeueRunning makes the running job id available again (its
+	// process died); false when it was not running.
+	requeueRunning(ctx context.Context, id int64) (bool, error)
 }
 
 // jobCount is the number of jobs of one kind in one River state.

@@ -30,9 +30,15 @@
 // snoozes itself for zero seconds: it goes to the back of the bulk queue
 // behind every other tenant's waiting run, and any process of the fleet may
 // pick up its next slice. Progress lives in the run's checkpoint (written by
-// the engine after each batch), so a slice that dies with its process is
-// rescued by River after Config.RescueStuckJobsAfter and continues from the
-// last checkpoint; the engine's idempotent creates make the overlap harmless.
+// the engine after each batch). A slice holds the run's lease
+// (mksync.RunLeaseStore) and renews it by heartbeats from its own goroutine,
+// so a slow Metakocka call never lets another slice start the same run.
+// When a process dies its leases stop being renewed; about Config.RunLease
+// later any process with workers breaks the expired lease (fencing the old
+// holder) and puts the run's job back in the queue, and the run continues
+// from the last checkpoint — seconds, not River's stuck-job rescue
+// (Config.RescueStuckJobsAfter), which remains the last resort. The engine's
+// idempotent creates make the redone part of a batch harmless.
 //
 // # Errors
 //

@@ -39,6 +39,8 @@ type Jobs struct {
 	stopDone    chan struct{}
 	stopErr     error
 	cancelStart context.CancelFunc
+	// watchDone is closed when the lease watch (see lease.go) has ended.
+	watchDone chan struct{}
 }
 
 // New returns a Jobs on db, the database of cfg.Store. It does not migrate
@@ -133,6 +135,11 @@ func (j *Jobs) Start(ctx context.Context) error {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	j.cancelStart = cancel
+	j.watchDone = make(chan struct{})
+	go func() {
+		defer close(j.watchDone)
+		j.watchLeases(runCtx)
+	}()
 	j.log.InfoContext(ctx, "job workers started", "bulk_workers", j.cfg.BulkWorkers,
 		"interactive_workers", j.cfg.InteractiveWorkers, "schedule_workers", j.cfg.ScheduleWorkers)
 	return nil
@@ -170,6 +177,7 @@ func (j *Jobs) Stop(ctx context.Context) error {
 			err = fmt.Errorf("jobs: stop: %w", err)
 		}
 		j.cancelStart()
+		<-j.watchDone
 	}
 	j.stopErr = err
 	close(j.stopDone)

@@ -462,6 +462,7 @@ func TestConfigValidation(t *testing.T) {
 		{"slice above bulk timeout", func(c *jobs.Config) { c.BulkSlice = 9 * time.Minute }, "BulkTimeout"},
 		{"negative workers", func(c *jobs.Config) { c.BulkWorkers = -1 }, "BulkWorkers"},
 		{"tiny tick", func(c *jobs.Config) { c.ScheduleTick = time.Millisecond }, "ScheduleTick"},
+		{"tiny run lease", func(c *jobs.Config) { c.RunLease = time.Millisecond }, "RunLease"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(d.store, f)

@@ -25,6 +25,8 @@ import (
 type database struct {
 	store mksync.Store
 	db    jobs.Database
+	// exec runs SQL on the database (River's tables), with ? placeholders.
+	exec func(ctx context.Context, q string, args ...any) error
 }
 
 // backends are the databases every job test runs on.
@@ -53,7 +55,11 @@ func openSQLite(t *testing.T) database {
 	require.NoError(t, db.Migrate(t.Context()))
 	jdb := jobs.SQLite(db.WriteDB(), sqlite.TxOf)
 	require.NoError(t, jobs.Migrate(t.Context(), jdb, nil))
-	return database{store: db, db: jdb}
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := db.WriteDB().ExecContext(ctx, q, args...)
+		return err
+	}
+	return database{store: db, db: jdb, exec: exec}
 }
 
 func openPostgres(t *testing.T) database {
@@ -61,7 +67,14 @@ func openPostgres(t *testing.T) database {
 	db, _, _ := pgtest.Store(t, postgres.Options{Sealer: storetest.FakeSealer{}, MaxConns: 8})
 	jdb := jobs.Postgres(db.Pool(), postgres.TxOf)
 	require.NoError(t, jobs.Migrate(t.Context(), jdb, nil))
-	return database{store: db, db: jdb}
+	exec := func(ctx context.Context, q string, args ...any) error {
+		for i := range args {
+			q = strings.Replace(q, "?", "$"+strconv.Itoa(i+1), 1)
+		}
+		_, err := db.Pool().Exec(ctx, q, args...)
+		return err
+	}
+	return database{store: db, db: jdb, exec: exec}
 }
 
 // testConfig is a Config with fast polling for tests.

@@ -31,9 +31,11 @@ type runWorker struct {
 // from its checkpoint on the next attempt.
 func (w *runWorker) Timeout(*river.Job[SyncRunArgs]) time.Duration { return w.j.cfg.BulkTimeout }
 
-// Work runs one slice of the run: until Config.BulkSlice is used up or the
-// process is stopping (then it snoozes for zero seconds, to the back of the
-// bulk queue), the run is final, or the run is cancelled.
+// Work runs one slice of the run, holding its lease (see lease.go): until
+// Config.BulkSlice is used up or the process is stopping (then it snoozes
+// for zero seconds, to the back of the bulk queue), the run is final, or
+// the run is cancelled. A run another live slice holds is snoozed until
+// that lease may have expired.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error {
 	j, a := w.j, job.Args
 	run, err := j.store.FindSyncRun(ctx, a.TenantID, a.RunID)
@@ -46,11 +48,28 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[SyncRunArgs]) error
 	case run.Status.Final():
 		return nil // finished by an earlier attempt that died before completing its job
 	}
+	leased, endLease, err := j.holdLease(ctx, job.JobRow, a.TenantID, a.RunID)
+	if err != nil {
+		if _, snooze := errors.AsType[*river.JobSnoozeError](err); snooze {
+			return err
+		}
+		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, err)
+	}
 	deadline := j.clock.Now().Add(j.cfg.BulkSlice)
 	stop := func() bool { // may run on the Runner's goroutine
 		return j.stopping.Load() || !j.clock.Now().Before(deadline)
 	}
-	done, err := j.cfg.Runner.WorkRun(ctx, a.TenantID, a.RunID, stop)
+	done, err := j.cfg.Runner.WorkRun(leased, a.TenantID, a.RunID, stop)
+	lost := endLease()
+	if err == nil {
+		j.refreshStatistics(ctx, a.TenantID, run)
+	}
+	if lost {
+		// Another process may be working the run now: leave the job to it
+		// (its row is that process's now) and look again after a lease.
+		j.log.WarnContext(ctx, "sync run slice stopped: lease lost", "tenant_id", a.TenantID, "run_id", a.RunID, "job_id", job.ID)
+		return river.JobSnooze(j.cfg.RunLease)
+	}
 	if err != nil {
 		return j.outcome(ctx, job.JobRow, a.TenantID, a.RunID, fmt.Errorf("run sync %s: %w", a.RunID, err))
 	}

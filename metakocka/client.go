@@ -213,6 +213,22 @@ func (e *Error) notProcessed() bool {
 	return errors.As(e.Err, &se) && se.dialFailed
 }
 
+// sampleOf is what an attempt that took dur and ended with e (nil: ok)
+// says about the company's load.
+func sampleOf(dur time.Duration, e *Error) Sample {
+	s := Sample{Latency: dur}
+	if e == nil {
+		return s
+	}
+	switch {
+	case e.HTTPStatus == http.StatusTooManyRequests:
+		s.RateLimited, s.RetryAfter = true, e.RetryAfter
+	case e.HTTPStatus >= 500, errors.Is(e.Err, context.DeadlineExceeded):
+		s.Overloaded = true
+	}
+	return s
+}
+
 // attempt makes one paced HTTP request.
 func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *Error {
 	// The caller's own limit first: waiting for it must not hold one of
@@ -233,7 +249,6 @@ func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *E
 		}
 		return classify(response{method: m.name, parentErr: err, scrub: c.scrub})
 	}
-	defer release()
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout(m))
 	defer cancel()
@@ -249,6 +264,12 @@ func (c *Client) attempt(ctx context.Context, m method, body []byte, out any) *E
 	}
 	e := classify(r)
 	dur := c.clock.Now().Sub(started)
+	sample := sampleOf(dur, e)
+	release(sample)
+	if bo, ok := c.observer.(BudgetObserver); ok {
+		st := c.pacer.Limit(c.cfg.CompanyID)
+		bo.OnBudget(c.cfg.CompanyID, st.Limit, st.LatencyFloor, sample.RateLimited)
+	}
 	outcome := "ok"
 	if e != nil {
 		outcome = e.Code()

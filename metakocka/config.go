@@ -103,8 +103,16 @@ type PacingConfig struct {
 	RequestsPerSecond float64
 	// Burst is how many requests may start at once after idling; default 5.
 	Burst int
-	// MaxInFlight is the maximum of concurrent requests per company; default 4.
+	// MaxInFlight is the maximum of concurrent requests per company; default
+	// 4, or DefaultAdaptiveCeiling when Adaptive.
 	MaxInFlight int
+	// Adaptive finds each company's in-flight limit (AdaptiveLimit) instead
+	// of fixing it at MaxInFlight, which then is the operator's ceiling.
+	Adaptive bool
+	// Slots keeps the requests in flight; share one SlotStore between
+	// processes (a database) to bound a company's requests across a fleet.
+	// Nil: this Pacer's own MemorySlots.
+	Slots SlotStore
 }
 
 // Timeouts bound one attempt of a call, by method class. Metakocka answers
@@ -141,6 +149,14 @@ type Observer interface {
 // limit, in-flight bound, one search at a time). Same rules as Observer.
 type PacingObserver interface {
 	OnPacingWait(method string, wait time.Duration)
+}
+
+// BudgetObserver may also be implemented by an Observer: after every HTTP
+// attempt it is told the company's in-flight limit (adaptive or fixed), its
+// latency floor (0 when fixed) and whether the attempt was answered 429.
+// Same rules as Observer.
+type BudgetObserver interface {
+	OnBudget(companyID string, limit int, floor time.Duration, rateLimited bool)
 }
 
 type nopObserver struct{}
@@ -244,6 +260,12 @@ func (p PacingConfig) withDefaults() PacingConfig {
 	}
 	if p.MaxInFlight == 0 {
 		p.MaxInFlight = 4
+		if p.Adaptive {
+			p.MaxInFlight = DefaultAdaptiveCeiling
+		}
+	}
+	if p.Slots == nil {
+		p.Slots = &MemorySlots{}
 	}
 	return p
 }

@@ -2,15 +2,20 @@ package metakocka
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
 // Pacer paces requests per Metakocka company: a token-bucket rate limit, a
-// bound on concurrent requests, and search calls of one company one at a time
-// (Metakocka queues them anyway; queueing here keeps them from timing out in
-// its queue and from holding an in-flight slot while they wait).
+// bound on concurrent requests — fixed, or found by an AdaptiveLimit — kept
+// in a SlotStore (shared by a fleet when it is a database), and search calls
+// of one company one at a time (Metakocka queues them anyway; queueing here
+// keeps them from timing out in its queue and from holding an in-flight
+// slot while they wait).
 //
 // One Pacer is meant to serve every Client of a process, so that two Clients
 // for the same company share the company's budget. It is safe for concurrent
@@ -20,13 +25,48 @@ type Pacer struct {
 
 	mu        sync.Mutex
 	companies map[string]*companyPace
+	// held are the slots this Pacer holds now (slot → company), renewed
+	// by a goroutine that runs while there are any.
+	held map[string]string
+	// stopRenew, when not nil, ends the running renewals (closed once none
+	// is held).
+	stopRenew chan struct{}
 }
 
 type companyPace struct {
 	limiter  *rate.Limiter
-	inFlight chan struct{} // semaphore of MaxInFlight slots
-	search   chan struct{} // semaphore of one slot
+	adaptive *AdaptiveLimit // nil: fixed at MaxInFlight
+	search   chan struct{}  // semaphore of one slot
+
+	// freed is closed (and replaced) when this process gives a slot of
+	// the company back, waking its waiters at once; slots freed by other
+	// processes are seen by polling.
+	freedMu sync.Mutex
+	freed   chan struct{}
 }
+
+// freedSignal returns the channel closed at the next slot given back.
+func (cp *companyPace) freedSignal() <-chan struct{} {
+	cp.freedMu.Lock()
+	defer cp.freedMu.Unlock()
+	return cp.freed
+}
+
+// signalFreed wakes the waiters of the company.
+func (cp *companyPace) signalFreed() {
+	cp.freedMu.Lock()
+	defer cp.freedMu.Unlock()
+	close(cp.freed)
+	cp.freed = make(chan struct{})
+}
+
+// A held slot lives slotTTL unless renewed; the Pacer renews the slots it
+// holds every slotRenew, so a slot of a process that died is free again
+// within slotTTL, however long its request would have run.
+const (
+	slotTTL   = 15 * time.Second
+	slotRenew = 5 * time.Second
+)
 
 // NewPacer returns a Pacer applying cfg (zero fields take the PacingConfig
 // defaults) to every company.
@@ -35,7 +75,7 @@ func NewPacer(cfg PacingConfig) (*Pacer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Pacer{cfg: cfg, companies: map[string]*companyPace{}}, nil
+	return &Pacer{cfg: cfg, companies: map[string]*companyPace{}, held: map[string]string{}}, nil
 }
 
 func (p *Pacer) company(id string) *companyPace {
@@ -48,18 +88,32 @@ func (p *Pacer) company(id string) *companyPace {
 			limit = rate.Inf
 		}
 		cp = &companyPace{
-			limiter:  rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
-			inFlight: make(chan struct{}, p.cfg.MaxInFlight),
-			search:   make(chan struct{}, 1),
+			limiter: rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
+			search:  make(chan struct{}, 1),
+			freed:   make(chan struct{}),
+		}
+		if p.cfg.Adaptive {
+			cp.adaptive = NewAdaptiveLimit(0, p.cfg.MaxInFlight, 0)
 		}
 		p.companies[id] = cp
 	}
 	return cp
 }
 
-// acquire waits until companyID may send one request and returns the function
-// that gives the slot back. It returns ctx's error if ctx ends first.
-func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (release func(), err error) {
+// Limit returns the company's current in-flight limit and what the
+// adaptive limit learned (zero latency floor and 429 count when fixed).
+func (p *Pacer) Limit(companyID string) LimitState {
+	cp := p.company(companyID)
+	if cp.adaptive == nil {
+		return LimitState{Limit: p.cfg.MaxInFlight}
+	}
+	return cp.adaptive.State()
+}
+
+// acquire waits until companyID may send one request and returns the
+// function that gives the slot back with what the request taught. It
+// returns ctx's error if ctx ends first.
+func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (release func(Sample), err error) {
 	cp := p.company(companyID)
 	if search {
 		select {
@@ -80,16 +134,117 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		}
 		return nil, err
 	}
-	select {
-	case cp.inFlight <- struct{}{}:
-	case <-ctx.Done():
+	slot, err := p.takeSlot(ctx, companyID, cp)
+	if err != nil {
 		releaseSearch()
-		return nil, ctx.Err()
+		return nil, err
 	}
-	return func() {
-		<-cp.inFlight
+	p.hold(slot, companyID)
+	return func(s Sample) {
+		p.unhold(slot)
+		// Give the slot back even when the request's context ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = p.cfg.Slots.ReleaseSlot(rctx, companyID, slot) // else it expires after slotTTL
+		if cp.adaptive != nil && s.RateLimited && s.RetryAfter > 0 {
+			// Adaptive pacing honours Retry-After for the whole company
+			// (fixed pacing leaves it to the retrying caller).
+			_ = p.cfg.Slots.PauseCompany(rctx, companyID, s.RetryAfter)
+		}
+		if cp.adaptive != nil {
+			cp.adaptive.Observe(time.Now(), s)
+		}
+		cp.signalFreed()
 		releaseSearch()
 	}, nil
+}
+
+// hold records a slot this Pacer holds and starts the renewals if they do
+// not run.
+func (p *Pacer) hold(slot, companyID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held[slot] = companyID
+	if p.stopRenew == nil {
+		p.stopRenew = make(chan struct{})
+		go p.renewSlots(p.stopRenew)
+	}
+}
+
+// unhold forgets a slot given back, and ends the renewals when it was the
+// last.
+func (p *Pacer) unhold(slot string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.held, slot)
+	if len(p.held) == 0 && p.stopRenew != nil {
+		close(p.stopRenew)
+		p.stopRenew = nil
+	}
+}
+
+// renewSlots renews the held slots every slotRenew until stop is closed.
+func (p *Pacer) renewSlots(stop <-chan struct{}) {
+	t := time.NewTicker(slotRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		slots := make([]string, 0, len(p.held))
+		for s := range p.held {
+			slots = append(slots, s)
+		}
+		p.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), slotRenew)
+		_ = p.cfg.Slots.RenewSlots(ctx, slots, slotTTL) // a failure lets them expire: the bound holds, capacity shrinks
+		cancel()
+	}
+}
+
+// takeSlot waits for one of the company's in-flight slots: woken at once
+// when this process gives one back, else polling the SlotStore (from 1 ms,
+// doubling to 50 ms, jittered so that waiters of many runs and processes
+// take turns), or sleeping out a pause.
+func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
+	wait := time.Millisecond
+	for {
+		limit := p.cfg.MaxInFlight
+		if cp.adaptive != nil {
+			limit = cp.adaptive.Limit()
+		}
+		freed := cp.freedSignal()
+		slot, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, limit, slotTTL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			return "", fmt.Errorf("metakocka budget: %w", err)
+		}
+		if slot != "" {
+			return slot, nil
+		}
+		d := paused
+		if d <= 0 {
+			d = wait/2 + rand.N(wait/2+1)
+			wait = min(2*wait, 50*time.Millisecond)
+		}
+		if paused > 0 {
+			freed = nil // a pause is waited out whatever is given back
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", ctx.Err()
+		case <-freed:
+			t.Stop()
+		case <-t.C:
+		}
+	}
 }
 
 // CallLimit bounds the requests in flight of one unit of work (a bulk sync

@@ -53,6 +53,9 @@ type Metrics struct {
 	mkRetryAfter  *prometheus.CounterVec   // method
 	mkInFlight    prometheus.Gauge
 	mkPacingWait  *prometheus.HistogramVec // method
+	mkLimit       *prometheus.GaugeVec     // company
+	mkFloor       *prometheus.GaugeVec     // company
+	mk429s        *prometheus.CounterVec   // company
 
 	// HTTP API.
 	httpRequests *prometheus.CounterVec   // route, code
@@ -136,6 +139,12 @@ func NewMetrics(reg prometheus.Registerer, opts MetricsOptions) (*Metrics, error
 	m.mkPacingWait = d.histogramVec("mksync_metakocka_pacing_wait_seconds",
 		"Time an attempt waited for the per-company pacer (rate limit, in-flight bound, one search at a time), by API method.",
 		pacingBuckets, "method")
+	m.mkLimit = d.gaugeVec("mksync_metakocka_inflight_limit",
+		"The in-flight limit of a Metakocka company now (adaptive: found from its answers), by company id.", "company")
+	m.mkFloor = d.gaugeVec("mksync_metakocka_latency_floor_seconds",
+		"The least latency seen from a Metakocka company (the adaptive limit's baseline), by company id.", "company")
+	m.mk429s = d.counterVec("mksync_metakocka_company_rate_limited_total",
+		"HTTP 429 answers received from a Metakocka company, by company id.", "company")
 
 	m.httpRequests = d.counterVec("mksync_http_requests_total",
 		"HTTP requests served, by route pattern and status code.", "route", "code")

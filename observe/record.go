@@ -70,6 +70,19 @@ func (m *Metrics) MetakockaRetry(tenantID, method, reason string) {
 	m.mkRetries.WithLabelValues(m.lv(tenantID, method, reason)...).Inc()
 }
 
+// MetakockaBudget sets a company's in-flight limit and latency floor after
+// an attempt, and counts its 429 answers.
+func (m *Metrics) MetakockaBudget(companyID string, limit int, floor time.Duration, rateLimited bool) {
+	if m == nil {
+		return
+	}
+	m.mkLimit.WithLabelValues(companyID).Set(float64(limit))
+	m.mkFloor.WithLabelValues(companyID).Set(floor.Seconds())
+	if rateLimited {
+		m.mk429s.WithLabelValues(companyID).Inc()
+	}
+}
+
 // MetakockaPacingWait observes the time an attempt waited for its pacer.
 func (m *Metrics) MetakockaPacingWait(method string, wait time.Duration) {
 	if m == nil {

@@ -79,6 +79,11 @@ type Options struct {
 	// MaxConns caps the pool; 0 keeps the URL's pool_max_conns or pgxpool's
 	// default (max(4, CPUs)).
 	MaxConns int32
+	// DefaultMaxConns is the pool size when MaxConns is 0 and the URL has
+	// no pool_max_conns: a process that knows how many connections it uses
+	// (job workers) sizes its own pool instead of pgxpool's default; 0
+	// keeps pgxpool's.
+	DefaultMaxConns int32
 }
 
 // DB is a mksync.Store on PostgreSQL. It is safe for concurrent use.
@@ -108,8 +113,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case opts.DefaultMaxConns > 0 && !strings.Contains(url, "pool_max_conns"):
+		cfg.MaxConns = opts.DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

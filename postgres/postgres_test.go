@@ -588,3 +588,23 @@ func TestMigrateWarnsWithoutAutovacuum(t *testing.T) {
 	warned := strings.Contains(buf.String(), "autovacuum off")
 	require.Equal(t, setting == "off", warned, "autovacuum=%s, log:\n%s", setting, buf.String())
 }
+
+// RefreshStatistics analyzes the tables of the entity type's syncs (a table
+// never analyzed has no statistics while autovacuum is off).
+func TestRefreshStatistics(t *testing.T) {
+	db, _, schema := pgtest.Store(t, postgres.Options{Sealer: storetest.FakeSealer{}})
+	ctx := t.Context()
+	analyzed := func(table string) bool {
+		var n int
+		require.NoError(t, db.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_user_tables
+			WHERE schemaname = $1 AND relname = $2 AND last_analyze IS NOT NULL`, schema, table).Scan(&n))
+		return n == 1
+	}
+	require.False(t, analyzed("sales_document_lines"))
+	require.NoError(t, db.RefreshStatistics(ctx, mksync.EntitySalesDocument))
+	for _, table := range []string{"sales_documents", "sales_document_lines", "mappings"} {
+		require.Eventually(t, func() bool { return analyzed(table) }, 5*time.Second, 50*time.Millisecond, table) // statistics views lag a little
+	}
+	require.False(t, analyzed("contacts"), "only the entity's tables")
+	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(db.RefreshStatistics(ctx, "widgets")))
+}

@@ -4,9 +4,9 @@
 //
 // The suite covers CRUD with optimistic versioning, validation, keyset
 // pagination and filters, streaming, bulk upserts, sales documents with
-// computed totals, mappings, cursors, sync runs, error records, alerts,
-// tokens, encrypted credentials, webhook events (replays), transactions
-// and, for every tenant-scoped method, tenant isolation.
+// computed totals, mappings, cursors, sync runs and their leases, error
+// records, alerts, tokens, encrypted credentials, webhook events (replays),
+// transactions and, for every tenant-scoped method, tenant isolation.
 package storetest
 
 import (
@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("MappingLists", func(t *testing.T) { t.Parallel(); testMappingLists(t, open(t)) })
 	t.Run("Cursors", func(t *testing.T) { t.Parallel(); testCursors(t, open(t)) })
 	t.Run("SyncRuns", func(t *testing.T) { t.Parallel(); testSyncRuns(t, open(t)) })
+	t.Run("RunLeases", func(t *testing.T) { t.Parallel(); testRunLeases(t, open(t)) })
 	t.Run("ErrorRecords", func(t *testing.T) { t.Parallel(); testErrorRecords(t, open(t)) })
 	t.Run("Alerts", func(t *testing.T) { t.Parallel(); testAlerts(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { t.Parallel(); testTokens(t, open(t)) })

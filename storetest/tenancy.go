@@ -19,7 +19,7 @@ import (
 var crossTenant = []string{
 	"CreateTenant", "FindTenantByID", "ListTenants", "DeleteTenant",
 	"AuthenticateAPIToken", "AdminTokenHash", "SetAdminTokenHash",
-	"FindCredentialsByWebhookID", "ReencryptSecrets", "PruneErrorRecords",
+	"FindCredentialsByWebhookID", "ReencryptSecrets", "PruneErrorRecords", "ExpiredRunLeases",
 	"InTx", "Ping", "Close",
 }
 
@@ -34,6 +34,7 @@ type tenancyFixture struct {
 	bDoc         mksync.SalesDocument
 	bMapping     mksync.Mapping
 	bRun         mksync.SyncRun
+	bLease       mksync.RunLease // on bRun, expired
 	bError       mksync.ErrorRecord
 	bAlert       mksync.Alert
 	bToken       mksync.APIToken
@@ -59,10 +60,13 @@ func newTenancyFixture(t *testing.T, s mksync.Store) *tenancyFixture {
 	require.NoError(t, s.UpsertMapping(ctx, f.b, &f.bMapping))
 	f.bRun = mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI, Status: mksync.RunRunning}
 	require.NoError(t, s.CreateSyncRun(ctx, f.b, &f.bRun))
+	var err error
+	f.bLease, err = s.AcquireRunLease(ctx, f.b, f.bRun.ID, "worker-b", time.Now().Add(-time.Hour), time.Now().Add(-time.Minute))
+	require.NoError(t, err)
 	f.bError = mksync.ErrorRecord{Category: "SYNC", Operation: "contacts.sync", EntityID: f.bContact.ID, Code: mksync.EUPSTREAM, Message: "b"}
 	require.NoError(t, s.CreateErrorRecord(ctx, f.b, &f.bError))
 	f.bAlert = mksync.Alert{Key: "b-alert", Severity: "warning", Message: "b"}
-	_, err := s.OpenAlert(ctx, f.b, &f.bAlert)
+	_, err = s.OpenAlert(ctx, f.b, &f.bAlert)
 	require.NoError(t, err)
 	_, hash, err := mksync.NewTokenSecret()
 	require.NoError(t, err)
@@ -91,6 +95,13 @@ func snapshotB(t *testing.T, s mksync.Store, f *tenancyFixture) any {
 	runs, _, err := s.FindSyncRuns(ctx, f.b, mksync.SyncRunFilter{Page: mksync.Page{Limit: mksync.MaxPageLimit}})
 	require.NoError(t, err)
 	snap["runs"] = runs
+	leases, err := s.ExpiredRunLeases(ctx, time.Now().Add(time.Hour), 1000)
+	require.NoError(t, err)
+	for _, l := range leases {
+		if l.TenantID == f.b {
+			snap["lease:"+l.RunID] = l
+		}
+	}
 	errs, _, err := s.FindErrorRecords(ctx, f.b, mksync.ErrorFilter{Page: mksync.Page{Limit: mksync.MaxPageLimit}})
 	require.NoError(t, err)
 	snap["errors"] = errs
@@ -362,6 +373,19 @@ var tenancyCases = map[string]tenancyCase{
 		r := f.bRun
 		r.Status = mksync.RunCancelled
 		notFound(t, s.UpdateSyncRun(t.Context(), f.a, &r))
+	},
+	"AcquireRunLease": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		_, err := s.AcquireRunLease(t.Context(), f.a, f.bRun.ID, "worker-a", time.Now(), time.Now().Add(time.Hour))
+		notFound(t, err)
+	},
+	"RenewRunLease": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		requireCode(t, s.RenewRunLease(t.Context(), f.a, f.bRun.ID, f.bLease.Token, time.Now().Add(time.Hour)), mksync.ECONFLICT)
+	},
+	"ReleaseRunLease": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		require.NoError(t, s.ReleaseRunLease(t.Context(), f.a, f.bRun.ID, f.bLease.Token))
+	},
+	"BreakRunLease": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		requireCode(t, s.BreakRunLease(t.Context(), f.a, f.bRun.ID, f.bLease.Token, time.Now(), time.Now().Add(time.Hour)), mksync.ECONFLICT)
 	},
 
 	// Error records and alerts.

@@ -22,6 +22,10 @@ type benchFlags struct {
 	concurrency, batch  int
 	db                  string
 	asJSON, quiet       bool
+	capacity            int
+	latencyProfile      string
+	// adaptive: no --concurrency, the engine finds the limit.
+	adaptive, sweep bool
 }
 
 func newBenchCmd(s streams) *cobra.Command {
@@ -41,15 +45,28 @@ answering after --latency (+ up to --jitter):
 It reports records/s, the ratio to the latency-bound limit (concurrency /
 latency), the speed-up over sequential, Metakocka calls per record, p50/p99
 per-record latency, the peak heap and the no-op resync's time and write
-calls. --db sqlite (default) uses a temporary SQLite file; a postgres:// URL
+calls.
+
+Without --concurrency the in-flight limit is adaptive (as in worker and
+serve: it grows while answers are fast, backs off on 429, 5xx and slow
+answers), up to 32; --concurrency N fixes it at N. --capacity N gives the
+simulated company a capacity (above N requests in flight latency grows in
+proportion, above 2N it answers 429 with Retry-After), --latency-profile
+metakocka adds latencies drawn from the documented opr_time_ms values, and
+--sweep adds pushes at fixed concurrencies against the same simulator to
+report the best fixed rate and the adaptive push's ratio to it.
+
+--db sqlite (default) uses a temporary SQLite file; a postgres:// URL
 uses a fresh schema in that database, dropped afterwards. Nothing of an
 existing mksync database is read or changed. Progress goes to stderr.`,
 		Example: `  mksync bench
   mksync bench --records 5000 --entity contacts --latency 20ms --concurrency 8
   mksync bench --records 100000 --entity products --json
+  mksync bench --capacity 12 --records 3000 --sweep
   mksync bench --db postgres://postgres@127.0.0.1:5432/bench?sslmode=disable`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.adaptive = !cmd.Flags().Changed("concurrency")
 			return runBench(cmd.Context(), s, f)
 		},
 	}
@@ -59,7 +76,10 @@ existing mksync database is read or changed. Progress goes to stderr.`,
 	fl.StringVar(&f.entity, "entity", "contacts", "contacts, products or sales-documents")
 	fl.DurationVar(&f.latency, "latency", 20*time.Millisecond, "simulated Metakocka latency per request")
 	fl.DurationVar(&f.jitter, "jitter", 0, "random extra latency, uniform in [0, jitter)")
-	fl.IntVar(&f.concurrency, "concurrency", 8, "Metakocka requests in flight (the tenant's concurrency)")
+	fl.IntVar(&f.concurrency, "concurrency", 8, "fix the Metakocka requests in flight (the tenant's concurrency); without it the limit is adaptive")
+	fl.IntVar(&f.capacity, "capacity", 0, "the simulated company serves this many requests at once at full speed; above it latency grows, above twice it HTTP 429 (0 = unbounded)")
+	fl.StringVar(&f.latencyProfile, "latency-profile", "", `"metakocka": add latencies drawn from the documented opr_time_ms values`)
+	fl.BoolVar(&f.sweep, "sweep", false, "also push at fixed concurrencies 4, 8, 12, 16, 24 and 32 and report the best (bestFixedRecordsPerSec, adaptiveRatio)")
 	fl.IntVar(&f.batch, "batch-size", 50, "the tenant's batch size")
 	fl.StringVar(&f.db, "db", "sqlite", "sqlite (a temporary file), sqlite:PATH of a new file, or a postgres:// URL (a temporary schema)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the figures as one JSON object")
@@ -78,6 +98,9 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 	if f.latency <= 0 || f.jitter < 0 {
 		return fmt.Errorf("--latency must be positive and --jitter not negative")
 	}
+	if err := checkSimShape(f.capacity, f.latencyProfile); err != nil {
+		return err
+	}
 	st, dbName, cleanup, err := app.OpenBenchStore(ctx, f.db)
 	if err != nil {
 		return err
@@ -88,11 +111,20 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 	if f.quiet {
 		progress = io.Discard
 	}
-	fmt.Fprintf(progress, "mksync bench: %d %s, latency %v (+%v jitter), concurrency %d, %s\n", f.records, f.entity, f.latency, f.jitter, f.concurrency, dbName)
-	rep, err := bench.Run(ctx, bench.Config{
+	limit := fmt.Sprintf("concurrency %d", f.concurrency)
+	if f.adaptive {
+		limit = "adaptive concurrency"
+	}
+	fmt.Fprintf(progress, "mksync bench: %d %s, latency %v (+%v jitter), %s, capacity %d, %s\n", f.records, f.entity, f.latency, f.jitter, limit, f.capacity, dbName)
+	cfg := bench.Config{
 		Store: st, Records: f.records, Entity: et, Latency: f.latency, Jitter: f.jitter,
-		Concurrency: f.concurrency, BatchSize: f.batch, SequentialRecords: f.sequential, Progress: progress,
-	})
+		Concurrency: f.concurrency, Adaptive: f.adaptive, Capacity: f.capacity, LatencyProfile: f.latencyProfile,
+		BatchSize: f.batch, SequentialRecords: f.sequential, Progress: progress,
+	}
+	if f.sweep {
+		cfg.Sweep = []int{4, 8, 12, 16, 24, 32}
+	}
+	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -118,7 +150,9 @@ func printBench(w io.Writer, o benchOutput) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	rows := [][2]string{
 		{"records", fmt.Sprintf("%d %s (%s)", r.Records, r.Entity, o.DB)},
-		{"latency", fmt.Sprintf("%.0f ms + jitter %.0f ms, concurrency %d, batch %d", r.LatencyMs, r.JitterMs, r.Concurrency, r.BatchSize)},
+		{"latency", fmt.Sprintf("%.0f ms + jitter %.0f ms, concurrency %d (adaptive %v), batch %d, capacity %d %s", r.LatencyMs, r.JitterMs, r.Concurrency, r.Adaptive, r.BatchSize, r.Capacity, r.LatencyProfile)},
+		{"429s", fmt.Sprintf("%.2f%% of the push's requests; 90%% of the final rate after %.1f s", 100*r.RateLimitedShare, r.SecondsTo90Percent)},
+		{"best fixed", fmt.Sprintf("%.1f records/s at concurrency %d (sweep); this push %.2f of it", r.BestFixedRecordsPerSec, r.BestFixedConcurrency, r.AdaptiveRatio)},
 		{"push", fmt.Sprintf("%.1f records/s in %.2f s", r.PushRecordsPerSec, r.PushSeconds)},
 		{"limit ratio", fmt.Sprintf("%.2f of %.0f records/s (concurrency / latency; peak %d requests in flight)", r.LimitRatio, r.LimitRecordsPerSec, r.PeakInFlight)},
 		{"sequential", fmt.Sprintf("%.1f records/s (%d records at concurrency 1)", r.SequentialRecordsPerSec, r.SequentialRecords)},

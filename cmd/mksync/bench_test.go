@@ -48,12 +48,34 @@ func checkBenchFigures(t *testing.T, got map[string]any, records int) {
 
 func TestBenchCommandJSON(t *testing.T) {
 	cliEnv(t)
-	got := runBenchJSON(t, "--records", "200")
+	got := runBenchJSON(t, "--records", "200", "--concurrency", "8")
 	checkBenchFigures(t, got, 200)
 	require.Equal(t, "sqlite", got["db"])
 	require.Equal(t, 8.0, got["concurrency"])
+	require.Equal(t, false, got["adaptive"], "--concurrency fixes the limit")
 	t.Logf("bench 200 contacts: %.0f records/s, limit ratio %.2f, speed-up %.1f, p50 %.1f ms, p99 %.1f ms",
 		got["pushRecordsPerSec"], got["limitRatio"], got["speedupVsSequential"], got["p50Ms"], got["p99Ms"])
+}
+
+// Without --concurrency the limit is adaptive; --capacity shapes the
+// simulator and --sweep adds the fixed concurrencies and the ratio.
+func TestBenchCommandAdaptiveSweep(t *testing.T) {
+	cliEnv(t)
+	// Twice the capacity is the largest swept concurrency: no 429 pauses
+	// in the sweep, so the test stays short.
+	got := runBenchJSON(t, "--records", "100", "--latency", "5ms", "--capacity", "16", "--sweep", "--sequential-records", "10")
+	checkBenchFigures(t, got, 100)
+	require.Equal(t, true, got["adaptive"])
+	require.Equal(t, 16.0, got["capacity"])
+	for _, k := range []string{"rateLimitedShare", "secondsTo90Percent", "bestFixedRecordsPerSec", "bestFixedConcurrency", "adaptiveRatio"} {
+		require.Contains(t, got, k)
+	}
+	require.Positive(t, got["bestFixedRecordsPerSec"])
+	require.Contains(t, []any{4.0, 8.0, 12.0, 16.0, 24.0, 32.0}, got["bestFixedConcurrency"])
+	require.InDelta(t, got["pushRecordsPerSec"].(float64)/got["bestFixedRecordsPerSec"].(float64), got["adaptiveRatio"], 1e-9)
+	t.Logf("adaptive bench, capacity 16: %.0f records/s, %.2f of the best fixed (%v at %v), 429s %.2f%%, peak %v in flight",
+		got["pushRecordsPerSec"], got["adaptiveRatio"], got["bestFixedRecordsPerSec"], got["bestFixedConcurrency"],
+		100*got["rateLimitedShare"].(float64), got["peakInFlight"])
 }
 
 func TestBenchCommandDocumentsAndPostgres(t *testing.T) {
@@ -75,6 +97,8 @@ func TestBenchCommandRejectsBadFlags(t *testing.T) {
 		{"bench", "--latency", "0s"},
 		{"bench", "--db", "mysql://x"},
 		{"bench", "--concurrency", "1000"},
+		{"bench", "--capacity", "-1"},
+		{"bench", "--latency-profile", "fast"},
 	} {
 		_, _, err := runCLI(t, "", args...)
 		require.Error(t, err, "%v", args)

@@ -26,6 +26,8 @@ type fakeMetakockaFlags struct {
 	hangFor            time.Duration
 	commitThenFailRate float64
 	rateLimitRPS       float64
+	capacity           int
+	latencyProfile     string
 	seedDemo           bool
 	seedProducts       int
 	seed               int64
@@ -58,6 +60,8 @@ SIGINT/SIGTERM. Stats are at /_fake/stats, stored records at
 	fl.DurationVar(&f.hangFor, "hang-for", time.Minute, "how long a hanging request hangs before HTTP 504")
 	fl.Float64Var(&f.commitThenFailRate, "commit-then-fail-rate", 0, "probability that a request is carried out but answered with 503 or a hang")
 	fl.Float64Var(&f.rateLimitRPS, "rate-limit-rps", 0, "per-company token bucket in requests per second; over it HTTP 429 (0 = off)")
+	fl.IntVar(&f.capacity, "capacity", 0, "requests per company served at full speed at once: above it latency grows in proportion, above twice it HTTP 429 with Retry-After (0 = unbounded)")
+	fl.StringVar(&f.latencyProfile, "latency-profile", "", `"metakocka": add a latency drawn from the documented opr_time_ms values (median ~120 ms, tail to 47.8 s)`)
 	fl.BoolVar(&f.seedDemo, "seed-demo", false, "fill every company with the demo data set")
 	fl.IntVar(&f.seedProducts, "seed-products", 0, "add this many bulk products to every company")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random faults and demo data")
@@ -92,12 +96,16 @@ func runFakeMetakocka(ctx context.Context, s streams, f fakeMetakockaFlags) erro
 	if f.rateLimitRPS < 0 {
 		return fmt.Errorf("--rate-limit-rps %v: must not be negative", f.rateLimitRPS)
 	}
+	if err := checkSimShape(f.capacity, f.latencyProfile); err != nil {
+		return err
+	}
 	log := observe.NewLogger(s.err, observe.Options{}).With("category", observe.CatMetakocka)
 	srv := mkfake.New(mkfake.Options{Seed: f.seed, Logger: log})
 	faults := mkfake.Faults{
 		Latency: f.latency, Jitter: f.jitter, ErrorRate: f.failRate,
 		HangRate: f.timeoutRate, HangFor: f.hangFor,
 		CommitThenFailRate: f.commitThenFailRate, RateLimitRPS: f.rateLimitRPS,
+		Capacity: f.capacity, LatencyProfile: f.latencyProfile,
 	}
 	for _, c := range f.companies {
 		id, secret, err := parseCompany(c)
@@ -141,6 +149,18 @@ func runFakeMetakocka(ctx context.Context, s streams, f fakeMetakockaFlags) erro
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("fake-metakocka: serve: %w", err)
+	}
+	return nil
+}
+
+// checkSimShape validates --capacity and --latency-profile (fake-metakocka
+// and bench).
+func checkSimShape(capacity int, profile string) error {
+	if capacity < 0 {
+		return fmt.Errorf("--capacity %d: must not be negative", capacity)
+	}
+	if profile != "" && profile != mkfake.LatencyProfileMetakocka {
+		return fmt.Errorf("--latency-profile %q: want %q or nothing", profile, mkfake.LatencyProfileMetakocka)
 	}
 	return nil
 }

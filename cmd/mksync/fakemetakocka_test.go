@@ -20,7 +20,7 @@ func TestFakeMetakockaCommand(t *testing.T) {
 	outR, outW := io.Pipe()
 	var errOut strings.Builder
 	root := newRootCmd(strings.NewReader(""), outW, &errOut)
-	root.SetArgs([]string{"fake-metakocka", "--addr", "127.0.0.1:0", "--company", "16:8899", "--company", "17:other", "--seed-demo", "--latency", "1ms"})
+	root.SetArgs([]string{"fake-metakocka", "--addr", "127.0.0.1:0", "--company", "16:8899", "--company", "17:other", "--seed-demo", "--latency", "1ms", "--capacity", "3"})
 	done := make(chan error, 1)
 	go func() {
 		done <- root.ExecuteContext(ctx)
@@ -48,6 +48,13 @@ func TestFakeMetakockaCommand(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, "1", out["opr_code"], "each company has its own secret")
 
+	resp, err = http.Get(base + "/_fake/companies/16/faults")
+	require.NoError(t, err)
+	var faults map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&faults))
+	resp.Body.Close()
+	require.Equal(t, float64(3), faults["capacity"], "--capacity reaches the simulator: %v", faults)
+
 	cancel()
 	select {
 	case err := <-done:
@@ -68,6 +75,8 @@ func TestFakeMetakockaCommandRejectsBadFlags(t *testing.T) {
 		{[]string{"--company", "16"}, "COMPANY_ID:SECRET_KEY"},
 		{[]string{"--fail-rate", "1.5"}, "probability"},
 		{[]string{"--rate-limit-rps", "-1"}, "negative"},
+		{[]string{"--capacity", "-2"}, "--capacity -2: must not be negative"},
+		{[]string{"--latency-profile", "slow"}, `--latency-profile "slow"`},
 		{[]string{"--addr", "127.0.0.1:99999"}, "listen"},
 	}
 	for _, tc := range tests {

@@ -14,17 +14,8 @@ import (
 // The same commands against PostgreSQL (MKSYNC_TEST_POSTGRES_URL; skipped
 // without it unless MKSYNC_REQUIRE_POSTGRES=1).
 func TestCommandsOnPostgres(t *testing.T) {
-	url := pgtest.URL(t)
-	schema := pgtest.Schema(t, url)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	db := url + sep + "search_path=" + schema
 	cliEnv(t)
-	key, err := keyring.GenerateKey()
-	require.NoError(t, err)
-	t.Setenv(keyring.EnvKey, keyring.EncodeKey(key).Reveal())
+	db := pgCLIDatabase(t)
 
 	out := mustRun(t, "", "migrate", "status", "--db", db)
 	require.Contains(t, out, "00001_init.sql")
@@ -42,4 +33,20 @@ func TestCommandsOnPostgres(t *testing.T) {
 	require.True(t, strings.HasPrefix(token, "mks_"))
 	mustRun(t, "pg-secret", "credentials", "set", "--tenant", id, "--company-id", "1", "--db", db)
 	require.Equal(t, "1\n", mustRun(t, "", "credentials", "rotate-key", "--db", db))
+}
+
+// pgCLIDatabase returns the URL of a fresh schema of the test database and
+// sets an encryption key for the commands (after cliEnv, which clears it).
+func pgCLIDatabase(t *testing.T) string {
+	t.Helper()
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	key, err := keyring.GenerateKey()
+	require.NoError(t, err)
+	t.Setenv(keyring.EnvKey, keyring.EncodeKey(key).Reveal())
+	return url + sep + "search_path=" + schema
 }

@@ -16,6 +16,16 @@ type Faults struct {
 	// request's context.
 	Latency time.Duration `json:"latency"`
 	Jitter  time.Duration `json:"jitter"`
+	// LatencyProfile adds a latency drawn from a distribution:
+	// LatencyProfileMetakocka ("metakocka") is that of the documented
+	// opr_time_ms values, heavy tail included.
+	LatencyProfile string `json:"latency_profile"`
+
+	// Capacity, when positive, is how many requests of the company are
+	// served at full speed at once: above it every request's latency grows
+	// in proportion to the requests in flight (2× at twice the capacity),
+	// and above twice the capacity requests get HTTP 429 with Retry-After.
+	Capacity int `json:"capacity"`
 
 	// RateLimitRPS, when positive, is a token bucket of that many requests
 	// per second (burst: max(1, RPS)); a request over it gets HTTP 429 with
@@ -155,7 +165,7 @@ func (s *Server) ClearFaults(companyID string) {
 // pickFault decides the fault of one request of method: a pending FailNext
 // entry first, then the token bucket, then the random rates. It also returns
 // the delay to add and the fault settings that shape the answer.
-func (s *Server) pickFault(c *company, method string) (FaultKind, time.Duration, Faults) {
+func (s *Server) pickFault(c *company, method string, inFlight int) (FaultKind, time.Duration, Faults) {
 	c.faultMu.Lock()
 	f := c.fault.faults
 	var kind FaultKind
@@ -178,11 +188,14 @@ func (s *Server) pickFault(c *company, method string) (FaultKind, time.Duration,
 
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
-	delay := f.Latency
+	delay := f.Latency + s.profileLatency(f.LatencyProfile)
 	if f.Jitter > 0 {
 		delay += time.Duration(s.rng.Int64N(int64(f.Jitter)))
 	}
 	if kind != "" {
+		return kind, delay, f
+	}
+	if kind, delay = capacityFault(f.Capacity, inFlight, delay); kind != "" {
 		return kind, delay, f
 	}
 	chance := func(p float64) bool { return p > 0 && s.rng.Float64() < p }

@@ -231,7 +231,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method string,
 		writeJSON(w, http.StatusOK, obj{"opr_code": codeGeneral, "opr_desc": authDesc, "opr_time_ms": elapsedMS(start)})
 		return
 	}
-	s.stats.enter(companyID)
+	inFlight := s.stats.enter(companyID)
 	defer s.stats.leave(companyID)
 	ctx := r.Context()
 
@@ -246,7 +246,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method string,
 		}
 	}
 
-	kind, delay, f := s.pickFault(c, method)
+	kind, delay, f := s.pickFault(c, method, inFlight)
 	if delay > 0 && !s.sleep(ctx, delay) {
 		s.stats.record(companyID, method, OutcomeCanceled)
 		return
@@ -425,6 +425,8 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 type faultsJSON struct {
 	Latency            string  `json:"latency,omitempty"`
 	Jitter             string  `json:"jitter,omitempty"`
+	LatencyProfile     string  `json:"latency_profile,omitempty"`
+	Capacity           int     `json:"capacity,omitempty"`
 	RateLimitRPS       float64 `json:"rate_limit_rps,omitempty"`
 	RateLimitRate      float64 `json:"rate_limit_rate,omitempty"`
 	RetryAfter         string  `json:"retry_after,omitempty"`
@@ -450,7 +452,7 @@ func (s *Server) serveGetFaults(w http.ResponseWriter, r *http.Request) {
 		return d.String()
 	}
 	writeJSON(w, http.StatusOK, faultsJSON{
-		Latency: durStr(f.Latency), Jitter: durStr(f.Jitter), RateLimitRPS: f.RateLimitRPS,
+		Latency: durStr(f.Latency), Jitter: durStr(f.Jitter), LatencyProfile: f.LatencyProfile, Capacity: f.Capacity, RateLimitRPS: f.RateLimitRPS,
 		RateLimitRate: f.RateLimitRate, RetryAfter: durStr(f.RetryAfter), ErrorRate: f.ErrorRate,
 		HangRate: f.HangRate, HangFor: durStr(f.HangFor), ResetRate: f.ResetRate,
 		OprErrorRate: f.OprErrorRate, CommitThenFailRate: f.CommitThenFailRate,
@@ -488,6 +490,15 @@ func (s *Server) servePutFaults(w http.ResponseWriter, r *http.Request) {
 	}
 	f.RateLimitRPS, f.RateLimitRate, f.ErrorRate = in.RateLimitRPS, in.RateLimitRate, in.ErrorRate
 	f.HangRate, f.ResetRate, f.OprErrorRate, f.CommitThenFailRate = in.HangRate, in.ResetRate, in.OprErrorRate, in.CommitThenFailRate
+	f.LatencyProfile, f.Capacity = in.LatencyProfile, in.Capacity
+	if f.LatencyProfile != "" && f.LatencyProfile != LatencyProfileMetakocka {
+		writeJSON(w, http.StatusBadRequest, obj{"error": fmt.Sprintf("latency_profile: unknown profile %q (known: %q)", f.LatencyProfile, LatencyProfileMetakocka)})
+		return
+	}
+	if f.Capacity < 0 {
+		writeJSON(w, http.StatusBadRequest, obj{"error": "capacity: must not be negative"})
+		return
+	}
 	s.SetFaults(id, f)
 	w.WriteHeader(http.StatusNoContent)
 }

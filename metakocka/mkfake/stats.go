@@ -51,14 +51,17 @@ func newStatsRecorder() *statsRecorder {
 	return r
 }
 
-// enter counts a request of companyID as being served; leave ends it.
-func (r *statsRecorder) enter(companyID string) {
+// enter counts a request of companyID as being served and returns how
+// many are (itself included); leave ends it.
+func (r *statsRecorder) enter(companyID string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inFlight[companyID]++
-	if n := r.inFlight[companyID]; n > r.st.PeakInFlight[companyID] {
+	n := r.inFlight[companyID]
+	if n > r.st.PeakInFlight[companyID] {
 		r.st.PeakInFlight[companyID] = n
 	}
+	return int(n)
 }
 
 func (r *statsRecorder) leave(companyID string) {
