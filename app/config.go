@@ -215,6 +215,9 @@ var TestVariables = []string{
 	"MKSYNC_CHROMIUM", "MKSYNC_UPDATE_SCREENSHOTS",
 	"MKSYNC_CHAOS_N", "MKSYNC_CRASH_RECORDS", "MKSYNC_RELIABILITY_N",
 	"MKSYNC_BENCH_N", "MKSYNC_BENCH_NOOP_N", "MKSYNC_LOAD_CLIENTS", "MKSYNC_LOAD_SECONDS",
+	"MKSYNC_CRASH_SEED", "MKSYNC_TEST_TIMEOUT",
+	// The TypeScript client's tests (clients/typescript/scripts/test.sh).
+	"MKSYNC_REQUIRE_SYNC", "MKSYNC_URL", "MKSYNC_FAKE_URL",
 }
 
 // Variables lists the MKSYNC_* variables Config reads, in README order.
