@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -239,4 +240,71 @@ func (s *session) pushContact(ctx context.Context, c mksync.Contact, force bool)
 // returns the local contact id when there is one.
 func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bool) (recordResult, string) {
 	return pullOne(ctx, s, newContacts(s), p, force)
+}
+
+// match finds the partners that are this contact by a strong key, the
+// first rule that finds any deciding: the tax number (normalised, see
+// TaxKey; get_partner is asked with the home prefix, without it and as
+// typed), then the e-mail (case-insensitive). A partner mksync created
+// for another contact (its count_code) is never a candidate.
+func (l contactLocal) match(ctx context.Context) ([]candidate[metakocka.Partner], error) {
+	home := l.s.e.homePrefix()
+	if key := TaxKey(l.c.TaxID, home); key != "" {
+		forms := []string{key, home + key, strings.TrimSpace(l.c.TaxID)}
+		got, err := l.s.partnersBy(ctx, forms, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerTaxNumber: q} },
+			func(p *metakocka.Partner) bool { return TaxKey(p.TaxIDNumber, home) == key })
+		if err != nil || len(got) > 0 {
+			return l.candidates(got, "tax number"), err
+		}
+	}
+	if key := EmailKey(l.c.Email); key != "" {
+		got, err := l.s.partnersBy(ctx, []string{key, strings.TrimSpace(l.c.Email)}, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerEmail: q} },
+			func(p *metakocka.Partner) bool { return EmailKey(viewOfPartner(p).Email) == key || partnerHasEmail(p, key) })
+		return l.candidates(got, "e-mail"), err
+	}
+	return nil, nil
+}
+
+func (l contactLocal) candidates(ps []metakocka.Partner, key string) []candidate[metakocka.Partner] {
+	var out []candidate[metakocka.Partner]
+	for _, p := range ps {
+		if id, ok := LocalIDOf(p.CountCode); ok && id != l.c.ID {
+			continue
+		}
+		out = append(out, candidate[metakocka.Partner]{r: p, mkID: p.MkID, key: key})
+	}
+	return out
+}
+
+// partnersBy asks get_partner with each distinct form of a key and keeps
+// the partners keep accepts, each once.
+func (s *session) partnersBy(ctx context.Context, forms []string, query func(string) metakocka.PartnerQuery, keep func(*metakocka.Partner) bool) ([]metakocka.Partner, error) {
+	var out []metakocka.Partner
+	var asked []string
+	for _, f := range forms {
+		if f == "" || slices.Contains(asked, f) {
+			continue
+		}
+		asked = append(asked, f)
+		ps, err := s.mk.GetPartner(ctx, query(f))
+		if err != nil {
+			return nil, fmt.Errorf("match partner: get partner: %w", err)
+		}
+		for i := range ps {
+			p := &ps[i]
+			if keep(p) && !slices.ContainsFunc(out, func(o metakocka.Partner) bool { return o.MkID == p.MkID }) {
+				out = append(out, *p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// partnerHasEmail reports whether any contact person of p has the e-mail
+// key.
+func partnerHasEmail(p *metakocka.Partner, key string) bool {
+	if p.PartnerContact != nil && EmailKey(p.PartnerContact.Email) == key {
+		return true
+	}
+	return slices.ContainsFunc(p.PartnerContactList, func(c metakocka.Contact) bool { return EmailKey(c.Email) == key })
 }
