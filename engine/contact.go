@@ -259,7 +259,9 @@ func (l contactLocal) match(ctx context.Context) ([]candidate[metakocka.Partner]
 	}
 	if key := EmailKey(l.c.Email); key != "" {
 		got, err := l.s.partnersBy(ctx, []string{key, strings.TrimSpace(l.c.Email)}, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerEmail: q} },
-			func(p *metakocka.Partner) bool { return EmailKey(viewOfPartner(p).Email) == key || partnerHasEmail(p, key) })
+			func(p *metakocka.Partner) bool {
+				return EmailKey(viewOfPartner(p).Email) == key || partnerHasEmail(p, key)
+			})
 		return l.candidates(got, "e-mail"), err
 	}
 	return nil, nil

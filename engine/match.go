@@ -96,7 +96,7 @@ func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir m
 		et, localID, len(mkIDs), strings.Join(mkIDs, ", "))
 	er := mksync.ErrorRecord{
 		Category: "SYNC", Operation: operation(et, dir), EntityID: localID, Code: mksync.ECONFLICT, Message: msg,
-		Details: map[string]any{"entityType": string(et), "direction": string(dir), "candidates": mkIDs, "keys": keys},
+		Details:   map[string]any{"entityType": string(et), "direction": string(dir), "candidates": mkIDs, "keys": keys},
 		CreatedAt: s.e.clock.Now(),
 	}
 	if err := s.e.store.CreateErrorRecord(context.WithoutCancel(ctx), s.tenantID, &er); err != nil {

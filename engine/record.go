@@ -14,13 +14,13 @@ import (
 type outcome int
 
 const (
-	outSkipped  outcome = iota // unchanged: no write on either side
-	outCreated                 // created on the target side
-	outUpdated                 // updated on the target side
-	outConflict                // both sides changed (resolved by policy, or left open)
-	outFailed                  // failed; see the error record
-	outLinked                  // matched to an existing record by a strong key and linked
-	outAmbiguous               // matched two or more records: left for a person
+	outSkipped   outcome = iota // unchanged: no write on either side
+	outCreated                  // created on the target side
+	outUpdated                  // updated on the target side
+	outConflict                 // both sides changed (resolved by policy, or left open)
+	outFailed                   // failed; see the error record
+	outLinked                   // matched to an existing record by a strong key and linked
+	outAmbiguous                // matched two or more records: left for a person
 )
 
 // recordOutcome is the metrics' name of o.

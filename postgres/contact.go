@@ -125,7 +125,7 @@ func (d *DB) DeleteContact(ctx context.Context, tenantID, id string) error {
 		if tag.RowsAffected() == 0 {
 			return notFound("contact", id)
 		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityContact, id)
+		return d.deleteMapping(ctx, tx, tenantID, mksync.EntityContact, id)
 	})
 	return dbErr("delete contact", err)
 }

@@ -160,7 +160,7 @@ func (d *DB) DeleteProduct(ctx context.Context, tenantID, id string) error {
 		if tag.RowsAffected() == 0 {
 			return notFound("product", id)
 		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntityProduct, id)
+		return d.deleteMapping(ctx, tx, tenantID, mksync.EntityProduct, id)
 	})
 	return dbErr("delete product", err)
 }

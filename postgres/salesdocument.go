@@ -287,7 +287,7 @@ func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error
 		if tag.RowsAffected() == 0 {
 			return notFound("sales document", id)
 		}
-		return deleteMapping(ctx, tx, tenantID, mksync.EntitySalesDocument, id)
+		return d.deleteMapping(ctx, tx, tenantID, mksync.EntitySalesDocument, id)
 	})
 	return dbErr("delete sales document", err)
 }

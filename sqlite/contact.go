@@ -167,7 +167,7 @@ func (s *store) DeleteContact(ctx context.Context, tenantID, id string) error {
 		} else if n == 0 {
 			return notFound("contact", id)
 		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityContact, id)
+		return s.deleteMappingOf(ctx, q, tenantID, mksync.EntityContact, id)
 	})
 }
 

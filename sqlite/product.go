@@ -188,7 +188,7 @@ func (s *store) DeleteProduct(ctx context.Context, tenantID, id string) error {
 		} else if n == 0 {
 			return notFound("product", id)
 		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntityProduct, id)
+		return s.deleteMappingOf(ctx, q, tenantID, mksync.EntityProduct, id)
 	})
 }
 

@@ -291,6 +291,6 @@ func (s *store) DeleteSalesDocument(ctx context.Context, tenantID, id string) er
 		} else if n == 0 {
 			return notFound("sales document", id)
 		}
-		return deleteMappingOf(ctx, q, tenantID, mksync.EntitySalesDocument, id)
+		return s.deleteMappingOf(ctx, q, tenantID, mksync.EntitySalesDocument, id)
 	})
 }
