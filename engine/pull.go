@@ -58,6 +58,10 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 	if m, again, err := s.mappingByMkID(ctx, a.kind(), mkID); err != nil || again {
 		return m.EntityID, recordResult{out: outSkipped}, err
 	}
+	// A CRM record deleted on purpose is not brought back.
+	if gone, err := s.tombstoned(ctx, a.kind(), mkID); err != nil || gone {
+		return "", recordResult{out: outSkipped}, err
+	}
 	if err := rv.read(ctx); err != nil {
 		return "", recordResult{}, err
 	}
