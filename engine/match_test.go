@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -127,7 +128,10 @@ func TestFirstDayMatchesExistingRecords(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	ctx := context.Background()
-	mk := b.mk(t)
+	mk, err := metakocka.New(metakocka.Config{BaseURL: b.url, CompanyID: b.company, SecretKey: mksync.Secret("secret-" + b.company),
+		Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}})
+	require.NoError(t, err)
+	start := time.Now()
 	mkForms := []string{"SI%08d", "SI %08d", "%08d"}
 	crmForms := []string{"si%08d", "%08d", "SI %08d", "SI-%08d"}
 	want := map[string]string{} // contact name → pre-existing mk_id
@@ -171,7 +175,7 @@ func TestFirstDayMatchesExistingRecords(t *testing.T) {
 	taxBefore := taxCounts(b.fake.Partners(b.company))
 
 	for i := range 200 {
-		_, err := mk.ProductAdd(ctx, metakocka.Product{Code: fmt.Sprintf("P-%03d", i), Name: fmt.Sprintf("Izdelek %d", i), Unit: "kos"})
+		_, err = mk.ProductAdd(ctx, metakocka.Product{Code: fmt.Sprintf("P-%03d", i), Name: fmt.Sprintf("Izdelek %d", i), Unit: "kos"})
 		require.NoError(t, err)
 	}
 	products := make([]mksync.Product, 150)
@@ -188,17 +192,25 @@ func TestFirstDayMatchesExistingRecords(t *testing.T) {
 		productIDs[p.Code] = p.MkID
 	}
 
+	t.Logf("seeded %s", time.Since(start))
+	b.fake.ResetStats()
 	run := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.Sync(ctx, b.tenant, run, nil))
 	require.Equal(t, 70, run.Result.Created, "%+v", run.Result)
 	require.Equal(t, 120, run.Result.Linked)
 	require.Equal(t, 10, run.Result.Ambiguous)
 	require.Zero(t, run.Result.Failed)
+	t.Logf("contacts %s", time.Since(start))
 	prun := &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
 	require.NoError(t, b.e.Sync(ctx, b.tenant, prun, nil))
 	require.Equal(t, 50, prun.Result.Created, "%+v", prun.Result)
 	require.Equal(t, 100, prun.Result.Linked)
 
+	t.Logf("products %s", time.Since(start))
+	st := b.fake.Stats()
+	for _, m := range []string{"get_partner", "add_partner", "update_partner", "product_list", "product_add", "product_update"} {
+		t.Logf("%s: %d calls", m, st.Calls(m, mkfake.OutcomeOK))
+	}
 	partners := b.fake.Partners(b.company)
 	require.Len(t, partners, 370)
 	require.Len(t, b.fake.Products(b.company), 250)
