@@ -45,7 +45,7 @@ func TestLinkAndUnlinkCommands(t *testing.T) {
 	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
 
 	for _, args := range [][]string{
-		{"link", "contacts", "--tenant", tenant, "--id", c.ID},                                       // no Metakocka record
+		{"link", "contacts", "--tenant", tenant, "--id", c.ID},                                      // no Metakocka record
 		{"link", "contacts", "--tenant", tenant, "--id", c.ID, "--mk-id", "1", "--count-code", "x"}, // both
 		{"link", "widgets", "--tenant", tenant, "--id", c.ID, "--mk-id", "1"},                       // unknown entity
 		{"link", "contacts", "--tenant", tenant, "--id", c.ID, "--mk-id", "404404", "--db", db},     // no such partner
