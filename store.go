@@ -241,6 +241,7 @@ type Store interface {
 	TokenStore
 	CredentialStore
 	ContactStore
+	ContactMatcher
 	ProductStore
 	SalesDocumentStore
 	MappingStore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -87,4 +88,38 @@ func (d *DB) DeleteTombstone(ctx context.Context, tenantID string, et mksync.Ent
 		return nil
 	})
 	return dbErr("delete tombstone", err)
+}
+
+// contactKeyExprs are the indexed expressions of the contact keys
+// (migration 00009), with the condition of their partial index.
+var contactKeyExprs = map[mksync.ContactKey]string{
+	mksync.KeyTaxNumber:          "tax_id <> '' AND upper(replace(replace(replace(tax_id, ' ', ''), '.', ''), '-', ''))",
+	mksync.KeyRegistrationNumber: "registration_number <> '' AND upper(replace(replace(replace(registration_number, ' ', ''), '.', ''), '-', ''))",
+	mksync.KeyEmail:              "email <> '' AND lower(email)",
+}
+
+// FindContactsByKey implements mksync.ContactMatcher.
+func (d *DB) FindContactsByKey(ctx context.Context, tenantID string, k mksync.ContactKey, values []string) ([]mksync.Contact, error) {
+	if err := mksync.CheckContactKey(k, values); err != nil {
+		return nil, err
+	}
+	var out []mksync.Contact
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE tenant_id = $1 AND `+
+			contactKeyExprs[k]+` = ANY($2) ORDER BY id LIMIT `+strconv.Itoa(mksync.MaxKeyMatches), tenantID, values)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanContact(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, dbErr("find contacts by key", err)
 }

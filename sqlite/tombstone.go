@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -99,4 +101,42 @@ func (s *store) DeleteTombstone(ctx context.Context, tenantID string, et mksync.
 		}
 		return nil
 	})
+}
+
+// contactKeyExprs are the indexed expressions of the contact keys
+// (migration 00009), with the condition of their partial index.
+var contactKeyExprs = map[mksync.ContactKey]string{
+	mksync.KeyTaxNumber:          "r.tax_id <> '' AND upper(replace(replace(replace(r.tax_id, ' ', ''), '.', ''), '-', ''))",
+	mksync.KeyRegistrationNumber: "r.registration_number <> '' AND upper(replace(replace(replace(r.registration_number, ' ', ''), '.', ''), '-', ''))",
+	mksync.KeyEmail:              "r.email <> '' AND lower(r.email)",
+}
+
+// FindContactsByKey implements mksync.ContactMatcher.
+func (s *store) FindContactsByKey(ctx context.Context, tenantID string, k mksync.ContactKey, values []string) ([]mksync.Contact, error) {
+	if err := mksync.CheckContactKey(k, values); err != nil {
+		return nil, err
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")
+	args := []any{tenantID}
+	for _, v := range values {
+		args = append(args, v)
+	}
+	rows, err := s.reader().QueryContext(ctx, "SELECT "+contactCols+" FROM contacts r WHERE r.tenant_id = ? AND "+
+		contactKeyExprs[k]+" IN ("+in+") ORDER BY r.id LIMIT "+strconv.Itoa(mksync.MaxKeyMatches), args...)
+	if err != nil {
+		return nil, internal("find contacts by key", err)
+	}
+	defer rows.Close()
+	var out []mksync.Contact
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, translate("find contacts by key", err, "", "", "")
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("find contacts by key", err)
+	}
+	return out, nil
 }

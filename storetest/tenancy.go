@@ -310,6 +310,13 @@ var tenancyCases = map[string]tenancyCase{
 	"DeleteMapping": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.DeleteMapping(t.Context(), f.a, mksync.EntityContact, f.bContact.ID))
 	},
+	"FindContactsByKey": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		cs, err := s.FindContactsByKey(t.Context(), f.a, mksync.KeyEmail, []string{mksync.NormKey(mksync.KeyEmail, f.bContact.Email)})
+		require.NoError(t, err)
+		for _, c := range cs {
+			require.NotEqual(t, f.bContact.ID, c.ID)
+		}
+	},
 	"FindTombstone": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		mkID := tombstoneOf(t, s, f.b)
 		_, err := s.FindTombstone(t.Context(), f.a, mksync.EntityContact, mkID)

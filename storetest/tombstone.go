@@ -87,3 +87,46 @@ func testTombstones(t *testing.T, s mksync.Store) {
 	requireCode(t, err, mksync.ENOTFOUND)
 	requireCode(t, s.DeleteTombstone(ctx, tid, mksync.EntityContact, "7001"), mksync.ENOTFOUND)
 }
+
+// testContactKeys: contacts are found by tax number, registration number
+// and e-mail whatever their spacing, dots, dashes and case, per tenant.
+func testContactKeys(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	tid := newTenant(t, s, "keys")
+	other := newTenant(t, s, "keys-other")
+	a, b, c := sampleContact("Key A"), sampleContact("Key B"), sampleContact("Key C")
+	a.TaxID, a.RegistrationNumber, a.Email = "SI 12.345-678", "12 34 567", "Info@Firma.SI"
+	b.TaxID, b.Email = "12345678", ""
+	c.TaxID, c.Email = "", "someone@else.si"
+	for _, x := range []*mksync.Contact{&a, &b, &c} {
+		require.NoError(t, s.CreateContact(ctx, tid, x))
+	}
+	o := sampleContact("Key other")
+	o.TaxID, o.Email = "SI12345678", "info@firma.si"
+	require.NoError(t, s.CreateContact(ctx, other, &o))
+
+	ids := func(k mksync.ContactKey, vs ...string) []string {
+		t.Helper()
+		for i, v := range vs {
+			vs[i] = mksync.NormKey(k, v)
+		}
+		cs, err := s.FindContactsByKey(ctx, tid, k, vs)
+		require.NoError(t, err)
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{a.ID}, ids(mksync.KeyTaxNumber, "si12345678"))
+	require.ElementsMatch(t, []string{a.ID, b.ID}, ids(mksync.KeyTaxNumber, "SI12345678", "12345678"))
+	require.Equal(t, []string{a.ID}, ids(mksync.KeyRegistrationNumber, "1234567"))
+	require.Equal(t, []string{a.ID}, ids(mksync.KeyEmail, " INFO@firma.si"))
+	require.Empty(t, ids(mksync.KeyEmail, "nobody@firma.si"))
+	require.Empty(t, ids(mksync.KeyTaxNumber, "99999999"))
+
+	_, err := s.FindContactsByKey(ctx, tid, "name", []string{"x"})
+	requireCode(t, err, mksync.EINVALID)
+	_, err = s.FindContactsByKey(ctx, tid, mksync.KeyEmail, nil)
+	requireCode(t, err, mksync.EINVALID)
+}

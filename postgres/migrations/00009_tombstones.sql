@@ -1,4 +1,4 @@
--- Tombstones: a mapped CRM record deleted on purpose, remembered by its
+-- Tombstones and contact key indexes. Tombstones: a mapped CRM record deleted on purpose, remembered by its
 -- Metakocka id so that a later pull does not create it again. Row-level
 -- security as on every tenant table (version 1).
 
@@ -20,5 +20,14 @@ CREATE POLICY tenant_isolation ON tombstones TO mksync_app
     WITH CHECK (tenant_id = current_setting('app.tenant_id', true));
 GRANT SELECT, INSERT, UPDATE, DELETE ON tombstones TO mksync_app;
 
+-- Contacts by strong key (matching before creating): tax and registration
+-- numbers without spaces, dots and dashes, upper case; e-mail lower case.
+CREATE INDEX contacts_tax_key ON contacts (tenant_id, upper(replace(replace(replace(tax_id, ' ', ''), '.', ''), '-', ''))) WHERE tax_id <> '';
+CREATE INDEX contacts_registration_key ON contacts (tenant_id, upper(replace(replace(replace(registration_number, ' ', ''), '.', ''), '-', ''))) WHERE registration_number <> '';
+CREATE INDEX contacts_email_key ON contacts (tenant_id, lower(email)) WHERE email <> '';
+
 -- +goose Down
+DROP INDEX contacts_tax_key;
+DROP INDEX contacts_registration_key;
+DROP INDEX contacts_email_key;
 DROP TABLE tombstones;
