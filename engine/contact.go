@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/metakocka"
@@ -152,9 +153,85 @@ func (a contacts) ident(p *metakocka.Partner) remoteID {
 	return remoteID{mkID: p.MkID, countCode: p.CountCode}
 }
 
-// link finds the contact whose count_code mksync made (its mapping was lost).
+// link finds the contact that is this partner: the one whose count_code
+// mksync made (its mapping was lost), else the one contact not linked yet
+// that shares a strong key with it (matchContacts); several make an
+// ambiguousError.
 func (a contacts) link(ctx context.Context, p *metakocka.Partner) (*mksync.Contact, string, error) {
-	return a.linkByCountCode(ctx, p.CountCode)
+	if c, id, err := a.linkByCountCode(ctx, p.CountCode); c != nil || err != nil {
+		return c, id, err
+	}
+	cs, key, waiting, err := a.matchContacts(ctx, p)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case len(cs) == 1 && !waiting:
+		return &cs[0], cs[0].ID, nil
+	case len(cs) > 0:
+		amb := &ambiguousError{}
+		for _, c := range cs {
+			amb.ids, amb.keys = append(amb.ids, c.ID), append(amb.keys, key)
+		}
+		return nil, "", amb
+	}
+	return nil, "", nil
+}
+
+// matchContacts finds the contacts not linked to another partner that
+// share a strong key with p, the first rule that finds any deciding: tax
+// number (normalised, with or without the home prefix), registration
+// number, e-mail (case-insensitive). A contact whose own push was
+// ambiguous makes the match ambiguous too: waiting (for a person).
+func (a contacts) matchContacts(ctx context.Context, p *metakocka.Partner) (cs []mksync.Contact, key string, waiting bool, err error) {
+	home := a.s.e.homePrefix()
+	v := viewOfPartner(p)
+	rules := []struct {
+		key    string
+		k      mksync.ContactKey
+		values []string
+	}{
+		{"tax number", mksync.KeyTaxNumber, taxForms(v.TaxID, home)},
+		{"registration number", mksync.KeyRegistrationNumber, []string{mksync.NormKey(mksync.KeyRegistrationNumber, v.RegistrationNumber)}},
+		{"e-mail", mksync.KeyEmail, []string{mksync.NormKey(mksync.KeyEmail, v.Email)}},
+	}
+	for _, r := range rules {
+		if len(r.values) == 0 || r.values[0] == "" {
+			continue
+		}
+		cs, err := a.s.e.store.FindContactsByKey(ctx, a.s.tenantID, r.k, r.values)
+		if err != nil {
+			return nil, "", false, fmt.Errorf("match contacts by %s: %w", r.key, err)
+		}
+		var free []mksync.Contact
+		for _, c := range cs {
+			m, mapped, err := a.s.mapping(ctx, mksync.EntityContact, c.ID)
+			if err != nil {
+				return nil, "", false, err
+			}
+			if mapped && m.MetakockaID != "" {
+				continue
+			}
+			waiting = waiting || mapped && m.State == mksync.StateAmbiguous
+			free = append(free, c)
+		}
+		if len(free) > 0 {
+			return free, r.key, waiting, nil
+		}
+	}
+	return nil, "", false, nil
+}
+
+// taxForms are the stored forms (NormKey) a tax number may have in the
+// CRM: with and without the home country prefix.
+func taxForms(tax, home string) []string {
+	key := TaxKey(tax, home)
+	if key == "" {
+		return nil
+	}
+	if strings.IndexFunc(key, unicode.IsLetter) == 0 {
+		return []string{key} // a foreign prefix stays
+	}
+	return []string{key, home + key}
 }
 
 func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {

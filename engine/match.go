@@ -88,29 +88,50 @@ func linkMatched[R, V any](ctx context.Context, s *session, l local[R, V], c *ca
 }
 
 // markAmbiguous records that the record localID matched several records
-// on the other side: an error record (code conflict) listing their mk_ids
-// and an ambiguous mapping naming it, so that the record is listed for a
-// person and neither linked nor created until one decides.
+// on the other side (recordAmbiguous) and gives it an ambiguous mapping
+// naming the error record, so that the record is listed for a person and
+// neither linked nor created until one decides.
 func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID string, m mksync.Mapping, mkIDs, keys []string) (recordResult, error) {
-	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link it by hand, or unlink and sync to create a new one",
-		et, localID, len(mkIDs), strings.Join(mkIDs, ", "))
-	er := mksync.ErrorRecord{
-		Category: "SYNC", Operation: operation(et, dir), EntityID: localID, Code: mksync.ECONFLICT, Message: msg,
-		Details:   map[string]any{"entityType": string(et), "direction": string(dir), "candidates": mkIDs, "keys": keys},
-		CreatedAt: s.e.clock.Now(),
+	errorID, err := s.recordAmbiguous(ctx, et, dir, localID, mkIDs, keys)
+	if err != nil {
+		return recordResult{}, err
 	}
-	if err := s.e.store.CreateErrorRecord(context.WithoutCancel(ctx), s.tenantID, &er); err != nil {
-		return recordResult{}, fmt.Errorf("record ambiguous match of %s %s: %w", et, localID, err)
-	}
-	s.e.log.LogAttrs(ctx, slog.LevelInfo, "ambiguous match left for a person",
-		slog.String("tenant_id", s.tenantID), slog.String("entity_type", string(et)),
-		slog.String("entity_id", localID), slog.String("error_id", er.ID), slog.Int("candidates", len(mkIDs)))
 	m.EntityType, m.EntityID, m.MetakockaID = et, localID, ""
-	m.State, m.LastError = mksync.StateAmbiguous, er.ID
+	m.State, m.LastError = mksync.StateAmbiguous, errorID
 	if err := s.saveMapping(ctx, &m); err != nil {
 		return recordResult{}, err
 	}
 	return recordResult{out: outAmbiguous}, nil
+}
+
+// recordAmbiguous writes the error record (code conflict) of a record
+// (key: a local id, or an mk_id on a pull) that matched the records ids
+// on the other side by keys, and returns its errorId.
+func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys []string) (string, error) {
+	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link one by hand, or create a new one on purpose",
+		et, key, len(ids), strings.Join(ids, ", "))
+	er := mksync.ErrorRecord{
+		Category: "SYNC", Operation: operation(et, dir), EntityID: key, Code: mksync.ECONFLICT, Message: msg,
+		Details:   map[string]any{"entityType": string(et), "direction": string(dir), "candidates": ids, "keys": keys},
+		CreatedAt: s.e.clock.Now(),
+	}
+	if err := s.e.store.CreateErrorRecord(context.WithoutCancel(ctx), s.tenantID, &er); err != nil {
+		return "", fmt.Errorf("record ambiguous match of %s %s: %w", et, key, err)
+	}
+	s.e.log.LogAttrs(ctx, slog.LevelInfo, "ambiguous match left for a person",
+		slog.String("tenant_id", s.tenantID), slog.String("entity_type", string(et)),
+		slog.String("entity_id", key), slog.String("error_id", er.ID), slog.Int("candidates", len(ids)))
+	return er.ID, nil
+}
+
+// ambiguousError is a pulled record that matched several CRM records.
+type ambiguousError struct {
+	ids  []string // the CRM records' ids
+	keys []string
+}
+
+func (e *ambiguousError) Error() string {
+	return fmt.Sprintf("matches %d CRM records (%s)", len(e.ids), strings.Join(e.ids, ", "))
 }
 
 // candidateIDs lists the mk_ids and matching keys of cs.

@@ -251,3 +251,44 @@ func taxCounts(ps []mkfake.Partner) map[string]int {
 	}
 	return n
 }
+
+func TestPartnerMatchesContactBeforeCreate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	byTax := addPartner(t, mk, "Pull Tax d.o.o.", "SI 31313131", "")
+	byMail := addPartner(t, mk, "Pull Mail d.o.o.", "", "Pull@Mail.si")
+	twin := addPartner(t, mk, "Pull Twin d.o.o.", "SI42424242", "")
+	weak := addPartner(t, mk, "Pull Weak d.o.o.", "", "")
+	mkContact := func(name, tax, email string) mksync.Contact {
+		c := mksync.Contact{Name: name, TaxID: tax, Email: email, Street: "Cesta 1", PostNumber: "1000", City: "Ljubljana", Country: "SI"}
+		require.NoError(t, b.store.CreateContact(ctx, b.tenant, &c))
+		return c
+	}
+	cTax := mkContact("Tax", "31.313.131", "")
+	cMail := mkContact("Mail", "", "pull@MAIL.si")
+	mkContact("Twin A", "si 42424242", "")
+	mkContact("Twin B", "42424242", "")
+	mkContact("Pull Weak d.o.o.", "", "") // same name and post number only
+
+	// Partners arrive by mk_id (Metakocka lists no partners).
+	run := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}
+	require.NoError(t, b.e.Sync(ctx, b.tenant, run, []string{byTax, byMail, twin, weak}))
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "the weak match is a new contact")
+	require.Equal(t, byTax, b.mapping(t, mksync.EntityContact, cTax.ID).MetakockaID)
+	require.Equal(t, byMail, b.mapping(t, mksync.EntityContact, cMail.ID).MetakockaID)
+	_, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityContact, twin)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "an ambiguous partner is neither linked nor created")
+	n := 0
+	for _, err := range b.store.AllContacts(ctx, b.tenant) {
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, 6, n)
+	ers, _, err := b.store.FindErrorRecords(ctx, b.tenant, mksync.ErrorFilter{EntityID: twin})
+	require.NoError(t, err)
+	require.Len(t, ers, 1)
+	require.Equal(t, mksync.ECONFLICT, ers[0].Code)
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mksync/mksync"
 )
@@ -66,6 +67,11 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 		return "", recordResult{}, err
 	}
 	l, id, err := a.link(ctx, rv.r)
+	if amb := (*ambiguousError)(nil); errors.As(err, &amb) {
+		// Several CRM records are this one: neither linked nor created.
+		_, err := s.recordAmbiguous(ctx, a.kind(), mksync.FromMetakocka, mkID, amb.ids, amb.keys)
+		return "", recordResult{out: outAmbiguous}, err
+	}
 	if err != nil {
 		return id, recordResult{}, err
 	}
