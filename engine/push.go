@@ -173,6 +173,18 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 			return l.adopt(ctx, &r)
 		}
 	}
+	if !mapped || m.State == mksync.StateAmbiguous {
+		intent := mksync.Mapping{EntityType: l.kind(), EntityID: l.id(), CountCode: cc, State: mksync.StatePending}
+		if err := s.saveMapping(ctx, &intent); err != nil {
+			return recordResult{}, err
+		}
+		m = intent
+	}
+	// Input Metakocka would refuse fails before any call.
+	what, add, err := l.creator(cc)
+	if err != nil {
+		return recordResult{}, err
+	}
 	// Before any create: the record may exist there already.
 	decision, cands, err := matchPlan(ctx, s, l)
 	if err != nil {
@@ -184,16 +196,6 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	case matchAmbiguous:
 		ids, keys := candidateIDs(cands)
 		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys)
-	}
-	if !mapped || m.State == mksync.StateAmbiguous {
-		intent := mksync.Mapping{EntityType: l.kind(), EntityID: l.id(), CountCode: cc, State: mksync.StatePending}
-		if err := s.saveMapping(ctx, &intent); err != nil {
-			return recordResult{}, err
-		}
-	}
-	what, add, err := l.creator(cc)
-	if err != nil {
-		return recordResult{}, err
 	}
 	for attempt := 1; ; attempt++ {
 		id, err := add(ctx)
