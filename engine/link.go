@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
 )
 
 // Link maps the tenant's CRM record entityID of type et to the Metakocka
@@ -88,4 +89,41 @@ func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID str
 		return false, fmt.Errorf("find tombstone of %s %s: %w", et, mkID, err)
 	}
 	return true, nil
+}
+
+// applyDeletes carries out the tenant's deletion policy before a bulk push
+// of et: under delete_in_metakocka every tombstoned product (deleted in the
+// CRM) is deleted in Metakocka with product_delete and its tombstone is
+// forgotten, since nothing is left to bring back. A refusal (Metakocka
+// keeps a product a document uses) writes an error record and keeps the
+// tombstone, so the next push tries again. Other entity types and the
+// default policy (keep) leave Metakocka as it is.
+func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
+	if et != mksync.EntityProduct || s.settings.DeletePolicy != mksync.DeleteInMetakocka {
+		return nil
+	}
+	after := ""
+	for {
+		ts, next, err := s.e.store.FindTombstones(ctx, s.tenantID, et, mksync.Page{After: after, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("read product tombstones: %w", err)
+		}
+		for _, t := range ts {
+			_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
+			if err != nil && !isCode(err, mksync.ENOTFOUND) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete product %s in Metakocka (deletion policy): %w", t.MetakockaID, err))
+				continue
+			}
+			if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, t.MetakockaID); err != nil && !isCode(err, mksync.ENOTFOUND) {
+				return fmt.Errorf("forget tombstone of product %s: %w", t.MetakockaID, err)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
 }

@@ -112,3 +112,29 @@ func collectProducts(t *testing.T, b *bundle) []mksync.Product {
 	}
 	return out
 }
+
+func TestDeletionPolicy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy  mksync.DeletePolicy
+		remains int
+		tombs   int
+	}{
+		{mksync.DeleteKeep, 1, 1},
+		{mksync.DeleteInMetakocka, 0, 0},
+	} {
+		b := setup(t, setupOpts{settings: mksync.SyncSettings{DeletePolicy: tt.policy}})
+		ctx := context.Background()
+		p := newProduct(t, b)
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+		require.NoError(t, err)
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, p.ID))
+		require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}, nil))
+		require.Len(t, b.fake.Products(b.company), tt.remains, tt.policy)
+		ts, _, err := b.store.FindTombstones(ctx, b.tenant, mksync.EntityProduct, mksync.Page{})
+		require.NoError(t, err)
+		require.Len(t, ts, tt.tombs, tt.policy)
+		require.NoError(t, b.e.Sync(ctx, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
+		require.Empty(t, collectProducts(t, b), "%s: not re-created by a full pull", tt.policy)
+	}
+}

@@ -32,6 +32,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.RunStatus]():      {"queued", "running", "succeeded", "partial", "failed", "cancelled"},
 	reflect.TypeFor[mksync.DocumentKind]():   strs(mksync.DocumentKinds),
 	reflect.TypeFor[mksync.ConflictPolicy](): {string(mksync.NewestWins), string(mksync.CRMWins), string(mksync.MetakockaWins)},
+	reflect.TypeFor[mksync.DeletePolicy]():   {string(mksync.DeleteKeep), string(mksync.DeleteInMetakocka)},
 	reflect.TypeFor[mksync.AlertStatus]():    {string(mksync.AlertOpen), string(mksync.AlertResolved)},
 }
 

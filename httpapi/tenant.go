@@ -32,11 +32,12 @@ type settingsInput struct {
 	BatchSize        int                   `json:"batchSize"`
 	Concurrency      int                   `json:"concurrency"`
 	AutoPush         bool                  `json:"autoPush"`
+	DeletePolicy     mksync.DeletePolicy   `json:"deletePolicy"`
 }
 
 func newSettingsView(s mksync.SyncSettings) settingsInput {
 	return settingsInput{ConflictPolicy: s.ConflictPolicy, ScheduleInterval: duration(s.ScheduleInterval),
-		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush}
+		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, DeletePolicy: s.DeletePolicy}
 }
 
 // credentialsView is what GET answers: the connection without its secrets,
@@ -86,7 +87,7 @@ func (s *Server) registerCredentialRoutes() {
 		if in.Settings != nil {
 			c.Settings = mksync.SyncSettings{ConflictPolicy: in.Settings.ConflictPolicy,
 				ScheduleInterval: time.Duration(in.Settings.ScheduleInterval), BatchSize: in.Settings.BatchSize,
-				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush}
+				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush, DeletePolicy: in.Settings.DeletePolicy}
 		}
 		old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
 		switch {

@@ -80,6 +80,8 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		Settings: mksync.SyncSettings{
 			ConflictPolicy: mksync.ConflictPolicy(r.PostFormValue("conflictPolicy")),
 			AutoPush:       r.PostFormValue("autoPush") == "on",
+			// The form has no deletion policy field: it keeps the stored one.
+			DeletePolicy: old.Settings.DeletePolicy,
 		},
 	}
 	if c.SecretKey.IsZero() {

@@ -18,7 +18,11 @@ CREATE INDEX contacts_tax_key ON contacts (tenant_id, upper(replace(replace(repl
 CREATE INDEX contacts_registration_key ON contacts (tenant_id, upper(replace(replace(replace(registration_number, ' ', ''), '.', ''), '-', ''))) WHERE registration_number <> '';
 CREATE INDEX contacts_email_key ON contacts (tenant_id, lower(email)) WHERE email <> '';
 
+-- The tenant's deletion policy (SyncSettings.DeletePolicy).
+ALTER TABLE credentials ADD COLUMN delete_policy TEXT NOT NULL DEFAULT 'keep';
+
 -- +goose Down
+ALTER TABLE credentials DROP COLUMN delete_policy;
 DROP INDEX contacts_tax_key;
 DROP INDEX contacts_registration_key;
 DROP INDEX contacts_email_key;

@@ -943,6 +943,8 @@ export interface components {
                 concurrency?: number;
                 /** @enum {string} */
                 conflictPolicy?: "newest_wins" | "crm_wins" | "metakocka_wins";
+                /** @enum {string} */
+                deletePolicy?: "keep" | "delete_in_metakocka";
                 /** @description Go duration text, e.g. "15m0s"; "0s" is off */
                 scheduleInterval?: string;
             } | null;
@@ -1214,6 +1216,8 @@ export interface components {
             concurrency: number;
             /** @enum {string} */
             conflictPolicy: "newest_wins" | "crm_wins" | "metakocka_wins";
+            /** @enum {string} */
+            deletePolicy: "keep" | "delete_in_metakocka";
             /** @description Go duration text, e.g. "15m0s"; "0s" is off */
             scheduleInterval: string;
         };
