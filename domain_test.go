@@ -31,6 +31,8 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 			[]string{"lines"}},
 		{"settings bad", mksync.SyncSettings{ConflictPolicy: "random", BatchSize: 501, Concurrency: 0}.Validate(),
 			[]string{"conflictPolicy", "batchSize", "concurrency"}},
+		{"delete policy bad", mksync.SyncSettings{ConflictPolicy: mksync.NewestWins, BatchSize: 1, Concurrency: 1, DeletePolicy: "shred"}.Validate(),
+			[]string{"deletePolicy"}},
 		{"alert webhook ok", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",
 			AlertWebhookURL: "https://hooks.example/a", AlertWebhookSecret: "0123456789abcdef"}).Validate(), nil},
 		{"alert webhook not http", (&mksync.MetakockaCredentials{CompanyID: "1", SecretKey: "k",

@@ -24,10 +24,19 @@ const (
 	StatePending  SyncState = "pending"  // changed locally, not pushed yet
 	StateConflict SyncState = "conflict" // both sides changed; see the conflict record
 	StateFailed   SyncState = "failed"   // the last attempt failed; see the error record
+	// StateAmbiguous: two or more Metakocka records match the record by a
+	// strong key (docs/mapping.md, "Matching"); it is neither linked nor
+	// created until a person links it (LastError names the error record
+	// that lists the candidates).
+	StateAmbiguous SyncState = "ambiguous"
+	// StateDeletedInMetakocka: the mapped Metakocka record is gone; a push
+	// does not create it again. Re-link it, or unlink and sync to create a
+	// new one on purpose.
+	StateDeletedInMetakocka SyncState = "deleted_in_metakocka"
 )
 
 // SyncStates lists every SyncState.
-var SyncStates = []SyncState{StateSynced, StatePending, StateConflict, StateFailed}
+var SyncStates = []SyncState{StateSynced, StatePending, StateConflict, StateFailed, StateAmbiguous, StateDeletedInMetakocka}
 
 // Mapping links a CRM record to its Metakocka record. Per tenant and entity
 // type it is unique in both directions: one local id ⇄ one mk_id.

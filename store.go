@@ -25,7 +25,8 @@ import (
 //   - Lists are keyset-paginated in id order (UUIDv7 ids sort by creation);
 //     sync runs, error records and alerts list newest first. The returned
 //     cursor is opaque and "" on the last page; a malformed cursor is EINVALID.
-//   - Deleting a record deletes its mapping. Deleting a contact or product
+//   - Deleting a record deletes its mapping (a mapping with an mk_id
+//     becomes a Tombstone). Deleting a contact or product
 //     that a sales document uses is ECONFLICT.
 
 // ListFilter narrows a list of CRM records.
@@ -254,9 +255,11 @@ type Store interface {
 	TokenStore
 	CredentialStore
 	ContactStore
+	ContactMatcher
 	ProductStore
 	SalesDocumentStore
 	MappingStore
+	TombstoneStore
 	SyncStateStore
 	SyncRunStore
 	RunLeaseStore

@@ -45,12 +45,17 @@ func (s RunStatus) Final() bool {
 // SyncResult aggregates the outcome of syncing one or many records. It has the
 // shape the original integration's callers expect, plus skipped and conflicts.
 type SyncResult struct {
-	Success   bool          `json:"success"`
-	Created   int           `json:"created"`
-	Updated   int           `json:"updated"`
-	Skipped   int           `json:"skipped"`
-	Failed    int           `json:"failed"`
-	Conflicts int           `json:"conflicts"`
+	Success   bool `json:"success"`
+	Created   int  `json:"created"`
+	Updated   int  `json:"updated"`
+	Skipped   int  `json:"skipped"`
+	Failed    int  `json:"failed"`
+	Conflicts int  `json:"conflicts"`
+	// Linked counts records matched to an existing record on the other
+	// side by a strong key instead of being created; Ambiguous those that
+	// matched two or more and wait for a person (docs/mapping.md).
+	Linked    int           `json:"linked,omitempty"`
+	Ambiguous int           `json:"ambiguous,omitempty"`
 	Errors    []RecordError `json:"errors"`
 }
 
@@ -70,13 +75,15 @@ func (r *SyncResult) Merge(o SyncResult) {
 	r.Skipped += o.Skipped
 	r.Failed += o.Failed
 	r.Conflicts += o.Conflicts
+	r.Linked += o.Linked
+	r.Ambiguous += o.Ambiguous
 	r.Errors = append(r.Errors, o.Errors...)
 	r.Success = r.Failed == 0
 }
 
 // Processed is the number of records the result accounts for.
 func (r *SyncResult) Processed() int {
-	return r.Created + r.Updated + r.Skipped + r.Failed + r.Conflicts
+	return r.Created + r.Updated + r.Skipped + r.Failed + r.Conflicts + r.Linked + r.Ambiguous
 }
 
 // SyncRun is one execution of a sync, single-record or bulk, persisted with

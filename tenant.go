@@ -36,6 +36,20 @@ const (
 	MetakockaWins ConflictPolicy = "metakocka_wins"
 )
 
+// DeletePolicy says what deleting a synced record in the CRM does to its
+// Metakocka record (docs/mapping.md, "Deletes that stay deleted").
+type DeletePolicy string
+
+// The deletion policies.
+const (
+	// DeleteKeep leaves Metakocka as it is (the default).
+	DeleteKeep DeletePolicy = "keep"
+	// DeleteInMetakocka deletes a deleted product in Metakocka too
+	// (product_delete), on the next bulk push of products; Metakocka
+	// refuses it while a document uses the product. Other records are kept.
+	DeleteInMetakocka DeletePolicy = "delete_in_metakocka"
+)
+
 // SyncSettings are a tenant's knobs for how its syncs run.
 type SyncSettings struct {
 	// ConflictPolicy; default newest_wins.
@@ -54,6 +68,8 @@ type SyncSettings struct {
 	// the products' prices (a company may keep several, e.g. "PC_MAIN");
 	// empty: the server's default list ("MPC" unless configured).
 	Pricelist string `json:"pricelist"`
+	// DeletePolicy; default keep.
+	DeletePolicy DeletePolicy `json:"deletePolicy"`
 }
 
 // Defaults for SyncSettings.
@@ -69,6 +85,9 @@ func (s SyncSettings) WithDefaults() SyncSettings {
 	if s.ConflictPolicy == "" {
 		s.ConflictPolicy = NewestWins
 	}
+	if s.DeletePolicy == "" {
+		s.DeletePolicy = DeleteKeep
+	}
 	if s.BatchSize == 0 {
 		s.BatchSize = DefaultBatchSize
 	}
@@ -82,6 +101,8 @@ func (s SyncSettings) WithDefaults() SyncSettings {
 func (s SyncSettings) Validate() error {
 	var v Validator
 	v.OneOf(string(s.ConflictPolicy), []string{string(NewestWins), string(CRMWins), string(MetakockaWins)}, "conflictPolicy")
+	v.Check(s.DeletePolicy == "" || s.DeletePolicy == DeleteKeep || s.DeletePolicy == DeleteInMetakocka, "deletePolicy",
+		"must be keep (the default) or delete_in_metakocka")
 	v.Check(s.BatchSize >= 1 && s.BatchSize <= MaxBatchSize, "batchSize", "must be between 1 and 500")
 	v.Check(s.Concurrency >= 1 && s.Concurrency <= MaxConcurrency, "concurrency", "must be between 1 and 32")
 	v.Check(s.ScheduleInterval == 0 || s.ScheduleInterval >= time.Minute, "scheduleInterval", "must be 0 (off) or at least 1m")

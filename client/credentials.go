@@ -57,15 +57,17 @@ type settingsWire struct {
 	BatchSize        int                   `json:"batchSize"`
 	Concurrency      int                   `json:"concurrency"`
 	AutoPush         bool                  `json:"autoPush"`
+	DeletePolicy     mksync.DeletePolicy   `json:"deletePolicy,omitempty"`
 }
 
 func toWire(s mksync.SyncSettings) settingsWire {
 	return settingsWire{ConflictPolicy: s.ConflictPolicy, ScheduleInterval: s.ScheduleInterval.String(),
-		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush}
+		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, DeletePolicy: s.DeletePolicy}
 }
 
 func (w settingsWire) domain() (mksync.SyncSettings, error) {
-	s := mksync.SyncSettings{ConflictPolicy: w.ConflictPolicy, BatchSize: w.BatchSize, Concurrency: w.Concurrency, AutoPush: w.AutoPush}
+	s := mksync.SyncSettings{ConflictPolicy: w.ConflictPolicy, BatchSize: w.BatchSize, Concurrency: w.Concurrency, AutoPush: w.AutoPush,
+		DeletePolicy: w.DeletePolicy}
 	if w.ScheduleInterval != "" {
 		d, err := time.ParseDuration(w.ScheduleInterval)
 		if err != nil {

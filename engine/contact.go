@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/metakocka"
@@ -151,9 +153,85 @@ func (a contacts) ident(p *metakocka.Partner) remoteID {
 	return remoteID{mkID: p.MkID, countCode: p.CountCode}
 }
 
-// link finds the contact whose count_code mksync made (its mapping was lost).
+// link finds the contact that is this partner: the one whose count_code
+// mksync made (its mapping was lost), else the one contact not linked yet
+// that shares a strong key with it (matchContacts); several make an
+// ambiguousError.
 func (a contacts) link(ctx context.Context, p *metakocka.Partner) (*mksync.Contact, string, error) {
-	return a.linkByCountCode(ctx, p.CountCode)
+	if c, id, err := a.linkByCountCode(ctx, p.CountCode); c != nil || err != nil {
+		return c, id, err
+	}
+	cs, key, waiting, err := a.matchContacts(ctx, p)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case len(cs) == 1 && !waiting:
+		return &cs[0], cs[0].ID, nil
+	case len(cs) > 0:
+		amb := &ambiguousError{}
+		for _, c := range cs {
+			amb.ids, amb.keys = append(amb.ids, c.ID), append(amb.keys, key)
+		}
+		return nil, "", amb
+	}
+	return nil, "", nil
+}
+
+// matchContacts finds the contacts not linked to another partner that
+// share a strong key with p, the first rule that finds any deciding: tax
+// number (normalised, with or without the home prefix), registration
+// number, e-mail (case-insensitive). A contact whose own push was
+// ambiguous makes the match ambiguous too: waiting (for a person).
+func (a contacts) matchContacts(ctx context.Context, p *metakocka.Partner) (cs []mksync.Contact, key string, waiting bool, err error) {
+	home := a.s.e.homePrefix()
+	v := viewOfPartner(p)
+	rules := []struct {
+		key    string
+		k      mksync.ContactKey
+		values []string
+	}{
+		{"tax number", mksync.KeyTaxNumber, taxForms(v.TaxID, home)},
+		{"registration number", mksync.KeyRegistrationNumber, []string{mksync.NormKey(mksync.KeyRegistrationNumber, v.RegistrationNumber)}},
+		{"e-mail", mksync.KeyEmail, []string{mksync.NormKey(mksync.KeyEmail, v.Email)}},
+	}
+	for _, r := range rules {
+		if len(r.values) == 0 || r.values[0] == "" {
+			continue
+		}
+		cs, err := a.s.e.store.FindContactsByKey(ctx, a.s.tenantID, r.k, r.values)
+		if err != nil {
+			return nil, "", false, fmt.Errorf("match contacts by %s: %w", r.key, err)
+		}
+		var free []mksync.Contact
+		for _, c := range cs {
+			m, mapped, err := a.s.mapping(ctx, mksync.EntityContact, c.ID)
+			if err != nil {
+				return nil, "", false, err
+			}
+			if mapped && m.MetakockaID != "" {
+				continue
+			}
+			waiting = waiting || mapped && m.State == mksync.StateAmbiguous
+			free = append(free, c)
+		}
+		if len(free) > 0 {
+			return free, r.key, waiting, nil
+		}
+	}
+	return nil, "", false, nil
+}
+
+// taxForms are the stored forms (NormKey) a tax number may have in the
+// CRM: with and without the home country prefix.
+func taxForms(tax, home string) []string {
+	key := TaxKey(tax, home)
+	if key == "" {
+		return nil
+	}
+	if strings.IndexFunc(key, unicode.IsLetter) == 0 {
+		return []string{key} // a foreign prefix stays
+	}
+	return []string{key, home + key}
 }
 
 func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
@@ -239,4 +317,73 @@ func (s *session) pushContact(ctx context.Context, c mksync.Contact, force bool)
 // returns the local contact id when there is one.
 func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bool) (recordResult, string) {
 	return pullOne(ctx, s, newContacts(s), p, force)
+}
+
+// match finds the partners that are this contact by a strong key, the
+// first rule that finds any deciding: the tax number (normalised, see
+// TaxKey; get_partner is asked with the home prefix, without it and as
+// typed), then the e-mail (case-insensitive). A partner mksync created
+// for another contact (its count_code) is never a candidate.
+func (l contactLocal) match(ctx context.Context) ([]candidate[metakocka.Partner], error) {
+	home := l.s.e.homePrefix()
+	if key := TaxKey(l.c.TaxID, home); key != "" {
+		forms := []string{key, home + key, strings.TrimSpace(l.c.TaxID)}
+		got, err := l.s.partnersBy(ctx, forms, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerTaxNumber: q} },
+			func(p *metakocka.Partner) bool { return TaxKey(p.TaxIDNumber, home) == key })
+		if err != nil || len(got) > 0 {
+			return l.candidates(got, "tax number"), err
+		}
+	}
+	if key := EmailKey(l.c.Email); key != "" {
+		got, err := l.s.partnersBy(ctx, []string{key, strings.TrimSpace(l.c.Email)}, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerEmail: q} },
+			func(p *metakocka.Partner) bool {
+				return EmailKey(viewOfPartner(p).Email) == key || partnerHasEmail(p, key)
+			})
+		return l.candidates(got, "e-mail"), err
+	}
+	return nil, nil
+}
+
+func (l contactLocal) candidates(ps []metakocka.Partner, key string) []candidate[metakocka.Partner] {
+	var out []candidate[metakocka.Partner]
+	for _, p := range ps {
+		if id, ok := LocalIDOf(p.CountCode); ok && id != l.c.ID {
+			continue
+		}
+		out = append(out, candidate[metakocka.Partner]{r: p, mkID: p.MkID, key: key})
+	}
+	return out
+}
+
+// partnersBy asks get_partner with each distinct form of a key and keeps
+// the partners keep accepts, each once.
+func (s *session) partnersBy(ctx context.Context, forms []string, query func(string) metakocka.PartnerQuery, keep func(*metakocka.Partner) bool) ([]metakocka.Partner, error) {
+	var out []metakocka.Partner
+	var asked []string
+	for _, f := range forms {
+		if f == "" || slices.Contains(asked, f) {
+			continue
+		}
+		asked = append(asked, f)
+		ps, err := s.mk.GetPartner(ctx, query(f))
+		if err != nil {
+			return nil, fmt.Errorf("match partner: get partner: %w", err)
+		}
+		for i := range ps {
+			p := &ps[i]
+			if keep(p) && !slices.ContainsFunc(out, func(o metakocka.Partner) bool { return o.MkID == p.MkID }) {
+				out = append(out, *p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// partnerHasEmail reports whether any contact person of p has the e-mail
+// key.
+func partnerHasEmail(p *metakocka.Partner, key string) bool {
+	if p.PartnerContact != nil && EmailKey(p.PartnerContact.Email) == key {
+		return true
+	}
+	return slices.ContainsFunc(p.PartnerContactList, func(c metakocka.Contact) bool { return EmailKey(c.Email) == key })
 }

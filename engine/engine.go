@@ -310,6 +310,17 @@ func (e *Engine) TestConnection(ctx context.Context, tenantID string) error {
 	return nil
 }
 
+// homePrefix is the two-letter code among the home countries ("SI"): the
+// prefix of a home tax number.
+func (e *Engine) homePrefix() string {
+	for _, h := range e.cfg.HomeCountries {
+		if h = strings.TrimSpace(h); len(h) == 2 {
+			return strings.ToUpper(h)
+		}
+	}
+	return ""
+}
+
 // isHome reports whether country is the tenant's own country.
 func (e *Engine) isHome(country string) bool {
 	return e.home[strings.ToLower(strings.TrimSpace(country))]

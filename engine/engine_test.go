@@ -210,7 +210,7 @@ func TestProductLinksExistingCatalogue(t *testing.T) {
 	require.NoError(t, err)
 	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
 	require.NoError(t, err)
-	require.Equal(t, 1, res.Created)
+	require.Equal(t, 1, res.Linked, "matched by code before any create: linked")
 	fps := b.fake.Products(b.company)
 	require.Len(t, fps, 1, "linked, not duplicated")
 	require.Equal(t, p.Name, fps[0].Name)

@@ -178,6 +178,9 @@ type ops interface {
 	// the hash of its view and its push, until emit returns false or an
 	// error.
 	eachLocal(ctx context.Context, emit func(id, hash string, push func(context.Context) recordResult) (bool, error)) error
+	// link maps the CRM record id to the Metakocka record ref (mk_id or
+	// count_code) by hand (Engine.Link).
+	link(ctx context.Context, id, ref string) (mksync.Mapping, error)
 }
 
 // opsOf is the ops of entity a.

@@ -350,3 +350,26 @@ func (s *session) pushProduct(ctx context.Context, p mksync.Product, force bool)
 func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force bool) (recordResult, string) {
 	return pullOne(ctx, s, newProducts(s), mp, force)
 }
+
+// match finds the Metakocka products with this product's code (product_list
+// filters by code; Metakocka documents no barcode filter, so barcodes match
+// only on a pull). A product mksync created for another local product (its
+// count_code) is never a candidate.
+func (l productLocal) match(ctx context.Context) ([]candidate[metakocka.Product], error) {
+	if l.p.Code == "" {
+		return nil, nil
+	}
+	q := metakocka.ProductListRequest{Code: l.p.Code, ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Limit: 10}
+	page, err := l.s.mk.ProductList(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("match product by code %s: %w", l.p.Code, err)
+	}
+	var out []candidate[metakocka.Product]
+	for _, mp := range page.Products {
+		if id, ok := LocalIDOf(mp.CountCode); mp.Code != l.p.Code || ok && id != l.p.ID {
+			continue
+		}
+		out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "code"})
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mksync/mksync"
 )
@@ -58,10 +59,19 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 	if m, again, err := s.mappingByMkID(ctx, a.kind(), mkID); err != nil || again {
 		return m.EntityID, recordResult{out: outSkipped}, err
 	}
+	// A CRM record deleted on purpose is not brought back.
+	if gone, err := s.tombstoned(ctx, a.kind(), mkID); err != nil || gone {
+		return "", recordResult{out: outSkipped}, err
+	}
 	if err := rv.read(ctx); err != nil {
 		return "", recordResult{}, err
 	}
 	l, id, err := a.link(ctx, rv.r)
+	if amb := (*ambiguousError)(nil); errors.As(err, &amb) {
+		// Several CRM records are this one: neither linked nor created.
+		_, err := s.recordAmbiguous(ctx, a.kind(), mksync.FromMetakocka, mkID, amb.ids, amb.keys)
+		return "", recordResult{out: outAmbiguous}, err
+	}
 	if err != nil {
 		return id, recordResult{}, err
 	}

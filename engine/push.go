@@ -79,6 +79,16 @@ func push[R, V any](ctx context.Context, s *session, l local[R, V], force bool) 
 	if err != nil {
 		return recordResult{}, err
 	}
+	if mapped {
+		switch {
+		case m.State == mksync.StateDeletedInMetakocka:
+			// Gone from Metakocka: not created again (re-link, or unlink
+			// and sync to create it on purpose).
+			return recordResult{out: outSkipped}, nil
+		case m.State == mksync.StateAmbiguous && !force:
+			return recordResult{out: outAmbiguous}, nil
+		}
+	}
 	if mapped && m.MetakockaID != "" {
 		if m.State == mksync.StateConflict && !force {
 			return recordResult{out: outConflict}, nil
@@ -98,8 +108,7 @@ func push[R, V any](ctx context.Context, s *session, l local[R, V], force bool) 
 		if found {
 			return pushOver(ctx, s, l, m, h, &r, force)
 		}
-		// Deleted in Metakocka: create it again.
-		m.MetakockaID = ""
+		return s.markDeletedInMetakocka(ctx, m)
 	}
 	return create(ctx, s, l, m, mapped, h)
 }
@@ -154,7 +163,7 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	if mapped && m.CountCode != "" {
 		cc = m.CountCode
 	}
-	if mapped {
+	if mapped && m.State != mksync.StateAmbiguous {
 		// An earlier attempt may have created it: look before creating.
 		r, found, err := l.lookup(ctx, cc, nil)
 		if err != nil {
@@ -163,15 +172,30 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 		if found {
 			return l.adopt(ctx, &r)
 		}
-	} else {
+	}
+	if !mapped || m.State == mksync.StateAmbiguous {
 		intent := mksync.Mapping{EntityType: l.kind(), EntityID: l.id(), CountCode: cc, State: mksync.StatePending}
 		if err := s.saveMapping(ctx, &intent); err != nil {
 			return recordResult{}, err
 		}
+		m = intent
 	}
+	// Input Metakocka would refuse fails before any call.
 	what, add, err := l.creator(cc)
 	if err != nil {
 		return recordResult{}, err
+	}
+	// Before any create: the record may exist there already.
+	decision, cands, err := matchPlan(ctx, s, l)
+	if err != nil {
+		return recordResult{}, err
+	}
+	switch decision {
+	case matchOne:
+		return linkMatched(ctx, s, l, &cands[0])
+	case matchAmbiguous:
+		ids, keys := candidateIDs(cands)
+		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys)
 	}
 	for attempt := 1; ; attempt++ {
 		id, err := add(ctx)
@@ -238,6 +262,16 @@ func (s *session) skipped(ctx context.Context, m mksync.Mapping) (recordResult, 
 		if err := s.saveMapping(ctx, &m); err != nil {
 			return recordResult{}, err
 		}
+	}
+	return recordResult{out: outSkipped}, nil
+}
+
+// markDeletedInMetakocka marks the mapping m, whose Metakocka record is
+// gone, deleted in Metakocka: the record is not created again.
+func (s *session) markDeletedInMetakocka(ctx context.Context, m mksync.Mapping) (recordResult, error) {
+	m.State, m.LastError = mksync.StateDeletedInMetakocka, ""
+	if err := s.saveMapping(ctx, &m); err != nil {
+		return recordResult{}, err
 	}
 	return recordResult{out: outSkipped}, nil
 }

@@ -14,11 +14,13 @@ import (
 type outcome int
 
 const (
-	outSkipped  outcome = iota // unchanged: no write on either side
-	outCreated                 // created on the target side
-	outUpdated                 // updated on the target side
-	outConflict                // both sides changed (resolved by policy, or left open)
-	outFailed                  // failed; see the error record
+	outSkipped   outcome = iota // unchanged: no write on either side
+	outCreated                  // created on the target side
+	outUpdated                  // updated on the target side
+	outConflict                 // both sides changed (resolved by policy, or left open)
+	outFailed                   // failed; see the error record
+	outLinked                   // matched to an existing record by a strong key and linked
+	outAmbiguous                // matched two or more records: left for a person
 )
 
 // recordOutcome is the metrics' name of o.
@@ -28,8 +30,10 @@ func (o outcome) recordOutcome() observe.RecordOutcome {
 		return observe.RecordCreated
 	case outUpdated:
 		return observe.RecordUpdated
-	case outConflict:
+	case outConflict, outAmbiguous:
 		return observe.RecordConflict
+	case outLinked:
+		return observe.RecordUpdated
 	case outFailed:
 		return observe.RecordFailed
 	}
@@ -69,6 +73,10 @@ func (r recordResult) addTo(res *mksync.SyncResult) {
 		res.Updated++
 	case outConflict:
 		res.Conflicts++
+	case outLinked:
+		res.Linked++
+	case outAmbiguous:
+		res.Ambiguous++
 	case outFailed:
 		res.Failed++
 		res.Errors = append(res.Errors, r.rec)

@@ -305,6 +305,9 @@ func (r *runner) execute(ctx context.Context) error {
 	case len(r.cp.IDs) > 0:
 		source = r.idSource()
 	case r.run.Direction == mksync.ToMetakocka:
+		if err := s.applyDeletes(ctx, r.run.EntityType); err != nil {
+			return err
+		}
 		source = r.pushAllSource(ctx)
 	case r.run.EntityType == mksync.EntityContact:
 		source = r.pullContactsSource(ctx)

@@ -33,6 +33,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.RunStatus]():      {"queued", "running", "succeeded", "partial", "failed", "cancelled"},
 	reflect.TypeFor[mksync.DocumentKind]():   strs(mksync.DocumentKinds),
 	reflect.TypeFor[mksync.ConflictPolicy](): {string(mksync.NewestWins), string(mksync.CRMWins), string(mksync.MetakockaWins)},
+	reflect.TypeFor[mksync.DeletePolicy]():   {string(mksync.DeleteKeep), string(mksync.DeleteInMetakocka)},
 	reflect.TypeFor[mksync.AlertStatus]():    {string(mksync.AlertOpen), string(mksync.AlertResolved)},
 }
 
@@ -216,6 +217,15 @@ func (s *Server) operations() []operation {
 			operation{method: "GET", path: base + "mappings", id: "list" + name + "Mappings", summary: "Mappings to Metakocka; ?id= gives the one of a record (empty items when unmapped, 404 when no such record)",
 				tag: tag, auth: tenantOnly, query: []param{{name: "id", typ: "string", desc: "a CRM record id"}, pCursor, pLimit, pState, {name: "q", typ: "string", desc: "substring of mk_id or count_code"}},
 				status: 200, result: "MappingList"},
+			operation{method: "POST", path: base + "mappings", id: "link" + name, summary: "Link a CRM record to a Metakocka record (by metakockaId or countCode) by hand; writes to neither record, the next sync compares them",
+				tag: tag, auth: tenantOnly, body: name + "LinkBody", status: 200, result: "Mapping",
+				errs: map[int]string{409: "the Metakocka record is linked to another CRM record"}},
+			operation{method: "DELETE", path: base + "mappings/{id}", id: "unlink" + name, summary: "Unlink a CRM record; the next push matches it again, or creates it when nothing matches",
+				tag: tag, auth: tenantOnly, status: 204},
+			operation{method: "GET", path: base + "tombstones", id: "list" + name + "Tombstones", summary: "Records deleted in the CRM on purpose while linked: a pull does not bring their Metakocka records back",
+				tag: tag, auth: tenantOnly, query: []param{pCursor, pLimit}, status: 200, result: "TombstoneList"},
+			operation{method: "DELETE", path: base + "tombstones/{metakockaId}", id: "forget" + name + "Tombstone", summary: "Forget a tombstone: the next pull may create the record in the CRM again",
+				tag: tag, auth: tenantOnly, status: 204},
 		)
 	}
 	ops = append(ops,
@@ -309,6 +319,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		{"ClientErrorAccepted", reflect.TypeFor[clientErrorAccepted]()},
 		{"Status", reflect.TypeFor[status]()},
 		{"Error", reflect.TypeFor[httperr.Body]()},
+		{"Tombstone", reflect.TypeFor[tombstoneView]()},
 	}
 	for _, o := range outputs {
 		ss.add(o.name, o.t, false)
@@ -317,6 +328,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		"ContactList": "Contact", "ProductList": "Product", "SalesDocumentList": "SalesDocument",
 		"MappingList": "Mapping", "RemoteRecordList": "RemoteRecord", "SyncRunList": "SyncRun",
 		"ErrorRecordList": "ErrorRecord", "AlertList": "Alert", "TenantList": "Tenant", "TokenList": "Token",
+		"TombstoneList": "Tombstone",
 	} {
 		ss.components[name] = map[string]any{
 			"type": "object", "additionalProperties": false, "required": []string{"items", "nextCursor"},
@@ -365,6 +377,11 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		name := map[mksync.EntityType]string{mksync.EntityContact: "Contacts", mksync.EntityProduct: "Products", mksync.EntitySalesDocument: "SalesDocuments"}[e.typ]
 		ss.components[name+"SyncToBody"] = idsBody(e.idField, e.idsField, true)
 		ss.components[name+"IDsBody"] = idsBody("", e.idsField, true)
+		link := idsBody(e.idField, "", false)
+		link["properties"].(map[string]any)["metakockaId"] = map[string]any{"type": "string", "minLength": 1, "maxLength": 128}
+		link["properties"].(map[string]any)["countCode"] = map[string]any{"type": "string", "minLength": 1, "maxLength": 128}
+		link["description"] = "exactly one of metakockaId and countCode"
+		ss.components[name+"LinkBody"] = link
 	}
 
 	paths := map[string]map[string]any{}

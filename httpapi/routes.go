@@ -65,6 +65,7 @@ func (s *Server) registerRoutes() {
 	}
 	for _, e := range s.entities() {
 		s.registerSyncRoutes(e)
+		s.registerLinkRoutes(e)
 	}
 	s.registerRunRoutes()
 	s.registerErrorRoutes()

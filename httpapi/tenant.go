@@ -35,12 +35,13 @@ type settingsInput struct {
 	AutoPush         bool                  `json:"autoPush"`
 	// Pricelist is the Metakocka price list of the products' prices;
 	// empty: the server's default list ("MPC" unless configured).
-	Pricelist string `json:"pricelist"`
+	Pricelist    string              `json:"pricelist"`
+	DeletePolicy mksync.DeletePolicy `json:"deletePolicy"`
 }
 
 func newSettingsView(s mksync.SyncSettings) settingsInput {
 	return settingsInput{ConflictPolicy: s.ConflictPolicy, ScheduleInterval: duration(s.ScheduleInterval),
-		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, Pricelist: s.Pricelist}
+		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, Pricelist: s.Pricelist, DeletePolicy: s.DeletePolicy}
 }
 
 // credentialsView is what GET answers: the connection without its secrets,
@@ -91,7 +92,7 @@ func (s *Server) registerCredentialRoutes() {
 			c.Settings = mksync.SyncSettings{ConflictPolicy: in.Settings.ConflictPolicy,
 				ScheduleInterval: time.Duration(in.Settings.ScheduleInterval), BatchSize: in.Settings.BatchSize,
 				Concurrency: in.Settings.Concurrency, AutoPush: in.Settings.AutoPush,
-				Pricelist: strings.TrimSpace(in.Settings.Pricelist)}
+				Pricelist: strings.TrimSpace(in.Settings.Pricelist), DeletePolicy: in.Settings.DeletePolicy}
 		}
 		old, err := s.cfg.Store.FindCredentials(r.Context(), p.TenantID)
 		switch {

@@ -14,7 +14,7 @@ import (
 
 const credentialColumns = `tenant_id, company_id, secret_key_sealed, base_url, conflict_policy,
 	schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, updated_at,
-	alert_webhook_url, alert_webhook_secret_sealed, pricelist`
+	alert_webhook_url, alert_webhook_secret_sealed, pricelist, delete_policy`
 
 func (d *DB) requireSealer() error {
 	if d.sealer == nil {
@@ -102,17 +102,18 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 		}
 		s := stored.Settings
 		_, err = tx.Exec(ctx, `INSERT INTO credentials (`+credentialColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (tenant_id) DO UPDATE SET company_id = EXCLUDED.company_id,
 				secret_key_sealed = EXCLUDED.secret_key_sealed, base_url = EXCLUDED.base_url,
 				conflict_policy = EXCLUDED.conflict_policy, schedule_interval_ms = EXCLUDED.schedule_interval_ms,
 				batch_size = EXCLUDED.batch_size, concurrency = EXCLUDED.concurrency, auto_push = EXCLUDED.auto_push,
 				webhook_id = EXCLUDED.webhook_id, webhook_secret_sealed = EXCLUDED.webhook_secret_sealed,
 				updated_at = EXCLUDED.updated_at, alert_webhook_url = EXCLUDED.alert_webhook_url,
-				alert_webhook_secret_sealed = EXCLUDED.alert_webhook_secret_sealed, pricelist = EXCLUDED.pricelist`,
+				alert_webhook_secret_sealed = EXCLUDED.alert_webhook_secret_sealed, pricelist = EXCLUDED.pricelist,
+				delete_policy = EXCLUDED.delete_policy`,
 			tenantID, stored.CompanyID, secretSealed, stored.BaseURL, string(s.ConflictPolicy),
 			s.ScheduleInterval.Milliseconds(), s.BatchSize, s.Concurrency, s.AutoPush,
-			stored.WebhookID, webhookSealed, stored.UpdatedAt, alertURL, alertSealed, s.Pricelist)
+			stored.WebhookID, webhookSealed, stored.UpdatedAt, alertURL, alertSealed, s.Pricelist, string(s.DeletePolicy))
 		return err
 	})
 	if err != nil {
@@ -125,16 +126,16 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 // scanCredentials reads a row and opens its secrets.
 func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 	var c mksync.MetakockaCredentials
-	var secretSealed, webhookSealed, policy string
+	var secretSealed, webhookSealed, policy, deletePolicy string
 	var alertURL, alertSealed *string
 	var intervalMS int64
 	err := r.Scan(&c.TenantID, &c.CompanyID, &secretSealed, &c.BaseURL, &policy, &intervalMS,
 		&c.Settings.BatchSize, &c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &webhookSealed, &c.UpdatedAt,
-		&alertURL, &alertSealed, &c.Settings.Pricelist)
+		&alertURL, &alertSealed, &c.Settings.Pricelist, &deletePolicy)
 	if err != nil {
 		return c, err
 	}
-	c.Settings.ConflictPolicy = mksync.ConflictPolicy(policy)
+	c.Settings.ConflictPolicy, c.Settings.DeletePolicy = mksync.ConflictPolicy(policy), mksync.DeletePolicy(deletePolicy)
 	c.Settings.ScheduleInterval = time.Duration(intervalMS) * time.Millisecond
 	c.UpdatedAt = utc(c.UpdatedAt)
 	if err := d.requireSealer(); err != nil {

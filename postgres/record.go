@@ -86,8 +86,17 @@ func markPending(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.Enti
 	return err
 }
 
-// deleteMapping removes the mapping of a deleted record.
-func deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.EntityType, id string) error {
+// deleteMapping removes the mapping of a deleted record, keeping a
+// tombstone when it named a Metakocka record.
+func (d *DB) deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.EntityType, id string) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO tombstones (tenant_id, `+tombstoneColumns+`)
+		SELECT tenant_id, entity_type, mk_id, entity_id, count_code, $4 FROM mappings
+		WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 AND mk_id <> ''
+		ON CONFLICT (tenant_id, entity_type, mk_id) DO UPDATE SET
+			entity_id = excluded.entity_id, count_code = excluded.count_code, deleted_at = excluded.deleted_at`,
+		tenantID, string(et), id, d.nowUTC()); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `DELETE FROM mappings WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3`,
 		tenantID, string(et), id)
 	return err
@@ -217,7 +226,7 @@ func (t crmTable[T]) delete(ctx context.Context, d *DB, tenantID, id string) err
 		if tag.RowsAffected() == 0 {
 			return notFound(t.what, id)
 		}
-		return deleteMapping(ctx, tx, tenantID, t.et, id)
+		return d.deleteMapping(ctx, tx, tenantID, t.et, id)
 	})
 	return dbErr("delete "+t.what, err)
 }

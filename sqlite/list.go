@@ -76,8 +76,12 @@ func (s *store) markPending(ctx context.Context, q querier, tenantID string, et 
 	return nil
 }
 
-// deleteMappingOf removes the mapping of a deleted record.
-func deleteMappingOf(ctx context.Context, q querier, tenantID string, et mksync.EntityType, id string) error {
+// deleteMappingOf removes the mapping of a deleted record, keeping a
+// tombstone when it named a Metakocka record.
+func (s *store) deleteMappingOf(ctx context.Context, q querier, tenantID string, et mksync.EntityType, id string) error {
+	if err := keepTombstoneOf(ctx, q, tenantID, et, id, s.truncNow()); err != nil {
+		return err
+	}
 	_, err := q.ExecContext(ctx, "DELETE FROM mappings WHERE tenant_id = ? AND entity_type = ? AND entity_id = ?", tenantID, string(et), id)
 	if err != nil {
 		return internal("delete mapping", err)

@@ -93,7 +93,7 @@ func (s *store) deleteRecord(ctx context.Context, table, what string, et mksync.
 		} else if n == 0 {
 			return notFound(what, id)
 		}
-		return deleteMappingOf(ctx, q, tenantID, et, id)
+		return s.deleteMappingOf(ctx, q, tenantID, et, id)
 	})
 }
 

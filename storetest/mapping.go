@@ -169,12 +169,13 @@ func testMappingLists(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Equal(t, map[mksync.SyncState]int{
 		mksync.StateSynced: 250, mksync.StatePending: 250, mksync.StateConflict: 250, mksync.StateFailed: 250,
-		mksync.StateUnsynced: 50,
+		mksync.StateAmbiguous: 0, mksync.StateDeletedInMetakocka: 0, mksync.StateUnsynced: 50,
 	}, counts)
 	counts, err = s.CountMappingsByState(ctx, tid, mksync.EntitySalesDocument)
 	require.NoError(t, err)
 	require.Equal(t, map[mksync.SyncState]int{
 		mksync.StateSynced: 0, mksync.StatePending: 0, mksync.StateConflict: 0, mksync.StateFailed: 0, mksync.StateUnsynced: 0,
+		mksync.StateAmbiguous: 0, mksync.StateDeletedInMetakocka: 0,
 	}, counts)
 
 	list := func(f mksync.ListFilter) func(p mksync.Page) ([]mksync.Mapping, string, error) {

@@ -324,6 +324,30 @@ var tenancyCases = map[string]tenancyCase{
 	"DeleteMapping": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.DeleteMapping(t.Context(), f.a, mksync.EntityContact, f.bContact.ID))
 	},
+	"FindContactsByKey": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		cs, err := s.FindContactsByKey(t.Context(), f.a, mksync.KeyEmail, []string{mksync.NormKey(mksync.KeyEmail, f.bContact.Email)})
+		require.NoError(t, err)
+		for _, c := range cs {
+			require.NotEqual(t, f.bContact.ID, c.ID)
+		}
+	},
+	"FindTombstone": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		mkID := tombstoneOf(t, s, f.b)
+		_, err := s.FindTombstone(t.Context(), f.a, mksync.EntityContact, mkID)
+		notFound(t, err)
+	},
+	"FindTombstones": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		tombstoneOf(t, s, f.b)
+		ts, _, err := s.FindTombstones(t.Context(), f.a, mksync.EntityContact, mksync.Page{})
+		require.NoError(t, err)
+		require.Empty(t, ts)
+	},
+	"DeleteTombstone": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		mkID := tombstoneOf(t, s, f.b)
+		notFound(t, s.DeleteTombstone(t.Context(), f.a, mksync.EntityContact, mkID))
+		_, err := s.FindTombstone(t.Context(), f.b, mksync.EntityContact, mkID)
+		require.NoError(t, err, "the other tenant's tombstone is kept")
+	},
 	"AllMappings": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		require.Empty(t, collect(t, s.AllMappings(t.Context(), f.a, mksync.EntityContact)))
 	},
@@ -471,4 +495,17 @@ func testTenancy(t *testing.T, s mksync.Store) {
 			require.Equal(t, before, snapshotB(t, s, f), "%s as tenant A changed tenant B's data", name)
 		})
 	}
+}
+
+// tombstoneOf deletes a new mapped contact of tenant and returns the mk_id
+// its tombstone keeps.
+func tombstoneOf(t *testing.T, s mksync.Store, tenant string) string {
+	t.Helper()
+	c := sampleContact("tomb " + tenant)
+	require.NoError(t, s.CreateContact(t.Context(), tenant, &c))
+	mkID := "9" + c.ID[len(c.ID)-8:]
+	require.NoError(t, s.UpsertMapping(t.Context(), tenant, &mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID,
+		MetakockaID: mkID, State: mksync.StateSynced}))
+	require.NoError(t, s.DeleteContact(t.Context(), tenant, c.ID))
+	return mkID
 }

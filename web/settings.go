@@ -81,6 +81,8 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 			ConflictPolicy: mksync.ConflictPolicy(r.PostFormValue("conflictPolicy")),
 			AutoPush:       r.PostFormValue("autoPush") == "on",
 			Pricelist:      strings.TrimSpace(r.PostFormValue("pricelist")),
+			// The form has no deletion policy field: it keeps the stored one.
+			DeletePolicy: old.Settings.DeletePolicy,
 		},
 	}
 	if c.SecretKey.IsZero() {

@@ -73,5 +73,6 @@ and this CLI in one binary.`,
 		newOpenAPICmd(s),
 		newBenchCmd(s),
 	)
+	root.AddCommand(newLinkCmds(s)...)
 	return root
 }

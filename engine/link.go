@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
+)
+
+// Link maps the tenant's CRM record entityID of type et to the Metakocka
+// record ref (its mk_id or count_code) by hand: a person's answer to an
+// ambiguous match, a re-link of a record deleted in Metakocka or of a
+// tombstone. It writes to neither record: the mapping is pending with no
+// hashes, so the next sync compares both sides and follows the tenant's
+// conflict policy. ENOTFOUND when either record is missing, ECONFLICT when
+// the Metakocka record is mapped to another CRM record.
+func (e *Engine) Link(ctx context.Context, tenantID string, et mksync.EntityType, entityID, ref string) (mksync.Mapping, error) {
+	if ref == "" {
+		return mksync.Mapping{}, mksync.Errorf(mksync.EINVALID, "a Metakocka mk_id or count_code is required")
+	}
+	s, err := e.session(ctx, tenantID)
+	if err != nil {
+		return mksync.Mapping{}, err
+	}
+	o, ok := s.ops(et)
+	if !ok {
+		return mksync.Mapping{}, mksync.Errorf(mksync.EINVALID, "unknown entity type %q", et)
+	}
+	return o.link(ctx, entityID, ref)
+}
+
+// Unlink removes the mapping of the tenant's CRM record entityID (ENOTFOUND
+// when it has none). Nothing is written to Metakocka; the next push
+// matches the record again, and creates it when nothing matches.
+func (e *Engine) Unlink(ctx context.Context, tenantID string, et mksync.EntityType, entityID string) error {
+	unlock := e.locks.lock(tenantID, et, entityID)
+	defer unlock()
+	if err := e.store.DeleteMapping(ctx, tenantID, et, entityID); err != nil {
+		return fmt.Errorf("unlink %s %s: %w", et, entityID, err)
+	}
+	e.cache.dropMapping(tenantID, et, entityID)
+	return nil
+}
+
+func (o opsOf[L, R, V]) link(ctx context.Context, id, ref string) (mksync.Mapping, error) {
+	s, et := o.s, o.a.kind()
+	l, err := o.a.load(ctx, id)
+	if err != nil {
+		return mksync.Mapping{}, err
+	}
+	r, found, err := o.a.fetch(ctx, ref)
+	if err == nil && !found {
+		r, found, err = o.a.local(&l).lookup(ctx, ref, nil)
+	}
+	if err != nil {
+		return mksync.Mapping{}, fmt.Errorf("link %s %s: %w", et, id, err)
+	}
+	if !found {
+		return mksync.Mapping{}, mksync.Errorf(mksync.ENOTFOUND, "Metakocka has no %s with mk_id or count_code %s", o.a.what(), ref)
+	}
+	rid := o.a.ident(&r)
+	unlock := s.e.locks.lock(s.tenantID, et, id)
+	defer unlock()
+	if other, mapped, err := s.mappingByMkID(ctx, et, rid.mkID); err != nil {
+		return mksync.Mapping{}, err
+	} else if mapped && other.EntityID != id {
+		return mksync.Mapping{}, mksync.Errorf(mksync.ECONFLICT, "Metakocka %s %s is linked to %s %s; unlink that first", o.a.what(), rid.mkID, et, other.EntityID)
+	}
+	m := mksync.Mapping{EntityType: et, EntityID: id, MetakockaID: rid.mkID, CountCode: rid.countCode, State: mksync.StatePending}
+	if err := s.saveMapping(ctx, &m); err != nil {
+		return mksync.Mapping{}, err
+	}
+	// A re-linked tombstone no longer holds the Metakocka record back.
+	if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, rid.mkID); err != nil && !isCode(err, mksync.ENOTFOUND) {
+		return m, fmt.Errorf("forget tombstone of %s %s: %w", et, rid.mkID, err)
+	}
+	return m, nil
+}
+
+// tombstoned reports whether the CRM record mapped to mkID was deleted on
+// purpose: a pull then leaves the Metakocka record out.
+func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID string) (bool, error) {
+	_, err := s.e.store.FindTombstone(ctx, s.tenantID, et, mkID)
+	switch {
+	case isCode(err, mksync.ENOTFOUND):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("find tombstone of %s %s: %w", et, mkID, err)
+	}
+	return true, nil
+}
+
+// applyDeletes carries out the tenant's deletion policy before a bulk push
+// of et: under delete_in_metakocka every tombstoned product (deleted in the
+// CRM) is deleted in Metakocka with product_delete and its tombstone is
+// forgotten, since nothing is left to bring back. A refusal (Metakocka
+// keeps a product a document uses) writes an error record and keeps the
+// tombstone, so the next push tries again. Other entity types and the
+// default policy (keep) leave Metakocka as it is.
+func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
+	if et != mksync.EntityProduct || s.settings.DeletePolicy != mksync.DeleteInMetakocka {
+		return nil
+	}
+	after := ""
+	for {
+		ts, next, err := s.e.store.FindTombstones(ctx, s.tenantID, et, mksync.Page{After: after, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("read product tombstones: %w", err)
+		}
+		for _, t := range ts {
+			_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
+			if err != nil && !isCode(err, mksync.ENOTFOUND) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete product %s in Metakocka (deletion policy): %w", t.MetakockaID, err))
+				continue
+			}
+			if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, t.MetakockaID); err != nil && !isCode(err, mksync.ENOTFOUND) {
+				return fmt.Errorf("forget tombstone of product %s: %w", t.MetakockaID, err)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+func TestLinkUnlinkRelink(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	one := addPartner(t, mk, "One d.o.o.", "SI55555551", "")
+	two := addPartner(t, mk, "Two d.o.o.", "SI55555552", "")
+	c := newContact(t, b)
+	other := newContact(t, b)
+	b.fake.ResetStats()
+
+	// By mk_id: a pending mapping, nothing written on either side.
+	m, err := b.e.Link(ctx, b.tenant, mksync.EntityContact, c.ID, one)
+	require.NoError(t, err)
+	require.Equal(t, one, m.MetakockaID)
+	require.Equal(t, mksync.StatePending, m.State)
+	require.Zero(t, writes(b.fake.Stats()), "linking writes nothing to Metakocka")
+	got, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, c.Version, got.Version, "linking writes nothing to the CRM record")
+
+	// The Metakocka record is taken: another record cannot link to it.
+	_, err = b.e.Link(ctx, b.tenant, mksync.EntityContact, other.ID, one)
+	require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(err))
+	_, err = b.e.Link(ctx, b.tenant, mksync.EntityContact, other.ID, "404404404")
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+	_, err = b.e.Link(ctx, b.tenant, mksync.EntityContact, "missing", one)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+
+	// Re-link by count_code.
+	var twoCode string
+	for _, p := range b.fake.Partners(b.company) {
+		if p.MkID == two {
+			twoCode = p.CountCode
+		}
+	}
+	require.NotEmpty(t, twoCode)
+	m, err = b.e.Link(ctx, b.tenant, mksync.EntityContact, c.ID, twoCode)
+	require.NoError(t, err)
+	require.Equal(t, two, m.MetakockaID)
+
+	// The next sync compares and follows the policy: the CRM record is
+	// newer, so it goes over the linked partner; no partner is created.
+	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
+	require.NoError(t, err)
+	require.Zero(t, res.Created)
+	require.Equal(t, two, b.mapping(t, mksync.EntityContact, c.ID).MetakockaID)
+	require.Len(t, b.fake.Partners(b.company), 2)
+
+	// Unlink: the mapping is gone, the next push creates on purpose.
+	require.NoError(t, b.e.Unlink(ctx, b.tenant, mksync.EntityContact, c.ID))
+	_, err = b.store.FindMapping(ctx, b.tenant, mksync.EntityContact, c.ID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(b.e.Unlink(ctx, b.tenant, mksync.EntityContact, c.ID)))
+}
+
+func TestDeletedProductStaysDeleted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	p := newProduct(t, b)
+	_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+	require.NoError(t, err)
+	mkID := b.mapping(t, mksync.EntityProduct, p.ID).MetakockaID
+
+	// Deleted in the CRM on purpose: a full pull does not bring it back.
+	require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, p.ID))
+	for range 2 {
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
+	}
+	all := collectProducts(t, b)
+	require.Empty(t, all, "not re-created by a full pull")
+	ts, _, err := b.store.FindTombstones(ctx, b.tenant, mksync.EntityProduct, mksync.Page{})
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	require.Equal(t, mkID, ts[0].MetakockaID)
+
+	// Forgetting the tombstone lets a pull recreate it on purpose.
+	require.NoError(t, b.store.DeleteTombstone(ctx, b.tenant, mksync.EntityProduct, mkID))
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
+	all = collectProducts(t, b)
+	require.Len(t, all, 1)
+	require.Equal(t, p.Code, all[0].Code)
+
+	// Re-linking a record to a tombstoned Metakocka record forgets the
+	// tombstone.
+	require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, all[0].ID))
+	q := newProduct(t, b)
+	_, err = b.e.Link(ctx, b.tenant, mksync.EntityProduct, q.ID, mkID)
+	require.NoError(t, err)
+	_, err = b.store.FindTombstone(ctx, b.tenant, mksync.EntityProduct, mkID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+}
+
+func collectProducts(t *testing.T, b *bundle) []mksync.Product {
+	t.Helper()
+	var out []mksync.Product
+	for p, err := range b.store.AllProducts(context.Background(), b.tenant) {
+		require.NoError(t, err)
+		out = append(out, p)
+	}
+	return out
+}
+
+func TestDeletionPolicy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy  mksync.DeletePolicy
+		remains int
+		tombs   int
+	}{
+		{mksync.DeleteKeep, 1, 1},
+		{mksync.DeleteInMetakocka, 0, 0},
+	} {
+		b := setup(t, setupOpts{settings: mksync.SyncSettings{DeletePolicy: tt.policy}})
+		ctx := context.Background()
+		p := newProduct(t, b)
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+		require.NoError(t, err)
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, p.ID))
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}, nil))
+		require.Len(t, b.fake.Products(b.company), tt.remains, tt.policy)
+		ts, _, err := b.store.FindTombstones(ctx, b.tenant, mksync.EntityProduct, mksync.Page{})
+		require.NoError(t, err)
+		require.Len(t, ts, tt.tombs, tt.policy)
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}, nil))
+		require.Empty(t, collectProducts(t, b), "%s: not re-created by a full pull", tt.policy)
+	}
+}

@@ -1,0 +1,101 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+)
+
+// Link and Unlink make the fake syncer a Linker: they record the call.
+func (f *fakeSyncer) Link(_ context.Context, tenantID string, et mksync.EntityType, entityID, ref string) (mksync.Mapping, error) {
+	if err := f.record("link " + tenantID + " " + string(et) + " " + entityID + " " + ref); err != nil {
+		return mksync.Mapping{}, err
+	}
+	return mksync.Mapping{EntityType: et, EntityID: entityID, MetakockaID: ref, State: mksync.StatePending}, nil
+}
+
+func (f *fakeSyncer) Unlink(_ context.Context, tenantID string, et mksync.EntityType, entityID string) error {
+	return f.record("unlink " + tenantID + " " + string(et) + " " + entityID)
+}
+
+func TestLinkRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok, base := b.a.Token, "/api/integrations/metakocka/contacts/mappings"
+	var m map[string]any
+	b.decode(b.do("POST", base, tok, `{"contactId":"`+b.a.ContactID+`","metakockaId":"1600001"}`), http.StatusOK, &m)
+	require.Equal(t, "1600001", m["metakockaId"])
+	require.Equal(t, "pending", m["state"])
+	b.decode(b.do("POST", base, tok, `{"contactId":"`+b.a.ContactID+`","countCode":"P-7"}`), http.StatusOK, nil)
+	b.decode(b.do("DELETE", base+"/"+b.a.ContactID, tok, ""), http.StatusNoContent, nil)
+	require.Equal(t, []string{
+		"link " + b.a.ID + " contact " + b.a.ContactID + " 1600001",
+		"link " + b.a.ID + " contact " + b.a.ContactID + " P-7",
+		"unlink " + b.a.ID + " contact " + b.a.ContactID,
+	}, b.syncer.Calls())
+
+	tests := []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"no ref", `{"contactId":"` + b.a.ContactID + `"}`, 400, "metakockaId"},
+		{"both refs", `{"contactId":"` + b.a.ContactID + `","metakockaId":"1","countCode":"C"}`, 400, "countCode"},
+		{"no id", `{"metakockaId":"1"}`, 400, "contactId"},
+		{"not a string", `{"contactId":"` + b.a.ContactID + `","metakockaId":1}`, 400, "metakockaId"},
+		{"unknown field", `{"contactId":"` + b.a.ContactID + `","metakockaId":"1","x":1}`, 400, "x"},
+		{"other tenant's record", `{"contactId":"` + b.b.ContactID + `","metakockaId":"1"}`, 404, ""},
+	}
+	for _, tt := range tests {
+		var e struct {
+			Code    string            `json:"code"`
+			Details map[string]string `json:"details"`
+		}
+		b.decode(b.do("POST", base, tok, tt.body), tt.status, &e)
+		if tt.field != "" {
+			require.Contains(t, e.Details, tt.field, tt.name)
+		}
+	}
+	b.syncer.SetErr(mksync.Errorf(mksync.ENOTFOUND, "no mapping"))
+	b.decode(b.do("DELETE", base+"/"+b.a.ContactID, tok, ""), http.StatusNotFound, nil)
+	b.syncer.SetErr(mksync.Errorf(mksync.ECONFLICT, "taken"))
+	b.decode(b.do("POST", base, tok, `{"contactId":"`+b.a.ContactID+`","metakockaId":"1"}`), http.StatusConflict, nil)
+}
+
+func TestLinkRoutesWithoutEngine(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noSyncer: true})
+	b.decode(b.do("POST", "/api/integrations/metakocka/products/mappings", b.a.Token, `{"productId":"`+b.a.ProductID+`","metakockaId":"1"}`), http.StatusServiceUnavailable, nil)
+}
+
+func TestTombstoneRoutes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tok, base := b.a.Token, "/api/integrations/metakocka/products/tombstones"
+	p := mksync.Product{Code: "GONE-1", Name: "gone"}
+	require.NoError(t, b.db.CreateProduct(ctx, b.a.ID, &p))
+	require.NoError(t, b.db.UpsertMapping(ctx, b.a.ID, &mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, MetakockaID: "1700001", State: mksync.StateSynced}))
+	b.decode(b.do("DELETE", "/api/products/"+p.ID, tok, ""), http.StatusNoContent, nil)
+
+	var lst struct {
+		Items []mksync.Tombstone `json:"items"`
+	}
+	b.decode(b.do("GET", base, tok, ""), http.StatusOK, &lst)
+	require.Len(t, lst.Items, 1)
+	require.Equal(t, p.ID, lst.Items[0].EntityID)
+	require.Equal(t, "1700001", lst.Items[0].MetakockaID)
+	b.decode(b.do("GET", base, b.b.Token, ""), http.StatusOK, &lst)
+	require.Empty(t, lst.Items, "another tenant sees none")
+	b.decode(b.do("DELETE", base+"/1700001", b.b.Token, ""), http.StatusNotFound, nil)
+
+	b.decode(b.do("DELETE", base+"/1700001", tok, ""), http.StatusNoContent, nil)
+	b.decode(b.do("DELETE", base+"/1700001", tok, ""), http.StatusNotFound, nil)
+	b.decode(b.do("GET", base, tok, ""), http.StatusOK, &lst)
+	require.Empty(t, lst.Items)
+	b.decode(b.do("GET", base+"?limit=0", tok, ""), http.StatusBadRequest, nil)
+}
