@@ -26,12 +26,12 @@ func testSyncRuns(t *testing.T, s mksync.Store) {
 	started := time.Date(2025, 4, 1, 8, 0, 0, 250000000, time.UTC)
 	finished := started.Add(90 * time.Second)
 	got.Status = mksync.RunPartial
-	got.Processed = 120
+	got.Processed = 125
 	got.Checkpoint = "0190f3c4-0000-7000-8000-000000000120"
 	got.StartedAt = &started
 	got.FinishedAt = &finished
 	got.Result = mksync.SyncResult{
-		Success: false, Created: 100, Updated: 10, Skipped: 7, Failed: 2, Conflicts: 1,
+		Success: false, Created: 100, Updated: 10, Skipped: 7, Failed: 2, Conflicts: 1, Linked: 3, Ambiguous: 2,
 		Errors: []mksync.RecordError{
 			{ID: "c-1", Code: mksync.EINVALID, Error: "name is required", ErrorID: "e-1"},
 			{ID: "c-2", Code: mksync.EUPSTREAM, Error: "Metakocka timed out"},
@@ -41,7 +41,7 @@ func testSyncRuns(t *testing.T, s mksync.Store) {
 	again, err := s.FindSyncRun(ctx, tid, r.ID)
 	require.NoError(t, err)
 	requireSame(t, got, again)
-	require.Equal(t, 120, again.Result.Processed())
+	require.Equal(t, 125, again.Result.Processed(), "linked and ambiguous records are kept too")
 
 	// Not found; invalid.
 	_, err = s.FindSyncRun(ctx, tid, "0190f3c4-0000-7000-8000-0000000000ff")
