@@ -21,6 +21,9 @@ const tokenTouchTimeout = 30 * time.Second
 type tokenTouches struct {
 	mu      sync.Mutex
 	pending map[string]time.Time // token id → latest use
+	// writing holds the uses being written: until their transaction
+	// commits, a reader finds them neither in pending nor in the table.
+	writing map[string]time.Time
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -45,15 +48,19 @@ func (tt *tokenTouches) note(id string, t time.Time) {
 	}
 }
 
-// latest returns the noted, unwritten use of token id, if any.
+// latest returns the noted use of token id not yet known to be written,
+// if any.
 func (tt *tokenTouches) latest(id string) (time.Time, bool) {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
 	t, ok := tt.pending[id]
+	if w, wok := tt.writing[id]; wok && (!ok || w.After(t)) {
+		t, ok = w, true
+	}
 	return t, ok
 }
 
-// take empties the pending uses and returns them.
+// take moves the pending uses to writing and returns them.
 func (tt *tokenTouches) take() map[string]time.Time {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
@@ -62,7 +69,15 @@ func (tt *tokenTouches) take() map[string]time.Time {
 	}
 	out := tt.pending
 	tt.pending = map[string]time.Time{}
+	tt.writing = out
 	return out
+}
+
+// written forgets the uses take returned, once their write ended.
+func (tt *tokenTouches) written() {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.writing = nil
 }
 
 // run writes noted uses until close; then it writes what is left.
@@ -73,6 +88,7 @@ func (tt *tokenTouches) run(write func(ctx context.Context, uses map[string]time
 		if uses == nil {
 			return
 		}
+		defer tt.written()
 		ctx, cancel := context.WithTimeout(context.Background(), tokenTouchTimeout)
 		defer cancel()
 		if err := write(ctx, uses); err != nil {
