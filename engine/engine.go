@@ -243,6 +243,9 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// createNew: a person chose to create the record in Metakocka on
+	// purpose (Engine.CreateNew), so a push skips matching.
+	createNew bool
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

@@ -127,3 +127,29 @@ func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error 
 		after = next
 	}
 }
+
+// CreateNew creates the tenant's CRM record entityID of type et in
+// Metakocka now, on purpose, without matching: a person's answer to an
+// ambiguous match ("none of these: create a new one"). Like
+// SyncToMetakocka it is idempotent (the count_code derived from the local
+// id) and kept as a finished SyncRun. ECONFLICT when the record is already
+// linked to a Metakocka record (unlink it first); ENOTFOUND when it does not
+// exist.
+func (e *Engine) CreateNew(ctx context.Context, tenantID string, et mksync.EntityType, entityID string) (mksync.SyncResult, error) {
+	if err := checkEntity(et); err != nil {
+		return mksync.SyncResult{}, err
+	}
+	m, err := e.store.FindMapping(ctx, tenantID, et, entityID)
+	switch {
+	case err == nil && m.MetakockaID != "":
+		return mksync.SyncResult{}, mksync.Errorf(mksync.ECONFLICT, "%s %s is linked to Metakocka record %s; unlink it first", et, entityID, m.MetakockaID)
+	case err != nil && !isCode(err, mksync.ENOTFOUND):
+		return mksync.SyncResult{}, fmt.Errorf("find mapping of %s %s: %w", et, entityID, err)
+	}
+	s, err := e.session(ctx, tenantID)
+	if err != nil {
+		return mksync.SyncResult{}, err
+	}
+	s.createNew = true
+	return e.singleIn(ctx, s, et, mksync.ToMetakocka, entityID)
+}

@@ -138,3 +138,43 @@ func TestDeletionPolicy(t *testing.T) {
 		require.Empty(t, collectProducts(t, b), "%s: not re-created by a full pull", tt.policy)
 	}
 }
+
+// TestCreateNewAfterAmbiguous: an ambiguous contact's error record names
+// its candidates with their titles, and "create new" makes a new partner
+// on purpose, without matching again; a linked record is refused.
+func TestCreateNewAfterAmbiguous(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	twinA := addPartner(t, mk, "Twin d.o.o.", "SI87654321", "")
+	twinB := addPartner(t, mk, "Twin 2 d.o.o.", "87654321", "")
+	c := mksync.Contact{Name: "Twin CRM", TaxID: "87654321", Street: "Cesta 1", PostNumber: "1000", City: "Ljubljana", Country: "SI"}
+	require.NoError(t, b.store.CreateContact(ctx, b.tenant, &c))
+	_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
+	require.NoError(t, err)
+	m := b.mapping(t, mksync.EntityContact, c.ID)
+	require.Equal(t, mksync.StateAmbiguous, m.State)
+	er, err := b.store.FindErrorRecord(ctx, b.tenant, m.LastError)
+	require.NoError(t, err)
+	ids, titles := er.Details["candidates"].([]any), er.Details["titles"].([]any)
+	require.Len(t, titles, len(ids))
+	named := map[any]any{}
+	for i := range ids {
+		named[ids[i]] = titles[i]
+	}
+	require.Equal(t, map[any]any{twinA: "Twin d.o.o.", twinB: "Twin 2 d.o.o."}, named)
+
+	res, err := b.e.CreateNew(ctx, b.tenant, mksync.EntityContact, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Created, "%+v", res)
+	m = b.mapping(t, mksync.EntityContact, c.ID)
+	require.Equal(t, mksync.StateSynced, m.State)
+	require.NotContains(t, []string{twinA, twinB}, m.MetakockaID)
+	require.Len(t, b.fake.Partners(b.company), 3, "one new partner, made on purpose")
+
+	_, err = b.e.CreateNew(ctx, b.tenant, mksync.EntityContact, c.ID)
+	require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(err), "a linked record is not created again")
+	_, err = b.e.CreateNew(ctx, b.tenant, "invoice_lines", c.ID)
+	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(err))
+}

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
 )
 
 // candidate is a record on the other side that matches a record about to
@@ -91,8 +92,8 @@ func linkMatched[R, V any](ctx context.Context, s *session, l local[R, V], c *ca
 // on the other side (recordAmbiguous) and gives it an ambiguous mapping
 // naming the error record, so that the record is listed for a person and
 // neither linked nor created until one decides.
-func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID string, m mksync.Mapping, mkIDs, keys []string) (recordResult, error) {
-	errorID, err := s.recordAmbiguous(ctx, et, dir, localID, mkIDs, keys)
+func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID string, m mksync.Mapping, mkIDs, keys, titles []string) (recordResult, error) {
+	errorID, err := s.recordAmbiguous(ctx, et, dir, localID, mkIDs, keys, titles)
 	if err != nil {
 		return recordResult{}, err
 	}
@@ -106,14 +107,19 @@ func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir m
 
 // recordAmbiguous writes the error record (code conflict) of a record
 // (key: a local id, or an mk_id on a pull) that matched the records ids
-// on the other side by keys, and returns its errorId.
-func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys []string) (string, error) {
+// on the other side by keys, and returns its errorId. titles, when given,
+// are the candidates' names (as ids), so that a person can pick one
+// without opening each (the UI's ambiguous list shows them).
+func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys, titles []string) (string, error) {
 	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link one by hand, or create a new one on purpose",
 		et, key, len(ids), strings.Join(ids, ", "))
 	er := mksync.ErrorRecord{
 		Category: "SYNC", Operation: operation(et, dir), EntityID: key, Code: mksync.ECONFLICT, Message: msg,
 		Details:   map[string]any{"entityType": string(et), "direction": string(dir), "candidates": ids, "keys": keys},
 		CreatedAt: s.e.clock.Now(),
+	}
+	if len(titles) == len(ids) {
+		er.Details["titles"] = titles
 	}
 	if err := s.e.store.CreateErrorRecord(context.WithoutCancel(ctx), s.tenantID, &er); err != nil {
 		return "", fmt.Errorf("record ambiguous match of %s %s: %w", et, key, err)
@@ -134,12 +140,24 @@ func (e *ambiguousError) Error() string {
 	return fmt.Sprintf("matches %d CRM records (%s)", len(e.ids), strings.Join(e.ids, ", "))
 }
 
-// candidateIDs lists the mk_ids and matching keys of cs.
-func candidateIDs[R any](cs []candidate[R]) (ids, keys []string) {
+// candidateIDs lists the mk_ids, matching keys and titles of cs.
+func candidateIDs[R any](cs []candidate[R]) (ids, keys, titles []string) {
 	for _, c := range cs {
-		ids, keys = append(ids, c.mkID), append(keys, c.key)
+		ids, keys, titles = append(ids, c.mkID), append(keys, c.key), append(titles, candidateTitle(c.r))
 	}
-	return ids, keys
+	return ids, keys, titles
+}
+
+// candidateTitle is a human label of a Metakocka candidate: a partner's
+// name, a product's code and name (as in ListNotInCRM).
+func candidateTitle(r any) string {
+	switch v := r.(type) {
+	case metakocka.Partner:
+		return v.Customer
+	case metakocka.Product:
+		return strings.TrimSpace(v.Code + " " + v.Name)
+	}
+	return ""
 }
 
 // TaxKey normalises a tax number for matching: spaces, dots, dashes and

@@ -185,8 +185,12 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	if err != nil {
 		return recordResult{}, err
 	}
-	// Before any create: the record may exist there already.
-	decision, cands, err := matchPlan(ctx, s, l)
+	// Before any create: the record may exist there already (unless a
+	// person chose to create it on purpose).
+	decision, cands, err := matchNone, []candidate[R](nil), error(nil)
+	if !s.createNew {
+		decision, cands, err = matchPlan(ctx, s, l)
+	}
 	if err != nil {
 		return recordResult{}, err
 	}
@@ -194,8 +198,8 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	case matchOne:
 		return linkMatched(ctx, s, l, &cands[0])
 	case matchAmbiguous:
-		ids, keys := candidateIDs(cands)
-		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys)
+		ids, keys, titles := candidateIDs(cands)
+		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys, titles)
 	}
 	for attempt := 1; ; attempt++ {
 		id, err := add(ctx)

@@ -41,6 +41,13 @@ func (e *Engine) single(ctx context.Context, tenantID string, et mksync.EntityTy
 	if err != nil {
 		return mksync.SyncResult{}, err
 	}
+	return e.singleIn(ctx, s, et, dir, id)
+}
+
+// singleIn is single in the session s (which may carry a person's
+// decision, such as createNew).
+func (e *Engine) singleIn(ctx context.Context, s *session, et mksync.EntityType, dir mksync.Direction, id string) (mksync.SyncResult, error) {
+	tenantID := s.tenantID
 	now := e.clock.Now()
 	run := mksync.SyncRun{EntityType: et, Direction: dir, Trigger: mksync.TriggerAPI, Status: mksync.RunRunning,
 		Total: 1, StartedAt: &now, Checkpoint: checkpoint{IDs: []string{id}}.encode(),
