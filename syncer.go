@@ -58,3 +58,22 @@ type RunStarter interface {
 	// back from the Store's sync runs.
 	StartSync(ctx context.Context, tenantID string, run *SyncRun, ids []string) error
 }
+
+// Linker is what a person decides about a record's link, beside Syncer:
+// link by hand, unlink, and create on purpose (docs/mapping.md, "Linking
+// by hand"). The sync engine implements it; the REST API, the web UI and
+// the CLI use it, and answer "sync engine not configured" while the
+// configured Syncer does not.
+type Linker interface {
+	// Link maps the CRM record entityID to the Metakocka record ref (its
+	// mk_id or count_code) without writing to either; the next sync
+	// compares them and follows the tenant's conflict policy. ECONFLICT
+	// when the Metakocka record is linked to another CRM record.
+	Link(ctx context.Context, tenantID string, et EntityType, entityID, ref string) (Mapping, error)
+	// Unlink removes the record's mapping (ENOTFOUND when none).
+	Unlink(ctx context.Context, tenantID string, et EntityType, entityID string) error
+	// CreateNew creates the CRM record in Metakocka now without matching
+	// it (a person's "none of these" for an ambiguous record). ECONFLICT
+	// when it is linked to a Metakocka record.
+	CreateNew(ctx context.Context, tenantID string, et EntityType, entityID string) (SyncResult, error)
+}

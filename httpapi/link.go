@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,17 +8,10 @@ import (
 	"github.com/mksync/mksync"
 )
 
-// Linker links and unlinks records by hand (docs/mapping.md, "Linking by
-// hand"). The sync engine implements it; the link routes answer 503 while
-// the configured Syncer does not.
-type Linker interface {
-	// Link maps the CRM record entityID to the Metakocka record ref (its
-	// mk_id or count_code) without writing to either; the next sync
-	// compares them and follows the tenant's conflict policy.
-	Link(ctx context.Context, tenantID string, et mksync.EntityType, entityID, ref string) (mksync.Mapping, error)
-	// Unlink removes the record's mapping (ENOTFOUND when none).
-	Unlink(ctx context.Context, tenantID string, et mksync.EntityType, entityID string) error
-}
+// Linker links, unlinks and creates records on purpose (docs/mapping.md,
+// "Linking by hand"): mksync.Linker. The sync engine implements it; the
+// link routes answer 503 while the configured Syncer does not.
+type Linker = mksync.Linker
 
 // tombstoneView is a CRM record deleted on purpose while mapped: a pull
 // leaves its Metakocka record out until the tombstone is removed.
@@ -61,6 +53,25 @@ func (s *Server) registerLinkRoutes(e entityRoutes) {
 			return fmt.Errorf("unlink %s %s: %w", e.typ, id, err)
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	s.handle("POST "+base+"mappings/{id}/create-new", tenantOnly, classSync, func(w http.ResponseWriter, r *http.Request, p principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := e.exists(r.Context(), p.TenantID, id); err != nil {
+			return err
+		}
+		l, err := s.linker()
+		if err != nil {
+			return err
+		}
+		res, err := l.CreateNew(r.Context(), p.TenantID, e.typ, id)
+		if err != nil {
+			return syncerError(fmt.Sprintf("create %s %s in metakocka on purpose", e.typ, id), err)
+		}
+		writeJSON(w, http.StatusOK, syncResultView(res))
 		return nil
 	})
 	s.handle("GET "+base+"tombstones", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {

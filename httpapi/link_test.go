@@ -10,7 +10,8 @@ import (
 	"github.com/mksync/mksync"
 )
 
-// Link and Unlink make the fake syncer a Linker: they record the call.
+// Link, Unlink and CreateNew make the fake syncer a Linker: they record
+// the call.
 func (f *fakeSyncer) Link(_ context.Context, tenantID string, et mksync.EntityType, entityID, ref string) (mksync.Mapping, error) {
 	if err := f.record("link " + tenantID + " " + string(et) + " " + entityID + " " + ref); err != nil {
 		return mksync.Mapping{}, err
@@ -64,6 +65,32 @@ func TestLinkRoutes(t *testing.T) {
 	b.decode(b.do("DELETE", base+"/"+b.a.ContactID, tok, ""), http.StatusNotFound, nil)
 	b.syncer.SetErr(mksync.Errorf(mksync.ECONFLICT, "taken"))
 	b.decode(b.do("POST", base, tok, `{"contactId":"`+b.a.ContactID+`","metakockaId":"1"}`), http.StatusConflict, nil)
+}
+
+func (f *fakeSyncer) CreateNew(_ context.Context, tenantID string, et mksync.EntityType, entityID string) (mksync.SyncResult, error) {
+	if err := f.record("create-new " + tenantID + " " + string(et) + " " + entityID); err != nil {
+		return mksync.SyncResult{}, err
+	}
+	return mksync.SyncResult{Success: true, Created: 1}, nil
+}
+
+func TestCreateNewRoute(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	base := "/api/integrations/metakocka/contacts/mappings/"
+	var res mksync.SyncResult
+	b.decode(b.do("POST", base+b.a.ContactID+"/create-new", b.a.Token, ""), http.StatusOK, &res)
+	require.Equal(t, 1, res.Created)
+	require.Equal(t, []string{"create-new " + b.a.ID + " contact " + b.a.ContactID}, b.syncer.Calls())
+	b.decode(b.do("POST", base+b.b.ContactID+"/create-new", b.a.Token, ""), http.StatusNotFound, nil)
+	require.Len(t, b.syncer.Calls(), 1, "another tenant's record reaches no engine")
+	b.syncer.SetErr(mksync.Errorf(mksync.ECONFLICT, "linked"))
+	var e struct {
+		Code    string `json:"code"`
+		ErrorID string `json:"errorId"`
+	}
+	b.decode(b.do("POST", base+b.a.ContactID+"/create-new", b.a.Token, ""), http.StatusConflict, &e)
+	require.Equal(t, "conflict", e.Code)
 }
 
 func TestLinkRoutesWithoutEngine(t *testing.T) {
