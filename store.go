@@ -158,6 +158,27 @@ type MappingStore interface {
 	// it; records without a mapping count as StateUnsynced. Every state of
 	// SyncStates and StateUnsynced is a key, zero when none.
 	CountMappingsByState(ctx context.Context, tenantID string, et EntityType) (map[SyncState]int, error)
+	// CountLinks returns how the records of et stand with their Metakocka
+	// records, for a person deciding what to do next (see LinkCounts).
+	CountLinks(ctx context.Context, tenantID string, et EntityType) (LinkCounts, error)
+}
+
+// LinkCounts is how a tenant's records of one type stand with Metakocka:
+// what the dashboard and the first-connect page show.
+type LinkCounts struct {
+	// Linked records are mapped to a Metakocka record (an mk_id), whatever
+	// their sync state, except those deleted in Metakocka.
+	Linked int `json:"linked"`
+	// ToCreate records have no mapping: the next push matches or creates
+	// them.
+	ToCreate int `json:"toCreate"`
+	// Ambiguous records matched several Metakocka records (StateAmbiguous).
+	Ambiguous int `json:"ambiguous"`
+	// DeletedInMetakocka records were linked to a Metakocka record that is
+	// gone (StateDeletedInMetakocka).
+	DeletedInMetakocka int `json:"deletedInMetakocka"`
+	// Tombstones are records deleted in the CRM while linked (Tombstone).
+	Tombstones int `json:"tombstones"`
 }
 
 // MaxMappingsOf bounds the ids of one FindMappingsOf call: a list page.

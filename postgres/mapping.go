@@ -255,3 +255,33 @@ func (d *DB) CountMappingsByState(ctx context.Context, tenantID string, et mksyn
 	}
 	return out, nil
 }
+
+// CountLinks implements mksync.MappingStore: one pass over the tenant's
+// records of et joined to their mappings (the mappings' primary key), and
+// one over its tombstones (theirs), in one transaction.
+func (d *DB) CountLinks(ctx context.Context, tenantID string, et mksync.EntityType) (mksync.LinkCounts, error) {
+	var c mksync.LinkCounts
+	table, err := entityTable(et)
+	if err != nil {
+		return c, err
+	}
+	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT
+				count(*) FILTER (WHERE m.mk_id <> '' AND m.state <> $3),
+				count(*) FILTER (WHERE m.entity_id IS NULL),
+				count(*) FILTER (WHERE m.state = $4),
+				count(*) FILTER (WHERE m.state = $3)
+			FROM `+table+` r
+			LEFT JOIN mappings m ON m.tenant_id = r.tenant_id AND m.entity_type = $2 AND m.entity_id = r.id
+			WHERE r.tenant_id = $1`, tenantID, string(et), string(mksync.StateDeletedInMetakocka), string(mksync.StateAmbiguous)).
+			Scan(&c.Linked, &c.ToCreate, &c.Ambiguous, &c.DeletedInMetakocka)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM tombstones WHERE tenant_id = $1 AND entity_type = $2`, tenantID, string(et)).Scan(&c.Tombstones)
+	})
+	if err != nil {
+		return mksync.LinkCounts{}, dbErr("count links", err)
+	}
+	return c, nil
+}

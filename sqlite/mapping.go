@@ -292,3 +292,41 @@ func (s *store) SetCursor(ctx context.Context, tenantID, key, value string) erro
 		return translate("set cursor", err, "", mksync.ENOTFOUND, "tenant not found")
 	})
 }
+
+// CountLinks implements mksync.MappingStore: one pass over the tenant's
+// records of et joined to their mappings (the mappings' primary key), and
+// one over its tombstones (theirs).
+func (s *store) CountLinks(ctx context.Context, tenantID string, et mksync.EntityType) (mksync.LinkCounts, error) {
+	var c mksync.LinkCounts
+	if err := checkEntityType(et); err != nil {
+		return c, err
+	}
+	err := s.reader().QueryRowContext(ctx, countLinksQuery(et),
+		string(mksync.StateDeletedInMetakocka), string(mksync.StateAmbiguous), string(mksync.StateDeletedInMetakocka),
+		string(et), tenantID).Scan(&c.Linked, &c.ToCreate, &c.Ambiguous, &c.DeletedInMetakocka)
+	if err != nil {
+		return c, internal("count links", err)
+	}
+	err = s.reader().QueryRowContext(ctx, countTombstonesQuery, tenantID, string(et)).Scan(&c.Tombstones)
+	if err != nil {
+		return c, internal("count tombstones", err)
+	}
+	return c, nil
+}
+
+// countLinksQuery counts the records of et by how they stand with
+// Metakocka; arguments: the deleted state, the ambiguous state, the
+// deleted state, et, the tenant.
+func countLinksQuery(et mksync.EntityType) string {
+	return `SELECT
+			COALESCE(SUM(CASE WHEN m.mk_id <> '' AND m.state <> ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN m.entity_id IS NULL THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN m.state = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN m.state = ? THEN 1 ELSE 0 END), 0)
+		FROM ` + entityTable(et) + ` r
+		LEFT JOIN mappings m ON m.tenant_id = r.tenant_id AND m.entity_type = ? AND m.entity_id = r.id
+		WHERE r.tenant_id = ?`
+}
+
+// countTombstonesQuery counts a tenant's tombstones of one entity type.
+const countTombstonesQuery = `SELECT count(*) FROM tombstones WHERE tenant_id = ? AND entity_type = ?`

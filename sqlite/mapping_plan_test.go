@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/storetest"
 )
@@ -26,6 +27,9 @@ func TestQueriesUseIndexes(t *testing.T) {
 	}{
 		{"mapping by mk_id", findMappingQuery(byMkID), "INDEX mappings_mk_id", []any{"t", "contact", "42"}},
 		{"lines of documents", linesQuery(3), "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a", "b", "c"}},
+		{"count links: records", countLinksQuery(mksync.EntityContact), "SEARCH r USING COVERING INDEX", []any{"d", "a", "d", "contact", "t"}},
+		{"count links: their mappings", countLinksQuery(mksync.EntityContact), "SEARCH m USING INDEX sqlite_autoindex_mappings_1 (tenant_id=? AND entity_type=? AND entity_id=?)", []any{"d", "a", "d", "contact", "t"}},
+		{"count tombstones", countTombstonesQuery, "SEARCH tombstones USING COVERING INDEX sqlite_autoindex_tombstones_1 (tenant_id=? AND entity_type=?)", []any{"t", "contact"}},
 		{"delete lines", deleteLinesQuery, "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

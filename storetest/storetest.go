@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Mappings", func(t *testing.T) { t.Parallel(); testMappings(t, open(t)) })
 	t.Run("MappingLists", func(t *testing.T) { t.Parallel(); testMappingLists(t, open(t)) })
 	t.Run("Tombstones", func(t *testing.T) { t.Parallel(); testTombstones(t, open(t)) })
+	t.Run("LinkCounts", func(t *testing.T) { t.Parallel(); testLinkCounts(t, open(t)) })
 	t.Run("ContactKeys", func(t *testing.T) { t.Parallel(); testContactKeys(t, open(t)) })
 	t.Run("Cursors", func(t *testing.T) { t.Parallel(); testCursors(t, open(t)) })
 	t.Run("SyncRuns", func(t *testing.T) { t.Parallel(); testSyncRuns(t, open(t)) })

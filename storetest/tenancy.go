@@ -91,6 +91,10 @@ func snapshotB(t *testing.T, s mksync.Store, f *tenancyFixture) any {
 		counts, err := s.CountMappingsByState(ctx, f.b, et)
 		require.NoError(t, err)
 		snap["counts:"+string(et)] = counts
+		links, err := s.CountLinks(ctx, f.b, et)
+		require.NoError(t, err)
+		links.Tombstones = 0 // some cases add one to B on purpose
+		snap["links:"+string(et)] = links
 	}
 	runs, _, err := s.FindSyncRuns(ctx, f.b, mksync.SyncRunFilter{Page: mksync.Page{Limit: mksync.MaxPageLimit}})
 	require.NoError(t, err)
@@ -356,6 +360,13 @@ var tenancyCases = map[string]tenancyCase{
 		require.NoError(t, err)
 		require.Zero(t, counts[mksync.StateSynced])
 		require.Equal(t, 1, counts[mksync.StateUnsynced], "only A's own contact")
+	},
+
+	"CountLinks": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		tombstoneOf(t, s, f.b)
+		c, err := s.CountLinks(t.Context(), f.a, mksync.EntityContact)
+		require.NoError(t, err)
+		require.Equal(t, mksync.LinkCounts{ToCreate: 1}, c, "only A's own contact; none of B's links or tombstones")
 	},
 
 	// Cursors.

@@ -130,3 +130,70 @@ func testContactKeys(t *testing.T, s mksync.Store) {
 	_, err = s.FindContactsByKey(ctx, tid, mksync.KeyEmail, nil)
 	requireCode(t, err, mksync.EINVALID)
 }
+
+// testLinkCounts: CountLinks counts, per tenant and entity type, the
+// records linked to a Metakocka record (any state but deleted in
+// Metakocka), those with no mapping, the ambiguous ones, those deleted in
+// Metakocka, and the tombstones.
+func testLinkCounts(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	tid := newTenant(t, s, "links")
+	other := newTenant(t, s, "links-other")
+	states := []struct {
+		state mksync.SyncState
+		mkID  bool
+	}{
+		{mksync.StateSynced, true}, {mksync.StateSynced, true}, {mksync.StatePending, true}, {mksync.StateConflict, true},
+		{mksync.StateFailed, true},
+		{mksync.StatePending, false}, // a create under way: not linked, not to create
+		{mksync.StateFailed, false},  // a create that failed
+		{mksync.StateAmbiguous, false}, {mksync.StateAmbiguous, false}, {mksync.StateAmbiguous, false},
+		{mksync.StateDeletedInMetakocka, true}, {mksync.StateDeletedInMetakocka, true},
+	}
+	for i, st := range states {
+		c := sampleContact(fmt.Sprintf("link %d", i))
+		require.NoError(t, s.CreateContact(ctx, tid, &c))
+		m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, State: st.state}
+		if st.mkID {
+			m.MetakockaID = fmt.Sprintf("55%03d", i)
+		}
+		require.NoError(t, s.UpsertMapping(ctx, tid, &m))
+	}
+	for i := range 4 {
+		c := sampleContact(fmt.Sprintf("unlinked %d", i))
+		require.NoError(t, s.CreateContact(ctx, tid, &c))
+	}
+	// Two tombstones: linked records deleted in the CRM (not counted as
+	// records any more).
+	for i := range 2 {
+		c := sampleContact(fmt.Sprintf("deleted %d", i))
+		require.NoError(t, s.CreateContact(ctx, tid, &c))
+		require.NoError(t, s.UpsertMapping(ctx, tid, &mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID,
+			MetakockaID: fmt.Sprintf("66%03d", i), State: mksync.StateSynced}))
+		require.NoError(t, s.DeleteContact(ctx, tid, c.ID))
+	}
+	p := sampleProduct("LINK-1")
+	require.NoError(t, s.CreateProduct(ctx, tid, &p))
+	require.NoError(t, s.UpsertMapping(ctx, tid, &mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, State: mksync.StateAmbiguous}))
+	oc := sampleContact("other's")
+	require.NoError(t, s.CreateContact(ctx, other, &oc))
+	require.NoError(t, s.UpsertMapping(ctx, other, &mksync.Mapping{EntityType: mksync.EntityContact, EntityID: oc.ID, MetakockaID: "77001", State: mksync.StateSynced}))
+
+	tests := []struct {
+		tenant string
+		et     mksync.EntityType
+		want   mksync.LinkCounts
+	}{
+		{tid, mksync.EntityContact, mksync.LinkCounts{Linked: 5, ToCreate: 4, Ambiguous: 3, DeletedInMetakocka: 2, Tombstones: 2}},
+		{tid, mksync.EntityProduct, mksync.LinkCounts{Ambiguous: 1}},
+		{tid, mksync.EntitySalesDocument, mksync.LinkCounts{}},
+		{other, mksync.EntityContact, mksync.LinkCounts{Linked: 1}},
+	}
+	for _, tt := range tests {
+		got, err := s.CountLinks(ctx, tt.tenant, tt.et)
+		require.NoError(t, err, tt.et)
+		require.Equal(t, tt.want, got, "%s of %s", tt.et, tt.tenant)
+	}
+	_, err := s.CountLinks(ctx, tid, "planet")
+	requireCode(t, err, mksync.EINVALID)
+}
