@@ -130,7 +130,7 @@ func TestBrowserWhatUsersSee(t *testing.T) {
 		require.Equal(t, m.MetakockaID, text(t, ctx, row+` .mk-id`))
 		require.NotContains(t, text(t, ctx, row), m.CountCode, "the count code is on the record's page")
 		do(t, ctx, chromedp.Navigate(base+"/contacts/"+id), visible(`#map-h`))
-		require.Contains(t, text(t, ctx, `#map-h + p + dl`), m.CountCode)
+		require.Contains(t, text(t, ctx, `#link-box dl`), m.CountCode)
 
 		do(t, ctx, chromedp.Navigate(base+"/contacts?q=nobody-by-this-name"), visible(`table.records`))
 		require.Equal(t, "No contacts found.", text(t, ctx, `table.records tbody`))

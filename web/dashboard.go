@@ -35,8 +35,12 @@ func (h *Handler) dashboardPage(r *http.Request, s *session) (DashboardPage, err
 		}
 		c := EntityCounts{Entity: entityInfo(et),
 			Synced: counts[mksync.StateSynced], Pending: counts[mksync.StatePending], Conflict: counts[mksync.StateConflict],
-			Failed: counts[mksync.StateFailed], Unsynced: counts[mksync.StateUnsynced]}
-		c.Total = c.Synced + c.Pending + c.Conflict + c.Failed + c.Unsynced
+			Failed: counts[mksync.StateFailed], Unsynced: counts[mksync.StateUnsynced],
+			Ambiguous: counts[mksync.StateAmbiguous], Deleted: counts[mksync.StateDeletedInMetakocka]}
+		c.Total = c.Synced + c.Pending + c.Conflict + c.Failed + c.Unsynced + c.Ambiguous + c.Deleted
+		if c.Links, err = h.cfg.Store.CountLinks(ctx, s.TenantID, et); err != nil {
+			return p, fmt.Errorf("count %s links: %w", et, err)
+		}
 		p.Counts = append(p.Counts, c)
 	}
 	runs, _, err := h.cfg.Store.FindSyncRuns(ctx, s.TenantID, mksync.SyncRunFilter{Page: mksync.Page{Limit: 5}})

@@ -63,7 +63,8 @@ func newRow(s *session, k kind, rec record, m *mksync.Mapping) RecordRow {
 func stateOptions(selected string) []Option {
 	return options(selected,
 		[2]string{"", "Any state"}, [2]string{"synced", "Synced"}, [2]string{"pending", "Pending"},
-		[2]string{"conflict", "Conflict"}, [2]string{"failed", "Failed"}, [2]string{"unsynced", "Not synced"})
+		[2]string{"conflict", "Conflict"}, [2]string{"failed", "Failed"}, [2]string{"unsynced", "Not synced"},
+		[2]string{"ambiguous", "Needs a decision"}, [2]string{"deleted_in_metakocka", "Deleted in Metakocka"})
 }
 
 func validState(s string) bool {
@@ -94,7 +95,7 @@ func (h *Handler) list(k kind) pageFunc {
 		p := ListPage{Layout: h.layout(r, s, k.info.Label, "/"+k.info.Slug), Entity: k.info,
 			Query: q.Get("q"), State: q.Get("state")}
 		if !validState(p.State) {
-			return &mksync.Error{Code: mksync.EINVALID, Message: "unknown sync state " + strconv.Quote(p.State), Details: map[string]string{"state": "must be one of synced, pending, conflict, failed, unsynced"}}
+			return &mksync.Error{Code: mksync.EINVALID, Message: "unknown sync state " + strconv.Quote(p.State), Details: map[string]string{"state": "must be one of synced, pending, conflict, failed, unsynced, ambiguous, deleted_in_metakocka"}}
 		}
 		if utf8.RuneCountInString(p.Query) > 200 || !utf8.ValidString(p.Query) {
 			return mksync.Errorf(mksync.EINVALID, "the search text must be at most 200 characters")
@@ -137,34 +138,42 @@ func querySuffix(v url.Values) string {
 	return "?" + v.Encode()
 }
 
-// detail shows one record, its mapping and its recent errors. Another
-// tenant's id is not found.
+// detail shows one record, its mapping (with the link actions) and its
+// recent errors. Another tenant's id is not found.
 func (h *Handler) detail(k kind) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
-		ctx := r.Context()
-		rec, err := k.find(ctx, h.cfg.Store, s.TenantID, r.PathValue("id"))
+		rec, err := k.find(r.Context(), h.cfg.Store, s.TenantID, r.PathValue("id"))
 		if err != nil {
 			return err
 		}
-		row, err := h.row(ctx, s, k, rec)
+		p, err := h.detailPage(r, s, k, rec)
 		if err != nil {
 			return err
-		}
-		p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields}
-		if m, err := h.cfg.Store.FindMapping(ctx, s.TenantID, k.info.Type, rec.ID); err == nil {
-			p.Mapping = &MappingView{State: string(m.State), MetakockaID: m.MetakockaID, CountCode: m.CountCode,
-				LastSynced: formatTime(m.LastSyncedAt), LastErrorID: m.LastError, UpdatedAt: formatTime(m.UpdatedAt)}
-		}
-		errs, _, err := h.cfg.Store.FindErrorRecords(ctx, s.TenantID, mksync.ErrorFilter{EntityID: rec.ID, Page: mksync.Page{Limit: 10}})
-		if err != nil {
-			return fmt.Errorf("find errors of %s %s: %w", k.info.Singular, rec.ID, err)
-		}
-		for _, e := range errs {
-			p.Errors = append(p.Errors, newErrorRow(e))
 		}
 		h.renderPage(w, r, http.StatusOK, "detail.html", p)
 		return nil
 	}
+}
+
+// detailPage is the record page of rec.
+func (h *Handler) detailPage(r *http.Request, s *session, k kind, rec record) (DetailPage, error) {
+	ctx := r.Context()
+	row, err := h.row(ctx, s, k, rec)
+	if err != nil {
+		return DetailPage{}, err
+	}
+	p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields}
+	if p.Link, err = h.linkBox(ctx, s, k, rec); err != nil {
+		return p, err
+	}
+	errs, _, err := h.cfg.Store.FindErrorRecords(ctx, s.TenantID, mksync.ErrorFilter{EntityID: rec.ID, Page: mksync.Page{Limit: 10}})
+	if err != nil {
+		return p, fmt.Errorf("find errors of %s %s: %w", k.info.Singular, rec.ID, err)
+	}
+	for _, e := range errs {
+		p.Errors = append(p.Errors, newErrorRow(e))
+	}
+	return p, nil
 }
 
 // syncOne syncs one record now, in dir. htmx gets the record's row again

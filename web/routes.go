@@ -44,6 +44,7 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 		mux.HandleFunc("POST "+base+"/sync", h.authed(h.limited(h.syncMany(k))))
 		mux.HandleFunc("GET "+base+"/in-metakocka", h.authed(h.remote(k)))
 		mux.HandleFunc("POST "+base+"/import", h.authed(h.limited(h.importRemote(k))))
+		h.linkRoutes(mux, k)
 	}
 	mux.HandleFunc("GET /runs", h.authed(h.runs))
 	mux.HandleFunc("GET /runs/{id}", h.authed(h.run))

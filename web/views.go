@@ -93,7 +93,11 @@ type ConnectionView struct {
 type EntityCounts struct {
 	Entity                                      EntityInfo
 	Synced, Pending, Conflict, Failed, Unsynced int
+	Ambiguous, Deleted                          int
 	Total                                       int
+	// Links is how the records stand with Metakocka: linked, to create,
+	// ambiguous, deleted in Metakocka, tombstones.
+	Links mksync.LinkCounts
 }
 
 // AlertRow is an open alert.
@@ -139,20 +143,93 @@ type ListPage struct {
 // DetailPage is one record with its mapping and recent errors.
 type DetailPage struct {
 	Layout
-	Row     RecordRow
-	Fields  []Field
-	Mapping *MappingView
-	Errors  []ErrorRow
+	Row    RecordRow
+	Fields []Field
+	// Link is the record's link to Metakocka with its actions.
+	Link   LinkBox
+	Errors []ErrorRow
 }
 
-// MappingView is a record's link to Metakocka.
-type MappingView struct {
+// LinkBox is a record's link to Metakocka as its page shows it: the
+// mapping (mk_id, count_code, state) and the Link, Unlink and Re-link
+// actions, re-rendered after each with its outcome.
+type LinkBox struct {
+	Entity EntityInfo
+	CSRF   string
+	ID     string
+	Title  string
+	// Mapped: the record has a mapping (it may have no mk_id yet).
+	Mapped bool
+	// State is a SyncState or "unsynced".
 	State       string
 	MetakockaID string
 	CountCode   string
 	LastSynced  string
 	LastErrorID string
-	UpdatedAt   string
+	// Candidates of an ambiguous record, to pick from.
+	Candidates []Candidate
+	// Ref is what was typed into the link field, shown again after a
+	// refusal.
+	Ref      string
+	Flash    *Flash
+	Problems []Field
+}
+
+// Linked reports whether the box's record is linked to a Metakocka record.
+func (b LinkBox) Linked() bool { return b.MetakockaID != "" }
+
+// Candidate is a Metakocka record an ambiguous CRM record matched.
+type Candidate struct {
+	MetakockaID string
+	// Title is its name (partner) or code and name (product), when the
+	// engine recorded it.
+	Title string
+	// Key is the strong key it matched by, for people ("tax number").
+	Key string
+}
+
+// DecisionsPage lists, for one record type, what a person decides on:
+// ambiguous records with their candidates, records deleted in Metakocka,
+// and tombstones of records deleted in the CRM.
+type DecisionsPage struct {
+	Layout
+	Entity                                      EntityInfo
+	CSRF                                        string
+	Ambiguous                                   []DecisionRow
+	Deleted                                     []DecisionRow
+	Tombstones                                  []TombstoneRow
+	AmbiguousNext, DeletedNext, TombstonesNext string
+}
+
+// DecisionRow is a CRM record waiting for a person's decision.
+type DecisionRow struct {
+	Entity      EntityInfo
+	CSRF        string
+	ID          string
+	Title       string
+	Subtitle    string
+	MetakockaID string
+	CountCode   string
+	LastErrorID string
+	Candidates  []Candidate
+}
+
+// TombstoneRow is a CRM record deleted on purpose while linked.
+type TombstoneRow struct {
+	MetakockaID string
+	CountCode   string
+	EntityID    string
+	Deleted     string
+}
+
+// DecisionResult replaces a decisions page row with the outcome of its
+// action.
+type DecisionResult struct {
+	// ID is the row's record id, or "tomb-" + mk_id for a tombstone.
+	ID     string
+	Title  string
+	Entity EntityInfo
+	Flash  Flash
 }
 
 // SyncResultPage is the outcome of a single-record sync without htmx.
@@ -362,6 +439,10 @@ func stateLabel(s string) string {
 		return "Conflict"
 	case mksync.StateFailed:
 		return "Failed"
+	case mksync.StateAmbiguous:
+		return "Needs a decision"
+	case mksync.StateDeletedInMetakocka:
+		return "Deleted in Metakocka"
 	case mksync.StateUnsynced, "":
 		return "Not synced"
 	}
