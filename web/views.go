@@ -193,11 +193,11 @@ type Candidate struct {
 // and tombstones of records deleted in the CRM.
 type DecisionsPage struct {
 	Layout
-	Entity                                      EntityInfo
-	CSRF                                        string
-	Ambiguous                                   []DecisionRow
-	Deleted                                     []DecisionRow
-	Tombstones                                  []TombstoneRow
+	Entity                                     EntityInfo
+	CSRF                                       string
+	Ambiguous                                  []DecisionRow
+	Deleted                                    []DecisionRow
+	Tombstones                                 []TombstoneRow
 	AmbiguousNext, DeletedNext, TombstonesNext string
 }
 
