@@ -24,6 +24,13 @@ func (h *Handler) settings(w http.ResponseWriter, r *http.Request, s *session) e
 	return nil
 }
 
+// deletePolicyOptions are the choices of the deletion policy.
+func deletePolicyOptions(selected mksync.DeletePolicy) []Option {
+	return options(string(selected),
+		[2]string{string(mksync.DeleteKeep), "Keep it in Metakocka"},
+		[2]string{string(mksync.DeleteInMetakocka), "Delete it in Metakocka too (products)"})
+}
+
 func policyOptions(selected mksync.ConflictPolicy) []Option {
 	return options(string(selected),
 		[2]string{string(mksync.NewestWins), "Newest change wins"},
@@ -38,6 +45,7 @@ func (h *Handler) settingsForm(r *http.Request, s *session, c mksync.MetakockaCr
 	f := SettingsForm{
 		CSRF: s.CSRF, CompanyID: c.CompanyID, MetakockaURL: c.BaseURL, SecretKeySet: !c.SecretKey.IsZero(),
 		ConflictPolicy: string(st.ConflictPolicy), Policies: policyOptions(st.ConflictPolicy),
+		DeletePolicy: string(st.DeletePolicy), DeletePolicies: deletePolicyOptions(st.DeletePolicy),
 		Schedule: formatInterval(st.ScheduleInterval), BatchSize: strconv.Itoa(st.BatchSize),
 		Concurrency: strconv.Itoa(st.Concurrency), AutoPush: st.AutoPush, Pricelist: st.Pricelist,
 		WebhookID: c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
@@ -81,9 +89,12 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 			ConflictPolicy: mksync.ConflictPolicy(r.PostFormValue("conflictPolicy")),
 			AutoPush:       r.PostFormValue("autoPush") == "on",
 			Pricelist:      strings.TrimSpace(r.PostFormValue("pricelist")),
-			// The form has no deletion policy field: it keeps the stored one.
-			DeletePolicy: old.Settings.DeletePolicy,
+			DeletePolicy:   mksync.DeletePolicy(r.PostFormValue("deletePolicy")),
 		},
+	}
+	if _, sent := r.PostForm["deletePolicy"]; !sent {
+		// A form without the field (an older page) keeps the stored one.
+		c.Settings.DeletePolicy = old.Settings.DeletePolicy
 	}
 	if c.SecretKey.IsZero() {
 		c.SecretKey = old.SecretKey

@@ -391,6 +391,10 @@ type SettingsForm struct {
 	SecretKeySet   bool
 	ConflictPolicy string
 	Policies       []Option
+	// DeletePolicy is what a CRM delete of a linked record does in
+	// Metakocka (keep or delete_in_metakocka).
+	DeletePolicy   string
+	DeletePolicies []Option
 	Schedule       string
 	BatchSize      string
 	Concurrency    string
