@@ -365,6 +365,8 @@ func TestScheduleFiresWhenDue(t *testing.T) {
 		clock := &fakeClock{now: time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)}
 		hourly := newTenant(t, d.store, "hourly", mksync.SyncSettings{ScheduleInterval: time.Hour})
 		off := newTenant(t, d.store, "off", mksync.SyncSettings{})
+		guided := newTenant(t, d.store, "guided", mksync.SyncSettings{ScheduleInterval: time.Hour})
+		require.NoError(t, d.store.SetCursor(t.Context(), guided, mksync.FirstConnectCursor, mksync.FirstConnectOpen))
 		unconnected := mksync.Tenant{Name: "unconnected"}
 		require.NoError(t, d.store.CreateTenant(t.Context(), &unconnected))
 
@@ -401,6 +403,9 @@ func TestScheduleFiresWhenDue(t *testing.T) {
 		clock.Add(time.Minute)
 		require.Eventually(t, func() bool { return len(scheduled(hourly)) == 12 }, 15*time.Second, 50*time.Millisecond)
 		require.Empty(t, scheduled(off), "schedules are off by default")
+		require.Empty(t, scheduled(guided), "a first connect being guided holds schedules back")
+		require.NoError(t, d.store.SetCursor(t.Context(), guided, mksync.FirstConnectCursor, mksync.FirstConnectDone))
+		require.Eventually(t, func() bool { return len(scheduled(guided)) == 6 }, 15*time.Second, 50*time.Millisecond, "marked done: they start")
 		require.Empty(t, scheduled(unconnected.ID))
 	})
 }

@@ -73,6 +73,11 @@ func (j *Jobs) scheduleTenant(ctx context.Context, tenantID string) (bool, error
 	if interval <= 0 {
 		return false, nil
 	}
+	// A first connect still being guided (match, resolve, apply) holds
+	// schedules back until a person marks it done.
+	if open, err := mksync.FirstConnectPending(ctx, j.store, tenantID); err != nil || open {
+		return false, err
+	}
 	now := j.clock.Now().UTC()
 	last, err := j.store.GetCursor(ctx, tenantID, scheduleCursor)
 	switch {

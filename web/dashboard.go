@@ -28,6 +28,9 @@ func (h *Handler) dashboardPage(r *http.Request, s *session) (DashboardPage, err
 		return p, err
 	}
 	p.Connection = conn
+	if p.FirstConnect, err = mksync.FirstConnectPending(ctx, h.cfg.Store, s.TenantID); err != nil {
+		return p, err
+	}
 	for _, et := range mksync.EntityTypes {
 		counts, err := h.cfg.Store.CountMappingsByState(ctx, s.TenantID, et)
 		if err != nil {

@@ -51,6 +51,8 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /runs/{id}/progress", h.authed(h.runProgress))
 	mux.HandleFunc("GET /errors", h.authed(h.errors))
 	mux.HandleFunc("GET /errors/{id}", h.authed(h.errorRecord))
+	mux.HandleFunc("GET /first-connect", h.authed(h.firstConnect))
+	mux.HandleFunc("POST /first-connect/done", h.authed(h.firstConnectDone))
 	mux.HandleFunc("GET /settings", h.authed(h.settings))
 	mux.HandleFunc("POST /settings", h.authed(h.saveSettings))
 	mux.HandleFunc("POST /client-errors", h.authed(h.clientError))

@@ -77,6 +77,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil && mksync.ErrorCode(err) != mksync.ENOTFOUND {
 		return fmt.Errorf("find credentials: %w", err)
 	}
+	firstTime := mksync.ErrorCode(err) == mksync.ENOTFOUND
 	problems := map[string]string{}
 	c := mksync.MetakockaCredentials{
 		CompanyID:          strings.TrimSpace(r.PostFormValue("companyId")),
@@ -158,6 +159,12 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 	} else {
 		form.Saved = true
+		if firstTime {
+			if err := h.openFirstConnect(ctx, s); err != nil {
+				return err
+			}
+			form.FirstConnect, _ = mksync.FirstConnectPending(ctx, h.cfg.Store, s.TenantID)
+		}
 	}
 	if isHTMX(r) {
 		h.render(w, r, status, "settings.html", "settingsForm", form)

@@ -73,9 +73,21 @@ type LoginPage struct {
 type DashboardPage struct {
 	Layout
 	Connection ConnectionView
-	Counts     []EntityCounts
-	Runs       []RunRow
-	Alerts     []AlertRow
+	// FirstConnect: the tenant's first connect is open (a banner leads to
+	// the guided path).
+	FirstConnect bool
+	Counts       []EntityCounts
+	Runs         []RunRow
+	Alerts       []AlertRow
+}
+
+// FirstConnectPage is the guided path of a tenant's first connect.
+type FirstConnectPage struct {
+	Layout
+	// Open: the path is not done yet; schedules wait.
+	Open      bool
+	Counts    []EntityCounts
+	Ambiguous int
 }
 
 // ConnectionView is the Metakocka connection box of the dashboard.
@@ -411,6 +423,9 @@ type SettingsForm struct {
 	AlertWebhookSecretSet bool
 	Problems              []Field
 	Saved                 bool
+	// FirstConnect: these were the first credentials and records exist on
+	// either side; the result links to the guided path.
+	FirstConnect bool
 }
 
 // Problem returns the problem of form field name, or "".
