@@ -449,7 +449,7 @@ func TestBrowserNarrow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#token`), w.a.Token+kb.Enter),
 		visible(`#connection`),
 	)
-	for _, path := range []string{"/", "/contacts", "/runs", "/errors", "/settings"} {
+	for _, path := range []string{"/", "/contacts", "/runs", "/errors", "/settings", "/contacts/decisions", "/first-connect", "/contacts/" + w.a.ContactID} {
 		do(t, ctx, chromedp.Navigate(w.srv.URL+path), visible(`main h1`))
 		scrollW := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		clientW := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.clientWidth`))
