@@ -64,6 +64,7 @@ func TestBrowserLinks(t *testing.T) {
 			visible(`#link-box .flash-ok`))
 		require.Equal(t, partner, text(t, ctx, `#link-box .mk-id`))
 		require.Equal(t, "Pending", text(t, ctx, `#link-box .badge`))
+		require.False(t, run(t, ctx, chromedp.Evaluate[bool](`!!document.querySelector('#link-box button[disabled]')`)), "once linked it can be pulled")
 		m, err := w.store.FindMapping(bg, w.a.ID, mksync.EntityContact, id)
 		require.NoError(t, err)
 		require.Equal(t, partner, m.MetakockaID)
