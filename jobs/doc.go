@@ -20,7 +20,8 @@
 //   - The schedule tick (kind mksync_schedule_tick, queue schedule): a River
 //     periodic job, registered on every instance (River's elected leader
 //     enqueues it), that starts the incremental runs of every tenant whose
-//     SyncSettings.ScheduleInterval has elapsed.
+//     SyncSettings.ScheduleInterval has elapsed, except tenants whose first
+//     connect is still being guided (mksync.FirstConnectPending).
 //
 // # Fairness and crash safety
 //
