@@ -170,5 +170,17 @@ func TestBrowserLinks(t *testing.T) {
 		do(t, ctx, click(`.links-table tr[data-entity=products] td.deleted a`), visible(`table.deleted`))
 		require.Contains(t, text(t, ctx, `table.deleted tbody`), "GONE-MK")
 		require.Contains(t, text(t, ctx, `table.tombstones tbody`), "Recreate in the CRM")
+
+		// Recreate on purpose what was deleted in the CRM: the pull brings
+		// it back, linked to the same Metakocka record.
+		do(t, ctx, click(`table.tombstones .recreate-btn`), visible(`table.tombstones tr.decided .flash-ok`))
+		back, err := w.store.FindProductByCode(bg, w.a.ID, "GONE-CRM")
+		require.NoError(t, err)
+		m, err := w.store.FindMapping(bg, w.a.ID, mksync.EntityProduct, back.ID)
+		require.NoError(t, err)
+		require.NotEmpty(t, m.MetakockaID)
+		ts, _, err := w.store.FindTombstones(bg, w.a.ID, mksync.EntityProduct, mksync.Page{})
+		require.NoError(t, err)
+		require.Empty(t, ts)
 	})
 }
