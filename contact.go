@@ -50,8 +50,8 @@ type Contact struct {
 	// updates keep them and the API does not show them.
 	PartnerIDs PartnerIDs `json:"-"`
 	Notes      string     `json:"notes"` // ≤ 4000, CRM only
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
 	// Version increases by one on every update; an update naming an older
 	// version fails with ECONFLICT (optimistic locking).
 	Version int64 `json:"version"`
