@@ -94,7 +94,11 @@
 // foreign_county, supplier, customer, tax_id_number and registration_number
 // are changed as add_partner documents them. get_partner and update_partner
 // answer buyer and supplier too (the documented answers show neither; a
-// document's partner shows supplier): a client must not rely on them.
+// document's partner shows supplier): a client must not rely on them. A
+// partner added without buyer is a buyer (add_partner.md's example sends
+// "buyer": "true" and does not say what Metakocka does without it; partners
+// that put_document creates from a document's partner object are buyers
+// too).
 //
 // product_list answers products in mk_id order, at most 1000 per window
 // (a larger limit is cut to 1000), with the filters count_code, mk_id, code
