@@ -121,8 +121,9 @@ func idsOf(p *metakocka.Partner, known mksync.PartnerIDs) mksync.PartnerIDs {
 // the billing ("Račun") address of partner_delivery_address_list (or the
 // partner's own street, post_number, place when there is no list) with its
 // payment_due_days, the delivery address the first "Dobava" one, the
-// contact person (name, e-mail, phones) the first one. A partner whose
-// answer does not say buyer counts as a buyer.
+// contact person (name, e-mail, phones) the first one; a contact person
+// named after the partner has no name of its own. A partner whose answer
+// does not say buyer counts as a buyer.
 func viewOfPartner(p *metakocka.Partner) contactView {
 	v := contactView{
 		Name: p.Customer, BusinessEntity: p.BusinessEntity.True(), TaxID: p.TaxIDNumber,
@@ -139,7 +140,12 @@ func viewOfPartner(p *metakocka.Partner) contactView {
 		v.DeliveryStreet, v.DeliveryPostNumber, v.DeliveryCity, v.DeliveryCountry = delivery.Street, delivery.PostNumber, delivery.City, delivery.Country
 	}
 	if ct != nil {
-		v.ContactPerson = firstNonEmpty(ct.Name, ct.Contact)
+		// A contact person named after the partner (useCustomerAsContact,
+		// or what mksync sent before it kept the person's own name) has
+		// no name of its own.
+		if name := firstNonEmpty(ct.Name, ct.Contact); name != p.Customer {
+			v.ContactPerson = name
+		}
 		v.Email, v.Phone, v.Mobile = ct.Email, ct.Phone, ct.GSM
 	}
 	return v

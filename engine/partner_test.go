@@ -241,3 +241,17 @@ func TestViewOfPartnerBuyerNotSaid(t *testing.T) {
 	// A contact that does not say hashes as one that says buyer.
 	require.Equal(t, payloadHash(viewOfContact(&mksync.Contact{Name: "x"})), payloadHash(viewOfContact(&mksync.Contact{Name: "x", Buyer: &yes})))
 }
+
+// TestContactPersonNamedAfterThePartner: a partner whose contact person
+// carries the company's name (what mksync sent before contacts had a
+// contact person, or useCustomerAsContact) reads as no name of its own, so
+// an upgrade does not rewrite every contact; a name of its own is read.
+func TestContactPersonNamedAfterThePartner(t *testing.T) {
+	t.Parallel()
+	old := viewOfContact(&mksync.Contact{Name: "Firma d.o.o.", Email: "a@firma.si"})
+	p := metakocka.Partner{Customer: "Firma d.o.o.", Buyer: metakocka.NewBool(true), Taxpayer: metakocka.NewBool(false),
+		PartnerContactList: metakocka.List[metakocka.Contact]{{MkID: "1", Name: "Firma d.o.o.", Email: "a@firma.si"}}}
+	require.Equal(t, payloadHash(old), payloadHash(viewOfPartner(&p)), "same hash as before the upgrade")
+	p.PartnerContactList[0].Name = "Ana Novak"
+	require.Equal(t, "Ana Novak", viewOfPartner(&p).ContactPerson)
+}
