@@ -98,6 +98,11 @@ type ContactStore interface {
 	// ECONFLICT) and increments it. A synced mapping becomes pending.
 	UpdateContact(ctx context.Context, tenantID string, c *Contact) error
 	DeleteContact(ctx context.Context, tenantID, id string) error
+	// SetContactPartnerIDs sets only the contact's PartnerIDs (the mk_ids of
+	// its partner's addresses and contact person, which the sync engine
+	// learns from Metakocka): no version bump, no pending mapping. Update
+	// and upserts keep the stored ones. ENOTFOUND for an unknown contact.
+	SetContactPartnerIDs(ctx context.Context, tenantID, id string, ids PartnerIDs) error
 	// AllContacts streams every contact in id order without holding them all.
 	AllContacts(ctx context.Context, tenantID string) iter.Seq2[Contact, error]
 	// UpsertContacts creates or replaces (by id) many contacts in one

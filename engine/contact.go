@@ -14,7 +14,9 @@ import (
 
 // contactView is the part of a contact that syncs with a Metakocka
 // partner (docs/mapping.md, "Contacts ⇄ partners"); its hash is what
-// mappings keep.
+// mappings keep. The fields added after the first release are omitted
+// when empty, so that the hash of a contact that does not use them stays
+// what it was (no write after an upgrade).
 type contactView struct {
 	Name               string `json:"name"`
 	BusinessEntity     bool   `json:"businessEntity"`
@@ -28,62 +30,156 @@ type contactView struct {
 	City               string `json:"city"`
 	Province           string `json:"province"`
 	Country            string `json:"country"`
+	ContactPerson      string `json:"contactPerson,omitempty"`
+	// NotBuyer: the partner is not a buyer. A buyer, and a contact or
+	// partner that does not say, is the default (false).
+	NotBuyer           bool   `json:"notBuyer,omitempty"`
+	Taxpayer           bool   `json:"taxpayer,omitempty"`
+	PaymentDueDays     int    `json:"paymentDueDays,omitempty"`
+	DeliveryStreet     string `json:"deliveryStreet,omitempty"`
+	DeliveryPostNumber string `json:"deliveryPostNumber,omitempty"`
+	DeliveryCity       string `json:"deliveryCity,omitempty"`
+	DeliveryCountry    string `json:"deliveryCountry,omitempty"`
 }
+
+// Metakocka's address types (add_partner.md).
+const (
+	addressBilling  = "Račun"
+	addressDelivery = "Dobava"
+)
 
 func viewOfContact(c *mksync.Contact) contactView {
 	return contactView{
 		Name: c.Name, BusinessEntity: c.BusinessEntity, TaxID: c.TaxID,
 		RegistrationNumber: c.RegistrationNumber, Email: c.Email, Phone: c.Phone, Mobile: c.Mobile,
 		Street: c.Street, PostNumber: c.PostNumber, City: c.City, Province: c.Province, Country: c.Country,
+		ContactPerson: c.ContactPerson, NotBuyer: c.Buyer != nil && !*c.Buyer, Taxpayer: c.Taxpayer,
+		PaymentDueDays: c.PaymentDueDays, DeliveryStreet: c.DeliveryStreet, DeliveryPostNumber: c.DeliveryPostNumber,
+		DeliveryCity: c.DeliveryCity, DeliveryCountry: c.DeliveryCountry,
 	}
+}
+
+func (v contactView) hasDelivery() bool {
+	return v.DeliveryStreet != "" || v.DeliveryPostNumber != "" || v.DeliveryCity != "" || v.DeliveryCountry != ""
+}
+
+// partnerParts finds, on a partner as get_partner or update_partner
+// answers it, the billing address, the delivery address and the contact
+// person a contact syncs with: those with the mk_ids known (a contact's
+// PartnerIDs) while the partner still has them, else the first billing
+// ("Račun"; the first address when none is typed so), the first delivery
+// ("Dobava") address and the first contact person. Any may be nil.
+func partnerParts(p *metakocka.Partner, known mksync.PartnerIDs) (billing, delivery *metakocka.Address, person *metakocka.Contact) {
+	addrs := p.PartnerDeliveryAddressList
+	find := func(id, typ string) *metakocka.Address {
+		for i := range addrs {
+			if id != "" && addrs[i].MkID == id {
+				return &addrs[i]
+			}
+		}
+		for i := range addrs {
+			if strings.EqualFold(addrs[i].AddressType, typ) {
+				return &addrs[i]
+			}
+		}
+		return nil
+	}
+	billing, delivery = find(known.BillingAddress, addressBilling), find(known.DeliveryAddress, addressDelivery)
+	if billing == nil && len(addrs) > 0 && &addrs[0] != delivery {
+		billing = &addrs[0]
+	}
+	for i := range p.PartnerContactList {
+		if known.ContactPerson != "" && p.PartnerContactList[i].MkID == known.ContactPerson {
+			return billing, delivery, &p.PartnerContactList[i]
+		}
+	}
+	if len(p.PartnerContactList) > 0 {
+		person = &p.PartnerContactList[0]
+	} else if p.PartnerContact != nil {
+		person = p.PartnerContact
+	}
+	return billing, delivery, person
+}
+
+// idsOf are the mk_ids of a partner's parts (partnerParts).
+func idsOf(p *metakocka.Partner, known mksync.PartnerIDs) mksync.PartnerIDs {
+	billing, delivery, person := partnerParts(p, known)
+	var ids mksync.PartnerIDs
+	if billing != nil {
+		ids.BillingAddress = billing.MkID
+	}
+	if delivery != nil {
+		ids.DeliveryAddress = delivery.MkID
+	}
+	if person != nil {
+		ids.ContactPerson = person.MkID
+	}
+	return ids
 }
 
 // viewOfPartner reads a partner as get_partner answers it: the address is
 // the billing ("Račun") address of partner_delivery_address_list (or the
-// partner's own street, post_number, place when there is no list), the
-// e-mail and phones are those of its first contact person.
+// partner's own street, post_number, place when there is no list) with its
+// payment_due_days, the delivery address the first "Dobava" one, the
+// contact person (name, e-mail, phones) the first one; a contact person
+// named after the partner has no name of its own. A partner whose answer
+// does not say buyer counts as a buyer.
 func viewOfPartner(p *metakocka.Partner) contactView {
 	v := contactView{
 		Name: p.Customer, BusinessEntity: p.BusinessEntity.True(), TaxID: p.TaxIDNumber,
 		RegistrationNumber: p.RegistrationNumber,
 		Street:             p.Street, PostNumber: p.PostNumber, City: p.Place, Province: p.Province, Country: p.Country,
+		NotBuyer: p.Buyer.Valid && !p.Buyer.Value, Taxpayer: p.Taxpayer.True(),
 	}
-	if len(p.PartnerDeliveryAddressList) > 0 {
-		a := p.PartnerDeliveryAddressList[0]
-		for _, x := range p.PartnerDeliveryAddressList {
-			if strings.EqualFold(x.AddressType, "Račun") {
-				a = x
-				break
-			}
-		}
-		v.Street, v.PostNumber, v.City, v.Province, v.Country = a.Street, a.PostNumber, a.City, a.Province, a.Country
+	billing, delivery, ct := partnerParts(p, mksync.PartnerIDs{})
+	if billing != nil {
+		v.Street, v.PostNumber, v.City, v.Province, v.Country = billing.Street, billing.PostNumber, billing.City, billing.Province, billing.Country
+		v.PaymentDueDays = int(billing.PaymentDueDays.Value)
 	}
-	var ct *metakocka.Contact
-	if len(p.PartnerContactList) > 0 {
-		ct = &p.PartnerContactList[0]
-	} else if p.PartnerContact != nil {
-		ct = p.PartnerContact
+	if delivery != nil {
+		v.DeliveryStreet, v.DeliveryPostNumber, v.DeliveryCity, v.DeliveryCountry = delivery.Street, delivery.PostNumber, delivery.City, delivery.Country
 	}
 	if ct != nil {
+		// A contact person named after the partner (useCustomerAsContact,
+		// or what mksync sent before it kept the person's own name) has
+		// no name of its own.
+		if name := firstNonEmpty(ct.Name, ct.Contact); name != p.Customer {
+			v.ContactPerson = name
+		}
 		v.Email, v.Phone, v.Mobile = ct.Email, ct.Phone, ct.GSM
 	}
 	return v
 }
 
 // applyTo copies the view onto a local contact (CRM-only fields such as
-// Notes are kept).
+// Notes are kept). A view that does not say "not a buyer" makes a contact
+// marked not a buyer a buyer again, and leaves one that does not say as it
+// is.
 func (v contactView) applyTo(c *mksync.Contact) {
 	c.Name, c.BusinessEntity, c.TaxID, c.RegistrationNumber = v.Name, v.BusinessEntity, v.TaxID, v.RegistrationNumber
 	c.Email, c.Phone, c.Mobile = v.Email, v.Phone, v.Mobile
 	c.Street, c.PostNumber, c.City, c.Province, c.Country = v.Street, v.PostNumber, v.City, v.Province, v.Country
+	c.ContactPerson, c.Taxpayer, c.PaymentDueDays = v.ContactPerson, v.Taxpayer, v.PaymentDueDays
+	c.DeliveryStreet, c.DeliveryPostNumber, c.DeliveryCity, c.DeliveryCountry = v.DeliveryStreet, v.DeliveryPostNumber, v.DeliveryCity, v.DeliveryCountry
+	switch {
+	case v.NotBuyer:
+		c.Buyer = new(bool)
+	case c.Buyer != nil && !*c.Buyer:
+		yes := true
+		c.Buyer = &yes
+	}
 }
 
-// partnerOf is the add_partner/update_partner body of a view. contactMkID
-// is the id of the partner's contact person to update ("" adds one).
-func (s *session) partnerOf(v contactView, contactMkID string) metakocka.Partner {
+// newPartner is the add_partner body of a view, as add_partner.md shows
+// it: flagged a buyer unless the contact says otherwise, the billing
+// address at the top level, the contact person (its own name) as
+// partner_contact and the delivery address as partner_delivery_address.
+func (s *session) newPartner(v contactView) metakocka.Partner {
 	p := metakocka.Partner{
 		Customer:           v.Name,
 		BusinessEntity:     metakocka.NewBool(v.BusinessEntity),
+		Taxpayer:           metakocka.NewBool(v.Taxpayer),
+		Buyer:              metakocka.NewBool(!v.NotBuyer),
 		ForeignCounty:      metakocka.NewBool(!s.e.isHome(v.Country)),
 		TaxIDNumber:        v.TaxID,
 		RegistrationNumber: v.RegistrationNumber,
@@ -93,15 +189,72 @@ func (s *session) partnerOf(v contactView, contactMkID string) metakocka.Partner
 		Province:           v.Province,
 		Country:            v.Country,
 	}
-	if v.Email != "" || v.Phone != "" || v.Mobile != "" || contactMkID != "" {
-		ct := metakocka.Contact{MkID: contactMkID, Name: v.Name, Email: v.Email, Phone: v.Phone, GSM: v.Mobile}
-		if contactMkID == "" {
-			p.PartnerContact = &ct
-		} else {
-			p.PartnerContactList = metakocka.List[metakocka.Contact]{ct}
-		}
+	if v.ContactPerson != "" || v.Email != "" || v.Phone != "" || v.Mobile != "" {
+		p.PartnerContact = &metakocka.Contact{Name: v.ContactPerson, Email: v.Email, Phone: v.Phone, GSM: v.Mobile}
+	}
+	if v.hasDelivery() {
+		p.PartnerDeliveryAddress = &metakocka.Address{AddressType: addressDelivery, Street: v.DeliveryStreet,
+			PostNumber: v.DeliveryPostNumber, City: v.DeliveryCity, Country: v.DeliveryCountry}
 	}
 	return p
+}
+
+// partnerUpdate is the update_partner body that writes the view over the
+// partner remote, as update_partner.md shows it: the partner's own fields
+// at the top level; the billing and delivery addresses through
+// partner_delivery_address_list by their mk_ids (a top-level street
+// changes nothing there), a missing one added; the contact person through
+// partner_contact_list by its mk_id, a new one on the billing address
+// (mk_address_id). buyer is sent only when the contact says it.
+func (s *session) partnerUpdate(v contactView, c *mksync.Contact, remote *metakocka.Partner) metakocka.Partner {
+	ids := idsOf(remote, c.PartnerIDs)
+	p := metakocka.Partner{
+		MkID: remote.MkID, Customer: v.Name, BusinessEntity: metakocka.NewBool(v.BusinessEntity),
+		Taxpayer: metakocka.NewBool(v.Taxpayer), ForeignCounty: metakocka.NewBool(!s.e.isHome(v.Country)),
+		TaxIDNumber: v.TaxID, RegistrationNumber: v.RegistrationNumber,
+	}
+	if c.Buyer != nil {
+		p.Buyer = metakocka.NewBool(*c.Buyer)
+	}
+	billing := metakocka.Address{MkID: ids.BillingAddress, Street: v.Street, PostNumber: v.PostNumber,
+		City: v.City, Province: v.Province, Country: v.Country}
+	if ids.BillingAddress == "" {
+		billing.AddressType = addressBilling
+	}
+	if v.PaymentDueDays > 0 {
+		billing.PaymentDueDays = metakocka.NewInt(int64(v.PaymentDueDays))
+	}
+	p.PartnerDeliveryAddressList = metakocka.List[metakocka.Address]{billing}
+	if v.hasDelivery() || ids.DeliveryAddress != "" {
+		d := metakocka.Address{MkID: ids.DeliveryAddress, Street: v.DeliveryStreet, PostNumber: v.DeliveryPostNumber,
+			City: v.DeliveryCity, Country: v.DeliveryCountry}
+		if ids.DeliveryAddress == "" {
+			d.AddressType = addressDelivery
+		}
+		p.PartnerDeliveryAddressList = append(p.PartnerDeliveryAddressList, d)
+	}
+	if v.ContactPerson != "" || v.Email != "" || v.Phone != "" || v.Mobile != "" || ids.ContactPerson != "" {
+		ct := metakocka.Contact{MkID: ids.ContactPerson, Name: v.ContactPerson, Email: v.Email, Phone: v.Phone, GSM: v.Mobile}
+		if ids.ContactPerson == "" {
+			ct.MkAddressID = ids.BillingAddress
+		}
+		p.PartnerContactList = metakocka.List[metakocka.Contact]{ct}
+	}
+	return p
+}
+
+// keepPartnerIDs stores the mk_ids of the parts of p the contact syncs
+// with when they changed (st: the store or the transaction to write with).
+func (s *session) keepPartnerIDs(ctx context.Context, st mksync.Store, c *mksync.Contact, p *metakocka.Partner) error {
+	ids := idsOf(p, c.PartnerIDs)
+	if ids == c.PartnerIDs {
+		return nil
+	}
+	if err := st.SetContactPartnerIDs(ctx, s.tenantID, c.ID, ids); err != nil {
+		return fmt.Errorf("keep partner ids of contact %s: %w", c.ID, err)
+	}
+	c.PartnerIDs = ids
+	return nil
 }
 
 // getPartner reads the partner with mk_id or count_code id; found is false
@@ -237,6 +390,7 @@ func taxForms(tax, home string) []string {
 func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
 	var c mksync.Contact
 	rv.applyTo(&c)
+	c.PartnerIDs = idsOf(p, mksync.PartnerIDs{})
 	if c.Name == "" {
 		c.Name = p.CountCode
 	}
@@ -265,12 +419,41 @@ func (l contactLocal) lookup(ctx context.Context, cc string, _ error) (metakocka
 }
 
 func (l contactLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
-	p := l.s.partnerOf(l.view(), "")
+	v := l.view()
+	p := l.s.newPartner(v)
 	p.CountCode = cc
 	return "add partner " + cc, func(ctx context.Context) (remoteID, error) {
 		res, err := l.s.mk.AddPartner(ctx, p)
-		return remoteID{mkID: res.MkID}, err
+		if err != nil {
+			return remoteID{mkID: res.MkID}, err
+		}
+		return remoteID{mkID: res.MkID}, l.added(ctx, v, res)
 	}, nil
+}
+
+// added keeps the ids add_partner answered (its address ids in the order
+// sent: billing, then delivery) and sets what add_partner does not
+// document, payment_due_days, on the billing address by its mk_id.
+func (l contactLocal) added(ctx context.Context, v contactView, res metakocka.AddPartnerResult) error {
+	ids := mksync.PartnerIDs{ContactPerson: res.MkContactID}
+	if len(res.MkAddressIDList) > 0 {
+		ids.BillingAddress = res.MkAddressIDList[0].MkID
+	}
+	if len(res.MkAddressIDList) > 1 && v.hasDelivery() {
+		ids.DeliveryAddress = res.MkAddressIDList[1].MkID
+	}
+	if v.PaymentDueDays > 0 && ids.BillingAddress != "" {
+		_, err := l.s.mk.UpdatePartner(ctx, metakocka.Partner{MkID: res.MkID, PartnerDeliveryAddressList: metakocka.List[metakocka.Address]{
+			{MkID: ids.BillingAddress, PaymentDueDays: metakocka.NewInt(int64(v.PaymentDueDays))}}})
+		if err != nil {
+			return fmt.Errorf("set payment due days of new partner %s: %w", res.MkID, err)
+		}
+	}
+	if err := l.s.e.store.SetContactPartnerIDs(ctx, l.s.tenantID, l.c.ID, ids); err != nil {
+		return fmt.Errorf("keep partner ids of contact %s: %w", l.c.ID, err)
+	}
+	l.c.PartnerIDs = ids
+	return nil
 }
 
 func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordResult, error) {
@@ -281,15 +464,12 @@ func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordRe
 // when an update sends it empty: what it holds afterwards is what the next
 // pull compares with.
 func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (string, error) {
-	contactID := ""
-	if len(remote.PartnerContactList) > 0 {
-		contactID = remote.PartnerContactList[0].MkID
-	}
-	p := l.s.partnerOf(l.view(), contactID)
-	p.MkID = remote.MkID
-	updated, err := l.s.mk.UpdatePartner(ctx, p)
+	updated, err := l.s.mk.UpdatePartner(ctx, l.s.partnerUpdate(l.view(), l.c, remote))
 	if err != nil {
 		return "", fmt.Errorf("update partner %s: %w", remote.MkID, err)
+	}
+	if err := l.s.keepPartnerIDs(ctx, l.s.e.store, l.c, &updated); err != nil {
+		return "", err
 	}
 	return payloadHash(viewOfPartner(&updated)), nil
 }
@@ -302,6 +482,9 @@ func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Pa
 	return l.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
 		if err := tx.UpdateContact(ctx, l.s.tenantID, c); err != nil {
 			return fmt.Errorf("update contact %s: %w", c.ID, err)
+		}
+		if err := l.s.keepPartnerIDs(ctx, tx, c, p); err != nil {
+			return err
 		}
 		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(c)), rh)
 		return save(&nm)
@@ -321,14 +504,12 @@ func (s *session) pullPartner(ctx context.Context, p metakocka.Partner, force bo
 
 // match finds the partners that are this contact by a strong key, the
 // first rule that finds any deciding: the tax number (normalised, see
-// TaxKey; get_partner is asked with the home prefix, without it and as
-// typed), then the e-mail (case-insensitive). A partner mksync created
+// TaxKey; get_partner is asked in each of TaxSearchForms), then the e-mail (case-insensitive). A partner mksync created
 // for another contact (its count_code) is never a candidate.
 func (l contactLocal) match(ctx context.Context) ([]candidate[metakocka.Partner], error) {
 	home := l.s.e.homePrefix()
 	if key := TaxKey(l.c.TaxID, home); key != "" {
-		forms := []string{key, home + key, strings.TrimSpace(l.c.TaxID)}
-		got, err := l.s.partnersBy(ctx, forms, func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerTaxNumber: q} },
+		got, err := l.s.partnersBy(ctx, TaxSearchForms(l.c.TaxID, home), func(q string) metakocka.PartnerQuery { return metakocka.PartnerQuery{PartnerTaxNumber: q} },
 			func(p *metakocka.Partner) bool { return TaxKey(p.TaxIDNumber, home) == key })
 		if err != nil || len(got) > 0 {
 			return l.candidates(got, "tax number"), err

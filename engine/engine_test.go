@@ -113,7 +113,13 @@ func TestContactPullChangedInMetakocka(t *testing.T) {
 	require.NoError(t, err)
 	m := b.mapping(t, mksync.EntityContact, c.ID)
 
-	_, err = b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m.MetakockaID, Customer: "Changed in MK", Street: "New street 1"})
+	// The billing address changes by its mk_id (update_partner.md), which
+	// the push kept on the contact.
+	pushed, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, pushed.PartnerIDs.BillingAddress)
+	_, err = b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m.MetakockaID, Customer: "Changed in MK",
+		PartnerDeliveryAddressList: metakocka.List[metakocka.Address]{{MkID: pushed.PartnerIDs.BillingAddress, Street: "New street 1"}}})
 	require.NoError(t, err)
 
 	run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.FromMetakocka}

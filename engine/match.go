@@ -182,6 +182,29 @@ func TaxKey(v, home string) string {
 	return k
 }
 
+// TaxSearchForms are the forms a tax number is asked for in get_partner,
+// each once: the bare key, with the home prefix, with the home prefix and
+// a space ("SI 12345678", as companies often type it) and as typed.
+// get_partner.md does not say how Metakocka compares tax numbers, so
+// mksync does not rely on it ignoring spaces or case; the answers are
+// filtered by TaxKey. A key with a foreign prefix is asked for bare (the
+// prefix included) and as typed. Empty for no digits.
+func TaxSearchForms(tax, home string) []string {
+	key := TaxKey(tax, home)
+	if key == "" {
+		return nil
+	}
+	forms := []string{key}
+	if strings.IndexFunc(key, unicode.IsLetter) != 0 && home != "" {
+		h := strings.ToUpper(home)
+		forms = append(forms, h+key, h+" "+key)
+	}
+	if typed := strings.TrimSpace(tax); !slices.Contains(forms, typed) {
+		forms = append(forms, typed)
+	}
+	return forms
+}
+
 // EmailKey normalises an e-mail address for matching: case and
 // surrounding space do not matter.
 func EmailKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }

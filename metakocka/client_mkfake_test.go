@@ -104,7 +104,11 @@ func TestSimPartners(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none)
 
-	updated, err := c.UpdatePartner(ctx, metakocka.Partner{MkID: added.MkID, Street: "Nova ulica 1", PostNumber: "2000"})
+	// Addresses change through partner_delivery_address_list by mk_id
+	// (update_partner.md).
+	billing := added.MkAddressIDList[0].MkID
+	updated, err := c.UpdatePartner(ctx, metakocka.Partner{MkID: added.MkID, PartnerDeliveryAddressList: metakocka.List[metakocka.Address]{
+		{MkID: billing, Street: "Nova ulica 1", PostNumber: "2000"}}})
 	require.NoError(t, err)
 	require.Equal(t, added.MkID, updated.MkID)
 	got, err := c.GetPartner(ctx, metakocka.PartnerQuery{PartnerID: added.MkID})

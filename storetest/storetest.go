@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Contacts", func(t *testing.T) { t.Parallel(); testContacts(t, open(t)) })
 	t.Run("ContactLists", func(t *testing.T) { t.Parallel(); testContactLists(t, open(t)) })
 	t.Run("ContactUpsertAndStream", func(t *testing.T) { t.Parallel(); testContactUpsertAndStream(t, open(t)) })
+	t.Run("ContactPartnerFields", func(t *testing.T) { t.Parallel(); testContactPartnerFields(t, open(t)) })
 	t.Run("Products", func(t *testing.T) { t.Parallel(); testProducts(t, open(t)) })
 	t.Run("ProductUpsertAndStream", func(t *testing.T) { t.Parallel(); testProductUpsertAndStream(t, open(t)) })
 	t.Run("SalesDocuments", func(t *testing.T) { t.Parallel(); testSalesDocuments(t, open(t)) })

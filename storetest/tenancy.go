@@ -193,6 +193,12 @@ var tenancyCases = map[string]tenancyCase{
 		c.Name = "hijacked"
 		notFound(t, s.UpdateContact(t.Context(), f.a, &c))
 	},
+	"SetContactPartnerIDs": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		notFound(t, s.SetContactPartnerIDs(t.Context(), f.a, f.bContact.ID, mksync.PartnerIDs{BillingAddress: "1"}))
+		c, err := s.FindContactByID(t.Context(), f.b, f.bContact.ID)
+		require.NoError(t, err)
+		require.Empty(t, c.PartnerIDs.BillingAddress)
+	},
 	"DeleteContact": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.DeleteContact(t.Context(), f.a, f.bContact.ID))
 	},

@@ -44,16 +44,18 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
 		"✓ products: bulk run by id finishes",
+		"✓ contacts: address update → billing and delivery address changed by mk_id (billing ",
 		"- contacts: bad input not retried, reported with errorId (skipped: the CRM refuses any contact Metakocka would refuse)",
 		"- products: bad input → 400 envelope with errorId (skipped: " + needsAPI + ")",
 		"- api: rate limit → 429 with Retry-After (skipped: " + needsAPI + ")",
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for documents) and the connection and rate
-	// limit checks; skipped are only the 4 that need the REST API (400
-	// envelope ×3, rate limit) and the contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 15 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	// 15 checks per kind (16 for contacts and documents) and the
+	// connection and rate limit checks; skipped are only the 4 that need
+	// the REST API (400 envelope ×3, rate limit) and the contacts'
+	// bad-record check.
+	require.Equal(t, Report{Passed: 1 + 16 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a

@@ -64,9 +64,14 @@
 // # Methods
 //
 // get_partner searches by partner_id (mk_id or count_code), partner_name
-// (case-insensitive substring), partner_tax_number (ignoring spaces and
-// case), partner_email (case-insensitive) and partner_phone_number (digits
-// only); several criteria must all match. A partner's street, post_number,
+// (case-insensitive substring), partner_tax_number, partner_email
+// (case-insensitive) and partner_phone_number (digits only); several
+// criteria must all match. Tax numbers are compared exactly as stored:
+// get_partner.md does not say how Metakocka compares them, so the simulator
+// does not guess that spaces or case are ignored ("SI 12345678" is not found
+// by "SI12345678" nor by "12345678"); a client that wants every written form
+// asks for each. put_document's partner resolution by tax_id_number and
+// search's partner_tax_num compare the same way. A partner's street, post_number,
 // place and country form its main address ("Račun"); so does a listed
 // address of type "Račun" when those are empty. Addresses keep language
 // (default "Slovenski", as every documented answer shows), payment_due_days
@@ -74,7 +79,26 @@
 //
 // update_partner selects by mk_id, else count_code (with both, count_code
 // is changed); empty values keep the current ones; contacts and addresses
-// with mk_id are changed, without one added.
+// with mk_id are changed, without one added (an added address without
+// address_type is "Dobava"; an added contact needs the mk_address_id of
+// one of the partner's addresses, "mandatory" in update_partner.md: without
+// it opr_code "2", with an unknown one "6"). The top-level street, post_number, place,
+// province and country change nothing, always: update_partner.md's example
+// sends a street and post number and answers with the billing ("Račun")
+// address unchanged, so addresses change only through
+// partner_delivery_address_list by mk_id. Address entries take the fields
+// add_partner documents for an address plus those get_partner answers on one
+// (payment_due_days, language, currency_id, currency): the docs do not list
+// update_partner's address fields, and these are the ones Metakocka shows on
+// an address. The top-level buyer, taxpayer, business_entity,
+// foreign_county, supplier, customer, tax_id_number and registration_number
+// are changed as add_partner documents them. get_partner and update_partner
+// answer buyer and supplier too (the documented answers show neither; a
+// document's partner shows supplier): a client must not rely on them. A
+// partner added without buyer is a buyer (add_partner.md's example sends
+// "buyer": "true" and does not say what Metakocka does without it; partners
+// that put_document creates from a document's partner object are buyers
+// too).
 //
 // product_list answers products in mk_id order, at most 1000 per window
 // (a larger limit is cut to 1000), with the filters count_code, mk_id, code
@@ -160,13 +184,11 @@
 //   - dates in requests (doc_date, duo_payment, … and query_advance date
 //     values): only the documented forms "2014-11-23+02:00",
 //     "2019-12-17T14:28:54+02:00" and "16.02.2022"; a bare "2014-11-23" is
-//     refused;
-//   - update_partner: the top-level street, post_number, place, province
-//     and country change nothing (update_partner.md's example sends a
-//     street and post number and answers the billing address unchanged);
-//     addresses change through partner_delivery_address_list by mk_id.
+//     refused.
 //
-// Always strict, whatever Options say: delete_document only on sales_order
+// Always strict, whatever Options say: update_partner's top-level address
+// fields change nothing and tax numbers are compared exactly (see Methods),
+// delete_document only on sales_order
 // (documents_delete_document_sales_order.md; the type table of
 // documents_concept.md marks no type deletable), EX2 (no documented rate), negative
 // amounts on products that are not services, credit notes without their

@@ -93,10 +93,10 @@ func (s *Server) PartnerIDs(companyID string) []string {
 
 func partnersOf(c *company) []*partnerRec { return c.partners }
 
-// Index keys of partners.
-func taxKey(v string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(v), ""))
-}
+// Index keys of partners. A tax number is compared exactly as stored:
+// get_partner.md does not say that Metakocka ignores spaces or case, so
+// "SI 12345678" is not found by "SI12345678" (see doc.go).
+func taxKey(v string) string { return v }
 
 func telKey(v string) string {
 	return strings.Map(func(r rune) rune {
@@ -146,7 +146,8 @@ func (c *company) unindexPartner(p *partnerRec) {
 // setPartnerFields copies the partner attributes present in in onto p.
 // Empty values leave the current value (as Metakocka's updates do). The
 // top-level address fields (street, post_number, place, province, country)
-// fill the main address only when address is true.
+// fill the main address only when address is true: on add_partner, never on
+// update_partner (see updatePartner).
 func setPartnerFields(p *Partner, in obj, address bool) {
 	for key, dst := range map[string]*bool{
 		"business_entity": &p.BusinessEntity, "taxpayer": &p.Taxpayer,
@@ -344,8 +345,8 @@ func putNonEmpty(m obj, key, v string) {
 
 // getPartner: search partners by partner_id (mk_id or count_code),
 // partner_name (case-insensitive substring of the name),
-// partner_tax_number, partner_email or partner_phone_number; several
-// criteria must all match.
+// partner_tax_number (exactly as stored), partner_email or
+// partner_phone_number; several criteria must all match.
 func (s *Server) getPartner(c *company, req obj) (obj, error) {
 	id, name := field(req, "partner_id"), lower(field(req, "partner_name"))
 	tax, mail, tel := taxKey(field(req, "partner_tax_number")), lower(field(req, "partner_email")), telKey(field(req, "partner_phone_number"))
@@ -457,6 +458,17 @@ func (s *Server) updatePartner(c *company, req obj) (obj, error) {
 		if cid := field(ct, "mk_id"); cid != "" && p.contact(cid) == nil {
 			return nil, refusedf("Cannot find contact with mk_id '%s' on partner %s", cid, p.MkID)
 		}
+		// update_partner.md: a new contact needs mk_address_id ("mandatory
+		// parameter"), an address of this partner.
+		if field(ct, "mk_id") == "" {
+			aid := field(ct, "mk_address_id")
+			if aid == "" {
+				return nil, invalidf("Paramether 'mk_address_id' is required for a new contact")
+			}
+			if p.address(aid) == nil {
+				return nil, refusedf("Cannot find address with mk_id '%s' on partner %s", aid, p.MkID)
+			}
+		}
 	}
 
 	c.unindexPartner(p)
@@ -464,10 +476,10 @@ func (s *Server) updatePartner(c *company, req obj) (obj, error) {
 		p.CountCode = code
 	}
 	// update_partner.md's example sends a top-level street and post_number
-	// and answers with the billing address unchanged: with Strict, the
-	// top-level address fields change nothing (addresses are changed through
-	// partner_delivery_address_list by mk_id).
-	setPartnerFields(&p.Partner, in, !s.strict)
+	// and answers with the billing address unchanged: the top-level address
+	// fields change nothing (addresses are changed through
+	// partner_delivery_address_list by mk_id), whatever Options say.
+	setPartnerFields(&p.Partner, in, false)
 	for _, a := range addrIns {
 		if aid := field(a, "mk_id"); aid != "" {
 			setAddressFields(p.address(aid), a)
@@ -484,10 +496,7 @@ func (s *Server) updatePartner(c *company, req obj) (obj, error) {
 			continue
 		}
 		nid, _ := c.nextID()
-		nc := PartnerContact{MkID: nid, MkAddressID: p.Addresses[0].MkID}
-		if a := field(ct, "mk_address_id"); a != "" && p.address(a) != nil {
-			nc.MkAddressID = a
-		}
+		nc := PartnerContact{MkID: nid, MkAddressID: field(ct, "mk_address_id")}
 		setContactFields(&nc, ct)
 		p.Contacts = append(p.Contacts, nc)
 	}

@@ -61,19 +61,44 @@ func TestStrict(t *testing.T) {
 		b.fails(t, "delete_document", req("doc_type", "sales_offer", "mk_id", id), "2")
 		b.ok(t, "get_document", req("doc_type", "sales_offer", "doc_id", id))
 	})
-	t.Run("update_partner's top-level address", func(t *testing.T) {
+	t.Run("update_partner's top-level address, always", func(t *testing.T) {
 		t.Parallel()
 		for _, strict := range []bool{false, true} {
 			b := setupWith(t, strict)
 			id := b.ok(t, "add_partner", req("partner", map[string]any{"customer": "Test Uporabnik", "street": "Test, 4", "post_number": "54375", "place": "Test"}))["mk_id"]
 			out := b.ok(t, "update_partner", req("partner", map[string]any{"mk_id": id, "street": "Test 1234", "post_number": "2000"}))
 			main := list(t, list(t, out["partner_list"])[0].(map[string]any)["partner_delivery_address_list"])[0].(map[string]any)
-			if strict {
-				require.Equal(t, "Test, 4", main["street"], "update_partner.md answers the billing address unchanged")
-				require.Equal(t, "54375", main["post_number"])
-			} else {
-				require.Equal(t, "Test 1234", main["street"])
-			}
+			require.Equal(t, "Test, 4", main["street"], "update_partner.md answers the billing address unchanged (strict %v)", strict)
+			require.Equal(t, "54375", main["post_number"])
+			// The documented way: the billing address by its mk_id.
+			out = b.ok(t, "update_partner", req("partner", map[string]any{"mk_id": id,
+				"partner_delivery_address_list": []any{map[string]any{"mk_id": main["mk_id"], "street": "Test 1234", "post_number": "2000", "payment_due_days": "15"}}}))
+			main = list(t, list(t, out["partner_list"])[0].(map[string]any)["partner_delivery_address_list"])[0].(map[string]any)
+			require.Equal(t, "Test 1234", main["street"])
+			require.Equal(t, "2000", main["post_number"])
+			require.Equal(t, "Račun", main["address_type"])
+			require.Equal(t, "15", main["payment_due_days"])
+		}
+	})
+	t.Run("a new contact on update_partner needs mk_address_id", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		out := b.ok(t, "add_partner", req("partner", map[string]any{"customer": "Test Uporabnik", "street": "Test, 4", "post_number": "54375", "place": "Test"}))
+		id, billing := out["mk_id"], list(t, out["mk_address_id_list"])[0].(map[string]any)["mk_id"]
+		b.fails(t, "update_partner", req("partner", map[string]any{"mk_id": id, "partner_contact_list": []any{map[string]any{"name": "Ana"}}}), "2")
+		b.fails(t, "update_partner", req("partner", map[string]any{"mk_id": id, "partner_contact_list": []any{map[string]any{"name": "Ana", "mk_address_id": "1"}}}), "6")
+		out = b.ok(t, "update_partner", req("partner", map[string]any{"mk_id": id, "partner_contact_list": []any{map[string]any{"name": "Ana", "mk_address_id": billing}}}))
+		ct := list(t, list(t, out["partner_list"])[0].(map[string]any)["partner_contact_list"])[0].(map[string]any)
+		require.Equal(t, "Ana", ct["name"])
+		require.Equal(t, billing, ct["mk_address_id"])
+	})
+	t.Run("tax numbers compared exactly, always", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.ok(t, "add_partner", req("partner", map[string]any{"customer": "Davčni d.o.o.", "tax_id_number": "SI 12345678", "street": "Test, 4", "post_number": "1000", "place": "Ljubljana"}))
+		for q, want := range map[string]string{"SI 12345678": "1", "SI12345678": "0", "si 12345678": "0", "12345678": "0"} {
+			out := b.ok(t, "get_partner", req("partner_tax_number", q))
+			require.Equal(t, want, out["partner_list_count"], "partner_tax_number %q", q)
 		}
 	})
 }

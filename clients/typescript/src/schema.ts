@@ -911,43 +911,59 @@ export interface components {
         };
         Contact: {
             businessEntity: boolean;
+            buyer: boolean | null;
             city: string;
+            contactPerson: string;
             country: string;
             /** Format: date-time */
             createdAt: string;
+            deliveryCity: string;
+            deliveryCountry: string;
+            deliveryPostNumber: string;
+            deliveryStreet: string;
             email: string;
             id: string;
             mapping: components["schemas"]["Mapping"] | null;
             mobile: string;
             name: string;
             notes: string;
+            paymentDueDays: number;
             phone: string;
             postNumber: string;
             province: string;
             registrationNumber: string;
             street: string;
             taxId: string;
+            taxpayer: boolean;
             /** Format: date-time */
             updatedAt: string;
             version: number;
         };
         ContactInput: {
             businessEntity?: boolean;
+            buyer?: boolean | null;
             city?: string;
+            contactPerson?: string;
             country?: string;
             /** Format: date-time */
             createdAt?: string;
+            deliveryCity?: string;
+            deliveryCountry?: string;
+            deliveryPostNumber?: string;
+            deliveryStreet?: string;
             email?: string;
             id?: string;
             mobile?: string;
             name?: string;
             notes?: string;
+            paymentDueDays?: number;
             phone?: string;
             postNumber?: string;
             province?: string;
             registrationNumber?: string;
             street?: string;
             taxId?: string;
+            taxpayer?: boolean;
             /** Format: date-time */
             updatedAt?: string;
             version?: number;
