@@ -35,8 +35,15 @@ type Options struct {
 	Location *time.Location
 	// MaxBodyBytes caps a request body; 0 means 32 MiB.
 	MaxBodyBytes int64
-	// Strict refuses or ignores what the docs do not show (see "Strictness"
-	// in the package doc).
+	// Lenient accepts, for documents, what the docs do not show: bare
+	// "YYYY-MM-DD" dates and last_change_from/last_change_to on every
+	// document type (see "Strictness" in the package doc). Off by default:
+	// the simulator refuses them, as the docs-as-spec rule asks; it is kept
+	// only to compare with the old behaviour.
+	Lenient bool
+	// Strict adds the strict rules that mksync's partner sync does not
+	// follow yet: update_partner's top-level address fields change nothing
+	// (see "Strictness"). It implies not Lenient.
 	Strict bool
 }
 
@@ -48,8 +55,11 @@ type Server struct {
 	loc     *time.Location
 	maxBody int64
 	seed    int64
-	strict  bool
-	mux     *http.ServeMux
+	// lenient: documents' dates and search (Options.Lenient).
+	lenient bool
+	// strict: update_partner's top-level address (Options.Strict).
+	strict bool
+	mux    *http.ServeMux
 
 	mu        sync.RWMutex
 	companies map[string]*company
@@ -71,6 +81,7 @@ func New(opts Options) *Server {
 		loc:       opts.Location,
 		maxBody:   opts.MaxBodyBytes,
 		seed:      opts.Seed,
+		lenient:   opts.Lenient && !opts.Strict,
 		strict:    opts.Strict,
 		companies: map[string]*company{},
 		stats:     newStatsRecorder(),
