@@ -105,3 +105,39 @@ func TestDatesGoOutWithTheirOffset(t *testing.T) {
 		require.Equal(t, tc.want, mkDate(tc.date, tc.had, loc), tc)
 	}
 }
+
+// TestProductEXTaxCodeGoesBackAsRead: a product priced with the company's
+// own tax code (EX4, 22 %) keeps that code when a CRM edit is pushed,
+// rather than the three-digit code of the same rate; a changed rate takes
+// the rate's code.
+func TestProductEXTaxCodeGoesBackAsRead(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	ref, err := b.mk(t).ProductAdd(ctx, metakocka.Product{Code: "EX-1", Name: "Chair", Unit: "kos",
+		Pricelist: metakocka.List[metakocka.Pricelist]{{CountCode: "MPC", PriceDef: metakocka.List[metakocka.PriceDef]{{Price: metakocka.MustDecimal("20"), Tax: "EX4"}}}}})
+	require.NoError(t, err)
+	_, err = b.e.SyncFromMetakocka(ctx, b.tenant, mksync.EntityProduct, ref.MkID)
+	require.NoError(t, err)
+	m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, ref.MkID)
+	require.NoError(t, err)
+	taxOf := func() string {
+		page, err := b.mk(t).ProductList(ctx, metakocka.ProductListRequest{MkID: ref.MkID, ReturnPricelist: metakocka.NewBool(true)})
+		require.NoError(t, err)
+		for _, pl := range page.Products[0].Pricelist {
+			if pl.CountCode == "MPC" {
+				return pl.PriceDef[0].Tax
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct{ name, rate, want string }{{"Armchair", "22", "EX4"}, {"Armchair", "9.5", "095"}} {
+		p, err := b.store.FindProductByID(ctx, b.tenant, m.EntityID)
+		require.NoError(t, err)
+		p.Name, p.TaxRate = tc.name, decimal.RequireFromString(tc.rate)
+		require.NoError(t, b.store.UpdateProduct(ctx, b.tenant, &p))
+		res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+		require.NoError(t, err, "%+v", res)
+		require.Equal(t, tc.want, taxOf(), tc.rate)
+	}
+}

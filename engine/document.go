@@ -411,6 +411,10 @@ type documentLocal struct {
 	fresh bool
 	refs  remoteRefs
 	types []metakocka.DocType
+	// had is the view of the Metakocka document last read by remote (of
+	// mk_id hadID), so that update can tell a change of the head only.
+	had   *documentView
+	hadID string
 }
 
 func (a documents) local(d *mksync.SalesDocument) local[metakocka.Document, documentView] {
@@ -502,6 +506,9 @@ func (l *documentLocal) lookup(ctx context.Context, cc string, _ error) (metakoc
 
 func (l *documentLocal) remote(ctx context.Context, md *metakocka.Document) (documentView, error) {
 	rv, err := l.s.viewOfMkDocument(ctx, md)
+	if err == nil {
+		l.had, l.hadID = &rv, md.MkID
+	}
 	return rv, wrapf(err, "read Metakocka document %s", md.MkID)
 }
 
@@ -549,8 +556,22 @@ func (l *documentLocal) adopt(ctx context.Context, remote *metakocka.Document) (
 	return recordResult{out: outCreated}, l.s.mapCreatedDocument(ctx, l.d, remote.MkID, remote.CountCode)
 }
 
+// update writes the document over remote: with update_document when only
+// head fields it documents for the type changed (the rows, their
+// mk_row_ids and everything else stay as they are), else with a whole
+// put_document.
 func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) (string, error) {
-	return l.put(ctx, l.view(), remote)
+	v := l.view()
+	if l.had != nil && l.hadID == remote.MkID {
+		if u, ok := headUpdate(remote, *l.had, v); ok {
+			if err := l.s.mk.UpdateDocument(ctx, u); err != nil {
+				return "", fmt.Errorf("update %s %s: %w", remote.DocType, remote.MkID, err)
+			}
+			v.Number = remote.CountCode
+			return payloadHash(v), nil
+		}
+	}
+	return l.put(ctx, v, remote)
 }
 
 // put puts v over the Metakocka document remote (read with get_document,

@@ -169,21 +169,47 @@ func TestDocumentAsMetakockaHoldsIt(t *testing.T) {
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, writes(b.fake.Stats()), "%+v", run.Result)
 
-	// A change of the head only is written, and Metakocka's sums stay.
+	// A change of the head only goes with update_document: Metakocka's
+	// sums and rows stay, mk_row_ids included.
 	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
 	require.NoError(t, err)
-	d.Notes = "Leave at the door"
+	d.Notes, d.Status = "Leave at the door", "ready_to_ship"
 	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+	b.fake.ResetStats()
 	_, err = b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
 	require.NoError(t, err)
+	require.EqualValues(t, 1, b.fake.Stats().Calls("update_document", mkfake.OutcomeOK))
+	require.Zero(t, b.fake.Stats().Calls("put_document", mkfake.OutcomeOK))
 	noted := fakeDoc(t, b, mkID)
 	require.Equal(t, "Leave at the door", noted.Fields["notes"])
+	require.Equal(t, "ready_to_ship", noted.Fields["status_code"])
 	require.Equal(t, after.Sums, noted.Sums)
-	// put_document re-adds the rows (new mk_row_ids), the same rows.
-	for i := range noted.Products {
-		noted.Products[i].MkRowID, after.Products[i].MkRowID = "", ""
-	}
 	require.Equal(t, after.Products, noted.Products)
+
+	// The coupon and the delivery address too; the next pull finds nothing.
+	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+	require.NoError(t, err)
+	d.DiscountValue = decimal.NewFromInt(7)
+	d.DeliveryAddress = &mksync.Address{Name: "Ana Novak", Street: "Prešernova 3", PostNumber: "4000", City: "Kranj", Country: "Slovenia"}
+	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+	b.fake.ResetStats()
+	_, err = b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, writes(b.fake.Stats()))
+	require.EqualValues(t, 1, b.fake.Stats().Calls("update_document", mkfake.OutcomeOK))
+	couponed := fakeDoc(t, b, mkID)
+	require.Equal(t, after.Products, couponed.Products)
+	require.Equal(t, "Kranj", couponed.Receiver.Place)
+	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, d.TotalGross.String(), couponed.Sums["sum_all"])
+	b.fake.ResetStats()
+	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
+	require.Zero(t, run.Result.Created+run.Result.Updated+run.Result.Failed+run.Result.Conflicts, "%+v", run.Result)
+	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
+	require.Zero(t, writes(b.fake.Stats()), "%+v", run.Result)
 }
 
 // TestDocumentTheCRMCannotHoldIsRefused: a document whose sums the CRM

@@ -323,3 +323,58 @@ func fillMkRow(base metakocka.DocumentLine, l lineView, mkID string) (metakocka.
 	row.Tax = code
 	return row, nil
 }
+
+// headUpdate returns the update_document request that turns the Metakocka
+// document remote (whose view is had) into v, when the change is one
+// update_document documents: on a sales order the status, notes, coupon
+// (discount_value) and receiver (documents_update_document_sales_order.md;
+// the receiver is sent whole, as the put path writes it); on a domestic or foreign bill
+// the status only (documents_update_document_bill.md). ok is false for
+// any other change (the lines, the partner, dates…) or a field emptied in
+// a way the docs do not show, which a whole put_document writes instead.
+func headUpdate(remote *metakocka.Document, had, v documentView) (metakocka.DocumentUpdate, bool) {
+	u := metakocka.DocumentUpdate{DocType: remote.DocType, MkID: remote.MkID}
+	order := remote.DocType == metakocka.DocSalesOrder
+	if !order && remote.DocType != metakocka.DocSalesBillDomestic && remote.DocType != metakocka.DocSalesBillForeign {
+		return u, false
+	}
+	rest := func(x documentView) string {
+		x.Number, x.Status = "", ""
+		if order {
+			x.Notes, x.DiscountValue, x.Delivery = "", "", nil
+		}
+		return payloadHash(x)
+	}
+	if v.Number != had.Number || rest(v) != rest(had) || payloadHash(v) == payloadHash(had) {
+		return u, false
+	}
+	if v.Status != had.Status {
+		if v.Status == "" {
+			return u, false
+		}
+		u.StatusCode = v.Status
+	}
+	if !order {
+		return u, true
+	}
+	if v.Notes != had.Notes {
+		u.Notes = v.Notes
+		if v.Notes == "" {
+			u.Clear = []string{"notes"}
+		}
+	}
+	if v.DiscountValue != had.DiscountValue {
+		if v.DiscountValue == "" {
+			return u, false
+		}
+		u.DiscountValue = metakocka.NewDecimal(parseDec(v.DiscountValue))
+	}
+	if (v.Delivery == nil) != (had.Delivery == nil) || v.Delivery != nil && *v.Delivery != *had.Delivery {
+		if v.Delivery == nil {
+			return u, false
+		}
+		a := v.Delivery
+		u.Receiver = &metakocka.Partner{Customer: a.Name, Street: a.Street, PostNumber: a.PostNumber, Place: a.City, Country: a.Country}
+	}
+	return u, true
+}
