@@ -1153,7 +1153,7 @@ export interface components {
             dueDate?: string | null;
             id: string;
             /** @enum {string} */
-            kind: "offer" | "order" | "invoice";
+            kind: "offer" | "order" | "invoice" | "credit_note" | "prepayment_invoice";
             lines: components["schemas"]["DocumentLine"][];
             mapping: components["schemas"]["Mapping"] | null;
             notes: string;
@@ -1194,7 +1194,7 @@ export interface components {
             dueDate?: string | null;
             id?: string;
             /** @enum {string} */
-            kind?: "offer" | "order" | "invoice";
+            kind?: "offer" | "order" | "invoice" | "credit_note" | "prepayment_invoice";
             lines?: {
                 description?: string;
                 /** @description decimal number as a string */
