@@ -170,9 +170,9 @@
 //     services, credit notes without their documented credit_note_type and
 //     invoice, payment_status on types other than sales bills.
 //
-// Options.Lenient accepts the bare dates and last_change search on every
-// type (the simulator's behaviour before; kept to compare with it). It does
-// not change the rules of the last paragraph.
+// Options.Lenient accepts the bare dates and the last_change search on
+// every type (the simulator's behaviour before; kept to compare with it);
+// the other rules above hold whatever the options say.
 //
 // Options.Strict adds a rule mksync's partner sync does not follow yet, so
 // it is off by default: update_partner's top-level street, post_number,
