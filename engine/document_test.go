@@ -243,6 +243,7 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	seen, notes := 0, 0
+	var note mksync.SalesDocument
 	for _, fd := range b.fake.Documents(b.company) {
 		m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, fd.MkID)
 		require.NoError(t, err, fd.CountCode)
@@ -253,6 +254,7 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 		if fd.DocType == "sales_bill_credit_note" {
 			notes++
 			require.Equal(t, mksync.KindCreditNote, d.Kind, fd.CountCode)
+			note = d
 		}
 		if fd.CountCode == "WEB-1001" {
 			seen++
@@ -269,6 +271,22 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	require.Zero(t, writes(b.fake.Stats()))
 	t.Logf("%d Metakocka documents, %d pulled and pushed back unchanged: %d write calls, %d calls in all", len(b.fake.Documents(b.company)), run.Result.Processed(), writes(b.fake.Stats()), b.fake.Stats().Total)
+
+	// A CRM edit of the financial credit note is written over it and
+	// keeps its type and the invoice it credits, which the CRM does not
+	// hold.
+	mkID := b.mapping(t, mksync.EntitySalesDocument, note.ID).MetakockaID
+	was := fakeDoc(t, b, mkID)
+	note.Lines[0].Quantity = decimal.NewFromInt(2)
+	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &note))
+	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, note.ID)
+	require.NoError(t, err, "%+v", res)
+	now := fakeDoc(t, b, mkID)
+	require.Equal(t, "2", now.Products[0].Amount)
+	require.Equal(t, "financial", now.Fields["credit_note_type"])
+	require.Equal(t, was.Fields["credit_note_bill"], now.Fields["credit_note_bill"])
+	require.NotEmpty(t, now.Fields["credit_note_bill"])
+	require.Equal(t, note.TotalGross.String(), now.Sums["sum_all"])
 }
 
 // TestCRMDocumentWithCouponGoesAsEntered: a document made in the CRM with
