@@ -122,7 +122,7 @@ func compareDocumentForm(ctx context.Context, e *env, dp documentPutter, mkID st
 		return "", fmt.Errorf("push back of the unchanged document made %d writes", sim.Writes()-before)
 	}
 	if after, _, err := dp.OrderSums(ctx, mkID); err != nil || after != sumAll {
-		return "", fmt.Errorf("Metakocka's sum_all moved from %s to %s (%v)", sumAll, after, err)
+		return "", fmt.Errorf("sum_all in Metakocka moved from %s to %s (%v)", sumAll, after, err)
 	}
 	return fmt.Sprintf("sum_all %s = CRM %s, sum_basic %s = CRM %s, push back 0 writes", sumAll, d.TotalGross, sumBasic, d.TotalNet), nil
 }
