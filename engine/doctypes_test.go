@@ -141,3 +141,53 @@ func TestProductEXTaxCodeGoesBackAsRead(t *testing.T) {
 		require.Equal(t, tc.want, taxOf(), tc.rate)
 	}
 }
+
+// TestHeadUpdate: which changes go with update_document (as documented per
+// type) and which need a whole put_document.
+func TestHeadUpdate(t *testing.T) {
+	t.Parallel()
+	base := documentView{Kind: "order", Number: "N-1", Date: "2025-01-02", ContactID: "c", Currency: "EUR", Status: "new",
+		Notes: "n", DiscountValue: "5", Lines: []lineView{{ProductID: "p", Quantity: "1", UnitPrice: "10", Discount: "0", TaxRate: "22"}}}
+	for _, tc := range []struct {
+		name    string
+		docType metakocka.DocType
+		change  func(v *documentView)
+		ok      bool
+		check   func(t *testing.T, u metakocka.DocumentUpdate)
+	}{
+		{"order status", metakocka.DocSalesOrder, func(v *documentView) { v.Status = "shipped" }, true,
+			func(t *testing.T, u metakocka.DocumentUpdate) { require.Equal(t, "shipped", u.StatusCode) }},
+		{"order notes emptied", metakocka.DocSalesOrder, func(v *documentView) { v.Notes = "" }, true,
+			func(t *testing.T, u metakocka.DocumentUpdate) { require.Equal(t, []string{"notes"}, u.Clear) }},
+		{"order coupon", metakocka.DocSalesOrder, func(v *documentView) { v.DiscountValue = "7.5" }, true,
+			func(t *testing.T, u metakocka.DocumentUpdate) { require.Equal(t, "7.5", u.DiscountValue.String()) }},
+		{"order receiver", metakocka.DocSalesOrder, func(v *documentView) { v.Delivery = &addressView{Name: "A", City: "Kranj"} }, true,
+			func(t *testing.T, u metakocka.DocumentUpdate) { require.Equal(t, "Kranj", u.Receiver.Place) }},
+		{"order coupon removed", metakocka.DocSalesOrder, func(v *documentView) { v.DiscountValue = "" }, false, nil},
+		{"order status emptied", metakocka.DocSalesOrder, func(v *documentView) { v.Status = "" }, false, nil},
+		{"order line", metakocka.DocSalesOrder, func(v *documentView) { v.Lines[0].Quantity = "2" }, false, nil},
+		{"order date", metakocka.DocSalesOrder, func(v *documentView) { v.Date = "2025-01-03" }, false, nil},
+		{"order title", metakocka.DocSalesOrder, func(v *documentView) { v.Title = "t" }, false, nil},
+		{"bill status", metakocka.DocSalesBillDomestic, func(v *documentView) { v.Status = "paid" }, true,
+			func(t *testing.T, u metakocka.DocumentUpdate) { require.Equal(t, "paid", u.StatusCode) }},
+		{"bill notes", metakocka.DocSalesBillDomestic, func(v *documentView) { v.Notes = "x" }, false, nil},
+		{"offer status", metakocka.DocSalesOffer, func(v *documentView) { v.Status = "accepted" }, false, nil},
+		{"credit note status", metakocka.DocSalesBillCreditNote, func(v *documentView) { v.Status = "x" }, false, nil},
+		{"nothing", metakocka.DocSalesOrder, func(*documentView) {}, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			had := base
+			had.Lines = append([]lineView(nil), base.Lines...)
+			v := base
+			v.Lines = append([]lineView(nil), base.Lines...)
+			tc.change(&v)
+			u, ok := headUpdate(&metakocka.Document{MkID: "1", DocType: tc.docType}, had, v)
+			require.Equal(t, tc.ok, ok)
+			if ok {
+				require.Equal(t, "1", u.MkID)
+				require.Equal(t, tc.docType, u.DocType)
+				tc.check(t, u)
+			}
+		})
+	}
+}
