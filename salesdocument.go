@@ -9,8 +9,9 @@ import (
 )
 
 // DocumentKind says what a sales document is. In Metakocka an offer is a
-// sales_offer, an order a sales_order and an invoice a sales_bill_domestic
-// (or sales_bill_foreign for a foreign partner).
+// sales_offer, an order a sales_order, an invoice a sales_bill_domestic
+// (or sales_bill_foreign for a foreign partner), a credit note a
+// sales_bill_credit_note and a prepayment invoice a sales_bill_prepaid.
 type DocumentKind string
 
 // The document kinds mksync syncs.
@@ -18,12 +19,19 @@ const (
 	KindOffer   DocumentKind = "offer"
 	KindOrder   DocumentKind = "order"
 	KindInvoice DocumentKind = "invoice"
+	// KindCreditNote is a credit note (dobropis): its lines and totals are
+	// positive amounts credited to the buyer, as Metakocka holds them.
+	KindCreditNote DocumentKind = "credit_note"
+	// KindPrepaymentInvoice is a prepayment (advance) invoice (avansni
+	// račun), issued before the goods or services are delivered.
+	KindPrepaymentInvoice DocumentKind = "prepayment_invoice"
 )
 
 // DocumentKinds lists every valid DocumentKind.
-var DocumentKinds = []DocumentKind{KindOffer, KindOrder, KindInvoice}
+var DocumentKinds = []DocumentKind{KindOffer, KindOrder, KindInvoice, KindCreditNote, KindPrepaymentInvoice}
 
-// SalesDocument is an offer, order or invoice of the CRM.
+// SalesDocument is an offer, order, invoice, credit note or prepayment
+// invoice of the CRM.
 //
 // It carries what Metakocka needs to compute the same sums (sum_basic,
 // sum_tax, sum_all) to the cent: each line's price as it was entered (net

@@ -227,7 +227,7 @@ func SeedMetakocka(ctx context.Context, w *World, company string, n int) error {
 	}
 	err = parallel(ctx, 16, orders, func(i int) error {
 		_, err := mk.PutDocument(ctx, metakocka.Document{
-			DocType: metakocka.DocSalesOrder, CountCode: fmt.Sprintf("MK-ORDER-%06d", i), DocDate: "2025-03-14",
+			DocType: metakocka.DocSalesOrder, CountCode: fmt.Sprintf("MK-ORDER-%06d", i), DocDate: "2025-03-14+01:00",
 			CurrencyCode: "EUR", Partner: &metakocka.Partner{MkID: partners[i].MkID},
 			ProductList: metakocka.List[metakocka.DocumentLine]{
 				{MkID: products[i].MkID, Amount: metakocka.NewDecimal(decimal.NewFromInt(1)), Price: metakocka.NewDecimal(decimal.NewFromInt(int64(10 + i%90))), Tax: "220"},

@@ -20,6 +20,10 @@ func docKind(t metakocka.DocType) (mksync.DocumentKind, error) {
 		return mksync.KindOrder, nil
 	case metakocka.DocSalesBillDomestic, metakocka.DocSalesBillForeign:
 		return mksync.KindInvoice, nil
+	case metakocka.DocSalesBillCreditNote:
+		return mksync.KindCreditNote, nil
+	case metakocka.DocSalesBillPrepaid:
+		return mksync.KindPrepaymentInvoice, nil
 	}
 	return "", mksync.Errorf(mksync.EINVALID, "Metakocka document type %q is not synced", t)
 }
@@ -32,6 +36,10 @@ func docTypes(kind mksync.DocumentKind, foreign bool) []metakocka.DocType {
 		return []metakocka.DocType{metakocka.DocSalesOffer}
 	case mksync.KindOrder:
 		return []metakocka.DocType{metakocka.DocSalesOrder}
+	case mksync.KindCreditNote:
+		return []metakocka.DocType{metakocka.DocSalesBillCreditNote}
+	case mksync.KindPrepaymentInvoice:
+		return []metakocka.DocType{metakocka.DocSalesBillPrepaid}
 	}
 	if foreign {
 		return []metakocka.DocType{metakocka.DocSalesBillForeign, metakocka.DocSalesBillDomestic}
@@ -39,8 +47,32 @@ func docTypes(kind mksync.DocumentKind, foreign bool) []metakocka.DocType {
 	return []metakocka.DocType{metakocka.DocSalesBillDomestic, metakocka.DocSalesBillForeign}
 }
 
-// syncedDocTypes are the Metakocka types pulls read.
-var syncedDocTypes = [...]metakocka.DocType{metakocka.DocSalesOffer, metakocka.DocSalesOrder, metakocka.DocSalesBillDomestic, metakocka.DocSalesBillForeign}
+// syncedDocTypes are the Metakocka types pulls read. A run's checkpoint
+// indexes it, so new types go at the end.
+var syncedDocTypes = [...]metakocka.DocType{metakocka.DocSalesOffer, metakocka.DocSalesOrder, metakocka.DocSalesBillDomestic,
+	metakocka.DocSalesBillForeign, metakocka.DocSalesBillCreditNote, metakocka.DocSalesBillPrepaid}
+
+// mkDateLayout is the documented form of a date Metakocka takes
+// ("2014-11-23+02:00"): the date with its offset.
+const mkDateLayout = "2006-01-02-07:00"
+
+// mkDate writes the calendar date s ("2006-01-02") in Metakocka's
+// documented form, with the offset loc has on that day; "" for none. had,
+// the value Metakocka holds, is kept when it is the same date, so an
+// unchanged date goes back as it was read.
+func mkDate(s, had string, loc *time.Location) string {
+	if s == "" {
+		return ""
+	}
+	if d, err := parseMkDate(had); err == nil && d == s {
+		return had
+	}
+	t, err := time.ParseInLocation(mksync.DateLayout, s, loc)
+	if err != nil {
+		return s
+	}
+	return t.Format(mkDateLayout)
+}
 
 // parseMkDate reads the dates Metakocka writes ("2024-09-12+02:00",
 // "2024-09-12", "16.02.2022") as a calendar date; "" for none.
@@ -260,9 +292,15 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 // one read with get_document, whose other fields are kept). Each line
 // starts from the row it replaces, so what the CRM did not change goes back
 // in the form Metakocka holds it (see fillMkRow).
-func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs) error {
-	md.DocDate, md.CurrencyCode, md.StatusCode, md.Notes = v.Date, v.Currency, v.Status, v.Notes
-	md.DeliveryDeadline, md.DuoPayment = v.DeliveryDate, v.DueDate
+func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs, loc *time.Location) error {
+	md.CurrencyCode, md.StatusCode, md.Notes = v.Currency, v.Status, v.Notes
+	md.DocDate = mkDate(v.Date, md.DocDate, loc)
+	md.DeliveryDeadline, md.DuoPayment = mkDate(v.DeliveryDate, md.DeliveryDeadline, loc), mkDate(v.DueDate, md.DuoPayment, loc)
+	if md.DocType == metakocka.DocSalesBillCreditNote && md.CreditNoteType == "" {
+		// A credit note made in the CRM names no invoice: documented as
+		// "standalone" (documents_put_document.md).
+		md.CreditNoteType = metakocka.CreditNoteStandalone
+	}
 	writeMkHead(md, v)
 	md.Partner = &metakocka.Partner{MkID: refs.partner}
 	old := md.ProductList
@@ -373,6 +411,10 @@ type documentLocal struct {
 	fresh bool
 	refs  remoteRefs
 	types []metakocka.DocType
+	// had is the view of the Metakocka document last read by remote (of
+	// mk_id hadID), so that update can tell a change of the head only.
+	had   *documentView
+	hadID string
 }
 
 func (a documents) local(d *mksync.SalesDocument) local[metakocka.Document, documentView] {
@@ -464,6 +506,9 @@ func (l *documentLocal) lookup(ctx context.Context, cc string, _ error) (metakoc
 
 func (l *documentLocal) remote(ctx context.Context, md *metakocka.Document) (documentView, error) {
 	rv, err := l.s.viewOfMkDocument(ctx, md)
+	if err == nil {
+		l.had, l.hadID = &rv, md.MkID
+	}
 	return rv, wrapf(err, "read Metakocka document %s", md.MkID)
 }
 
@@ -473,7 +518,7 @@ func (l *documentLocal) countCode() string {
 
 func (l *documentLocal) creator(cc string) (string, func(context.Context) (remoteID, error), error) {
 	md := metakocka.Document{DocType: l.types[0], CountCode: cc}
-	if err := fillMkDocument(&md, l.view(), l.refs); err != nil {
+	if err := fillMkDocument(&md, l.view(), l.refs, l.s.e.cfg.Location); err != nil {
 		return "", nil, err
 	}
 	return fmt.Sprintf("put %s %s", md.DocType, cc), func(ctx context.Context) (remoteID, error) {
@@ -511,8 +556,22 @@ func (l *documentLocal) adopt(ctx context.Context, remote *metakocka.Document) (
 	return recordResult{out: outCreated}, l.s.mapCreatedDocument(ctx, l.d, remote.MkID, remote.CountCode)
 }
 
+// update writes the document over remote: with update_document when only
+// head fields it documents for the type changed (the rows, their
+// mk_row_ids and everything else stay as they are), else with a whole
+// put_document.
 func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) (string, error) {
-	return l.put(ctx, l.view(), remote)
+	v := l.view()
+	if l.had != nil && l.hadID == remote.MkID {
+		if u, ok := headUpdate(remote, *l.had, v); ok {
+			if err := l.s.mk.UpdateDocument(ctx, u); err != nil {
+				return "", fmt.Errorf("update %s %s: %w", remote.DocType, remote.MkID, err)
+			}
+			v.Number = remote.CountCode
+			return payloadHash(v), nil
+		}
+	}
+	return l.put(ctx, v, remote)
 }
 
 // put puts v over the Metakocka document remote (read with get_document,
@@ -521,7 +580,7 @@ func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) 
 // replaced document.
 func (l *documentLocal) put(ctx context.Context, v documentView, remote *metakocka.Document) (string, error) {
 	md := *remote
-	if err := fillMkDocument(&md, v, l.refs); err != nil {
+	if err := fillMkDocument(&md, v, l.refs, l.s.e.cfg.Location); err != nil {
 		return "", err
 	}
 	md.SumTax = nil

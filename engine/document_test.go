@@ -152,9 +152,9 @@ func TestDocumentAsMetakockaHoldsIt(t *testing.T) {
 		require.Equal(t, before.Products[i].Discount, row.Discount, "line %d", i+1)
 		require.Equal(t, before.Products[i].Name, row.Name, "line %d", i+1)
 	}
-	// The coupon is the same amount (the client writes numbers with a dot).
+	// The coupon goes back in the form Metakocka sent it.
 	require.Equal(t, "5,50", before.Fields["discount_value"])
-	require.Equal(t, "5.5", after.Fields["discount_value"])
+	require.Equal(t, "5,50", after.Fields["discount_value"])
 	require.Equal(t, before.Receiver, after.Receiver)
 	require.Equal(t, d.TotalGross.String(), after.Sums["sum_all"])
 	require.Equal(t, d.TotalNet.String(), after.Sums["sum_basic"])
@@ -169,21 +169,47 @@ func TestDocumentAsMetakockaHoldsIt(t *testing.T) {
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, writes(b.fake.Stats()), "%+v", run.Result)
 
-	// A change of the head only is written, and Metakocka's sums stay.
+	// A change of the head only goes with update_document: Metakocka's
+	// sums and rows stay, mk_row_ids included.
 	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
 	require.NoError(t, err)
-	d.Notes = "Leave at the door"
+	d.Notes, d.Status = "Leave at the door", "ready_to_ship"
 	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+	b.fake.ResetStats()
 	_, err = b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
 	require.NoError(t, err)
+	require.EqualValues(t, 1, b.fake.Stats().Calls("update_document", mkfake.OutcomeOK))
+	require.Zero(t, b.fake.Stats().Calls("put_document", mkfake.OutcomeOK))
 	noted := fakeDoc(t, b, mkID)
 	require.Equal(t, "Leave at the door", noted.Fields["notes"])
+	require.Equal(t, "ready_to_ship", noted.Fields["status_code"])
 	require.Equal(t, after.Sums, noted.Sums)
-	// put_document re-adds the rows (new mk_row_ids), the same rows.
-	for i := range noted.Products {
-		noted.Products[i].MkRowID, after.Products[i].MkRowID = "", ""
-	}
 	require.Equal(t, after.Products, noted.Products)
+
+	// The coupon and the delivery address too; the next pull finds nothing.
+	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+	require.NoError(t, err)
+	d.DiscountValue = decimal.NewFromInt(7)
+	d.DeliveryAddress = &mksync.Address{Name: "Ana Novak", Street: "Prešernova 3", PostNumber: "4000", City: "Kranj", Country: "Slovenia"}
+	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+	b.fake.ResetStats()
+	_, err = b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, writes(b.fake.Stats()))
+	require.EqualValues(t, 1, b.fake.Stats().Calls("update_document", mkfake.OutcomeOK))
+	couponed := fakeDoc(t, b, mkID)
+	require.Equal(t, after.Products, couponed.Products)
+	require.Equal(t, "Kranj", couponed.Receiver.Place)
+	d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, d.TotalGross.String(), couponed.Sums["sum_all"])
+	b.fake.ResetStats()
+	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
+	require.Zero(t, run.Result.Created+run.Result.Updated+run.Result.Failed+run.Result.Conflicts, "%+v", run.Result)
+	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
+	require.Zero(t, writes(b.fake.Stats()), "%+v", run.Result)
 }
 
 // TestDocumentTheCRMCannotHoldIsRefused: a document whose sums the CRM
@@ -216,17 +242,20 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 	run := mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
-	seen := 0
+	seen, notes := 0, 0
+	var note mksync.SalesDocument
 	for _, fd := range b.fake.Documents(b.company) {
 		m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, fd.MkID)
-		if fd.DocType == "sales_bill_credit_note" {
-			require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "credit notes are not pulled yet")
-			continue
-		}
 		require.NoError(t, err, fd.CountCode)
 		d, err := b.store.FindSalesDocumentByID(ctx, b.tenant, m.EntityID)
 		require.NoError(t, err)
 		require.Equal(t, fd.Sums["sum_all"], d.TotalGross.String(), fd.CountCode)
+		require.Equal(t, fd.Sums["sum_basic"], d.TotalNet.String(), fd.CountCode)
+		if fd.DocType == "sales_bill_credit_note" {
+			notes++
+			require.Equal(t, mksync.KindCreditNote, d.Kind, fd.CountCode)
+			note = d
+		}
 		if fd.CountCode == "WEB-1001" {
 			seen++
 			require.Equal(t, "10", d.DiscountValue.String())
@@ -235,12 +264,29 @@ func TestDemoCouponOrderRoundTrip(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, seen, "the coupon order was pulled")
+	require.Equal(t, 1, notes, "the credit note was pulled as a credit note")
 	b.fake.ResetStats()
 	run = mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
 	require.Zero(t, run.Result.Failed, "%+v", run.Result.Errors)
 	require.Zero(t, writes(b.fake.Stats()))
-	t.Logf("%d Metakocka documents (credit notes not pulled), %d pulled and pushed back unchanged: %d write calls, %d calls in all", len(b.fake.Documents(b.company)), run.Result.Processed(), writes(b.fake.Stats()), b.fake.Stats().Total)
+	t.Logf("%d Metakocka documents, %d pulled and pushed back unchanged: %d write calls, %d calls in all", len(b.fake.Documents(b.company)), run.Result.Processed(), writes(b.fake.Stats()), b.fake.Stats().Total)
+
+	// A CRM edit of the financial credit note is written over it and
+	// keeps its type and the invoice it credits, which the CRM does not
+	// hold.
+	mkID := b.mapping(t, mksync.EntitySalesDocument, note.ID).MetakockaID
+	was := fakeDoc(t, b, mkID)
+	note.Lines[0].Quantity = decimal.NewFromInt(2)
+	require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &note))
+	res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, note.ID)
+	require.NoError(t, err, "%+v", res)
+	now := fakeDoc(t, b, mkID)
+	require.Equal(t, "2", now.Products[0].Amount)
+	require.Equal(t, "financial", now.Fields["credit_note_type"])
+	require.Equal(t, was.Fields["credit_note_bill"], now.Fields["credit_note_bill"])
+	require.NotEmpty(t, now.Fields["credit_note_bill"])
+	require.Equal(t, note.TotalGross.String(), now.Sums["sum_all"])
 }
 
 // TestCRMDocumentWithCouponGoesAsEntered: a document made in the CRM with

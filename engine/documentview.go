@@ -176,8 +176,10 @@ func readMkHead(v *documentView, d *metakocka.Document) {
 // and the fields the CRM does not map).
 func writeMkHead(md *metakocka.Document, v documentView) {
 	md.Title, md.BuyerOrder, md.MethodOfPayment = v.Title, v.BuyerOrder, v.PaymentMethod
-	md.DiscountValue = metakocka.Decimal{}
-	if v.DiscountValue != "" {
+	switch {
+	case v.DiscountValue == "":
+		md.DiscountValue = metakocka.Decimal{}
+	case !md.DiscountValue.Same(parseDec(v.DiscountValue)):
 		md.DiscountValue = metakocka.NewDecimal(parseDec(v.DiscountValue))
 	}
 	var had documentView
@@ -238,6 +240,13 @@ func lineOfMkRow(row metakocka.DocumentLine, productID string) (lineView, error)
 // negative quantity instead), and above all sums the CRM's lines do not
 // reproduce to the cent.
 func faithful(v documentView, d *metakocka.Document) error {
+	if d.DocType == metakocka.DocSalesBillCreditNote {
+		switch d.CreditNoteType {
+		case metakocka.CreditNoteFinancial, metakocka.CreditNoteGoods, metakocka.CreditNoteStandalone:
+		default:
+			return mksync.Errorf(mksync.EINVALID, "Metakocka credit note %s has credit_note_type %q, which the CRM does not know (financial, goods or standalone); it is not synced", d.MkID, d.CreditNoteType)
+		}
+	}
 	if d.DiscountPercent.Valid && !d.DiscountPercent.Value.IsZero() {
 		return mksync.Errorf(mksync.EINVALID, "Metakocka document %s has a document discount_percent of %s %%, which the CRM does not hold; it is not synced", d.MkID, d.DiscountPercent.Value)
 	}
@@ -267,6 +276,15 @@ func sameRowTarget(old metakocka.DocumentLine, l lineView, mkID string) bool {
 	return old.MkID != "" && old.MkID == mkID
 }
 
+// keepDec is had when it already means v (so it goes back in the form
+// Metakocka wrote it, "119,99"), else v.
+func keepDec(had metakocka.Decimal, v decimal.Decimal) metakocka.Decimal {
+	if had.Same(v) {
+		return had
+	}
+	return metakocka.NewDecimal(v)
+}
+
 // fillMkRow writes line l onto the row base (the row it replaces, or an
 // empty one) and returns it. The price goes back in the form the line was
 // entered (price_with_tax for a gross line); a discount and a tax code
@@ -280,11 +298,11 @@ func fillMkRow(base metakocka.DocumentLine, l lineView, mkID string) (metakocka.
 		row.MkID, row.DocDesc = mkID, l.Description
 	}
 	qty, price, disc, rate := parseDec(l.Quantity), parseDec(l.UnitPrice), parseDec(l.Discount), parseDec(l.TaxRate)
-	row.Amount = metakocka.NewDecimal(qty)
+	row.Amount = keepDec(base.Amount, qty)
 	if l.Gross {
-		row.Price, row.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(price)
+		row.Price, row.PriceWithTax = metakocka.Decimal{}, keepDec(base.PriceWithTax, price)
 	} else {
-		row.Price, row.PriceWithTax = metakocka.NewDecimal(price), metakocka.Decimal{}
+		row.Price, row.PriceWithTax = keepDec(base.Price, price), metakocka.Decimal{}
 	}
 	if had, err := combinedDiscount(base); err != nil || !had.Equal(disc) {
 		row.Discount = decOrEmpty(disc)
@@ -304,4 +322,59 @@ func fillMkRow(base metakocka.DocumentLine, l lineView, mkID string) (metakocka.
 	}
 	row.Tax = code
 	return row, nil
+}
+
+// headUpdate returns the update_document request that turns the Metakocka
+// document remote (whose view is had) into v, when the change is one
+// update_document documents: on a sales order the status, notes, coupon
+// (discount_value) and receiver (documents_update_document_sales_order.md;
+// the receiver is sent whole, as the put path writes it); on a domestic or foreign bill
+// the status only (documents_update_document_bill.md). ok is false for
+// any other change (the lines, the partner, dates…) or a field emptied in
+// a way the docs do not show, which a whole put_document writes instead.
+func headUpdate(remote *metakocka.Document, had, v documentView) (metakocka.DocumentUpdate, bool) {
+	u := metakocka.DocumentUpdate{DocType: remote.DocType, MkID: remote.MkID}
+	order := remote.DocType == metakocka.DocSalesOrder
+	if !order && remote.DocType != metakocka.DocSalesBillDomestic && remote.DocType != metakocka.DocSalesBillForeign {
+		return u, false
+	}
+	rest := func(x documentView) string {
+		x.Number, x.Status = "", ""
+		if order {
+			x.Notes, x.DiscountValue, x.Delivery = "", "", nil
+		}
+		return payloadHash(x)
+	}
+	if v.Number != had.Number || rest(v) != rest(had) || payloadHash(v) == payloadHash(had) {
+		return u, false
+	}
+	if v.Status != had.Status {
+		if v.Status == "" {
+			return u, false
+		}
+		u.StatusCode = v.Status
+	}
+	if !order {
+		return u, true
+	}
+	if v.Notes != had.Notes {
+		u.Notes = v.Notes
+		if v.Notes == "" {
+			u.Clear = []string{"notes"}
+		}
+	}
+	if v.DiscountValue != had.DiscountValue {
+		if v.DiscountValue == "" {
+			return u, false
+		}
+		u.DiscountValue = metakocka.NewDecimal(parseDec(v.DiscountValue))
+	}
+	if (v.Delivery == nil) != (had.Delivery == nil) || v.Delivery != nil && *v.Delivery != *had.Delivery {
+		if v.Delivery == nil {
+			return u, false
+		}
+		a := v.Delivery
+		u.Receiver = &metakocka.Partner{Customer: a.Name, Street: a.Street, PostNumber: a.PostNumber, Place: a.City, Country: a.Country}
+	}
+	return u, true
 }

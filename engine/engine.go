@@ -75,6 +75,11 @@ type Config struct {
 	// its invoices are sales_bill_foreign. Default Slovenia: "", "SI",
 	// "SVN", "Slovenija", "Slovenia".
 	HomeCountries []string
+	// Location is the time zone of the dates mksync writes to Metakocka:
+	// a date goes out with its offset ("2024-09-12+02:00"), as the docs'
+	// examples show, never bare. Default Europe/Ljubljana (Metakocka's),
+	// UTC when the time zone database is missing.
+	Location *time.Location
 
 	// MappingCacheTTL bounds how long a cached mapping lookup is used;
 	// default 10 minutes. MetadataCacheTTL bounds cached Metakocka lookups
@@ -149,6 +154,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HomeCountries == nil {
 		c.HomeCountries = []string{"", "SI", "SVN", "Slovenija", "Slovenia"}
+	}
+	if c.Location == nil {
+		c.Location = time.UTC
+		if loc, err := time.LoadLocation("Europe/Ljubljana"); err == nil {
+			c.Location = loc
+		}
 	}
 	if c.MappingCacheTTL == 0 {
 		c.MappingCacheTTL = 10 * time.Minute

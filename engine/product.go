@@ -143,6 +143,30 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 	}, nil
 }
 
+// keepTaxCode writes back the tax code remote holds on the tenant's price
+// list when it is one of the company's own codes (EX1…EX4) of the same rate
+// the body carries, rather than the three-digit code of that rate: what
+// was read goes back as it was.
+func (s *session) keepTaxCode(body *metakocka.Product, remote *metakocka.Product) {
+	if len(body.Pricelist) == 0 || len(body.Pricelist[0].PriceDef) == 0 {
+		return
+	}
+	def := &body.Pricelist[0].PriceDef[0]
+	rate, ok := metakocka.TaxRate(def.Tax)
+	if !ok {
+		return
+	}
+	for _, pl := range remote.Pricelist {
+		if pl.CountCode != s.pricelist() || len(pl.PriceDef) == 0 {
+			continue
+		}
+		if had := pl.PriceDef[0]; exCode(had.Tax, rate.Mul(hundred)) != "" {
+			def.Tax = exCode(had.Tax, rate.Mul(hundred))
+		}
+		return
+	}
+}
+
 // findProduct reads one product by mk_id, count_code or code; found is
 // false when Metakocka has none.
 func (s *session) findProduct(ctx context.Context, q metakocka.ProductListRequest) (metakocka.Product, bool, error) {
@@ -329,6 +353,7 @@ func (l productLocal) update(ctx context.Context, remote *metakocka.Product) (st
 		return "", err
 	}
 	body.MkID = remote.MkID
+	l.s.keepTaxCode(&body, remote)
 	if _, err := l.s.mk.ProductUpdate(ctx, body); err != nil {
 		return "", fmt.Errorf("update product %s: %w", remote.MkID, err)
 	}

@@ -28,6 +28,10 @@ type Decimal struct {
 	// Valid is false when the field was absent, null or "" on the wire; such a
 	// Decimal is not encoded.
 	Valid bool
+	// text is the form a decoded Decimal had on the wire ("5,50"); it is
+	// written back while it still means Value, so that a value read and
+	// written unchanged goes back exactly as Metakocka sent it.
+	text string
 }
 
 // NewDecimal returns a set Decimal.
@@ -87,13 +91,22 @@ func (d Decimal) String() string {
 	return d.Value.String()
 }
 
-// MarshalJSON writes "10.5", or null when unset.
+// MarshalJSON writes "10.5", or null when unset; a decoded Decimal whose
+// Value did not change is written in the form it was read ("5,50").
 func (d Decimal) MarshalJSON() ([]byte, error) {
 	if !d.Valid {
 		return jsonNull, nil
 	}
+	if d.text != "" {
+		if had, err := ParseDecimal(d.text); err == nil && had.Value.Equal(d.Value) {
+			return json.Marshal(d.text)
+		}
+	}
 	return json.Marshal(d.Value.String())
 }
+
+// Same reports whether d is set and equal to v.
+func (d Decimal) Same(v decimal.Decimal) bool { return d.Valid && d.Value.Equal(v) }
 
 // UnmarshalJSON accepts "10.5", "19,99", 10.5, "", and null.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
@@ -104,6 +117,9 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	v, err := ParseDecimal(s)
 	if err != nil {
 		return err
+	}
+	if v.Valid {
+		v.text = strings.TrimSpace(s)
 	}
 	*d = v
 	return nil

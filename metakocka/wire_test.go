@@ -213,3 +213,31 @@ func TestDocumentLineDiscounts(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"code":"a","discount":5}`), &l))
 	require.Equal(t, "5", l.Discount)
 }
+
+// TestDecimalWritesTheFormItWasRead: a number decoded from "5,50" is
+// written back as "5,50" while its value is unchanged, and in the
+// canonical dot form once it changed or when it was made in code.
+func TestDecimalWritesTheFormItWasRead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in, change, want string
+	}{
+		{`"5,50"`, "", `"5,50"`},
+		{`"119,99"`, "", `"119,99"`},
+		{`10.50`, "", `"10.50"`},
+		{`"5,50"`, "6", `"6"`},
+		{`"5,50"`, "5.5", `"5,50"`},
+	} {
+		var d metakocka.Decimal
+		require.NoError(t, json.Unmarshal([]byte(tc.in), &d))
+		if tc.change != "" {
+			d.Value = decimal.RequireFromString(tc.change)
+		}
+		out, err := json.Marshal(d)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, string(out), tc.in)
+	}
+	out, err := json.Marshal(metakocka.NewDecimal(decimal.RequireFromString("5.50")))
+	require.NoError(t, err)
+	require.Equal(t, `"5.5"`, string(out))
+}

@@ -128,7 +128,7 @@ func entityChecks(et mksync.EntityType) []check {
 	cs = append(cs, partnerChecks(et)...)
 	cs = append(cs, isolationCheck(et))
 	if et == mksync.EntitySalesDocument {
-		cs = append(cs, missingProductCheck())
+		cs = append(append(cs, missingProductCheck()), documentForms()...)
 	}
 	return cs
 }

@@ -43,6 +43,9 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ products: conflict recorded under metakocka_wins",
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
+		"✓ sales-documents: gross prices (sum_all ",
+		"✓ sales-documents: coupon line (sum_all 90 = CRM 90, sum_basic 73.77 = CRM 73.77, push back 0 writes)",
+		"✓ sales-documents: document discount (sum_all ",
 		"✓ products: bulk run by id finishes",
 		"✓ contacts: address update → billing and delivery address changed by mk_id (billing ",
 		"- contacts: bad input not retried, reported with errorId (skipped: the CRM refuses any contact Metakocka would refuse)",
@@ -51,11 +54,12 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for contacts and documents) and the
-	// connection and rate limit checks; skipped are only the 4 that need
-	// the REST API (400 envelope ×3, rate limit) and the contacts'
-	// bad-record check.
-	require.Equal(t, Report{Passed: 1 + 16 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	// 15 checks per kind (16 for contacts: address update; 19 for
+	// documents: missing product, gross prices, coupon line, document
+	// discount) and the connection and rate limit checks; skipped are only
+	// the 4 that need the REST API (400 envelope ×3, rate limit) and the
+	// contacts' bad-record check.
+	require.Equal(t, Report{Passed: 1 + 16 + 15 + 19 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -88,4 +92,28 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 		require.Contains(t, out.String(), want)
 	}
 	require.Empty(t, fake.Products("900"), "the products the checks made are deleted")
+}
+
+// TestValidateDocumentFormsRealAccount runs the document checks against a
+// Metakocka the driver does not control: the documented forms (gross
+// prices, a coupon line, a document discount) are put, pulled, compared
+// and pushed back, and everything they put is deleted afterwards.
+func TestValidateDocumentFormsRealAccount(t *testing.T) {
+	t.Parallel()
+	fake := mkfake.New(mkfake.Options{})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { srv.Close(); fake.Close() })
+	fake.AddCompany("901", "real-secret")
+	ctx := context.Background()
+	d, err := NewInProcess(ctx, InProcessOptions{MetakockaURL: srv.URL, CompanyID: "901", SecretKey: "real-secret"})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	var out strings.Builder
+	r := Run(ctx, d, []mksync.EntityType{mksync.EntitySalesDocument}, &out, Options{})
+	require.Zero(t, r.Failed, out.String())
+	for _, want := range []string{"✓ sales-documents: gross prices (", "✓ sales-documents: coupon line (", "✓ sales-documents: document discount ("} {
+		require.Contains(t, out.String(), want)
+	}
+	require.Empty(t, fake.Documents("901"), "the documents the checks put are deleted")
+	require.Empty(t, fake.Products("901"), "and the products their rows made")
 }

@@ -180,6 +180,10 @@ func documentKindLabel(k mksync.DocumentKind) string {
 		return "Order"
 	case mksync.KindInvoice:
 		return "Invoice"
+	case mksync.KindCreditNote:
+		return "Credit note"
+	case mksync.KindPrepaymentInvoice:
+		return "Prepayment invoice"
 	}
 	return string(k)
 }

@@ -124,6 +124,7 @@ func runDemo(ctx context.Context, s streams, f demoFlags) error {
 	defer fake.Close()
 	fake.AddCompany(demoCompanyID, secret.Reveal())
 	fake.SeedDemo(demoCompanyID)
+	fake.SeedDemoCoupons(demoCompanyID)
 	fake.SetFaults(demoCompanyID, mkfake.Faults{
 		Latency: f.latency, ErrorRate: f.faultRate, HangRate: f.timeoutRate,
 		HangFor: 2 * time.Minute, CommitThenFailRate: f.commitThenFailRate,

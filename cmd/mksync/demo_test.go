@@ -157,6 +157,23 @@ func TestDemoCommand(t *testing.T) {
 		require.NotContains(t, []string{"0", "0.00", "<nil>"}, fmt.Sprint(p["taxRate"]), "tax rate of %v", p["code"])
 	}
 	require.Positive(t, pulled, "products pulled from the simulator")
+
+	// The web shop's coupon order and the credit note are pulled, with
+	// totals as the simulator summed them.
+	resp, body = get(t, base+"/api/sales-documents?limit=200", token)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	docs, _ := body["items"].([]any)
+	kinds := map[string]int{}
+	for _, it := range docs {
+		d := it.(map[string]any)
+		kinds[fmt.Sprint(d["kind"])]++
+		if d["number"] == "WEB-1001" {
+			require.Equal(t, "10", fmt.Sprint(d["discountValue"]))
+			require.NotContains(t, []string{"0", "<nil>"}, fmt.Sprint(d["totalGross"]))
+		}
+	}
+	require.Equal(t, 1, kinds["credit_note"], "%v", kinds)
+	require.Positive(t, kinds["order"], "%v", kinds)
 	require.NoError(t, stop())
 
 	// Again on the same folder: a new token; the old one is gone with the

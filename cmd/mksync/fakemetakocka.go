@@ -116,6 +116,7 @@ func runFakeMetakocka(ctx context.Context, s streams, f fakeMetakockaFlags) erro
 		srv.SetFaults(id, faults)
 		if f.seedDemo {
 			srv.SeedDemo(id)
+			srv.SeedDemoCoupons(id)
 		}
 		if f.seedProducts > 0 {
 			srv.SeedProducts(id, f.seedProducts)

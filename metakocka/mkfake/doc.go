@@ -175,25 +175,41 @@
 //
 // # Strictness
 //
-// Options.Strict makes the simulator refuse (opr_code "2") or ignore what
-// the docs do not show, rather than guess; it is off by default because
-// mksync's sync engine still relies on the lenient behaviour for:
+// The simulator refuses (opr_code "2") what the docs do not show, rather
+// than guess, by default:
 //
 //   - search with last_change_from/last_change_to: only on sales_order, the
-//     type search_examples.md shows them on;
+//     type search_examples.md shows them on (mksync lists the other types
+//     whole and compares by hash, see docs/mapping.md; a doc_date range,
+//     which the docs show for bills and orders, would miss an old document
+//     changed later);
 //   - dates in requests (doc_date, duo_payment, … and query_advance date
 //     values): only the documented forms "2014-11-23+02:00",
 //     "2019-12-17T14:28:54+02:00" and "16.02.2022"; a bare "2014-11-23" is
-//     refused.
+//     refused (mksync writes a date with the company's offset on that day);
+//   - delete_document only on sales_order
+//     (documents_delete_document_sales_order.md; the type table of
+//     documents_concept.md marks no type deletable);
+//   - EX2 (no documented rate), negative amounts on products that are not
+//     services, credit notes without their documented credit_note_type and
+//     invoice, payment_status on types other than sales bills.
 //
-// Always strict, whatever Options say: update_partner's top-level address
-// fields change nothing and tax numbers are compared exactly (see Methods),
-// delete_document only on sales_order
-// (documents_delete_document_sales_order.md; the type table of
-// documents_concept.md marks no type deletable), EX2 (no documented rate), negative
-// amounts on products that are not services, credit notes without their
-// documented credit_note_type and invoice, payment_status on types other
-// than sales bills.
+// Always strict, whatever Options say: update_partner's top-level street,
+// post_number, place, province and country change nothing
+// (update_partner.md's example sends a street and post number and answers
+// the billing address unchanged; addresses change through
+// partner_delivery_address_list by mk_id), and tax numbers are compared
+// exactly (see Methods).
+//
+// Options.Lenient accepts the bare dates and the last_change search on
+// every type (the simulator's behaviour before; kept to compare with it);
+// the other rules above hold whatever the options say.
+//
+// update_document is served as documented: on a sales order the head
+// attributes of documents_update_document_sales_order.md, partner and
+// receiver, rows by mk_row_id; on other types status_code only
+// (documents_update_document_bill.md). mksync uses it for a change of those
+// head fields only, so the rows keep their mk_row_ids.
 //
 // # Faults
 //

@@ -572,7 +572,7 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 			continue
 		}
 		if docDateFields[k] {
-			if _, err := s.parseDate(str(v)); err != nil && s.strict {
+			if _, err := s.parseDate(str(v)); err != nil {
 				return nil, invalidf("Paramether '%s' has invalid value : %s", k, str(v))
 			}
 			fields[k] = s.normDate(str(v))

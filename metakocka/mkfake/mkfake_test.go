@@ -51,15 +51,20 @@ type bundle struct {
 	clock *clock
 }
 
-func setup(t testing.TB) *bundle { return setupWith(t, false) }
+func setup(t testing.TB) *bundle { return setupWith(t, mkfake.Options{}) }
 
-// setupStrict is setup with the simulator's Strict option on.
-func setupStrict(t testing.TB) *bundle { return setupWith(t, true) }
+// setupStrict is setup with the simulator's Strict option on (the partner
+// rules too).
+func setupStrict(t testing.TB) *bundle { return setupWith(t, mkfake.Options{Strict: true}) }
 
-func setupWith(t testing.TB, strict bool) *bundle {
+// setupLenient is setup with the simulator's Lenient option on.
+func setupLenient(t testing.TB) *bundle { return setupWith(t, mkfake.Options{Lenient: true}) }
+
+func setupWith(t testing.TB, opts mkfake.Options) *bundle {
 	t.Helper()
 	clk := &clock{t: time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)}
-	srv := mkfake.New(mkfake.Options{Seed: 42, Clock: clk.now, Strict: strict})
+	opts.Seed, opts.Clock = 42, clk.now
+	srv := mkfake.New(opts)
 	srv.AddCompany(company, secret)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {

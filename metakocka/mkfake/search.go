@@ -43,7 +43,7 @@ var billTypes = map[string]bool{
 
 // strictLastChangeTypes are the document types the docs show
 // last_change_from/last_change_to on (search_examples.md: sales orders);
-// with Strict, other types are refused.
+// other types are refused unless the simulator is Lenient.
 var strictLastChangeTypes = map[string]bool{"sales_order": true}
 
 // search: search over one document type with query, query_advance,
@@ -161,7 +161,7 @@ func (s *Server) advanceFilter(docType, typ, val string) (f searchFilter, from, 
 	}
 	switch typ {
 	case "last_change_from", "last_change_to":
-		if s.strict && !strictLastChangeTypes[docType] {
+		if !s.lenient && !strictLastChangeTypes[docType] {
 			return nil, nil, nil, invalidf("Paramether 'query_advance' has unsupported type for %s : %s", docType, typ)
 		}
 		t, err := s.parseDate(val)

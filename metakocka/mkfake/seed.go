@@ -166,9 +166,9 @@ func (s *Server) SeedDemo(companyID string) {
 }
 
 // SeedDemoCoupons adds to a company seeded with SeedDemo the documents a
-// web shop makes that mksync's sync does not read yet: an order with a
-// coupon line (amount -1 of a service, as documents_concept.md shows) and a
-// discount_value, and a financial credit note for the first domestic bill.
+// web shop makes: an order with a coupon line (amount -1 of a service, as
+// documents_concept.md shows) and a discount_value, and a financial credit
+// note for the first domestic bill.
 // Seeding twice adds nothing new; a company without the demo data is left
 // as it is.
 func (s *Server) SeedDemoCoupons(companyID string) {

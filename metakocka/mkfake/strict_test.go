@@ -4,11 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
-// TestStrict checks each behaviour Options.Strict changes: what the docs do
-// not show is refused (or, for update_partner, changes nothing, as the
-// documented example answers), while the default simulator accepts it.
+// TestStrict checks each behaviour the simulator is strict about: what the
+// docs do not show is refused by default (or, for update_partner with
+// Options.Strict, changes nothing, as the documented example answers),
+// while Options.Lenient accepts it.
 func TestStrict(t *testing.T) {
 	t.Parallel()
 	rows := []any{row("code", "p1", "amount", "1", "price", "10", "tax", "EX4")}
@@ -35,16 +38,16 @@ func TestStrict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			lenient, strict := setup(t), setupStrict(t)
+			lenient, strict := setupLenient(t), setup(t)
 			addProduct(t, lenient, "p1")
 			addProduct(t, strict, "p1")
-			require.Equal(t, "0", tc.run(t, lenient), "accepted by default")
-			require.Equal(t, "2", tc.run(t, strict), "refused with Strict")
+			require.Equal(t, "0", tc.run(t, lenient), "accepted with Lenient")
+			require.Equal(t, "2", tc.run(t, strict), "refused by default")
 		})
 	}
 	t.Run("documented forms stay accepted", func(t *testing.T) {
 		t.Parallel()
-		b := setupStrict(t)
+		b := setup(t)
 		addProduct(t, b, "p1")
 		for _, d := range []string{"2014-11-23+02:00", "16.02.2022", "2019-12-17T14:28:54+02:00"} {
 			b.ok(t, "put_document", req("doc_type", "sales_order", "doc_date", d, "partner", buyer, "product_list", rows))
@@ -64,7 +67,7 @@ func TestStrict(t *testing.T) {
 	t.Run("update_partner's top-level address, always", func(t *testing.T) {
 		t.Parallel()
 		for _, strict := range []bool{false, true} {
-			b := setupWith(t, strict)
+			b := setupWith(t, mkfake.Options{Strict: strict})
 			id := b.ok(t, "add_partner", req("partner", map[string]any{"customer": "Test Uporabnik", "street": "Test, 4", "post_number": "54375", "place": "Test"}))["mk_id"]
 			out := b.ok(t, "update_partner", req("partner", map[string]any{"mk_id": id, "street": "Test 1234", "post_number": "2000"}))
 			main := list(t, list(t, out["partner_list"])[0].(map[string]any)["partner_delivery_address_list"])[0].(map[string]any)

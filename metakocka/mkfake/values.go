@@ -132,10 +132,10 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 // and the older "16.02.2022" form.
 var strictDateLayouts = []string{time.RFC3339, "2006-01-02Z07:00", "02.01.2006", "2.1.2006"}
 
-// parseDate is parseTime; with Strict, only the documented forms
-// (strictDateLayouts) are accepted: a bare "2014-11-23" is refused.
+// parseDate accepts only the documented forms (strictDateLayouts): a bare
+// "2014-11-23" is refused, unless the simulator is Lenient (parseTime).
 func (s *Server) parseDate(v string) (time.Time, error) {
-	if !s.strict {
+	if s.lenient {
 		return parseTime(v, s.loc)
 	}
 	v = strings.TrimSpace(v)

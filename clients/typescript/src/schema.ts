@@ -1220,7 +1220,7 @@ export interface components {
             dueDate?: string | null;
             id: string;
             /** @enum {string} */
-            kind: "offer" | "order" | "invoice";
+            kind: "offer" | "order" | "invoice" | "credit_note" | "prepayment_invoice";
             lines: components["schemas"]["DocumentLine"][];
             mapping: components["schemas"]["Mapping"] | null;
             notes: string;
@@ -1261,7 +1261,7 @@ export interface components {
             dueDate?: string | null;
             id?: string;
             /** @enum {string} */
-            kind?: "offer" | "order" | "invoice";
+            kind?: "offer" | "order" | "invoice" | "credit_note" | "prepayment_invoice";
             lines?: {
                 description?: string;
                 /** @description decimal number as a string */
