@@ -277,6 +277,8 @@ func TestPartnerMatchesContactBeforeCreate(t *testing.T) {
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, []string{byTax, byMail, twin, weak}))
 	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
 	require.Equal(t, 1, run.Result.Created, "the weak match is a new contact")
+	require.Equal(t, 2, run.Result.Linked, "a pull-side link counts as linked: %+v", run.Result)
+	require.Zero(t, run.Result.Updated, "a link is not an update")
 	require.Equal(t, byTax, b.mapping(t, mksync.EntityContact, cTax.ID).MetakockaID)
 	require.Equal(t, byMail, b.mapping(t, mksync.EntityContact, cMail.ID).MetakockaID)
 	_, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityContact, twin)
