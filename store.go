@@ -256,6 +256,7 @@ type Store interface {
 	CredentialStore
 	ContactStore
 	ContactMatcher
+	RecordMatcher
 	ProductStore
 	SalesDocumentStore
 	MappingStore

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/observe"
 	"github.com/mksync/mksync/storetest"
 )
@@ -27,6 +28,11 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"mapping by mk_id", findMappingQuery(byMkID), "INDEX mappings_mk_id", []any{"t", "contact", "42"}},
 		{"lines of documents", linesQuery(3), "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a", "b", "c"}},
 		{"delete lines", deleteLinesQuery, "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a"}},
+		{"contacts by e-mail", contactKeyQuery(mksync.KeyEmail, 2), "INDEX contacts_email_key (tenant_id=? AND email_key=?)", []any{"t", "a@b.si", "c@d.si"}},
+		{"contacts by tax number", contactKeyQuery(mksync.KeyTaxNumber, 1), "INDEX contacts_tax_key (tenant_id=? AND <expr>=?)", []any{"t", "123"}},
+		{"contacts by registration number", contactKeyQuery(mksync.KeyRegistrationNumber, 1), "INDEX contacts_registration_key (tenant_id=? AND <expr>=?)", []any{"t", "123"}},
+		{"products by barcode", productsByBarcodeQuery, "INDEX products_barcode (tenant_id=? AND barcode=?)", []any{"t", "383"}},
+		{"documents by number", documentsByNumberQuery, "INDEX sales_documents_number (tenant_id=? AND number=?)", []any{"t", "2025-1", "c", "2025-01-31"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := db.reader().QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
