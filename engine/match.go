@@ -134,6 +134,33 @@ func (e *ambiguousError) Error() string {
 	return fmt.Sprintf("matches %d CRM records (%s)", len(e.ids), strings.Join(e.ids, ", "))
 }
 
+// linkFree decides a pull-side match by key over the CRM records found:
+// those already linked to a Metakocka record are dropped; the one left is
+// linked, several are an ambiguousError, none is no match.
+func linkFree[L any](ctx context.Context, s *session, et mksync.EntityType, key string, found []L, id func(*L) string) (*L, string, error) {
+	var free []*L
+	for i := range found {
+		m, mapped, err := s.mapping(ctx, et, id(&found[i]))
+		if err != nil {
+			return nil, "", err
+		}
+		if !mapped || m.MetakockaID == "" {
+			free = append(free, &found[i])
+		}
+	}
+	switch len(free) {
+	case 0:
+		return nil, "", nil
+	case 1:
+		return free[0], id(free[0]), nil
+	}
+	amb := &ambiguousError{}
+	for _, l := range free {
+		amb.ids, amb.keys = append(amb.ids, id(l)), append(amb.keys, key)
+	}
+	return nil, "", amb
+}
+
 // candidateIDs lists the mk_ids and matching keys of cs.
 func candidateIDs[R any](cs []candidate[R]) (ids, keys []string) {
 	for _, c := range cs {

@@ -294,3 +294,46 @@ func TestPartnerMatchesContactBeforeCreate(t *testing.T) {
 	require.Len(t, ers, 1)
 	require.Equal(t, mksync.ECONFLICT, ers[0].Code)
 }
+
+// TestProductMatchesByBarcodeOnPull: a Metakocka product whose code the
+// CRM does not have links to the one CRM product not linked yet with its
+// barcode (counted as linked); two such products make it ambiguous: neither
+// linked nor created.
+func TestProductMatchesByBarcodeOnPull(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	addMk := func(code, barcode string) string {
+		res, err := mk.ProductAdd(ctx, metakocka.Product{Code: code, Name: "Made in Metakocka " + code, Unit: "kos", Barcode: barcode})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(code, barcode string) mksync.Product {
+		p := mksync.Product{Code: code, Name: "CRM " + code, Unit: "kos", Barcode: barcode}
+		require.NoError(t, b.store.CreateProduct(ctx, b.tenant, &p))
+		return p
+	}
+	byBarcode := addMk("MK-X", "3830000000111")
+	twin := addMk("MK-Y", "3830000000222")
+	linked := addMk("MK-Z", "3830000000333")
+	a := addCRM("LOC-A", "3830000000111")
+	addCRM("LOC-B1", "3830000000222")
+	addCRM("LOC-B2", "3830000000222")
+	c := addCRM("LOC-C", "3830000000333")
+	require.NoError(t, b.store.UpsertMapping(ctx, b.tenant, &mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: c.ID,
+		MetakockaID: "999999", State: mksync.StateSynced}))
+
+	run := &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "a product linked elsewhere is no candidate: %+v", run.Result)
+	require.Equal(t, byBarcode, b.mapping(t, mksync.EntityProduct, a.ID).MetakockaID)
+	_, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, twin)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "an ambiguous product is neither linked nor created")
+	m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, linked)
+	require.NoError(t, err)
+	require.NotEqual(t, c.ID, m.EntityID)
+	require.Len(t, collectProducts(t, b), 5)
+}

@@ -220,23 +220,27 @@ func (a products) ident(p *metakocka.Product) remoteID {
 	return remoteID{mkID: p.MkID, countCode: p.CountCode}
 }
 
-// link finds the same product in the CRM (mksync's count_code, or the same
-// code) to link rather than duplicate.
+// link finds the same product in the CRM to link rather than duplicate:
+// mksync's count_code, else the same code, else the one product not linked
+// yet with the same barcode (several make an ambiguousError).
 func (a products) link(ctx context.Context, mp *metakocka.Product) (*mksync.Product, string, error) {
 	if p, id, err := a.linkByCountCode(ctx, mp.CountCode); p != nil || err != nil {
 		return p, id, err
 	}
-	if mp.Code == "" {
-		return nil, "", nil
+	if mp.Code != "" {
+		p, err := a.s.e.store.FindProductByCode(ctx, a.s.tenantID, mp.Code)
+		if err == nil {
+			return &p, p.ID, nil
+		}
+		if !isCode(err, mksync.ENOTFOUND) {
+			return nil, "", fmt.Errorf("find product by code %s: %w", mp.Code, err)
+		}
 	}
-	p, err := a.s.e.store.FindProductByCode(ctx, a.s.tenantID, mp.Code)
-	if isCode(err, mksync.ENOTFOUND) {
-		return nil, "", nil
-	}
+	ps, err := a.s.e.store.FindProductsByBarcode(ctx, a.s.tenantID, mp.Barcode)
 	if err != nil {
-		return nil, "", fmt.Errorf("find product by code %s: %w", mp.Code, err)
+		return nil, "", fmt.Errorf("find products by barcode %s: %w", mp.Barcode, err)
 	}
-	return &p, p.ID, nil
+	return linkFree(ctx, a.s, mksync.EntityProduct, "barcode", ps, func(p *mksync.Product) string { return p.ID })
 }
 
 // taken: a code is unique in the CRM, so a product mapped elsewhere with
