@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
 )
 
 // candidate is a record on the other side that matches a record about to
@@ -132,6 +133,82 @@ type ambiguousError struct {
 
 func (e *ambiguousError) Error() string {
 	return fmt.Sprintf("matches %d CRM records (%s)", len(e.ids), strings.Join(e.ids, ", "))
+}
+
+// numberKey names the documents' second matching rule.
+const numberKey = "number + partner + date"
+
+// linkByNumber finds the CRM documents of md's kind with its number (its
+// count_code), partner (through the contact mapping: the partner is pulled
+// first) and date, through the store's index; see linkFree.
+func (a documents) linkByNumber(ctx context.Context, md *metakocka.Document) (*mksync.SalesDocument, string, error) {
+	if md.CountCode == "" || md.Partner == nil || md.Partner.MkID == "" {
+		return nil, "", nil
+	}
+	kind, err := docKind(md.DocType)
+	if err != nil {
+		return nil, "", err
+	}
+	contactID, ok, err := a.s.localIDByMkID(ctx, mksync.EntityContact, md.Partner.MkID)
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	day, err := parseMkDate(md.DocDate)
+	if err != nil || day == "" {
+		return nil, "", err
+	}
+	date, err := mksync.ParseDate(day)
+	if err != nil {
+		return nil, "", err
+	}
+	ids, err := a.s.e.store.FindSalesDocumentIDsByNumber(ctx, a.s.tenantID, md.CountCode, contactID, date)
+	if err != nil {
+		return nil, "", fmt.Errorf("find sales documents by number %s: %w", md.CountCode, err)
+	}
+	var found []mksync.SalesDocument
+	for _, id := range ids {
+		d, err := a.s.e.store.FindSalesDocumentByID(ctx, a.s.tenantID, id)
+		if err != nil {
+			return nil, "", fmt.Errorf("read sales document %s: %w", id, err)
+		}
+		if d.Kind == kind {
+			found = append(found, d)
+		}
+	}
+	return linkFree(ctx, a.s, mksync.EntitySalesDocument, numberKey, found, func(d *mksync.SalesDocument) string { return d.ID })
+}
+
+// match finds the Metakocka documents that are this document by number +
+// partner + date: a search of each type it may have by its number (query,
+// Metakocka's search field) within its date (doc_date_from and
+// doc_date_to, as search_examples.md shows them), keeping those with
+// exactly this count_code, partner and date. A document without a number
+// has no such key (its count_code is mksync's, looked up on a retry). It
+// needs prepare (the partner's mk_id and the types).
+func (l *documentLocal) match(ctx context.Context) ([]candidate[metakocka.Document], error) {
+	if l.d.Number == "" || l.refs.partner == "" {
+		return nil, nil
+	}
+	day := l.d.Date.Format("02.01.2006")
+	var out []candidate[metakocka.Document]
+	for _, t := range l.types {
+		page, err := l.s.mk.Search(ctx, metakocka.SearchRequest{DocType: t, Query: l.d.Number, FullDocuments: true,
+			QueryAdvance: []metakocka.QueryParam{{Type: "doc_date_from", Value: day}, {Type: "doc_date_to", Value: day}}})
+		if err != nil {
+			return nil, fmt.Errorf("match document by number %s: search %s: %w", l.d.Number, t, err)
+		}
+		for _, d := range page.Results {
+			if date, _ := parseMkDate(d.DocDate); d.CountCode != l.d.Number || d.Partner == nil ||
+				d.Partner.MkID != l.refs.partner || date != l.d.Date.String() {
+				continue
+			}
+			if d.DocType == "" {
+				d.DocType = t
+			}
+			out = append(out, candidate[metakocka.Document]{r: d, mkID: d.MkID, key: numberKey})
+		}
+	}
+	return out, nil
 }
 
 // linkFree decides a pull-side match by key over the CRM records found:

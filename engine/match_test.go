@@ -337,3 +337,76 @@ func TestProductMatchesByBarcodeOnPull(t *testing.T) {
 	require.NotEqual(t, c.ID, m.EntityID)
 	require.Len(t, collectProducts(t, b), 5)
 }
+
+// TestDocumentMatchesByNumberPartnerDate: a CRM document and a Metakocka
+// document with the same number (count_code), partner and date are linked,
+// not duplicated, in either direction; another date is not a match; two CRM
+// documents with one key make the pulled one ambiguous.
+func TestDocumentMatchesByNumberPartnerDate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	c, p := newContact(t, b), newProduct(t, b)
+	for et, id := range map[mksync.EntityType]string{mksync.EntityContact: c.ID, mksync.EntityProduct: p.ID} {
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, et, id)
+		require.NoError(t, err)
+	}
+	partner, product := b.mapping(t, mksync.EntityContact, c.ID).MetakockaID, b.mapping(t, mksync.EntityProduct, p.ID).MetakockaID
+	mk := b.mk(t)
+	putMk := func(number, date string) string {
+		res, err := mk.PutDocument(ctx, metakocka.Document{DocType: metakocka.DocSalesOrder, CountCode: number, DocDate: date,
+			Partner: &metakocka.Partner{MkID: partner},
+			ProductList: metakocka.List[metakocka.DocumentLine]{{MkID: product, Amount: metakocka.MustDecimal("1"),
+				Price: metakocka.MustDecimal("19.99"), Tax: "095"}}})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(number string, day int) mksync.SalesDocument {
+		d := newDocument(t, b, mksync.KindOrder, c, p)
+		d.Number, d.Date = number, mksync.NewDate(2025, 3, day)
+		require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+		return d
+	}
+
+	// Push: one is there already, one is not.
+	there := putMk("2025-100", "14.03.2025")
+	pushed, fresh := addCRM("2025-100", 14), addCRM("2025-101", 14)
+	run := &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "%+v", run.Result)
+	require.Equal(t, there, b.mapping(t, mksync.EntitySalesDocument, pushed.ID).MetakockaID)
+	require.NotEqual(t, there, b.mapping(t, mksync.EntitySalesDocument, fresh.ID).MetakockaID)
+	require.Len(t, b.fake.Documents(b.company), 2, "nothing duplicated")
+
+	// Pull: made in Metakocka, already in the CRM.
+	pulled := addCRM("2025-200", 14)
+	otherDay := addCRM("2025-201", 15)
+	addCRM("2025-202", 14)
+	addCRM("2025-202", 14)
+	toPull := putMk("2025-200", "14.03.2025")
+	putMk("2025-201", "14.03.2025")
+	twin := putMk("2025-202", "14.03.2025")
+	before := len(collectDocuments(t, b))
+	run = &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "another date is another document: %+v", run.Result)
+	require.Equal(t, toPull, b.mapping(t, mksync.EntitySalesDocument, pulled.ID).MetakockaID)
+	_, err := b.store.FindMapping(ctx, b.tenant, mksync.EntitySalesDocument, otherDay.ID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+	_, err = b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, twin)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "an ambiguous document is neither linked nor created")
+	require.Len(t, collectDocuments(t, b), before+1)
+}
+
+func collectDocuments(t *testing.T, b *bundle) []mksync.SalesDocument {
+	t.Helper()
+	var out []mksync.SalesDocument
+	for d, err := range b.store.AllSalesDocuments(context.Background(), b.tenant) {
+		require.NoError(t, err)
+		out = append(out, d)
+	}
+	return out
+}
