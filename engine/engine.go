@@ -243,6 +243,9 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// barcodes indexes the company's catalogue by barcode, read once per
+	// session when a product to create needs it (see productsByBarcode).
+	barcodes barcodeIndex
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

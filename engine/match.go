@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/mksync/mksync"
@@ -209,6 +210,39 @@ func (l *documentLocal) match(ctx context.Context) ([]candidate[metakocka.Docume
 		}
 	}
 	return out, nil
+}
+
+// barcodeIndex maps barcodes to the mk_ids of the company's products.
+// Metakocka documents no barcode filter (product_list filters by
+// count_code, mk_id and code, search_with_like by count_code, code and
+// title), so the one documented way to find a product by barcode is to read
+// the catalogue: once per session (a run's slice, or one sync), and only
+// when a product to create has a barcode that its code did not match.
+type barcodeIndex struct {
+	mu    sync.Mutex
+	ready bool
+	ids   map[string][]string
+}
+
+// productsByBarcode returns the mk_ids of the company's products with
+// this barcode, reading the catalogue the first time (see barcodeIndex).
+func (s *session) productsByBarcode(ctx context.Context, barcode string) ([]string, error) {
+	x := &s.barcodes
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.ready {
+		ids := map[string][]string{}
+		for p, err := range s.mk.Products(ctx, metakocka.ProductListRequest{}) {
+			if err != nil {
+				return nil, fmt.Errorf("read the catalogue for barcodes: %w", err)
+			}
+			if p.Barcode != "" {
+				ids[p.Barcode] = append(ids[p.Barcode], p.MkID)
+			}
+		}
+		x.ids, x.ready = ids, true
+	}
+	return x.ids[barcode], nil
 }
 
 // linkFree decides a pull-side match by key over the CRM records found:

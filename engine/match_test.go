@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -409,4 +410,57 @@ func collectDocuments(t *testing.T, b *bundle) []mksync.SalesDocument {
 		out = append(out, d)
 	}
 	return out
+}
+
+// TestProductMatchesByBarcodeOnPush: a CRM product whose code Metakocka
+// does not have links to the one Metakocka product with its barcode (read
+// from the catalogue once per run, since Metakocka documents no barcode
+// filter); two such products make it ambiguous; a product mksync made for
+// another CRM product is no candidate.
+func TestProductMatchesByBarcodeOnPush(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	addMk := func(code, barcode, countCode string) string {
+		res, err := mk.ProductAdd(ctx, metakocka.Product{Code: code, CountCode: countCode, Name: "Made in Metakocka " + code, Unit: "kos", Barcode: barcode})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(code, barcode string) mksync.Product {
+		p := mksync.Product{Code: code, Name: "CRM " + code, Unit: "kos", Barcode: barcode, Price: decimal.RequireFromString("1.5"), TaxRate: decimal.NewFromInt(22)}
+		require.NoError(t, b.store.CreateProduct(ctx, b.tenant, &p))
+		return p
+	}
+	byBarcode := addMk("MK-X", "3830000000111", "")
+	addMk("MK-Y1", "3830000000222", "")
+	addMk("MK-Y2", "3830000000222", "")
+	addMk("MK-Z", "3830000000333", CountCode("0193b4a2-7c1e-7d2a-9f00-5a1b2c3d4e5f")) // a local product since deleted
+	for i := range 5 {                                                                // a catalogue of more than one record
+		addMk(fmt.Sprintf("MK-FILL-%d", i), fmt.Sprintf("38300000009%02d", i), "")
+	}
+	a := addCRM("LOC-A", "3830000000111")
+	twin := addCRM("LOC-B", "3830000000222")
+	addCRM("LOC-C", "3830000000333")
+	addCRM("LOC-D", "")
+	before := productLists(b)
+
+	run := &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 2, run.Result.Created, "%+v", run.Result)
+	require.Equal(t, byBarcode, b.mapping(t, mksync.EntityProduct, a.ID).MetakockaID)
+	require.Equal(t, mksync.StateAmbiguous, b.mapping(t, mksync.EntityProduct, twin.ID).State)
+	require.Len(t, b.fake.Products(b.company), 11, "9 there before, 2 created for C and D, none for A and B")
+	t.Logf("product_list calls for 4 products: %d", productLists(b)-before)
+}
+
+// productLists counts the company's product_list calls.
+func productLists(b *bundle) int64 {
+	var n int64
+	for _, c := range b.fake.Stats().Companies[b.company]["product_list"] {
+		n += c
+	}
+	return n
 }

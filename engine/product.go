@@ -355,25 +355,54 @@ func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force b
 	return pullOne(ctx, s, newProducts(s), mp, force)
 }
 
-// match finds the Metakocka products with this product's code (product_list
-// filters by code; Metakocka documents no barcode filter, so barcodes match
-// only on a pull). A product mksync created for another local product (its
-// count_code) is never a candidate.
+// match finds the Metakocka products that are this product: by code
+// (product_list filters by code), else by barcode (through the session's
+// catalogue index: Metakocka documents no barcode filter). A product mksync
+// created for another local product (its count_code) is never a candidate.
 func (l productLocal) match(ctx context.Context) ([]candidate[metakocka.Product], error) {
-	if l.p.Code == "" {
+	if l.p.Code != "" {
+		q := metakocka.ProductListRequest{Code: l.p.Code, ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Limit: 10}
+		page, err := l.s.mk.ProductList(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("match product by code %s: %w", l.p.Code, err)
+		}
+		var out []candidate[metakocka.Product]
+		for _, mp := range page.Products {
+			if mp.Code == l.p.Code && l.candidate(mp) {
+				out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "code"})
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return l.matchBarcode(ctx)
+}
+
+// candidate: mp was not made by mksync for another local product.
+func (l productLocal) candidate(mp metakocka.Product) bool {
+	id, ok := LocalIDOf(mp.CountCode)
+	return !ok || id == l.p.ID
+}
+
+// matchBarcode finds the Metakocka products with this product's barcode.
+func (l productLocal) matchBarcode(ctx context.Context) ([]candidate[metakocka.Product], error) {
+	if l.p.Barcode == "" {
 		return nil, nil
 	}
-	q := metakocka.ProductListRequest{Code: l.p.Code, ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Limit: 10}
-	page, err := l.s.mk.ProductList(ctx, q)
+	ids, err := l.s.productsByBarcode(ctx, l.p.Barcode)
 	if err != nil {
-		return nil, fmt.Errorf("match product by code %s: %w", l.p.Code, err)
+		return nil, fmt.Errorf("match product by barcode %s: %w", l.p.Barcode, err)
 	}
 	var out []candidate[metakocka.Product]
-	for _, mp := range page.Products {
-		if id, ok := LocalIDOf(mp.CountCode); mp.Code != l.p.Code || ok && id != l.p.ID {
-			continue
+	for _, id := range ids {
+		mp, found, err := l.s.findProduct(ctx, metakocka.ProductListRequest{MkID: id})
+		if err != nil {
+			return nil, fmt.Errorf("match product by barcode %s: %w", l.p.Barcode, err)
 		}
-		out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "code"})
+		if found && mp.Barcode == l.p.Barcode && l.candidate(mp) {
+			out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "barcode"})
+		}
 	}
 	return out, nil
 }
