@@ -126,6 +126,7 @@ func entityChecks(et mksync.EntityType) []check {
 		cs = append(cs, conflictCheck(et, p))
 	}
 	cs = append(cs, isolationCheck(et))
+	cs = append(cs, matchingChecks(et)...)
 	if et == mksync.EntitySalesDocument {
 		cs = append(cs, missingProductCheck())
 	}

@@ -1,6 +1,7 @@
 // Package validate holds mksync's end-to-end validation: one set of checks
 // (create → push → mapping, update, unchanged resync, pull, bulk runs,
-// faults, bad input, conflicts under every policy, tenant isolation, rate
+// faults, bad input, conflicts under every policy, tenant isolation,
+// matching before creating, deletes that stay deleted, rate
 // limits) and the two drivers they run through:
 //
 //   - InProcess: a store, engine and Metakocka client built in this process,

@@ -44,16 +44,20 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
 		"✓ products: bulk run by id finishes",
+		"✓ contacts: matching: made in Metakocka, same key in the CRM → a push links, not creates",
+		"✓ products: matching: same key in the CRM, made in Metakocka → a pull links, not creates",
+		"✓ sales-documents: matching: same number + partner + date → a push links, not creates",
+		"✓ sales-documents: deletes stay deleted: a pull does not re-create",
 		"- contacts: bad input not retried, reported with errorId (skipped: the CRM refuses any contact Metakocka would refuse)",
 		"- products: bad input → 400 envelope with errorId (skipped: " + needsAPI + ")",
 		"- api: rate limit → 429 with Retry-After (skipped: " + needsAPI + ")",
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for documents) and the connection and rate
-	// limit checks; skipped are only the 4 that need the REST API (400
-	// envelope ×3, rate limit) and the contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 15 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	// 18 checks per kind and the connection and rate limit checks; skipped
+	// are only the 4 that need the REST API (400 envelope ×3, rate limit)
+	// and the contacts' bad-record check.
+	require.Equal(t, Report{Passed: 1 + 18 + 18 + 18 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -75,13 +79,15 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 12, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 15, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
 		"- products: another tenant's ids → not found (skipped: needs the simulator (a second company))",
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
-		"- cleanup: deleted 10 Metakocka documents and products, 0 left",
+		"✓ products: matching: made in Metakocka, same key in the CRM → a push links, not creates",
+		"✓ products: deletes stay deleted: a pull does not re-create",
+		"- cleanup: deleted 11 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}
