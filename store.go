@@ -282,6 +282,7 @@ type Store interface {
 	CredentialStore
 	ContactStore
 	ContactMatcher
+	RecordMatcher
 	ProductStore
 	SalesDocumentStore
 	MappingStore

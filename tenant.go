@@ -44,9 +44,11 @@ type DeletePolicy string
 const (
 	// DeleteKeep leaves Metakocka as it is (the default).
 	DeleteKeep DeletePolicy = "keep"
-	// DeleteInMetakocka deletes a deleted product in Metakocka too
-	// (product_delete), on the next bulk push of products; Metakocka
-	// refuses it while a document uses the product. Other records are kept.
+	// DeleteInMetakocka deletes a deleted product (product_delete) or
+	// sales order (delete_document) in Metakocka too, on the next bulk
+	// push of its entity; Metakocka refuses a product while a document
+	// uses it. Contacts, offers and invoices are kept (Metakocka documents
+	// no delete for them).
 	DeleteInMetakocka DeletePolicy = "delete_in_metakocka"
 )
 

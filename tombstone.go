@@ -18,6 +18,10 @@ type Tombstone struct {
 	MetakockaID string     `json:"metakockaId"`
 	CountCode   string     `json:"countCode"`
 	DeletedAt   time.Time  `json:"deletedAt"`
+	// Kind is a deleted sales document's kind ("" for other records, and
+	// for documents deleted before it was kept): the deletion policy
+	// deletes orders only, the one type Metakocka documents a delete for.
+	Kind DocumentKind `json:"-"`
 }
 
 // TombstoneStore keeps tombstones. Deleting a mapped contact, product or
@@ -77,4 +81,18 @@ func CheckContactKey(k ContactKey, values []string) error {
 		return Errorf(EINVALID, "1 to 4 values per contact key lookup, got %d", len(values))
 	}
 	return nil
+}
+
+// RecordMatcher finds products and sales documents by a strong key,
+// through an index (docs/mapping.md, "Matching before creating"): what a
+// pulled Metakocka record that is not mapped yet is linked to.
+type RecordMatcher interface {
+	// FindProductsByBarcode returns the tenant's products (at most
+	// MaxKeyMatches, in id order) whose barcode is barcode, compared
+	// exactly; none for "".
+	FindProductsByBarcode(ctx context.Context, tenantID, barcode string) ([]Product, error)
+	// FindSalesDocumentIDsByNumber returns the ids (at most MaxKeyMatches,
+	// in id order) of the tenant's sales documents with this number,
+	// contact and date; none for an empty number.
+	FindSalesDocumentIDsByNumber(ctx context.Context, tenantID, number, contactID string, date Date) ([]string, error)
 }

@@ -448,9 +448,14 @@ func (a documents) ident(md *metakocka.Document) remoteID {
 	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: parseMkTime(md.LastChangeTS)}
 }
 
-// link finds the document whose count_code mksync made (its mapping was lost).
+// link finds the document whose count_code mksync made (its mapping was
+// lost), else the one document not linked yet with the same number,
+// partner, date and kind (linkByNumber).
 func (a documents) link(ctx context.Context, md *metakocka.Document) (*mksync.SalesDocument, string, error) {
-	return a.linkByCountCode(ctx, md.CountCode)
+	if d, id, err := a.linkByCountCode(ctx, md.CountCode); d != nil || err != nil {
+		return d, id, err
+	}
+	return a.linkByNumber(ctx, md)
 }
 
 func (a documents) create(ctx context.Context, rv documentView, md *metakocka.Document, rh string) (string, error) {

@@ -257,6 +257,9 @@ type session struct {
 	// createNew: a person chose to create the record in Metakocka on
 	// purpose (Engine.CreateNew), so a push skips matching.
 	createNew bool
+	// barcodes indexes the company's catalogue by barcode, read once per
+	// session when a product to create needs it (see productsByBarcode).
+	barcodes barcodeIndex
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

@@ -93,32 +93,39 @@ func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID str
 
 // applyDeletes carries out the tenant's deletion policy before a bulk push
 // of et: under delete_in_metakocka every tombstoned product (deleted in the
-// CRM) is deleted in Metakocka with product_delete and its tombstone is
+// CRM) is deleted in Metakocka with product_delete, and every tombstoned
+// sales order with delete_document (documented for sales orders only:
+// documents_delete_document_sales_order.md); its tombstone is then
 // forgotten, since nothing is left to bring back. A refusal (Metakocka
 // keeps a product a document uses) writes an error record and keeps the
-// tombstone, so the next push tries again. Other entity types and the
-// default policy (keep) leave Metakocka as it is.
+// tombstone, so the next push tries again. Offers and invoices, contacts,
+// and everything under the default policy (keep) are left as they are in
+// Metakocka; their tombstones stay.
 func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
-	if et != mksync.EntityProduct || s.settings.DeletePolicy != mksync.DeleteInMetakocka {
+	del := s.deleteInMetakocka(et)
+	if del == nil {
 		return nil
 	}
 	after := ""
 	for {
 		ts, next, err := s.e.store.FindTombstones(ctx, s.tenantID, et, mksync.Page{After: after, Limit: 100})
 		if err != nil {
-			return fmt.Errorf("read product tombstones: %w", err)
+			return fmt.Errorf("read %s tombstones: %w", et, err)
 		}
 		for _, t := range ts {
-			_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
+			what, err := del(ctx, t)
+			if what == "" {
+				continue // not deletable in Metakocka: kept
+			}
 			if err != nil && !isCode(err, mksync.ENOTFOUND) {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete product %s in Metakocka (deletion policy): %w", t.MetakockaID, err))
+				s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete %s %s in Metakocka (deletion policy): %w", what, t.MetakockaID, err))
 				continue
 			}
 			if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, t.MetakockaID); err != nil && !isCode(err, mksync.ENOTFOUND) {
-				return fmt.Errorf("forget tombstone of product %s: %w", t.MetakockaID, err)
+				return fmt.Errorf("forget tombstone of %s %s: %w", what, t.MetakockaID, err)
 			}
 		}
 		if next == "" {
@@ -152,4 +159,28 @@ func (e *Engine) CreateNew(ctx context.Context, tenantID string, et mksync.Entit
 	}
 	s.createNew = true
 	return e.singleIn(ctx, s, et, mksync.ToMetakocka, entityID)
+}
+
+// deleteInMetakocka returns how the deletion policy deletes a tombstoned
+// record of et in Metakocka (what it is, and the call's error; what ""
+// when the record is not to be deleted), or nil when it deletes none.
+func (s *session) deleteInMetakocka(et mksync.EntityType) func(context.Context, mksync.Tombstone) (string, error) {
+	if s.settings.DeletePolicy != mksync.DeleteInMetakocka {
+		return nil
+	}
+	switch et {
+	case mksync.EntityProduct:
+		return func(ctx context.Context, t mksync.Tombstone) (string, error) {
+			_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
+			return "product", err
+		}
+	case mksync.EntitySalesDocument:
+		return func(ctx context.Context, t mksync.Tombstone) (string, error) {
+			if t.Kind != mksync.KindOrder {
+				return "", nil
+			}
+			return "sales order", s.mk.DeleteDocument(ctx, metakocka.DocSalesOrder, t.MetakockaID)
+		}
+	}
+	return nil
 }

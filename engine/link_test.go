@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
 func TestLinkUnlinkRelink(t *testing.T) {
@@ -177,4 +179,66 @@ func TestCreateNewAfterAmbiguous(t *testing.T) {
 	require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(err), "a linked record is not created again")
 	_, err = b.e.CreateNew(ctx, b.tenant, "invoice_lines", c.ID)
 	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(err))
+}
+
+// TestDeletionPolicyDeletesSalesOrders: under delete_in_metakocka a sales
+// order deleted in the CRM is deleted in Metakocka (delete_document) at the
+// next bulk push of documents, and its tombstone forgotten; an invoice,
+// which Metakocka documents no delete for, stays there with its
+// tombstone. A refused delete writes an error record and keeps the
+// tombstone, and the next push deletes it. Under keep nothing is deleted.
+func TestDeletionPolicyDeletesSalesOrders(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy mksync.DeletePolicy
+		refuse bool
+		// what Metakocka and the tombstones hold after the first push
+		remains, tombs int
+	}{
+		{mksync.DeleteKeep, false, 2, 2},
+		{mksync.DeleteInMetakocka, false, 1, 1},
+		{mksync.DeleteInMetakocka, true, 2, 2},
+	} {
+		b := setup(t, setupOpts{settings: mksync.SyncSettings{DeletePolicy: tt.policy}})
+		ctx := context.Background()
+		c, p := newContact(t, b), newProduct(t, b)
+		order, invoice := newDocument(t, b, mksync.KindOrder, c, p), newDocument(t, b, mksync.KindInvoice, c, p)
+		push := func() mksync.SyncResult {
+			run := &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+			require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+			return run.Result
+		}
+		require.Equal(t, 2, push().Created)
+		orderMk := b.mapping(t, mksync.EntitySalesDocument, order.ID).MetakockaID
+		require.NoError(t, b.store.DeleteSalesDocument(ctx, b.tenant, order.ID))
+		require.NoError(t, b.store.DeleteSalesDocument(ctx, b.tenant, invoice.ID))
+		if tt.refuse {
+			// More than the client's retries of a safe call.
+			b.fake.FailNextMethod(b.company, "delete_document", 20, mkfake.FaultOprError)
+		}
+		push()
+		name := fmt.Sprintf("%s refuse=%v", tt.policy, tt.refuse)
+		require.Len(t, b.fake.Documents(b.company), tt.remains, name)
+		ts, _, err := b.store.FindTombstones(ctx, b.tenant, mksync.EntitySalesDocument, mksync.Page{})
+		require.NoError(t, err)
+		require.Len(t, ts, tt.tombs, name)
+		for _, d := range b.fake.Documents(b.company) {
+			if tt.remains == 1 {
+				require.NotEqual(t, orderMk, d.MkID, "%s: the order is gone", name)
+			}
+		}
+		if !tt.refuse {
+			continue
+		}
+		ers, _, err := b.store.FindErrorRecords(ctx, b.tenant, mksync.ErrorFilter{EntityID: orderMk})
+		require.NoError(t, err)
+		require.Len(t, ers, 1, "%s: the refusal is recorded", name)
+		b.fake.ClearFaults(b.company)
+		push()
+		require.Len(t, b.fake.Documents(b.company), 1, "%s: the next push deletes it", name)
+		ts, _, err = b.store.FindTombstones(ctx, b.tenant, mksync.EntitySalesDocument, mksync.Page{})
+		require.NoError(t, err)
+		require.Len(t, ts, 1, "%s: the invoice's tombstone stays", name)
+		require.NotEqual(t, orderMk, ts[0].MetakockaID)
+	}
 }

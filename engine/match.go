@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/mksync/mksync"
@@ -140,6 +141,142 @@ func (e *ambiguousError) Error() string {
 	return fmt.Sprintf("matches %d CRM records (%s)", len(e.ids), strings.Join(e.ids, ", "))
 }
 
+// numberKey names the documents' second matching rule.
+const numberKey = "number + partner + date"
+
+// linkByNumber finds the CRM documents of md's kind with its number (its
+// count_code), partner (through the contact mapping: the partner is pulled
+// first) and date, through the store's index; see linkFree.
+func (a documents) linkByNumber(ctx context.Context, md *metakocka.Document) (*mksync.SalesDocument, string, error) {
+	if md.CountCode == "" || md.Partner == nil || md.Partner.MkID == "" {
+		return nil, "", nil
+	}
+	kind, err := docKind(md.DocType)
+	if err != nil {
+		return nil, "", err
+	}
+	contactID, ok, err := a.s.localIDByMkID(ctx, mksync.EntityContact, md.Partner.MkID)
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	day, err := parseMkDate(md.DocDate)
+	if err != nil || day == "" {
+		return nil, "", err
+	}
+	date, err := mksync.ParseDate(day)
+	if err != nil {
+		return nil, "", err
+	}
+	ids, err := a.s.e.store.FindSalesDocumentIDsByNumber(ctx, a.s.tenantID, md.CountCode, contactID, date)
+	if err != nil {
+		return nil, "", fmt.Errorf("find sales documents by number %s: %w", md.CountCode, err)
+	}
+	var found []mksync.SalesDocument
+	for _, id := range ids {
+		d, err := a.s.e.store.FindSalesDocumentByID(ctx, a.s.tenantID, id)
+		if err != nil {
+			return nil, "", fmt.Errorf("read sales document %s: %w", id, err)
+		}
+		if d.Kind == kind {
+			found = append(found, d)
+		}
+	}
+	return linkFree(ctx, a.s, mksync.EntitySalesDocument, numberKey, found, func(d *mksync.SalesDocument) string { return d.ID })
+}
+
+// match finds the Metakocka documents that are this document by number +
+// partner + date: a search of each type it may have by its number (query,
+// Metakocka's search field) within its date (doc_date_from and
+// doc_date_to, as search_examples.md shows them), keeping those with
+// exactly this count_code, partner and date. A document without a number
+// has no such key (its count_code is mksync's, looked up on a retry). It
+// needs prepare (the partner's mk_id and the types).
+func (l *documentLocal) match(ctx context.Context) ([]candidate[metakocka.Document], error) {
+	if l.d.Number == "" || l.refs.partner == "" {
+		return nil, nil
+	}
+	day := l.d.Date.Format("02.01.2006")
+	var out []candidate[metakocka.Document]
+	for _, t := range l.types {
+		page, err := l.s.mk.Search(ctx, metakocka.SearchRequest{DocType: t, Query: l.d.Number, FullDocuments: true,
+			QueryAdvance: []metakocka.QueryParam{{Type: "doc_date_from", Value: day}, {Type: "doc_date_to", Value: day}}})
+		if err != nil {
+			return nil, fmt.Errorf("match document by number %s: search %s: %w", l.d.Number, t, err)
+		}
+		for _, d := range page.Results {
+			if date, _ := parseMkDate(d.DocDate); d.CountCode != l.d.Number || d.Partner == nil ||
+				d.Partner.MkID != l.refs.partner || date != l.d.Date.String() {
+				continue
+			}
+			if d.DocType == "" {
+				d.DocType = t
+			}
+			out = append(out, candidate[metakocka.Document]{r: d, mkID: d.MkID, key: numberKey})
+		}
+	}
+	return out, nil
+}
+
+// barcodeIndex maps barcodes to the mk_ids of the company's products.
+// Metakocka documents no barcode filter (product_list filters by
+// count_code, mk_id and code, search_with_like by count_code, code and
+// title), so the one documented way to find a product by barcode is to read
+// the catalogue: once per session (a run's slice, or one sync), and only
+// when a product to create has a barcode that its code did not match.
+type barcodeIndex struct {
+	mu    sync.Mutex
+	ready bool
+	ids   map[string][]string
+}
+
+// productsByBarcode returns the mk_ids of the company's products with
+// this barcode, reading the catalogue the first time (see barcodeIndex).
+func (s *session) productsByBarcode(ctx context.Context, barcode string) ([]string, error) {
+	x := &s.barcodes
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.ready {
+		ids := map[string][]string{}
+		for p, err := range s.mk.Products(ctx, metakocka.ProductListRequest{}) {
+			if err != nil {
+				return nil, fmt.Errorf("read the catalogue for barcodes: %w", err)
+			}
+			if p.Barcode != "" {
+				ids[p.Barcode] = append(ids[p.Barcode], p.MkID)
+			}
+		}
+		x.ids, x.ready = ids, true
+	}
+	return x.ids[barcode], nil
+}
+
+// linkFree decides a pull-side match by key over the CRM records found:
+// those already linked to a Metakocka record are dropped; the one left is
+// linked, several are an ambiguousError, none is no match.
+func linkFree[L any](ctx context.Context, s *session, et mksync.EntityType, key string, found []L, id func(*L) string) (*L, string, error) {
+	var free []*L
+	for i := range found {
+		m, mapped, err := s.mapping(ctx, et, id(&found[i]))
+		if err != nil {
+			return nil, "", err
+		}
+		if !mapped || m.MetakockaID == "" {
+			free = append(free, &found[i])
+		}
+	}
+	switch len(free) {
+	case 0:
+		return nil, "", nil
+	case 1:
+		return free[0], id(free[0]), nil
+	}
+	amb := &ambiguousError{}
+	for _, l := range free {
+		amb.ids, amb.keys = append(amb.ids, id(l)), append(amb.keys, key)
+	}
+	return nil, "", amb
+}
+
 // candidateIDs lists the mk_ids, matching keys and titles of cs.
 func candidateIDs[R any](cs []candidate[R]) (ids, keys, titles []string) {
 	for _, c := range cs {
@@ -156,6 +293,8 @@ func candidateTitle(r any) string {
 		return v.Customer
 	case metakocka.Product:
 		return strings.TrimSpace(v.Code + " " + v.Name)
+	case metakocka.Document:
+		return v.CountCode
 	}
 	return ""
 }

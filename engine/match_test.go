@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -277,6 +278,8 @@ func TestPartnerMatchesContactBeforeCreate(t *testing.T) {
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, []string{byTax, byMail, twin, weak}))
 	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
 	require.Equal(t, 1, run.Result.Created, "the weak match is a new contact")
+	require.Equal(t, 2, run.Result.Linked, "a pull-side link counts as linked: %+v", run.Result)
+	require.Zero(t, run.Result.Updated, "a link is not an update")
 	require.Equal(t, byTax, b.mapping(t, mksync.EntityContact, cTax.ID).MetakockaID)
 	require.Equal(t, byMail, b.mapping(t, mksync.EntityContact, cMail.ID).MetakockaID)
 	_, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityContact, twin)
@@ -291,4 +294,173 @@ func TestPartnerMatchesContactBeforeCreate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ers, 1)
 	require.Equal(t, mksync.ECONFLICT, ers[0].Code)
+}
+
+// TestProductMatchesByBarcodeOnPull: a Metakocka product whose code the
+// CRM does not have links to the one CRM product not linked yet with its
+// barcode (counted as linked); two such products make it ambiguous: neither
+// linked nor created.
+func TestProductMatchesByBarcodeOnPull(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	addMk := func(code, barcode string) string {
+		res, err := mk.ProductAdd(ctx, metakocka.Product{Code: code, Name: "Made in Metakocka " + code, Unit: "kos", Barcode: barcode})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(code, barcode string) mksync.Product {
+		p := mksync.Product{Code: code, Name: "CRM " + code, Unit: "kos", Barcode: barcode}
+		require.NoError(t, b.store.CreateProduct(ctx, b.tenant, &p))
+		return p
+	}
+	byBarcode := addMk("MK-X", "3830000000111")
+	twin := addMk("MK-Y", "3830000000222")
+	linked := addMk("MK-Z", "3830000000333")
+	a := addCRM("LOC-A", "3830000000111")
+	addCRM("LOC-B1", "3830000000222")
+	addCRM("LOC-B2", "3830000000222")
+	c := addCRM("LOC-C", "3830000000333")
+	require.NoError(t, b.store.UpsertMapping(ctx, b.tenant, &mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: c.ID,
+		MetakockaID: "999999", State: mksync.StateSynced}))
+
+	run := &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "a product linked elsewhere is no candidate: %+v", run.Result)
+	require.Equal(t, byBarcode, b.mapping(t, mksync.EntityProduct, a.ID).MetakockaID)
+	_, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, twin)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "an ambiguous product is neither linked nor created")
+	m, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, linked)
+	require.NoError(t, err)
+	require.NotEqual(t, c.ID, m.EntityID)
+	require.Len(t, collectProducts(t, b), 5)
+}
+
+// TestDocumentMatchesByNumberPartnerDate: a CRM document and a Metakocka
+// document with the same number (count_code), partner and date are linked,
+// not duplicated, in either direction; another date is not a match; two CRM
+// documents with one key make the pulled one ambiguous.
+func TestDocumentMatchesByNumberPartnerDate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	c, p := newContact(t, b), newProduct(t, b)
+	for et, id := range map[mksync.EntityType]string{mksync.EntityContact: c.ID, mksync.EntityProduct: p.ID} {
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, et, id)
+		require.NoError(t, err)
+	}
+	partner, product := b.mapping(t, mksync.EntityContact, c.ID).MetakockaID, b.mapping(t, mksync.EntityProduct, p.ID).MetakockaID
+	mk := b.mk(t)
+	putMk := func(number, date string) string {
+		res, err := mk.PutDocument(ctx, metakocka.Document{DocType: metakocka.DocSalesOrder, CountCode: number, DocDate: date,
+			Partner: &metakocka.Partner{MkID: partner},
+			ProductList: metakocka.List[metakocka.DocumentLine]{{MkID: product, Amount: metakocka.MustDecimal("1"),
+				Price: metakocka.MustDecimal("19.99"), Tax: "095"}}})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(number string, day int) mksync.SalesDocument {
+		d := newDocument(t, b, mksync.KindOrder, c, p)
+		d.Number, d.Date = number, mksync.NewDate(2025, 3, day)
+		require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+		return d
+	}
+
+	// Push: one is there already, one is not.
+	there := putMk("2025-100", "14.03.2025")
+	pushed, fresh := addCRM("2025-100", 14), addCRM("2025-101", 14)
+	run := &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "%+v", run.Result)
+	require.Equal(t, there, b.mapping(t, mksync.EntitySalesDocument, pushed.ID).MetakockaID)
+	require.NotEqual(t, there, b.mapping(t, mksync.EntitySalesDocument, fresh.ID).MetakockaID)
+	require.Len(t, b.fake.Documents(b.company), 2, "nothing duplicated")
+
+	// Pull: made in Metakocka, already in the CRM.
+	pulled := addCRM("2025-200", 14)
+	otherDay := addCRM("2025-201", 15)
+	addCRM("2025-202", 14)
+	addCRM("2025-202", 14)
+	toPull := putMk("2025-200", "14.03.2025")
+	putMk("2025-201", "14.03.2025")
+	twin := putMk("2025-202", "14.03.2025")
+	before := len(collectDocuments(t, b))
+	run = &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Created, "another date is another document: %+v", run.Result)
+	require.Equal(t, toPull, b.mapping(t, mksync.EntitySalesDocument, pulled.ID).MetakockaID)
+	_, err := b.store.FindMapping(ctx, b.tenant, mksync.EntitySalesDocument, otherDay.ID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+	_, err = b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntitySalesDocument, twin)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "an ambiguous document is neither linked nor created")
+	require.Len(t, collectDocuments(t, b), before+1)
+}
+
+func collectDocuments(t *testing.T, b *bundle) []mksync.SalesDocument {
+	t.Helper()
+	var out []mksync.SalesDocument
+	for d, err := range b.store.AllSalesDocuments(context.Background(), b.tenant) {
+		require.NoError(t, err)
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestProductMatchesByBarcodeOnPush: a CRM product whose code Metakocka
+// does not have links to the one Metakocka product with its barcode (read
+// from the catalogue once per run, since Metakocka documents no barcode
+// filter); two such products make it ambiguous; a product mksync made for
+// another CRM product is no candidate.
+func TestProductMatchesByBarcodeOnPush(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	mk := b.mk(t)
+	addMk := func(code, barcode, countCode string) string {
+		res, err := mk.ProductAdd(ctx, metakocka.Product{Code: code, CountCode: countCode, Name: "Made in Metakocka " + code, Unit: "kos", Barcode: barcode})
+		require.NoError(t, err)
+		return res.MkID
+	}
+	addCRM := func(code, barcode string) mksync.Product {
+		p := mksync.Product{Code: code, Name: "CRM " + code, Unit: "kos", Barcode: barcode, Price: decimal.RequireFromString("1.5"), TaxRate: decimal.NewFromInt(22)}
+		require.NoError(t, b.store.CreateProduct(ctx, b.tenant, &p))
+		return p
+	}
+	byBarcode := addMk("MK-X", "3830000000111", "")
+	addMk("MK-Y1", "3830000000222", "")
+	addMk("MK-Y2", "3830000000222", "")
+	addMk("MK-Z", "3830000000333", CountCode("0193b4a2-7c1e-7d2a-9f00-5a1b2c3d4e5f")) // a local product since deleted
+	for i := range 5 {                                                                // a catalogue of more than one record
+		addMk(fmt.Sprintf("MK-FILL-%d", i), fmt.Sprintf("38300000009%02d", i), "")
+	}
+	a := addCRM("LOC-A", "3830000000111")
+	twin := addCRM("LOC-B", "3830000000222")
+	addCRM("LOC-C", "3830000000333")
+	addCRM("LOC-D", "")
+	before := productLists(b)
+
+	run := &mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.ToMetakocka}
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+	require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+	require.Equal(t, 1, run.Result.Ambiguous, "%+v", run.Result)
+	require.Equal(t, 2, run.Result.Created, "%+v", run.Result)
+	require.Equal(t, byBarcode, b.mapping(t, mksync.EntityProduct, a.ID).MetakockaID)
+	require.Equal(t, mksync.StateAmbiguous, b.mapping(t, mksync.EntityProduct, twin.ID).State)
+	require.Len(t, b.fake.Products(b.company), 11, "9 there before, 2 created for C and D, none for A and B")
+	t.Logf("product_list calls for 4 products: %d", productLists(b)-before)
+}
+
+// productLists counts the company's product_list calls.
+func productLists(b *bundle) int64 {
+	var n int64
+	for _, c := range b.fake.Stats().Companies[b.company]["product_list"] {
+		n += c
+	}
+	return n
 }

@@ -244,23 +244,27 @@ func (a products) ident(p *metakocka.Product) remoteID {
 	return remoteID{mkID: p.MkID, countCode: p.CountCode}
 }
 
-// link finds the same product in the CRM (mksync's count_code, or the same
-// code) to link rather than duplicate.
+// link finds the same product in the CRM to link rather than duplicate:
+// mksync's count_code, else the same code, else the one product not linked
+// yet with the same barcode (several make an ambiguousError).
 func (a products) link(ctx context.Context, mp *metakocka.Product) (*mksync.Product, string, error) {
 	if p, id, err := a.linkByCountCode(ctx, mp.CountCode); p != nil || err != nil {
 		return p, id, err
 	}
-	if mp.Code == "" {
-		return nil, "", nil
+	if mp.Code != "" {
+		p, err := a.s.e.store.FindProductByCode(ctx, a.s.tenantID, mp.Code)
+		if err == nil {
+			return &p, p.ID, nil
+		}
+		if !isCode(err, mksync.ENOTFOUND) {
+			return nil, "", fmt.Errorf("find product by code %s: %w", mp.Code, err)
+		}
 	}
-	p, err := a.s.e.store.FindProductByCode(ctx, a.s.tenantID, mp.Code)
-	if isCode(err, mksync.ENOTFOUND) {
-		return nil, "", nil
-	}
+	ps, err := a.s.e.store.FindProductsByBarcode(ctx, a.s.tenantID, mp.Barcode)
 	if err != nil {
-		return nil, "", fmt.Errorf("find product by code %s: %w", mp.Code, err)
+		return nil, "", fmt.Errorf("find products by barcode %s: %w", mp.Barcode, err)
 	}
-	return &p, p.ID, nil
+	return linkFree(ctx, a.s, mksync.EntityProduct, "barcode", ps, func(p *mksync.Product) string { return p.ID })
 }
 
 // taken: a code is unique in the CRM, so a product mapped elsewhere with
@@ -376,25 +380,54 @@ func (s *session) pullProduct(ctx context.Context, mp metakocka.Product, force b
 	return pullOne(ctx, s, newProducts(s), mp, force)
 }
 
-// match finds the Metakocka products with this product's code (product_list
-// filters by code; Metakocka documents no barcode filter, so barcodes match
-// only on a pull). A product mksync created for another local product (its
-// count_code) is never a candidate.
+// match finds the Metakocka products that are this product: by code
+// (product_list filters by code), else by barcode (through the session's
+// catalogue index: Metakocka documents no barcode filter). A product mksync
+// created for another local product (its count_code) is never a candidate.
 func (l productLocal) match(ctx context.Context) ([]candidate[metakocka.Product], error) {
-	if l.p.Code == "" {
+	if l.p.Code != "" {
+		q := metakocka.ProductListRequest{Code: l.p.Code, ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Limit: 10}
+		page, err := l.s.mk.ProductList(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("match product by code %s: %w", l.p.Code, err)
+		}
+		var out []candidate[metakocka.Product]
+		for _, mp := range page.Products {
+			if mp.Code == l.p.Code && l.candidate(mp) {
+				out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "code"})
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return l.matchBarcode(ctx)
+}
+
+// candidate: mp was not made by mksync for another local product.
+func (l productLocal) candidate(mp metakocka.Product) bool {
+	id, ok := LocalIDOf(mp.CountCode)
+	return !ok || id == l.p.ID
+}
+
+// matchBarcode finds the Metakocka products with this product's barcode.
+func (l productLocal) matchBarcode(ctx context.Context) ([]candidate[metakocka.Product], error) {
+	if l.p.Barcode == "" {
 		return nil, nil
 	}
-	q := metakocka.ProductListRequest{Code: l.p.Code, ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Limit: 10}
-	page, err := l.s.mk.ProductList(ctx, q)
+	ids, err := l.s.productsByBarcode(ctx, l.p.Barcode)
 	if err != nil {
-		return nil, fmt.Errorf("match product by code %s: %w", l.p.Code, err)
+		return nil, fmt.Errorf("match product by barcode %s: %w", l.p.Barcode, err)
 	}
 	var out []candidate[metakocka.Product]
-	for _, mp := range page.Products {
-		if id, ok := LocalIDOf(mp.CountCode); mp.Code != l.p.Code || ok && id != l.p.ID {
-			continue
+	for _, id := range ids {
+		mp, found, err := l.s.findProduct(ctx, metakocka.ProductListRequest{MkID: id})
+		if err != nil {
+			return nil, fmt.Errorf("match product by barcode %s: %w", l.p.Barcode, err)
 		}
-		out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "code"})
+		if found && mp.Barcode == l.p.Barcode && l.candidate(mp) {
+			out = append(out, candidate[metakocka.Product]{r: mp, mkID: mp.MkID, key: "barcode"})
+		}
 	}
 	return out, nil
 }

@@ -81,7 +81,8 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 			return id, recordResult{}, err
 		}
 		if !has || om.MetakockaID == "" {
-			return id, recordResult{out: outUpdated}, a.local(l).apply(ctx, rv.v, rv.r, rv.h)
+			// A link, not an update: counted as linked (SyncResult.linked).
+			return id, recordResult{out: outLinked}, a.local(l).apply(ctx, rv.v, rv.r, rv.h)
 		}
 		if err := a.taken(rv.r, l, om); err != nil {
 			return id, recordResult{}, err

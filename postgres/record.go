@@ -90,11 +90,14 @@ func markPending(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.Enti
 // tombstone when it named a Metakocka record.
 func (d *DB) deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et mksync.EntityType, id string) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO tombstones (tenant_id, `+tombstoneColumns+`)
-		SELECT tenant_id, entity_type, mk_id, entity_id, count_code, $4 FROM mappings
-		WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 AND mk_id <> ''
+		SELECT m.tenant_id, m.entity_type, m.mk_id, m.entity_id, m.count_code, $4,
+			coalesce((SELECT sd.kind FROM sales_documents sd WHERE m.entity_type = $5 AND sd.tenant_id = m.tenant_id AND sd.id = m.entity_id), '')
+		FROM mappings m
+		WHERE m.tenant_id = $1 AND m.entity_type = $2 AND m.entity_id = $3 AND m.mk_id <> ''
 		ON CONFLICT (tenant_id, entity_type, mk_id) DO UPDATE SET
-			entity_id = excluded.entity_id, count_code = excluded.count_code, deleted_at = excluded.deleted_at`,
-		tenantID, string(et), id, d.nowUTC()); err != nil {
+			entity_id = excluded.entity_id, count_code = excluded.count_code, deleted_at = excluded.deleted_at,
+			kind = excluded.kind`,
+		tenantID, string(et), id, d.nowUTC(), string(mksync.EntitySalesDocument)); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `DELETE FROM mappings WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3`,
@@ -216,6 +219,11 @@ func (t crmTable[T]) all(ctx context.Context, d *DB, tenantID string) iter.Seq2[
 // delete deletes the tenant's record id and its mapping.
 func (t crmTable[T]) delete(ctx context.Context, d *DB, tenantID, id string) error {
 	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		// The tombstone first: it reads the record (a document's kind). A
+		// failed delete rolls it back.
+		if err := d.deleteMapping(ctx, tx, tenantID, t.et, id); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		if err != nil {
 			if t.usedByDocuments {
@@ -226,7 +234,7 @@ func (t crmTable[T]) delete(ctx context.Context, d *DB, tenantID, id string) err
 		if tag.RowsAffected() == 0 {
 			return notFound(t.what, id)
 		}
-		return d.deleteMapping(ctx, tx, tenantID, t.et, id)
+		return nil
 	})
 	return dbErr("delete "+t.what, err)
 }

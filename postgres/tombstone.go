@@ -11,13 +11,13 @@ import (
 	"github.com/mksync/mksync"
 )
 
-const tombstoneColumns = "entity_type, mk_id, entity_id, count_code, deleted_at"
+const tombstoneColumns = "entity_type, mk_id, entity_id, count_code, deleted_at, kind"
 
 func scanTombstone(row pgx.Row) (mksync.Tombstone, error) {
 	var t mksync.Tombstone
-	var et string
-	err := row.Scan(&et, &t.MetakockaID, &t.EntityID, &t.CountCode, &t.DeletedAt)
-	t.EntityType, t.DeletedAt = mksync.EntityType(et), t.DeletedAt.UTC()
+	var et, kind string
+	err := row.Scan(&et, &t.MetakockaID, &t.EntityID, &t.CountCode, &t.DeletedAt, &kind)
+	t.EntityType, t.Kind, t.DeletedAt = mksync.EntityType(et), mksync.DocumentKind(kind), t.DeletedAt.UTC()
 	return t, err
 }
 
@@ -122,4 +122,58 @@ func (d *DB) FindContactsByKey(ctx context.Context, tenantID string, k mksync.Co
 		return rows.Err()
 	})
 	return out, dbErr("find contacts by key", err)
+}
+
+// FindProductsByBarcode implements mksync.RecordMatcher (index of
+// migration 00016).
+func (d *DB) FindProductsByBarcode(ctx context.Context, tenantID, barcode string) ([]mksync.Product, error) {
+	if barcode == "" {
+		return nil, nil
+	}
+	var out []mksync.Product
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `SELECT `+productColumns+` FROM products WHERE tenant_id = $1 AND barcode <> '' AND barcode = $2
+			ORDER BY id LIMIT `+strconv.Itoa(mksync.MaxKeyMatches), tenantID, barcode)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanProduct(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, dbErr("find products by barcode", err)
+}
+
+// FindSalesDocumentIDsByNumber implements mksync.RecordMatcher (index of
+// migration 00016).
+func (d *DB) FindSalesDocumentIDsByNumber(ctx context.Context, tenantID, number, contactID string, date mksync.Date) ([]string, error) {
+	if number == "" {
+		return nil, nil
+	}
+	var out []string
+	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `SELECT id FROM sales_documents WHERE tenant_id = $1 AND number <> '' AND number = $2
+			AND contact_id = $3 AND date = $4 ORDER BY id LIMIT `+strconv.Itoa(mksync.MaxKeyMatches), tenantID, number, contactID, date.Time)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	return out, dbErr("find sales documents by number", err)
 }

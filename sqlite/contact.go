@@ -55,18 +55,23 @@ var contactRecord = crmRecord[mksync.Contact]{table: "contacts", what: "contact"
 		return stamps{&c.ID, &c.TenantID, &c.CreatedAt, &c.UpdatedAt, &c.Version}
 	}}
 
+// emailKey is a contact's e-mail as FindContactsByKey compares it
+// (mksync.NormKey: trimmed, Unicode lower case), kept in its own indexed
+// column since SQLite's lower() folds ASCII only.
+func emailKey(email string) string { return mksync.NormKey(mksync.KeyEmail, email) }
+
 // CreateContact implements mksync.ContactStore.
 func (s *store) CreateContact(ctx context.Context, tenantID string, c *mksync.Contact) error {
 	return create(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO contacts (id, tenant_id, name, business_entity, tax_id,
 			registration_number, email, phone, mobile, street, post_number, city, province, country, notes,
-			search_text, created_at, updated_at, version, contact_person, buyer, taxpayer, payment_due_days,
+			search_text, email_key, created_at, updated_at, version, contact_person, buyer, taxpayer, payment_due_days,
 			delivery_street, delivery_post_number, delivery_city, delivery_country,
 			mk_billing_address_id, mk_delivery_address_id, mk_contact_person_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, tenantID, n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone,
 			n.Mobile, n.Street, n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n),
-			now, now, n.ContactPerson, nullBool(n.Buyer), boolInt(n.Taxpayer), n.PaymentDueDays,
+			emailKey(n.Email), now, now, n.ContactPerson, nullBool(n.Buyer), boolInt(n.Taxpayer), n.PaymentDueDays,
 			n.DeliveryStreet, n.DeliveryPostNumber, n.DeliveryCity, n.DeliveryCountry,
 			n.PartnerIDs.BillingAddress, n.PartnerIDs.DeliveryAddress, n.PartnerIDs.ContactPerson)
 		return translate("create contact", err, "a record with this id already exists", "", "")
@@ -94,13 +99,13 @@ func (s *store) UpdateContact(ctx context.Context, tenantID string, c *mksync.Co
 	return update(ctx, s, contactRecord, tenantID, c, func(q querier, n *mksync.Contact, now string) (created string, err error) {
 		err = q.QueryRowContext(ctx, `UPDATE contacts SET name = ?, business_entity = ?, tax_id = ?,
 			registration_number = ?, email = ?, phone = ?, mobile = ?, street = ?, post_number = ?, city = ?,
-			province = ?, country = ?, notes = ?, search_text = ?, updated_at = ?, version = version + 1,
+			province = ?, country = ?, notes = ?, search_text = ?, email_key = ?, updated_at = ?, version = version + 1,
 			contact_person = ?, buyer = ?, taxpayer = ?, payment_due_days = ?, delivery_street = ?,
 			delivery_post_number = ?, delivery_city = ?, delivery_country = ?
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at, mk_billing_address_id, mk_delivery_address_id, mk_contact_person_id`,
 			n.Name, boolInt(n.BusinessEntity), n.TaxID, n.RegistrationNumber, n.Email, n.Phone, n.Mobile, n.Street,
-			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n), now,
+			n.PostNumber, n.City, n.Province, n.Country, n.Notes, contactSearch(n), emailKey(n.Email), now,
 			n.ContactPerson, nullBool(n.Buyer), boolInt(n.Taxpayer), n.PaymentDueDays, n.DeliveryStreet,
 			n.DeliveryPostNumber, n.DeliveryCity, n.DeliveryCountry,
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created,
@@ -158,15 +163,15 @@ func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, 
 	}
 	stmt, err := q.PrepareContext(ctx, `INSERT INTO contacts (id, tenant_id, name, business_entity, tax_id,
 		registration_number, email, phone, mobile, street, post_number, city, province, country, notes,
-		search_text, created_at, updated_at, version, contact_person, buyer, taxpayer, payment_due_days,
+		search_text, email_key, created_at, updated_at, version, contact_person, buyer, taxpayer, payment_due_days,
 		delivery_street, delivery_post_number, delivery_city, delivery_country)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, business_entity = excluded.business_entity,
 			tax_id = excluded.tax_id, registration_number = excluded.registration_number, email = excluded.email,
 			phone = excluded.phone, mobile = excluded.mobile, street = excluded.street,
 			post_number = excluded.post_number, city = excluded.city, province = excluded.province,
 			country = excluded.country, notes = excluded.notes, search_text = excluded.search_text,
-			updated_at = excluded.updated_at, version = contacts.version + 1,
+			email_key = excluded.email_key, updated_at = excluded.updated_at, version = contacts.version + 1,
 			contact_person = excluded.contact_person, buyer = excluded.buyer, taxpayer = excluded.taxpayer,
 			payment_due_days = excluded.payment_due_days, delivery_street = excluded.delivery_street,
 			delivery_post_number = excluded.delivery_post_number, delivery_city = excluded.delivery_city,
@@ -184,7 +189,7 @@ func (s *store) upsertContacts(ctx context.Context, q querier, tenantID string, 
 		var created string
 		err := stmt.QueryRowContext(ctx, c.ID, tenantID, c.Name, boolInt(c.BusinessEntity), c.TaxID, c.RegistrationNumber,
 			c.Email, c.Phone, c.Mobile, c.Street, c.PostNumber, c.City, c.Province, c.Country, c.Notes,
-			contactSearch(c), nowS, nowS, c.ContactPerson, nullBool(c.Buyer), boolInt(c.Taxpayer), c.PaymentDueDays,
+			contactSearch(c), emailKey(c.Email), nowS, nowS, c.ContactPerson, nullBool(c.Buyer), boolInt(c.Taxpayer), c.PaymentDueDays,
 			c.DeliveryStreet, c.DeliveryPostNumber, c.DeliveryCity, c.DeliveryCountry).Scan(&c.Version, &created,
 			&c.PartnerIDs.BillingAddress, &c.PartnerIDs.DeliveryAddress, &c.PartnerIDs.ContactPerson)
 		if errors.Is(err, sql.ErrNoRows) {

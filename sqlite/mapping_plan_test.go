@@ -31,6 +31,11 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{"count links: their mappings", countLinksQuery(mksync.EntityContact), "SEARCH m USING INDEX sqlite_autoindex_mappings_1 (tenant_id=? AND entity_type=? AND entity_id=?)", []any{"d", "a", "d", "contact", "t"}},
 		{"count tombstones", countTombstonesQuery, "SEARCH tombstones USING COVERING INDEX sqlite_autoindex_tombstones_1 (tenant_id=? AND entity_type=?)", []any{"t", "contact"}},
 		{"delete lines", deleteLinesQuery, "INDEX sales_document_lines_document (tenant_id=? AND document_id=?)", []any{"t", "a"}},
+		{"contacts by e-mail", contactKeyQuery(mksync.KeyEmail, 2), "INDEX contacts_email_key (tenant_id=? AND email_key=?)", []any{"t", "a@b.si", "c@d.si"}},
+		{"contacts by tax number", contactKeyQuery(mksync.KeyTaxNumber, 1), "INDEX contacts_tax_key (tenant_id=? AND <expr>=?)", []any{"t", "123"}},
+		{"contacts by registration number", contactKeyQuery(mksync.KeyRegistrationNumber, 1), "INDEX contacts_registration_key (tenant_id=? AND <expr>=?)", []any{"t", "123"}},
+		{"products by barcode", productsByBarcodeQuery, "INDEX products_barcode (tenant_id=? AND barcode=?)", []any{"t", "383"}},
+		{"documents by number", documentsByNumberQuery, "INDEX sales_documents_number (tenant_id=? AND number=?)", []any{"t", "2025-1", "c", "2025-01-31"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := db.reader().QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -58,6 +59,47 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	for _, r := range results {
 		db.log.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", path.Base(r.Source.Path), "duration", r.Duration)
+		if strings.HasSuffix(r.Source.Path, "_match_keys.sql") {
+			if err := db.fillEmailKeys(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fillEmailKeys sets contacts.email_key of the rows written before the
+// column existed to the key Go computes (the migration's SQL lower() folds
+// ASCII only, so a non-ASCII address needs this): one pass right after the
+// migration that added the column.
+func (db *DB) fillEmailKeys(ctx context.Context) error {
+	rows, err := db.wdb.QueryContext(ctx, "SELECT rowid, email, email_key FROM contacts WHERE email <> ''")
+	if err != nil {
+		return fmt.Errorf("sqlite: fill e-mail keys: %w", err)
+	}
+	type fix struct {
+		rowid int64
+		key   string
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		var email, key string
+		if err := rows.Scan(&f.rowid, &email, &key); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("sqlite: fill e-mail keys: %w", err)
+		}
+		if f.key = emailKey(email); f.key != key {
+			fixes = append(fixes, f)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("sqlite: fill e-mail keys: %w", err)
+	}
+	for _, f := range fixes {
+		if _, err := db.wdb.ExecContext(ctx, "UPDATE contacts SET email_key = ? WHERE rowid = ?", f.key, f.rowid); err != nil {
+			return fmt.Errorf("sqlite: fill e-mail key: %w", err)
+		}
 	}
 	return nil
 }

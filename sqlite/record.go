@@ -84,6 +84,11 @@ func (s *store) deleteRecord(ctx context.Context, table, what string, et mksync.
 		fkCode = mksync.ECONFLICT
 	}
 	return s.write(ctx, func(q querier) error {
+		// The tombstone first: it reads the record (a document's kind). A
+		// failed delete rolls it back.
+		if err := s.deleteMappingOf(ctx, q, tenantID, et, id); err != nil {
+			return err
+		}
 		res, err := q.ExecContext(ctx, "DELETE FROM "+table+" WHERE tenant_id = ? AND id = ?", tenantID, id)
 		if err != nil {
 			return translate("delete "+what, err, "", fkCode, inUse)
@@ -93,7 +98,7 @@ func (s *store) deleteRecord(ctx context.Context, table, what string, et mksync.
 		} else if n == 0 {
 			return notFound(what, id)
 		}
-		return s.deleteMappingOf(ctx, q, tenantID, et, id)
+		return nil
 	})
 }
 

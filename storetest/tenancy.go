@@ -341,6 +341,18 @@ var tenancyCases = map[string]tenancyCase{
 			require.NotEqual(t, f.bContact.ID, c.ID)
 		}
 	},
+	"FindProductsByBarcode": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		ps, err := s.FindProductsByBarcode(t.Context(), f.a, f.bProduct.Barcode)
+		require.NoError(t, err)
+		for _, p := range ps {
+			require.NotEqual(t, f.bProduct.ID, p.ID)
+		}
+	},
+	"FindSalesDocumentIDsByNumber": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		ids, err := s.FindSalesDocumentIDsByNumber(t.Context(), f.a, f.bDoc.Number, f.bDoc.ContactID, f.bDoc.Date)
+		require.NoError(t, err)
+		require.Empty(t, ids)
+	},
 	"FindTombstone": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		mkID := tombstoneOf(t, s, f.b)
 		_, err := s.FindTombstone(t.Context(), f.a, mksync.EntityContact, mkID)

@@ -127,6 +127,7 @@ func entityChecks(et mksync.EntityType) []check {
 	}
 	cs = append(cs, partnerChecks(et)...)
 	cs = append(cs, isolationCheck(et))
+	cs = append(cs, matchingChecks(et)...)
 	if et == mksync.EntitySalesDocument {
 		cs = append(append(cs, missingProductCheck()), documentForms()...)
 	}

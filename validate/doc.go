@@ -1,8 +1,9 @@
 // Package validate holds mksync's end-to-end validation: one set of checks
 // (create → push → mapping, update, unchanged resync, pull, bulk runs,
-// faults, bad input, conflicts under every policy, tenant isolation, rate
-// limits, a contact's addresses updated by mk_id) and the two drivers they
-// run through:
+// faults, bad input, conflicts under every policy, tenant isolation,
+// matching before creating, deletes that stay deleted, rate limits, a
+// contact's addresses updated by mk_id) and the two drivers they run
+// through:
 //
 //   - InProcess: a store, engine and Metakocka client built in this process,
 //     against the Metakocka simulator with injected faults or a real

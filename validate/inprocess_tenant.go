@@ -228,3 +228,29 @@ func (d *direct) Remote(ctx context.Context, et mksync.EntityType, mkID string) 
 	doc, err := d.w.mk.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: metakocka.DocSalesOrder, DocID: mkID})
 	return doc.StatusCode, err
 }
+
+// AddRemote makes a record in the tenant's Metakocka account by hand, not
+// through mksync (no count_code of mksync): a partner with the e-mail key,
+// or a product with the code key. Partners cannot be deleted in Metakocka;
+// a product is removed with DeleteRemote.
+func (d *direct) AddRemote(ctx context.Context, et mksync.EntityType, key string) (string, error) {
+	switch et {
+	case mksync.EntityContact:
+		res, err := d.w.mk.AddPartner(ctx, metakocka.Partner{Customer: key, Street: "Validation street 1", PostNumber: "1000",
+			Place: "Ljubljana", Country: "SI", PartnerContact: &metakocka.Contact{Name: key, Email: key}})
+		return res.MkID, err
+	case mksync.EntityProduct:
+		res, err := d.w.mk.ProductAdd(ctx, metakocka.Product{Code: key, Name: key, Unit: "kos"})
+		return res.MkID, err
+	}
+	return "", fmt.Errorf("no record of kind %s is made by hand", et)
+}
+
+// DeleteRemote deletes a product AddRemote made.
+func (d *direct) DeleteRemote(ctx context.Context, et mksync.EntityType, mkID string) error {
+	if et != mksync.EntityProduct {
+		return nil
+	}
+	_, err := d.w.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: mkID})
+	return err
+}

@@ -48,18 +48,23 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: document discount (sum_all ",
 		"✓ products: bulk run by id finishes",
 		"✓ contacts: address update → billing and delivery address changed by mk_id (billing ",
+		"✓ contacts: matching: made in Metakocka, same key in the CRM → a push links, not creates",
+		"✓ products: matching: same key in the CRM, made in Metakocka → a pull links, not creates",
+		"✓ sales-documents: matching: same number + partner + date → a push links, not creates",
+		"✓ sales-documents: deletes stay deleted: a pull does not re-create",
 		"- contacts: bad input not retried, reported with errorId (skipped: the CRM refuses any contact Metakocka would refuse)",
 		"- products: bad input → 400 envelope with errorId (skipped: " + needsAPI + ")",
 		"- api: rate limit → 429 with Retry-After (skipped: " + needsAPI + ")",
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for contacts: address update; 19 for
-	// documents: missing product, gross prices, coupon line, document
-	// discount) and the connection and rate limit checks; skipped are only
+	// 15 checks per kind, plus matching and deletes stay deleted (3 per
+	// kind; 2 for documents), the contacts' address update and the
+	// documents' missing product, gross prices, coupon line and document
+	// discount, and the connection and rate limit checks; skipped are only
 	// the 4 that need the REST API (400 envelope ×3, rate limit) and the
 	// contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 16 + 15 + 19 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	require.Equal(t, Report{Passed: 1 + 19 + 18 + 21 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -81,13 +86,15 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 12, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 15, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
 		"- products: another tenant's ids → not found (skipped: needs the simulator (a second company))",
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
-		"- cleanup: deleted 10 Metakocka documents and products, 0 left",
+		"✓ products: matching: made in Metakocka, same key in the CRM → a push links, not creates",
+		"✓ products: deletes stay deleted: a pull does not re-create",
+		"- cleanup: deleted 11 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}

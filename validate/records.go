@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/shopspring/decimal"
@@ -28,9 +29,11 @@ func (n *namer) name(what string) string {
 	return fmt.Sprintf("%s%s-%s-%d", Prefix, what, n.run, n.n.Add(1))
 }
 
-// newContact is a valid contact named name.
+// newContact is a valid contact named name, with an e-mail of its own: a
+// shared one would match the partners of earlier runs left in a real
+// account (contacts are matched by e-mail before a create).
 func newContact(name string) *mksync.Contact {
-	return &mksync.Contact{Name: name, Email: "validate@example.com",
+	return &mksync.Contact{Name: name, Email: strings.ToLower(name) + "@example.com",
 		Street: "Validation street 1", PostNumber: "1000", City: "Ljubljana", Country: "SI"}
 }
 

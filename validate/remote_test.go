@@ -37,24 +37,26 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 	d.Fake.SeedDemo(a.Company)
 
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token, TokenB: b.Token}, allEntities...)
-	// Per kind 7 checks run over the API (create, update, unchanged, pull,
-	// bulk run, 400 envelope, isolation), plus connection and rate limit;
-	// the 8 per kind that need the simulator or direct access (and the
-	// documents' missing-product, gross prices, coupon line and document
-	// discount checks, the contacts' address update check) are skipped,
-	// not passed.
-	require.Equal(t, Report{Passed: 23, Failed: 0, Skipped: 29}, r, out)
-	require.Equal(t, "23 passed, 0 failed, 29 skipped", r.String())
+	// Per kind 8 checks run over the API (create, update, unchanged, pull,
+	// bulk run, 400 envelope, isolation, deletes stay deleted; for
+	// documents matching too), plus connection and rate limit; the checks
+	// that need the simulator or direct access (the documents'
+	// missing-product, gross prices, coupon line and document discount
+	// checks, the contacts' address update check) are skipped, not passed.
+	require.Equal(t, Report{Passed: 27, Failed: 0, Skipped: 33}, r, out)
+	require.Equal(t, "27 passed, 0 failed, 33 skipped", r.String())
 	require.NotContains(t, out, "✗")
 	for _, want := range []string{"✓ deployment:", "✓ contacts: create → push → mapping stored", "✓ products: update → push (",
 		"✓ sales-documents: unchanged resync skipped, zero writes (1 skipped (write calls not counted",
 		"✓ contacts: pull from Metakocka keeps the mapping", "✓ products: bad input → 400 envelope with errorId",
-		"✓ sales-documents: another tenant's ids → not found", "✓ api: rate limit → 429 with Retry-After",
+		"✓ sales-documents: another tenant's ids → not found",
+		"✓ sales-documents: matching: same number + partner + date → a push links, not creates",
+		"✓ contacts: deletes stay deleted: a pull does not re-create", "✓ api: rate limit → 429 with Retry-After",
 		"✓ products: bulk run by id finishes",
 		"- products: no duplicate after commit-then-fail (skipped: " + needsSimulator + ")",
 		"- contacts: conflict recorded under crm_wins (skipped: " + needsDirect + ")",
 		"- sales-documents: document with missing product refused whole (skipped: " + needsDirect + ")",
-		"- cleanup: deleted 30 CRM records, 0 left"} {
+		"- cleanup: deleted 39 CRM records, 0 left"} {
 		require.Contains(t, out, want)
 	}
 
@@ -83,7 +85,7 @@ func TestValidateRemoteWithoutTokenB(t *testing.T) {
 	a := d.NewTenant(t, "A", true)
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token}, mksync.EntityProduct)
 	require.Contains(t, out, "- products: another tenant's ids → not found (skipped: no --token-b)")
-	require.Equal(t, "8 passed, 0 failed, 9 skipped", r.String(), out)
+	require.Equal(t, "9 passed, 0 failed, 11 skipped", r.String(), out)
 }
 
 func TestValidateRemoteFails(t *testing.T) {
