@@ -234,7 +234,7 @@ func taxForms(tax, home string) []string {
 	return []string{key, home + key}
 }
 
-func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
+func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rs snapshot) (string, error) {
 	var c mksync.Contact
 	rv.applyTo(&c)
 	if c.Name == "" {
@@ -244,7 +244,7 @@ func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partn
 		if err := tx.CreateContact(ctx, a.s.tenantID, &c); err != nil {
 			return fmt.Errorf("create contact from partner %s: %w", p.MkID, err)
 		}
-		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(&c)), rh)
+		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(&c)), rs)
 		return save(&nm)
 	})
 	return c.ID, err
@@ -280,7 +280,7 @@ func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordRe
 // update writes the contact onto the partner p. Metakocka keeps a field
 // when an update sends it empty: what it holds afterwards is what the next
 // pull compares with.
-func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (string, error) {
+func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (contactView, error) {
 	contactID := ""
 	if len(remote.PartnerContactList) > 0 {
 		contactID = remote.PartnerContactList[0].MkID
@@ -289,21 +289,28 @@ func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (st
 	p.MkID = remote.MkID
 	updated, err := l.s.mk.UpdatePartner(ctx, p)
 	if err != nil {
-		return "", fmt.Errorf("update partner %s: %w", remote.MkID, err)
+		return contactView{}, fmt.Errorf("update partner %s: %w", remote.MkID, err)
 	}
-	return payloadHash(viewOfPartner(&updated)), nil
+	return viewOfPartner(&updated), nil
 }
 
-// apply writes the partner's view onto the contact and maps them, in one
-// transaction.
-func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) error {
+// withView is the contact with v written over its synced fields (a merge).
+func (l contactLocal) withView(v contactView) (local[metakocka.Partner, contactView], error) {
+	c := *l.c
+	v.applyTo(&c)
+	return contactLocal{l.contacts, &c}, nil
+}
+
+// apply writes the view (the partner's, or a merge) onto the contact and
+// maps them, in one transaction.
+func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Partner, pulled snapshot) error {
 	c := l.c
 	rv.applyTo(c)
 	return l.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
 		if err := tx.UpdateContact(ctx, l.s.tenantID, c); err != nil {
 			return fmt.Errorf("update contact %s: %w", c.ID, err)
 		}
-		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(c)), rh)
+		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(c)), pulled)
 		return save(&nm)
 	})
 }
