@@ -286,7 +286,7 @@ func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs) err
 // false when none has it.
 func (s *session) getMkDocument(ctx context.Context, types []metakocka.DocType, mkID string) (metakocka.Document, bool, error) {
 	for _, t := range types {
-		d, err := s.mk.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: t, DocID: mkID})
+		d, err := s.mk.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: t, DocID: mkID, ReturnDocumentInfo: documentInfoFlag(t)})
 		if isCode(err, mksync.ENOTFOUND) {
 			continue
 		}
@@ -404,7 +404,7 @@ func (a documents) remote(ctx context.Context, md *metakocka.Document) (document
 }
 
 func (a documents) ident(md *metakocka.Document) remoteID {
-	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: parseMkTime(md.LastChangeTS)}
+	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: docChanged(md)}
 }
 
 // link finds the document whose count_code mksync made (its mapping was lost).
@@ -535,7 +535,7 @@ func (l *documentLocal) put(ctx context.Context, v documentView, remote *metakoc
 	if err := fillMkDocument(&md, v, l.refs); err != nil {
 		return documentView{}, err
 	}
-	md.SumTax = nil
+	md.SumTax, md.DocumentInfo = nil, nil
 	if _, err := l.s.mk.PutDocument(ctx, md); err != nil {
 		return documentView{}, fmt.Errorf("put %s %s: %w", md.DocType, md.MkID, err)
 	}
