@@ -125,7 +125,7 @@ func entityChecks(et mksync.EntityType) []check {
 	for _, p := range []mksync.ConflictPolicy{mksync.NewestWins, mksync.CRMWins, mksync.MetakockaWins} {
 		cs = append(cs, conflictCheck(et, p))
 	}
-	cs = append(cs, isolationCheck(et))
+	cs = append(append(cs, mergeChecks(et)...), isolationCheck(et))
 	if et == mksync.EntitySalesDocument {
 		cs = append(cs, missingProductCheck())
 	}

@@ -41,6 +41,12 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: bad input not retried, reported with errorId (errorId ",
 		"✓ contacts: conflict recorded under crm_wins",
 		"✓ products: conflict recorded under metakocka_wins",
+		"✓ contacts: three-way merge (both changes kept, 0 conflicts)",
+		"✓ products: three-way merge (both changes kept, 0 conflicts)",
+		"✓ sales-documents: three-way merge (both changes kept, 0 conflicts)",
+		"✓ contacts: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
+		"✓ products: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
+		"✓ sales-documents: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept ",
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
 		"✓ products: bulk run by id finishes",
@@ -50,10 +56,10 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for documents) and the connection and rate
+	// 17 checks per kind (18 for documents) and the connection and rate
 	// limit checks; skipped are only the 4 that need the REST API (400
 	// envelope ×3, rate limit) and the contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 15 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	require.Equal(t, Report{Passed: 1 + 17 + 17 + 18 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -75,13 +81,13 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 12, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 14, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
 		"- products: another tenant's ids → not found (skipped: needs the simulator (a second company))",
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
-		"- cleanup: deleted 10 Metakocka documents and products, 0 left",
+		"- cleanup: deleted 12 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}
