@@ -66,7 +66,7 @@ func mergeCheck(et mksync.EntityType) check {
 			return "", fmt.Errorf("CRM record has %q and %q, want Metakocka's %q and its own %q", field(got), *otherField(got), mkValue, crmValue)
 		}
 		if remote, err := mk.Remote(ctx, et, mkID); err != nil || remote != mkValue {
-			return "", fmt.Errorf("Metakocka has %q (%v), want its own change %q kept", remote, err, mkValue)
+			return "", fmt.Errorf("the Metakocka record has %q (%v), want its own change %q kept", remote, err, mkValue)
 		}
 		return "both changes kept, 0 conflicts", nil
 	}}
