@@ -204,9 +204,9 @@ func (w winner) String() string {
 // Metakocka's last change of the record (a document's latest NEW, CHANGE
 // or status change in document_info), zero when Metakocka does not say:
 // partners and products carry no change time. newest_wins keeps the side
-// changed later (Metakocka on a tie). Without a Metakocka time, the time
-// mksync first saw Metakocka's change stands for it, and mksync sees it
-// when it reads the record for this sync: now. So under newest_wins a
+// changed later, to the second (Metakocka on a tie). Without a Metakocka
+// time, the time mksync first saw Metakocka's change stands for it, and
+// mksync sees it when it reads the record for this sync: now. So under newest_wins a
 // partner's or product's field changed on both sides keeps Metakocka's
 // value unless the CRM changed it after this read (docs/mapping.md,
 // "Conflicts").
@@ -220,7 +220,9 @@ func (s *session) decide(localChanged, remoteChanged time.Time) winner {
 	if remoteChanged.IsZero() {
 		remoteChanged = s.e.clock.Now()
 	}
-	if localChanged.After(remoteChanged) {
+	// Metakocka's times are to the second: so is the comparison, and a
+	// change in the same second as Metakocka's is a tie.
+	if localChanged.Truncate(time.Second).After(remoteChanged.Truncate(time.Second)) {
 		return winCRM
 	}
 	return winMetakocka

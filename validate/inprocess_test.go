@@ -46,7 +46,7 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: three-way merge (both changes kept, 0 conflicts)",
 		"✓ contacts: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
 		"✓ products: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
-		"✓ sales-documents: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept ",
+		"✓ sales-documents: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
 		"✓ products: bulk run by id finishes",
