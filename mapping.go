@@ -51,9 +51,20 @@ type Mapping struct {
 	CountCode string `json:"countCode"`
 	// PushedHash and PulledHash are hashes of the last payload sent to and read
 	// from Metakocka; an unchanged payload makes no write call.
-	PushedHash string    `json:"-"`
-	PulledHash string    `json:"-"`
-	State      SyncState `json:"state"`
+	PushedHash string `json:"-"`
+	PulledHash string `json:"-"`
+	// SyncedView is the record's synced fields as of the last sync: the
+	// JSON object (field → value) of the CRM's view then, whose hash is
+	// PushedHash. It is the base of the three-way merge that keeps both
+	// sides' changes when they changed different fields. Empty for a
+	// mapping saved before mksync kept it (or never synced): such a record
+	// is compared by hash alone until its next sync.
+	SyncedView string `json:"-"`
+	// SyncedRemoteView is Metakocka's view at the last sync (hash
+	// PulledHash) when it differs from SyncedView (Metakocka kept a field
+	// an update sent empty); empty when both sides held SyncedView.
+	SyncedRemoteView string    `json:"-"`
+	State            SyncState `json:"state"`
 	// LastError is the errorId of the last failure, when State is failed.
 	LastError    string    `json:"lastError,omitempty"`
 	LastSyncedAt time.Time `json:"lastSyncedAt"`

@@ -82,6 +82,10 @@ func (c *caches) putMapping(tenantID string, m mksync.Mapping) {
 	if old, ok := c.mappings.GetEntryQuietly(k); ok && old.Value.MetakockaID != m.MetakockaID {
 		c.byMkID.Invalidate(cacheKey{tenantID, m.EntityType, old.Value.MetakockaID})
 	}
+	// The synced fields are read from the store when a merge needs them;
+	// the cache (a hint) keeps the mapping without them, so that its
+	// memory does not grow with the records' size.
+	m.SyncedView, m.SyncedRemoteView = "", ""
 	c.mappings.Set(k, m)
 	if m.MetakockaID != "" {
 		c.byMkID.Set(cacheKey{tenantID, m.EntityType, m.MetakockaID}, m.EntityID)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -24,9 +25,10 @@ func TestConflictPolicies(t *testing.T) {
 		{mksync.CRMWins, mksync.FromMetakocka, "crm", "crm", mksync.StateSynced},
 		{mksync.MetakockaWins, mksync.ToMetakocka, "mk", "mk", mksync.StateSynced},
 		{mksync.MetakockaWins, mksync.FromMetakocka, "mk", "mk", mksync.StateSynced},
-		// Partners carry no change time: newest_wins cannot decide.
-		{mksync.NewestWins, mksync.ToMetakocka, "crm", "mk", mksync.StateConflict},
-		{mksync.NewestWins, mksync.FromMetakocka, "crm", "mk", mksync.StateConflict},
+		// Partners carry no change time: Metakocka's change counts from
+		// when mksync first saw it (this sync), after the CRM's edit.
+		{mksync.NewestWins, mksync.ToMetakocka, "mk", "mk", mksync.StateSynced},
+		{mksync.NewestWins, mksync.FromMetakocka, "mk", "mk", mksync.StateSynced},
 	} {
 		t.Run(string(tc.policy)+"/"+string(tc.dir), func(t *testing.T) {
 			t.Parallel()
@@ -53,18 +55,9 @@ func TestConflictPolicies(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, ers, 1)
 			require.Equal(t, mksync.ECONFLICT, ers[0].Code)
-
-			if tc.wantState == mksync.StateConflict {
-				// Left open: bulk runs skip it; an explicit sync settles it.
-				b.fake.ResetStats()
-				run := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
-				require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
-				require.Zero(t, writes(b.fake.Stats()))
-				_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
-				require.NoError(t, err)
-				require.Equal(t, "crm", b.fake.Partners(b.company)[0].Customer)
-				require.Equal(t, mksync.StateSynced, b.mapping(t, mksync.EntityContact, c.ID).State)
-			}
+			// The conflict names the field and both values.
+			require.Contains(t, ers[0].Message, "name changed in the CRM and in Metakocka")
+			require.Equal(t, []any{map[string]any{"field": "name", "crm": "crm", "metakocka": "mk"}}, jsonRoundTrip(t, ers[0].Details["fields"]))
 		})
 	}
 }
@@ -77,7 +70,11 @@ func TestNewestWinsUsesDocumentChangeTime(t *testing.T) {
 	require.Equal(t, winCRM, s.decide(now, now.Add(-time.Minute)))
 	require.Equal(t, winMetakocka, s.decide(now, now.Add(time.Minute)))
 	require.Equal(t, winMetakocka, s.decide(now, now), "Metakocka wins a tie")
-	require.Equal(t, winNone, s.decide(now, time.Time{}))
+	// No Metakocka time (partners, products): Metakocka's change counts
+	// from when mksync first saw it, which is now (the engine's clock).
+	clockNow := b.e.clock.Now()
+	require.Equal(t, winMetakocka, s.decide(clockNow.Add(-time.Second), time.Time{}))
+	require.Equal(t, winCRM, s.decide(clockNow.Add(time.Hour), time.Time{}))
 	require.Equal(t, now, parseMkTime("2025-05-01T14:00:00+02:00").UTC())
 }
 
@@ -166,8 +163,21 @@ func TestStaleCacheNeverDuplicatesOrMisMaps(t *testing.T) {
 	require.Positive(t, st.MappingHits+st.MappingMisses)
 }
 
-// withoutTimes returns got with want's times and hashes, to compare ids.
+// withoutTimes returns got with want's times, hashes and synced fields, to
+// compare ids.
 func withoutTimes(got, want mksync.Mapping) mksync.Mapping {
 	got.LastSyncedAt, got.UpdatedAt, got.PushedHash, got.PulledHash, got.TenantID = want.LastSyncedAt, want.UpdatedAt, want.PushedHash, want.PulledHash, want.TenantID
+	got.SyncedView, got.SyncedRemoteView = want.SyncedView, want.SyncedRemoteView
 	return got
+}
+
+// jsonRoundTrip is v as it reads back from JSON (an error record's details
+// after the store).
+func jsonRoundTrip(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var out any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
 }

@@ -387,7 +387,7 @@ func taxForms(tax, home string) []string {
 	return []string{key, home + key}
 }
 
-func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) (string, error) {
+func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partner, rs snapshot) (string, error) {
 	var c mksync.Contact
 	rv.applyTo(&c)
 	c.PartnerIDs = idsOf(p, mksync.PartnerIDs{})
@@ -398,7 +398,7 @@ func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partn
 		if err := tx.CreateContact(ctx, a.s.tenantID, &c); err != nil {
 			return fmt.Errorf("create contact from partner %s: %w", p.MkID, err)
 		}
-		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(&c)), rh)
+		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(&c)), rs)
 		return save(&nm)
 	})
 	return c.ID, err
@@ -463,20 +463,27 @@ func (l contactLocal) adopt(ctx context.Context, p *metakocka.Partner) (recordRe
 // update writes the contact onto the partner p. Metakocka keeps a field
 // when an update sends it empty: what it holds afterwards is what the next
 // pull compares with.
-func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (string, error) {
+func (l contactLocal) update(ctx context.Context, remote *metakocka.Partner) (contactView, error) {
 	updated, err := l.s.mk.UpdatePartner(ctx, l.s.partnerUpdate(l.view(), l.c, remote))
 	if err != nil {
-		return "", fmt.Errorf("update partner %s: %w", remote.MkID, err)
+		return contactView{}, fmt.Errorf("update partner %s: %w", remote.MkID, err)
 	}
 	if err := l.s.keepPartnerIDs(ctx, l.s.e.store, l.c, &updated); err != nil {
-		return "", err
+		return contactView{}, err
 	}
-	return payloadHash(viewOfPartner(&updated)), nil
+	return viewOfPartner(&updated), nil
 }
 
-// apply writes the partner's view onto the contact and maps them, in one
-// transaction.
-func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Partner, rh string) error {
+// withView is the contact with v written over its synced fields (a merge).
+func (l contactLocal) withView(v contactView) (local[metakocka.Partner, contactView], error) {
+	c := *l.c
+	v.applyTo(&c)
+	return contactLocal{l.contacts, &c}, nil
+}
+
+// apply writes the view (the partner's, or a merge) onto the contact and
+// maps them, in one transaction.
+func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Partner, pulled snapshot) error {
 	c := l.c
 	rv.applyTo(c)
 	return l.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
@@ -486,7 +493,7 @@ func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Pa
 		if err := l.s.keepPartnerIDs(ctx, tx, c, p); err != nil {
 			return err
 		}
-		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, payloadHash(viewOfContact(c)), rh)
+		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(c)), pulled)
 		return save(&nm)
 	})
 }

@@ -14,13 +14,18 @@
 //     crash or a second process therefore never makes a duplicate.
 //   - Change detection. A mapping keeps the hash of the canonical JSON of
 //     the mapped fields as last pushed (PushedHash) and as last read from
-//     Metakocka (PulledHash). A record whose hash did not change makes no
-//     write call on either side.
-//   - Conflicts. When both sides changed since the last sync the tenant's
-//     ConflictPolicy decides (see Conflict rules in docs/mapping.md); every
-//     conflict is counted in SyncResult.Conflicts and recorded as an error
-//     record (category SYNC, code conflict); an undecidable one leaves the
-//     mapping in state conflict until a person syncs the record explicitly.
+//     Metakocka (PulledHash), and the fields themselves (SyncedView, and
+//     SyncedRemoteView when Metakocka's differed). A record whose hash did
+//     not change makes no write call on either side.
+//   - Merge and conflicts. When both sides changed since the last sync the
+//     record is merged field by field against the synced fields (merge.go,
+//     fields.go): each side's changes are kept, the merged record goes to
+//     Metakocka in one update and to the CRM in one transaction. Only a
+//     field both sides changed to different values is a conflict: the
+//     tenant's ConflictPolicy decides it (see Conflicts in
+//     docs/mapping.md), it is counted in SyncResult.Conflicts and recorded
+//     as an error record (category SYNC, code conflict) listing the fields
+//     with both values.
 //   - Isolation. Every operation names its tenant; the engine reads that
 //     tenant's credentials, talks to that tenant's company only, and every
 //     store call carries the tenant id. Caches are keyed by tenant.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -323,7 +324,7 @@ func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs, loc
 // false when none has it.
 func (s *session) getMkDocument(ctx context.Context, types []metakocka.DocType, mkID string) (metakocka.Document, bool, error) {
 	for _, t := range types {
-		d, err := s.mk.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: t, DocID: mkID})
+		d, err := s.mk.GetDocument(ctx, metakocka.GetDocumentRequest{DocType: t, DocID: mkID, ReturnDocumentInfo: documentInfoFlag(t)})
 		if isCode(err, mksync.ENOTFOUND) {
 			continue
 		}
@@ -375,8 +376,8 @@ func (s *session) mapCreatedDocument(ctx context.Context, d *mksync.SalesDocumen
 				return fmt.Errorf("set number of sales document %s: %w", d.ID, err)
 			}
 		}
-		h := payloadHash(viewOfDocument(d))
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, h, h)
+		v := snap(viewOfDocument(d))
+		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, v, v)
 		return save(&nm)
 	})
 }
@@ -384,7 +385,7 @@ func (s *session) mapCreatedDocument(ctx context.Context, d *mksync.SalesDocumen
 // applyMkDocument writes the view of a Metakocka document onto the local
 // document d (a new one when d.ID is "") with its mapping, in one
 // transaction: document, lines and mapping, or nothing.
-func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, rv documentView, mkID, countCode, rh string) error {
+func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, rv documentView, mkID, countCode string, pulled snapshot) error {
 	if err := rv.applyTo(d); err != nil {
 		return fmt.Errorf("document %s from Metakocka: %w", mkID, err)
 	}
@@ -396,7 +397,7 @@ func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, 
 		} else if err := tx.UpdateSalesDocument(ctx, s.tenantID, d); err != nil {
 			return fmt.Errorf("update sales document %s: %w", d.ID, err)
 		}
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, payloadHash(viewOfDocument(d)), rh)
+		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, snap(viewOfDocument(d)), pulled)
 		return save(&nm)
 	})
 }
@@ -445,7 +446,7 @@ func (a documents) remote(ctx context.Context, md *metakocka.Document) (document
 }
 
 func (a documents) ident(md *metakocka.Document) remoteID {
-	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: parseMkTime(md.LastChangeTS)}
+	return remoteID{mkID: md.MkID, countCode: md.CountCode, changed: docChanged(md)}
 }
 
 // link finds the document whose count_code mksync made (its mapping was
@@ -458,16 +459,15 @@ func (a documents) link(ctx context.Context, md *metakocka.Document) (*mksync.Sa
 	return a.linkByNumber(ctx, md)
 }
 
-func (a documents) create(ctx context.Context, rv documentView, md *metakocka.Document, rh string) (string, error) {
+func (a documents) create(ctx context.Context, rv documentView, md *metakocka.Document, rs snapshot) (string, error) {
 	var d mksync.SalesDocument
-	err := a.s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rh)
+	err := a.s.applyMkDocument(ctx, &d, rv, md.MkID, md.CountCode, rs)
 	return d.ID, err
 }
 
 func (l *documentLocal) id() string         { return l.d.ID }
 func (l *documentLocal) view() documentView { return viewOfDocument(l.d) }
 func (l *documentLocal) changed() time.Time { return l.d.UpdatedAt }
-func (l *documentLocal) settleFirst() bool  { return true }
 
 // check also refuses, before anything is ensured, a tax rate Metakocka
 // cannot take.
@@ -532,7 +532,7 @@ func (l *documentLocal) creator(cc string) (string, func(context.Context) (remot
 	}, nil
 }
 
-func (l *documentLocal) mapCreated(ctx context.Context, _ string, id remoteID, _ string) error {
+func (l *documentLocal) mapCreated(ctx context.Context, _ string, id remoteID, _ snapshot) error {
 	return l.s.mapCreatedDocument(ctx, l.d, id.mkID, id.countCode)
 }
 
@@ -548,12 +548,12 @@ func (l *documentLocal) adopt(ctx context.Context, remote *metakocka.Document) (
 	if l.d.Number == "" {
 		v.Number = remote.CountCode
 	}
-	if h := payloadHash(v); payloadHash(rv) != h {
+	if lv := snap(v); payloadHash(rv) != lv.hash {
 		pulled, err := l.put(ctx, v, remote)
 		if err != nil {
 			return recordResult{}, err
 		}
-		nm := l.s.synced(mksync.EntitySalesDocument, l.d.ID, remote.MkID, remote.CountCode, h, pulled)
+		nm := l.s.synced(mksync.EntitySalesDocument, l.d.ID, remote.MkID, remote.CountCode, lv, snap(pulled))
 		if err := l.s.saveMapping(ctx, &nm); err != nil {
 			return recordResult{}, err
 		}
@@ -565,39 +565,50 @@ func (l *documentLocal) adopt(ctx context.Context, remote *metakocka.Document) (
 // head fields it documents for the type changed (the rows, their
 // mk_row_ids and everything else stay as they are), else with a whole
 // put_document.
-func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) (string, error) {
+func (l *documentLocal) update(ctx context.Context, remote *metakocka.Document) (documentView, error) {
 	v := l.view()
 	if l.had != nil && l.hadID == remote.MkID {
 		if u, ok := headUpdate(remote, *l.had, v); ok {
 			if err := l.s.mk.UpdateDocument(ctx, u); err != nil {
-				return "", fmt.Errorf("update %s %s: %w", remote.DocType, remote.MkID, err)
+				return documentView{}, fmt.Errorf("update %s %s: %w", remote.DocType, remote.MkID, err)
 			}
 			v.Number = remote.CountCode
-			return payloadHash(v), nil
+			return v, nil
 		}
 	}
 	return l.put(ctx, v, remote)
 }
 
-// put puts v over the Metakocka document remote (read with get_document,
-// so that fields mksync does not map are kept) and returns the hash of
-// what Metakocka holds then: put_document keeps the count_code of a
-// replaced document.
-func (l *documentLocal) put(ctx context.Context, v documentView, remote *metakocka.Document) (string, error) {
-	md := *remote
-	if err := fillMkDocument(&md, v, l.refs, l.s.e.cfg.Location); err != nil {
-		return "", err
+// withView is the document with v written over its synced fields (a
+// merge); its partner and products are resolved again by prepare.
+func (l *documentLocal) withView(v documentView) (local[metakocka.Document, documentView], error) {
+	d := *l.d
+	d.Lines = slices.Clone(l.d.Lines)
+	if err := v.applyTo(&d); err != nil {
+		return nil, fmt.Errorf("merge sales document %s: %w", l.d.ID, err)
 	}
-	md.SumTax = nil
-	if _, err := l.s.mk.PutDocument(ctx, md); err != nil {
-		return "", fmt.Errorf("put %s %s: %w", md.DocType, md.MkID, err)
-	}
-	v.Number = remote.CountCode
-	return payloadHash(v), nil
+	return &documentLocal{documents: l.documents, d: &d, fresh: l.fresh, had: l.had, hadID: l.hadID}, nil
 }
 
-func (l *documentLocal) apply(ctx context.Context, rv documentView, md *metakocka.Document, rh string) error {
-	return l.s.applyMkDocument(ctx, l.d, rv, md.MkID, md.CountCode, rh)
+// put puts v over the Metakocka document remote (read with get_document,
+// so that fields mksync does not map are kept) and returns the view of
+// what Metakocka holds then: put_document keeps the count_code of a
+// replaced document.
+func (l *documentLocal) put(ctx context.Context, v documentView, remote *metakocka.Document) (documentView, error) {
+	md := *remote
+	if err := fillMkDocument(&md, v, l.refs, l.s.e.cfg.Location); err != nil {
+		return documentView{}, err
+	}
+	md.SumTax, md.DocumentInfo = nil, nil
+	if _, err := l.s.mk.PutDocument(ctx, md); err != nil {
+		return documentView{}, fmt.Errorf("put %s %s: %w", md.DocType, md.MkID, err)
+	}
+	v.Number = remote.CountCode
+	return v, nil
+}
+
+func (l *documentLocal) apply(ctx context.Context, rv documentView, md *metakocka.Document, pulled snapshot) error {
+	return l.s.applyMkDocument(ctx, l.d, rv, md.MkID, md.CountCode, pulled)
 }
 
 // pullDocument syncs one Metakocka document into the CRM, its partner and

@@ -36,9 +36,9 @@ type entity[L, R, V any] interface {
 	// taken says what to do when the linked record is mapped to another
 	// Metakocka record: an error, or nil to create a new record.
 	taken(r *R, l *L, m mksync.Mapping) error
-	// create makes the CRM record of r (view rv, hash rh) with its
+	// create makes the CRM record of r (view rv, snapshot rs) with its
 	// mapping, in one transaction, and returns its id.
-	create(ctx context.Context, rv V, r *R, rh string) (string, error)
+	create(ctx context.Context, rv V, r *R, rs snapshot) (string, error)
 	// unchanged settles a mapped r whose hash is the one last pulled
 	// (products still copy their one-way stock).
 	unchanged(ctx context.Context, m mksync.Mapping, r *R) (string, recordResult, error)
@@ -147,15 +147,12 @@ func (c common[L, R, V]) same(context.Context, *L, *R) error { return nil }
 // prepare: by default a push needs nothing resolved first.
 func (c common[L, R, V]) prepare(context.Context) error { return nil }
 
-// settleFirst: by default equal content is settled without a conflict.
-func (c common[L, R, V]) settleFirst() bool { return false }
-
 // again: by default a failed push is not tried again.
 func (c common[L, R, V]) again(error) local[R, V] { return nil }
 
-// mapCreated: by default both sides hold what was sent (view hash h).
-func (c common[L, R, V]) mapCreated(ctx context.Context, localID string, id remoteID, h string) error {
-	nm := c.s.synced(c.et, localID, id.mkID, id.countCode, h, h)
+// mapCreated: by default both sides hold what was sent (view v).
+func (c common[L, R, V]) mapCreated(ctx context.Context, localID string, id remoteID, v snapshot) error {
+	nm := c.s.synced(c.et, localID, id.mkID, id.countCode, v, v)
 	return c.s.saveMapping(ctx, &nm)
 }
 

@@ -8,18 +8,30 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// payloadHash is the hash kept in a mapping: SHA-256 (first 16 bytes, hex)
-// of the canonical JSON of a view — the mapped fields only, in a fixed
-// order, decimals in their shortest form. Equal views give equal hashes on
-// both sides of the sync.
-func payloadHash(view any) string {
+// snapshot is a view as a mapping keeps it: its canonical JSON (the
+// synced fields, see fields.go) and the hash of that JSON.
+type snapshot struct {
+	js, hash string
+}
+
+// snap is the snapshot of a view: the canonical JSON of the mapped fields
+// only, in a fixed order, decimals in their shortest form, and its hash,
+// SHA-256 (first 16 bytes, hex). Equal views give equal snapshots on both
+// sides of the sync. One marshal gives both, so keeping the fields costs
+// no more than the hash did.
+func snap(view any) snapshot {
 	b, err := json.Marshal(view)
 	if err != nil {
 		// Views are plain structs of strings and bools; this cannot fail.
-		panic("engine: hash view: " + err.Error())
+		panic("engine: snapshot view: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	return snapshot{js: string(b), hash: hex.EncodeToString(sum[:16])}
+}
+
+// payloadHash is the hash kept in a mapping (see snap).
+func payloadHash(view any) string {
+	return snap(view).hash
 }
 
 // dec returns the canonical text of d ("10.5", never "10.50" or "1.05E1").

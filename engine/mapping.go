@@ -72,13 +72,19 @@ func (s *session) saveMapping(ctx context.Context, m *mksync.Mapping) error {
 	return nil
 }
 
-// synced returns the mapping of a record that is in sync with Metakocka.
-func (s *session) synced(et mksync.EntityType, id, mkID, countCode, pushed, pulled string) mksync.Mapping {
-	return mksync.Mapping{
+// synced returns the mapping of a record that is in sync with Metakocka:
+// pushed is the CRM's view, pulled what Metakocka holds; both are kept as
+// fields (the next merge's base), Metakocka's only when it differs.
+func (s *session) synced(et mksync.EntityType, id, mkID, countCode string, pushed, pulled snapshot) mksync.Mapping {
+	m := mksync.Mapping{
 		EntityType: et, EntityID: id, MetakockaID: mkID, CountCode: countCode,
-		PushedHash: pushed, PulledHash: pulled, State: mksync.StateSynced,
-		LastSyncedAt: s.e.clock.Now(),
+		PushedHash: pushed.hash, PulledHash: pulled.hash, State: mksync.StateSynced,
+		LastSyncedAt: s.e.clock.Now(), SyncedView: pushed.js,
 	}
+	if pulled.js != pushed.js {
+		m.SyncedRemoteView = pulled.js
+	}
+	return m
 }
 
 // Mapping returns the mapping of the tenant's record (ENOTFOUND when it has

@@ -196,7 +196,7 @@ func (s *session) productByMkID(ctx context.Context, mkID string) (metakocka.Pro
 
 // applyMkProduct writes the Metakocka product onto the local product p and
 // maps them in one transaction; its stock goes through SetProductStock.
-func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv productView, remote *metakocka.Product, rh string) error {
+func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv productView, remote *metakocka.Product, pulled snapshot) error {
 	rv.applyTo(p)
 	return s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
 		if err := tx.UpdateProduct(ctx, s.tenantID, p); err != nil {
@@ -205,7 +205,7 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 		if err := s.setStock(ctx, tx, p, remote); err != nil {
 			return err
 		}
-		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, payloadHash(s.viewOfProduct(p)), rh)
+		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, snap(s.viewOfProduct(p)), pulled)
 		return save(&nm)
 	})
 }
@@ -275,7 +275,7 @@ func (a products) taken(mp *metakocka.Product, p *mksync.Product, m mksync.Mappi
 		mp.MkID, mp.Code, p.ID, m.MetakockaID)
 }
 
-func (a products) create(ctx context.Context, rv productView, mp *metakocka.Product, rh string) (string, error) {
+func (a products) create(ctx context.Context, rv productView, mp *metakocka.Product, rs snapshot) (string, error) {
 	var p mksync.Product
 	rv.applyTo(&p)
 	err := a.s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
@@ -285,7 +285,7 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 		if err := a.s.setStock(ctx, tx, &p, mp); err != nil {
 			return err
 		}
-		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, payloadHash(a.s.viewOfProduct(&p)), rh)
+		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, snap(a.s.viewOfProduct(&p)), rs)
 		return save(&nm)
 	})
 	return p.ID, err
@@ -350,22 +350,29 @@ func (l productLocal) adopt(ctx context.Context, mp *metakocka.Product) (recordR
 
 // update writes the product onto the Metakocka product; what Metakocka
 // holds afterwards is the view sent.
-func (l productLocal) update(ctx context.Context, remote *metakocka.Product) (string, error) {
+func (l productLocal) update(ctx context.Context, remote *metakocka.Product) (productView, error) {
 	v := l.view()
 	body, err := l.s.mkProductOf(v, true)
 	if err != nil {
-		return "", err
+		return productView{}, err
 	}
 	body.MkID = remote.MkID
 	l.s.keepTaxCode(&body, remote)
 	if _, err := l.s.mk.ProductUpdate(ctx, body); err != nil {
-		return "", fmt.Errorf("update product %s: %w", remote.MkID, err)
+		return productView{}, fmt.Errorf("update product %s: %w", remote.MkID, err)
 	}
-	return payloadHash(v), nil
+	return v, nil
 }
 
-func (l productLocal) apply(ctx context.Context, rv productView, mp *metakocka.Product, rh string) error {
-	return l.s.applyMkProduct(ctx, l.p, rv, mp, rh)
+// withView is the product with v written over its synced fields (a merge).
+func (l productLocal) withView(v productView) (local[metakocka.Product, productView], error) {
+	p := *l.p
+	v.applyTo(&p)
+	return productLocal{l.products, &p}, nil
+}
+
+func (l productLocal) apply(ctx context.Context, rv productView, mp *metakocka.Product, pulled snapshot) error {
+	return l.s.applyMkProduct(ctx, l.p, rv, mp, pulled)
 }
 
 // pushProduct syncs one product to Metakocka (see push).

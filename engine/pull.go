@@ -12,7 +12,7 @@ type remoteView[L, R, V any] struct {
 	a    entity[L, R, V]
 	r    *R
 	v    V
-	h    string
+	s    snapshot
 	done bool
 }
 
@@ -24,7 +24,7 @@ func (x *remoteView[L, R, V]) read(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	x.v, x.h, x.done = v, payloadHash(v), true
+	x.v, x.s, x.done = v, snap(v), true
 	return nil
 }
 
@@ -82,13 +82,13 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 		}
 		if !has || om.MetakockaID == "" {
 			// A link, not an update: counted as linked (SyncResult.linked).
-			return id, recordResult{out: outLinked}, a.local(l).apply(ctx, rv.v, rv.r, rv.h)
+			return id, recordResult{out: outLinked}, a.local(l).apply(ctx, rv.v, rv.r, rv.s)
 		}
 		if err := a.taken(rv.r, l, om); err != nil {
 			return id, recordResult{}, err
 		}
 	}
-	id, err = a.create(ctx, rv.v, rv.r, rv.h)
+	id, err = a.create(ctx, rv.v, rv.r, rv.s)
 	if err != nil {
 		return "", recordResult{}, err
 	}
@@ -109,7 +109,7 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 	if err := rv.read(ctx); err != nil {
 		return m.EntityID, recordResult{}, err
 	}
-	if rv.h == m.PulledHash && !force {
+	if rv.s.hash == m.PulledHash && !force {
 		return a.unchanged(ctx, m, rv.r)
 	}
 	l, err := a.load(ctx, m.EntityID)
@@ -117,46 +117,23 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 		return m.EntityID, recordResult{}, err
 	}
 	p := a.local(&l)
-	lh := payloadHash(p.view())
+	lv := snap(p.view())
 	switch {
-	case lh == rv.h:
+	case lv.hash == rv.s.hash:
 		if err := a.same(ctx, &l, rv.r); err != nil {
 			return p.id(), recordResult{}, err
 		}
-		nm := s.synced(a.kind(), p.id(), rid.mkID, rid.countCode, lh, rv.h)
+		nm := s.synced(a.kind(), p.id(), rid.mkID, rid.countCode, lv, rv.s)
 		return p.id(), recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
-	case lh != m.PushedHash && rv.h != m.PulledHash:
-		r, err := pullConflict(ctx, s, p, rv, lh, force)
+	case lv.hash != m.PushedHash && rv.s.hash != m.PulledHash:
+		// Both changed: merged field by field (bothChanged).
+		r, err := bothChanged(ctx, s, p, m, lv, rv.r, rv.v, rv.s, mksync.FromMetakocka, force)
 		return p.id(), r, err
-	case rv.h == m.PulledHash && !force:
+	case rv.s.hash == m.PulledHash && !force:
 		// Only the CRM changed: the next push carries it.
 		return p.id(), recordResult{out: outSkipped}, nil
 	}
-	return p.id(), recordResult{out: outUpdated}, p.apply(ctx, rv.v, rv.r, rv.h)
-}
-
-// pullConflict settles a pull of a record changed on both sides (local
-// view hash lh) by the tenant's policy, or for Metakocka when forced.
-func pullConflict[L, R, V any](ctx context.Context, s *session, p local[R, V], rv *remoteView[L, R, V], lh string, force bool) (recordResult, error) {
-	rid := rv.a.ident(rv.r)
-	w := winMetakocka
-	if !force {
-		w = s.decide(p.changed(), rid.changed)
-	}
-	switch w {
-	case winCRM:
-		if err := p.prepare(ctx); err != nil {
-			return recordResult{}, err
-		}
-		if _, err := updateRemote(ctx, s, p, rv.r, lh, outConflict); err != nil {
-			return recordResult{}, err
-		}
-	case winMetakocka:
-		if err := p.apply(ctx, rv.v, rv.r, rv.h); err != nil {
-			return recordResult{}, err
-		}
-	}
-	return s.recordConflict(ctx, p.kind(), mksync.FromMetakocka, p.id(), rid.mkID, w, force), nil
+	return p.id(), recordResult{out: outUpdated}, p.apply(ctx, rv.v, rv.r, rv.s)
 }
 
 // pullOne pulls r and turns a failure into a failed result (see fail).

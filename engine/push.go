@@ -39,12 +39,16 @@ type local[R, V any] interface {
 	// remote reads a Metakocka record in local terms; ident names it.
 	remote(ctx context.Context, r *R) (V, error)
 	ident(r *R) remoteID
-	// apply writes Metakocka's version rv (hash rh) onto the local record
-	// and maps them, in one transaction (Metakocka won a conflict).
-	apply(ctx context.Context, rv V, r *R, rh string) error
-	// update writes the local view over r; pulled is the hash of what
-	// Metakocka holds afterwards (the next pull compares with it).
-	update(ctx context.Context, r *R) (pulled string, err error)
+	// apply writes the view v (Metakocka's, or a merge of both sides)
+	// onto the local record and maps them, in one transaction; pulled is
+	// what Metakocka holds (the next pull compares with it).
+	apply(ctx context.Context, v V, r *R, pulled snapshot) error
+	// update writes the local view over r; pulled is the view Metakocka
+	// holds afterwards (the next pull compares with it).
+	update(ctx context.Context, r *R) (pulled V, err error)
+	// withView is this local record with the view v written over its
+	// synced fields, not saved: what a merge sends to Metakocka.
+	withView(v V) (local[R, V], error)
 	// countCode is the count_code a new Metakocka record gets.
 	countCode() string
 	// creator prepares the create of the record with count_code cc: what
@@ -52,15 +56,11 @@ type local[R, V any] interface {
 	// count_code keeps cc).
 	creator(cc string) (what string, add func(context.Context) (remoteID, error), err error)
 	// mapCreated maps the record localID to the Metakocka record id just
-	// created; h is the hash of its view.
-	mapCreated(ctx context.Context, localID string, id remoteID, h string) error
+	// created; v is its view.
+	mapCreated(ctx context.Context, localID string, id remoteID, v snapshot) error
 	// adopt maps the record to r, which an earlier create made (found by
 	// lookup), updating r when it differs.
 	adopt(ctx context.Context, r *R) (recordResult, error)
-	// settleFirst: a conflict is settled before the equal-content check,
-	// so that both sides changed to the same content still counts as one
-	// (documents, whose Metakocka side carries a change time).
-	settleFirst() bool
 	// again is the push to try once more after err (a document whose
 	// cached mappings may be stale), or nil.
 	again(err error) local[R, V]
@@ -74,7 +74,7 @@ func push[R, V any](ctx context.Context, s *session, l local[R, V], force bool) 
 	if err := l.check(); err != nil {
 		return recordResult{}, err
 	}
-	h := payloadHash(l.view())
+	lv := snap(l.view())
 	m, mapped, err := s.mapping(ctx, l.kind(), l.id())
 	if err != nil {
 		return recordResult{}, err
@@ -93,7 +93,7 @@ func push[R, V any](ctx context.Context, s *session, l local[R, V], force bool) 
 		if m.State == mksync.StateConflict && !force {
 			return recordResult{out: outConflict}, nil
 		}
-		if h == m.PushedHash && !force {
+		if lv.hash == m.PushedHash && !force {
 			return s.skipped(ctx, m)
 		}
 	}
@@ -106,49 +106,43 @@ func push[R, V any](ctx context.Context, s *session, l local[R, V], force bool) 
 			return recordResult{}, err
 		}
 		if found {
-			return pushOver(ctx, s, l, m, h, &r, force)
+			return pushOver(ctx, s, l, m, lv, &r, force)
 		}
 		return s.markDeletedInMetakocka(ctx, m)
 	}
-	return create(ctx, s, l, m, mapped, h)
+	return create(ctx, s, l, m, mapped, lv)
 }
 
-// pushOver pushes a mapped record whose Metakocka record r exists.
-func pushOver[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.Mapping, h string, r *R, force bool) (recordResult, error) {
+// pushOver pushes a mapped record (local view lv) whose Metakocka record
+// r exists: an update when only the CRM changed, nothing when both hold
+// the same, a three-way merge when both changed (bothChanged).
+func pushOver[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.Mapping, lv snapshot, r *R, force bool) (recordResult, error) {
 	rv, err := l.remote(ctx, r)
 	if err != nil {
 		return recordResult{}, err
 	}
-	rh := payloadHash(rv)
-	id := l.ident(r)
-	equal := func() (recordResult, error) {
+	rs := snap(rv)
+	if lv.hash == rs.hash {
 		// Already equal: the same change made on both sides, or an
 		// earlier push whose mapping write was interrupted; no conflict.
-		nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, h, rh)
+		id := l.ident(r)
+		nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, lv, rs)
 		return recordResult{out: outSkipped}, s.saveMapping(ctx, &nm)
 	}
-	if h == rh && !l.settleFirst() {
-		return equal()
+	if rs.hash == m.PulledHash || lv.hash == m.PushedHash {
+		return updateRemote(ctx, s, l, r, lv, outUpdated)
 	}
-	out, stop, res, err := s.settlePush(ctx, l.kind(), l.id(), m, h, rh, l.changed(), id.changed, force,
-		func() error { return l.apply(ctx, rv, r, rh) })
-	if stop || err != nil {
-		return res, err
-	}
-	if h == rh {
-		return equal()
-	}
-	return updateRemote(ctx, s, l, r, h, out)
+	return bothChanged(ctx, s, l, m, lv, r, rv, rs, mksync.ToMetakocka, force)
 }
 
-// updateRemote writes the local record (view hash h) over r and maps them.
-func updateRemote[R, V any](ctx context.Context, s *session, l local[R, V], r *R, h string, out outcome) (recordResult, error) {
+// updateRemote writes the local record (view lv) over r and maps them.
+func updateRemote[R, V any](ctx context.Context, s *session, l local[R, V], r *R, lv snapshot, out outcome) (recordResult, error) {
 	pulled, err := l.update(ctx, r)
 	if err != nil {
 		return recordResult{}, err
 	}
 	id := l.ident(r)
-	nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, h, pulled)
+	nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, lv, snap(pulled))
 	if err := s.saveMapping(ctx, &nm); err != nil {
 		return recordResult{}, err
 	}
@@ -158,7 +152,7 @@ func updateRemote[R, V any](ctx context.Context, s *session, l local[R, V], r *R
 // create creates the record in Metakocka, idempotently: an intent mapping
 // first, a count_code lookup before creating when an earlier attempt may
 // have created it, and after an ambiguous failure before trying again.
-func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.Mapping, mapped bool, h string) (recordResult, error) {
+func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.Mapping, mapped bool, lv snapshot) (recordResult, error) {
 	cc := l.countCode()
 	if mapped && m.CountCode != "" {
 		cc = m.CountCode
@@ -205,7 +199,7 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 		id, err := add(ctx)
 		if err == nil {
 			id.countCode = firstNonEmpty(id.countCode, cc)
-			return recordResult{out: outCreated}, l.mapCreated(ctx, l.id(), id, h)
+			return recordResult{out: outCreated}, l.mapCreated(ctx, l.id(), id, lv)
 		}
 		if !retryable(err) && !isCode(err, mksync.ECONFLICT) {
 			return recordResult{}, fmt.Errorf("%s: %w", what, err)
@@ -230,13 +224,13 @@ func adoptOrUpdate[R, V any](ctx context.Context, s *session, l local[R, V], r *
 	if err != nil {
 		return recordResult{}, err
 	}
-	h := payloadHash(l.view())
-	if rh := payloadHash(rv); rh == h {
+	lv := snap(l.view())
+	if rs := snap(rv); rs.hash == lv.hash {
 		id := l.ident(r)
-		nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, h, rh)
+		nm := s.synced(l.kind(), l.id(), id.mkID, id.countCode, lv, rs)
 		return recordResult{out: outCreated}, s.saveMapping(ctx, &nm)
 	}
-	return updateRemote(ctx, s, l, r, h, outCreated)
+	return updateRemote(ctx, s, l, r, lv, outCreated)
 }
 
 // pushOne pushes the local record l of entity a under its lock and turns

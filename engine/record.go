@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -198,12 +199,17 @@ func (w winner) String() string {
 	return "none"
 }
 
-// decide applies the tenant's conflict policy to a record changed on both
+// decide applies the tenant's conflict policy to a field changed on both
 // sides. localChanged is the CRM record's UpdatedAt; remoteChanged is
-// Metakocka's last change of the record, zero when Metakocka does not say
-// (partners and products carry no change time). newest_wins keeps the side
-// changed later (Metakocka on a tie); without a Metakocka time it cannot
-// decide, and the conflict is left open.
+// Metakocka's last change of the record (a document's latest NEW, CHANGE
+// or status change in document_info), zero when Metakocka does not say:
+// partners and products carry no change time. newest_wins keeps the side
+// changed later, to the second (Metakocka on a tie). Without a Metakocka
+// time, the time mksync first saw Metakocka's change stands for it, and
+// mksync sees it when it reads the record for this sync: now. So under newest_wins a
+// partner's or product's field changed on both sides keeps Metakocka's
+// value unless the CRM changed it after this read (docs/mapping.md,
+// "Conflicts").
 func (s *session) decide(localChanged, remoteChanged time.Time) winner {
 	switch s.settings.ConflictPolicy {
 	case mksync.CRMWins:
@@ -212,9 +218,11 @@ func (s *session) decide(localChanged, remoteChanged time.Time) winner {
 		return winMetakocka
 	}
 	if remoteChanged.IsZero() {
-		return winNone
+		remoteChanged = s.e.clock.Now()
 	}
-	if localChanged.After(remoteChanged) {
+	// Metakocka's times are to the second: so is the comparison, and a
+	// change in the same second as Metakocka's is a tie.
+	if localChanged.Truncate(time.Second).After(remoteChanged.Truncate(time.Second)) {
 		return winCRM
 	}
 	return winMetakocka
@@ -222,23 +230,31 @@ func (s *session) decide(localChanged, remoteChanged time.Time) winner {
 
 // recordConflict writes the conflict's error record (code conflict) and log
 // line; an open conflict (winNone) also sets the mapping's state to
-// conflict. It returns the conflict outcome.
-func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID, mkID string, w winner, forced bool) recordResult {
+// conflict. The record lists the fields changed on both sides with both
+// values (details "fields": field, crm, metakocka). It returns the
+// conflict outcome.
+func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID, mkID string, w winner, forced bool, cs []fieldConflict) recordResult {
 	policy := string(s.settings.ConflictPolicy)
 	if forced {
 		policy = "explicit"
 	}
-	msg := fmt.Sprintf("%s %s changed in the CRM and in Metakocka since the last sync; ", et, localID)
+	names := make([]string, len(cs))
+	list := make([]map[string]any, len(cs))
+	for i, c := range cs {
+		names[i] = c.field
+		list[i] = map[string]any{"field": c.field, "crm": fieldValue(c.crm), "metakocka": fieldValue(c.metakocka)}
+	}
+	msg := fmt.Sprintf("%s %s: %s changed in the CRM and in Metakocka since the last sync; ", et, localID, strings.Join(names, ", "))
 	switch w {
 	case winNone:
 		msg += "left open for a person to resolve (sync it explicitly in the direction to keep)"
 	default:
-		msg += fmt.Sprintf("kept the %s version (policy %s)", w, policy)
+		msg += fmt.Sprintf("kept the %s values of these fields (policy %s); other changes of either side were kept", w, policy)
 	}
 	op := operation(et, dir)
 	er := mksync.ErrorRecord{
 		Category: "SYNC", Operation: op, EntityID: localID, Code: mksync.ECONFLICT, Message: msg,
-		Details:   map[string]any{"entityType": string(et), "metakockaId": mkID, "policy": policy, "winner": w.String()},
+		Details:   map[string]any{"entityType": string(et), "metakockaId": mkID, "policy": policy, "winner": w.String(), "fields": list},
 		CreatedAt: s.e.clock.Now(),
 	}
 	wctx := context.WithoutCancel(ctx)
@@ -255,33 +271,4 @@ func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir 
 		s.markMapping(wctx, et, localID, mksync.StateConflict, er.ID)
 	}
 	return recordResult{out: outConflict}
-}
-
-// settlePush applies the tenant's conflict policy to a push of the local
-// record id (mapped to mkID) whose payload hash h and Metakocka's hash rh
-// both moved since the last sync (m's PushedHash and PulledHash). When only
-// one side moved it returns outUpdated and go on. When Metakocka wins,
-// applyRemote writes Metakocka's version locally and the push stops; when
-// the conflict stays open (newest_wins without a remote change time) the
-// push stops too. When the CRM wins the push goes on, reported as
-// outConflict. Every conflict is recorded (recordConflict).
-func (s *session) settlePush(ctx context.Context, et mksync.EntityType, id string, m mksync.Mapping, h, rh string,
-	localChanged, remoteChanged time.Time, force bool, applyRemote func() error) (out outcome, stop bool, res recordResult, err error) {
-	if rh == m.PulledHash || h == m.PushedHash {
-		return outUpdated, false, recordResult{}, nil
-	}
-	w := winCRM
-	if !force {
-		w = s.decide(localChanged, remoteChanged)
-	}
-	if w != winCRM {
-		if w == winMetakocka {
-			if err := applyRemote(); err != nil {
-				return 0, true, recordResult{}, err
-			}
-		}
-		return 0, true, s.recordConflict(ctx, et, mksync.ToMetakocka, id, m.MetakockaID, w, force), nil
-	}
-	s.recordConflict(ctx, et, mksync.ToMetakocka, id, m.MetakockaID, w, force)
-	return outConflict, false, recordResult{}, nil
 }

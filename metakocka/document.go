@@ -106,6 +106,9 @@ type Document struct {
 	MarkPaid    List[Payment]      `json:"mark_paid,omitempty"`
 	ExtraColumn List[ExtraColumn]  `json:"extra_column,omitempty"`
 	MetaData    List[MetaData]     `json:"meta_data,omitempty"`
+	// DocumentInfo is the document's history, answered by get_document
+	// with return_document_info on sales orders and bills (read only).
+	DocumentInfo List[DocumentEvent] `json:"document_info,omitempty"`
 
 	// Sums are computed by Metakocka (read only; put_document recomputes).
 	SumBasic      Decimal `json:"sum_basic,omitzero"`

@@ -13,14 +13,14 @@ import (
 )
 
 const mappingColumns = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
-	last_error, last_synced_at, updated_at`
+	last_error, last_synced_at, updated_at, synced_view, synced_remote_view`
 
 func scanMapping(r pgx.Row) (mksync.Mapping, error) {
 	var m mksync.Mapping
 	var et, state string
 	var synced *time.Time
 	err := r.Scan(&m.TenantID, &et, &m.EntityID, &m.MetakockaID, &m.CountCode, &m.PushedHash, &m.PulledHash,
-		&state, &m.LastError, &synced, &m.UpdatedAt)
+		&state, &m.LastError, &synced, &m.UpdatedAt, &m.SyncedView, &m.SyncedRemoteView)
 	m.EntityType, m.State = mksync.EntityType(et), mksync.SyncState(state)
 	if synced != nil {
 		m.LastSyncedAt = utc(*synced)
@@ -70,13 +70,14 @@ func (d *DB) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mappi
 			return notFound(string(m.EntityType), m.EntityID)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO mappings (`+mappingColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = EXCLUDED.mk_id,
 				count_code = EXCLUDED.count_code, pushed_hash = EXCLUDED.pushed_hash,
 				pulled_hash = EXCLUDED.pulled_hash, state = EXCLUDED.state, last_error = EXCLUDED.last_error,
-				last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at`,
+				last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at,
+				synced_view = EXCLUDED.synced_view, synced_remote_view = EXCLUDED.synced_remote_view`,
 			tenantID, string(m.EntityType), m.EntityID, m.MetakockaID, m.CountCode, m.PushedHash, m.PulledHash,
-			string(m.State), m.LastError, synced, now)
+			string(m.State), m.LastError, synced, now, m.SyncedView, m.SyncedRemoteView)
 		if code, _ := pgCode(err); code == pgUniqueViolation {
 			return mksync.WrapError(mksync.ECONFLICT, "Metakocka id "+m.MetakockaID+" is already mapped to another "+string(m.EntityType), err)
 		}

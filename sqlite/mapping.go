@@ -12,14 +12,14 @@ import (
 )
 
 const mappingCols = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
-	last_error, last_synced_at, updated_at`
+	last_error, last_synced_at, updated_at, synced_view, synced_remote_view`
 
 func scanMapping(sc scanner) (mksync.Mapping, error) {
 	var m mksync.Mapping
 	var synced sql.NullString
 	var updated string
 	err := sc.Scan(&m.TenantID, &m.EntityType, &m.EntityID, &m.MetakockaID, &m.CountCode, &m.PushedHash,
-		&m.PulledHash, &m.State, &m.LastError, &synced, &updated)
+		&m.PulledHash, &m.State, &m.LastError, &synced, &updated, &m.SyncedView, &m.SyncedRemoteView)
 	if err != nil {
 		return m, err
 	}
@@ -75,13 +75,14 @@ func (s *store) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Ma
 		if err != nil {
 			return internal("find mapped record", err)
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO mappings (`+mappingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = q.ExecContext(ctx, `INSERT INTO mappings (`+mappingCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = excluded.mk_id,
 				count_code = excluded.count_code, pushed_hash = excluded.pushed_hash,
 				pulled_hash = excluded.pulled_hash, state = excluded.state, last_error = excluded.last_error,
-				last_synced_at = excluded.last_synced_at, updated_at = excluded.updated_at`,
+				last_synced_at = excluded.last_synced_at, updated_at = excluded.updated_at,
+				synced_view = excluded.synced_view, synced_remote_view = excluded.synced_remote_view`,
 			tenantID, string(n.EntityType), n.EntityID, n.MetakockaID, n.CountCode, n.PushedHash, n.PulledHash,
-			string(n.State), n.LastError, fmtTimeOrNull(n.LastSyncedAt), fmtTime(now))
+			string(n.State), n.LastError, fmtTimeOrNull(n.LastSyncedAt), fmtTime(now), n.SyncedView, n.SyncedRemoteView)
 		return translate("upsert mapping", err, "Metakocka id "+n.MetakockaID+" is already mapped to another "+string(n.EntityType), "", "")
 	})
 	if err != nil {

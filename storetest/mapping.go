@@ -21,6 +21,10 @@ func testMappings(t *testing.T, s mksync.Store) {
 	m := mksync.Mapping{
 		EntityType: mksync.EntityContact, EntityID: a.ID, MetakockaID: "1001", CountCode: "MKS-A",
 		PushedHash: "h-push", PulledHash: "h-pull", State: mksync.StateSynced, LastSyncedAt: synced,
+		// The synced fields, byte for byte (the engine compares them as
+		// written): non-ASCII text, escapes, an inner list.
+		SyncedView:       `{"name":"Čebelica d.o.o.","email":"a\u003cb@x.si","lines":[{"q":"1"}]}`,
+		SyncedRemoteView: `{"name":"Čebelica d.o.o.","email":""}`,
 	}
 	require.NoError(t, s.UpsertMapping(ctx, tid, &m))
 	require.Equal(t, tid, m.TenantID)
@@ -36,7 +40,9 @@ func testMappings(t *testing.T, s mksync.Store) {
 	_, err = s.FindMappingByMetakockaID(ctx, tid, mksync.EntityProduct, "1001")
 	requireCode(t, err, mksync.ENOTFOUND, "mappings are per entity type")
 
-	// Same local record again: replaced, not duplicated.
+	// Same local record again: replaced, not duplicated; the synced
+	// fields are replaced too (an empty remote view: both sides agreed).
+	m.SyncedView, m.SyncedRemoteView = `{"name":"B"}`, ""
 	m.MetakockaID = "1002"
 	m.State = mksync.StateFailed
 	m.LastError = "err-1"
@@ -45,6 +51,8 @@ func testMappings(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "1002", got.MetakockaID)
 	require.Equal(t, "err-1", got.LastError)
+	require.Equal(t, `{"name":"B"}`, got.SyncedView)
+	require.Empty(t, got.SyncedRemoteView)
 	_, err = s.FindMappingByMetakockaID(ctx, tid, mksync.EntityContact, "1001")
 	requireCode(t, err, mksync.ENOTFOUND)
 
@@ -104,7 +112,7 @@ func testMappings(t *testing.T, s mksync.Store) {
 	requireCode(t, s.UpsertMapping(ctx, tid, &unsyncedState), mksync.EINVALID)
 
 	// Updating a record: synced → pending; other states stay.
-	mb.MetakockaID, mb.State = "2002", mksync.StateSynced
+	mb.MetakockaID, mb.State, mb.SyncedView = "2002", mksync.StateSynced, `{"name":"B"}`
 	require.NoError(t, s.UpsertMapping(ctx, tid, &mb))
 	ma2.MetakockaID, ma2.State = "2001", mksync.StateConflict
 	require.NoError(t, s.UpsertMapping(ctx, tid, &ma2))
@@ -114,6 +122,7 @@ func testMappings(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Equal(t, mksync.StatePending, got.State)
 	require.Equal(t, "2002", got.MetakockaID, "turning pending keeps the link")
+	require.Equal(t, `{"name":"B"}`, got.SyncedView, "turning pending keeps the synced fields (the merge's base)")
 	got, err = s.FindMapping(ctx, tid, mksync.EntityContact, a.ID)
 	require.NoError(t, err)
 	require.Equal(t, mksync.StateConflict, got.State)

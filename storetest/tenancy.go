@@ -56,7 +56,8 @@ func newTenancyFixture(t *testing.T, s mksync.Store) *tenancyFixture {
 
 	f.bDoc = df.document("B-1")
 	require.NoError(t, s.CreateSalesDocument(ctx, f.b, &f.bDoc))
-	f.bMapping = mksync.Mapping{EntityType: mksync.EntityContact, EntityID: f.bContact.ID, MetakockaID: "MK-B", CountCode: "CC-B", State: mksync.StateSynced}
+	f.bMapping = mksync.Mapping{EntityType: mksync.EntityContact, EntityID: f.bContact.ID, MetakockaID: "MK-B", CountCode: "CC-B", State: mksync.StateSynced,
+		SyncedView: `{"name":"B's synced name"}`, SyncedRemoteView: `{"name":"B's Metakocka name"}`}
 	require.NoError(t, s.UpsertMapping(ctx, f.b, &f.bMapping))
 	f.bRun = mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerAPI, Status: mksync.RunRunning}
 	require.NoError(t, s.CreateSyncRun(ctx, f.b, &f.bRun))
@@ -306,7 +307,10 @@ var tenancyCases = map[string]tenancyCase{
 
 	// Mappings.
 	"UpsertMapping": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
-		m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: f.bContact.ID, MetakockaID: "MK-A", State: mksync.StateSynced}
+		// Not even the synced fields of B's record are written (the
+		// snapshot of B's data compares them).
+		m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: f.bContact.ID, MetakockaID: "MK-A", State: mksync.StateSynced,
+			SyncedView: `{"name":"A's"}`}
 		notFound(t, s.UpsertMapping(t.Context(), f.a, &m))
 		// The same mk_id in another tenant (another Metakocka company) is fine.
 		own := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: f.aContact.ID, MetakockaID: f.bMapping.MetakockaID, State: mksync.StatePending}

@@ -41,6 +41,12 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 		"✓ sales-documents: bad input not retried, reported with errorId (errorId ",
 		"✓ contacts: conflict recorded under crm_wins",
 		"✓ products: conflict recorded under metakocka_wins",
+		"✓ contacts: three-way merge (both changes kept, 0 conflicts)",
+		"✓ products: three-way merge (both changes kept, 0 conflicts)",
+		"✓ sales-documents: three-way merge (both changes kept, 0 conflicts)",
+		"✓ contacts: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
+		"✓ products: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
+		"✓ sales-documents: newest_wins decides (one-side changes: 0 conflicts; both sides: decided, kept Metakocka's)",
 		"✓ sales-documents: another tenant's ids → not found (5 calls not found",
 		"✓ sales-documents: document with missing product refused whole",
 		"✓ sales-documents: gross prices (sum_all ",
@@ -58,13 +64,14 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind, plus matching and deletes stay deleted (3 per
-	// kind; 2 for documents), the contacts' address update and the
-	// documents' missing product, gross prices, coupon line and document
-	// discount, and the connection and rate limit checks; skipped are only
-	// the 4 that need the REST API (400 envelope ×3, rate limit) and the
-	// contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 19 + 18 + 21 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	// 15 checks per kind, plus three-way merge and newest_wins (2 per
+	// kind), matching and deletes stay deleted (3 per kind; 2 for
+	// documents), the contacts' address update and the documents' missing
+	// product, gross prices, coupon line and document discount, and the
+	// connection and rate limit checks; skipped are only the 4 that need
+	// the REST API (400 envelope ×3, rate limit) and the contacts'
+	// bad-record check.
+	require.Equal(t, Report{Passed: 1 + 21 + 20 + 23 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -86,7 +93,7 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 15, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 17, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
@@ -94,7 +101,7 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
 		"✓ products: matching: made in Metakocka, same key in the CRM → a push links, not creates",
 		"✓ products: deletes stay deleted: a pull does not re-create",
-		"- cleanup: deleted 11 Metakocka documents and products, 0 left",
+		"- cleanup: deleted 13 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}

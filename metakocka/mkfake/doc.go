@@ -160,6 +160,13 @@
 // types are refused, see Strictness); deleted documents are no longer found
 // by search.
 //
+// get_document with return_document_info "true" answers document_info on
+// sales orders and bills (the types the docs show it on; other types
+// ignore the flag): a NEW entry at the document's creation and, when it
+// changed since, a CHANGE entry at its last change, operation_time to the
+// second with its offset. CUSTOM notes and DOCUMENT_STATUS_CHANGE entries
+// are not simulated.
+//
 // search serves one document type, ordered by mk_id (order_direction asc
 // or desc), at most 100 per window, with "query" (substring of count_code,
 // partner name or tax number, buyer_order, title) and the query_advance

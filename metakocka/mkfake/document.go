@@ -72,6 +72,7 @@ type docRec struct {
 	seq       uint64
 	changeSeq uint64
 	deleted   bool
+	created   time.Time // its first touch: document_info's NEW
 }
 
 func (d *Document) clone() Document {
@@ -465,6 +466,9 @@ func paidOf(v any, total decimal.Decimal) (decimal.Decimal, bool) {
 
 // touchDoc records a change of d at now. Callers hold c.mu.
 func (c *company) touchDoc(d *docRec, now time.Time) {
+	if d.created.IsZero() {
+		d.created = now
+	}
 	d.LastChange = now
 	d.changeSeq++
 	log := c.changeLog[d.DocType]
@@ -719,7 +723,9 @@ func (s *Server) getDocument(c *company, req obj) (obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return docJSON(&d.Document, detail, factor), nil
+	out := docJSON(&d.Document, detail, factor)
+	addDocumentInfo(out, d, req)
+	return out, nil
 }
 
 func docPartnerJSON(p *DocPartner) obj {
