@@ -40,9 +40,9 @@ type Product struct {
 	// Stores keep it apart (ProductStore.SetWarehouseStock); reading one
 	// product through the API fills it, lists leave it out.
 	Warehouses []WarehouseStock `json:"warehouses,omitempty"`
-	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-	Version     int64           `json:"version"`
+	CreatedAt  time.Time        `json:"createdAt"`
+	UpdatedAt  time.Time        `json:"updatedAt"`
+	Version    int64            `json:"version"`
 }
 
 // Validate checks the product against Metakocka's field limits and returns an

@@ -43,12 +43,17 @@ func (s *session) viewOfProduct(p *mksync.Product) productView {
 	if unit == "" {
 		unit = s.e.cfg.DefaultUnit
 	}
-	return productView{
+	v := productView{
 		Code: p.Code, Name: p.Name, Description: p.Description, Unit: unit,
 		Price: dec(p.Price), TaxRate: dec(p.TaxRate), Gross: p.PriceIncludesTax,
 		Sales: p.Sales, Purchasing: p.Purchasing, Service: p.Service, Barcode: p.Barcode,
 		Height: dec(p.Height), Width: dec(p.Width), Depth: dec(p.Depth), Weight: dec(p.Weight),
 	}
+	if s.pricelist() == "" {
+		// No price list decided: prices are not synced either way.
+		v.Price, v.TaxRate, v.Gross = "", "", false
+	}
+	return v
 }
 
 func optDec(d metakocka.Decimal) string {
@@ -85,11 +90,15 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 }
 
 // pricelist is the count_code of the price list products' prices are read
-// from and written to: the tenant's choice (SyncSettings.Pricelist), else
-// the engine's default (Config.Pricelist).
+// from and written to: the tenant's (SyncSettings.Pricelist: chosen or
+// discovered), else the engine's default (Config.Pricelist); "" while
+// undecided (several lists, no clear default): prices are then not synced.
 func (s *session) pricelist() string {
-	if s.settings.Pricelist != "" {
+	switch {
+	case s.settings.Pricelist != "":
 		return s.settings.Pricelist
+	case s.settings.PricelistSource == mksync.PricelistUndecided:
+		return ""
 	}
 	return s.e.cfg.Pricelist
 }
@@ -117,13 +126,17 @@ func (v productView) applyTo(p *mksync.Product) {
 // update, empty texts are sent as product_update's "remove" value so that
 // clearing a field in the CRM clears it in Metakocka.
 func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, error) {
-	code, err := taxCode(parseDec(v.TaxRate))
-	if err != nil {
-		return metakocka.Product{}, err
-	}
-	def := metakocka.PriceDef{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}
-	if v.Gross {
-		def.Price, def.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(parseDec(v.Price))
+	var prices metakocka.List[metakocka.Pricelist]
+	if list := s.pricelist(); list != "" {
+		code, err := taxCode(parseDec(v.TaxRate))
+		if err != nil {
+			return metakocka.Product{}, err
+		}
+		def := metakocka.PriceDef{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}
+		if v.Gross {
+			def.Price, def.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(parseDec(v.Price))
+		}
+		prices = metakocka.List[metakocka.Pricelist]{{CountCode: list, PriceDef: metakocka.List[metakocka.PriceDef]{def}}}
 	}
 	clear := func(t string) string {
 		if update && t == "" {
@@ -136,10 +149,7 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 		Sales: metakocka.NewBool(v.Sales), Purchasing: metakocka.NewBool(v.Purchasing), Service: metakocka.NewBool(v.Service),
 		Height: metakocka.NewDecimal(parseDec(v.Height)), Width: metakocka.NewDecimal(parseDec(v.Width)),
 		Depth: metakocka.NewDecimal(parseDec(v.Depth)), Weight: metakocka.NewDecimal(parseDec(v.Weight)),
-		Pricelist: metakocka.List[metakocka.Pricelist]{{
-			CountCode: s.pricelist(),
-			PriceDef:  metakocka.List[metakocka.PriceDef]{def},
-		}},
+		Pricelist: prices,
 	}, nil
 }
 

@@ -162,7 +162,10 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
-	s, err := e.session(ctx, tenantID)
+	s, err := e.productSession(ctx, tenantID, run.EntityType)
+	if err != nil && (ctx.Err() != nil || retryable(err)) {
+		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
+	}
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
