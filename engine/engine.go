@@ -243,6 +243,8 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// stock is the stock per warehouse read for the products being pulled.
+	stock warehouseStock
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

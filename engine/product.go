@@ -188,7 +188,7 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 		if err := tx.UpdateProduct(ctx, s.tenantID, p); err != nil {
 			return fmt.Errorf("update product %s: %w", p.ID, err)
 		}
-		if err := s.setStock(ctx, tx, p, remote); err != nil {
+		if _, err := s.setStock(ctx, tx, p, remote); err != nil {
 			return err
 		}
 		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, payloadHash(s.viewOfProduct(p)), rh)
@@ -196,20 +196,32 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 	})
 }
 
-// setStock copies Metakocka's stock amount (one-way) when it differs.
-func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Product, remote *metakocka.Product) error {
+// setStock copies Metakocka's stock (one-way): the total amount when it
+// differs, and the stock per warehouse read for the product in this
+// session (readWarehouseStock) when it differs. changed reports a write.
+func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Product, remote *metakocka.Product) (changed bool, err error) {
+	if ws, ok := s.takeWarehouseStock(remote.MkID); ok {
+		if changed, err = s.setWarehouseStock(ctx, st, p.ID, ws); err != nil {
+			return false, err
+		}
+	}
 	if !remote.Amount.Valid || remote.Amount.Value.Equal(p.StockAmount) {
-		return nil
+		return changed, nil
 	}
 	if err := st.SetProductStock(ctx, s.tenantID, p.ID, remote.Amount.Value); err != nil {
-		return fmt.Errorf("set stock of product %s: %w", p.ID, err)
+		return false, fmt.Errorf("set stock of product %s: %w", p.ID, err)
 	}
 	p.StockAmount = remote.Amount.Value
-	return nil
+	return true, nil
 }
 
+// fetch reads the product to pull and its stock per warehouse.
 func (a products) fetch(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
-	return a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+	mp, found, err := a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+	if err != nil || !found {
+		return mp, found, err
+	}
+	return mp, true, a.s.readWarehouseStock(ctx, []string{mp.MkID})
 }
 
 // productLocal is one product being pushed.
@@ -264,7 +276,7 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 		if err := tx.CreateProduct(ctx, a.s.tenantID, &p); err != nil {
 			return fmt.Errorf("create product from Metakocka product %s: %w", mp.MkID, err)
 		}
-		if err := a.s.setStock(ctx, tx, &p, mp); err != nil {
+		if _, err := a.s.setStock(ctx, tx, &p, mp); err != nil {
 			return err
 		}
 		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, payloadHash(a.s.viewOfProduct(&p)), rh)
@@ -273,23 +285,26 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 	return p.ID, err
 }
 
-// unchanged: only the one-way stock may have moved.
+// unchanged: only the one-way stock (total or per warehouse) may have
+// moved.
 func (a products) unchanged(ctx context.Context, m mksync.Mapping, mp *metakocka.Product) (string, recordResult, error) {
-	if !mp.Amount.Valid {
+	if !mp.Amount.Valid && !a.s.hasWarehouseStock(mp.MkID) {
 		return a.common.unchanged(ctx, m, mp)
 	}
 	p, err := a.load(ctx, m.EntityID)
 	if err != nil {
 		return m.EntityID, recordResult{}, err
 	}
-	if mp.Amount.Value.Equal(p.StockAmount) {
-		return a.common.unchanged(ctx, m, mp)
+	changed, err := a.s.setStock(ctx, a.s.e.store, &p, mp)
+	if err != nil || changed {
+		return p.ID, recordResult{out: outUpdated}, err
 	}
-	return p.ID, recordResult{out: outUpdated}, a.s.setStock(ctx, a.s.e.store, &p, mp)
+	return a.common.unchanged(ctx, m, mp)
 }
 
 func (a products) same(ctx context.Context, p *mksync.Product, mp *metakocka.Product) error {
-	return a.s.setStock(ctx, a.s.e.store, p, mp)
+	_, err := a.s.setStock(ctx, a.s.e.store, p, mp)
+	return err
 }
 
 func (l productLocal) id() string         { return l.p.ID }
