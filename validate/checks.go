@@ -129,6 +129,7 @@ func entityChecks(et mksync.EntityType) []check {
 	if et == mksync.EntitySalesDocument {
 		cs = append(cs, missingProductCheck())
 	}
+	cs = append(cs, pricelistChecks(et)...)
 	return cs
 }
 

@@ -946,6 +946,8 @@ export interface components {
                 /** @enum {string} */
                 deletePolicy?: "keep" | "delete_in_metakocka";
                 pricelist?: string;
+                /** @enum {string} */
+                pricelistSource?: "" | "chosen" | "discovered" | "undecided";
                 /** @description Go duration text, e.g. "15m0s"; "0s" is off */
                 scheduleInterval?: string;
             } | null;
@@ -1055,6 +1057,13 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             version: number;
+            warehouses?: {
+                /** @description decimal number as a string */
+                amount: string;
+                mark: string;
+                name: string;
+                warehouseId: string;
+            }[];
             /** @description decimal number as a string */
             weight: string;
             /** @description decimal number as a string */
@@ -1086,6 +1095,13 @@ export interface components {
             /** Format: date-time */
             updatedAt?: string;
             version?: number;
+            warehouses?: {
+                /** @description decimal number as a string */
+                amount?: string;
+                mark?: string;
+                name?: string;
+                warehouseId?: string;
+            }[];
             /** @description decimal number as a string */
             weight?: string;
             /** @description decimal number as a string */
@@ -1254,6 +1270,8 @@ export interface components {
             /** @enum {string} */
             deletePolicy: "keep" | "delete_in_metakocka";
             pricelist: string;
+            /** @enum {string} */
+            pricelistSource: "" | "chosen" | "discovered" | "undecided";
             /** @description Go duration text, e.g. "15m0s"; "0s" is off */
             scheduleInterval: string;
         };
