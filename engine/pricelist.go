@@ -86,6 +86,9 @@ func (s *session) ensurePricelist(ctx context.Context) error {
 	if s.settings.Pricelist != "" || s.settings.PricelistSource != "" {
 		return nil
 	}
+	if kept, err := s.keepDefaultOfSyncedTenant(ctx); kept || err != nil {
+		return err
+	}
 	page, err := s.mk.ProductList(ctx, metakocka.ProductListRequest{ReturnPricelist: metakocka.NewBool(true), Limit: discoverySample})
 	if err != nil {
 		return fmt.Errorf("discover the price list: %w", err)
@@ -110,6 +113,30 @@ func (s *session) ensurePricelist(ctx context.Context) error {
 	s.e.log.LogAttrs(ctx, slog.LevelInfo, "price list discovered",
 		slog.String("tenant_id", s.tenantID), slog.String("pricelist", stored.Pricelist))
 	return nil
+}
+
+// keepDefaultOfSyncedTenant: a tenant that already synced products
+// without a price list (before discovery existed, or while its company had
+// no priced products) did so on the engine's default list; that list is
+// stored as the tenant's (source "", set by the server), so that a later
+// discovery never moves prices already synced onto another list. kept
+// reports that it applied.
+func (s *session) keepDefaultOfSyncedTenant(ctx context.Context) (kept bool, err error) {
+	counts, err := s.e.store.CountMappingsByState(ctx, s.tenantID, mksync.EntityProduct)
+	if err != nil {
+		return false, fmt.Errorf("count product mappings: %w", err)
+	}
+	// Synced and conflicting records went through a sync; unsynced ones
+	// and unfinished creates did not.
+	if counts[mksync.StateSynced]+counts[mksync.StateConflict] == 0 {
+		return false, nil
+	}
+	stored, err := s.storePricelist(ctx, s.e.cfg.Pricelist, "")
+	if err != nil {
+		return false, err
+	}
+	s.settings.Pricelist, s.settings.PricelistSource = stored.Pricelist, stored.PricelistSource
+	return true, nil
 }
 
 // storePricelist writes the decision into the stored settings unless a

@@ -173,3 +173,34 @@ func TestPricelistUndecided(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "20", got.Price.String())
 }
+
+// TestSyncedTenantKeepsTheDefaultList: a tenant that synced products
+// before it had a price list did so on the engine's default list (MPC);
+// discovery keeps that list rather than deciding anew (here the products
+// carry two lists, which would otherwise be undecided).
+func TestSyncedTenantKeepsTheDefaultList(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, setupOpts{})
+	mkID := addPriced(t, b, "OLD-1", map[string]string{"MPC": "7", "PC_X": "9"})
+	addPriced(t, b, "OLD-2", map[string]string{"MPC": "1", "PC_X": "2"})
+	p := mksync.Product{Code: "LOCAL-1", Name: "Local", Unit: "kos", Price: decimal.NewFromInt(3), TaxRate: decimal.NewFromInt(22)}
+	require.NoError(t, b.store.CreateProduct(ctx, b.tenant, &p))
+	m := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, MetakockaID: "MK-OLD", CountCode: "CC-OLD", State: mksync.StateSynced}
+	require.NoError(t, b.store.UpsertMapping(ctx, b.tenant, &m))
+
+	res, err := b.e.SyncFromMetakocka(ctx, b.tenant, mksync.EntityProduct, mkID)
+	require.NoError(t, err, "%+v", res)
+	creds, err := b.store.FindCredentials(ctx, b.tenant)
+	require.NoError(t, err)
+	require.Equal(t, "MPC", creds.Settings.Pricelist)
+	require.Empty(t, creds.Settings.PricelistSource, "set by the server, not discovered")
+	recs, _, err := b.store.FindErrorRecords(ctx, b.tenant, mksync.ErrorFilter{Operation: "products.pricelist"})
+	require.NoError(t, err)
+	require.Empty(t, recs)
+	got, err := b.store.FindMappingByMetakockaID(ctx, b.tenant, mksync.EntityProduct, mkID)
+	require.NoError(t, err)
+	pulled, err := b.store.FindProductByID(ctx, b.tenant, got.EntityID)
+	require.NoError(t, err)
+	require.Equal(t, "7", pulled.Price.String())
+}
