@@ -35,9 +35,14 @@ type Product struct {
 	// StockAmount is read from Metakocka (stock pulls and the stock webhook);
 	// the CRM never pushes it.
 	StockAmount decimal.Decimal `json:"stockAmount"`
-	CreatedAt   time.Time       `json:"createdAt"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-	Version     int64           `json:"version"`
+	// Warehouses is the stock per Metakocka warehouse beside the total, read
+	// from Metakocka (warehouse_stock, the stock webhook) and never pushed.
+	// Stores keep it apart (ProductStore.SetWarehouseStock); reading one
+	// product through the API fills it, lists leave it out.
+	Warehouses []WarehouseStock `json:"warehouses,omitempty"`
+	CreatedAt  time.Time        `json:"createdAt"`
+	UpdatedAt  time.Time        `json:"updatedAt"`
+	Version    int64            `json:"version"`
 }
 
 // Validate checks the product against Metakocka's field limits and returns an
@@ -63,5 +68,36 @@ func (p *Product) Validate() error {
 	return v.Err("product")
 }
 
+// WarehouseStock is a product's stock in one Metakocka warehouse: the sum
+// of warehouse_stock's entries for it (Metakocka answers one entry per lot,
+// serial number or microlocation).
+type WarehouseStock struct {
+	// WarehouseID is the warehouse's Metakocka mk_id.
+	WarehouseID string `json:"warehouseId"`
+	// Mark and Name are warehouse_list's "mark" and "name" ("" when the
+	// warehouse was not in the list when the stock was read).
+	Mark   string          `json:"mark"`
+	Name   string          `json:"name"`
+	Amount decimal.Decimal `json:"amount"`
+}
+
 // Decimal is the exact decimal type mksync uses for money and quantities.
 type Decimal = decimal.Decimal
+
+// CheckWarehouseStock is EINVALID when an entry has no warehouse id, a
+// warehouse repeats, or an amount is out of the decimal bounds; stores
+// check it before writing.
+func CheckWarehouseStock(stock []WarehouseStock) error {
+	var v Validator
+	seen := make(map[string]bool, len(stock))
+	for _, w := range stock {
+		v.Check(w.WarehouseID != "", "warehouses", "every entry needs a warehouseId")
+		v.Check(!seen[w.WarehouseID], "warehouses", "warehouse "+w.WarehouseID+" is listed twice")
+		v.MaxLen(w.WarehouseID, 30, "warehouseId")
+		v.MaxLen(w.Mark, 100, "mark")
+		v.MaxLen(w.Name, 200, "name")
+		v.Decimal(w.Amount, "amount")
+		seen[w.WarehouseID] = true
+	}
+	return v.Err("warehouse stock")
+}

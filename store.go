@@ -125,6 +125,15 @@ type ProductStore interface {
 	// SetProductStock updates only the stock amount (read from Metakocka); it
 	// does not mark the product pending, since stock is never pushed.
 	SetProductStock(ctx context.Context, tenantID, id string, amount Decimal) error
+	// SetWarehouseStock replaces the product's stock per warehouse (read
+	// from Metakocka) with stock, one entry per warehouse id (a repeated id
+	// is EINVALID); like SetProductStock it never marks the product pending.
+	// ENOTFOUND when the tenant has no such product.
+	SetWarehouseStock(ctx context.Context, tenantID, id string, stock []WarehouseStock) error
+	// WarehouseStock returns the product's stock per warehouse in warehouse
+	// id order (empty when none is known). ENOTFOUND when the tenant has no
+	// such product.
+	WarehouseStock(ctx context.Context, tenantID, id string) ([]WarehouseStock, error)
 	DeleteProduct(ctx context.Context, tenantID, id string) error
 	AllProducts(ctx context.Context, tenantID string) iter.Seq2[Product, error]
 	UpsertProducts(ctx context.Context, tenantID string, ps []Product) error

@@ -42,7 +42,9 @@ type Syncer interface {
 	// resumable (Metakocka unreachable, ctx ended).
 	WorkRun(ctx context.Context, tenantID, runID string, stop func() bool) (done bool, err error)
 	// ApplyStock applies a verified stock webhook payload of the tenant
-	// (Metakocka's documented JSON): it pulls every product it names.
+	// (Metakocka's documented JSON): the stock per warehouse of every product
+	// it names, applied directly to a product the CRM has and pulled with a
+	// product it does not have yet.
 	// Errors: EINVALID for a payload that is not that JSON.
 	ApplyStock(ctx context.Context, tenantID string, payload []byte) error
 }

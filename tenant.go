@@ -70,8 +70,44 @@ type SyncSettings struct {
 	// the products' prices (a company may keep several, e.g. "PC_MAIN");
 	// empty: the server's default list ("MPC" unless configured).
 	Pricelist string `json:"pricelist"`
+	// PricelistSource says where Pricelist came from: "chosen" by the
+	// tenant, "discovered" by the engine from the price list the company's
+	// products carry, "undecided" when the products carry several and none
+	// is clearly the default (Pricelist stays empty and prices are not
+	// synced until the tenant chooses), "" when nothing was decided yet.
+	PricelistSource PricelistSource `json:"pricelistSource"`
 	// DeletePolicy; default keep.
 	DeletePolicy DeletePolicy `json:"deletePolicy"`
+}
+
+// PricelistSource is where a tenant's price list came from.
+type PricelistSource string
+
+// The price list sources (SyncSettings.PricelistSource).
+const (
+	PricelistChosen     PricelistSource = "chosen"
+	PricelistDiscovered PricelistSource = "discovered"
+	PricelistUndecided  PricelistSource = "undecided"
+)
+
+// ChoosePricelist returns s with the price list a person entered (in the
+// API or the UI) in place of old's: the same list keeps old's source (a
+// discovered list saved unchanged stays discovered), another one is
+// chosen, and an empty one is decided again by the engine at the next
+// sync of products.
+func (s SyncSettings) ChoosePricelist(old SyncSettings, entered string) SyncSettings {
+	s.Pricelist = entered
+	switch {
+	case entered == "" && old.PricelistSource == PricelistUndecided:
+		s.PricelistSource = PricelistUndecided
+	case entered == "":
+		s.PricelistSource = ""
+	case entered == old.Pricelist:
+		s.PricelistSource = old.PricelistSource
+	default:
+		s.PricelistSource = PricelistChosen
+	}
+	return s
 }
 
 // Defaults for SyncSettings.
@@ -109,6 +145,8 @@ func (s SyncSettings) Validate() error {
 	v.Check(s.Concurrency >= 1 && s.Concurrency <= MaxConcurrency, "concurrency", "must be between 1 and 32")
 	v.Check(s.ScheduleInterval == 0 || s.ScheduleInterval >= time.Minute, "scheduleInterval", "must be 0 (off) or at least 1m")
 	v.MaxLen(s.Pricelist, 50, "pricelist")
+	v.Check(s.PricelistSource == "" || s.PricelistSource == PricelistChosen || s.PricelistSource == PricelistDiscovered ||
+		s.PricelistSource == PricelistUndecided, "pricelistSource", "must be chosen, discovered, undecided or empty")
 	return v.Err("sync settings")
 }
 

@@ -260,6 +260,8 @@ type session struct {
 	// barcodes indexes the company's catalogue by barcode, read once per
 	// session when a product to create needs it (see productsByBarcode).
 	barcodes barcodeIndex
+	// stock is the stock per warehouse read for the products being pulled.
+	stock warehouseStock
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

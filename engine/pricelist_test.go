@@ -24,7 +24,7 @@ func TestTenantChoosesPricelist(t *testing.T) {
 		gross     bool
 	}{
 		{"the tenant's choice", "PC_SHOP", "12.5", "9.5", false},
-		{"the default list (MPC)", "", "20", "22", false},
+		{"the server's default list (MPC)", "MPC", "20", "22", false},
 		{"a gross price list", "PC_GROSS", "19.99", "22", true},
 	}
 	for _, tt := range tests {
@@ -66,12 +66,22 @@ func TestTenantChoosesPricelist(t *testing.T) {
 }
 
 // TestDemoProductsShowTheirPrices: the demo company keeps gross prices on
-// PC_MAIN; a tenant that chose it pulls every product with its price and
-// tax rate.
+// PC_MAIN; a tenant that chose it, and a fresh tenant that chose nothing
+// (the list is discovered from the company), pull every product with its
+// price and tax rate.
 func TestDemoProductsShowTheirPrices(t *testing.T) {
 	t.Parallel()
+	for _, chosen := range []string{"PC_MAIN", ""} {
+		t.Run("chosen="+chosen, func(t *testing.T) {
+			t.Parallel()
+			testDemoProductsShowTheirPrices(t, chosen)
+		})
+	}
+}
+
+func testDemoProductsShowTheirPrices(t *testing.T, chosen string) {
 	ctx := context.Background()
-	b := setup(t, setupOpts{settings: mksync.SyncSettings{Pricelist: "PC_MAIN"}})
+	b := setup(t, setupOpts{settings: mksync.SyncSettings{Pricelist: chosen}})
 	b.fake.SeedDemo(b.company)
 	run := mksync.SyncRun{EntityType: mksync.EntityProduct, Direction: mksync.FromMetakocka}
 	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))

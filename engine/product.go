@@ -43,12 +43,17 @@ func (s *session) viewOfProduct(p *mksync.Product) productView {
 	if unit == "" {
 		unit = s.e.cfg.DefaultUnit
 	}
-	return productView{
+	v := productView{
 		Code: p.Code, Name: p.Name, Description: p.Description, Unit: unit,
 		Price: dec(p.Price), TaxRate: dec(p.TaxRate), Gross: p.PriceIncludesTax,
 		Sales: p.Sales, Purchasing: p.Purchasing, Service: p.Service, Barcode: p.Barcode,
 		Height: dec(p.Height), Width: dec(p.Width), Depth: dec(p.Depth), Weight: dec(p.Weight),
 	}
+	if s.pricelist() == "" {
+		// No price list decided: prices are not synced either way.
+		v.Price, v.TaxRate, v.Gross = "", "", false
+	}
+	return v
 }
 
 func optDec(d metakocka.Decimal) string {
@@ -85,11 +90,15 @@ func (s *session) viewOfMkProduct(p *metakocka.Product) (productView, error) {
 }
 
 // pricelist is the count_code of the price list products' prices are read
-// from and written to: the tenant's choice (SyncSettings.Pricelist), else
-// the engine's default (Config.Pricelist).
+// from and written to: the tenant's (SyncSettings.Pricelist: chosen or
+// discovered), else the engine's default (Config.Pricelist); "" while
+// undecided (several lists, no clear default): prices are then not synced.
 func (s *session) pricelist() string {
-	if s.settings.Pricelist != "" {
+	switch {
+	case s.settings.Pricelist != "":
 		return s.settings.Pricelist
+	case s.settings.PricelistSource == mksync.PricelistUndecided:
+		return ""
 	}
 	return s.e.cfg.Pricelist
 }
@@ -117,13 +126,17 @@ func (v productView) applyTo(p *mksync.Product) {
 // update, empty texts are sent as product_update's "remove" value so that
 // clearing a field in the CRM clears it in Metakocka.
 func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, error) {
-	code, err := taxCode(parseDec(v.TaxRate))
-	if err != nil {
-		return metakocka.Product{}, err
-	}
-	def := metakocka.PriceDef{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}
-	if v.Gross {
-		def.Price, def.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(parseDec(v.Price))
+	var prices metakocka.List[metakocka.Pricelist]
+	if list := s.pricelist(); list != "" {
+		code, err := taxCode(parseDec(v.TaxRate))
+		if err != nil {
+			return metakocka.Product{}, err
+		}
+		def := metakocka.PriceDef{Price: metakocka.NewDecimal(parseDec(v.Price)), Tax: code}
+		if v.Gross {
+			def.Price, def.PriceWithTax = metakocka.Decimal{}, metakocka.NewDecimal(parseDec(v.Price))
+		}
+		prices = metakocka.List[metakocka.Pricelist]{{CountCode: list, PriceDef: metakocka.List[metakocka.PriceDef]{def}}}
 	}
 	clear := func(t string) string {
 		if update && t == "" {
@@ -136,10 +149,7 @@ func (s *session) mkProductOf(v productView, update bool) (metakocka.Product, er
 		Sales: metakocka.NewBool(v.Sales), Purchasing: metakocka.NewBool(v.Purchasing), Service: metakocka.NewBool(v.Service),
 		Height: metakocka.NewDecimal(parseDec(v.Height)), Width: metakocka.NewDecimal(parseDec(v.Width)),
 		Depth: metakocka.NewDecimal(parseDec(v.Depth)), Weight: metakocka.NewDecimal(parseDec(v.Weight)),
-		Pricelist: metakocka.List[metakocka.Pricelist]{{
-			CountCode: s.pricelist(),
-			PriceDef:  metakocka.List[metakocka.PriceDef]{def},
-		}},
+		Pricelist: prices,
 	}, nil
 }
 
@@ -202,7 +212,7 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 		if err := tx.UpdateProduct(ctx, s.tenantID, p); err != nil {
 			return fmt.Errorf("update product %s: %w", p.ID, err)
 		}
-		if err := s.setStock(ctx, tx, p, remote); err != nil {
+		if _, err := s.setStock(ctx, tx, p, remote); err != nil {
 			return err
 		}
 		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, snap(s.viewOfProduct(p)), pulled)
@@ -210,20 +220,32 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 	})
 }
 
-// setStock copies Metakocka's stock amount (one-way) when it differs.
-func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Product, remote *metakocka.Product) error {
+// setStock copies Metakocka's stock (one-way): the total amount when it
+// differs, and the stock per warehouse read for the product in this
+// session (readWarehouseStock) when it differs. changed reports a write.
+func (s *session) setStock(ctx context.Context, st mksync.Store, p *mksync.Product, remote *metakocka.Product) (changed bool, err error) {
+	if ws, ok := s.takeWarehouseStock(remote.MkID); ok {
+		if changed, err = s.setWarehouseStock(ctx, st, p.ID, ws); err != nil {
+			return false, err
+		}
+	}
 	if !remote.Amount.Valid || remote.Amount.Value.Equal(p.StockAmount) {
-		return nil
+		return changed, nil
 	}
 	if err := st.SetProductStock(ctx, s.tenantID, p.ID, remote.Amount.Value); err != nil {
-		return fmt.Errorf("set stock of product %s: %w", p.ID, err)
+		return false, fmt.Errorf("set stock of product %s: %w", p.ID, err)
 	}
 	p.StockAmount = remote.Amount.Value
-	return nil
+	return true, nil
 }
 
+// fetch reads the product to pull and its stock per warehouse.
 func (a products) fetch(ctx context.Context, mkID string) (metakocka.Product, bool, error) {
-	return a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+	mp, found, err := a.s.findProduct(ctx, metakocka.ProductListRequest{MkID: mkID})
+	if err != nil || !found {
+		return mp, found, err
+	}
+	return mp, true, a.s.readWarehouseStock(ctx, []string{mp.MkID})
 }
 
 // productLocal is one product being pushed.
@@ -282,7 +304,7 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 		if err := tx.CreateProduct(ctx, a.s.tenantID, &p); err != nil {
 			return fmt.Errorf("create product from Metakocka product %s: %w", mp.MkID, err)
 		}
-		if err := a.s.setStock(ctx, tx, &p, mp); err != nil {
+		if _, err := a.s.setStock(ctx, tx, &p, mp); err != nil {
 			return err
 		}
 		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, snap(a.s.viewOfProduct(&p)), rs)
@@ -291,23 +313,26 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 	return p.ID, err
 }
 
-// unchanged: only the one-way stock may have moved.
+// unchanged: only the one-way stock (total or per warehouse) may have
+// moved.
 func (a products) unchanged(ctx context.Context, m mksync.Mapping, mp *metakocka.Product) (string, recordResult, error) {
-	if !mp.Amount.Valid {
+	if !mp.Amount.Valid && !a.s.hasWarehouseStock(mp.MkID) {
 		return a.common.unchanged(ctx, m, mp)
 	}
 	p, err := a.load(ctx, m.EntityID)
 	if err != nil {
 		return m.EntityID, recordResult{}, err
 	}
-	if mp.Amount.Value.Equal(p.StockAmount) {
-		return a.common.unchanged(ctx, m, mp)
+	changed, err := a.s.setStock(ctx, a.s.e.store, &p, mp)
+	if err != nil || changed {
+		return p.ID, recordResult{out: outUpdated}, err
 	}
-	return p.ID, recordResult{out: outUpdated}, a.s.setStock(ctx, a.s.e.store, &p, mp)
+	return a.common.unchanged(ctx, m, mp)
 }
 
 func (a products) same(ctx context.Context, p *mksync.Product, mp *metakocka.Product) error {
-	return a.s.setStock(ctx, a.s.e.store, p, mp)
+	_, err := a.s.setStock(ctx, a.s.e.store, p, mp)
+	return err
 }
 
 func (l productLocal) id() string         { return l.p.ID }

@@ -162,7 +162,10 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
-	s, err := e.session(ctx, tenantID)
+	s, err := e.productSession(ctx, tenantID, run.EntityType)
+	if err != nil && (ctx.Err() != nil || retryable(err)) {
+		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
+	}
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
@@ -629,26 +632,39 @@ func (r *runner) pullContactsSource(ctx context.Context) func(yield func(item) b
 	}
 }
 
-// pullProductsSource reads every Metakocka product in product_list windows.
+// pullProductsSource reads every Metakocka product in product_list windows,
+// and each window's stock per warehouse with one warehouse_stock read.
 func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) bool) error {
 	s := r.s
 	return func(yield func(item) bool) error {
 		pos := r.start.Pos
-		for p, err := range s.mk.Products(ctx, metakocka.ProductListRequest{
-			ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Offset: pos,
-		}) {
+		req := metakocka.ProductListRequest{ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Offset: pos}
+		for {
+			page, err := s.mk.ProductList(ctx, req)
 			if err != nil {
 				return fmt.Errorf("list products: %w", err)
 			}
-			pos++
-			if !yield(runItem(strconv.Itoa(pos), func(ctx context.Context) recordResult {
-				r, _ := s.pullProduct(ctx, p, false)
-				return r
-			})) {
+			ids := make([]string, 0, len(page.Products))
+			for _, p := range page.Products {
+				ids = append(ids, p.MkID)
+			}
+			if err := s.readWarehouseStock(ctx, ids); err != nil {
+				return err
+			}
+			for _, p := range page.Products {
+				pos++
+				if !yield(runItem(strconv.Itoa(pos), func(ctx context.Context) recordResult {
+					r, _ := s.pullProduct(ctx, p, false)
+					return r
+				})) {
+					return nil
+				}
+			}
+			if len(page.Products) < page.Limit || len(page.Products) == 0 {
 				return nil
 			}
+			req.Offset += len(page.Products)
 		}
-		return nil
 	}
 }
 

@@ -37,7 +37,7 @@ func (e *Engine) single(ctx context.Context, tenantID string, et mksync.EntityTy
 	if err := checkEntity(et); err != nil {
 		return mksync.SyncResult{}, err
 	}
-	s, err := e.session(ctx, tenantID)
+	s, err := e.productSession(ctx, tenantID, et)
 	if err != nil {
 		return mksync.SyncResult{}, err
 	}

@@ -35,6 +35,8 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.ConflictPolicy](): {string(mksync.NewestWins), string(mksync.CRMWins), string(mksync.MetakockaWins)},
 	reflect.TypeFor[mksync.DeletePolicy]():   {string(mksync.DeleteKeep), string(mksync.DeleteInMetakocka)},
 	reflect.TypeFor[mksync.AlertStatus]():    {string(mksync.AlertOpen), string(mksync.AlertResolved)},
+	reflect.TypeFor[mksync.PricelistSource](): {"", string(mksync.PricelistChosen), string(mksync.PricelistDiscovered),
+		string(mksync.PricelistUndecided)},
 }
 
 func strs[T ~string](vs []T) []string {

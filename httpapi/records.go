@@ -123,14 +123,16 @@ func (s *Server) registerCRUD(e entityRoutes) {
 	case mksync.EntityProduct:
 		registerCRUD(s, crud[mksync.Product]{
 			entityRoutes: e,
-			create:       mksync.Store.CreateProduct, find: st.FindProductByID, list: st.FindProducts,
+			create:       mksync.Store.CreateProduct, find: findProductWithStock(st), list: st.FindProducts,
 			update: mksync.Store.UpdateProduct, delete: st.DeleteProduct,
 			validate: (*mksync.Product).Validate,
 			meta: func(v *mksync.Product) (*string, *int64, *time.Time, *time.Time) {
 				return &v.ID, &v.Version, &v.CreatedAt, &v.UpdatedAt
 			},
-			keep:  func(dst, stored *mksync.Product) { dst.StockAmount = stored.StockAmount },
-			clear: func(v *mksync.Product) { v.StockAmount = mksync.Decimal{} },
+			keep: func(dst, stored *mksync.Product) {
+				dst.StockAmount, dst.Warehouses = stored.StockAmount, stored.Warehouses
+			},
+			clear: func(v *mksync.Product) { v.StockAmount, v.Warehouses = mksync.Decimal{}, nil },
 			view:  func(v mksync.Product, m *mappingView) any { return productView{v, m} },
 		})
 	case mksync.EntitySalesDocument:
@@ -377,4 +379,19 @@ func validState(s mksync.SyncState) bool {
 		}
 	}
 	return false
+}
+
+// findProductWithStock reads one product with its stock per warehouse
+// (lists leave the warehouses out).
+func findProductWithStock(st mksync.Store) func(ctx context.Context, tenantID, id string) (mksync.Product, error) {
+	return func(ctx context.Context, tenantID, id string) (mksync.Product, error) {
+		p, err := st.FindProductByID(ctx, tenantID, id)
+		if err != nil {
+			return p, err
+		}
+		if p.Warehouses, err = st.WarehouseStock(ctx, tenantID, id); err != nil {
+			return p, fmt.Errorf("read warehouse stock: %w", err)
+		}
+		return p, nil
+	}
 }

@@ -34,14 +34,21 @@ type settingsInput struct {
 	Concurrency      int                   `json:"concurrency"`
 	AutoPush         bool                  `json:"autoPush"`
 	// Pricelist is the Metakocka price list of the products' prices;
-	// empty: the server's default list ("MPC" unless configured).
-	Pricelist    string              `json:"pricelist"`
-	DeletePolicy mksync.DeletePolicy `json:"deletePolicy"`
+	// empty: discovered from the company's products at the next product
+	// sync (the server's default list while the company has no priced
+	// products).
+	Pricelist string `json:"pricelist"`
+	// PricelistSource is read-only: "chosen", "discovered", "undecided"
+	// (several lists, none clearly the default: prices are not synced
+	// until one is chosen) or "" (not decided yet).
+	PricelistSource mksync.PricelistSource `json:"pricelistSource"`
+	DeletePolicy    mksync.DeletePolicy    `json:"deletePolicy"`
 }
 
 func newSettingsView(s mksync.SyncSettings) settingsInput {
 	return settingsInput{ConflictPolicy: s.ConflictPolicy, ScheduleInterval: duration(s.ScheduleInterval),
-		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, Pricelist: s.Pricelist, DeletePolicy: s.DeletePolicy}
+		BatchSize: s.BatchSize, Concurrency: s.Concurrency, AutoPush: s.AutoPush, Pricelist: s.Pricelist,
+		PricelistSource: s.PricelistSource, DeletePolicy: s.DeletePolicy}
 }
 
 // credentialsView is what GET answers: the connection without its secrets,
@@ -106,6 +113,7 @@ func (s *Server) registerCredentialRoutes() {
 		case mksync.ErrorCode(err) != mksync.ENOTFOUND:
 			return fmt.Errorf("find credentials: %w", err)
 		}
+		c.Settings = c.Settings.ChoosePricelist(old.Settings, c.Settings.Pricelist)
 		if err := c.Validate(); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 
 const credentialColumns = `tenant_id, company_id, secret_key_sealed, base_url, conflict_policy,
 	schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, updated_at,
-	alert_webhook_url, alert_webhook_secret_sealed, pricelist, delete_policy`
+	alert_webhook_url, alert_webhook_secret_sealed, pricelist, delete_policy, pricelist_source`
 
 func (d *DB) requireSealer() error {
 	if d.sealer == nil {
@@ -102,7 +102,7 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 		}
 		s := stored.Settings
 		_, err = tx.Exec(ctx, `INSERT INTO credentials (`+credentialColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			ON CONFLICT (tenant_id) DO UPDATE SET company_id = EXCLUDED.company_id,
 				secret_key_sealed = EXCLUDED.secret_key_sealed, base_url = EXCLUDED.base_url,
 				conflict_policy = EXCLUDED.conflict_policy, schedule_interval_ms = EXCLUDED.schedule_interval_ms,
@@ -110,10 +110,10 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 				webhook_id = EXCLUDED.webhook_id, webhook_secret_sealed = EXCLUDED.webhook_secret_sealed,
 				updated_at = EXCLUDED.updated_at, alert_webhook_url = EXCLUDED.alert_webhook_url,
 				alert_webhook_secret_sealed = EXCLUDED.alert_webhook_secret_sealed, pricelist = EXCLUDED.pricelist,
-				delete_policy = EXCLUDED.delete_policy`,
+				delete_policy = EXCLUDED.delete_policy, pricelist_source = EXCLUDED.pricelist_source`,
 			tenantID, stored.CompanyID, secretSealed, stored.BaseURL, string(s.ConflictPolicy),
 			s.ScheduleInterval.Milliseconds(), s.BatchSize, s.Concurrency, s.AutoPush,
-			stored.WebhookID, webhookSealed, stored.UpdatedAt, alertURL, alertSealed, s.Pricelist, string(s.DeletePolicy))
+			stored.WebhookID, webhookSealed, stored.UpdatedAt, alertURL, alertSealed, s.Pricelist, string(s.DeletePolicy), string(s.PricelistSource))
 		return err
 	})
 	if err != nil {
@@ -126,15 +126,16 @@ func (d *DB) SetCredentials(ctx context.Context, tenantID string, c *mksync.Meta
 // scanCredentials reads a row and opens its secrets.
 func (d *DB) scanCredentials(r pgx.Row) (mksync.MetakockaCredentials, error) {
 	var c mksync.MetakockaCredentials
-	var secretSealed, webhookSealed, policy, deletePolicy string
+	var secretSealed, webhookSealed, policy, deletePolicy, pricelistSource string
 	var alertURL, alertSealed *string
 	var intervalMS int64
 	err := r.Scan(&c.TenantID, &c.CompanyID, &secretSealed, &c.BaseURL, &policy, &intervalMS,
 		&c.Settings.BatchSize, &c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &webhookSealed, &c.UpdatedAt,
-		&alertURL, &alertSealed, &c.Settings.Pricelist, &deletePolicy)
+		&alertURL, &alertSealed, &c.Settings.Pricelist, &deletePolicy, &pricelistSource)
 	if err != nil {
 		return c, err
 	}
+	c.Settings.PricelistSource = mksync.PricelistSource(pricelistSource)
 	c.Settings.ConflictPolicy, c.Settings.DeletePolicy = mksync.ConflictPolicy(policy), mksync.DeletePolicy(deletePolicy)
 	c.Settings.ScheduleInterval = time.Duration(intervalMS) * time.Millisecond
 	c.UpdatedAt = utc(c.UpdatedAt)

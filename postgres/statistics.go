@@ -9,7 +9,7 @@ import (
 // statisticsTables are the tables a sync of each entity type fills.
 var statisticsTables = map[mksync.EntityType][]string{
 	mksync.EntityContact:       {"contacts", "mappings"},
-	mksync.EntityProduct:       {"products", "mappings"},
+	mksync.EntityProduct:       {"products", "product_stock", "mappings"},
 	mksync.EntitySalesDocument: {"sales_documents", "sales_document_lines", "mappings"},
 }
 

@@ -346,8 +346,8 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 		st := n.Settings
 		_, err = q.ExecContext(ctx, `INSERT INTO credentials (tenant_id, company_id, secret_key_sealed, base_url,
 			conflict_policy, schedule_interval_ms, batch_size, concurrency, auto_push, webhook_id,
-			webhook_secret_sealed, alert_webhook_url, alert_webhook_secret_sealed, updated_at, pricelist, delete_policy)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			webhook_secret_sealed, alert_webhook_url, alert_webhook_secret_sealed, updated_at, pricelist, delete_policy, pricelist_source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id) DO UPDATE SET company_id = excluded.company_id,
 				secret_key_sealed = excluded.secret_key_sealed, base_url = excluded.base_url,
 				conflict_policy = excluded.conflict_policy, schedule_interval_ms = excluded.schedule_interval_ms,
@@ -355,10 +355,11 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 				webhook_id = excluded.webhook_id, webhook_secret_sealed = excluded.webhook_secret_sealed,
 				alert_webhook_url = excluded.alert_webhook_url,
 				alert_webhook_secret_sealed = excluded.alert_webhook_secret_sealed, updated_at = excluded.updated_at,
-				pricelist = excluded.pricelist, delete_policy = excluded.delete_policy`,
+				pricelist = excluded.pricelist, delete_policy = excluded.delete_policy,
+				pricelist_source = excluded.pricelist_source`,
 			tenantID, n.CompanyID, secret, n.BaseURL, string(st.ConflictPolicy), st.ScheduleInterval.Milliseconds(),
 			st.BatchSize, st.Concurrency, boolInt(st.AutoPush), n.WebhookID, hookSecret, alertURL, alertSecret, fmtTime(n.UpdatedAt),
-			st.Pricelist, string(st.DeletePolicy))
+			st.Pricelist, string(st.DeletePolicy), string(st.PricelistSource))
 		return translate("set credentials", err, "this webhook id is taken", "", "")
 	})
 	if err != nil {
@@ -370,19 +371,20 @@ func (s *store) SetCredentials(ctx context.Context, tenantID string, c *mksync.M
 
 const credentialCols = `tenant_id, company_id, secret_key_sealed, base_url, conflict_policy, schedule_interval_ms,
 	batch_size, concurrency, auto_push, webhook_id, webhook_secret_sealed, alert_webhook_url,
-	alert_webhook_secret_sealed, updated_at, pricelist, delete_policy`
+	alert_webhook_secret_sealed, updated_at, pricelist, delete_policy, pricelist_source`
 
 func (s *store) scanCredentials(sc scanner) (mksync.MetakockaCredentials, error) {
 	var c mksync.MetakockaCredentials
-	var secret, hookSecret, updated, policy, deletePolicy string
+	var secret, hookSecret, updated, policy, deletePolicy, pricelistSource string
 	var alertURL, alertSecret sql.NullString
 	var intervalMS int64
 	err := sc.Scan(&c.TenantID, &c.CompanyID, &secret, &c.BaseURL, &policy, &intervalMS, &c.Settings.BatchSize,
 		&c.Settings.Concurrency, &c.Settings.AutoPush, &c.WebhookID, &hookSecret, &alertURL, &alertSecret, &updated,
-		&c.Settings.Pricelist, &deletePolicy)
+		&c.Settings.Pricelist, &deletePolicy, &pricelistSource)
 	if err != nil {
 		return c, err
 	}
+	c.Settings.PricelistSource = mksync.PricelistSource(pricelistSource)
 	c.AlertWebhookURL = alertURL.String
 	if alertSecret.Valid {
 		if c.AlertWebhookSecret, err = s.open(c.TenantID, "alert_webhook_secret", alertSecret.String); err != nil {

@@ -170,3 +170,73 @@ func testProductUpsertAndStream(t *testing.T, s mksync.Store) {
 	_, err = s.FindProductByCode(ctx, tid, "SKU-OK")
 	requireCode(t, err, mksync.ENOTFOUND)
 }
+
+// testWarehouseStock: a product's stock per warehouse is replaced as a
+// whole, leaves the version and the sync state alone, is refused when
+// malformed (nothing written) and goes with the product.
+func testWarehouseStock(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	tid := newTenant(t, s, "warehouses")
+	p := sampleProduct("WH-1")
+	require.NoError(t, s.CreateProduct(ctx, tid, &p))
+	m := mksync.Mapping{EntityType: mksync.EntityProduct, EntityID: p.ID, MetakockaID: "P1", CountCode: "WH-1", State: mksync.StateSynced}
+	require.NoError(t, s.UpsertMapping(ctx, tid, &m))
+
+	got, err := s.WarehouseStock(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Empty(t, got, "no stock known yet")
+
+	first := []mksync.WarehouseStock{
+		{WarehouseID: "1600000067", Mark: "oznaka2", Name: "Skladišče Maribor", Amount: dec("103")},
+		{WarehouseID: "1600000042", Mark: "oznaka1", Name: "moje skladisce", Amount: dec("-3.5")},
+	}
+	require.NoError(t, s.SetWarehouseStock(ctx, tid, p.ID, first))
+	got, err = s.WarehouseStock(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "1600000042", got[0].WarehouseID, "in warehouse id order")
+	require.Equal(t, "oznaka1", got[0].Mark)
+	require.Equal(t, "-3.5", got[0].Amount.String())
+	require.Equal(t, "Skladišče Maribor", got[1].Name)
+	require.Equal(t, "103", got[1].Amount.String())
+
+	// Replaced as a whole: a warehouse not named again is gone.
+	require.NoError(t, s.SetWarehouseStock(ctx, tid, p.ID, []mksync.WarehouseStock{{WarehouseID: "1600000042", Amount: dec("7")}}))
+	got, err = s.WarehouseStock(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1600000042"}, []string{got[0].WarehouseID})
+	require.Len(t, got, 1)
+	require.Equal(t, "7", got[0].Amount.String())
+
+	// Stock is never pushed: the product keeps its version and mapping state.
+	after, err := s.FindProductByID(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, after.Version)
+	mm, err := s.FindMapping(ctx, tid, mksync.EntityProduct, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.StateSynced, mm.State)
+
+	// Malformed input writes nothing.
+	requireCode(t, s.SetWarehouseStock(ctx, tid, p.ID, []mksync.WarehouseStock{
+		{WarehouseID: "A", Amount: dec("1")}, {WarehouseID: "A", Amount: dec("2")},
+	}), mksync.EINVALID)
+	requireCode(t, s.SetWarehouseStock(ctx, tid, p.ID, []mksync.WarehouseStock{{Amount: dec("1")}}), mksync.EINVALID)
+	got, err = s.WarehouseStock(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "7", got[0].Amount.String())
+
+	// Clearing, an unknown product, and the product's delete.
+	require.NoError(t, s.SetWarehouseStock(ctx, tid, p.ID, nil))
+	got, err = s.WarehouseStock(ctx, tid, p.ID)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	const missing = "0190f3c4-0000-7000-8000-0000000000ff"
+	requireCode(t, s.SetWarehouseStock(ctx, tid, missing, nil), mksync.ENOTFOUND)
+	_, err = s.WarehouseStock(ctx, tid, missing)
+	requireCode(t, err, mksync.ENOTFOUND)
+	require.NoError(t, s.SetWarehouseStock(ctx, tid, p.ID, first))
+	require.NoError(t, s.DeleteProduct(ctx, tid, p.ID))
+	_, err = s.WarehouseStock(ctx, tid, p.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+}

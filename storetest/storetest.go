@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ContactPartnerFields", func(t *testing.T) { t.Parallel(); testContactPartnerFields(t, open(t)) })
 	t.Run("Products", func(t *testing.T) { t.Parallel(); testProducts(t, open(t)) })
 	t.Run("ProductUpsertAndStream", func(t *testing.T) { t.Parallel(); testProductUpsertAndStream(t, open(t)) })
+	t.Run("WarehouseStock", func(t *testing.T) { t.Parallel(); testWarehouseStock(t, open(t)) })
 	t.Run("SalesDocuments", func(t *testing.T) { t.Parallel(); testSalesDocuments(t, open(t)) })
 	t.Run("SalesDocumentsAsMetakocka", func(t *testing.T) { t.Parallel(); testSalesDocumentsAsMetakocka(t, open(t)) })
 	t.Run("SalesDocumentLists", func(t *testing.T) { t.Parallel(); testSalesDocumentLists(t, open(t)) })

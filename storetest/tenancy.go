@@ -53,6 +53,7 @@ func newTenancyFixture(t *testing.T, s mksync.Store) *tenancyFixture {
 	f.aContact, f.aProduct = sampleContact("A's own"), sampleProduct("A-OWN")
 	require.NoError(t, s.CreateContact(ctx, f.a, &f.aContact))
 	require.NoError(t, s.CreateProduct(ctx, f.a, &f.aProduct))
+	require.NoError(t, s.SetWarehouseStock(ctx, f.b, f.bProduct.ID, []mksync.WarehouseStock{{WarehouseID: "W1", Mark: "b", Amount: dec("5")}}))
 
 	f.bDoc = df.document("B-1")
 	require.NoError(t, s.CreateSalesDocument(ctx, f.b, &f.bDoc))
@@ -87,6 +88,9 @@ func snapshotB(t *testing.T, s mksync.Store, f *tenancyFixture) any {
 	snap["contacts"] = collect(t, s.AllContacts(ctx, f.b))
 	snap["products"] = collect(t, s.AllProducts(ctx, f.b))
 	snap["documents"] = collect(t, s.AllSalesDocuments(ctx, f.b))
+	stock, err := s.WarehouseStock(ctx, f.b, f.bProduct.ID)
+	require.NoError(t, err)
+	snap["warehouseStock"] = stock
 	for _, et := range mksync.EntityTypes {
 		snap["mappings:"+string(et)] = collect(t, s.AllMappings(ctx, f.b, et))
 		counts, err := s.CountMappingsByState(ctx, f.b, et)
@@ -252,6 +256,13 @@ var tenancyCases = map[string]tenancyCase{
 	},
 	"SetProductStock": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.SetProductStock(t.Context(), f.a, f.bProduct.ID, dec("999")))
+	},
+	"SetWarehouseStock": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		notFound(t, s.SetWarehouseStock(t.Context(), f.a, f.bProduct.ID, []mksync.WarehouseStock{{WarehouseID: "W1", Amount: dec("999")}}))
+	},
+	"WarehouseStock": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		_, err := s.WarehouseStock(t.Context(), f.a, f.bProduct.ID)
+		notFound(t, err)
 	},
 	"DeleteProduct": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		notFound(t, s.DeleteProduct(t.Context(), f.a, f.bProduct.ID))

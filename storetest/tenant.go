@@ -175,7 +175,7 @@ func testCredentials(t *testing.T, s mksync.Store) {
 	upd := mksync.MetakockaCredentials{
 		CompanyID: "6372", SecretKey: "second-secret", BaseURL: "http://127.0.0.1:9999",
 		Settings: mksync.SyncSettings{ConflictPolicy: mksync.CRMWins, ScheduleInterval: 15 * time.Minute, BatchSize: 200, Concurrency: 8, AutoPush: true, Pricelist: "PC_MAIN",
-			DeletePolicy: mksync.DeleteInMetakocka},
+			PricelistSource: mksync.PricelistDiscovered, DeletePolicy: mksync.DeleteInMetakocka},
 	}
 	require.NoError(t, s.SetCredentials(ctx, tid, &upd))
 	require.Equal(t, c.WebhookID, upd.WebhookID)

@@ -131,6 +131,7 @@ func entityChecks(et mksync.EntityType) []check {
 	if et == mksync.EntitySalesDocument {
 		cs = append(append(cs, missingProductCheck()), documentForms()...)
 	}
+	cs = append(cs, pricelistChecks(et)...)
 	return cs
 }
 

@@ -48,7 +48,8 @@ func (h *Handler) settingsForm(r *http.Request, s *session, c mksync.MetakockaCr
 		DeletePolicy: string(st.DeletePolicy), DeletePolicies: deletePolicyOptions(st.DeletePolicy),
 		Schedule: formatInterval(st.ScheduleInterval), BatchSize: strconv.Itoa(st.BatchSize),
 		Concurrency: strconv.Itoa(st.Concurrency), AutoPush: st.AutoPush, Pricelist: st.Pricelist,
-		WebhookID: c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
+		PricelistSource: string(st.PricelistSource),
+		WebhookID:       c.WebhookID, WebhookSecretSet: !c.WebhookSecret.IsZero(),
 		AlertWebhookURL: c.AlertWebhookURL, AlertWebhookSecretSet: !c.AlertWebhookSecret.IsZero(),
 	}
 	if c.WebhookID != "" {
@@ -97,6 +98,7 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request, s *sessio
 		// A form without the field (an older page) keeps the stored one.
 		c.Settings.DeletePolicy = old.Settings.DeletePolicy
 	}
+	c.Settings = c.Settings.ChoosePricelist(old.Settings, c.Settings.Pricelist)
 	if c.SecretKey.IsZero() {
 		c.SecretKey = old.SecretKey
 	}

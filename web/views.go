@@ -413,7 +413,10 @@ type SettingsForm struct {
 	AutoPush       bool
 	// Pricelist is the Metakocka price list of the products' prices;
 	// empty: the server's default list.
-	Pricelist        string
+	Pricelist string
+	// PricelistSource is where the price list came from: "chosen",
+	// "discovered" (from the company's products) or "undecided".
+	PricelistSource  string
 	WebhookID        string
 	WebhookURL       string
 	WebhookSecretSet bool

@@ -628,3 +628,37 @@ func TestSyncActionsAreRateLimited(t *testing.T) {
 	other := b.browser().login(b.b.Token)
 	require.Equal(t, http.StatusOK, other.post("/contacts/"+b.b.ContactID+"/sync-to-metakocka", other.form()).Status)
 }
+
+// The settings page says where the price list came from: a discovered list
+// is marked and stays discovered when saved unchanged; an undecided one
+// asks for a list; entering one makes it chosen.
+func TestSettingsPricelistSource(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	br := b.browser().login(b.a.Token)
+	p := br.post("/settings", br.form("companyId", "16", "secretKey", "top-secret-key"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err := b.store.FindCredentials(ctx, b.a.ID)
+	require.NoError(t, err)
+	c.Settings.Pricelist, c.Settings.PricelistSource = "PC_MAIN", mksync.PricelistDiscovered
+	require.NoError(t, b.store.SetCredentials(ctx, b.a.ID, &c))
+	require.Contains(t, br.get("/settings").Body, "Discovered from your company")
+
+	p = br.post("/settings", br.form("companyId", "16", "pricelist", "PC_MAIN"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err = b.store.FindCredentials(ctx, b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.PricelistDiscovered, c.Settings.PricelistSource, "saved unchanged")
+
+	c.Settings.Pricelist, c.Settings.PricelistSource = "", mksync.PricelistUndecided
+	require.NoError(t, b.store.SetCredentials(ctx, b.a.ID, &c))
+	require.Contains(t, br.get("/settings").Body, "carry several price lists")
+	p = br.post("/settings", br.form("companyId", "16", "pricelist", "PC_B"))
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	c, err = b.store.FindCredentials(ctx, b.a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "PC_B", c.Settings.Pricelist)
+	require.Equal(t, mksync.PricelistChosen, c.Settings.PricelistSource)
+	require.NotContains(t, p.Body, "Discovered from your company")
+}

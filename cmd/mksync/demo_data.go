@@ -51,10 +51,9 @@ func demoTenant(ctx context.Context, st mksync.Store, keep bool, mkURL string, s
 	if cur, err := st.FindCredentials(ctx, tenantID); err == nil {
 		creds.Settings = cur.Settings
 	}
-	if creds.Settings.Pricelist == "" {
-		// The simulator's demo company keeps its prices on this list.
-		creds.Settings.Pricelist = mkfake.DemoPricelist
-	}
+	// No price list is set: the first sync discovers the one the demo
+	// company's products carry (mkfake.DemoPricelist) and Settings shows it
+	// as discovered.
 	if err := st.SetCredentials(ctx, tenantID, &creds); err != nil {
 		return "", "", fmt.Errorf("connect the demo tenant: %w", err)
 	}

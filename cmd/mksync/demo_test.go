@@ -142,7 +142,8 @@ func TestDemoCommand(t *testing.T) {
 	require.Positive(t, scrape(t, base, "mksync_sync_records_total", `outcome="created"`))
 
 	// Every product pulled from the simulator shows its real price and
-	// tax rate (the demo company keeps them on its own price list).
+	// tax rate (the demo company keeps them on its own price list, which
+	// the demo tenant discovers).
 	resp, body = get(t, base+"/api/products?limit=200", token)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	products, _ := body["items"].([]any)
@@ -174,6 +175,13 @@ func TestDemoCommand(t *testing.T) {
 	}
 	require.Equal(t, 1, kinds["credit_note"], "%v", kinds)
 	require.Positive(t, kinds["order"], "%v", kinds)
+	// The price list was not configured: it was discovered from the demo
+	// company's products.
+	resp, body = get(t, base+"/api/integrations/metakocka/credentials", token)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	settings, _ := body["settings"].(map[string]any)
+	require.Equal(t, "PC_MAIN", settings["pricelist"])
+	require.Equal(t, "discovered", settings["pricelistSource"])
 	require.NoError(t, stop())
 
 	// Again on the same folder: a new token; the old one is gone with the

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync/metakocka/mkfake"
 )
 
 // A signed stock webhook posted to a running serve is verified, queued as a
-// job and applied: the product's stock in the CRM becomes Metakocka's. A
-// replay of the same event is refused.
+// job and applied: the product's stock per warehouse and its total in the
+// CRM become Metakocka's, without re-reading the product (0 product_list
+// calls). A replay of the same event is refused.
 func TestServeStockWebhookUpdatesStock(t *testing.T) {
 	st := serveTenant(t, "78", 5)
 	base, token, fake, stop, mkURL := st.base, st.token, st.fake, st.stop, st.mkURL
@@ -58,6 +61,7 @@ func TestServeStockWebhookUpdatesStock(t *testing.T) {
 	bad.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, bad.StatusCode, "a wrong signature is refused")
 
+	fake.ResetStats()
 	ok := send("evt-1", whSecret)
 	var answer map[string]any
 	require.NoError(t, json.NewDecoder(ok.Body).Decode(&answer))
@@ -74,8 +78,10 @@ func TestServeStockWebhookUpdatesStock(t *testing.T) {
 		defer resp.Body.Close()
 		var got map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-		return got["stockAmount"] == "17"
+		wh, _ := got["warehouses"].([]any)
+		return got["stockAmount"] == "17" && len(wh) == 1 && wh[0].(map[string]any)["warehouseId"] == "1" && wh[0].(map[string]any)["amount"] == "17"
 	}, 30*time.Second, 100*time.Millisecond, "the stock job applies Metakocka's stock")
+	require.Zero(t, fake.Stats().Calls("product_list", mkfake.OutcomeOK), "applied from the payload, not re-pulled")
 
 	replay := send("evt-1", whSecret)
 	replay.Body.Close()

@@ -44,6 +44,7 @@ type company struct {
 	productByID   map[string]*productRec
 	productByCode map[string]*productRec // count_code
 	productByItem map[string]*productRec // code (šifra)
+	warehouses    []*Warehouse           // the order added; the first is the main one
 
 	docByID    map[string]*docRec
 	docsByType map[string][]*docRec           // ascending seq

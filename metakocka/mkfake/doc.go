@@ -107,7 +107,25 @@
 // return_warehause_stock adds "amount", return_free_amount "free_amount"
 // (the same value: there are no reservations), return_pricelist
 // "pricelist". The answer echoes the request's attributes, as documented.
-// product_list always answers a list, even for one product.
+// product_list always answers a list, even for one product. With stock per
+// warehouse (SetWarehouseStock; the demo seed stocks its products in three
+// warehouses), "amount" is the sum over the warehouses and
+// return_warehause_stock also adds "amount_detail" (warehouse_mark,
+// warehouse_name, amount per warehouse: the simulator keeps no lots, serial
+// numbers or expiry dates). SetStock puts the difference in the main (first)
+// warehouse.
+//
+// warehouse_list (under /json/) answers every warehouse with the documented
+// attributes except default_microloc_id (no microlocations are simulated);
+// the docs show no filter, so none is read. warehouse_stock (under /json/)
+// answers one entry per product and warehouse with non-zero stock
+// (return_reservation_without_amount adds the empty ones), products in
+// mk_id order, filtered by wh_id_list, product_mk_id_list, product_code_list
+// (code or count_code) and eshop_sync, in windows of offset/limit (at most
+// 1000); there are no reservations, so reserved_amount and free_amount are
+// not answered ("If company is without reservations, only amount"), and
+// service products have no stock. source_stock (external ERP stock) is not
+// simulated.
 //
 // put_document keeps sales_offer, sales_order, sales_bill_domestic,
 // sales_bill_foreign, sales_bill_retail, sales_bill_credit_note and

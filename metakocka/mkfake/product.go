@@ -3,6 +3,7 @@ package mkfake
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +30,9 @@ type Product struct {
 	// Stock is the warehouse amount, a decimal string ("0" when never
 	// stocked); product_list answers it as "amount".
 	Stock string `json:"stock"`
+	// WarehouseStock is the amount per warehouse mk_id (SetWarehouseStock);
+	// Stock is then their sum.
+	WarehouseStock map[string]string `json:"warehouse_stock,omitempty"`
 	// Prices are the product's pricelist entries.
 	Prices []Price `json:"prices,omitempty"`
 	// Extra holds the other attributes given on add/update (dimensions,
@@ -69,6 +73,7 @@ type productRec struct {
 func (p *productRec) clone() Product {
 	out := p.Product
 	out.Prices = slices.Clone(p.Prices)
+	out.WarehouseStock = maps.Clone(p.WarehouseStock)
 	out.Extra = p.extras()
 	return out
 }
@@ -498,7 +503,7 @@ func (s *Server) productList(c *company, req obj) (obj, error) {
 		// No filter: the window is a slice of the list.
 		if offset < len(candidates) {
 			for _, p := range candidates[offset:min(len(candidates), offset+limit)] {
-				list = append(list, productJSON(p, withStock, withFree, withPrices, withFactor))
+				list = append(list, productJSON(c, p, withStock, withFree, withPrices, withFactor))
 			}
 		}
 	} else {
@@ -514,7 +519,7 @@ func (s *Server) productList(c *company, req obj) (obj, error) {
 				skipped++
 				continue
 			}
-			list = append(list, productJSON(p, withStock, withFree, withPrices, withFactor))
+			list = append(list, productJSON(c, p, withStock, withFree, withPrices, withFactor))
 		}
 	}
 	out := obj{}
@@ -549,7 +554,7 @@ func hasCategory(v any, want string) bool {
 }
 
 // productJSON is a product as product_list answers it.
-func productJSON(p *productRec, stock, free, prices, factor bool) obj {
+func productJSON(c *company, p *productRec, stock, free, prices, factor bool) obj {
 	out := p.extras()
 	if out == nil {
 		out = make(obj, 12)
@@ -569,6 +574,9 @@ func productJSON(p *productRec, stock, free, prices, factor bool) obj {
 	out["work"] = boolStr(p.Work)
 	if stock {
 		out["amount"] = p.Stock
+		if detail := c.amountDetail(p); len(detail) > 0 {
+			out["amount_detail"] = detail
+		}
 	}
 	if free {
 		out["free_amount"] = p.Stock

@@ -62,8 +62,13 @@ var demoProducts = []struct {
 	{"Servis orodja", "kos", "19.00", "220", true},
 }
 
-// demoWarehouses are the demo company's warehouses, named on its documents.
-var demoWarehouses = []string{"Glavno skladišče", "Skladišče Maribor", "Trgovina Celje"}
+// demoWarehouses are the demo company's warehouses (mark, name, street,
+// post, place); documents name them by name.
+var demoWarehouses = [][5]string{
+	{"GL", "Glavno skladišče", "Tržaška cesta 120", "1000", "Ljubljana"},
+	{"MB", "Skladišče Maribor", "Tržaška cesta 63", "2000", "Maribor"},
+	{"CE", "Trgovina Celje", "Mariborska cesta 7", "3000", "Celje"},
+}
 
 // grossOf is a net price with tax at the code's rate, rounded to cents.
 func grossOf(net, tax string) string {
@@ -108,6 +113,10 @@ func (s *Server) SeedDemo(companyID string) {
 		}
 		partners = append(partners, p)
 	}
+	var whs []string
+	for _, w := range demoWarehouses {
+		whs = append(whs, c.addWarehouse(w[0], w[1], w[2], w[3], w[4]))
+	}
 	products := make([]*productRec, 0, len(demoProducts))
 	for i, d := range demoProducts {
 		code := fmt.Sprintf("DEMO-%03d", i+1)
@@ -122,7 +131,10 @@ func (s *Server) SeedDemo(companyID string) {
 			continue
 		}
 		if !d.service {
-			p.Stock = fmt.Sprint(rng.IntN(200))
+			// Stock in one to three warehouses.
+			for k := range 1 + i%len(whs) {
+				c.setWarehouseStock(p, whs[k], fmt.Sprint(rng.IntN(200)))
+			}
 		}
 		products = append(products, p)
 	}
@@ -150,7 +162,7 @@ func (s *Server) SeedDemo(companyID string) {
 			"partner": obj{"mk_id": p.MkID},
 			"title":   fmt.Sprintf("Demo %s %d", t, i+1), "currency_code": "EUR",
 			"status_code": st[rng.IntN(len(st))], "product_list": rows,
-			"warehouse": demoWarehouses[i%len(demoWarehouses)],
+			"warehouse": demoWarehouses[i%len(demoWarehouses)][1],
 		}
 		if t == "sales_order" {
 			req["buyer_order"] = fmt.Sprintf("CRM-%04d", 1000+i)
@@ -184,7 +196,7 @@ func (s *Server) SeedDemoCoupons(companyID string) {
 	}
 	order := obj{
 		"doc_type": "sales_order", "count_code": "WEB-1001", "buyer_order": "WEB-1001", "title": "Spletno naročilo WEB-1001",
-		"partner": obj{"mk_id": first.MkID}, "currency_code": "EUR", "status_code": "new_order", "warehouse": demoWarehouses[0],
+		"partner": obj{"mk_id": first.MkID}, "currency_code": "EUR", "status_code": "new_order", "warehouse": demoWarehouses[0][1],
 		"discount_value": "10", "notes": "Included discount 10 EUR for coupon code JESEN10",
 		"product_list": []any{
 			obj{"count_code": product.CountCode, "amount": "1", "price_with_tax": product.Prices[0].PriceWithTax, "tax": product.Prices[0].Tax},
@@ -200,7 +212,7 @@ func (s *Server) SeedDemoCoupons(companyID string) {
 	}
 	note := obj{
 		"doc_type": "sales_bill_credit_note", "credit_note_type": "financial", "credit_note_bill": bills[0].CountCode,
-		"title": "Dobropis za " + bills[0].CountCode, "warehouse": demoWarehouses[0],
+		"title": "Dobropis za " + bills[0].CountCode, "warehouse": demoWarehouses[0][1],
 		"product_list": []any{obj{"count_code": service.CountCode, "amount": "1", "price_with_tax": service.Prices[0].PriceWithTax, "tax": service.Prices[0].Tax}},
 	}
 	if _, err := s.putDocumentLocked(c, note); err != nil {
@@ -269,8 +281,9 @@ func (s *Server) SeedPartners(companyID string, n int) {
 	}
 }
 
-// SetStock sets the warehouse amount of the product with that count_code
-// (what product_list answers as "amount"); false if there is no such product.
+// SetStock sets the stock amount of the product with that count_code (what
+// product_list answers as "amount"); in a company with warehouses the main
+// warehouse takes the difference. False if there is no such product.
 func (s *Server) SetStock(companyID, countCode, amount string) bool {
 	c := s.company(companyID)
 	if c == nil {
@@ -282,7 +295,24 @@ func (s *Server) SetStock(companyID, countCode, amount string) bool {
 	if p == nil {
 		return false
 	}
-	p.Stock = normNumber(amount)
+	if len(c.warehouses) == 0 {
+		p.Stock = normNumber(amount)
+	} else {
+		// The main warehouse takes the difference, the others keep theirs.
+		want, _, err := decimalOf("amount", amount)
+		if err != nil {
+			return false
+		}
+		main := c.warehouses[0].MkID
+		others := decimal.Zero
+		for id, a := range p.WarehouseStock {
+			if id != main {
+				d, _, _ := decimalOf("amount", a)
+				others = others.Add(d)
+			}
+		}
+		c.setWarehouseStock(p, main, want.Sub(others).String())
+	}
 	p.LastChange = s.now()
 	return true
 }

@@ -195,6 +195,8 @@ var methods = map[string]struct {
 	"product_add":                    {h: (*Server).productAdd, product: true},
 	"product_update":                 {h: (*Server).productUpdate, product: true},
 	"product_delete":                 {h: (*Server).productDelete, product: true},
+	"warehouse_list":                 {h: (*Server).warehouseList, product: true},
+	"warehouse_stock":                {h: (*Server).warehouseStock, product: true},
 	"put_document":                   {h: (*Server).putDocument},
 	"get_document":                   {h: (*Server).getDocument},
 	"update_document":                {h: (*Server).updateDocument},

@@ -1013,6 +1013,8 @@ export interface components {
                 /** @enum {string} */
                 deletePolicy?: "keep" | "delete_in_metakocka";
                 pricelist?: string;
+                /** @enum {string} */
+                pricelistSource?: "" | "chosen" | "discovered" | "undecided";
                 /** @description Go duration text, e.g. "15m0s"; "0s" is off */
                 scheduleInterval?: string;
             } | null;
@@ -1122,6 +1124,13 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             version: number;
+            warehouses?: {
+                /** @description decimal number as a string */
+                amount: string;
+                mark: string;
+                name: string;
+                warehouseId: string;
+            }[];
             /** @description decimal number as a string */
             weight: string;
             /** @description decimal number as a string */
@@ -1153,6 +1162,13 @@ export interface components {
             /** Format: date-time */
             updatedAt?: string;
             version?: number;
+            warehouses?: {
+                /** @description decimal number as a string */
+                amount?: string;
+                mark?: string;
+                name?: string;
+                warehouseId?: string;
+            }[];
             /** @description decimal number as a string */
             weight?: string;
             /** @description decimal number as a string */
@@ -1321,6 +1337,8 @@ export interface components {
             /** @enum {string} */
             deletePolicy: "keep" | "delete_in_metakocka";
             pricelist: string;
+            /** @enum {string} */
+            pricelistSource: "" | "chosen" | "discovered" | "undecided";
             /** @description Go duration text, e.g. "15m0s"; "0s" is off */
             scheduleInterval: string;
         };
