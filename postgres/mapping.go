@@ -85,6 +85,7 @@ func (d *DB) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mappi
 	if err != nil {
 		return dbErr("upsert mapping", err)
 	}
+	d.analyze.wrote("mappings", 1)
 	m.TenantID, m.UpdatedAt = tenantID, now
 	if synced != nil {
 		m.LastSyncedAt = *synced

@@ -167,10 +167,17 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 	return rows.Err()
 }
 
+// wroteLines counts a document's lines as written, for the statistics
+// (autoanalyze.go; a failed write counted too is harmless).
+func (d *DB) wroteLines(doc *mksync.SalesDocument) {
+	d.analyze.wrote("sales_document_lines", len(doc.Lines))
+}
+
 // CreateSalesDocument computes totals, checks the contact and products
 // (EINVALID when not the tenant's) and writes the document and its lines in
 // one transaction.
 func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
+	defer d.wroteLines(doc)
 	return documentTable.create(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) error {
 		if err := requireTenant(ctx, tx, tenantID); err != nil {
 			return err
@@ -220,6 +227,7 @@ func (d *DB) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.L
 // is current (else ECONFLICT), recomputing totals and turning a synced
 // mapping pending.
 func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
+	defer d.wroteLines(doc)
 	return documentTable.update(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
 		// Lock and check the document first, so that another tenant's
 		// document is ENOTFOUND whatever the references say.
