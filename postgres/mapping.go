@@ -60,27 +60,32 @@ func (d *DB) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mappi
 		t := utc(m.LastSyncedAt)
 		synced = &t
 	}
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	// The record's check and the write in one statement (one round trip
+	// with tenantBatch): nothing is written when the record is missing.
+	err = d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`WITH rec AS (SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $3) AS ok),
+			up AS (INSERT INTO mappings (`+mappingColumns+`)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11::timestamptz FROM rec WHERE rec.ok
+				ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = EXCLUDED.mk_id,
+					count_code = EXCLUDED.count_code, pushed_hash = EXCLUDED.pushed_hash,
+					pulled_hash = EXCLUDED.pulled_hash, state = EXCLUDED.state, last_error = EXCLUDED.last_error,
+					last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at)
+			SELECT ok FROM rec`,
+			tenantID, string(m.EntityType), m.EntityID, m.MetakockaID, m.CountCode, m.PushedHash, m.PulledHash,
+			string(m.State), m.LastError, synced, now)
+	}, func(br pgx.BatchResults) error {
 		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $2)`,
-			tenantID, m.EntityID).Scan(&ok); err != nil {
+		err := br.QueryRow().Scan(&ok)
+		if code, _ := pgCode(err); code == pgUniqueViolation {
+			return mksync.WrapError(mksync.ECONFLICT, "Metakocka id "+m.MetakockaID+" is already mapped to another "+string(m.EntityType), err)
+		}
+		if err != nil {
 			return err
 		}
 		if !ok {
 			return notFound(string(m.EntityType), m.EntityID)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO mappings (`+mappingColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = EXCLUDED.mk_id,
-				count_code = EXCLUDED.count_code, pushed_hash = EXCLUDED.pushed_hash,
-				pulled_hash = EXCLUDED.pulled_hash, state = EXCLUDED.state, last_error = EXCLUDED.last_error,
-				last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at`,
-			tenantID, string(m.EntityType), m.EntityID, m.MetakockaID, m.CountCode, m.PushedHash, m.PulledHash,
-			string(m.State), m.LastError, synced, now)
-		if code, _ := pgCode(err); code == pgUniqueViolation {
-			return mksync.WrapError(mksync.ECONFLICT, "Metakocka id "+m.MetakockaID+" is already mapped to another "+string(m.EntityType), err)
-		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return dbErr("upsert mapping", err)
