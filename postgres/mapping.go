@@ -106,10 +106,13 @@ func (d *DB) findMapping(ctx context.Context, tenantID string, et mksync.EntityT
 		// also with a generic plan of the prepared statement.
 		cond += ` AND mk_id <> ''`
 	}
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	// One round trip (tenantBatch): a bulk sync reads a mapping per record.
+	err := d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`SELECT `+mappingColumns+` FROM mappings
+			WHERE tenant_id = $1 AND entity_type = $2 AND `+cond, tenantID, string(et), v)
+	}, func(br pgx.BatchResults) error {
 		var err error
-		m, err = scanMapping(tx.QueryRow(ctx, `SELECT `+mappingColumns+` FROM mappings
-			WHERE tenant_id = $1 AND entity_type = $2 AND `+cond, tenantID, string(et), v))
+		m, err = scanMapping(br.QueryRow())
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
