@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/engine"
 	"github.com/mksync/mksync/jobs"
 	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/metakocka/redisbudget"
 	"github.com/mksync/mksync/postgres"
 )
 
@@ -94,6 +97,11 @@ func Start(ctx context.Context, cfg Config, o Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.tel.stop)
+	if o.Pacing.Rates == nil {
+		if o.Pacing.Rates, err = a.metakockaRates(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if a.Engine, err = newEngine(cfg, a.Store, o, log, a.tel); err != nil {
 		return nil, err
 	}
@@ -101,6 +109,43 @@ func Start(ctx context.Context, cfg Config, o Options) (_ *App, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// metakockaRates returns where the process keeps each Metakocka company's
+// requests per second (Config.MetakockaRateStore): Redis or PostgreSQL for
+// a fleet, else nil (the Pacer's own memory).
+func (a *App) metakockaRates(ctx context.Context) (metakocka.RateStore, error) {
+	choice := a.Config.MetakockaRateStore
+	pg, isPG := a.Store.(*postgres.DB)
+	if choice == "" {
+		switch {
+		case a.Config.RedisURL != "":
+			choice = "redis"
+		case isPG:
+			choice = "postgres"
+		default:
+			choice = "memory"
+		}
+	}
+	switch choice {
+	case "redis":
+		opts, err := redis.ParseURL(a.Config.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("MKSYNC_REDIS_URL: %w", err)
+		}
+		c := redis.NewClient(opts)
+		a.closers = append(a.closers, func() { _ = c.Close() })
+		if err := c.Ping(ctx).Err(); err != nil {
+			return nil, fmt.Errorf("metakocka rate store: redis ping %s: %w", opts.Addr, err)
+		}
+		return redisbudget.New(c, "mksync:metakocka-rate:"), nil
+	case "postgres":
+		if !isPG {
+			return nil, mksync.Errorf(mksync.EINVALID, "MKSYNC_METAKOCKA_RATE_STORE=postgres needs a PostgreSQL MKSYNC_DB")
+		}
+		return pg, nil
+	}
+	return nil, nil
 }
 
 // newEngine makes the process's engine on st, paced by o.Pacing, with

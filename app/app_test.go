@@ -90,3 +90,15 @@ func TestQueuedRunIsWorkedByTheNextProcess(t *testing.T) {
 	require.Equal(t, mksync.RunSucceeded, r.Status)
 	require.Len(t, fake.Products("16"), 5)
 }
+
+// A PostgreSQL rate store asked for on SQLite stops the start with the
+// variable's name rather than silently pacing each process alone.
+func TestMetakockaRateStoreNeedsItsDatabase(t *testing.T) {
+	cfg, err := app.LoadConfig([]string{"MKSYNC_DB=sqlite:" + filepath.Join(t.TempDir(), "m.db"), "MKSYNC_METAKOCKA_RATE_STORE=postgres",
+		"MKSYNC_ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(make([]byte, 32))})
+	require.NoError(t, err)
+	_, err = app.Start(t.Context(), cfg, app.Options{Jobs: jobs.Config{NoWorkers: true}})
+	require.Error(t, err)
+	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(err))
+	require.Contains(t, mksync.ErrorMessage(err), "MKSYNC_METAKOCKA_RATE_STORE")
+}

@@ -57,6 +57,12 @@ type Config struct {
 	// RedisURL shares the rate limits of many instances through Redis
 	// (MKSYNC_REDIS_URL); "": in-process buckets.
 	RedisURL string
+	// MetakockaRateStore keeps the requests per second of each Metakocka
+	// company (MKSYNC_METAKOCKA_RATE_STORE): "redis" (needs RedisURL) or
+	// "postgres" (needs a PostgreSQL store) share it across the fleet,
+	// "memory" keeps one per process; "" (auto): Redis when RedisURL is
+	// set, else PostgreSQL when the store is, else memory.
+	MetakockaRateStore string
 	// LogLevel is the level of the JSON logs on stderr (MKSYNC_LOG_LEVEL:
 	// debug, info, warn, error); default info.
 	LogLevel slog.Level
@@ -152,6 +158,16 @@ var settings = []setting{
 			return errors.New("want redis://host:port/db")
 		}
 		c.RedisURL = v
+		return nil
+	}},
+	{"MKSYNC_METAKOCKA_RATE_STORE", func(c *Config, v string) error {
+		switch v {
+		case "auto":
+		case "redis", "postgres", "memory":
+			c.MetakockaRateStore = v
+		default:
+			return errors.New("want auto, redis, postgres or memory")
+		}
 		return nil
 	}},
 	{"MKSYNC_LOG_LEVEL", func(c *Config, v string) error {
@@ -259,6 +275,9 @@ func LoadConfig(environ []string) (Config, error) {
 	}
 	if c.AlertWebhookURL != "" && c.AlertWebhookSecret == "" {
 		problems = append(problems, "MKSYNC_ALERT_WEBHOOK_SECRET: required with MKSYNC_ALERT_WEBHOOK_URL (every notice is signed)")
+	}
+	if c.MetakockaRateStore == "redis" && c.RedisURL == "" {
+		problems = append(problems, "MKSYNC_METAKOCKA_RATE_STORE: redis needs MKSYNC_REDIS_URL")
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)

@@ -53,6 +53,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"MKSYNC_RATE_LIMIT_API=600",
 		"MKSYNC_METAKOCKA_URLS=http://127.0.0.1:8090",
 		"MKSYNC_REDIS_URL=redis://127.0.0.1:6379/0",
+		"MKSYNC_METAKOCKA_RATE_STORE=redis",
 		"MKSYNC_LOG_LEVEL=debug",
 		"MKSYNC_METRICS_PER_TENANT=true",
 		"MKSYNC_CACHE_SIZE=500",
@@ -74,6 +75,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	require.Equal(t, 600, cfg.RateLimitAPI)
 	require.Equal(t, mksync.MetakockaURLs{"http://127.0.0.1:8090"}, cfg.MetakockaURLs)
 	require.Equal(t, "redis://127.0.0.1:6379/0", cfg.RedisURL)
+	require.Equal(t, "redis", cfg.MetakockaRateStore)
 	require.Equal(t, slog.LevelDebug, cfg.LogLevel)
 	require.True(t, cfg.MetricsPerTenant)
 	require.Equal(t, 500, cfg.CacheSize)
@@ -102,6 +104,8 @@ func TestLoadConfigRefusesUnknownAndMalformed(t *testing.T) {
 		{"MKSYNC_RATE_LIMIT_API=-5", "MKSYNC_RATE_LIMIT_API"},
 		{"MKSYNC_METAKOCKA_URLS=gopher://x", "MKSYNC_METAKOCKA_URLS"},
 		{"MKSYNC_REDIS_URL=http://x", "MKSYNC_REDIS_URL"},
+		{"MKSYNC_METAKOCKA_RATE_STORE=etcd", "MKSYNC_METAKOCKA_RATE_STORE"},
+		{"MKSYNC_METAKOCKA_RATE_STORE=redis", "MKSYNC_METAKOCKA_RATE_STORE"}, // without MKSYNC_REDIS_URL
 		{"MKSYNC_LOG_LEVEL=loud", "MKSYNC_LOG_LEVEL"},
 		{"MKSYNC_METRICS_PER_TENANT=maybe", "MKSYNC_METRICS_PER_TENANT"},
 		{"MKSYNC_ERROR_RETENTION_DAYS=0", "MKSYNC_ERROR_RETENTION_DAYS"},

@@ -1,6 +1,7 @@
 package metakocka
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -28,14 +29,15 @@ const (
 // AdaptiveLimit finds how many requests one company takes in flight, by
 // additive increase and multiplicative decrease (AIMD, as TCP does): it
 // starts low and grows by about one per limit's worth of answers while they
-// come back fast (within Tolerance × the latency floor) and without 429 or
+// come back fast (their moving geometric mean within tolerance × the
+// latency floor, plus a margin for their own spread) and without 429 or
 // 5xx; it halves on a 429 (and pauses the company for its Retry-After), a
 // 5xx or a timeout, and shrinks by a tenth when answers slow down past the
 // tolerance (queueing at Metakocka). Decreases happen at most once per
 // smoothed latency, so one burst of bad answers counts once.
 //
-// The latency floor is the least latency seen in the last one to two
-// floorWindows, so that a floor from a quiet moment does not stay forever. All times come from the
+// The latency floor is the least moving geometric mean of the latencies in
+// the last one to two floorWindows, so that a floor from a quiet moment does not stay forever. All times come from the
 // caller (now), so it is tested with a fake clock. Safe for concurrent use.
 type AdaptiveLimit struct {
 	ceiling   float64
@@ -51,11 +53,33 @@ type AdaptiveLimit struct {
 	smoothed           time.Duration
 	lastDecrease       time.Time
 	rateLimited        int64
+
+	// Latencies are judged in log space: Metakocka's own answer times
+	// are heavy-tailed (opr_time_ms from 0 to 47.8 s for the same company
+	// at no load), so their mean says little; queueing multiplies every
+	// answer's time, which shifts their logarithm. logSmoothed is the
+	// moving average of ln(latency); logSpread the mean absolute deviation
+	// around it, learnt slowly, so that answers that vary that much by
+	// themselves do not read as queueing. logFloorInput is the same
+	// average but never reset by a decrease: the floor is its least value,
+	// so that a reset does not hold an old floor in the next window.
+	logSmoothed, logSpread, logFloorInput float64
+	samples                               int64
 }
+
+// Moving-average weights of the latency signal (per answer).
+const (
+	logSmoothWeight = 1.0 / 8
+	logSpreadWeight = 1.0 / 512
+	// spreadMargin is how many standard deviations of the smoothed
+	// latency's own noise it may rise above the floor (on top of the
+	// tolerance) before it counts as queueing.
+	spreadMargin = 4
+)
 
 // NewAdaptiveLimit starts at initial (default 2) requests in flight and
 // never goes above ceiling (default 32; the operator's bound) nor below one.
-// tolerance (default 3) is how many times the latency floor an answer may
+// tolerance (default 1.5) is how many times the latency floor an answer may
 // take before it counts as a sign of queueing.
 func NewAdaptiveLimit(initial, ceiling int, tolerance float64) *AdaptiveLimit {
 	if ceiling < 1 {
@@ -104,18 +128,37 @@ func (a *AdaptiveLimit) Observe(now time.Time, s Sample) {
 		a.decrease(now, 0.5)
 		return
 	}
-	a.observeFloor(now, s.Latency)
-	if a.smoothed == 0 {
-		a.smoothed = s.Latency
-	} else {
-		a.smoothed += (s.Latency - a.smoothed) / 8
-	}
-	if float64(a.smoothed) > a.tolerance*float64(a.floor) {
+	a.observeLatency(s.Latency)
+	a.observeFloor(now, time.Duration(math.Exp(a.logFloorInput)*float64(time.Second)))
+	// The smoothed latency's own noise: the spread (a mean absolute
+	// deviation, ×1.25 for a standard deviation) through the moving
+	// average's weight. Zero for answers that always take the same time.
+	noise := 1.25 * a.logSpread * math.Sqrt(logSmoothWeight/(2-logSmoothWeight))
+	if a.logSmoothed-math.Log(seconds(a.floor)) > math.Log(a.tolerance)+spreadMargin*noise {
 		a.decrease(now, 0.9)
 		return
 	}
 	a.limit = min(a.ceiling, a.limit+1/a.limit)
 }
+
+// observeLatency updates the moving average and spread of ln(latency).
+func (a *AdaptiveLimit) observeLatency(d time.Duration) {
+	x := math.Log(seconds(d))
+	a.samples++
+	if a.samples == 1 {
+		a.logSmoothed, a.logFloorInput = x, x
+	} else {
+		// The spread learns as a plain mean at first, then slowly.
+		w := max(logSpreadWeight, 1/float64(a.samples))
+		a.logSpread += w * (math.Abs(x-a.logSmoothed) - a.logSpread)
+		a.logSmoothed += logSmoothWeight * (x - a.logSmoothed)
+		a.logFloorInput += logSmoothWeight * (x - a.logFloorInput)
+	}
+	a.smoothed = time.Duration(math.Exp(a.logSmoothed) * float64(time.Second))
+}
+
+// seconds is d in seconds, at least a microsecond (for its logarithm).
+func seconds(d time.Duration) float64 { return max(d, time.Microsecond).Seconds() }
 
 // decrease multiplies the limit by factor, unless it decreased within the
 // last smoothed latency (one episode of overload counts once).
@@ -126,7 +169,10 @@ func (a *AdaptiveLimit) decrease(now time.Time, factor float64) {
 	}
 	a.lastDecrease = now
 	a.limit = max(1, a.limit*factor)
-	a.smoothed = a.floor // judge the new limit by its own answers
+	if a.floor > 0 {
+		a.smoothed = a.floor // judge the new limit by its own answers
+		a.logSmoothed = math.Log(seconds(a.floor))
+	}
 }
 
 // floorWindow is how long a latency stays a candidate for the floor.

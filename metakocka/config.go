@@ -113,6 +113,10 @@ type PacingConfig struct {
 	// processes (a database) to bound a company's requests across a fleet.
 	// Nil: this Pacer's own MemorySlots.
 	Slots SlotStore
+	// Rates keeps the requests per second; share one RateStore between
+	// processes (a database or Redis) to bound a company's rate across a
+	// fleet. Nil: this Pacer's own MemoryRates.
+	Rates RateStore
 }
 
 // Timeouts bound one attempt of a call, by method class. Metakocka answers
@@ -266,6 +270,9 @@ func (p PacingConfig) withDefaults() PacingConfig {
 	}
 	if p.Slots == nil {
 		p.Slots = &MemorySlots{}
+	}
+	if p.Rates == nil {
+		p.Rates = &MemoryRates{}
 	}
 	return p
 }

@@ -6,11 +6,10 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Pacer paces requests per Metakocka company: a token-bucket rate limit, a
+// Pacer paces requests per Metakocka company: a rate limit kept in a
+// RateStore (shared by a fleet when it is a database or Redis), a
 // bound on concurrent requests — fixed, or found by an AdaptiveLimit — kept
 // in a SlotStore (shared by a fleet when it is a database), and search calls
 // of one company one at a time (Metakocka queues them anyway; queueing here
@@ -34,7 +33,6 @@ type Pacer struct {
 }
 
 type companyPace struct {
-	limiter  *rate.Limiter
 	adaptive *AdaptiveLimit // nil: fixed at MaxInFlight
 	search   chan struct{}  // semaphore of one slot
 
@@ -83,14 +81,9 @@ func (p *Pacer) company(id string) *companyPace {
 	defer p.mu.Unlock()
 	cp, ok := p.companies[id]
 	if !ok {
-		limit := rate.Limit(p.cfg.RequestsPerSecond)
-		if p.cfg.RequestsPerSecond < 0 {
-			limit = rate.Inf
-		}
 		cp = &companyPace{
-			limiter: rate.NewLimiter(limit, max(p.cfg.Burst, 1)),
-			search:  make(chan struct{}, 1),
-			freed:   make(chan struct{}),
+			search: make(chan struct{}, 1),
+			freed:  make(chan struct{}),
 		}
 		if p.cfg.Adaptive {
 			cp.adaptive = NewAdaptiveLimit(0, p.cfg.MaxInFlight, 0)
@@ -127,11 +120,8 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 			<-cp.search
 		}
 	}
-	if err := cp.limiter.Wait(ctx); err != nil {
+	if err := p.waitRate(ctx, companyID); err != nil {
 		releaseSearch()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
 	}
 	slot, err := p.takeSlot(ctx, companyID, cp)
@@ -157,6 +147,32 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 		cp.signalFreed()
 		releaseSearch()
 	}, nil
+}
+
+// waitRate reserves the company's next request in the RateStore and
+// sleeps until it is due (no wait when the rate is unlimited).
+func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
+	if p.cfg.RequestsPerSecond < 0 {
+		return nil
+	}
+	d, err := p.cfg.Rates.ReserveRequest(ctx, companyID, p.cfg.RequestsPerSecond, p.cfg.Burst)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("metakocka rate: %w", err)
+	}
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // hold records a slot this Pacer holds and starts the renewals if they do

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mksync/mksync/metakocka"
 )
 
 // The Metakocka budget of a fleet (metakocka.SlotStore): every process's
@@ -77,4 +79,24 @@ func (d *DB) PauseCompany(ctx context.Context, companyID string, dur time.Durati
 		ON CONFLICT (company_id) DO UPDATE SET paused_until = GREATEST(metakocka_pauses.paused_until, EXCLUDED.paused_until)`,
 		companyID, dur.Milliseconds())
 	return dbErr("pause metakocka company", err)
+}
+
+// ReserveRequest reserves the company's next request under perSecond with
+// burst and returns how long to wait before sending it; see
+// metakocka.RateStore. One statement moves the company's theoretical
+// arrival time on (the row lock orders concurrent reservations), with the
+// database's clock, so the rate holds across processes whatever their
+// clocks say.
+func (d *DB) ReserveRequest(ctx context.Context, companyID string, perSecond float64, burst int) (time.Duration, error) {
+	interval, tolerance := metakocka.GCRAInterval(perSecond, burst)
+	var waitUs int64
+	err := d.pool.QueryRow(ctx, `INSERT INTO metakocka_rates AS r (company_id, tat)
+		VALUES ($1, clock_timestamp() + $2 * interval '1 microsecond')
+		ON CONFLICT (company_id) DO UPDATE SET tat = GREATEST(r.tat, clock_timestamp()) + $2 * interval '1 microsecond'
+		RETURNING GREATEST(0, (EXTRACT(EPOCH FROM (r.tat - clock_timestamp())) * 1e6)::bigint - $3)`,
+		companyID, interval.Microseconds(), tolerance.Microseconds()).Scan(&waitUs)
+	if err != nil {
+		return 0, dbErr("reserve metakocka request", err)
+	}
+	return time.Duration(waitUs) * time.Microsecond, nil
 }

@@ -129,6 +129,7 @@ func (d *DB) UpsertContacts(ctx context.Context, tenantID string, cs []mksync.Co
 }
 
 func (d *DB) upsertContactBatch(ctx context.Context, tenantID string, cs []mksync.Contact) error {
+	defer d.analyze.wrote("contacts", len(cs))
 	n := len(cs)
 	var (
 		ids, names, taxIDs, regNos, emails, phones, mobiles = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)

@@ -93,6 +93,9 @@ type DB struct {
 	logger *slog.Logger
 	now    func() time.Time
 	schema string
+	// analyze keeps the statistics of the tables bulk syncs fill
+	// (autoanalyze.go).
+	analyze *autoAnalyze
 
 	// tx and txTenant are set on the Store that InTx passes to its callback.
 	tx       pgx.Tx
@@ -128,6 +131,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, mksync.WrapError(mksync.EINTERNAL, "postgres: connect", err)
 	}
 	d := &DB{pool: pool, sealer: opts.Sealer, logger: opts.Logger, now: opts.Now, schema: opts.Schema}
+	d.analyze = newAutoAnalyze(func(ctx context.Context, table string) error {
+		_, err := pool.Exec(ctx, "ANALYZE "+table)
+		return err
+	})
 	if d.logger == nil {
 		d.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -146,6 +153,7 @@ func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 // nothing.
 func (d *DB) Close() error {
 	if d.tx == nil {
+		d.analyze.close()
 		d.pool.Close()
 	}
 	return nil
@@ -175,7 +183,7 @@ func TxOf(s mksync.Store) (tx pgx.Tx, ok bool) {
 // Store that is already inside InTx, it runs fn in a savepoint.
 func (d *DB) InTx(ctx context.Context, tenantID string, fn func(tx mksync.Store) error) error {
 	return d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		return fn(&DB{pool: d.pool, sealer: d.sealer, logger: d.logger, now: d.now, schema: d.schema, tx: tx, txTenant: tenantID})
+		return fn(&DB{pool: d.pool, sealer: d.sealer, logger: d.logger, now: d.now, schema: d.schema, analyze: d.analyze, tx: tx, txTenant: tenantID})
 	})
 }
 

@@ -60,32 +60,38 @@ func (d *DB) UpsertMapping(ctx context.Context, tenantID string, m *mksync.Mappi
 		t := utc(m.LastSyncedAt)
 		synced = &t
 	}
-	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	// The record's check and the write in one statement (one round trip
+	// with tenantBatch): nothing is written when the record is missing.
+	err = d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`WITH rec AS (SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $3) AS ok),
+			up AS (INSERT INTO mappings (`+mappingColumns+`)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11::timestamptz, $12, $13 FROM rec WHERE rec.ok
+				ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = EXCLUDED.mk_id,
+					count_code = EXCLUDED.count_code, pushed_hash = EXCLUDED.pushed_hash,
+					pulled_hash = EXCLUDED.pulled_hash, state = EXCLUDED.state, last_error = EXCLUDED.last_error,
+					last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at,
+					synced_view = EXCLUDED.synced_view, synced_remote_view = EXCLUDED.synced_remote_view)
+			SELECT ok FROM rec`,
+			tenantID, string(m.EntityType), m.EntityID, m.MetakockaID, m.CountCode, m.PushedHash, m.PulledHash,
+			string(m.State), m.LastError, synced, now, m.SyncedView, m.SyncedRemoteView)
+	}, func(br pgx.BatchResults) error {
 		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE tenant_id = $1 AND id = $2)`,
-			tenantID, m.EntityID).Scan(&ok); err != nil {
+		err := br.QueryRow().Scan(&ok)
+		if code, _ := pgCode(err); code == pgUniqueViolation {
+			return mksync.WrapError(mksync.ECONFLICT, "Metakocka id "+m.MetakockaID+" is already mapped to another "+string(m.EntityType), err)
+		}
+		if err != nil {
 			return err
 		}
 		if !ok {
 			return notFound(string(m.EntityType), m.EntityID)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO mappings (`+mappingColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET mk_id = EXCLUDED.mk_id,
-				count_code = EXCLUDED.count_code, pushed_hash = EXCLUDED.pushed_hash,
-				pulled_hash = EXCLUDED.pulled_hash, state = EXCLUDED.state, last_error = EXCLUDED.last_error,
-				last_synced_at = EXCLUDED.last_synced_at, updated_at = EXCLUDED.updated_at,
-				synced_view = EXCLUDED.synced_view, synced_remote_view = EXCLUDED.synced_remote_view`,
-			tenantID, string(m.EntityType), m.EntityID, m.MetakockaID, m.CountCode, m.PushedHash, m.PulledHash,
-			string(m.State), m.LastError, synced, now, m.SyncedView, m.SyncedRemoteView)
-		if code, _ := pgCode(err); code == pgUniqueViolation {
-			return mksync.WrapError(mksync.ECONFLICT, "Metakocka id "+m.MetakockaID+" is already mapped to another "+string(m.EntityType), err)
-		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return dbErr("upsert mapping", err)
 	}
+	d.analyze.wrote("mappings", 1)
 	m.TenantID, m.UpdatedAt = tenantID, now
 	if synced != nil {
 		m.LastSyncedAt = *synced
@@ -101,10 +107,13 @@ func (d *DB) findMapping(ctx context.Context, tenantID string, et mksync.EntityT
 		// also with a generic plan of the prepared statement.
 		cond += ` AND mk_id <> ''`
 	}
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	// One round trip (tenantBatch): a bulk sync reads a mapping per record.
+	err := d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`SELECT `+mappingColumns+` FROM mappings
+			WHERE tenant_id = $1 AND entity_type = $2 AND `+cond, tenantID, string(et), v)
+	}, func(br pgx.BatchResults) error {
 		var err error
-		m, err = scanMapping(tx.QueryRow(ctx, `SELECT `+mappingColumns+` FROM mappings
-			WHERE tenant_id = $1 AND entity_type = $2 AND `+cond, tenantID, string(et), v))
+		m, err = scanMapping(br.QueryRow())
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -140,6 +140,7 @@ func (d *DB) UpsertProducts(ctx context.Context, tenantID string, ps []mksync.Pr
 }
 
 func (d *DB) upsertProductBatch(ctx context.Context, tenantID string, ps []mksync.Product) error {
+	defer d.analyze.wrote("products", len(ps))
 	n := len(ps)
 	ids, codes, names, descs, units, barcodes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	prices, taxes, heights, widths, depths, weights, stocks := make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)

@@ -338,6 +338,7 @@ func (t crmTable[T]) create(ctx context.Context, d *DB, tenantID string, rec *T,
 	if err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error { return insert(tx, now) }); err != nil {
 		return fail("create "+t.what, err)
 	}
+	d.analyze.wrote(t.table, 1)
 	*st.tenantID, *st.createdAt, *st.updatedAt, *st.version = tenantID, now, now, 1
 	return nil
 }

@@ -79,30 +79,38 @@ func prepareDocument(doc *mksync.SalesDocument) error {
 	return nil
 }
 
-// checkReferences returns EINVALID naming the field when the contact or a
-// line's product is not the tenant's.
-func checkReferences(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksync.SalesDocument) error {
-	var v mksync.Validator
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2)`,
-		tenantID, doc.ContactID).Scan(&ok); err != nil {
-		return err
-	}
-	v.Check(ok, "contactId", "must be an existing contact")
+// referencesQuery reads, in one statement, whether the tenant and the
+// document's contact exist and which of its lines' products are the
+// tenant's; checkReferences judges the answer.
+const referencesQuery = `SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1),
+	EXISTS (SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2),
+	ARRAY(SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($3))`
+
+// referenceArgs are referencesQuery's arguments for doc.
+func referenceArgs(tenantID string, doc *mksync.SalesDocument) []any {
 	ids := make([]string, 0, len(doc.Lines))
 	for _, l := range doc.Lines {
 		if l.ProductID != "" {
 			ids = append(ids, l.ProductID)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
-	if err != nil {
+	return []any{tenantID, doc.ContactID, ids}
+}
+
+// checkReferences reads referencesQuery's answer from row and returns
+// ENOTFOUND when the tenant is missing (and requireTenant), EINVALID naming
+// the field when the contact or a line's product is not the tenant's.
+func checkReferences(row pgx.Row, tenantID string, doc *mksync.SalesDocument, requireTenant bool) error {
+	var tenantOK, contactOK bool
+	var found []string
+	if err := row.Scan(&tenantOK, &contactOK, &found); err != nil {
 		return err
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
+	if requireTenant && !tenantOK {
+		return notFound("tenant", tenantID)
 	}
+	var v mksync.Validator
+	v.Check(contactOK, "contactId", "must be an existing contact")
 	known := make(map[string]bool, len(found))
 	for _, id := range found {
 		known[id] = true
@@ -113,8 +121,8 @@ func checkReferences(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksyn
 	return v.Err("sales document")
 }
 
-// insertLines writes the document's lines in one statement.
-func insertLines(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksync.SalesDocument) error {
+// queueLines adds the statement that writes the document's lines to b.
+func queueLines(b *pgx.Batch, tenantID string, doc *mksync.SalesDocument) {
 	n := len(doc.Lines)
 	nos, products := make([]int32, n), make([]*string, n)
 	descs, units, codes, gross := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
@@ -127,12 +135,11 @@ func insertLines(ctx context.Context, tx pgx.Tx, tenantID string, doc *mksync.Sa
 		descs[i], units[i], codes[i], gross[i] = l.Description, l.Unit, l.TaxCode, l.PriceIncludesTax
 		qty[i], price[i], disc[i], tax[i], net[i] = l.Quantity, l.UnitPrice, l.DiscountPercent, l.TaxRate, l.NetAmount
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
+	b.Queue(`INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
 			unit_price, discount_percent, tax_rate, net_amount, description, unit, tax_code, price_includes_tax)
 		SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
 			$8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], $13::bool[]) AS u`,
 		tenantID, doc.ID, nos, products, qty, price, disc, tax, net, descs, units, codes, gross)
-	return err
 }
 
 // loadLines fills the lines of docs with one query.
@@ -167,28 +174,32 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 	return rows.Err()
 }
 
+// wroteLines counts a document's lines as written, for the statistics
+// (autoanalyze.go; a failed write counted too is harmless).
+func (d *DB) wroteLines(doc *mksync.SalesDocument) {
+	d.analyze.wrote("sales_document_lines", len(doc.Lines))
+}
+
 // CreateSalesDocument computes totals, checks the contact and products
 // (EINVALID when not the tenant's) and writes the document and its lines in
 // one transaction.
 func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
+	defer d.wroteLines(doc)
 	return documentTable.create(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) error {
-		if err := requireTenant(ctx, tx, tenantID); err != nil {
-			return err
-		}
-		if err := checkReferences(ctx, tx, tenantID, doc); err != nil {
+		// Two round trips: the references, then the document and its lines.
+		if err := checkReferences(tx.QueryRow(ctx, referencesQuery, referenceArgs(tenantID, doc)...), tenantID, doc, true); err != nil {
 			return err
 		}
 		a := doc.DeliveryOrZero()
-		_, err := tx.Exec(ctx, `INSERT INTO sales_documents (`+documentColumns+`)
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO sales_documents (`+documentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, 1, $16, $17, $18, $19,
 				$20, $21, $22, $23, $24)`,
 			doc.ID, tenantID, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency, doc.Status,
 			doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax, doc.TotalGross, now,
 			doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue, a.Name, a.Street, a.PostNumber, a.City, a.Country)
-		if err != nil {
-			return err
-		}
-		return insertLines(ctx, tx, tenantID, doc)
+		queueLines(b, tenantID, doc)
+		return tx.SendBatch(ctx, b).Close()
 	}, tenantMissing)
 }
 
@@ -220,26 +231,37 @@ func (d *DB) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.L
 // is current (else ECONFLICT), recomputing totals and turning a synced
 // mapping pending.
 func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
+	defer d.wroteLines(doc)
 	return documentTable.update(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
 		// Lock and check the document first, so that another tenant's
-		// document is ENOTFOUND whatever the references say.
+		// document is ENOTFOUND whatever the references say; the
+		// references go in the same round trip, the writes in a second.
+		b := &pgx.Batch{}
+		b.Queue(`SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, doc.ID)
+		b.Queue(referencesQuery, referenceArgs(tenantID, doc)...)
+		br := tx.SendBatch(ctx, b)
 		var current int64
-		err = tx.QueryRow(ctx, `SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-			tenantID, doc.ID).Scan(&current)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err = br.QueryRow().Scan(&current)
+		var refErr error
+		if err == nil {
+			refErr = checkReferences(br.QueryRow(), tenantID, doc, false)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			return created, notFound("sales document", doc.ID)
-		}
-		if err != nil {
+		case err != nil:
 			return created, err
-		}
-		if current != doc.Version {
+		case current != doc.Version:
 			return created, pgx.ErrNoRows // the version moved on
-		}
-		if err := checkReferences(ctx, tx, tenantID, doc); err != nil {
-			return created, err
+		case refErr != nil:
+			return created, refErr
 		}
 		a := doc.DeliveryOrZero()
-		err = tx.QueryRow(ctx, `UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
+		b = &pgx.Batch{}
+		b.Queue(`UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
 				currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
 				total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1, title = $17,
 				buyer_order = $18, payment_method = $19, discount_value = $20, delivery_name = $21,
@@ -248,14 +270,15 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 			tenantID, doc.ID, doc.Version, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency,
 			doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
 			doc.TotalGross, now, doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue,
-			a.Name, a.Street, a.PostNumber, a.City, a.Country).Scan(&created)
-		if err != nil {
-			return created, err
+			a.Name, a.Street, a.PostNumber, a.City, a.Country)
+		b.Queue(`DELETE FROM sales_document_lines WHERE tenant_id = $1 AND document_id = $2`, tenantID, doc.ID)
+		queueLines(b, tenantID, doc)
+		br = tx.SendBatch(ctx, b)
+		err = br.QueryRow().Scan(&created)
+		if cerr := br.Close(); err == nil {
+			err = cerr
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sales_document_lines WHERE tenant_id = $1 AND document_id = $2`, tenantID, doc.ID); err != nil {
-			return created, err
-		}
-		return created, insertLines(ctx, tx, tenantID, doc)
+		return created, err
 	}, dbErr)
 }
 
@@ -268,17 +291,4 @@ func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error
 // order.
 func (d *DB) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
 	return documentTable.all(ctx, d, tenantID)
-}
-
-// requireTenant returns ENOTFOUND when the tenant does not exist, for writes
-// whose other checks would otherwise report something else first.
-func requireTenant(ctx context.Context, tx pgx.Tx, tenantID string) error {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)`, tenantID).Scan(&ok); err != nil {
-		return err
-	}
-	if !ok {
-		return notFound("tenant", tenantID)
-	}
-	return nil
 }

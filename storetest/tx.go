@@ -98,12 +98,24 @@ func testInTx(t *testing.T, s mksync.Store) {
 		dup.ID = c.ID
 		err = tx.CreateContact(ctx, f.tenant, &dup)
 		require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(err))
+		other := sampleContact("other in tx")
+		require.NoError(t, tx.CreateContact(ctx, f.tenant, &other))
+		clash := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: other.ID, MetakockaID: m.MetakockaID, State: mksync.StateSynced}
+		require.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(tx.UpsertMapping(ctx, f.tenant, &clash)), "mk_id mapped to another record")
+		missing := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: "0190f3c4-0000-7000-8000-0000000000fd", State: mksync.StatePending}
+		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(tx.UpsertMapping(ctx, f.tenant, &missing)), "no such record")
+		clash.MetakockaID = "T2"
+		require.NoError(t, tx.UpsertMapping(ctx, f.tenant, &clash), "the transaction goes on after refused mapping writes")
 		ok := f.document("OK")
 		return tx.CreateSalesDocument(ctx, f.tenant, &ok)
 	}))
 	docs := collect(t, s.AllSalesDocuments(ctx, f.tenant))
 	require.Len(t, docs, 1)
 	require.Equal(t, "OK", docs[0].Number)
+	m2, err := s.FindMappingByMetakockaID(ctx, f.tenant, mksync.EntityContact, "T2")
+	require.NoError(t, err, "written after the refused ones, committed with them")
+	_, err = s.FindContactByID(ctx, f.tenant, m2.EntityID)
+	require.NoError(t, err)
 
 	// A panic inside fn rolls back too, and the store stays usable.
 	require.Panics(t, func() {

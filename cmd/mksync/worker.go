@@ -47,7 +47,7 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.rescueAfter, "rescue-stuck-after", jobs.DefaultRescueStuckJobsAfter, "a job running this long is taken to have lost its process, and retried (must exceed --bulk-timeout and --job-timeout)")
 	fl.DurationVar(&f.runLease, "run-lease", jobs.DefaultRunLease, "a sync run whose worker stopped heart-beating this long is taken over by another worker")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", jobs.DefaultStopTimeout, "on shutdown, how long running jobs may finish before they are put back in the queue")
-	fl.Float64Var(&f.pacing.RequestsPerSecond, "metakocka-rps", 0, "requests per second this process sends one Metakocka company (default 5; negative: unlimited)")
+	fl.Float64Var(&f.pacing.RequestsPerSecond, "metakocka-rps", 0, "requests per second mksync sends one Metakocka company, fleet-wide with a shared MKSYNC_METAKOCKA_RATE_STORE (default 5; negative: unlimited)")
 	fl.IntVar(&f.pacing.MaxInFlight, "metakocka-in-flight", 0, "ceiling of the requests in flight per Metakocka company, across the fleet on PostgreSQL (default 32 when adaptive, else 4)")
 	fl.BoolVar(&f.pacing.Adaptive, "metakocka-adaptive", true, "find each Metakocka company's in-flight limit from its answers (latency, 429, 5xx) up to --metakocka-in-flight; false fixes it there")
 }
