@@ -262,6 +262,7 @@ type Store interface {
 	TombstoneStore
 	SyncStateStore
 	SyncRunStore
+	PlanStore
 	RunLeaseStore
 	ErrorRecordStore
 	WebhookEventStore
