@@ -3,6 +3,7 @@ package mksync
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 )
 
 // PlanAction is what a preview (a dry-run sync run) says a sync would do to
@@ -119,4 +120,50 @@ func CheckPlanItems(items []PlanItem) error {
 		}
 	}
 	return nil
+}
+
+// PlanApplier is what preparing the apply of a plan reads.
+type PlanApplier interface {
+	FindSyncRun(ctx context.Context, tenantID, id string) (SyncRun, error)
+	FindPlanItems(ctx context.Context, tenantID, runID string, p Page) ([]PlanItem, string, error)
+}
+
+// PrepareApply returns the run that applies the plan of the preview
+// previewID (not stored: start it with RunStarter.StartSync) and the ids it
+// runs over: every record of the plan but the skipped ones, which the plan
+// does not keep. Errors: EINVALID for a plan with nothing to apply, ENOTFOUND for an unknown run, EINVALID for a run
+// that is not a preview, ECONFLICT for a preview that has not finished (or
+// was cancelled or failed: its plan is not whole).
+func PrepareApply(ctx context.Context, st PlanApplier, tenantID, previewID string) (SyncRun, []string, error) {
+	pr, err := st.FindSyncRun(ctx, tenantID, previewID)
+	if err != nil {
+		return SyncRun{}, nil, err
+	}
+	if !pr.DryRun {
+		return SyncRun{}, nil, Errorf(EINVALID, "sync run %s is not a preview (dryRun)", previewID)
+	}
+	if pr.Status != RunSucceeded && pr.Status != RunPartial {
+		return SyncRun{}, nil, Errorf(ECONFLICT, "preview %s is %s: only a finished preview can be applied", previewID, pr.Status)
+	}
+	var ids []string
+	for after := ""; ; {
+		items, next, err := st.FindPlanItems(ctx, tenantID, previewID, Page{After: after, Limit: MaxPageLimit})
+		if err != nil {
+			return SyncRun{}, nil, fmt.Errorf("read plan of preview %s: %w", previewID, err)
+		}
+		for _, it := range items {
+			if it.Action != PlanSkip {
+				ids = append(ids, it.Key)
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(ids) == 0 {
+		// A run over no ids would be a run over every record.
+		return SyncRun{}, nil, Errorf(EINVALID, "preview %s plans no change: nothing to apply", previewID)
+	}
+	return SyncRun{EntityType: pr.EntityType, Direction: pr.Direction, PlanRunID: previewID}, ids, nil
 }

@@ -243,6 +243,9 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// dry: decide only (a preview): every write is noted in the record's
+	// plan item instead (engine/preview.go).
+	dry bool
 }
 
 // session loads the tenant's credentials and returns a session. Errors:

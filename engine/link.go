@@ -99,7 +99,7 @@ func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID str
 // tombstone, so the next push tries again. Other entity types and the
 // default policy (keep) leave Metakocka as it is.
 func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
-	if et != mksync.EntityProduct || s.settings.DeletePolicy != mksync.DeleteInMetakocka {
+	if et != mksync.EntityProduct || s.settings.DeletePolicy != mksync.DeleteInMetakocka || s.dry {
 		return nil
 	}
 	after := ""

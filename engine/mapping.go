@@ -58,6 +58,9 @@ func (s *session) mappingByMkID(ctx context.Context, et mksync.EntityType, mkID 
 // commit when there is one, and then the cache. It must not be called
 // inside a store transaction (use inTx's save there).
 func (s *session) saveMapping(ctx context.Context, m *mksync.Mapping) error {
+	if s.dry {
+		return nil // a preview writes no mapping
+	}
 	var err error
 	if s.group != nil {
 		err = s.group.save(ctx, m)

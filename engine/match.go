@@ -77,7 +77,7 @@ func matchPlan[R, V any](ctx context.Context, s *session, l local[R, V]) (matchD
 // linkMatched maps l to the one Metakocka record that matched it. A push
 // carries the CRM's content: the record is updated when it differs.
 func linkMatched[R, V any](ctx context.Context, s *session, l local[R, V], c *candidate[R]) (recordResult, error) {
-	res, err := l.adopt(ctx, &c.r)
+	res, err := adoptRemote(ctx, s, l, &c.r, c.key)
 	if err != nil {
 		return res, fmt.Errorf("link to %s %s matched by %s: %w", l.kind(), c.mkID, c.key, err)
 	}
@@ -108,6 +108,10 @@ func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir m
 // (key: a local id, or an mk_id on a pull) that matched the records ids
 // on the other side by keys, and returns its errorId.
 func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys []string) (string, error) {
+	if s.dry {
+		noteMatches(ctx, ids, keys)
+		return "", nil
+	}
 	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link one by hand, or create a new one on purpose",
 		et, key, len(ids), strings.Join(ids, ", "))
 	er := mksync.ErrorRecord{

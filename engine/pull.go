@@ -81,13 +81,13 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 			return id, recordResult{}, err
 		}
 		if !has || om.MetakockaID == "" {
-			return id, recordResult{out: outUpdated}, a.local(l).apply(ctx, rv.v, rv.r, rv.h)
+			return id, recordResult{out: outUpdated}, linkLocal(ctx, s, a.local(l), rv.v, rv.r, rv.h)
 		}
 		if err := a.taken(rv.r, l, om); err != nil {
 			return id, recordResult{}, err
 		}
 	}
-	id, err = a.create(ctx, rv.v, rv.r, rv.h)
+	id, err = createLocal(ctx, s, a, rv.v, rv.r, rv.h)
 	if err != nil {
 		return "", recordResult{}, err
 	}
@@ -109,6 +109,9 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 		return m.EntityID, recordResult{}, err
 	}
 	if rv.h == m.PulledHash && !force {
+		if s.dry {
+			return m.EntityID, recordResult{out: outSkipped}, nil
+		}
 		return a.unchanged(ctx, m, rv.r)
 	}
 	l, err := a.load(ctx, m.EntityID)
@@ -119,6 +122,9 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 	lh := payloadHash(p.view())
 	switch {
 	case lh == rv.h:
+		if s.dry {
+			return p.id(), recordResult{out: outSkipped}, nil
+		}
 		if err := a.same(ctx, &l, rv.r); err != nil {
 			return p.id(), recordResult{}, err
 		}
@@ -131,7 +137,7 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 		// Only the CRM changed: the next push carries it.
 		return p.id(), recordResult{out: outSkipped}, nil
 	}
-	return p.id(), recordResult{out: outUpdated}, p.apply(ctx, rv.v, rv.r, rv.h)
+	return p.id(), recordResult{out: outUpdated}, applyLocal(ctx, s, p, rv.v, rv.r, rv.h)
 }
 
 // pullConflict settles a pull of a record changed on both sides (local
@@ -151,7 +157,7 @@ func pullConflict[L, R, V any](ctx context.Context, s *session, p local[R, V], r
 			return recordResult{}, err
 		}
 	case winMetakocka:
-		if err := p.apply(ctx, rv.v, rv.r, rv.h); err != nil {
+		if err := applyLocal(ctx, s, p, rv.v, rv.r, rv.h); err != nil {
 			return recordResult{}, err
 		}
 	}
@@ -159,7 +165,17 @@ func pullConflict[L, R, V any](ctx context.Context, s *session, p local[R, V], r
 }
 
 // pullOne pulls r and turns a failure into a failed result (see fail).
-func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r R, force bool) (recordResult, string) {
+func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r R, force bool) (res recordResult, id string) {
+	if s.dry {
+		var note *mksync.PlanItem
+		mkID := a.ident(&r).mkID
+		ctx, note = withNote(ctx, mkID)
+		note.MetakockaID = mkID
+		defer func() {
+			note.LocalID = firstNonEmpty(note.LocalID, id)
+			res.plan = finishNote(note, res, mksync.FromMetakocka)
+		}()
+	}
 	id, res, err := pull(ctx, s, a, &r, force)
 	if err != nil {
 		return s.fail(ctx, a.kind(), mksync.FromMetakocka, a.ident(&r).mkID, id, err), id

@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mksync/mksync"
+	"github.com/mksync/mksync/metakocka"
+	"github.com/mksync/mksync/metakocka/mkfake"
+)
+
+// firstDay is the first-day company (TestFirstDayMatchesExistingRecords):
+// what was seeded and what the linked records must map to.
+type firstDay struct {
+	want       map[string]string // contact name → pre-existing partner mk_id
+	productIDs map[string]string // product code → pre-existing mk_id
+	taxBefore  map[string]int
+}
+
+// seedFirstDay seeds 300 partners and 200 products in the simulator and
+// 200 contacts (120 the same companies by tax number in varied forms or by
+// e-mail, 10 matching two partners each) and 150 products (100 with
+// existing codes) in the CRM.
+func seedFirstDay(t *testing.T, b *bundle) firstDay {
+	t.Helper()
+	ctx := context.Background()
+	mk, err := metakocka.New(metakocka.Config{BaseURL: b.url, CompanyID: b.company, SecretKey: mksync.Secret("secret-" + b.company),
+		Pacing: metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 8}})
+	require.NoError(t, err)
+	fd := firstDay{want: map[string]string{}, productIDs: map[string]string{}}
+	mkForms, crmForms := []string{"SI%08d", "SI %08d", "%08d"}, []string{"si%08d", "%08d", "SI %08d", "SI-%08d"}
+	var contacts []mksync.Contact
+	add := func(c mksync.Contact) {
+		c.Street, c.PostNumber, c.City, c.Country = "Cesta 9", "2000", "Maribor", "SI"
+		contacts = append(contacts, c)
+	}
+	for i := range 120 {
+		name := fmt.Sprintf("Firma %03d d.o.o.", i)
+		if i < 80 {
+			fd.want[name] = addPartner(t, mk, name, fmt.Sprintf(mkForms[i%3], 10000000+i), "")
+			add(mksync.Contact{Name: name, TaxID: fmt.Sprintf(crmForms[i%4], 10000000+i)})
+			continue
+		}
+		fd.want[name] = addPartner(t, mk, name, "", fmt.Sprintf("Info%d@Firma.si", i))
+		add(mksync.Contact{Name: name, Email: fmt.Sprintf("info%d@firma.SI", i)})
+	}
+	for i := range 10 {
+		tax := 20000000 + i
+		addPartner(t, mk, fmt.Sprintf("Dvojnik %d A", i), fmt.Sprintf("SI%08d", tax), "")
+		addPartner(t, mk, fmt.Sprintf("Dvojnik %d B", i), fmt.Sprintf("%08d", tax), "")
+		add(mksync.Contact{Name: fmt.Sprintf("Dvojnik %d", i), TaxID: fmt.Sprintf("SI %08d", tax)})
+	}
+	for i := range 160 {
+		addPartner(t, mk, fmt.Sprintf("Samo MK %03d", i), fmt.Sprintf("SI%08d", 30000000+i), "")
+	}
+	for i := range 70 {
+		add(mksync.Contact{Name: fmt.Sprintf("Nova %03d", i), TaxID: fmt.Sprintf("SI%08d", 40000000+i), Email: fmt.Sprintf("nova%d@example.com", i)})
+	}
+	require.NoError(t, b.store.UpsertContacts(ctx, b.tenant, contacts))
+	fd.taxBefore = taxCounts(b.fake.Partners(b.company))
+	for i := range 200 {
+		_, err = mk.ProductAdd(ctx, metakocka.Product{Code: fmt.Sprintf("P-%03d", i), Name: fmt.Sprintf("Izdelek %d", i), Unit: "kos"})
+		require.NoError(t, err)
+	}
+	products := make([]mksync.Product, 150)
+	for i := range products {
+		code := fmt.Sprintf("P-%03d", i)
+		if i >= 100 {
+			code = fmt.Sprintf("N-%03d", i)
+		}
+		products[i] = mksync.Product{Code: code, Name: "CRM " + code, Unit: "kos", Sales: true}
+	}
+	require.NoError(t, b.store.UpsertProducts(ctx, b.tenant, products))
+	for _, p := range b.fake.Products(b.company) {
+		fd.productIDs[p.Code] = p.MkID
+	}
+	return fd
+}
+
+// preview runs a dry run of "sync all" of et in dir to its end.
+func preview(t *testing.T, b *bundle, et mksync.EntityType, dir mksync.Direction, ids []string) mksync.SyncRun {
+	t.Helper()
+	run := &mksync.SyncRun{EntityType: et, Direction: dir, DryRun: true}
+	require.NoError(t, runToEnd(context.Background(), b.e, b.tenant, run, ids))
+	require.True(t, run.DryRun)
+	return *run
+}
+
+// applyPlan applies the plan of the preview previewID to its end.
+func applyPlan(t *testing.T, b *bundle, previewID string) mksync.SyncRun {
+	t.Helper()
+	ctx := context.Background()
+	run, ids, err := mksync.PrepareApply(ctx, b.store, b.tenant, previewID)
+	require.NoError(t, err)
+	require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, ids))
+	require.Equal(t, previewID, run.PlanRunID)
+	return run
+}
+
+// planOf reads the whole plan of the run.
+func planOf(t *testing.T, b *bundle, runID string) map[string]mksync.PlanItem {
+	t.Helper()
+	out := map[string]mksync.PlanItem{}
+	for after := ""; ; {
+		items, next, err := b.store.FindPlanItems(context.Background(), b.tenant, runID, mksync.Page{After: after, Limit: 1000})
+		require.NoError(t, err)
+		for _, it := range items {
+			out[it.Key] = it
+		}
+		if next == "" {
+			return out
+		}
+		after = next
+	}
+}
+
+// TestPreviewFirstDayThenApply is the done-when with a preview: a
+// preview of "sync all to Metakocka" reports 70 creates, 120 links and 10
+// ambiguous contacts and 50 creates and 100 links of products with zero
+// write calls and nothing written locally; applying the plans leaves 370
+// partners and 250 products, every linked record on its pre-existing mk_id.
+func TestPreviewFirstDayThenApply(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	fd := seedFirstDay(t, b)
+	b.fake.ResetStats()
+
+	cp := preview(t, b, mksync.EntityContact, mksync.ToMetakocka, nil)
+	require.Equal(t, mksync.RunSucceeded, cp.Status)
+	require.Equal(t, 70, cp.Result.Created, "%+v", cp.Result)
+	require.Equal(t, 120, cp.Result.Linked)
+	require.Equal(t, 10, cp.Result.Ambiguous)
+	require.Zero(t, cp.Result.Failed)
+	pp := preview(t, b, mksync.EntityProduct, mksync.ToMetakocka, nil)
+	require.Equal(t, 50, pp.Result.Created, "%+v", pp.Result)
+	require.Equal(t, 100, pp.Result.Linked)
+
+	st := b.fake.Stats()
+	require.Zero(t, st.Writes(), "a preview makes no write call: %v", st.Methods)
+	require.Positive(t, st.Calls("get_partner", mkfake.OutcomeOK), "it reads")
+	for _, et := range []mksync.EntityType{mksync.EntityContact, mksync.EntityProduct} {
+		ms, _, err := b.store.FindMappings(ctx, b.tenant, et, mksync.ListFilter{})
+		require.NoError(t, err)
+		require.Empty(t, ms, "a preview writes no mapping")
+	}
+	ers, _, err := b.store.FindErrorRecords(ctx, b.tenant, mksync.ErrorFilter{})
+	require.NoError(t, err)
+	require.Empty(t, ers, "a preview writes no error record")
+
+	totals, err := b.store.CountPlanItems(ctx, b.tenant, cp.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.PlanTotals{mksync.PlanCreateThere: 70, mksync.PlanLink: 120, mksync.PlanAmbiguous: 10}, totals)
+	plan := planOf(t, b, cp.ID)
+	linkedByName := 0
+	for c, err := range b.store.AllContacts(ctx, b.tenant) {
+		require.NoError(t, err)
+		it := plan[c.ID]
+		if id, ok := fd.want[c.Name]; ok {
+			require.Equal(t, mksync.PlanLink, it.Action, c.Name)
+			require.Equal(t, id, it.MetakockaID, c.Name)
+			require.Contains(t, []string{"tax number", "e-mail"}, it.MatchedBy)
+			linkedByName++
+		}
+		switch it.Action {
+		case mksync.PlanAmbiguous:
+			require.Len(t, it.Candidates, 2, c.Name)
+		case mksync.PlanCreateThere:
+			require.Contains(t, fieldsOf(it.Changes), "name", "a create lists the fields it sends")
+		}
+	}
+	require.Equal(t, 120, linkedByName)
+
+	ca := applyPlan(t, b, cp.ID)
+	require.Equal(t, 70, ca.Result.Created, "%+v", ca.Result)
+	require.Equal(t, 120, ca.Result.Linked)
+	require.Equal(t, 10, ca.Result.Ambiguous)
+	require.Zero(t, ca.Result.Failed)
+	pa := applyPlan(t, b, pp.ID)
+	require.Equal(t, 50, pa.Result.Created, "%+v", pa.Result)
+	require.Equal(t, 100, pa.Result.Linked)
+
+	partners := b.fake.Partners(b.company)
+	require.Len(t, partners, 370)
+	require.Len(t, b.fake.Products(b.company), 250)
+	for key, n := range taxCounts(partners) {
+		if before, ok := fd.taxBefore[key]; ok {
+			require.Equal(t, before, n, "tax number %s is on no more partners than before", key)
+		}
+	}
+	for c, err := range b.store.AllContacts(ctx, b.tenant) {
+		require.NoError(t, err)
+		if id, ok := fd.want[c.Name]; ok {
+			require.Equal(t, id, b.mapping(t, mksync.EntityContact, c.ID).MetakockaID, c.Name)
+		}
+	}
+	for p, err := range b.store.AllProducts(ctx, b.tenant) {
+		require.NoError(t, err)
+		if id, ok := fd.productIDs[p.Code]; ok {
+			require.Equal(t, id, b.mapping(t, mksync.EntityProduct, p.ID).MetakockaID, p.Code)
+		}
+	}
+}
+
+func fieldsOf(cs []mksync.FieldChange) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Field)
+	}
+	return out
+}
