@@ -212,3 +212,67 @@ func fieldsOf(cs []mksync.FieldChange) []string {
 	}
 	return out
 }
+
+// TestPreviewUpdatesFieldByFieldAndApplyRedecidesMoved: a preview of a push
+// lists an update field by field (old → new) and of a pull the change it
+// would bring in, writing nothing on either side; applying the push plan
+// writes the record that did not move and refuses, reporting both
+// decisions, the one changed again in the CRM since the preview.
+func TestPreviewUpdatesFieldByFieldAndApplyRedecidesMoved(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	c1, c2 := newContact(t, b), newContact(t, b)
+	for _, c := range []mksync.Contact{c1, c2} {
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
+		require.NoError(t, err)
+	}
+	m1, m2 := b.mapping(t, mksync.EntityContact, c1.ID), b.mapping(t, mksync.EntityContact, c2.ID)
+	rename := func(c *mksync.Contact, name string) {
+		c.Name = name
+		require.NoError(t, b.store.UpdateContact(ctx, b.tenant, c))
+	}
+	old1, old2 := c1.Name, c2.Name
+	rename(&c1, "Renamed One")
+	rename(&c2, "Renamed Two")
+	before := b.mapping(t, mksync.EntityContact, c1.ID)
+	b.fake.ResetStats()
+
+	pv := preview(t, b, mksync.EntityContact, mksync.ToMetakocka, nil)
+	require.Equal(t, 2, pv.Result.Updated, "%+v", pv.Result)
+	require.Zero(t, b.fake.Stats().Writes())
+	plan := planOf(t, b, pv.ID)
+	require.Equal(t, mksync.PlanUpdateThere, plan[c1.ID].Action)
+	require.Equal(t, m1.MetakockaID, plan[c1.ID].MetakockaID)
+	require.Equal(t, []mksync.FieldChange{{Field: "name", Old: old1, New: "Renamed One"}}, plan[c1.ID].Changes)
+	require.Equal(t, []mksync.FieldChange{{Field: "name", Old: old2, New: "Renamed Two"}}, plan[c2.ID].Changes)
+	require.Equal(t, before, b.mapping(t, mksync.EntityContact, c1.ID), "the mapping is untouched")
+
+	// c2 moves again after the preview: applying does not write it.
+	rename(&c2, "Renamed Again")
+	ap := applyPlan(t, b, pv.ID)
+	require.Equal(t, 1, ap.Result.Updated, "%+v", ap.Result)
+	require.Equal(t, 1, ap.Result.Failed)
+	require.Equal(t, mksync.ECONFLICT, ap.Result.Errors[0].Code)
+	require.Contains(t, ap.Result.Errors[0].Error, "changed since the preview")
+	byID := map[string]string{}
+	for _, p := range b.fake.Partners(b.company) {
+		byID[p.MkID] = p.Customer
+	}
+	require.Equal(t, "Renamed One", byID[m1.MetakockaID])
+	require.Equal(t, old2, byID[m2.MetakockaID], "a record moved since the preview is not applied")
+
+	// A pull preview lists what Metakocka would bring in and writes nothing.
+	_, err := b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m1.MetakockaID, Customer: "Renamed One", Street: "New street 1"})
+	require.NoError(t, err)
+	b.fake.ResetStats()
+	pl := preview(t, b, mksync.EntityContact, mksync.FromMetakocka, nil)
+	require.Zero(t, b.fake.Stats().Writes())
+	it := planOf(t, b, pl.ID)[m1.MetakockaID]
+	require.Equal(t, mksync.PlanUpdateHere, it.Action, "%+v", pl.Result)
+	require.Equal(t, c1.ID, it.LocalID)
+	require.Equal(t, []mksync.FieldChange{{Field: "street", Old: c1.Street, New: "New street 1"}}, it.Changes)
+	got, err := b.store.FindContactByID(ctx, b.tenant, c1.ID)
+	require.NoError(t, err)
+	require.Equal(t, c1.Street, got.Street, "a pull preview writes no record")
+}
