@@ -125,6 +125,7 @@ func entityChecks(et mksync.EntityType) []check {
 	for _, p := range []mksync.ConflictPolicy{mksync.NewestWins, mksync.CRMWins, mksync.MetakockaWins} {
 		cs = append(cs, conflictCheck(et, p))
 	}
+	cs = append(cs, previewCheck(et))
 	cs = append(cs, isolationCheck(et))
 	if et == mksync.EntitySalesDocument {
 		cs = append(cs, missingProductCheck())

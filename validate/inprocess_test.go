@@ -50,10 +50,10 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind (16 for documents) and the connection and rate
+	// 16 checks per kind (17 for documents) and the connection and rate
 	// limit checks; skipped are only the 4 that need the REST API (400
 	// envelope ×3, rate limit) and the contacts' bad-record check.
-	require.Equal(t, Report{Passed: 1 + 15 + 15 + 16 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	require.Equal(t, Report{Passed: 1 + 16 + 16 + 17 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -75,13 +75,13 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 12, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 13, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
 		"- products: another tenant's ids → not found (skipped: needs the simulator (a second company))",
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
-		"- cleanup: deleted 10 Metakocka documents and products, 0 left",
+		"- cleanup: deleted 11 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}

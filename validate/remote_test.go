@@ -37,12 +37,12 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 	d.Fake.SeedDemo(a.Company)
 
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token, TokenB: b.Token}, allEntities...)
-	// Per kind 7 checks run over the API (create, update, unchanged, pull,
-	// bulk run, 400 envelope, isolation), plus connection and rate limit;
+	// Per kind 8 checks run over the API (create, update, unchanged, pull,
+	// bulk run, preview, 400 envelope, isolation), plus connection and rate limit;
 	// the 8 per kind that need the simulator or direct access (and the
 	// documents' missing-product check) are skipped, not passed.
-	require.Equal(t, Report{Passed: 23, Failed: 0, Skipped: 25}, r, out)
-	require.Equal(t, "23 passed, 0 failed, 25 skipped", r.String())
+	require.Equal(t, Report{Passed: 26, Failed: 0, Skipped: 25}, r, out)
+	require.Equal(t, "26 passed, 0 failed, 25 skipped", r.String())
 	require.NotContains(t, out, "✗")
 	for _, want := range []string{"✓ deployment:", "✓ contacts: create → push → mapping stored", "✓ products: update → push (",
 		"✓ sales-documents: unchanged resync skipped, zero writes (1 skipped (write calls not counted",
@@ -52,7 +52,7 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 		"- products: no duplicate after commit-then-fail (skipped: " + needsSimulator + ")",
 		"- contacts: conflict recorded under crm_wins (skipped: " + needsDirect + ")",
 		"- sales-documents: document with missing product refused whole (skipped: " + needsDirect + ")",
-		"- cleanup: deleted 30 CRM records, 0 left"} {
+		"- cleanup: deleted 40 CRM records, 0 left"} {
 		require.Contains(t, out, want)
 	}
 
@@ -81,7 +81,7 @@ func TestValidateRemoteWithoutTokenB(t *testing.T) {
 	a := d.NewTenant(t, "A", true)
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token}, mksync.EntityProduct)
 	require.Contains(t, out, "- products: another tenant's ids → not found (skipped: no --token-b)")
-	require.Equal(t, "8 passed, 0 failed, 9 skipped", r.String(), out)
+	require.Equal(t, "9 passed, 0 failed, 9 skipped", r.String(), out)
 }
 
 func TestValidateRemoteFails(t *testing.T) {
