@@ -292,7 +292,7 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx,
 			chromedp.Navigate(base+"/contacts"),
 			click(`form.inline-actions input[name=scope][value=all] ~ button[value=to_metakocka]`),
-			visible(`#run-progress`),
+			confirmPreview(),
 		)
 		// Catch it running with some progress, for the screenshot.
 		var status, processed string
