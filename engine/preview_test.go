@@ -276,3 +276,72 @@ func TestPreviewUpdatesFieldByFieldAndApplyRedecidesMoved(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, c1.Street, got.Street, "a pull preview writes no record")
 }
+
+// TestPreviewEveryEntityBothWays: previews of products and sales documents
+// in both directions, single and all, decide without a write call and
+// write nothing locally; a document whose partner and products are not in
+// Metakocka (or not in the CRM) yet is planned as if they came first.
+func TestPreviewEveryEntityBothWays(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	c, p := newContact(t, b), newProduct(t, b)
+	d := newDocument(t, b, mksync.KindOrder, c, p)
+	_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	dm := b.mapping(t, mksync.EntitySalesDocument, d.ID)
+	pm := b.mapping(t, mksync.EntityProduct, p.ID)
+	// A new document whose contact and product are new too.
+	d2 := newDocument(t, b, mksync.KindOrder, newContact(t, b), newProduct(t, b))
+
+	// A second tenant on the same company, with an empty CRM, pulls.
+	other := mksync.Tenant{Name: "empty CRM"}
+	require.NoError(t, b.store.CreateTenant(ctx, &other))
+	require.NoError(t, b.store.SetCredentials(ctx, other.ID, &mksync.MetakockaCredentials{
+		CompanyID: b.company, SecretKey: mksync.Secret("secret-" + b.company), BaseURL: b.url}))
+	b.fake.ResetStats()
+
+	push := preview(t, b, mksync.EntitySalesDocument, mksync.ToMetakocka, nil)
+	require.Equal(t, 1, push.Result.Created, "%+v", push.Result)
+	require.Equal(t, 1, push.Result.Skipped)
+	it := planOf(t, b, push.ID)[d2.ID]
+	require.Equal(t, mksync.PlanCreateThere, it.Action, "%+v", it)
+	one := preview(t, b, mksync.EntityProduct, mksync.ToMetakocka, []string{p.ID})
+	require.Equal(t, 1, one.Result.Skipped, "%+v", one.Result)
+
+	pulls := map[mksync.EntityType]mksync.SyncRun{}
+	for _, et := range []mksync.EntityType{mksync.EntityProduct, mksync.EntitySalesDocument} {
+		run := &mksync.SyncRun{EntityType: et, Direction: mksync.FromMetakocka, DryRun: true}
+		require.NoError(t, runToEnd(ctx, b.e, other.ID, run, nil))
+		pulls[et] = *run
+	}
+	require.Equal(t, mksync.RunSucceeded, pulls[mksync.EntityProduct].Status)
+	require.Equal(t, 1, pulls[mksync.EntityProduct].Result.Created, "%+v", pulls[mksync.EntityProduct].Result)
+	require.Equal(t, 1, pulls[mksync.EntitySalesDocument].Result.Created, "%+v", pulls[mksync.EntitySalesDocument].Result)
+	single := &mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: mksync.FromMetakocka, DryRun: true}
+	require.NoError(t, runToEnd(ctx, b.e, other.ID, single, []string{dm.MetakockaID}))
+	items, _, err := b.store.FindPlanItems(ctx, other.ID, single.ID, mksync.Page{})
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.Equal(t, mksync.PlanCreateHere, items[0].Action)
+	require.Equal(t, dm.MetakockaID, items[0].MetakockaID)
+	require.Contains(t, fieldsOf(items[0].Changes), "lines[0].quantity")
+	prodItems, _, err := b.store.FindPlanItems(ctx, other.ID, pulls[mksync.EntityProduct].ID, mksync.Page{})
+	require.NoError(t, err)
+	require.Equal(t, pm.MetakockaID, prodItems[0].Key)
+
+	require.Zero(t, b.fake.Stats().Writes(), "previews make no write call")
+	for _, et := range []mksync.EntityType{mksync.EntityContact, mksync.EntityProduct, mksync.EntitySalesDocument} {
+		ms, _, err := b.store.FindMappings(ctx, other.ID, et, mksync.ListFilter{})
+		require.NoError(t, err)
+		require.Empty(t, ms, "a pull preview maps nothing (%s)", et)
+	}
+	n := 0
+	for _, err := range b.store.AllContacts(ctx, other.ID) {
+		require.NoError(t, err)
+		n++
+	}
+	require.Zero(t, n, "a pull preview of documents creates no contact")
+	_, err = b.store.FindMapping(ctx, b.tenant, mksync.EntitySalesDocument, d2.ID)
+	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+}
