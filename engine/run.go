@@ -507,12 +507,12 @@ func doneItem(pos string, out outcome) item {
 // idSource yields the run's named records from the checkpoint on.
 func (r *runner) idSource() func(yield func(item) bool) error {
 	s := r.s
-	et, dir := r.run.EntityType, r.run.Direction
+	et, dir, plan := r.run.EntityType, r.run.Direction, r.run.PlanRunID
 	return func(yield func(item) bool) error {
 		for i := r.start.Pos; i < len(r.start.IDs); i++ {
 			id := r.start.IDs[i]
 			f := func(ctx context.Context) recordResult {
-				if plan := r.run.PlanRunID; plan != "" {
+				if plan != "" {
 					return s.applyPlanned(ctx, et, dir, plan, id)
 				}
 				if dir == mksync.ToMetakocka {
