@@ -298,6 +298,7 @@ type Store interface {
 	TombstoneStore
 	SyncStateStore
 	SyncRunStore
+	PlanStore
 	RunLeaseStore
 	ErrorRecordStore
 	WebhookEventStore

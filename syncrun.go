@@ -98,6 +98,14 @@ type SyncRun struct {
 	Processed  int        `json:"processed"`
 	Total      int        `json:"total"`
 	Result     SyncResult `json:"result"`
+	// DryRun marks a preview: the run decides every record as a real run
+	// would and stores the plan (PlanStore) instead of writing anything to
+	// Metakocka, records or mappings; its Result counts what would happen.
+	DryRun bool `json:"dryRun,omitempty"`
+	// PlanRunID, on a run that applies a preview, is the preview's id: the
+	// run syncs exactly the plan's records, re-deciding any whose state
+	// moved since (reported as failed with code conflict, not written).
+	PlanRunID string `json:"planRunId,omitempty"`
 	// Checkpoint is an opaque resume position (e.g. the last id done).
 	Checkpoint string     `json:"-"`
 	CreatedAt  time.Time  `json:"createdAt"`

@@ -178,6 +178,9 @@ func (s *session) ensureLocalContact(ctx context.Context, mkID string) (string, 
 	if r.out == outFailed {
 		return "", mksync.Errorf(r.rec.Code, "pulling partner %s failed: %s (errorId %s)", mkID, r.rec.Error, r.rec.ErrorID)
 	}
+	if s.dry && id == "" {
+		id = planned(mksync.EntityContact, "mk:"+mkID).MetakockaID // a preview: created first
+	}
 	return id, nil
 }
 
@@ -218,6 +221,9 @@ func (s *session) ensureLocalProduct(ctx context.Context, row metakocka.Document
 	if r.out == outFailed {
 		return "", mksync.Errorf(r.rec.Code, "pulling product %s failed: %s (errorId %s)", p.MkID, r.rec.Error, r.rec.ErrorID)
 	}
+	if s.dry && id == "" {
+		id = planned(mksync.EntityProduct, "mk:"+p.MkID).MetakockaID // a preview: created first
+	}
 	return id, nil
 }
 
@@ -255,6 +261,9 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 		if m, ok, err = s.mapping(ctx, mksync.EntityContact, c.ID); err != nil {
 			return refs, err
 		}
+		if s.dry && (!ok || m.MetakockaID == "") {
+			m, ok = planned(mksync.EntityContact, c.ID), true // a preview: created first
+		}
 		if !ok || m.MetakockaID == "" {
 			return refs, mksync.Errorf(mksync.ECONFLICT, "contact %s has an open conflict and no Metakocka partner yet", c.ID)
 		}
@@ -279,6 +288,9 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 			}
 			if m, ok, err = s.mapping(ctx, mksync.EntityProduct, p.ID); err != nil {
 				return refs, err
+			}
+			if s.dry && (!ok || m.MetakockaID == "") {
+				m, ok = planned(mksync.EntityProduct, p.ID), true // a preview: created first
 			}
 			if !ok || m.MetakockaID == "" {
 				return refs, mksync.Errorf(mksync.ECONFLICT, "line %d: product %s has no Metakocka product yet", i+1, p.ID)

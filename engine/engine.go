@@ -259,9 +259,12 @@ type session struct {
 	createNew bool
 	// barcodes indexes the company's catalogue by barcode, read once per
 	// session when a product to create needs it (see productsByBarcode).
-	barcodes barcodeIndex
+	barcodes *barcodeIndex
 	// stock is the stock per warehouse read for the products being pulled.
 	stock warehouseStock
+	// dry: decide only (a preview): every write is noted in the record's
+	// plan item instead (engine/preview.go).
+	dry bool
 }
 
 // session loads the tenant's credentials and returns a session. Errors:
@@ -278,7 +281,7 @@ func (e *Engine) session(ctx context.Context, tenantID string) (*session, error)
 	if err != nil {
 		return nil, err
 	}
-	return &session{e: e, tenantID: tenantID, settings: creds.Settings.WithDefaults(), mk: client}, nil
+	return &session{e: e, tenantID: tenantID, settings: creds.Settings.WithDefaults(), mk: client, barcodes: &barcodeIndex{}}, nil
 }
 
 // clientFor returns the tenant's client, made anew when its credentials

@@ -103,7 +103,7 @@ func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID str
 // Metakocka; their tombstones stay.
 func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
 	del := s.deleteInMetakocka(et)
-	if del == nil {
+	if del == nil || s.dry {
 		return nil
 	}
 	after := ""

@@ -58,6 +58,9 @@ func (s *session) mappingByMkID(ctx context.Context, et mksync.EntityType, mkID 
 // commit when there is one, and then the cache. It must not be called
 // inside a store transaction (use inTx's save there).
 func (s *session) saveMapping(ctx context.Context, m *mksync.Mapping) error {
+	if s.dry {
+		return nil // a preview writes no mapping
+	}
 	var err error
 	if s.group != nil {
 		err = s.group.save(ctx, m)
@@ -90,7 +93,7 @@ func (s *session) synced(et mksync.EntityType, id, mkID, countCode string, pushe
 // Mapping returns the mapping of the tenant's record (ENOTFOUND when it has
 // none), through the mapping cache.
 func (e *Engine) Mapping(ctx context.Context, tenantID string, et mksync.EntityType, id string) (mksync.Mapping, error) {
-	s := &session{e: e, tenantID: tenantID}
+	s := &session{e: e, tenantID: tenantID, barcodes: &barcodeIndex{}}
 	m, ok, err := s.cachedMapping(ctx, et, id)
 	if err != nil {
 		return mksync.Mapping{}, err

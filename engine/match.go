@@ -79,7 +79,7 @@ func matchPlan[R, V any](ctx context.Context, s *session, l local[R, V]) (matchD
 // linkMatched maps l to the one Metakocka record that matched it. A push
 // carries the CRM's content: the record is updated when it differs.
 func linkMatched[R, V any](ctx context.Context, s *session, l local[R, V], c *candidate[R]) (recordResult, error) {
-	res, err := l.adopt(ctx, &c.r)
+	res, err := adoptRemote(ctx, s, l, &c.r, c.key)
 	if err != nil {
 		return res, fmt.Errorf("link to %s %s matched by %s: %w", l.kind(), c.mkID, c.key, err)
 	}
@@ -112,6 +112,10 @@ func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir m
 // are the candidates' names (as ids), so that a person can pick one
 // without opening each (the UI's ambiguous list shows them).
 func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys, titles []string) (string, error) {
+	if s.dry {
+		noteMatches(ctx, ids, keys)
+		return "", nil
+	}
 	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link one by hand, or create a new one on purpose",
 		et, key, len(ids), strings.Join(ids, ", "))
 	er := mksync.ErrorRecord{
@@ -232,7 +236,7 @@ type barcodeIndex struct {
 // productsByBarcode returns the mk_ids of the company's products with
 // this barcode, reading the catalogue the first time (see barcodeIndex).
 func (s *session) productsByBarcode(ctx context.Context, barcode string) ([]string, error) {
-	x := &s.barcodes
+	x := s.barcodes
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.ready {

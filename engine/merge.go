@@ -170,6 +170,10 @@ func writeMerged[R, V any](ctx context.Context, s *session, l local[R, V], lv sn
 	if err != nil {
 		return err
 	}
+	if s.dry {
+		planMerged(ctx, l, lv, r, rv, rs, mv, dir)
+		return nil
+	}
 	ms := snap(mv)
 	if ms.hash == rs.hash {
 		if ms.hash == lv.hash {

@@ -27,7 +27,9 @@ type batchDone struct {
 	n    int
 	pos  string
 	tags map[int]int // failures per tag
-	last int         // tag of the batch's last item
+	// plan: a preview's items of the batch (skipped records left out).
+	plan []mksync.PlanItem
+	last int // tag of the batch's last item
 	// final marks the run's last batch.
 	final bool
 }
@@ -149,6 +151,9 @@ func (p *pipeline) complete(bi int, it *item, r recordResult) {
 		return
 	}
 	r.addTo(&b.done.res)
+	if r.plan != nil && r.plan.Action != mksync.PlanSkip {
+		b.done.plan = append(b.done.plan, *r.plan)
+	}
 	b.done.n++
 	if r.out == outFailed {
 		if b.done.tags == nil {

@@ -82,13 +82,13 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 		}
 		if !has || om.MetakockaID == "" {
 			// A link, not an update: counted as linked (SyncResult.linked).
-			return id, recordResult{out: outLinked}, a.local(l).apply(ctx, rv.v, rv.r, rv.s)
+			return id, recordResult{out: outLinked}, linkLocal(ctx, s, a.local(l), rv.v, rv.r, rv.s)
 		}
 		if err := a.taken(rv.r, l, om); err != nil {
 			return id, recordResult{}, err
 		}
 	}
-	id, err = a.create(ctx, rv.v, rv.r, rv.s)
+	id, err = createLocal(ctx, s, a, rv.v, rv.r, rv.s)
 	if err != nil {
 		return "", recordResult{}, err
 	}
@@ -110,6 +110,9 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 		return m.EntityID, recordResult{}, err
 	}
 	if rv.s.hash == m.PulledHash && !force {
+		if s.dry {
+			return m.EntityID, recordResult{out: outSkipped}, nil
+		}
 		return a.unchanged(ctx, m, rv.r)
 	}
 	l, err := a.load(ctx, m.EntityID)
@@ -120,6 +123,9 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 	lv := snap(p.view())
 	switch {
 	case lv.hash == rv.s.hash:
+		if s.dry {
+			return p.id(), recordResult{out: outSkipped}, nil
+		}
 		if err := a.same(ctx, &l, rv.r); err != nil {
 			return p.id(), recordResult{}, err
 		}
@@ -133,11 +139,21 @@ func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, 
 		// Only the CRM changed: the next push carries it.
 		return p.id(), recordResult{out: outSkipped}, nil
 	}
-	return p.id(), recordResult{out: outUpdated}, p.apply(ctx, rv.v, rv.r, rv.s)
+	return p.id(), recordResult{out: outUpdated}, applyLocal(ctx, s, p, rv.v, rv.r, rv.s)
 }
 
 // pullOne pulls r and turns a failure into a failed result (see fail).
-func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r R, force bool) (recordResult, string) {
+func pullOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r R, force bool) (res recordResult, id string) {
+	if s.dry {
+		var note *mksync.PlanItem
+		mkID := a.ident(&r).mkID
+		ctx, note = withNote(ctx, mkID)
+		note.MetakockaID = mkID
+		defer func() {
+			note.LocalID = firstNonEmpty(note.LocalID, id)
+			res.plan = finishNote(note, res, mksync.FromMetakocka)
+		}()
+	}
 	id, res, err := pull(ctx, s, a, &r, force)
 	if err != nil {
 		return s.fail(ctx, a.kind(), mksync.FromMetakocka, a.ident(&r).mkID, id, err), id

@@ -137,6 +137,9 @@ func pushOver[R, V any](ctx context.Context, s *session, l local[R, V], m mksync
 
 // updateRemote writes the local record (view lv) over r and maps them.
 func updateRemote[R, V any](ctx context.Context, s *session, l local[R, V], r *R, lv snapshot, out outcome) (recordResult, error) {
+	if s.dry {
+		return planUpdateRemote(ctx, l, r, lv, out)
+	}
 	pulled, err := l.update(ctx, r)
 	if err != nil {
 		return recordResult{}, err
@@ -164,7 +167,7 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 			return recordResult{}, err
 		}
 		if found {
-			return l.adopt(ctx, &r)
+			return adoptRemote(ctx, s, l, &r, "count_code")
 		}
 	}
 	if !mapped || m.State == mksync.StateAmbiguous {
@@ -194,6 +197,9 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	case matchAmbiguous:
 		ids, keys, titles := candidateIDs(cands)
 		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys, titles)
+	}
+	if s.dry {
+		return planCreateRemote(ctx, l, lv)
 	}
 	for attempt := 1; ; attempt++ {
 		id, err := add(ctx)
@@ -235,10 +241,16 @@ func adoptOrUpdate[R, V any](ctx context.Context, s *session, l local[R, V], r *
 
 // pushOne pushes the local record l of entity a under its lock and turns
 // a failure into a failed result (see fail).
-func pushOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], l *L, force bool) recordResult {
+func pushOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], l *L, force bool) (res recordResult) {
 	p := a.local(l)
 	unlock := s.e.locks.lock(s.tenantID, p.kind(), p.id())
 	defer unlock()
+	var note *mksync.PlanItem
+	if s.dry {
+		ctx, note = withNote(ctx, p.id())
+		note.LocalID, note.LocalHash = p.id(), payloadHash(p.view())
+		defer func() { res.plan = finishNote(note, res, mksync.ToMetakocka) }()
+	}
 	r, err := push(ctx, s, p, force)
 	if err != nil {
 		if q := p.again(err); q != nil {

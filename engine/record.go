@@ -45,6 +45,8 @@ func (o outcome) recordOutcome() observe.RecordOutcome {
 type recordResult struct {
 	out outcome
 	rec mksync.RecordError // for outFailed
+	// plan is what a dry session decided for the record (a preview).
+	plan *mksync.PlanItem
 	// interrupted marks a record whose operation's context ended before its
 	// outcome was known (shutdown, job timeout): it is not an outcome at
 	// all. It has out == outFailed so that callers ensuring a dependency
@@ -118,6 +120,10 @@ func (s *session) fail(ctx context.Context, et mksync.EntityType, dir mksync.Dir
 		return interruptedResult(ctx, key)
 	}
 	code := mksync.ErrorCode(cause)
+	if s.dry {
+		noteOf(ctx).Reason = cause.Error()
+		return recordResult{out: outFailed, rec: mksync.RecordError{ID: key, Code: code, Error: cause.Error()}}
+	}
 	// The whole chain says which line or partner failed and why; internal
 	// failures show only the generic message (their text stays in Details).
 	msg := cause.Error()
@@ -250,6 +256,10 @@ func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir 
 		msg += "left open for a person to resolve (sync it explicitly in the direction to keep)"
 	default:
 		msg += fmt.Sprintf("kept the %s values of these fields (policy %s); other changes of either side were kept", w, policy)
+	}
+	if s.dry {
+		noteOf(ctx).Reason = msg
+		return recordResult{out: outConflict}
 	}
 	op := operation(et, dir)
 	er := mksync.ErrorRecord{

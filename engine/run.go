@@ -169,6 +169,7 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 	if err != nil {
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
+	s.dry = run.DryRun
 	live, done := e.live.start(tenantID, run, e.clock.Now())
 	defer done()
 	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop, live: live}
@@ -372,7 +373,7 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	r.run.Checkpoint = r.cp.encode()
 	rejected := credentialsRejected(b.res)
 	pause := !final && !rejected && r.stop != nil && r.stop()
-	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0
+	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0 && len(b.plan) == 0
 	if idle && !final && !pause && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
 		r.reportBatch(b.res)
 		return nil
@@ -386,6 +387,11 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 		if cur.Status == mksync.RunCancelled {
 			r.run.Status, r.run.FinishedAt = cur.Status, cur.FinishedAt
 			return errStop
+		}
+		if len(b.plan) > 0 {
+			if err := tx.SavePlanItems(ctx, s.tenantID, r.run.ID, b.plan); err != nil {
+				return fmt.Errorf("save plan of sync run %s: %w", r.run.ID, err)
+			}
 		}
 		if err := tx.UpdateSyncRun(ctx, s.tenantID, r.run); err != nil {
 			return fmt.Errorf("update sync run %s: %w", r.run.ID, err)
@@ -425,7 +431,7 @@ func credentialsRejected(res mksync.SyncResult) bool {
 
 // reportBatch tells the Monitor the outcomes of a committed batch.
 func (r *runner) reportBatch(res mksync.SyncResult) {
-	if mon := r.s.e.cfg.Monitor; mon != nil {
+	if mon := r.s.e.cfg.Monitor; mon != nil && !r.s.dry {
 		mon.ResultSynced(r.s.tenantID, r.run.EntityType, r.run.Direction, res)
 	}
 }
@@ -504,11 +510,14 @@ func doneItem(pos string, out outcome) item {
 // idSource yields the run's named records from the checkpoint on.
 func (r *runner) idSource() func(yield func(item) bool) error {
 	s := r.s
-	et, dir := r.run.EntityType, r.run.Direction
+	et, dir, plan := r.run.EntityType, r.run.Direction, r.run.PlanRunID
 	return func(yield func(item) bool) error {
 		for i := r.start.Pos; i < len(r.start.IDs); i++ {
 			id := r.start.IDs[i]
 			f := func(ctx context.Context) recordResult {
+				if plan != "" {
+					return s.applyPlanned(ctx, et, dir, plan, id)
+				}
 				if dir == mksync.ToMetakocka {
 					return s.pushByID(ctx, et, id, false)
 				}
@@ -547,7 +556,7 @@ func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) 
 			if ok && m.MetakockaID != "" {
 				switch {
 				case m.State == mksync.StateConflict:
-					return yield(doneItem(id, outConflict)), nil
+					return yield(s.openConflictItem(id, m)), nil
 				case m.State == mksync.StateSynced && m.PushedHash == hash:
 					return yield(doneItem(id, outSkipped)), nil
 				}

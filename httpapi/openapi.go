@@ -37,6 +37,9 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.AlertStatus]():    {string(mksync.AlertOpen), string(mksync.AlertResolved)},
 	reflect.TypeFor[mksync.PricelistSource](): {"", string(mksync.PricelistChosen), string(mksync.PricelistDiscovered),
 		string(mksync.PricelistUndecided)},
+	reflect.TypeFor[mksync.PlanAction](): {string(mksync.PlanLink), string(mksync.PlanCreateThere), string(mksync.PlanCreateHere),
+		string(mksync.PlanUpdateThere), string(mksync.PlanUpdateHere), string(mksync.PlanConflict), string(mksync.PlanAmbiguous),
+		string(mksync.PlanSkip), string(mksync.PlanFail)},
 }
 
 func strs[T ~string](vs []T) []string {
@@ -175,6 +178,7 @@ var (
 	pCursor = param{name: "cursor", typ: "string", desc: "nextCursor of the previous page"}
 	pLimit  = param{name: "limit", typ: "integer", desc: "page size, 1–1000 (default 50)"}
 	pState  = param{name: "state", typ: "string", desc: "keep records in this sync state", enum: []string{"synced", "pending", "conflict", "failed", "unsynced"}}
+	pDryRun = param{name: "dryRun", typ: "boolean", desc: "a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan)"}
 	pQ      = param{name: "q", typ: "string", desc: "case-insensitive substring of name, code, e-mail or number"}
 )
 
@@ -206,16 +210,16 @@ func (s *Server) operations() []operation {
 		ops = append(ops,
 			operation{method: "POST", path: base + "sync-to-metakocka", id: "sync" + name + "ToMetakocka",
 				summary: "Push one record now (body {" + e.idField + "}: 200 SyncResult), or with ?bulk=true many in the background (body {" + e.idsField + "}: 202 {runId})",
-				tag:     tag, auth: tenantOnly, query: []param{{name: "bulk", typ: "boolean", desc: "queue a background run over " + e.idsField}},
+				tag:     tag, auth: tenantOnly, query: []param{{name: "bulk", typ: "boolean", desc: "queue a background run over " + e.idsField}, pDryRun},
 				body: name + "SyncToBody", status: 200, result: "SyncResult"},
-			operation{method: "POST", path: base + "sync-from-metakocka", id: "sync" + name + "FromMetakocka", summary: "Pull one Metakocka record (by mk_id) into the CRM now",
-				tag: tag, auth: tenantOnly, body: "MetakockaIDBody", status: 200, result: "SyncResult"},
+			operation{method: "POST", path: base + "sync-from-metakocka", id: "sync" + name + "FromMetakocka", summary: "Pull one Metakocka record (by mk_id) into the CRM now (with ?dryRun=true: 202 {runId}, a preview)",
+				tag: tag, auth: tenantOnly, query: []param{pDryRun}, body: "MetakockaIDBody", status: 200, result: "SyncResult", alt: map[int]string{202: "RunAccepted"}},
 			operation{method: "GET", path: base + "sync-from-metakocka", id: "list" + name + "NotInCRM", summary: "Metakocka records not yet in the CRM",
 				tag: tag, auth: tenantOnly, query: []param{pCursor, pLimit}, status: 200, result: "RemoteRecordList"},
 			operation{method: "POST", path: base + "sync-all-to-metakocka", id: "syncAll" + name + "ToMetakocka", summary: "Queue a background push of every record (or of " + e.idsField + ")",
-				tag: tag, auth: tenantOnly, body: name + "IDsBody", bodyOptional: true, status: 202, result: "RunAccepted"},
+				tag: tag, auth: tenantOnly, query: []param{pDryRun}, body: name + "IDsBody", bodyOptional: true, status: 202, result: "RunAccepted"},
 			operation{method: "POST", path: base + "sync-all-from-metakocka", id: "syncAll" + name + "FromMetakocka", summary: "Queue a background pull of every Metakocka record (or of metakockaIds)",
-				tag: tag, auth: tenantOnly, body: "MetakockaIDsBody", bodyOptional: true, status: 202, result: "RunAccepted"},
+				tag: tag, auth: tenantOnly, query: []param{pDryRun}, body: "MetakockaIDsBody", bodyOptional: true, status: 202, result: "RunAccepted"},
 			operation{method: "GET", path: base + "mappings", id: "list" + name + "Mappings", summary: "Mappings to Metakocka; ?id= gives the one of a record (empty items when unmapped, 404 when no such record)",
 				tag: tag, auth: tenantOnly, query: []param{{name: "id", typ: "string", desc: "a CRM record id"}, pCursor, pLimit, pState, {name: "q", typ: "string", desc: "substring of mk_id or count_code"}},
 				status: 200, result: "MappingList"},
@@ -245,6 +249,13 @@ func (s *Server) operations() []operation {
 			summary: "Cancel a queued or running sync run: 200 with the run when it is cancelled now (or was already), 202 when it was running (its current batch finishes first)",
 			tag:     "runs", auth: tenantOnly, status: 200, result: "SyncRun", alt: map[int]string{202: "SyncRun"},
 			errs: map[int]string{409: "the run already finished (succeeded, partial or failed)"}},
+		operation{method: "GET", path: "/api/sync-runs/{id}/plan", id: "getSyncRunPlan",
+			summary: "A preview's plan (a run started with ?dryRun=true), a page of records in key order with the totals by action (skipped records are counted, not listed)",
+			tag:     "runs", auth: tenantOnly, query: []param{pCursor, pLimit}, status: 200, result: "Plan"},
+		operation{method: "POST", path: "/api/sync-runs/{id}/apply", id: "applySyncRunPlan",
+			summary: "Apply a finished preview's plan: a run over exactly its records; one whose state moved since the preview is not written and fails with code conflict",
+			tag:     "runs", auth: tenantOnly, status: 202, result: "RunAccepted",
+			errs: map[int]string{409: "the preview has not finished (or was cancelled or failed)"}},
 		operation{method: "GET", path: "/api/errors", id: "listErrors", summary: "Error records, newest first", tag: "errors", auth: tenantOnly,
 			query: []param{pCursor, pLimit, {name: "category", typ: "string", desc: "SYNC, API, METAKOCKA, CLIENT, …"}, {name: "operation", typ: "string"},
 				{name: "entityId", typ: "string"}, {name: "since", typ: "date-time"}, {name: "until", typ: "date-time"}},
@@ -326,6 +337,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		{"Status", reflect.TypeFor[status]()},
 		{"Error", reflect.TypeFor[httperr.Body]()},
 		{"Tombstone", reflect.TypeFor[tombstoneView]()},
+		{"Plan", reflect.TypeFor[planPage]()},
 	}
 	for _, o := range outputs {
 		ss.add(o.name, o.t, false)

@@ -68,6 +68,7 @@ func (s *Server) registerRoutes() {
 		s.registerLinkRoutes(e)
 	}
 	s.registerRunRoutes()
+	s.registerPlanRoutes()
 	s.registerErrorRoutes()
 	s.registerCredentialRoutes()
 	s.registerWebhookRoutes()

@@ -90,7 +90,14 @@ func (f *fakeSyncer) SyncFromMetakocka(_ context.Context, tenantID string, et mk
 }
 
 func (f *fakeSyncer) StartSync(_ context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	if err := f.record("start " + tenantID + " " + string(run.EntityType) + " " + string(run.Direction) + " " + strings.Join(ids, ",")); err != nil {
+	call := "start " + tenantID + " " + string(run.EntityType) + " " + string(run.Direction) + " " + strings.Join(ids, ",")
+	if run.DryRun {
+		call += " dry"
+	}
+	if run.PlanRunID != "" {
+		call += " plan=" + run.PlanRunID
+	}
+	if err := f.record(call); err != nil {
 		return err
 	}
 	run.ID = "run-" + string(run.EntityType)

@@ -48,6 +48,11 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		if err := e.exists(r.Context(), p.TenantID, id); err != nil {
 			return err
 		}
+		if dry, err := boolParam(r, "dryRun"); err != nil {
+			return err
+		} else if dry {
+			return s.startRun(w, r, p, e, mksync.ToMetakocka, []string{id})
+		}
 		if s.cfg.Syncer == nil {
 			return errNoSyncer()
 		}
@@ -62,6 +67,11 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		mkID, err := readOneID(r, "metakockaId")
 		if err != nil {
 			return err
+		}
+		if dry, err := boolParam(r, "dryRun"); err != nil {
+			return err
+		} else if dry {
+			return s.startRun(w, r, p, e, mksync.FromMetakocka, []string{mkID})
 		}
 		if s.cfg.Syncer == nil {
 			return errNoSyncer()
@@ -136,9 +146,15 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 }
 
 // startRun checks that every CRM id exists for the tenant (mk_ids are the
-// engine's to check), then queues the run and answers 202 {"runId"}.
+// engine's to check), then queues the run and answers 202 {"runId"}. With
+// ?dryRun=true the run is a preview: it decides every record, writes
+// nothing and keeps its plan (GET /api/sync-runs/{id}/plan).
 func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e entityRoutes, dir mksync.Direction, ids []string) error {
 	ctx := r.Context()
+	dry, err := boolParam(r, "dryRun")
+	if err != nil {
+		return err
+	}
 	if dir == mksync.ToMetakocka {
 		var missing []string
 		for _, id := range ids {
@@ -161,7 +177,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e
 	if s.cfg.Runs == nil {
 		return errNoSyncer()
 	}
-	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI}
+	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI, DryRun: dry}
 	if err := s.cfg.Runs.StartSync(ctx, p.TenantID, &run, ids); err != nil {
 		return syncerError(fmt.Sprintf("start %s sync %s", e.typ, dir), err)
 	}

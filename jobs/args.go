@@ -32,7 +32,8 @@ type SyncRunArgs struct {
 	EntityType mksync.EntityType `json:"entity_type" river:"unique"`
 	Direction  mksync.Direction  `json:"direction" river:"unique"`
 	// Scope is "all", or "ids:" and the hash of the sorted ids (the ids
-	// themselves are in the run's checkpoint).
+	// themselves are in the run's checkpoint), followed by ":preview" for a
+	// preview and ":apply:<preview id>" for the apply of a plan (modeOf).
 	Scope string `json:"scope" river:"unique"`
 	RunID string `json:"run_id"`
 }
@@ -49,6 +50,19 @@ func scopeOf(ids []string) string {
 	slices.Sort(sorted)
 	sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
 	return "ids:" + hex.EncodeToString(sum[:16])
+}
+
+// modeOf tells previews and the apply of a plan apart from real runs of
+// the same scope, for uniqueness: a preview (which writes nothing) never
+// waits for, or stands in for, a real run, nor a real run for a preview.
+func modeOf(run *mksync.SyncRun) string {
+	switch {
+	case run.DryRun:
+		return ":preview"
+	case run.PlanRunID != "":
+		return ":apply:" + run.PlanRunID
+	}
+	return ""
 }
 
 // runTag tags a sync run's job with its run id, so Cancel can find it.

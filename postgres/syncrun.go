@@ -13,7 +13,7 @@ import (
 
 const syncRunColumns = `id, tenant_id, entity_type, direction, trigger, status, processed, total, result_success,
 	result_created, result_updated, result_skipped, result_failed, result_conflicts, result_errors, checkpoint,
-	created_at, started_at, finished_at, result_linked, result_ambiguous`
+	created_at, started_at, finished_at, result_linked, result_ambiguous, dry_run, plan_run_id`
 
 func scanSyncRun(r pgx.Row) (mksync.SyncRun, error) {
 	var s mksync.SyncRun
@@ -22,7 +22,7 @@ func scanSyncRun(r pgx.Row) (mksync.SyncRun, error) {
 	res := &s.Result
 	err := r.Scan(&s.ID, &s.TenantID, &et, &dir, &trig, &status, &s.Processed, &s.Total, &res.Success,
 		&res.Created, &res.Updated, &res.Skipped, &res.Failed, &res.Conflicts, &errs, &s.Checkpoint,
-		&s.CreatedAt, &s.StartedAt, &s.FinishedAt, &res.Linked, &res.Ambiguous)
+		&s.CreatedAt, &s.StartedAt, &s.FinishedAt, &res.Linked, &res.Ambiguous, &s.DryRun, &s.PlanRunID)
 	if err != nil {
 		return s, err
 	}
@@ -90,10 +90,10 @@ func (d *DB) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.SyncR
 	res := r.Result
 	err = d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO sync_runs (`+syncRunColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 			r.ID, tenantID, string(r.EntityType), string(r.Direction), string(r.Trigger), string(r.Status),
 			r.Processed, r.Total, res.Success, res.Created, res.Updated, res.Skipped, res.Failed, res.Conflicts,
-			errs, r.Checkpoint, now, utcPtr(r.StartedAt), utcPtr(r.FinishedAt), res.Linked, res.Ambiguous)
+			errs, r.Checkpoint, now, utcPtr(r.StartedAt), utcPtr(r.FinishedAt), res.Linked, res.Ambiguous, r.DryRun, r.PlanRunID)
 		return err
 	})
 	if err != nil {

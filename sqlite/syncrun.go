@@ -26,7 +26,7 @@ func validateRun(r *mksync.SyncRun) error {
 
 const runCols = `id, tenant_id, entity_type, direction, trigger, status, processed, total, result_success,
 	result_created, result_updated, result_skipped, result_failed, result_conflicts, result_errors, checkpoint,
-	created_at, started_at, finished_at, result_linked, result_ambiguous`
+	created_at, started_at, finished_at, result_linked, result_ambiguous, dry_run, plan_run_id`
 
 func scanRun(sc scanner) (mksync.SyncRun, error) {
 	var r mksync.SyncRun
@@ -34,7 +34,7 @@ func scanRun(sc scanner) (mksync.SyncRun, error) {
 	var started, finished sql.NullString
 	err := sc.Scan(&r.ID, &r.TenantID, &r.EntityType, &r.Direction, &r.Trigger, &r.Status, &r.Processed, &r.Total,
 		&r.Result.Success, &r.Result.Created, &r.Result.Updated, &r.Result.Skipped, &r.Result.Failed,
-		&r.Result.Conflicts, &errs, &r.Checkpoint, &created, &started, &finished, &r.Result.Linked, &r.Result.Ambiguous)
+		&r.Result.Conflicts, &errs, &r.Checkpoint, &created, &started, &finished, &r.Result.Linked, &r.Result.Ambiguous, &r.DryRun, &r.PlanRunID)
 	if err != nil {
 		return r, err
 	}
@@ -94,11 +94,11 @@ func (s *store) CreateSyncRun(ctx context.Context, tenantID string, r *mksync.Sy
 			return err
 		}
 		_, err := q.ExecContext(ctx, `INSERT INTO sync_runs (`+runCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, tenantID, string(n.EntityType), string(n.Direction), string(n.Trigger), string(n.Status),
 			n.Processed, n.Total, boolInt(n.Result.Success), n.Result.Created, n.Result.Updated, n.Result.Skipped,
 			n.Result.Failed, n.Result.Conflicts, errs, n.Checkpoint, fmtTime(n.CreatedAt),
-			fmtTimePtr(n.StartedAt), fmtTimePtr(n.FinishedAt), n.Result.Linked, n.Result.Ambiguous)
+			fmtTimePtr(n.StartedAt), fmtTimePtr(n.FinishedAt), n.Result.Linked, n.Result.Ambiguous, boolInt(n.DryRun), n.PlanRunID)
 		return translate("create sync run", err, "a sync run with this id already exists", "", "")
 	})
 	if err != nil {

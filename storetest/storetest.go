@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DocumentTombstoneKind", func(t *testing.T) { t.Parallel(); testDocumentTombstoneKind(t, open(t)) })
 	t.Run("Cursors", func(t *testing.T) { t.Parallel(); testCursors(t, open(t)) })
 	t.Run("SyncRuns", func(t *testing.T) { t.Parallel(); testSyncRuns(t, open(t)) })
+	t.Run("Plans", func(t *testing.T) { t.Parallel(); testPlans(t, open(t)) })
 	t.Run("RunLeases", func(t *testing.T) { t.Parallel(); testRunLeases(t, open(t)) })
 	t.Run("ErrorRecords", func(t *testing.T) { t.Parallel(); testErrorRecords(t, open(t)) })
 	t.Run("Alerts", func(t *testing.T) { t.Parallel(); testAlerts(t, open(t)) })

@@ -368,6 +368,24 @@ var tenancyCases = map[string]tenancyCase{
 		require.NoError(t, err)
 		require.Empty(t, ids)
 	},
+	"SavePlanItems": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		notFound(t, s.SavePlanItems(t.Context(), f.a, f.bRun.ID, []mksync.PlanItem{{Key: "k-1", Action: mksync.PlanSkip}}))
+	},
+	"FindPlanItems": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		planOf(t, s, f.b, f.bRun.ID)
+		_, _, err := s.FindPlanItems(t.Context(), f.a, f.bRun.ID, mksync.Page{})
+		notFound(t, err)
+	},
+	"FindPlanItem": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		key := planOf(t, s, f.b, f.bRun.ID)
+		_, err := s.FindPlanItem(t.Context(), f.a, f.bRun.ID, key)
+		notFound(t, err)
+	},
+	"CountPlanItems": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		planOf(t, s, f.b, f.bRun.ID)
+		_, err := s.CountPlanItems(t.Context(), f.a, f.bRun.ID)
+		notFound(t, err)
+	},
 	"FindTombstone": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		mkID := tombstoneOf(t, s, f.b)
 		_, err := s.FindTombstone(t.Context(), f.a, mksync.EntityContact, mkID)

@@ -126,7 +126,7 @@ func entityChecks(et mksync.EntityType) []check {
 		cs = append(cs, conflictCheck(et, p))
 	}
 	cs = append(cs, partnerChecks(et)...)
-	cs = append(append(cs, mergeChecks(et)...), isolationCheck(et))
+	cs = append(append(cs, mergeChecks(et)...), previewCheck(et), isolationCheck(et))
 	cs = append(cs, matchingChecks(et)...)
 	if et == mksync.EntitySalesDocument {
 		cs = append(append(cs, missingProductCheck()), documentForms()...)

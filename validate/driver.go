@@ -121,3 +121,10 @@ type Answer struct {
 	// Limit is the RateLimit-Limit header (per minute), 0 when absent.
 	Limit int
 }
+
+// Previewer runs previews (dry-run sync runs); a Tenant that can offers it.
+type Previewer interface {
+	// Preview runs a preview of a push of ids and returns it finished with
+	// its whole plan.
+	Preview(ctx context.Context, et mksync.EntityType, ids []string) (mksync.SyncRun, []mksync.PlanItem, error)
+}

@@ -254,3 +254,23 @@ func (d *direct) DeleteRemote(ctx context.Context, et mksync.EntityType, mkID st
 	_, err := d.w.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: mkID})
 	return err
 }
+
+// Preview runs a preview of a push of ids and reads its whole plan.
+func (t *localTenant) Preview(ctx context.Context, et mksync.EntityType, ids []string) (mksync.SyncRun, []mksync.PlanItem, error) {
+	run := mksync.SyncRun{EntityType: et, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerCLI, DryRun: true}
+	if err := t.app.SyncAndWait(ctx, t.id, &run, ids, 0); err != nil {
+		return run, nil, err
+	}
+	var plan []mksync.PlanItem
+	for after := ""; ; {
+		items, next, err := t.store.FindPlanItems(ctx, t.id, run.ID, mksync.Page{After: after, Limit: mksync.MaxPageLimit})
+		if err != nil {
+			return run, nil, err
+		}
+		plan = append(plan, items...)
+		if next == "" {
+			return run, plan, nil
+		}
+		after = next
+	}
+}

@@ -64,14 +64,14 @@ func TestValidateInProcessAgainstSimulator(t *testing.T) {
 	} {
 		require.Contains(t, out, want)
 	}
-	// 15 checks per kind, plus three-way merge and newest_wins (2 per
+	// 15 checks per kind, plus the preview (1 per kind), three-way merge and newest_wins (2 per
 	// kind), matching and deletes stay deleted (3 per kind; 2 for
 	// documents), the contacts' address update and the documents' missing
 	// product, gross prices, coupon line and document discount, and the
 	// connection and rate limit checks; skipped are only the 4 that need
 	// the REST API (400 envelope ×3, rate limit) and the contacts'
 	// bad-record check.
-	require.Equal(t, Report{Passed: 1 + 21 + 21 + 23 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
+	require.Equal(t, Report{Passed: 1 + 22 + 22 + 24 + 1 - 5, Failed: 0, Skipped: 5}, r, out)
 }
 
 // TestValidateInProcessRealAccount runs the in-process driver against a
@@ -93,7 +93,7 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	var out strings.Builder
 	r := Run(ctx, d, []mksync.EntityType{mksync.EntityProduct}, &out, Options{})
-	require.Equal(t, Report{Passed: 18, Failed: 0, Skipped: 5}, r, out.String())
+	require.Equal(t, Report{Passed: 19, Failed: 0, Skipped: 5}, r, out.String())
 	for _, want := range []string{
 		"- products: no duplicate after commit-then-fail (skipped: needs the simulator)",
 		"- products: transient faults retried (skipped: needs the simulator)",
@@ -101,7 +101,7 @@ func TestValidateInProcessRealAccount(t *testing.T) {
 		"✓ products: unchanged resync skipped, zero writes (1 skipped (write calls not counted outside the simulator))",
 		"✓ products: matching: made in Metakocka, same key in the CRM → a push links, not creates",
 		"✓ products: deletes stay deleted: a pull does not re-create",
-		"- cleanup: deleted 14 Metakocka documents and products, 0 left",
+		"- cleanup: deleted 15 Metakocka documents and products, 0 left",
 	} {
 		require.Contains(t, out.String(), want)
 	}

@@ -119,3 +119,28 @@ func (t *apiTenant) ErrorRecords(ctx context.Context, entityID string) ([]mksync
 	p, err := t.c.ErrorRecords(ctx, client.ErrorListOptions{EntityID: entityID})
 	return p.Items, err
 }
+
+// Preview queues a preview of a push of ids, waits for it and reads its
+// whole plan.
+func (t *apiTenant) Preview(ctx context.Context, et mksync.EntityType, ids []string) (mksync.SyncRun, []mksync.PlanItem, error) {
+	runID, err := t.c.PreviewManyToMetakocka(ctx, et, ids)
+	if err != nil {
+		return mksync.SyncRun{}, nil, fmt.Errorf("queue preview: %w", err)
+	}
+	run, err := t.c.WaitSyncRun(ctx, runID, client.WaitOptions{Interval: 250 * time.Millisecond})
+	if err != nil {
+		return run, nil, err
+	}
+	var plan []mksync.PlanItem
+	for after := ""; ; {
+		p, err := t.c.SyncRunPlan(ctx, runID, client.PageOptions{Cursor: after, Limit: mksync.MaxPageLimit})
+		if err != nil {
+			return run, nil, err
+		}
+		plan = append(plan, p.Items...)
+		if p.NextCursor == "" {
+			return run, plan, nil
+		}
+		after = p.NextCursor
+	}
+}

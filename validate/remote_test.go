@@ -38,14 +38,14 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token, TokenB: b.Token}, allEntities...)
 	// Per kind 8 checks run over the API (create, update, unchanged, pull,
-	// bulk run, 400 envelope, isolation, deletes stay deleted; for
+	// bulk run, preview, 400 envelope, isolation, deletes stay deleted; for
 	// documents matching too; products the price list), plus connection and rate limit; the checks
 	// that need the simulator or direct access (the documents'
 	// missing-product, gross prices, coupon line and document discount
 	// checks, the contacts' address update check, the merge checks) are
 	// skipped, not passed.
-	require.Equal(t, Report{Passed: 28, Failed: 0, Skipped: 39}, r, out)
-	require.Equal(t, "28 passed, 0 failed, 39 skipped", r.String())
+	require.Equal(t, Report{Passed: 31, Failed: 0, Skipped: 39}, r, out)
+	require.Equal(t, "31 passed, 0 failed, 39 skipped", r.String())
 	require.NotContains(t, out, "✗")
 	for _, want := range []string{"✓ deployment:", "✓ contacts: create → push → mapping stored", "✓ products: update → push (",
 		"✓ sales-documents: unchanged resync skipped, zero writes (1 skipped (write calls not counted",
@@ -57,7 +57,7 @@ func TestValidateRemotePassesAgainstADeployment(t *testing.T) {
 		"- products: no duplicate after commit-then-fail (skipped: " + needsSimulator + ")",
 		"- contacts: conflict recorded under crm_wins (skipped: " + needsDirect + ")",
 		"- sales-documents: document with missing product refused whole (skipped: " + needsDirect + ")",
-		"- cleanup: deleted 40 CRM records, 0 left"} {
+		"- cleanup: deleted 50 CRM records, 0 left"} {
 		require.Contains(t, out, want)
 	}
 
@@ -86,7 +86,7 @@ func TestValidateRemoteWithoutTokenB(t *testing.T) {
 	a := d.NewTenant(t, "A", true)
 	out, r := runRemote(t, RemoteConfig{BaseURL: d.URL, Token: a.Token}, mksync.EntityProduct)
 	require.Contains(t, out, "- products: another tenant's ids → not found (skipped: no --token-b)")
-	require.Equal(t, "10 passed, 0 failed, 13 skipped", r.String(), out)
+	require.Equal(t, "11 passed, 0 failed, 13 skipped", r.String(), out)
 }
 
 func TestValidateRemoteFails(t *testing.T) {

@@ -84,7 +84,7 @@ func TestBrowserWhatUsersSee(t *testing.T) {
 		defer w.fake.ClearFaults(w.compA)
 		do(t, ctx, chromedp.Navigate(base+"/contacts"),
 			click(`form.inline-actions input[name=scope][value=all] ~ button[value=to_metakocka]`),
-			visible(`#run-progress`))
+			confirmPreview())
 		runURL := run(t, ctx, chromedp.Evaluate[string](`location.pathname`))
 		runID := strings.TrimPrefix(runURL, "/runs/")
 		var shown int

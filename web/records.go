@@ -262,8 +262,9 @@ func syncMessage(k kind, dir mksync.Direction, title string, res mksync.SyncResu
 	return fmt.Sprintf("%s synced from Metakocka: %s.", title, what)
 }
 
-// syncMany starts a background run over the selected records or over all,
-// in the chosen direction, and goes to the run's page.
+// syncMany starts a background run over the selected records and goes to
+// the run's page; over all records it starts a preview instead, which a
+// person confirms (startPreview).
 func (h *Handler) syncMany(k kind) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
 		ctx := r.Context()
@@ -271,28 +272,29 @@ func (h *Handler) syncMany(k kind) pageFunc {
 		if dir != mksync.ToMetakocka && dir != mksync.FromMetakocka {
 			return &mksync.Error{Code: mksync.EINVALID, Message: "choose a direction", Details: map[string]string{"direction": "must be to_metakocka or from_metakocka"}}
 		}
+		if r.PostFormValue("scope") == "all" {
+			return h.startPreview(w, r, s, k, dir) // a bulk sync is previewed and confirmed first
+		}
 		var ids []string
-		if r.PostFormValue("scope") != "all" {
-			selected := dedupe(r.PostForm["id"])
-			switch {
-			case len(selected) == 0:
-				return mksync.Errorf(mksync.EINVALID, "select at least one %s, or use “Sync all”", k.info.Singular)
-			case len(selected) > maxSelected:
-				return mksync.Errorf(mksync.EINVALID, "select at most %d records at once", maxSelected)
+		selected := dedupe(r.PostForm["id"])
+		switch {
+		case len(selected) == 0:
+			return mksync.Errorf(mksync.EINVALID, "select at least one %s, or use “Sync all”", k.info.Singular)
+		case len(selected) > maxSelected:
+			return mksync.Errorf(mksync.EINVALID, "select at most %d records at once", maxSelected)
+		}
+		for _, id := range selected {
+			if _, err := k.find(ctx, h.cfg.Store, s.TenantID, id); err != nil {
+				return err
 			}
-			for _, id := range selected {
-				if _, err := k.find(ctx, h.cfg.Store, s.TenantID, id); err != nil {
+			if dir == mksync.FromMetakocka {
+				mkID, err := h.metakockaID(ctx, s, k, id)
+				if err != nil {
 					return err
 				}
-				if dir == mksync.FromMetakocka {
-					mkID, err := h.metakockaID(ctx, s, k, id)
-					if err != nil {
-						return err
-					}
-					id = mkID
-				}
-				ids = append(ids, id)
+				id = mkID
 			}
+			ids = append(ids, id)
 		}
 		return h.startRun(w, r, s, k, dir, ids)
 	}

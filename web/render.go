@@ -31,7 +31,7 @@ type templates struct {
 var pageNames = []string{
 	"login.html", "dashboard.html", "list.html", "detail.html", "syncresult.html",
 	"remote.html", "runs.html", "run.html", "errors.html", "error.html",
-	"settings.html", "problem.html", "decisions.html", "firstconnect.html",
+	"settings.html", "problem.html", "decisions.html", "firstconnect.html", "preview.html",
 }
 
 func parseTemplates() (*templates, error) {

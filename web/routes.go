@@ -49,6 +49,8 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /runs", h.authed(h.runs))
 	mux.HandleFunc("GET /runs/{id}", h.authed(h.run))
 	mux.HandleFunc("GET /runs/{id}/progress", h.authed(h.runProgress))
+	mux.HandleFunc("GET /previews/{id}", h.authed(h.preview))
+	mux.HandleFunc("POST /previews/{id}/apply", h.authed(h.limited(h.applyPreview)))
 	mux.HandleFunc("GET /errors", h.authed(h.errors))
 	mux.HandleFunc("GET /errors/{id}", h.authed(h.errorRecord))
 	mux.HandleFunc("GET /first-connect", h.authed(h.firstConnect))

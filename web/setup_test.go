@@ -72,7 +72,14 @@ func (f *fakeSyncer) SyncFromMetakocka(_ context.Context, _ string, et mksync.En
 }
 
 func (f *fakeSyncer) StartSync(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) error {
-	if err := f.record("start " + string(run.EntityType) + " " + string(run.Direction) + " " + string(run.Trigger) + " " + strings.Join(ids, ",")); err != nil {
+	call := "start " + string(run.EntityType) + " " + string(run.Direction) + " " + string(run.Trigger) + " " + strings.Join(ids, ",")
+	if run.DryRun {
+		call += " dry"
+	}
+	if run.PlanRunID != "" {
+		call += " plan=" + run.PlanRunID
+	}
+	if err := f.record(call); err != nil {
 		return err
 	}
 	run.Status, run.Total = mksync.RunQueued, len(ids)

@@ -342,11 +342,11 @@ func TestBulkSync(t *testing.T) {
 	require.Equal(t, http.StatusOK, frag.Status)
 	require.True(t, strings.HasPrefix(frag.Body, `<section id="run-progress"`))
 
-	// Sync all, with htmx: HX-Redirect to the run.
+	// Sync all, with htmx: a preview first, HX-Redirect to it.
 	p = br.post("/products/sync", url.Values{"scope": {"all"}, "direction": {"from_metakocka"}}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
 	require.Equal(t, http.StatusNoContent, p.Status)
-	require.True(t, strings.HasPrefix(p.Header.Get("HX-Redirect"), "/runs/"))
-	require.Equal(t, "start product from_metakocka ui ", b.syncer.Calls()[1])
+	require.True(t, strings.HasPrefix(p.Header.Get("HX-Redirect"), "/previews/"))
+	require.Equal(t, "start product from_metakocka ui  dry", b.syncer.Calls()[1])
 
 	// Nothing selected is a clear message, not a run.
 	p = br.post("/contacts/sync", br.form("direction", "to_metakocka"))

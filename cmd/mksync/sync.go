@@ -27,6 +27,8 @@ func newSyncCmd(s streams) *cobra.Command {
 		all      bool
 		ids      []string
 		asJSON   bool
+		dryRun   bool
+		apply    string
 	)
 	cmd := &cobra.Command{
 		Use:   "sync contacts|products|sales-documents --tenant ID --to-metakocka|--from-metakocka [--all | --id X ...]",
@@ -37,8 +39,17 @@ the SyncResult. --to-metakocka pushes CRM records (--id takes CRM ids);
 --from-metakocka pulls Metakocka records (--id takes Metakocka mk_ids). --all
 syncs every record (pushes skip unchanged ones; document pulls are
 incremental). The run is stored as a sync run (trigger cli). Exit status 1
-when any record failed.`,
+when any record failed.
+
+--dry-run previews the sync instead: every record is decided as the sync
+would, nothing is written to Metakocka, the records or their mappings, and
+the plan is printed (totals, then per record: link to which mk_id by which
+key, create, update field by field, conflict, ambiguous, fail). --apply RUN
+then runs exactly that plan; a record whose state moved since the preview is
+not written and is reported as failed (code conflict).`,
 		Example: `  mksync sync contacts --tenant 0195... --to-metakocka --all
+  mksync sync contacts --tenant 0195... --to-metakocka --all --dry-run
+  mksync sync contacts --tenant 0195... --apply 0195...
   mksync sync products --tenant 0195... --from-metakocka --id 1600000042 --json`,
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		ValidArgs: []string{"contacts", "products", "sales-documents"},
@@ -47,6 +58,13 @@ when any record failed.`,
 			switch {
 			case tenantID == "":
 				return errors.New("--tenant is required")
+			case apply != "":
+				if to || from || all || len(ids) > 0 || dryRun {
+					return errors.New("--apply takes the preview's run id alone (its plan names the direction and the records)")
+				}
+				return f.withStore(cmd.Context(), s, func(st mksync.Store) error {
+					return applyCLI(cmd.Context(), s, f, st, tenantID, et, apply, asJSON)
+				})
 			case to == from:
 				return errors.New("give exactly one of --to-metakocka and --from-metakocka")
 			case all == (len(ids) > 0):
@@ -61,10 +79,13 @@ when any record failed.`,
 				if err != nil {
 					return err
 				}
-				run := mksync.SyncRun{EntityType: et, Direction: dir, Trigger: mksync.TriggerCLI}
+				run := mksync.SyncRun{EntityType: et, Direction: dir, Trigger: mksync.TriggerCLI, DryRun: dryRun}
 				log := observe.WithCategory(cliLogger(s), observe.CatSync)
 				if err := app.SyncNow(cmd.Context(), cfg, st, log, tenantID, &run, ids); err != nil {
 					return err
+				}
+				if dryRun {
+					return printPlan(cmd.Context(), s, st, run, asJSON)
 				}
 				if err := printResult(s, run, asJSON); err != nil {
 					return err
@@ -84,6 +105,8 @@ when any record failed.`,
 	fl.BoolVar(&all, "all", false, "sync every record")
 	fl.StringArrayVar(&ids, "id", nil, "a record to sync (CRM id, or mk_id with --from-metakocka); repeatable")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fl.BoolVar(&dryRun, "dry-run", false, "preview: decide every record, write nothing, print the plan")
+	fl.StringVar(&apply, "apply", "", "apply the plan of this preview run (from --dry-run)")
 	return cmd
 }
 

@@ -38,6 +38,9 @@ result.`
 			return local(c, args)
 		}
 		fl := c.Flags()
+		if fl.Changed("dry-run") || fl.Changed("apply") {
+			return errors.New("--dry-run and --apply run in this process; with --server, use the API's ?dryRun=true and POST /api/sync-runs/{id}/apply")
+		}
 		if fl.Changed("tenant") {
 			return errors.New("--server: the token names the tenant; leave out --tenant")
 		}

@@ -245,7 +245,8 @@
 // for the next requests. Hangs end when the request's context ends, after
 // HangFor, or on Close. Faults apply to known companies only and are
 // decided before authentication. Stats counts every request by method and
-// outcome.
+// outcome; Stats.Writes sums the write methods (WriteMethods), which is
+// how tests show that a preview (dry run) wrote nothing.
 //
 // # Introspection
 //

@@ -146,3 +146,19 @@ func (s *Server) Stats() Stats { return s.stats.snapshot() }
 
 // ResetStats zeroes the request counters (e.g. between benchmark phases).
 func (s *Server) ResetStats() { s.stats.reset() }
+
+// WriteMethods are the API methods that change a company's records.
+var WriteMethods = []string{"add_partner", "update_partner", "product_add", "product_update", "product_delete",
+	"put_document", "update_document", "delete_document"}
+
+// Writes counts the requests of write methods (WriteMethods), whatever
+// their outcome: a preview (dry run) must make none.
+func (st Stats) Writes() int64 {
+	var n int64
+	for _, m := range WriteMethods {
+		for _, c := range st.Methods[m] {
+			n += c
+		}
+	}
+	return n
+}

@@ -275,7 +275,7 @@ export interface paths {
         /** Metakocka records not yet in the CRM */
         get: operations["listContactsNotInCRM"];
         put?: never;
-        /** Pull one Metakocka record (by mk_id) into the CRM now */
+        /** Pull one Metakocka record (by mk_id) into the CRM now (with ?dryRun=true: 202 {runId}, a preview) */
         post: operations["syncContactsFromMetakocka"];
         delete?: never;
         options?: never;
@@ -465,7 +465,7 @@ export interface paths {
         /** Metakocka records not yet in the CRM */
         get: operations["listProductsNotInCRM"];
         put?: never;
-        /** Pull one Metakocka record (by mk_id) into the CRM now */
+        /** Pull one Metakocka record (by mk_id) into the CRM now (with ?dryRun=true: 202 {runId}, a preview) */
         post: operations["syncProductsFromMetakocka"];
         delete?: never;
         options?: never;
@@ -620,7 +620,7 @@ export interface paths {
         /** Metakocka records not yet in the CRM */
         get: operations["listSalesDocumentsNotInCRM"];
         put?: never;
-        /** Pull one Metakocka record (by mk_id) into the CRM now */
+        /** Pull one Metakocka record (by mk_id) into the CRM now (with ?dryRun=true: 202 {runId}, a preview) */
         post: operations["syncSalesDocumentsFromMetakocka"];
         delete?: never;
         options?: never;
@@ -804,6 +804,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sync-runs/{id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a finished preview's plan: a run over exactly its records; one whose state moved since the preview is not written and fails with code conflict */
+        post: operations["applySyncRunPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sync-runs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -815,6 +832,23 @@ export interface paths {
         put?: never;
         /** Cancel a queued or running sync run: 200 with the run when it is cancelled now (or was already), 202 when it was running (its current batch finishes first) */
         post: operations["cancelSyncRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sync-runs/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A preview's plan (a run started with ?dryRun=true), a page of records in key order with the totals by action (skipped records are counted, not listed) */
+        get: operations["getSyncRunPlan"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1097,6 +1131,28 @@ export interface components {
             token: string;
         };
         OpenAPIDocument: Record<string, never>;
+        Plan: {
+            items: {
+                /** @enum {string} */
+                action: "link" | "create_in_metakocka" | "create_in_crm" | "update_in_metakocka" | "update_in_crm" | "conflict" | "ambiguous" | "skip" | "fail";
+                candidates?: string[];
+                changes?: {
+                    field: string;
+                    new: string;
+                    old: string;
+                }[];
+                key: string;
+                localId?: string;
+                matchedBy?: string;
+                metakockaId?: string;
+                reason?: string;
+            }[];
+            nextCursor: string;
+            run: components["schemas"]["SyncRun"];
+            totals: {
+                [key: string]: number;
+            };
+        };
         Product: {
             barcode: string;
             code: string;
@@ -1375,11 +1431,13 @@ export interface components {
             createdAt: string;
             /** @enum {string} */
             direction: "to_metakocka" | "from_metakocka";
+            dryRun?: boolean;
             /** @enum {string} */
             entityType: "contact" | "product" | "sales_document";
             /** Format: date-time */
             finishedAt?: string | null;
             id: string;
+            planRunId?: string;
             processed: number;
             result: components["schemas"]["SyncResult"];
             /** Format: date-time */
@@ -3387,7 +3445,10 @@ export interface operations {
     };
     syncAllContactsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3514,7 +3575,10 @@ export interface operations {
     };
     syncAllContactsToMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3751,7 +3815,10 @@ export interface operations {
     };
     syncContactsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3769,6 +3836,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncResult"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             /** @description invalid input; details name every bad field */
@@ -3881,6 +3957,8 @@ export interface operations {
             query?: {
                 /** @description queue a background run over contactIds */
                 bulk?: boolean;
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
             };
             header?: never;
             path?: never;
@@ -4997,7 +5075,10 @@ export interface operations {
     };
     syncAllProductsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5124,7 +5205,10 @@ export interface operations {
     };
     syncAllProductsToMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5361,7 +5445,10 @@ export interface operations {
     };
     syncProductsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5379,6 +5466,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncResult"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             /** @description invalid input; details name every bad field */
@@ -5491,6 +5587,8 @@ export interface operations {
             query?: {
                 /** @description queue a background run over productIds */
                 bulk?: boolean;
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
             };
             header?: never;
             path?: never;
@@ -6306,7 +6404,10 @@ export interface operations {
     };
     syncAllSalesDocumentsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6433,7 +6534,10 @@ export interface operations {
     };
     syncAllSalesDocumentsToMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6670,7 +6774,10 @@ export interface operations {
     };
     syncSalesDocumentsFromMetakocka: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6688,6 +6795,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncResult"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             /** @description invalid input; details name every bad field */
@@ -6800,6 +6916,8 @@ export interface operations {
             query?: {
                 /** @description queue a background run over documentIds */
                 bulk?: boolean;
+                /** @description a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan) */
+                dryRun?: boolean;
             };
             header?: never;
             path?: never;
@@ -8386,6 +8504,104 @@ export interface operations {
             };
         };
     };
+    applySyncRunPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            /** @description invalid input; details name every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing, invalid or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such record for this tenant, or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the preview has not finished (or was cancelled or failed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal error; errorId names the stored error record */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description any other failure, always the Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     cancelSyncRun: {
         parameters: {
             query?: never;
@@ -8453,6 +8669,100 @@ export interface operations {
             };
             /** @description the run already finished (succeeded, partial or failed) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate limited */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal error; errorId names the stored error record */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description any other failure, always the Error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSyncRunPlan: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description page size, 1–1000 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description invalid input; details name every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description missing, invalid or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token may not use this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such record for this tenant, or no such route */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
