@@ -263,7 +263,11 @@ func TestPreviewUpdatesFieldByFieldAndApplyRedecidesMoved(t *testing.T) {
 	require.Equal(t, old2, byID[m2.MetakockaID], "a record moved since the preview is not applied")
 
 	// A pull preview lists what Metakocka would bring in and writes nothing.
-	_, err := b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m1.MetakockaID, Customer: "Renamed One", Street: "New street 1"})
+	// The billing address changes by its mk_id (update_partner.md).
+	pushed, err := b.store.FindContactByID(ctx, b.tenant, c1.ID)
+	require.NoError(t, err)
+	_, err = b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m1.MetakockaID, Customer: "Renamed One",
+		PartnerDeliveryAddressList: metakocka.List[metakocka.Address]{{MkID: pushed.PartnerIDs.BillingAddress, Street: "New street 1"}}})
 	require.NoError(t, err)
 	b.fake.ResetStats()
 	pl := preview(t, b, mksync.EntityContact, mksync.FromMetakocka, nil)
