@@ -51,6 +51,9 @@ type DB struct {
 	rdb  *sql.DB // read-only pool
 	// touches writes API token use times off the request path.
 	touches *tokenTouches
+	// afterTokenRead, when set (tests only), runs between the token list's
+	// read of the table and its merge of the noted uses.
+	afterTokenRead func()
 }
 
 var _ mksync.Store = (*DB)(nil)

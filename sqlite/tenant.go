@@ -151,6 +151,7 @@ func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.
 	if len(hash) == 0 {
 		return mksync.APIToken{}, mksync.Errorf(mksync.EUNAUTHORIZED, "invalid or revoked token")
 	}
+	noted := s.db.touches.noted() // before the read (see noted)
 	t, err := scanToken(s.reader().QueryRowContext(ctx, "SELECT "+tokenCols+" FROM api_tokens WHERE hash = ? AND revoked_at IS NULL", hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, mksync.Errorf(mksync.EUNAUTHORIZED, "invalid or revoked token")
@@ -159,8 +160,8 @@ func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.
 		return t, translate("authenticate token", err, "", "", "")
 	}
 	now = trunc(now)
-	if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
-		t.LastUsedAt = &noted
+	if n, ok := noted[t.ID]; ok && (t.LastUsedAt == nil || n.After(*t.LastUsedAt)) {
+		t.LastUsedAt = &n
 	}
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < time.Minute && !now.Before(*t.LastUsedAt) {
 		return t, nil
@@ -172,19 +173,23 @@ func (s *store) AuthenticateAPIToken(ctx context.Context, hash []byte, now time.
 
 // ListAPITokens implements mksync.TokenStore, oldest first.
 func (s *store) ListAPITokens(ctx context.Context, tenantID string) ([]mksync.APIToken, error) {
+	noted := s.db.touches.noted() // before the read (see noted)
 	rows, err := s.reader().QueryContext(ctx, "SELECT "+tokenCols+" FROM api_tokens WHERE tenant_id = ? ORDER BY id", tenantID)
 	if err != nil {
 		return nil, internal("list tokens", err)
 	}
 	defer rows.Close()
+	if s.db.afterTokenRead != nil {
+		s.db.afterTokenRead()
+	}
 	var out []mksync.APIToken
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
 			return nil, translate("list tokens", err, "", "", "")
 		}
-		if noted, ok := s.db.touches.latest(t.ID); ok && (t.LastUsedAt == nil || noted.After(*t.LastUsedAt)) {
-			t.LastUsedAt = &noted // not written yet
+		if n, ok := noted[t.ID]; ok && (t.LastUsedAt == nil || n.After(*t.LastUsedAt)) {
+			t.LastUsedAt = &n // not written yet (or written after the read began)
 		}
 		out = append(out, t)
 	}

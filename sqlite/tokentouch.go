@@ -48,16 +48,23 @@ func (tt *tokenTouches) note(id string, t time.Time) {
 	}
 }
 
-// latest returns the noted use of token id not yet known to be written,
-// if any.
-func (tt *tokenTouches) latest(id string) (time.Time, bool) {
+// noted returns every use not yet known to be written (pending or being
+// written), latest per token. A reader takes it BEFORE it reads the table:
+// a use missing from it was written before, so the read sees it; taken
+// after the read, a write that committed in between would be in neither.
+func (tt *tokenTouches) noted() map[string]time.Time {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	t, ok := tt.pending[id]
-	if w, wok := tt.writing[id]; wok && (!ok || w.After(t)) {
-		t, ok = w, true
+	out := make(map[string]time.Time, len(tt.pending)+len(tt.writing))
+	for id, t := range tt.writing {
+		out[id] = t
 	}
-	return t, ok
+	for id, t := range tt.pending {
+		if w, ok := out[id]; !ok || t.After(w) {
+			out[id] = t
+		}
+	}
+	return out
 }
 
 // take moves the pending uses to writing and returns them.
