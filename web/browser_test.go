@@ -363,7 +363,7 @@ func TestBrowser(t *testing.T) {
 		for _, id := range ids {
 			steps = append(steps, click(`input[name=id][value="`+id+`"]`))
 		}
-		steps = append(steps, click(`#bulk button[value=to_metakocka]`), visible(`#run-progress[data-status=partial]`))
+		steps = append(steps, click(`#bulk button[value=to_metakocka]`), confirmPreview(), visible(`#run-progress[data-status=partial]`))
 		do(t, ctx, steps...)
 		require.Equal(t, "100 %", text(t, ctx, `#run-progress .percent`))
 		errs := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.record-errors .error-id')].map(e => e.textContent)`))

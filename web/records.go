@@ -262,9 +262,9 @@ func syncMessage(k kind, dir mksync.Direction, title string, res mksync.SyncResu
 	return fmt.Sprintf("%s synced from Metakocka: %s.", title, what)
 }
 
-// syncMany starts a background run over the selected records and goes to
-// the run's page; over all records it starts a preview instead, which a
-// person confirms (startPreview).
+// syncMany starts a preview of a sync of the selected records, or of all
+// records, and goes to its page: a bulk sync writes nothing until a person
+// confirms its plan (startPreview, applyPreview).
 func (h *Handler) syncMany(k kind) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
 		ctx := r.Context()
@@ -273,7 +273,7 @@ func (h *Handler) syncMany(k kind) pageFunc {
 			return &mksync.Error{Code: mksync.EINVALID, Message: "choose a direction", Details: map[string]string{"direction": "must be to_metakocka or from_metakocka"}}
 		}
 		if r.PostFormValue("scope") == "all" {
-			return h.startPreview(w, r, s, k, dir) // a bulk sync is previewed and confirmed first
+			return h.startPreview(w, r, s, k, dir, nil) // a bulk sync is previewed and confirmed first
 		}
 		var ids []string
 		selected := dedupe(r.PostForm["id"])
@@ -296,7 +296,7 @@ func (h *Handler) syncMany(k kind) pageFunc {
 			}
 			ids = append(ids, id)
 		}
-		return h.startRun(w, r, s, k, dir, ids)
+		return h.startPreview(w, r, s, k, dir, ids)
 	}
 }
 
