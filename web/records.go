@@ -162,7 +162,12 @@ func (h *Handler) detailPage(r *http.Request, s *session, k kind, rec record) (D
 	if err != nil {
 		return DetailPage{}, err
 	}
-	p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields}
+	p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields,
+		Stock: rec.Stock, StockTotal: rec.StockTotal}
+	if rec.contact != nil {
+		f := newPartnerForm(s, *rec.contact)
+		p.Partner = &f
+	}
 	if p.Link, err = h.linkBox(ctx, s, k, rec); err != nil {
 		return p, err
 	}
@@ -173,7 +178,32 @@ func (h *Handler) detailPage(r *http.Request, s *session, k kind, rec record) (D
 	for _, e := range errs {
 		p.Errors = append(p.Errors, newErrorRow(e))
 	}
+	if p.Conflict, err = h.conflict(ctx, s, errs, row.LastErrorID); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// conflict is the record's conflict to show: its newest error when that is
+// a conflict, else the open conflict its mapping names (read when it is
+// older than the recent errors).
+func (h *Handler) conflict(ctx context.Context, s *session, recent []mksync.ErrorRecord, lastError string) (*ConflictView, error) {
+	if v := conflictOf(recent, lastError); v != nil || lastError == "" {
+		return v, nil
+	}
+	for _, e := range recent {
+		if e.ID == lastError {
+			return nil, nil
+		}
+	}
+	e, err := h.cfg.Store.FindErrorRecord(ctx, s.TenantID, lastError)
+	switch {
+	case mksync.ErrorCode(err) == mksync.ENOTFOUND:
+		return nil, nil // pruned: the errors list says what remains
+	case err != nil:
+		return nil, fmt.Errorf("find the last error %s: %w", lastError, err)
+	}
+	return conflictOf([]mksync.ErrorRecord{e}, lastError), nil
 }
 
 // syncOne syncs one record now, in dir. htmx gets the record's row again
