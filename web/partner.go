@@ -156,9 +156,12 @@ func (h *Handler) savePartner(k kind) pageFunc {
 		if err != nil {
 			return fmt.Errorf("find contact: %w", err)
 		}
-		f := PartnerForm{CSRF: s.CSRF, ID: c.ID, Version: c.Version}
+		// The form keeps the version it was read at, so that sending it
+		// again after a refusal cannot overwrite a newer version unseen.
+		read, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+		f := PartnerForm{CSRF: s.CSRF, ID: c.ID, Version: read}
 		status, problems := http.StatusOK, partnerFormValues(r, &f, &c)
-		if v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64); err != nil || v != c.Version {
+		if read != c.Version {
 			status, problems = http.StatusConflict, map[string]string{"form": errChangedMeanwhile}
 		}
 		if len(problems) == 0 {

@@ -140,6 +140,7 @@ func TestContactPartnerFieldsRefused(t *testing.T) {
 		p := br.post(path, br.form("version", "0", "contactPerson", "Ana Novak"), "HX-Request", "true")
 		require.Equal(t, http.StatusConflict, p.Status, p.Body)
 		require.Contains(t, html.UnescapeString(p.Body), "This contact was changed since you opened the page")
+		require.Contains(t, p.Body, `name="version" value="0"`, "sending the form again is refused again, until a reload")
 		unchanged(t)
 	})
 	t.Run("another tenant's contact is not found", func(t *testing.T) {
