@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mksync/mksync"
@@ -363,7 +364,7 @@ func TestBrowser(t *testing.T) {
 		for _, id := range ids {
 			steps = append(steps, click(`input[name=id][value="`+id+`"]`))
 		}
-		steps = append(steps, click(`#bulk button[value=to_metakocka]`), visible(`#run-progress[data-status=partial]`))
+		steps = append(steps, click(`#bulk button[value=to_metakocka]`), confirmPreview(), visible(`#run-progress[data-status=partial]`))
 		do(t, ctx, steps...)
 		require.Equal(t, "100 %", text(t, ctx, `#run-progress .percent`))
 		errs := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.record-errors .error-id')].map(e => e.textContent)`))
@@ -449,13 +450,45 @@ func TestBrowserNarrow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#token`), w.a.Token+kb.Enter),
 		visible(`#connection`),
 	)
-	for _, path := range []string{"/", "/contacts", "/runs", "/errors", "/settings", "/contacts/decisions", "/first-connect", "/contacts/" + w.a.ContactID} {
+	// The pages that grew: a contact with its partner fields and a
+	// conflict, a product with stock in several warehouses, the preview of
+	// a selected sync.
+	bg := context.Background()
+	c, err := w.store.FindContactByID(bg, w.a.ID, w.a.ContactID)
+	require.NoError(t, err)
+	c.ContactPerson, c.PaymentDueDays, c.Taxpayer = "Ana Novak Kovač", 30, true
+	c.DeliveryStreet, c.DeliveryPostNumber, c.DeliveryCity, c.DeliveryCountry = "Dolga ulica s predolgim imenom 123", "2000", "Maribor", "Slovenija"
+	require.NoError(t, w.store.UpdateContact(bg, w.a.ID, &c))
+	require.NoError(t, w.store.CreateErrorRecord(bg, w.a.ID, &mksync.ErrorRecord{Category: "SYNC", Operation: "contacts.sync_to_metakocka",
+		EntityID: c.ID, Code: mksync.ECONFLICT, Message: "email changed in the CRM and in Metakocka since the last sync", CreatedAt: time.Now(),
+		Details: map[string]any{"policy": "newest_wins", "winner": "metakocka", "fields": []map[string]any{
+			{"field": "email", "crm": "a.very.long.address.of.the.crm@example.com", "metakocka": "another.very.long.address@example.com"},
+			{"field": "deliveryStreet", "crm": "Dolga ulica s predolgim imenom 123", "metakocka": nil}}}}))
+	pr := mksync.Product{Code: "STOCK-1", Name: "Stocked in several warehouses", StockAmount: decimal.RequireFromString("1234.5")}
+	require.NoError(t, w.store.CreateProduct(bg, w.a.ID, &pr))
+	require.NoError(t, w.store.SetWarehouseStock(bg, w.a.ID, pr.ID, []mksync.WarehouseStock{
+		{WarehouseID: "91", Mark: "GLAVNO", Name: "Glavno skladišče Ljubljana", Amount: decimal.RequireFromString("1000")},
+		{WarehouseID: "92", Mark: "MB", Name: "Skladišče Maribor", Amount: decimal.RequireFromString("234.5")}}))
+	do(t, ctx, chromedp.Navigate(w.srv.URL+"/contacts"), visible(`#row-`+c.ID),
+		click(`input[name=id][value="`+c.ID+`"]`), click(`#bulk button[value=to_metakocka]`), visible(`#preview[data-status=succeeded]`))
+	preview := run(t, ctx, chromedp.Evaluate[string](`location.pathname`))
+	require.Contains(t, preview, "/previews/")
+
+	for _, path := range []string{"/", "/contacts", "/runs", "/errors", "/settings", "/contacts/decisions", "/first-connect", "/contacts/" + w.a.ContactID,
+		"/products/" + pr.ID, preview} {
 		do(t, ctx, chromedp.Navigate(w.srv.URL+path), visible(`main h1`))
 		scrollW := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		clientW := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.clientWidth`))
 		require.LessOrEqual(t, scrollW, clientW, "%s scrolls sideways at 375 px", path)
 		if path == "/contacts" {
 			screenshot(t, ctx, "contacts-375px")
+		}
+		if path == "/contacts/"+w.a.ContactID {
+			do(t, ctx, visible(`#conflict`), visible(`#partner`))
+			screenshot(t, ctx, "contact-375px")
+		}
+		if path == "/products/"+pr.ID {
+			do(t, ctx, visible(`table.stock`))
 		}
 	}
 }

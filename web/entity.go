@@ -30,6 +30,17 @@ type record struct {
 	Title    string
 	Subtitle string
 	Fields   []Field
+	// Stock is a product's stock per Metakocka warehouse (its page only).
+	Stock      []StockRow
+	StockTotal string
+	// contact is the record when it is a contact (its page edits the
+	// partner fields).
+	contact *mksync.Contact
+}
+
+// StockRow is a product's stock in one Metakocka warehouse.
+type StockRow struct {
+	Warehouse, Mark, Amount string
 }
 
 // kind reads one entity type's records from the store, scoped to a tenant.
@@ -66,7 +77,13 @@ func kinds() []kind {
 			},
 			find: func(ctx context.Context, st mksync.Store, tenantID, id string) (record, error) {
 				p, err := st.FindProductByID(ctx, tenantID, id)
-				return productRecord(p), wrap("find product", err)
+				if err != nil {
+					return record{}, wrap("find product", err)
+				}
+				if p.Warehouses, err = st.WarehouseStock(ctx, tenantID, id); err != nil {
+					return record{}, wrap("read the product's stock per warehouse", err)
+				}
+				return productRecord(p), nil
 			}},
 		{info: entityInfo(mksync.EntitySalesDocument),
 			list: func(ctx context.Context, st mksync.Store, tenantID string, f mksync.ListFilter) ([]record, string, error) {
@@ -100,22 +117,51 @@ func contactRecord(c mksync.Contact) record {
 	if c.BusinessEntity {
 		kind = "Company"
 	}
-	return record{ID: c.ID, Title: c.Name, Subtitle: sub, Fields: nonEmpty(
+	due := "Metakocka's default"
+	if c.PaymentDueDays > 0 {
+		due = strconv.Itoa(c.PaymentDueDays) + " days"
+	}
+	return record{ID: c.ID, Title: c.Name, Subtitle: sub, contact: &c, Fields: nonEmpty(
 		Field{"Name", c.Name}, Field{"Type", kind}, Field{"Tax ID", c.TaxID},
-		Field{"Registration number", c.RegistrationNumber}, Field{"E-mail", c.Email},
-		Field{"Phone", c.Phone}, Field{"Mobile", c.Mobile},
+		Field{"Registration number", c.RegistrationNumber}, Field{"Contact person", c.ContactPerson},
+		Field{"E-mail", c.Email}, Field{"Phone", c.Phone}, Field{"Mobile", c.Mobile},
 		Field{"Address", joinNonEmpty(", ", c.Street, strings.TrimSpace(c.PostNumber+" "+c.City), c.Province, c.Country)},
+		Field{"Delivery address", joinNonEmpty(", ", c.DeliveryStreet, strings.TrimSpace(c.DeliveryPostNumber+" "+c.DeliveryCity), c.DeliveryCountry)},
+		Field{"Buyer", yesNo(c.Buyer, "not said")}, Field{"Taxpayer", yesNo(&c.Taxpayer, "")},
+		Field{"Payment due", due},
 		Field{"Updated", formatTime(c.UpdatedAt)}, Field{"Version", strconv.FormatInt(c.Version, 10)},
 	)}
 }
 
+// yesNo is a flag for people; unset when b is nil.
+func yesNo(b *bool, unset string) string {
+	switch {
+	case b == nil:
+		return unset
+	case *b:
+		return "Yes"
+	}
+	return "No"
+}
+
 func productRecord(p mksync.Product) record {
-	return record{ID: p.ID, Title: p.Code + " · " + p.Name, Subtitle: p.Price.StringFixed(2) + " / " + orDash(p.Unit), Fields: nonEmpty(
+	rec := record{ID: p.ID, Title: p.Code + " · " + p.Name, Subtitle: p.Price.StringFixed(2) + " / " + orDash(p.Unit), Fields: nonEmpty(
 		Field{"Code", p.Code}, Field{"Name", p.Name}, Field{"Description", p.Description}, Field{"Unit", p.Unit},
 		Field{"Price", p.Price.StringFixed(2) + priceForm(p.PriceIncludesTax)}, Field{"Tax rate", p.TaxRate.String() + " %"},
 		Field{"Barcode", p.Barcode}, Field{"Stock (from Metakocka)", p.StockAmount.String()},
 		Field{"Updated", formatTime(p.UpdatedAt)}, Field{"Version", strconv.FormatInt(p.Version, 10)},
 	)}
+	for _, w := range p.Warehouses {
+		name := w.Name
+		if name == "" {
+			name = "Warehouse " + w.WarehouseID
+		}
+		rec.Stock = append(rec.Stock, StockRow{Warehouse: name, Mark: w.Mark, Amount: w.Amount.String()})
+	}
+	if len(rec.Stock) > 0 {
+		rec.StockTotal = p.StockAmount.String()
+	}
+	return rec
 }
 
 // priceForm says how a price was entered: " gross" (tax included) or

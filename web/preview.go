@@ -10,7 +10,8 @@ import (
 	"github.com/mksync/mksync/httperr"
 )
 
-// The bulk sync buttons ("Sync all to/from Metakocka") never start a sync
+// The bulk sync buttons ("Sync all to/from Metakocka", "Sync selected
+// to/from Metakocka") never start a sync
 // at once: they start a preview (a dry-run run, which writes nothing), show
 // what it would do, and a person confirms it, which applies exactly that
 // plan (mksync.PrepareApply).
@@ -52,14 +53,15 @@ type PlanRow struct {
 	Changes                  []mksync.FieldChange
 }
 
-// startPreview queues a preview of a sync of every record of k in dir and
-// sends the browser to its page.
-func (h *Handler) startPreview(w http.ResponseWriter, r *http.Request, s *session, k kind, dir mksync.Direction) error {
+// startPreview queues a preview of a sync in dir of the records ids of k
+// (mk_ids when pulling; none: every record) and sends the browser to its
+// page.
+func (h *Handler) startPreview(w http.ResponseWriter, r *http.Request, s *session, k kind, dir mksync.Direction, ids []string) error {
 	if h.cfg.Runs == nil {
 		return httperr.NoSyncer()
 	}
 	run := mksync.SyncRun{EntityType: k.info.Type, Direction: dir, Trigger: mksync.TriggerUI, DryRun: true}
-	if err := h.cfg.Runs.StartSync(r.Context(), s.TenantID, &run, nil); err != nil {
+	if err := h.cfg.Runs.StartSync(r.Context(), s.TenantID, &run, ids); err != nil {
 		return fmt.Errorf("start %s preview: %w", k.info.Singular, err)
 	}
 	redirect(w, r, "/previews/"+url.PathEscape(run.ID))

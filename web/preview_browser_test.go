@@ -70,3 +70,51 @@ func TestBrowserPreviewThenConfirm(t *testing.T) {
 		return err == nil && m.MetakockaID == existing.MkID
 	}, 5*time.Second, 50*time.Millisecond, "the linked contact is mapped to the partner that was there")
 }
+
+// TestBrowserSelectedPreviewThenConfirm: "Sync selected to Metakocka" goes
+// through the same preview as "Sync all": the plan lists the selected
+// records only, nothing is written to Metakocka (nor to the mappings)
+// before Confirm, and Confirm creates exactly those records.
+func TestBrowserSelectedPreviewThenConfirm(t *testing.T) {
+	w := newWorld(t)
+	ctx := newBrowser(t, 1440)
+	bg := context.Background()
+	var picked []mksync.Contact
+	for i := range 5 {
+		c := mksync.Contact{Name: fmt.Sprintf("Selected Customer %d", i), Email: fmt.Sprintf("selected%d@example.com", i), Country: "SI"}
+		require.NoError(t, w.store.CreateContact(bg, w.a.ID, &c))
+		if i < 2 {
+			picked = append(picked, c)
+		}
+	}
+	signIn(t, ctx, w.srv.URL, w.a.Token)
+	w.fake.ResetStats()
+
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(w.srv.URL + "/contacts?q=Selected"), visible(`#row-` + picked[0].ID)}
+	for _, c := range picked {
+		steps = append(steps, click(`input[name=id][value="`+c.ID+`"]`))
+	}
+	steps = append(steps, click(`#bulk button[value=to_metakocka]`), visible(`#preview[data-status=succeeded]`))
+	do(t, ctx, steps...)
+	require.Equal(t, "Will create 2 in Metakocka, link 0, update 0; 0 need a decision.", text(t, ctx, `#preview .preview-summary`))
+	plan := text(t, ctx, `#preview table.plan`)
+	require.Contains(t, plan, picked[0].ID)
+	require.Contains(t, plan, picked[1].ID)
+	require.NotContains(t, plan, "Selected Customer 2", "only the selected records are planned")
+	screenshot(t, ctx, "sync-selected-preview")
+	require.Zero(t, w.fake.Stats().Writes(), "nothing is written to Metakocka before the person confirms")
+	for _, c := range picked {
+		require.False(t, w.partnerNamed(w.compA, c.Name))
+		_, err := w.store.FindMapping(bg, w.a.ID, mksync.EntityContact, c.ID)
+		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "nor to the mappings")
+	}
+
+	do(t, ctx, click(`button.confirm-plan`), visible(`#run-progress[data-status=succeeded]`))
+	require.Positive(t, w.fake.Stats().Writes())
+	for _, c := range picked {
+		require.True(t, w.partnerNamed(w.compA, c.Name), c.Name)
+	}
+	for i := 2; i < 5; i++ {
+		require.False(t, w.partnerNamed(w.compA, fmt.Sprintf("Selected Customer %d", i)), "an unselected record is not synced")
+	}
+}

@@ -162,7 +162,12 @@ func (h *Handler) detailPage(r *http.Request, s *session, k kind, rec record) (D
 	if err != nil {
 		return DetailPage{}, err
 	}
-	p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields}
+	p := DetailPage{Layout: h.layout(r, s, rec.Title, "/"+k.info.Slug), Row: row, Fields: rec.Fields,
+		Stock: rec.Stock, StockTotal: rec.StockTotal}
+	if rec.contact != nil {
+		f := newPartnerForm(s, *rec.contact)
+		p.Partner = &f
+	}
 	if p.Link, err = h.linkBox(ctx, s, k, rec); err != nil {
 		return p, err
 	}
@@ -173,7 +178,32 @@ func (h *Handler) detailPage(r *http.Request, s *session, k kind, rec record) (D
 	for _, e := range errs {
 		p.Errors = append(p.Errors, newErrorRow(e))
 	}
+	if p.Conflict, err = h.conflict(ctx, s, errs, row.LastErrorID); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// conflict is the record's conflict to show: its newest error when that is
+// a conflict, else the open conflict its mapping names (read when it is
+// older than the recent errors).
+func (h *Handler) conflict(ctx context.Context, s *session, recent []mksync.ErrorRecord, lastError string) (*ConflictView, error) {
+	if v := conflictOf(recent, lastError); v != nil || lastError == "" {
+		return v, nil
+	}
+	for _, e := range recent {
+		if e.ID == lastError {
+			return nil, nil
+		}
+	}
+	e, err := h.cfg.Store.FindErrorRecord(ctx, s.TenantID, lastError)
+	switch {
+	case mksync.ErrorCode(err) == mksync.ENOTFOUND:
+		return nil, nil // pruned: the errors list says what remains
+	case err != nil:
+		return nil, fmt.Errorf("find the last error %s: %w", lastError, err)
+	}
+	return conflictOf([]mksync.ErrorRecord{e}, lastError), nil
 }
 
 // syncOne syncs one record now, in dir. htmx gets the record's row again
@@ -262,9 +292,9 @@ func syncMessage(k kind, dir mksync.Direction, title string, res mksync.SyncResu
 	return fmt.Sprintf("%s synced from Metakocka: %s.", title, what)
 }
 
-// syncMany starts a background run over the selected records and goes to
-// the run's page; over all records it starts a preview instead, which a
-// person confirms (startPreview).
+// syncMany starts a preview of a sync of the selected records, or of all
+// records, and goes to its page: a bulk sync writes nothing until a person
+// confirms its plan (startPreview, applyPreview).
 func (h *Handler) syncMany(k kind) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, s *session) error {
 		ctx := r.Context()
@@ -273,7 +303,7 @@ func (h *Handler) syncMany(k kind) pageFunc {
 			return &mksync.Error{Code: mksync.EINVALID, Message: "choose a direction", Details: map[string]string{"direction": "must be to_metakocka or from_metakocka"}}
 		}
 		if r.PostFormValue("scope") == "all" {
-			return h.startPreview(w, r, s, k, dir) // a bulk sync is previewed and confirmed first
+			return h.startPreview(w, r, s, k, dir, nil) // a bulk sync is previewed and confirmed first
 		}
 		var ids []string
 		selected := dedupe(r.PostForm["id"])
@@ -296,7 +326,7 @@ func (h *Handler) syncMany(k kind) pageFunc {
 			}
 			ids = append(ids, id)
 		}
-		return h.startRun(w, r, s, k, dir, ids)
+		return h.startPreview(w, r, s, k, dir, ids)
 	}
 }
 

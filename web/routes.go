@@ -45,6 +45,9 @@ func (h *Handler) routes(mux *http.ServeMux) error {
 		mux.HandleFunc("GET "+base+"/in-metakocka", h.authed(h.remote(k)))
 		mux.HandleFunc("POST "+base+"/import", h.authed(h.limited(h.importRemote(k))))
 		h.linkRoutes(mux, k)
+		if k.info.Type == mksync.EntityContact {
+			mux.HandleFunc("POST "+base+"/{id}/partner", h.authed(h.savePartner(k)))
+		}
 	}
 	mux.HandleFunc("GET /runs", h.authed(h.runs))
 	mux.HandleFunc("GET /runs/{id}", h.authed(h.run))

@@ -157,6 +157,15 @@ type DetailPage struct {
 	Layout
 	Row    RecordRow
 	Fields []Field
+	// Stock is a product's stock per warehouse, beside StockTotal, the
+	// total Metakocka reports.
+	Stock      []StockRow
+	StockTotal string
+	// Conflict is the record's last conflict when its last recorded
+	// problem is one (or its mapping's open conflict); nil otherwise.
+	Conflict *ConflictView
+	// Partner is the contact's partner form (contacts only).
+	Partner *PartnerForm
 	// Link is the record's link to Metakocka with its actions.
 	Link   LinkBox
 	Errors []ErrorRow

@@ -329,16 +329,33 @@ func TestBulkSync(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	br := b.browser().login(b.a.Token)
+	// Sync selected: a preview of exactly those records first, as "Sync
+	// all" (nothing runs for real before a person confirms).
 	p := br.post("/contacts/sync", br.form("direction", "to_metakocka", "scope", "selected", "id", b.a.ContactID))
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	require.True(t, strings.HasPrefix(p.Location, "/runs/"))
-	require.Equal(t, "start contact to_metakocka ui "+b.a.ContactID, b.syncer.Calls()[0])
+	require.True(t, strings.HasPrefix(p.Location, "/previews/"), p.Location)
+	require.Equal(t, "start contact to_metakocka ui "+b.a.ContactID+" dry", b.syncer.Calls()[0])
+	pv, err := b.store.FindSyncRun(context.Background(), b.a.ID, strings.TrimPrefix(p.Location, "/previews/"))
+	require.NoError(t, err)
+	require.True(t, pv.DryRun)
+
+	// Pulling the selected records previews them by their mk_ids.
+	require.NoError(t, b.store.UpsertMapping(context.Background(), b.a.ID, &mksync.Mapping{EntityType: mksync.EntityContact,
+		EntityID: b.a.ContactID, MetakockaID: "4242", State: mksync.StateSynced}))
+	p = br.post("/contacts/sync", br.form("direction", "from_metakocka", "scope", "selected", "id", b.a.ContactID))
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	require.True(t, strings.HasPrefix(p.Location, "/previews/"), p.Location)
+	require.Equal(t, "start contact from_metakocka ui 4242 dry", b.syncer.Calls()[1])
+	require.NoError(t, b.store.DeleteMapping(context.Background(), b.a.ID, mksync.EntityContact, b.a.ContactID))
 
 	// The run page polls its progress while the run is not final.
-	run := br.get(p.Location)
+	queued := mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka, Trigger: mksync.TriggerUI, Status: mksync.RunQueued}
+	require.NoError(t, b.store.CreateSyncRun(context.Background(), b.a.ID, &queued))
+	runURL := "/runs/" + queued.ID
+	run := br.get(runURL)
 	require.Equal(t, http.StatusOK, run.Status)
-	require.Contains(t, run.Body, `hx-get="`+p.Location+`/progress"`)
-	frag := br.get(p.Location+"/progress", "HX-Request", "true")
+	require.Contains(t, run.Body, `hx-get="`+runURL+`/progress"`)
+	frag := br.get(runURL+"/progress", "HX-Request", "true")
 	require.Equal(t, http.StatusOK, frag.Status)
 	require.True(t, strings.HasPrefix(frag.Body, `<section id="run-progress"`))
 
@@ -346,7 +363,7 @@ func TestBulkSync(t *testing.T) {
 	p = br.post("/products/sync", url.Values{"scope": {"all"}, "direction": {"from_metakocka"}}, "X-CSRF-Token", br.csrf, "HX-Request", "true")
 	require.Equal(t, http.StatusNoContent, p.Status)
 	require.True(t, strings.HasPrefix(p.Header.Get("HX-Redirect"), "/previews/"))
-	require.Equal(t, "start product from_metakocka ui  dry", b.syncer.Calls()[1])
+	require.Equal(t, "start product from_metakocka ui  dry", b.syncer.Calls()[2])
 
 	// Nothing selected is a clear message, not a run.
 	p = br.post("/contacts/sync", br.form("direction", "to_metakocka"))
