@@ -373,7 +373,7 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	r.run.Checkpoint = r.cp.encode()
 	rejected := credentialsRejected(b.res)
 	pause := !final && !rejected && r.stop != nil && r.stop()
-	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0 && len(b.plan) == 0
+	idle := batchIdle(b)
 	if idle && !final && !pause && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
 		r.reportBatch(b.res)
 		return nil
@@ -411,6 +411,14 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	return nil
 }
 
+// batchIdle reports whether a committed batch changed nothing: every
+// record skipped. A link (a mapping written) and an ambiguous match (an
+// error record and a mapping written) are work like a create.
+func batchIdle(b batchDone) bool {
+	r := b.res
+	return r.Created+r.Updated+r.Failed+r.Conflicts+r.Linked+r.Ambiguous == 0 && len(b.plan) == 0
+}
+
 // errPause ends a run whose stop hook asked it to stop (WorkRun).
 var errPause = errors.New("run paused")
 
@@ -418,7 +426,7 @@ var errPause = errors.New("run paused")
 // Metakocka failed because Metakocka rejected the tenant's credentials
 // (records decided without a call, skipped ones, do not count).
 func credentialsRejected(res mksync.SyncResult) bool {
-	if res.Failed == 0 || res.Created+res.Updated+res.Conflicts > 0 || len(res.Errors) < res.Failed {
+	if res.Failed == 0 || res.Created+res.Updated+res.Conflicts+res.Linked+res.Ambiguous > 0 || len(res.Errors) < res.Failed {
 		return false
 	}
 	for _, e := range res.Errors {
