@@ -23,6 +23,11 @@ const (
 	// updated, field by field as Changes say.
 	PlanUpdateThere PlanAction = "update_in_metakocka"
 	PlanUpdateHere  PlanAction = "update_in_crm"
+	// PlanDeleteThere: the Metakocka record of a record deleted in the
+	// CRM (a tombstone; Key is the deleted record's local id) would be
+	// deleted there by the tenant's deletion policy (delete_in_metakocka:
+	// product_delete for a product, delete_document for a sales order).
+	PlanDeleteThere PlanAction = "delete_in_metakocka"
 	// PlanConflict: both sides changed; Reason says what the policy keeps
 	// or that a person must decide.
 	PlanConflict PlanAction = "conflict"

@@ -286,6 +286,9 @@ func (s *session) applyPlanned(ctx context.Context, et mksync.EntityType, dir mk
 	if err != nil {
 		return s.fail(ctx, et, dir, key, "", fmt.Errorf("read plan of preview %s: %w", planRunID, err))
 	}
+	if planned.Action == mksync.PlanDeleteThere {
+		return s.applyPlannedDelete(ctx, et, planned)
+	}
 	d := s.dryCopy()
 	var fresh recordResult
 	if dir == mksync.ToMetakocka {

@@ -345,3 +345,71 @@ func TestPreviewEveryEntityBothWays(t *testing.T) {
 	_, err = b.store.FindMapping(ctx, b.tenant, mksync.EntitySalesDocument, d2.ID)
 	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
 }
+
+// TestPreviewListsPolicyDeletes: under delete_in_metakocka a preview of a
+// bulk push lists the product deleted in the CRM as "delete in Metakocka"
+// (and deletes nothing); applying the plan deletes exactly it and forgets
+// its tombstone. A planned delete whose tombstone was forgotten since the
+// preview (the record restored) is not carried out. Under keep nothing is
+// planned.
+func TestPreviewListsPolicyDeletes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy  mksync.DeletePolicy
+		planned bool
+	}{
+		{mksync.DeleteKeep, false},
+		{mksync.DeleteInMetakocka, true},
+	} {
+		b := setup(t, setupOpts{settings: mksync.SyncSettings{DeletePolicy: tt.policy}})
+		ctx := context.Background()
+		gone, kept, restored := newProduct(t, b), newProduct(t, b), newProduct(t, b)
+		for _, p := range []mksync.Product{gone, kept, restored} {
+			_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+			require.NoError(t, err)
+		}
+		goneMk := b.mapping(t, mksync.EntityProduct, gone.ID).MetakockaID
+		restoredMk := b.mapping(t, mksync.EntityProduct, restored.ID).MetakockaID
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, gone.ID))
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, restored.ID))
+		fresh := newProduct(t, b)
+		b.fake.ResetStats()
+
+		pv := preview(t, b, mksync.EntityProduct, mksync.ToMetakocka, nil)
+		require.Zero(t, b.fake.Stats().Writes(), "%s: a preview deletes nothing", tt.policy)
+		require.Len(t, b.fake.Products(b.company), 3)
+		plan := planOf(t, b, pv.ID)
+		require.Equal(t, mksync.PlanCreateThere, plan[fresh.ID].Action)
+		if !tt.planned {
+			require.NotContains(t, plan, gone.ID, tt.policy)
+			continue
+		}
+		it := plan[gone.ID]
+		require.Equal(t, mksync.PlanDeleteThere, it.Action, "%+v", it)
+		require.Equal(t, goneMk, it.MetakockaID)
+		require.Contains(t, it.Reason, "deletion policy")
+		require.Equal(t, mksync.PlanDeleteThere, plan[restored.ID].Action)
+		totals, err := b.store.CountPlanItems(ctx, b.tenant, pv.ID)
+		require.NoError(t, err)
+		require.Equal(t, mksync.PlanTotals{mksync.PlanDeleteThere: 2, mksync.PlanCreateThere: 1}, totals)
+		_, err = b.store.FindTombstone(ctx, b.tenant, mksync.EntityProduct, goneMk)
+		require.NoError(t, err, "a preview keeps the tombstone")
+
+		// The second deleted product is restored on purpose after the preview.
+		require.NoError(t, b.store.DeleteTombstone(ctx, b.tenant, mksync.EntityProduct, restoredMk))
+		ap := applyPlan(t, b, pv.ID)
+		require.Equal(t, 1, ap.Result.Created, "%+v", ap.Result)
+		require.Equal(t, 1, ap.Result.Updated, "the delete")
+		require.Equal(t, 1, ap.Result.Failed)
+		require.Equal(t, mksync.ECONFLICT, ap.Result.Errors[0].Code)
+		mkIDs := map[string]bool{}
+		for _, p := range b.fake.Products(b.company) {
+			mkIDs[p.MkID] = true
+		}
+		require.False(t, mkIDs[goneMk], "the planned delete was made")
+		require.True(t, mkIDs[restoredMk], "a restored record is not deleted")
+		require.Len(t, mkIDs, 3, "kept, restored and the new one")
+		_, err = b.store.FindTombstone(ctx, b.tenant, mksync.EntityProduct, goneMk)
+		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "its tombstone is forgotten")
+	}
+}

@@ -309,7 +309,7 @@ func (r *runner) execute(ctx context.Context) error {
 	case len(r.cp.IDs) > 0:
 		source = r.idSource()
 	case r.run.Direction == mksync.ToMetakocka:
-		if err := s.applyDeletes(ctx, r.run.EntityType); err != nil {
+		if err := r.deletes(ctx); err != nil {
 			return err
 		}
 		source = r.pushAllSource(ctx)
@@ -342,6 +342,20 @@ func (r *runner) execute(ctx context.Context) error {
 		err = r.advanceCursors(ctx, len(syncedDocTypes), failedTags)
 	}
 	return err
+}
+
+// deletes carries out the deletion policy before a bulk push
+// (applyDeletes); a preview keeps the deletes it would make in its plan.
+func (r *runner) deletes(ctx context.Context) error {
+	s := r.s
+	planned, err := s.applyDeletes(ctx, r.run.EntityType)
+	if err != nil || len(planned) == 0 {
+		return err
+	}
+	if err := s.e.store.SavePlanItems(ctx, s.tenantID, r.run.ID, planned); err != nil {
+		return fmt.Errorf("save planned deletes of sync run %s: %w", r.run.ID, err)
+	}
+	return nil
 }
 
 // commit persists one batch: result, progress and checkpoint, unless the

@@ -38,7 +38,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.PricelistSource](): {"", string(mksync.PricelistChosen), string(mksync.PricelistDiscovered),
 		string(mksync.PricelistUndecided)},
 	reflect.TypeFor[mksync.PlanAction](): {string(mksync.PlanLink), string(mksync.PlanCreateThere), string(mksync.PlanCreateHere),
-		string(mksync.PlanUpdateThere), string(mksync.PlanUpdateHere), string(mksync.PlanConflict), string(mksync.PlanAmbiguous),
+		string(mksync.PlanUpdateThere), string(mksync.PlanUpdateHere), string(mksync.PlanDeleteThere), string(mksync.PlanConflict), string(mksync.PlanAmbiguous),
 		string(mksync.PlanSkip), string(mksync.PlanFail)},
 }
 

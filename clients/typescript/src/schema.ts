@@ -1134,7 +1134,7 @@ export interface components {
         Plan: {
             items: {
                 /** @enum {string} */
-                action: "link" | "create_in_metakocka" | "create_in_crm" | "update_in_metakocka" | "update_in_crm" | "conflict" | "ambiguous" | "skip" | "fail";
+                action: "link" | "create_in_metakocka" | "create_in_crm" | "update_in_metakocka" | "update_in_crm" | "delete_in_metakocka" | "conflict" | "ambiguous" | "skip" | "fail";
                 candidates?: string[];
                 changes?: {
                     field: string;
