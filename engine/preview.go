@@ -80,7 +80,7 @@ func planAction(o outcome, dir mksync.Direction) mksync.PlanAction {
 // catalogue index; its stock reads are its own.
 func (s *session) dryCopy() *session {
 	return &session{e: s.e, tenantID: s.tenantID, settings: s.settings, mk: s.mk, createNew: s.createNew,
-		barcodes: s.barcodes, dry: true}
+		barcodes: s.barcodes, claims: s.claims, dry: true}
 }
 
 // applyLocal writes Metakocka's version rv (snapshot rs) of r onto the

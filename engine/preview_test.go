@@ -413,3 +413,65 @@ func TestPreviewListsPolicyDeletes(t *testing.T) {
 		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "its tombstone is forgotten")
 	}
 }
+
+// TestTwoRecordsMatchingOnePartner: two CRM contacts that match the same
+// Metakocka partner (a CRM duplicate) are not both linked, nor is the
+// second created again: in a preview and in a real run alike, one is
+// linked and the other left ambiguous, its reason naming the first; the
+// plan applies as previewed whichever record the run decides first.
+func TestTwoRecordsMatchingOnePartner(t *testing.T) {
+	t.Parallel()
+	for _, viaPreview := range []bool{true, false} {
+		b := setup(t, setupOpts{})
+		ctx := context.Background()
+		mk := b.mk(t)
+		partner := addPartner(t, mk, "Edina d.o.o.", "SI55555555", "")
+		var ids []string
+		for _, tax := range []string{"55555555", "SI 55555555"} {
+			c := mksync.Contact{Name: "Edina " + tax, TaxID: tax, Street: "Cesta 1", PostNumber: "1000", City: "Ljubljana", Country: "SI"}
+			require.NoError(t, b.store.CreateContact(ctx, b.tenant, &c))
+			ids = append(ids, c.ID)
+		}
+		run := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+		if viaPreview {
+			b.fake.ResetStats()
+			pv := preview(t, b, mksync.EntityContact, mksync.ToMetakocka, nil)
+			require.Zero(t, b.fake.Stats().Writes())
+			require.Equal(t, 1, pv.Result.Linked, "%+v", pv.Result)
+			require.Equal(t, 1, pv.Result.Ambiguous)
+			plan := planOf(t, b, pv.ID)
+			var linked, amb mksync.PlanItem
+			for _, id := range ids {
+				switch it := plan[id]; it.Action {
+				case mksync.PlanLink:
+					linked = it
+				case mksync.PlanAmbiguous:
+					amb = it
+				}
+			}
+			require.Equal(t, partner, linked.MetakockaID)
+			require.Equal(t, []string{partner}, amb.Candidates)
+			require.Contains(t, amb.Reason, "matched by contact "+linked.Key+" in this run")
+			*run = applyPlan(t, b, pv.ID)
+		} else {
+			require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+		}
+		require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+		require.Equal(t, 1, run.Result.Ambiguous)
+		require.Zero(t, run.Result.Failed+run.Result.Created)
+		require.Len(t, b.fake.Partners(b.company), 1, "no second partner")
+		states := map[mksync.SyncState]string{}
+		for _, id := range ids {
+			m := b.mapping(t, mksync.EntityContact, id)
+			states[m.State] = m.LastError
+			if m.State == mksync.StateSynced {
+				require.Equal(t, partner, m.MetakockaID)
+			}
+		}
+		require.Contains(t, states, mksync.StateSynced)
+		require.Contains(t, states, mksync.StateAmbiguous)
+		er, err := b.store.FindErrorRecord(ctx, b.tenant, states[mksync.StateAmbiguous])
+		require.NoError(t, err)
+		require.Contains(t, er.Message, "in this run")
+	}
+}

@@ -170,6 +170,12 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
 	s.dry = run.DryRun
+	if run.PlanRunID != "" && run.Direction == mksync.ToMetakocka {
+		err = s.seedClaims(ctx, run.EntityType, run.PlanRunID)
+	}
+	if err != nil {
+		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
+	}
 	live, done := e.live.start(tenantID, run, e.clock.Now())
 	defer done()
 	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop, live: live}
