@@ -289,12 +289,12 @@ func (s *session) applyPlanned(ctx context.Context, et mksync.EntityType, dir mk
 	if planned.Action == mksync.PlanDeleteThere {
 		return s.applyPlannedDelete(ctx, et, planned)
 	}
-	d := s.dryCopy()
+	d, force := s.dryCopy(), planned.Forced
 	var fresh recordResult
 	if dir == mksync.ToMetakocka {
-		fresh = d.pushByID(ctx, et, key, false)
+		fresh = d.pushByID(ctx, et, key, force)
 	} else {
-		fresh = d.pullByMkID(ctx, et, key, false)
+		fresh = d.pullByMkID(ctx, et, key, force)
 	}
 	if fresh.interrupted {
 		return fresh
@@ -308,9 +308,9 @@ func (s *session) applyPlanned(ctx context.Context, et mksync.EntityType, dir mk
 			"changed since the preview (planned %s, now %s): not applied; preview again", planned.Action, now))
 	}
 	if dir == mksync.ToMetakocka {
-		return s.pushByID(ctx, et, key, false)
+		return s.pushByID(ctx, et, key, force)
 	}
-	return s.pullByMkID(ctx, et, key, false)
+	return s.pullByMkID(ctx, et, key, force)
 }
 
 // samePlan reports whether a record decided again (b) would do what the

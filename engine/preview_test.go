@@ -475,3 +475,53 @@ func TestTwoRecordsMatchingOnePartner(t *testing.T) {
 		require.Contains(t, er.Message, "in this run")
 	}
 }
+
+// TestSingleRecordPreviewSettlesOpenConflict: a single-record preview
+// (an explicit sync's preview) of a record with an open conflict plans what
+// the explicit sync does — the CRM's values to Metakocka, Metakocka's from
+// it — while a preview of the same record as a selection plans the
+// conflict; applying the explicit plan syncs the record explicitly.
+func TestSingleRecordPreviewSettlesOpenConflict(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []mksync.Direction{mksync.ToMetakocka, mksync.FromMetakocka} {
+		b := setup(t, setupOpts{})
+		ctx := context.Background()
+		c := newContact(t, b)
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
+		require.NoError(t, err)
+		m := b.mapping(t, mksync.EntityContact, c.ID)
+		c.Name = "CRM name"
+		require.NoError(t, b.store.UpdateContact(ctx, b.tenant, &c))
+		_, err = b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m.MetakockaID, Customer: "Metakocka name"})
+		require.NoError(t, err)
+		m = b.mapping(t, mksync.EntityContact, c.ID)
+		m.State = mksync.StateConflict
+		require.NoError(t, b.store.UpsertMapping(ctx, b.tenant, &m))
+		key, want, name := c.ID, mksync.PlanUpdateThere, "CRM name"
+		if dir == mksync.FromMetakocka {
+			key, want, name = m.MetakockaID, mksync.PlanUpdateHere, "Metakocka name"
+		}
+		b.fake.ResetStats()
+
+		selected := preview(t, b, mksync.EntityContact, dir, []string{key})
+		require.Equal(t, mksync.PlanConflict, planOf(t, b, selected.ID)[key].Action, "%s: a selection leaves it open", dir)
+		single := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: dir, DryRun: true, Explicit: true}
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, single, []string{key}))
+		it := planOf(t, b, single.ID)[key]
+		require.Equal(t, want, it.Action, "%s: %+v", dir, it)
+		require.Contains(t, changedFields(it.Changes), "name")
+		require.Zero(t, b.fake.Stats().Writes())
+		require.Equal(t, mksync.StateConflict, b.mapping(t, mksync.EntityContact, c.ID).State)
+
+		ap := applyPlan(t, b, single.ID)
+		require.Zero(t, ap.Result.Failed, "%s: %+v", dir, ap.Result)
+		got := b.mapping(t, mksync.EntityContact, c.ID)
+		require.Equal(t, mksync.StateSynced, got.State, dir)
+		local, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, name, local.Name, dir)
+		for _, p := range b.fake.Partners(b.company) {
+			require.Equal(t, name, p.Customer, dir)
+		}
+	}
+}

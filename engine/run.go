@@ -21,6 +21,9 @@ type checkpoint struct {
 	// Pos is the product_list offset (product pulls) or the search offset
 	// within DocType (document pulls).
 	IDs []string `json:"ids,omitempty"`
+	// Explicit: the run's one record is synced as an explicit sync
+	// (SyncRun.Explicit).
+	Explicit bool `json:"explicit,omitempty"`
 	Pos int      `json:"pos,omitempty"`
 	// After is the last local id committed (pushes of all records, pulls
 	// of all mapped contacts).
@@ -73,7 +76,7 @@ func (e *Engine) PrepareRun(_ context.Context, _ string, run *mksync.SyncRun, id
 	run.StartedAt, run.FinishedAt = nil, nil
 	run.Result = mksync.SyncResult{Success: true, Errors: []mksync.RecordError{}}
 	run.Total = len(ids)
-	run.Checkpoint = checkpoint{IDs: ids}.encode()
+	run.Checkpoint = checkpoint{IDs: ids, Explicit: run.Explicit && len(ids) == 1}.encode()
 	return nil
 }
 
@@ -538,18 +541,23 @@ func doneItem(pos string, out outcome) item {
 // idSource yields the run's named records from the checkpoint on.
 func (r *runner) idSource() func(yield func(item) bool) error {
 	s := r.s
-	et, dir, plan := r.run.EntityType, r.run.Direction, r.run.PlanRunID
+	et, dir, plan, force := r.run.EntityType, r.run.Direction, r.run.PlanRunID, r.start.Explicit
 	return func(yield func(item) bool) error {
 		for i := r.start.Pos; i < len(r.start.IDs); i++ {
 			id := r.start.IDs[i]
-			f := func(ctx context.Context) recordResult {
+			f := func(ctx context.Context) (res recordResult) {
 				if plan != "" {
 					return s.applyPlanned(ctx, et, dir, plan, id)
 				}
 				if dir == mksync.ToMetakocka {
-					return s.pushByID(ctx, et, id, false)
+					res = s.pushByID(ctx, et, id, force)
+				} else {
+					res = s.pullByMkID(ctx, et, id, force)
 				}
-				return s.pullByMkID(ctx, et, id, false)
+				if res.plan != nil {
+					res.plan.Forced = force
+				}
+				return res
 			}
 			if !yield(runItem(strconv.Itoa(i+1), f)) {
 				return nil
