@@ -24,7 +24,7 @@ type checkpoint struct {
 	// Explicit: the run's one record is synced as an explicit sync
 	// (SyncRun.Explicit).
 	Explicit bool `json:"explicit,omitempty"`
-	Pos int      `json:"pos,omitempty"`
+	Pos      int  `json:"pos,omitempty"`
 	// After is the last local id committed (pushes of all records, pulls
 	// of all mapped contacts).
 	After string `json:"after,omitempty"`
