@@ -139,6 +139,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		items := make([]mappingView, len(ms))
 		for i, m := range ms {
 			items[i] = newMappingView(m)
+			s.withCandidates(ctx, p.TenantID, &items[i])
 		}
 		writeJSON(w, http.StatusOK, list[mappingView]{Items: items, NextCursor: next})
 		return nil
