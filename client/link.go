@@ -1,0 +1,66 @@
+package client
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mksync/mksync"
+)
+
+// A person's decisions on matching (docs/mapping.md, "Linking by hand").
+
+// LinkRef names the Metakocka record to link to: its mk_id or its
+// count_code (exactly one).
+type LinkRef struct {
+	MetakockaID string
+	CountCode   string
+}
+
+// Link maps the CRM record id of type et to the Metakocka record ref by
+// hand (an answer to an ambiguous match, or a re-link) and returns the
+// mapping, pending: linking writes to neither record, the next sync
+// compares both sides. ENOTFOUND when either record is missing, ECONFLICT
+// when the Metakocka record is linked to another CRM record, EINVALID
+// for a ref with neither or both fields. Not retried on failure: a POST.
+func (c *Client) Link(ctx context.Context, et mksync.EntityType, id string, ref LinkRef) (mksync.Mapping, error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return mksync.Mapping{}, err
+	}
+	body := map[string]string{p.idField: id}
+	if ref.MetakockaID != "" {
+		body["metakockaId"] = ref.MetakockaID
+	}
+	if ref.CountCode != "" {
+		body["countCode"] = ref.CountCode
+	}
+	var out mksync.Mapping
+	_, err = c.do(ctx, request{method: http.MethodPost, path: syncPath(p, "mappings"), body: body, out: &out})
+	return out, err
+}
+
+// Unlink removes the mapping of the CRM record id (ENOTFOUND when it has
+// none). Nothing is written to Metakocka; the next push matches the
+// record again and creates it only when nothing matches.
+func (c *Client) Unlink(ctx context.Context, et mksync.EntityType, id string) error {
+	p, err := pathsOf(et)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, request{method: http.MethodDelete, path: path("api", "integrations", "metakocka", p.segment, "mappings", id)})
+	return err
+}
+
+// CreateNew creates the CRM record id in Metakocka now, on purpose,
+// without matching (a person's "none of these" for an ambiguous record)
+// and returns the outcome. ECONFLICT while the record is linked (unlink
+// it first). Not retried on failure: a POST.
+func (c *Client) CreateNew(ctx context.Context, et mksync.EntityType, id string) (mksync.SyncResult, error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return mksync.SyncResult{}, err
+	}
+	var out mksync.SyncResult
+	_, err = c.do(ctx, request{method: http.MethodPost, path: path("api", "integrations", "metakocka", p.segment, "mappings", id, "create-new"), out: &out})
+	return resultOf(out), err
+}
