@@ -64,3 +64,33 @@ func (c *Client) CreateNew(ctx context.Context, et mksync.EntityType, id string)
 	_, err = c.do(ctx, request{method: http.MethodPost, path: path("api", "integrations", "metakocka", p.segment, "mappings", id, "create-new"), out: &out})
 	return resultOf(out), err
 }
+
+// Candidate is one Metakocka record an ambiguous record matched: its
+// mk_id, a human title (a partner's name, a product's code and name) and
+// the key that matched ("tax number", "e-mail", "code", …).
+type Candidate struct {
+	MkID  string `json:"mkId"`
+	Title string `json:"title"`
+	Key   string `json:"key"`
+}
+
+// AmbiguousMapping is the mapping of a record left for a person to decide,
+// with the candidates it matched.
+type AmbiguousMapping struct {
+	mksync.Mapping
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Ambiguous returns one page of the tenant's records of type et that
+// matched two or more Metakocka records (mappings in state ambiguous),
+// each with its candidates: answer one with Link or CreateNew.
+func (c *Client) Ambiguous(ctx context.Context, et mksync.EntityType, o PageOptions) (Page[AmbiguousMapping], error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return Page[AmbiguousMapping]{}, err
+	}
+	var out Page[AmbiguousMapping]
+	_, err = c.do(ctx, request{method: http.MethodGet, path: syncPath(p, "mappings"),
+		query: ListOptions{State: mksync.StateAmbiguous, PageOptions: o}.query(), out: &out})
+	return out, err
+}

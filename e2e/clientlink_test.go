@@ -10,6 +10,7 @@ import (
 	"github.com/mksync/mksync"
 	"github.com/mksync/mksync/app/apptest"
 	"github.com/mksync/mksync/client"
+	"github.com/mksync/mksync/metakocka"
 )
 
 // TestClientLinkUnlinkCreateNew: the client links a CRM record to a
@@ -49,6 +50,33 @@ func TestClientLinkUnlinkCreateNew(t *testing.T) {
 	apiError(t, err, http.StatusConflict, mksync.ECONFLICT)
 	_, err = b.b.Link(ctx, mksync.EntityContact, two.ID, client.LinkRef{MetakockaID: m1.MetakockaID})
 	apiError(t, err, http.StatusNotFound, mksync.ENOTFOUND)
+
+	// Two partners made outside mksync with one tax number: a contact
+	// with it is ambiguous, listed with both candidates.
+	mk, err := metakocka.New(metakocka.Config{BaseURL: b.d.FakeURL, CompanyID: b.ta.Company, SecretKey: b.ta.Secret})
+	require.NoError(t, err)
+	var twins []string
+	for _, name := range []string{"Dvojcek A d.o.o.", "Dvojcek B d.o.o."} {
+		r, err := mk.AddPartner(ctx, metakocka.Partner{Customer: name, TaxIDNumber: "SI 71234567", Street: "Cesta 1", PostNumber: "1000", Place: "Ljubljana", Country: "SI"})
+		require.NoError(t, err)
+		twins = append(twins, r.MkID)
+	}
+	in := newContact("Dvojcek")
+	in.TaxID = "71234567"
+	four, err := b.a.CreateContact(ctx, in)
+	require.NoError(t, err)
+	res, err = b.a.SyncToMetakocka(ctx, mksync.EntityContact, four.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Ambiguous, "%+v", res)
+	amb, err := b.a.Ambiguous(ctx, mksync.EntityContact, client.PageOptions{})
+	require.NoError(t, err)
+	require.Len(t, amb.Items, 1)
+	require.Equal(t, four.ID, amb.Items[0].EntityID)
+	require.Equal(t, mksync.StateAmbiguous, amb.Items[0].State)
+	require.ElementsMatch(t, []client.Candidate{
+		{MkID: twins[0], Title: "Dvojcek A d.o.o.", Key: "tax number"},
+		{MkID: twins[1], Title: "Dvojcek B d.o.o.", Key: "tax number"},
+	}, amb.Items[0].Candidates)
 }
 
 // TestClientPreviewPlanApply: single-record and bulk previews in both
