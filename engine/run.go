@@ -21,10 +21,10 @@ type checkpoint struct {
 	// Pos is the product_list offset (product pulls) or the search offset
 	// within DocType (document pulls).
 	IDs []string `json:"ids,omitempty"`
+	Pos int      `json:"pos,omitempty"`
 	// Explicit: the run's one record is synced as an explicit sync
 	// (SyncRun.Explicit).
 	Explicit bool `json:"explicit,omitempty"`
-	Pos      int  `json:"pos,omitempty"`
 	// After is the last local id committed (pushes of all records, pulls
 	// of all mapped contacts).
 	After string `json:"after,omitempty"`
