@@ -23,6 +23,11 @@ const (
 	// updated, field by field as Changes say.
 	PlanUpdateThere PlanAction = "update_in_metakocka"
 	PlanUpdateHere  PlanAction = "update_in_crm"
+	// PlanDeleteThere: the Metakocka record of a record deleted in the
+	// CRM (a tombstone; Key is the deleted record's local id) would be
+	// deleted there by the tenant's deletion policy (delete_in_metakocka:
+	// product_delete for a product, delete_document for a sales order).
+	PlanDeleteThere PlanAction = "delete_in_metakocka"
 	// PlanConflict: both sides changed; Reason says what the policy keeps
 	// or that a person must decide.
 	PlanConflict PlanAction = "conflict"
@@ -64,6 +69,10 @@ type PlanItem struct {
 	// plan re-decides a record whose state has moved since.
 	LocalHash  string `json:"-"`
 	RemoteHash string `json:"-"`
+	// Forced marks an item of a single-record preview, decided as an
+	// explicit sync (an open conflict settled for the side synced to):
+	// applying it syncs the record explicitly too.
+	Forced bool `json:"-"`
 }
 
 // PlanTotals counts a plan's records by action.
@@ -91,6 +100,7 @@ type storedPlanItem struct {
 	plainPlanItem
 	LocalHash  string `json:"localHash,omitempty"`
 	RemoteHash string `json:"remoteHash,omitempty"`
+	Forced     bool   `json:"forced,omitempty"`
 }
 
 type plainPlanItem PlanItem
@@ -98,7 +108,7 @@ type plainPlanItem PlanItem
 // EncodePlanItem is the JSON a store keeps of it (hashes included), so
 // that every store keeps the same.
 func EncodePlanItem(it PlanItem) ([]byte, error) {
-	return json.Marshal(storedPlanItem{plainPlanItem(it), it.LocalHash, it.RemoteHash})
+	return json.Marshal(storedPlanItem{plainPlanItem(it), it.LocalHash, it.RemoteHash, it.Forced})
 }
 
 // DecodePlanItem reads what EncodePlanItem wrote.
@@ -108,7 +118,7 @@ func DecodePlanItem(b []byte) (PlanItem, error) {
 		return PlanItem{}, WrapError(EINTERNAL, "unreadable plan item", err)
 	}
 	it := PlanItem(v.plainPlanItem)
-	it.LocalHash, it.RemoteHash = v.LocalHash, v.RemoteHash
+	it.LocalHash, it.RemoteHash, it.Forced = v.LocalHash, v.RemoteHash, v.Forced
 	return it, nil
 }
 

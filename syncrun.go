@@ -106,6 +106,12 @@ type SyncRun struct {
 	// run syncs exactly the plan's records, re-deciding any whose state
 	// moved since (reported as failed with code conflict, not written).
 	PlanRunID string `json:"planRunId,omitempty"`
+	// Explicit marks a run over one record that stands for an explicit
+	// single-record sync (a single-record preview): it decides the record
+	// as SyncToMetakocka / SyncFromMetakocka would, settling an open
+	// conflict for the side synced to. Set when starting a run; it is kept
+	// in the run's checkpoint, not on its own.
+	Explicit bool `json:"-"`
 	// Checkpoint is an opaque resume position (e.g. the last id done).
 	Checkpoint string     `json:"-"`
 	CreatedAt  time.Time  `json:"createdAt"`

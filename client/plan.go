@@ -35,6 +35,51 @@ func (c *Client) PreviewManyToMetakocka(ctx context.Context, et mksync.EntityTyp
 	return out.RunID, err
 }
 
+// PreviewToMetakocka queues the preview of an explicit push of the CRM
+// record id and returns its run id: it decides the record as
+// SyncToMetakocka would (an open conflict settled for the CRM), writes
+// nothing and keeps the plan (SyncRunPlan).
+func (c *Client) PreviewToMetakocka(ctx context.Context, et mksync.EntityType, id string) (string, error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return "", err
+	}
+	var out runAccepted
+	_, err = c.do(ctx, request{method: http.MethodPost, path: syncPath(p, "sync-to-metakocka"),
+		query: url.Values{"dryRun": {"true"}}, body: map[string]string{p.idField: id}, out: &out})
+	return out.RunID, err
+}
+
+// PreviewFromMetakocka queues the preview of an explicit pull of the
+// Metakocka record metakockaID (an open conflict settled for Metakocka).
+func (c *Client) PreviewFromMetakocka(ctx context.Context, et mksync.EntityType, metakockaID string) (string, error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return "", err
+	}
+	var out runAccepted
+	_, err = c.do(ctx, request{method: http.MethodPost, path: syncPath(p, "sync-from-metakocka"),
+		query: url.Values{"dryRun": {"true"}}, body: map[string]string{"metakockaId": metakockaID}, out: &out})
+	return out.RunID, err
+}
+
+// PreviewManyFromMetakocka queues a preview of a pull of the Metakocka
+// records metakockaIDs (every record when none) and returns its run id.
+func (c *Client) PreviewManyFromMetakocka(ctx context.Context, et mksync.EntityType, metakockaIDs []string) (string, error) {
+	p, err := pathsOf(et)
+	if err != nil {
+		return "", err
+	}
+	var out runAccepted
+	var body any
+	if len(metakockaIDs) > 0 {
+		body = map[string][]string{"metakockaIds": metakockaIDs}
+	}
+	_, err = c.do(ctx, request{method: http.MethodPost, path: syncPath(p, "sync-all-from-metakocka"),
+		query: url.Values{"dryRun": {"true"}}, body: body, out: &out})
+	return out.RunID, err
+}
+
 // SyncRunPlan returns a page of the plan of the preview id with its totals.
 func (c *Client) SyncRunPlan(ctx context.Context, id string, o PageOptions) (Plan, error) {
 	var out Plan

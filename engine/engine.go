@@ -262,6 +262,9 @@ type session struct {
 	barcodes *barcodeIndex
 	// stock is the stock per warehouse read for the products being pulled.
 	stock warehouseStock
+	// claims are the Metakocka records matched and linked in this
+	// session (matchPlan).
+	claims *matchClaims
 	// dry: decide only (a preview): every write is noted in the record's
 	// plan item instead (engine/preview.go).
 	dry bool
@@ -281,7 +284,7 @@ func (e *Engine) session(ctx context.Context, tenantID string) (*session, error)
 	if err != nil {
 		return nil, err
 	}
-	return &session{e: e, tenantID: tenantID, settings: creds.Settings.WithDefaults(), mk: client, barcodes: &barcodeIndex{}}, nil
+	return &session{e: e, tenantID: tenantID, settings: creds.Settings.WithDefaults(), mk: client, barcodes: &barcodeIndex{}, claims: &matchClaims{}}, nil
 }
 
 // clientFor returns the tenant's client, made anew when its credentials

@@ -100,39 +100,96 @@ func (s *session) tombstoned(ctx context.Context, et mksync.EntityType, mkID str
 // keeps a product a document uses) writes an error record and keeps the
 // tombstone, so the next push tries again. Offers and invoices, contacts,
 // and everything under the default policy (keep) are left as they are in
-// Metakocka; their tombstones stay.
-func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) error {
+// Metakocka; their tombstones stay. On a dry session (a preview) nothing
+// is deleted: it returns the plan items of the deletes instead.
+func (s *session) applyDeletes(ctx context.Context, et mksync.EntityType) ([]mksync.PlanItem, error) {
 	del := s.deleteInMetakocka(et)
-	if del == nil || s.dry {
-		return nil
+	if del == nil {
+		return nil, nil
 	}
+	var planned []mksync.PlanItem
 	after := ""
 	for {
 		ts, next, err := s.e.store.FindTombstones(ctx, s.tenantID, et, mksync.Page{After: after, Limit: 100})
 		if err != nil {
-			return fmt.Errorf("read %s tombstones: %w", et, err)
+			return nil, fmt.Errorf("read %s tombstones: %w", et, err)
 		}
 		for _, t := range ts {
-			what, err := del(ctx, t)
-			if what == "" {
-				continue // not deletable in Metakocka: kept
-			}
-			if err != nil && !isCode(err, mksync.ENOTFOUND) {
-				if ctx.Err() != nil {
-					return ctx.Err()
+			if s.dry {
+				if it, ok := deleteItem(t, del); ok {
+					planned = append(planned, it)
 				}
-				s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete %s %s in Metakocka (deletion policy): %w", what, t.MetakockaID, err))
 				continue
 			}
-			if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, t.MetakockaID); err != nil && !isCode(err, mksync.ENOTFOUND) {
-				return fmt.Errorf("forget tombstone of %s %s: %w", what, t.MetakockaID, err)
+			if _, err := s.deleteTombstoned(ctx, et, t, del); err != nil {
+				return nil, err
 			}
 		}
 		if next == "" {
-			return nil
+			return planned, nil
 		}
 		after = next
 	}
+}
+
+// deleteItem is the plan item of the delete of the tombstoned record t
+// (false when the policy does not delete it). Its key is the deleted
+// record's local id, like every push's item.
+func deleteItem(t mksync.Tombstone, del *deleter) (mksync.PlanItem, bool) {
+	what := del.what(t)
+	if what == "" {
+		return mksync.PlanItem{}, false
+	}
+	key := t.EntityID
+	if key == "" {
+		key = "deleted:" + t.MetakockaID
+	}
+	return mksync.PlanItem{Key: key, Action: mksync.PlanDeleteThere, LocalID: t.EntityID, MetakockaID: t.MetakockaID,
+		Reason: fmt.Sprintf("deleted in the CRM: the deletion policy (delete_in_metakocka) deletes the %s %s in Metakocka", what, t.MetakockaID)}, true
+}
+
+// deleteTombstoned deletes the Metakocka record of the tombstone t as the
+// deletion policy del says (deleted false when it keeps it) and forgets
+// the tombstone. A refusal writes an error record and keeps the tombstone
+// (the result then fails); an error is returned only for a store failure
+// or an ended ctx.
+func (s *session) deleteTombstoned(ctx context.Context, et mksync.EntityType, t mksync.Tombstone, del *deleter) (recordResult, error) {
+	what := del.what(t)
+	if what == "" {
+		return recordResult{out: outSkipped}, nil // not deletable in Metakocka: kept
+	}
+	if err := del.delete(ctx, t); err != nil && !isCode(err, mksync.ENOTFOUND) {
+		if ctx.Err() != nil {
+			return recordResult{}, ctx.Err()
+		}
+		return s.fail(ctx, et, mksync.ToMetakocka, t.MetakockaID, "", fmt.Errorf("delete %s %s in Metakocka (deletion policy): %w", what, t.MetakockaID, err)), nil
+	}
+	if err := s.e.store.DeleteTombstone(ctx, s.tenantID, et, t.MetakockaID); err != nil && !isCode(err, mksync.ENOTFOUND) {
+		return recordResult{}, fmt.Errorf("forget tombstone of %s %s: %w", what, t.MetakockaID, err)
+	}
+	return recordResult{out: outUpdated}, nil
+}
+
+// applyPlannedDelete carries out the planned delete p (PlanDeleteThere)
+// of a preview's plan: only while the tenant's policy still deletes the
+// record and its tombstone is still there; otherwise nothing is deleted
+// and the record fails with code conflict (preview again). A delete counts
+// as an update of Metakocka in the run's result.
+func (s *session) applyPlannedDelete(ctx context.Context, et mksync.EntityType, p mksync.PlanItem) recordResult {
+	del := s.deleteInMetakocka(et)
+	t, err := s.e.store.FindTombstone(ctx, s.tenantID, et, p.MetakockaID)
+	switch {
+	case err != nil && !isCode(err, mksync.ENOTFOUND):
+		return s.fail(ctx, et, mksync.ToMetakocka, p.Key, "", fmt.Errorf("find tombstone of %s %s: %w", et, p.MetakockaID, err))
+	case err != nil || del == nil || del.what(t) == "":
+		return s.fail(ctx, et, mksync.ToMetakocka, p.Key, "", mksync.Errorf(mksync.ECONFLICT,
+			"changed since the preview (planned %s of %s, now the record is restored or the deletion policy keeps it): not applied; preview again", p.Action, p.MetakockaID))
+	}
+	r, err := s.deleteTombstoned(ctx, et, t, del)
+	if err != nil {
+		return s.fail(ctx, et, mksync.ToMetakocka, p.Key, "", err)
+	}
+	return r
 }
 
 // CreateNew creates the tenant's CRM record entityID of type et in
@@ -161,25 +218,42 @@ func (e *Engine) CreateNew(ctx context.Context, tenantID string, et mksync.Entit
 	return e.singleIn(ctx, s, et, mksync.ToMetakocka, entityID)
 }
 
-// deleteInMetakocka returns how the deletion policy deletes a tombstoned
-// record of et in Metakocka (what it is, and the call's error; what ""
-// when the record is not to be deleted), or nil when it deletes none.
-func (s *session) deleteInMetakocka(et mksync.EntityType) func(context.Context, mksync.Tombstone) (string, error) {
+// deleter is how the deletion policy deletes tombstoned records of one
+// type in Metakocka.
+type deleter struct {
+	// what names the Metakocka record of t ("product", "sales order"),
+	// "" when the policy does not delete it.
+	what func(t mksync.Tombstone) string
+	// delete makes the call.
+	delete func(ctx context.Context, t mksync.Tombstone) error
+}
+
+// deleteInMetakocka returns how the deletion policy deletes tombstoned
+// records of et in Metakocka, or nil when it deletes none.
+func (s *session) deleteInMetakocka(et mksync.EntityType) *deleter {
 	if s.settings.DeletePolicy != mksync.DeleteInMetakocka {
 		return nil
 	}
 	switch et {
 	case mksync.EntityProduct:
-		return func(ctx context.Context, t mksync.Tombstone) (string, error) {
-			_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
-			return "product", err
+		return &deleter{
+			what: func(mksync.Tombstone) string { return "product" },
+			delete: func(ctx context.Context, t mksync.Tombstone) error {
+				_, err := s.mk.ProductDelete(ctx, metakocka.ProductKey{MkID: t.MetakockaID})
+				return err
+			},
 		}
 	case mksync.EntitySalesDocument:
-		return func(ctx context.Context, t mksync.Tombstone) (string, error) {
-			if t.Kind != mksync.KindOrder {
-				return "", nil
-			}
-			return "sales order", s.mk.DeleteDocument(ctx, metakocka.DocSalesOrder, t.MetakockaID)
+		return &deleter{
+			what: func(t mksync.Tombstone) string {
+				if t.Kind != mksync.KindOrder {
+					return ""
+				}
+				return "sales order"
+			},
+			delete: func(ctx context.Context, t mksync.Tombstone) error {
+				return s.mk.DeleteDocument(ctx, metakocka.DocSalesOrder, t.MetakockaID)
+			},
 		}
 	}
 	return nil

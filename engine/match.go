@@ -43,37 +43,118 @@ const (
 
 // matchPlan runs l's matching and drops candidates already linked to
 // another record of the tenant (each Metakocka record maps to one CRM
-// record). It writes nothing.
-func matchPlan[R, V any](ctx context.Context, s *session, l local[R, V]) (matchDecision, []candidate[R], error) {
+// record). A candidate that another record of this session (a run) has
+// matched and linked (claims) is not dropped but makes the match
+// ambiguous, with why naming the other record: two CRM records that are
+// the same Metakocka record are left for a person rather than linked
+// twice or created again. On a single match the record claims its
+// candidate. It writes nothing.
+func matchPlan[R, V any](ctx context.Context, s *session, l local[R, V]) (d matchDecision, out []candidate[R], why string, err error) {
 	m, ok := l.(matcher[R])
 	if !ok {
-		return matchNone, nil, nil
+		return matchNone, nil, "", nil
 	}
 	found, err := m.match(ctx)
 	if err != nil {
-		return matchNone, nil, err
+		return matchNone, nil, "", err
 	}
-	var out []candidate[R]
+	var taken []string
 	for _, c := range found {
 		if slices.ContainsFunc(out, func(o candidate[R]) bool { return o.mkID == c.mkID }) {
 			continue
 		}
+		if other := s.claims.holder(l.kind(), c.mkID); other != "" && other != l.id() {
+			taken = append(taken, fmt.Sprintf("%s %s is matched by %s %s in this run", c.mkID, c.key, l.kind(), other))
+			out = append(out, c)
+			continue
+		}
 		om, mapped, err := s.mappingByMkID(ctx, l.kind(), c.mkID)
 		if err != nil {
-			return matchNone, nil, err
+			return matchNone, nil, "", err
 		}
 		if mapped && om.EntityID != l.id() {
 			continue
 		}
 		out = append(out, c)
 	}
-	switch len(out) {
-	case 0:
-		return matchNone, nil, nil
-	case 1:
-		return matchOne, out, nil
+	switch {
+	case len(taken) > 0:
+		return matchAmbiguous, out, strings.Join(taken, "; "), nil
+	case len(out) == 0:
+		return matchNone, nil, "", nil
+	case len(out) == 1:
+		if other := s.claims.claim(l.kind(), out[0].mkID, l.id()); other != "" {
+			return matchAmbiguous, out, fmt.Sprintf("%s %s is matched by %s %s in this run", out[0].mkID, out[0].key, l.kind(), other), nil
+		}
+		return matchOne, out, "", nil
 	}
-	return matchAmbiguous, out, nil
+	return matchAmbiguous, out, "", nil
+}
+
+// matchClaims are the Metakocka records that records of one session (a
+// run's slice) matched and linked, so that a second CRM record matching
+// the same one is not linked to it too (matchPlan). A preview and the run
+// applying it decide alike: applying seeds the claims from the plan's
+// links (seedClaims).
+type matchClaims struct {
+	mu  sync.Mutex
+	ids map[claimKey]string // → the local id that claimed it
+}
+
+type claimKey struct {
+	et   mksync.EntityType
+	mkID string
+}
+
+// holder is the local id that claimed mkID, "" when none.
+func (c *matchClaims) holder(et mksync.EntityType, mkID string) string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ids[claimKey{et, mkID}]
+}
+
+// claim claims mkID for the local record id and returns "", or the other
+// record that holds it already. A session without claims claims nothing.
+func (c *matchClaims) claim(et mksync.EntityType, mkID, id string) string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil {
+		c.ids = map[claimKey]string{}
+	}
+	k := claimKey{et, mkID}
+	if other, ok := c.ids[k]; ok && other != id {
+		return other
+	}
+	c.ids[k] = id
+	return ""
+}
+
+// seedClaims claims, for the run applying the preview planRunID (a push),
+// every Metakocka record its plan links, for the record it links it to:
+// whichever record the run decides first, a second one matching the same
+// Metakocka record is decided as the preview decided it (ambiguous).
+func (s *session) seedClaims(ctx context.Context, et mksync.EntityType, planRunID string) error {
+	for after := ""; ; {
+		items, next, err := s.e.store.FindPlanItems(ctx, s.tenantID, planRunID, mksync.Page{After: after, Limit: mksync.MaxPageLimit})
+		if err != nil {
+			return fmt.Errorf("read plan of preview %s: %w", planRunID, err)
+		}
+		for _, it := range items {
+			if it.Action == mksync.PlanLink && it.MetakockaID != "" {
+				s.claims.claim(et, it.MetakockaID, it.Key)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
 }
 
 // linkMatched maps l to the one Metakocka record that matched it. A push
@@ -93,8 +174,8 @@ func linkMatched[R, V any](ctx context.Context, s *session, l local[R, V], c *ca
 // on the other side (recordAmbiguous) and gives it an ambiguous mapping
 // naming the error record, so that the record is listed for a person and
 // neither linked nor created until one decides.
-func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID string, m mksync.Mapping, mkIDs, keys, titles []string) (recordResult, error) {
-	errorID, err := s.recordAmbiguous(ctx, et, dir, localID, mkIDs, keys, titles)
+func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, localID string, m mksync.Mapping, mkIDs, keys, titles []string, why string) (recordResult, error) {
+	errorID, err := s.recordAmbiguous(ctx, et, dir, localID, mkIDs, keys, titles, why)
 	if err != nil {
 		return recordResult{}, err
 	}
@@ -110,14 +191,21 @@ func (s *session) markAmbiguous(ctx context.Context, et mksync.EntityType, dir m
 // (key: a local id, or an mk_id on a pull) that matched the records ids
 // on the other side by keys, and returns its errorId. titles, when given,
 // are the candidates' names (as ids), so that a person can pick one
-// without opening each (the UI's ambiguous list shows them).
-func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys, titles []string) (string, error) {
-	if s.dry {
-		noteMatches(ctx, ids, keys)
-		return "", nil
-	}
+// without opening each (the UI's ambiguous list shows them). why, when
+// set, says why a single match is ambiguous too (another record of the
+// run matched it).
+func (s *session) recordAmbiguous(ctx context.Context, et mksync.EntityType, dir mksync.Direction, key string, ids, keys, titles []string, why string) (string, error) {
 	msg := fmt.Sprintf("%s %s matches %d records on the other side (%s): link one by hand, or create a new one on purpose",
 		et, key, len(ids), strings.Join(ids, ", "))
+	if why != "" {
+		msg = fmt.Sprintf("%s %s matches the records %s on the other side, and %s: link one by hand, or create a new one on purpose",
+			et, key, strings.Join(ids, ", "), why)
+	}
+	if s.dry {
+		noteMatches(ctx, ids, keys)
+		noteOf(ctx).Reason = msg
+		return "", nil
+	}
 	er := mksync.ErrorRecord{
 		Category: "SYNC", Operation: operation(et, dir), EntityID: key, Code: mksync.ECONFLICT, Message: msg,
 		Details:   map[string]any{"entityType": string(et), "direction": string(dir), "candidates": ids, "keys": keys},

@@ -80,7 +80,7 @@ func planAction(o outcome, dir mksync.Direction) mksync.PlanAction {
 // catalogue index; its stock reads are its own.
 func (s *session) dryCopy() *session {
 	return &session{e: s.e, tenantID: s.tenantID, settings: s.settings, mk: s.mk, createNew: s.createNew,
-		barcodes: s.barcodes, dry: true}
+		barcodes: s.barcodes, claims: s.claims, dry: true}
 }
 
 // applyLocal writes Metakocka's version rv (snapshot rs) of r onto the
@@ -286,12 +286,15 @@ func (s *session) applyPlanned(ctx context.Context, et mksync.EntityType, dir mk
 	if err != nil {
 		return s.fail(ctx, et, dir, key, "", fmt.Errorf("read plan of preview %s: %w", planRunID, err))
 	}
-	d := s.dryCopy()
+	if planned.Action == mksync.PlanDeleteThere {
+		return s.applyPlannedDelete(ctx, et, planned)
+	}
+	d, force := s.dryCopy(), planned.Forced
 	var fresh recordResult
 	if dir == mksync.ToMetakocka {
-		fresh = d.pushByID(ctx, et, key, false)
+		fresh = d.pushByID(ctx, et, key, force)
 	} else {
-		fresh = d.pullByMkID(ctx, et, key, false)
+		fresh = d.pullByMkID(ctx, et, key, force)
 	}
 	if fresh.interrupted {
 		return fresh
@@ -305,9 +308,9 @@ func (s *session) applyPlanned(ctx context.Context, et mksync.EntityType, dir mk
 			"changed since the preview (planned %s, now %s): not applied; preview again", planned.Action, now))
 	}
 	if dir == mksync.ToMetakocka {
-		return s.pushByID(ctx, et, key, false)
+		return s.pushByID(ctx, et, key, force)
 	}
-	return s.pullByMkID(ctx, et, key, false)
+	return s.pullByMkID(ctx, et, key, force)
 }
 
 // samePlan reports whether a record decided again (b) would do what the

@@ -349,3 +349,183 @@ func TestPreviewEveryEntityBothWays(t *testing.T) {
 	_, err = b.store.FindMapping(ctx, b.tenant, mksync.EntitySalesDocument, d2.ID)
 	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
 }
+
+// TestPreviewListsPolicyDeletes: under delete_in_metakocka a preview of a
+// bulk push lists the product deleted in the CRM as "delete in Metakocka"
+// (and deletes nothing); applying the plan deletes exactly it and forgets
+// its tombstone. A planned delete whose tombstone was forgotten since the
+// preview (the record restored) is not carried out. Under keep nothing is
+// planned.
+func TestPreviewListsPolicyDeletes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		policy  mksync.DeletePolicy
+		planned bool
+	}{
+		{mksync.DeleteKeep, false},
+		{mksync.DeleteInMetakocka, true},
+	} {
+		b := setup(t, setupOpts{settings: mksync.SyncSettings{DeletePolicy: tt.policy}})
+		ctx := context.Background()
+		gone, kept, restored := newProduct(t, b), newProduct(t, b), newProduct(t, b)
+		for _, p := range []mksync.Product{gone, kept, restored} {
+			_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+			require.NoError(t, err)
+		}
+		goneMk := b.mapping(t, mksync.EntityProduct, gone.ID).MetakockaID
+		restoredMk := b.mapping(t, mksync.EntityProduct, restored.ID).MetakockaID
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, gone.ID))
+		require.NoError(t, b.store.DeleteProduct(ctx, b.tenant, restored.ID))
+		fresh := newProduct(t, b)
+		b.fake.ResetStats()
+
+		pv := preview(t, b, mksync.EntityProduct, mksync.ToMetakocka, nil)
+		require.Zero(t, b.fake.Stats().Writes(), "%s: a preview deletes nothing", tt.policy)
+		require.Len(t, b.fake.Products(b.company), 3)
+		plan := planOf(t, b, pv.ID)
+		require.Equal(t, mksync.PlanCreateThere, plan[fresh.ID].Action)
+		if !tt.planned {
+			require.NotContains(t, plan, gone.ID, tt.policy)
+			continue
+		}
+		it := plan[gone.ID]
+		require.Equal(t, mksync.PlanDeleteThere, it.Action, "%+v", it)
+		require.Equal(t, goneMk, it.MetakockaID)
+		require.Contains(t, it.Reason, "deletion policy")
+		require.Equal(t, mksync.PlanDeleteThere, plan[restored.ID].Action)
+		totals, err := b.store.CountPlanItems(ctx, b.tenant, pv.ID)
+		require.NoError(t, err)
+		require.Equal(t, mksync.PlanTotals{mksync.PlanDeleteThere: 2, mksync.PlanCreateThere: 1}, totals)
+		_, err = b.store.FindTombstone(ctx, b.tenant, mksync.EntityProduct, goneMk)
+		require.NoError(t, err, "a preview keeps the tombstone")
+
+		// The second deleted product is restored on purpose after the preview.
+		require.NoError(t, b.store.DeleteTombstone(ctx, b.tenant, mksync.EntityProduct, restoredMk))
+		ap := applyPlan(t, b, pv.ID)
+		require.Equal(t, 1, ap.Result.Created, "%+v", ap.Result)
+		require.Equal(t, 1, ap.Result.Updated, "the delete")
+		require.Equal(t, 1, ap.Result.Failed)
+		require.Equal(t, mksync.ECONFLICT, ap.Result.Errors[0].Code)
+		mkIDs := map[string]bool{}
+		for _, p := range b.fake.Products(b.company) {
+			mkIDs[p.MkID] = true
+		}
+		require.False(t, mkIDs[goneMk], "the planned delete was made")
+		require.True(t, mkIDs[restoredMk], "a restored record is not deleted")
+		require.Len(t, mkIDs, 3, "kept, restored and the new one")
+		_, err = b.store.FindTombstone(ctx, b.tenant, mksync.EntityProduct, goneMk)
+		require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err), "its tombstone is forgotten")
+	}
+}
+
+// TestTwoRecordsMatchingOnePartner: two CRM contacts that match the same
+// Metakocka partner (a CRM duplicate) are not both linked, nor is the
+// second created again: in a preview and in a real run alike, one is
+// linked and the other left ambiguous, its reason naming the first; the
+// plan applies as previewed whichever record the run decides first.
+func TestTwoRecordsMatchingOnePartner(t *testing.T) {
+	t.Parallel()
+	for _, viaPreview := range []bool{true, false} {
+		b := setup(t, setupOpts{})
+		ctx := context.Background()
+		mk := b.mk(t)
+		partner := addPartner(t, mk, "Edina d.o.o.", "SI55555555", "")
+		var ids []string
+		for _, tax := range []string{"55555555", "SI 55555555"} {
+			c := mksync.Contact{Name: "Edina " + tax, TaxID: tax, Street: "Cesta 1", PostNumber: "1000", City: "Ljubljana", Country: "SI"}
+			require.NoError(t, b.store.CreateContact(ctx, b.tenant, &c))
+			ids = append(ids, c.ID)
+		}
+		run := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: mksync.ToMetakocka}
+		if viaPreview {
+			b.fake.ResetStats()
+			pv := preview(t, b, mksync.EntityContact, mksync.ToMetakocka, nil)
+			require.Zero(t, b.fake.Stats().Writes())
+			require.Equal(t, 1, pv.Result.Linked, "%+v", pv.Result)
+			require.Equal(t, 1, pv.Result.Ambiguous)
+			plan := planOf(t, b, pv.ID)
+			var linked, amb mksync.PlanItem
+			for _, id := range ids {
+				switch it := plan[id]; it.Action {
+				case mksync.PlanLink:
+					linked = it
+				case mksync.PlanAmbiguous:
+					amb = it
+				}
+			}
+			require.Equal(t, partner, linked.MetakockaID)
+			require.Equal(t, []string{partner}, amb.Candidates)
+			require.Contains(t, amb.Reason, "matched by contact "+linked.Key+" in this run")
+			*run = applyPlan(t, b, pv.ID)
+		} else {
+			require.NoError(t, runToEnd(ctx, b.e, b.tenant, run, nil))
+		}
+		require.Equal(t, 1, run.Result.Linked, "%+v", run.Result)
+		require.Equal(t, 1, run.Result.Ambiguous)
+		require.Zero(t, run.Result.Failed+run.Result.Created)
+		require.Len(t, b.fake.Partners(b.company), 1, "no second partner")
+		states := map[mksync.SyncState]string{}
+		for _, id := range ids {
+			m := b.mapping(t, mksync.EntityContact, id)
+			states[m.State] = m.LastError
+			if m.State == mksync.StateSynced {
+				require.Equal(t, partner, m.MetakockaID)
+			}
+		}
+		require.Contains(t, states, mksync.StateSynced)
+		require.Contains(t, states, mksync.StateAmbiguous)
+		er, err := b.store.FindErrorRecord(ctx, b.tenant, states[mksync.StateAmbiguous])
+		require.NoError(t, err)
+		require.Contains(t, er.Message, "in this run")
+	}
+}
+
+// TestSingleRecordPreviewSettlesOpenConflict: a single-record preview
+// (an explicit sync's preview) of a record with an open conflict plans what
+// the explicit sync does — the CRM's values to Metakocka, Metakocka's from
+// it — while a preview of the same record as a selection plans the
+// conflict; applying the explicit plan syncs the record explicitly.
+func TestSingleRecordPreviewSettlesOpenConflict(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []mksync.Direction{mksync.ToMetakocka, mksync.FromMetakocka} {
+		b := setup(t, setupOpts{})
+		ctx := context.Background()
+		c := newContact(t, b)
+		_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityContact, c.ID)
+		require.NoError(t, err)
+		m := b.mapping(t, mksync.EntityContact, c.ID)
+		c.Name = "CRM name"
+		require.NoError(t, b.store.UpdateContact(ctx, b.tenant, &c))
+		_, err = b.mk(t).UpdatePartner(ctx, metakocka.Partner{MkID: m.MetakockaID, Customer: "Metakocka name"})
+		require.NoError(t, err)
+		m = b.mapping(t, mksync.EntityContact, c.ID)
+		m.State = mksync.StateConflict
+		require.NoError(t, b.store.UpsertMapping(ctx, b.tenant, &m))
+		key, want, name := c.ID, mksync.PlanUpdateThere, "CRM name"
+		if dir == mksync.FromMetakocka {
+			key, want, name = m.MetakockaID, mksync.PlanUpdateHere, "Metakocka name"
+		}
+		b.fake.ResetStats()
+
+		selected := preview(t, b, mksync.EntityContact, dir, []string{key})
+		require.Equal(t, mksync.PlanConflict, planOf(t, b, selected.ID)[key].Action, "%s: a selection leaves it open", dir)
+		single := &mksync.SyncRun{EntityType: mksync.EntityContact, Direction: dir, DryRun: true, Explicit: true}
+		require.NoError(t, runToEnd(ctx, b.e, b.tenant, single, []string{key}))
+		it := planOf(t, b, single.ID)[key]
+		require.Equal(t, want, it.Action, "%s: %+v", dir, it)
+		require.Contains(t, changedFields(it.Changes), "name")
+		require.Zero(t, b.fake.Stats().Writes())
+		require.Equal(t, mksync.StateConflict, b.mapping(t, mksync.EntityContact, c.ID).State)
+
+		ap := applyPlan(t, b, single.ID)
+		require.Zero(t, ap.Result.Failed, "%s: %+v", dir, ap.Result)
+		got := b.mapping(t, mksync.EntityContact, c.ID)
+		require.Equal(t, mksync.StateSynced, got.State, dir)
+		local, err := b.store.FindContactByID(ctx, b.tenant, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, name, local.Name, dir)
+		for _, p := range b.fake.Partners(b.company) {
+			require.Equal(t, name, p.Customer, dir)
+		}
+	}
+}

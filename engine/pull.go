@@ -69,7 +69,7 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 	l, id, err := a.link(ctx, rv.r)
 	if amb := (*ambiguousError)(nil); errors.As(err, &amb) {
 		// Several CRM records are this one: neither linked nor created.
-		_, err := s.recordAmbiguous(ctx, a.kind(), mksync.FromMetakocka, mkID, amb.ids, amb.keys, nil)
+		_, err := s.recordAmbiguous(ctx, a.kind(), mksync.FromMetakocka, mkID, amb.ids, amb.keys, nil, "")
 		return "", recordResult{out: outAmbiguous}, err
 	}
 	if err != nil {

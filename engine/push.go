@@ -184,9 +184,9 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 	}
 	// Before any create: the record may exist there already (unless a
 	// person chose to create it on purpose).
-	decision, cands, err := matchNone, []candidate[R](nil), error(nil)
+	decision, cands, why, err := matchNone, []candidate[R](nil), "", error(nil)
 	if !s.createNew {
-		decision, cands, err = matchPlan(ctx, s, l)
+		decision, cands, why, err = matchPlan(ctx, s, l)
 	}
 	if err != nil {
 		return recordResult{}, err
@@ -196,7 +196,7 @@ func create[R, V any](ctx context.Context, s *session, l local[R, V], m mksync.M
 		return linkMatched(ctx, s, l, &cands[0])
 	case matchAmbiguous:
 		ids, keys, titles := candidateIDs(cands)
-		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys, titles)
+		return s.markAmbiguous(ctx, l.kind(), mksync.ToMetakocka, l.id(), m, ids, keys, titles, why)
 	}
 	if s.dry {
 		return planCreateRemote(ctx, l, lv)

@@ -258,7 +258,12 @@ func (s *session) recordConflict(ctx context.Context, et mksync.EntityType, dir 
 		msg += fmt.Sprintf("kept the %s values of these fields (policy %s); other changes of either side were kept", w, policy)
 	}
 	if s.dry {
-		noteOf(ctx).Reason = msg
+		n := noteOf(ctx)
+		n.Reason = msg
+		if forced && w != winNone {
+			// An explicit sync settles it: the plan says what it writes.
+			n.Action = planAction(outUpdated, dir)
+		}
 		return recordResult{out: outConflict}
 	}
 	op := operation(et, dir)

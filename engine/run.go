@@ -22,6 +22,9 @@ type checkpoint struct {
 	// within DocType (document pulls).
 	IDs []string `json:"ids,omitempty"`
 	Pos int      `json:"pos,omitempty"`
+	// Explicit: the run's one record is synced as an explicit sync
+	// (SyncRun.Explicit).
+	Explicit bool `json:"explicit,omitempty"`
 	// After is the last local id committed (pushes of all records, pulls
 	// of all mapped contacts).
 	After string `json:"after,omitempty"`
@@ -73,7 +76,7 @@ func (e *Engine) PrepareRun(_ context.Context, _ string, run *mksync.SyncRun, id
 	run.StartedAt, run.FinishedAt = nil, nil
 	run.Result = mksync.SyncResult{Success: true, Errors: []mksync.RecordError{}}
 	run.Total = len(ids)
-	run.Checkpoint = checkpoint{IDs: ids}.encode()
+	run.Checkpoint = checkpoint{IDs: ids, Explicit: run.Explicit && len(ids) == 1}.encode()
 	return nil
 }
 
@@ -170,6 +173,12 @@ func (e *Engine) runSync(ctx context.Context, tenantID, runID string, stop func(
 		return run, e.finish(ctx, tenantID, &run, mksync.RunFailed, err)
 	}
 	s.dry = run.DryRun
+	if run.PlanRunID != "" && run.Direction == mksync.ToMetakocka {
+		err = s.seedClaims(ctx, run.EntityType, run.PlanRunID)
+	}
+	if err != nil {
+		return run, fmt.Errorf("sync run %s interrupted: %w", runID, err)
+	}
 	live, done := e.live.start(tenantID, run, e.clock.Now())
 	defer done()
 	r := &runner{s: s, run: &run, cp: cp, total: make(chan int, 1), stop: stop, live: live}
@@ -309,7 +318,7 @@ func (r *runner) execute(ctx context.Context) error {
 	case len(r.cp.IDs) > 0:
 		source = r.idSource()
 	case r.run.Direction == mksync.ToMetakocka:
-		if err := s.applyDeletes(ctx, r.run.EntityType); err != nil {
+		if err := r.deletes(ctx); err != nil {
 			return err
 		}
 		source = r.pushAllSource(ctx)
@@ -344,6 +353,20 @@ func (r *runner) execute(ctx context.Context) error {
 	return err
 }
 
+// deletes carries out the deletion policy before a bulk push
+// (applyDeletes); a preview keeps the deletes it would make in its plan.
+func (r *runner) deletes(ctx context.Context) error {
+	s := r.s
+	planned, err := s.applyDeletes(ctx, r.run.EntityType)
+	if err != nil || len(planned) == 0 {
+		return err
+	}
+	if err := s.e.store.SavePlanItems(ctx, s.tenantID, r.run.ID, planned); err != nil {
+		return fmt.Errorf("save planned deletes of sync run %s: %w", r.run.ID, err)
+	}
+	return nil
+}
+
 // commit persists one batch: result, progress and checkpoint, unless the
 // run was cancelled meanwhile (then errStop). The status check and the
 // write share a transaction so that a cancel is not overwritten.
@@ -373,7 +396,7 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	r.run.Checkpoint = r.cp.encode()
 	rejected := credentialsRejected(b.res)
 	pause := !final && !rejected && r.stop != nil && r.stop()
-	idle := b.res.Created+b.res.Updated+b.res.Failed+b.res.Conflicts == 0 && len(b.plan) == 0
+	idle := batchIdle(b)
 	if idle && !final && !pause && s.e.clock.Now().Sub(r.lastWrite) < idleCommitInterval {
 		r.reportBatch(b.res)
 		return nil
@@ -411,6 +434,14 @@ func (r *runner) commit(ctx context.Context, b batchDone, failedTags map[int]int
 	return nil
 }
 
+// batchIdle reports whether a committed batch changed nothing: every
+// record skipped. A link (a mapping written) and an ambiguous match (an
+// error record and a mapping written) are work like a create.
+func batchIdle(b batchDone) bool {
+	r := b.res
+	return r.Created+r.Updated+r.Failed+r.Conflicts+r.Linked+r.Ambiguous == 0 && len(b.plan) == 0
+}
+
 // errPause ends a run whose stop hook asked it to stop (WorkRun).
 var errPause = errors.New("run paused")
 
@@ -418,7 +449,7 @@ var errPause = errors.New("run paused")
 // Metakocka failed because Metakocka rejected the tenant's credentials
 // (records decided without a call, skipped ones, do not count).
 func credentialsRejected(res mksync.SyncResult) bool {
-	if res.Failed == 0 || res.Created+res.Updated+res.Conflicts > 0 || len(res.Errors) < res.Failed {
+	if res.Failed == 0 || res.Created+res.Updated+res.Conflicts+res.Linked+res.Ambiguous > 0 || len(res.Errors) < res.Failed {
 		return false
 	}
 	for _, e := range res.Errors {
@@ -510,18 +541,23 @@ func doneItem(pos string, out outcome) item {
 // idSource yields the run's named records from the checkpoint on.
 func (r *runner) idSource() func(yield func(item) bool) error {
 	s := r.s
-	et, dir, plan := r.run.EntityType, r.run.Direction, r.run.PlanRunID
+	et, dir, plan, force := r.run.EntityType, r.run.Direction, r.run.PlanRunID, r.start.Explicit
 	return func(yield func(item) bool) error {
 		for i := r.start.Pos; i < len(r.start.IDs); i++ {
 			id := r.start.IDs[i]
-			f := func(ctx context.Context) recordResult {
+			f := func(ctx context.Context) (res recordResult) {
 				if plan != "" {
 					return s.applyPlanned(ctx, et, dir, plan, id)
 				}
 				if dir == mksync.ToMetakocka {
-					return s.pushByID(ctx, et, id, false)
+					res = s.pushByID(ctx, et, id, force)
+				} else {
+					res = s.pullByMkID(ctx, et, id, force)
 				}
-				return s.pullByMkID(ctx, et, id, false)
+				if res.plan != nil {
+					res.plan.Forced = force
+				}
+				return res
 			}
 			if !yield(runItem(strconv.Itoa(i+1), f)) {
 				return nil

@@ -188,3 +188,28 @@ func TestRecordObserverSeesWorkedRecords(t *testing.T) {
 	defer obs.mu.Unlock()
 	require.Equal(t, map[mksync.Direction]int{mksync.ToMetakocka: 10, mksync.FromMetakocka: 10}, obs.n)
 }
+
+func TestBatchIdleCountsLinksAndAmbiguousAsWork(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		b    batchDone
+		idle bool
+	}{
+		{"all skipped", batchDone{res: mksync.SyncResult{Skipped: 50}}, true},
+		{"a create", batchDone{res: mksync.SyncResult{Skipped: 49, Created: 1}}, false},
+		{"a link", batchDone{res: mksync.SyncResult{Skipped: 49, Linked: 1}}, false},
+		{"an ambiguous match", batchDone{res: mksync.SyncResult{Skipped: 49, Ambiguous: 1}}, false},
+		{"a planned item", batchDone{res: mksync.SyncResult{Skipped: 49}, plan: []mksync.PlanItem{{Key: "a", Action: mksync.PlanLink}}}, false},
+	} {
+		require.Equal(t, tc.idle, batchIdle(tc.b), tc.name)
+	}
+}
+
+func TestCredentialsRejectedNotWhenRecordsLinked(t *testing.T) {
+	t.Parallel()
+	unauth := []mksync.RecordError{{ID: "a", Code: mksync.EUNAUTHORIZED}}
+	require.True(t, credentialsRejected(mksync.SyncResult{Failed: 1, Errors: unauth}))
+	require.False(t, credentialsRejected(mksync.SyncResult{Failed: 1, Linked: 1, Errors: unauth}))
+	require.False(t, credentialsRejected(mksync.SyncResult{Failed: 1, Ambiguous: 1, Errors: unauth}))
+}

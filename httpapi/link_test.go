@@ -126,3 +126,48 @@ func TestTombstoneRoutes(t *testing.T) {
 	require.Empty(t, lst.Items)
 	b.decode(b.do("GET", base+"?limit=0", tok, ""), http.StatusBadRequest, nil)
 }
+
+// TestAmbiguousListNamesCandidates: the ambiguous list (and a record's
+// mapping) carries the candidates of its error record inline: mk_id,
+// title and the key that matched; other states carry none.
+func TestAmbiguousListNamesCandidates(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	er := mksync.ErrorRecord{Category: "SYNC", Operation: "contacts.sync_to_metakocka", EntityID: b.a.ContactID, Code: mksync.ECONFLICT,
+		Message: "matches 2 records", Details: map[string]any{"candidates": []string{"701", "702"},
+			"keys": []string{"tax number", "e-mail"}, "titles": []string{"Twin d.o.o.", "Twin 2 d.o.o."}}}
+	require.NoError(t, b.db.CreateErrorRecord(ctx, b.a.ID, &er))
+	m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: b.a.ContactID, State: mksync.StateAmbiguous, LastError: er.ID}
+	require.NoError(t, b.db.UpsertMapping(ctx, b.a.ID, &m))
+	want := []map[string]any{
+		{"mkId": "701", "title": "Twin d.o.o.", "key": "tax number"},
+		{"mkId": "702", "title": "Twin 2 d.o.o.", "key": "e-mail"},
+	}
+	base := "/api/integrations/metakocka/contacts/mappings"
+	var page struct {
+		Items []struct {
+			EntityID   string           `json:"entityId"`
+			State      string           `json:"state"`
+			Candidates []map[string]any `json:"candidates"`
+		} `json:"items"`
+	}
+	for _, q := range []string{"?state=ambiguous", "?id=" + b.a.ContactID} {
+		b.decode(b.do("GET", base+q, b.a.Token, ""), http.StatusOK, &page)
+		require.Len(t, page.Items, 1, q)
+		require.Equal(t, want, page.Items[0].Candidates, q)
+	}
+	b.decode(b.do("GET", base+"?state=ambiguous", b.b.Token, ""), http.StatusOK, &page)
+	require.Empty(t, page.Items, "another tenant's")
+
+	m.State, m.MetakockaID = mksync.StateSynced, "701"
+	require.NoError(t, b.db.UpsertMapping(ctx, b.a.ID, &m))
+	page.Items = nil
+	b.decode(b.do("GET", base+"?id="+b.a.ContactID, b.a.Token, ""), http.StatusOK, &page)
+	require.Nil(t, page.Items[0].Candidates, "a linked record has none")
+	var e struct {
+		Details map[string]string `json:"details"`
+	}
+	b.decode(b.do("GET", base+"?state=nope", b.a.Token, ""), http.StatusBadRequest, &e)
+	require.Contains(t, e.Details["state"], "ambiguous")
+}

@@ -38,7 +38,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[mksync.PricelistSource](): {"", string(mksync.PricelistChosen), string(mksync.PricelistDiscovered),
 		string(mksync.PricelistUndecided)},
 	reflect.TypeFor[mksync.PlanAction](): {string(mksync.PlanLink), string(mksync.PlanCreateThere), string(mksync.PlanCreateHere),
-		string(mksync.PlanUpdateThere), string(mksync.PlanUpdateHere), string(mksync.PlanConflict), string(mksync.PlanAmbiguous),
+		string(mksync.PlanUpdateThere), string(mksync.PlanUpdateHere), string(mksync.PlanDeleteThere), string(mksync.PlanConflict), string(mksync.PlanAmbiguous),
 		string(mksync.PlanSkip), string(mksync.PlanFail)},
 }
 
@@ -177,7 +177,7 @@ type param struct {
 var (
 	pCursor = param{name: "cursor", typ: "string", desc: "nextCursor of the previous page"}
 	pLimit  = param{name: "limit", typ: "integer", desc: "page size, 1–1000 (default 50)"}
-	pState  = param{name: "state", typ: "string", desc: "keep records in this sync state", enum: []string{"synced", "pending", "conflict", "failed", "unsynced"}}
+	pState  = param{name: "state", typ: "string", desc: "keep records in this sync state", enum: stateNames()}
 	pDryRun = param{name: "dryRun", typ: "boolean", desc: "a preview: decide every record, write nothing, keep the plan (202 {runId}; GET /api/sync-runs/{id}/plan)"}
 	pQ      = param{name: "q", typ: "string", desc: "case-insensitive substring of name, code, e-mail or number"}
 )
@@ -312,6 +312,7 @@ func idsBody(one, many string, bothOptional bool) map[string]any {
 func (s *Server) buildOpenAPI() ([]byte, error) {
 	ss := &schemaSet{components: map[string]any{}, names: map[reflect.Type]string{}}
 	// Shared output types first, so that the records refer to them.
+	ss.add("MappingCandidate", reflect.TypeFor[candidateView](), false)
 	ss.add("Mapping", reflect.TypeFor[mappingView](), false)
 	ss.add("DocumentLine", reflect.TypeFor[mksync.DocumentLine](), false)
 	ss.add("RecordError", reflect.TypeFor[mksync.RecordError](), false)

@@ -23,8 +23,8 @@ func TestPreviewRoutes(t *testing.T) {
 	b.decode(b.do("POST", base+"sync-all-from-metakocka?dryRun=maybe", tok, ""), http.StatusBadRequest, nil)
 	require.Equal(t, []string{
 		"start " + a + " contact to_metakocka  dry",
-		"start " + a + " contact to_metakocka " + b.a.ContactID + " dry",
-		"start " + a + " contact from_metakocka 1600001 dry",
+		"start " + a + " contact to_metakocka " + b.a.ContactID + " dry explicit",
+		"start " + a + " contact from_metakocka 1600001 dry explicit",
 		"start " + a + " contact from_metakocka  dry",
 	}, b.syncer.Calls())
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +27,60 @@ type mappingView struct {
 	State        mksync.SyncState  `json:"state"`
 	LastError    string            `json:"lastError,omitempty"`
 	LastSyncedAt *time.Time        `json:"lastSyncedAt"`
+	// Candidates are, for an ambiguous record, the Metakocka records it
+	// matched (from its error record), so that a person can pick one
+	// without opening each.
+	Candidates []candidateView `json:"candidates,omitempty"`
+}
+
+// candidateView is one Metakocka record an ambiguous record matched: its
+// mk_id, a human title (a partner's name, a product's code and name) and
+// the key that matched ("tax number", "e-mail", "code", …).
+type candidateView struct {
+	MkID  string `json:"mkId"`
+	Title string `json:"title"`
+	Key   string `json:"key"`
+}
+
+// withCandidates fills v's candidates from the error record of an
+// ambiguous mapping (details candidates, titles, keys). An unreadable or
+// missing record leaves them out: the mapping is still worth answering.
+func (s *Server) withCandidates(ctx context.Context, tenantID string, v *mappingView) {
+	if v.State != mksync.StateAmbiguous || v.LastError == "" {
+		return
+	}
+	er, err := s.cfg.Store.FindErrorRecord(ctx, tenantID, v.LastError)
+	if err != nil {
+		return
+	}
+	ids, keys, titles := strList(er.Details["candidates"]), strList(er.Details["keys"]), strList(er.Details["titles"])
+	for i, id := range ids {
+		c := candidateView{MkID: id}
+		if i < len(keys) {
+			c.Key = keys[i]
+		}
+		if i < len(titles) {
+			c.Title = titles[i]
+		}
+		v.Candidates = append(v.Candidates, c)
+	}
+}
+
+// strList reads a list of strings from an error record's details (kept as
+// JSON: []any once read back, []string as written).
+func strList(x any) []string {
+	switch t := x.(type) {
+	case []string:
+		return t
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, v := range t {
+			s, _ := v.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
 }
 
 func newMappingView(m mksync.Mapping) mappingView {
@@ -48,6 +103,7 @@ func (s *Server) mappingOf(ctx context.Context, tenantID string, et mksync.Entit
 		return nil
 	}
 	v := newMappingView(m)
+	s.withCandidates(ctx, tenantID, &v)
 	return &v
 }
 
@@ -357,7 +413,7 @@ func listFilter(r *http.Request) (mksync.ListFilter, error) {
 	if st := q.Get("state"); st != "" {
 		f.State = mksync.SyncState(st)
 		if !validState(f.State) {
-			problems["state"] = "must be one of synced, pending, conflict, failed, unsynced"
+			problems["state"] = "must be one of " + strings.Join(stateNames(), ", ")
 		}
 	}
 	if utf8.RuneCountInString(f.Search) > 200 || !utf8.ValidString(f.Search) {
@@ -367,6 +423,16 @@ func listFilter(r *http.Request) (mksync.ListFilter, error) {
 		return f, invalid(problems)
 	}
 	return f, nil
+}
+
+// stateNames lists the states a list can keep: every SyncState and
+// unsynced.
+func stateNames() []string {
+	out := make([]string, 0, len(mksync.SyncStates)+1)
+	for _, v := range mksync.SyncStates {
+		out = append(out, string(v))
+	}
+	return append(out, string(mksync.StateUnsynced))
 }
 
 func validState(s mksync.SyncState) bool {

@@ -94,6 +94,9 @@ func (f *fakeSyncer) StartSync(_ context.Context, tenantID string, run *mksync.S
 	if run.DryRun {
 		call += " dry"
 	}
+	if run.Explicit {
+		call += " explicit"
+	}
 	if run.PlanRunID != "" {
 		call += " plan=" + run.PlanRunID
 	}

@@ -39,7 +39,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 			if err != nil {
 				return err
 			}
-			return s.startRun(w, r, p, e, mksync.ToMetakocka, ids)
+			return s.startRun(w, r, p, e, mksync.ToMetakocka, ids, false)
 		}
 		id, err := readOneID(r, e.idField)
 		if err != nil {
@@ -51,7 +51,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		if dry, err := boolParam(r, "dryRun"); err != nil {
 			return err
 		} else if dry {
-			return s.startRun(w, r, p, e, mksync.ToMetakocka, []string{id})
+			return s.startRun(w, r, p, e, mksync.ToMetakocka, []string{id}, true)
 		}
 		if s.cfg.Syncer == nil {
 			return errNoSyncer()
@@ -71,7 +71,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		if dry, err := boolParam(r, "dryRun"); err != nil {
 			return err
 		} else if dry {
-			return s.startRun(w, r, p, e, mksync.FromMetakocka, []string{mkID})
+			return s.startRun(w, r, p, e, mksync.FromMetakocka, []string{mkID}, true)
 		}
 		if s.cfg.Syncer == nil {
 			return errNoSyncer()
@@ -106,14 +106,14 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		if err != nil {
 			return err
 		}
-		return s.startRun(w, r, p, e, mksync.ToMetakocka, ids)
+		return s.startRun(w, r, p, e, mksync.ToMetakocka, ids, false)
 	})
 	s.handle("POST "+base+"sync-all-from-metakocka", tenantOnly, classSync, func(w http.ResponseWriter, r *http.Request, p principal) error {
 		ids, err := s.readIDs(r, "metakockaIds", false)
 		if err != nil {
 			return err
 		}
-		return s.startRun(w, r, p, e, mksync.FromMetakocka, ids)
+		return s.startRun(w, r, p, e, mksync.FromMetakocka, ids, false)
 	})
 	s.handle("GET "+base+"mappings", tenantOnly, classAPI, func(w http.ResponseWriter, r *http.Request, p principal) error {
 		ctx := r.Context()
@@ -139,6 +139,7 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 		items := make([]mappingView, len(ms))
 		for i, m := range ms {
 			items[i] = newMappingView(m)
+			s.withCandidates(ctx, p.TenantID, &items[i])
 		}
 		writeJSON(w, http.StatusOK, list[mappingView]{Items: items, NextCursor: next})
 		return nil
@@ -148,8 +149,10 @@ func (s *Server) registerSyncRoutes(e entityRoutes) {
 // startRun checks that every CRM id exists for the tenant (mk_ids are the
 // engine's to check), then queues the run and answers 202 {"runId"}. With
 // ?dryRun=true the run is a preview: it decides every record, writes
-// nothing and keeps its plan (GET /api/sync-runs/{id}/plan).
-func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e entityRoutes, dir mksync.Direction, ids []string) error {
+// nothing and keeps its plan (GET /api/sync-runs/{id}/plan). explicit
+// marks the run over one record that stands for an explicit sync of it (a
+// single-record preview).
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e entityRoutes, dir mksync.Direction, ids []string, explicit bool) error {
 	ctx := r.Context()
 	dry, err := boolParam(r, "dryRun")
 	if err != nil {
@@ -177,7 +180,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, p principal, e
 	if s.cfg.Runs == nil {
 		return errNoSyncer()
 	}
-	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI, DryRun: dry}
+	run := mksync.SyncRun{EntityType: e.typ, Direction: dir, Trigger: mksync.TriggerAPI, DryRun: dry, Explicit: explicit}
 	if err := s.cfg.Runs.StartSync(ctx, p.TenantID, &run, ids); err != nil {
 		return syncerError(fmt.Sprintf("start %s sync %s", e.typ, dir), err)
 	}

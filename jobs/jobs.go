@@ -242,7 +242,7 @@ const (
 func (j *Jobs) startSyncOnce(ctx context.Context, tenantID string, run *mksync.SyncRun, ids []string) (existing string, err error) {
 	args := SyncRunArgs{TenantID: tenantID, EntityType: run.EntityType, Direction: run.Direction, Scope: scopeOf(ids) + modeOf(run)}
 	prepared := mksync.SyncRun{ID: run.ID, EntityType: run.EntityType, Direction: run.Direction, Trigger: run.Trigger,
-		DryRun: run.DryRun, PlanRunID: run.PlanRunID}
+		DryRun: run.DryRun, PlanRunID: run.PlanRunID, Explicit: run.Explicit}
 	if err := j.cfg.Runner.PrepareRun(ctx, tenantID, &prepared, ids); err != nil {
 		return "", fmt.Errorf("prepare sync run: %w", err)
 	}

@@ -29,7 +29,7 @@ func testPlans(t *testing.T, s mksync.Store) {
 	items := []mksync.PlanItem{
 		{Key: "c-3", Action: mksync.PlanCreateThere, LocalID: "c-3", LocalHash: "h3",
 			Changes: []mksync.FieldChange{{Field: "name", New: "Firma"}}},
-		{Key: "c-1", Action: mksync.PlanLink, LocalID: "c-1", MetakockaID: "700", MatchedBy: "tax number", LocalHash: "h1", RemoteHash: "r1"},
+		{Key: "c-1", Action: mksync.PlanLink, LocalID: "c-1", MetakockaID: "700", MatchedBy: "tax number", LocalHash: "h1", RemoteHash: "r1", Forced: true},
 		{Key: "c-2", Action: mksync.PlanAmbiguous, LocalID: "c-2", Candidates: []string{"701", "702"}},
 	}
 	require.NoError(t, s.SavePlanItems(ctx, tid, run.ID, items))

@@ -122,8 +122,8 @@ func printResult(s streams, run mksync.SyncRun, asJSON bool) error {
 		return enc.Encode(res)
 	}
 	fmt.Fprintf(s.out, "run %s: %s, %d processed\n", run.ID, run.Status, run.Processed)
-	fmt.Fprintf(s.out, "created %d, updated %d, skipped %d, conflicts %d, failed %d\n",
-		res.Created, res.Updated, res.Skipped, res.Conflicts, res.Failed)
+	fmt.Fprintf(s.out, "created %d, updated %d, skipped %d, conflicts %d, failed %d, linked %d, ambiguous %d\n",
+		res.Created, res.Updated, res.Skipped, res.Conflicts, res.Failed, res.Linked, res.Ambiguous)
 	for _, e := range res.Errors {
 		fmt.Fprintf(s.out, "  %s: %s: %s (errorId %s)\n", e.ID, e.Code, e.Error, e.ErrorID)
 	}

@@ -19,6 +19,14 @@ export type SalesDocument = S["SalesDocument"];
 export type SalesDocumentInput = S["SalesDocumentInput"];
 export type Mapping = S["Mapping"];
 export type RemoteRecord = S["RemoteRecord"];
+/** One Metakocka record an ambiguous record matched (Mapping.candidates). */
+export type MappingCandidate = S["MappingCandidate"];
+/** A page of a preview's plan with its totals by action. */
+export type Plan = S["Plan"];
+export type PlanItem = S["Plan"]["items"][number];
+export type PlanAction = PlanItem["action"];
+/** The Metakocka record to link to: its mk_id or its count_code (exactly one). */
+export type LinkRef = { metakockaId: string; countCode?: never } | { countCode: string; metakockaId?: never };
 export type SyncResult = S["SyncResult"];
 export type RecordError = S["RecordError"];
 export type SyncRun = S["SyncRun"];
@@ -191,6 +199,17 @@ export function createMksyncClient(opts: MksyncClientOptions) {
       allTo: (ids?: string[]) => unwrap(api.POST(`${base}/contacts/sync-all-to-metakocka`, { body: ids ? { contactIds: ids } : {} })),
       allFrom: (ids?: string[]) => unwrap(api.POST(`${base}/contacts/sync-all-from-metakocka`, { body: ids ? { metakockaIds: ids } : {} })),
       mappings: (q: ListQuery & { id?: string }) => unwrap(api.GET(`${base}/contacts/mappings`, { params: { query: q } })),
+      link: (id: string, ref: LinkRef) => unwrap(api.POST(`${base}/contacts/mappings`, { body: { contactId: id, ...ref } })),
+      unlink: (id: string) => unwrap(api.DELETE(`${base}/contacts/mappings/{id}`, { params: { path: { id } } })),
+      createNew: (id: string) => unwrap(api.POST(`${base}/contacts/mappings/{id}/create-new`, { params: { path: { id } } })),
+      previewTo: (id: string) =>
+        unwrap(api.POST(`${base}/contacts/sync-to-metakocka`, { params: { query: { dryRun: true } }, body: { contactId: id } })),
+      previewFrom: (mkId: string) =>
+        unwrap(api.POST(`${base}/contacts/sync-from-metakocka`, { params: { query: { dryRun: true } }, body: { metakockaId: mkId } })),
+      previewAllTo: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/contacts/sync-all-to-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { contactIds: ids } : {} })),
+      previewAllFrom: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/contacts/sync-all-from-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { metakockaIds: ids } : {} })),
     },
     products: {
       to: (id: string) => unwrap(api.POST(`${base}/products/sync-to-metakocka`, { body: { productId: id } })),
@@ -201,6 +220,17 @@ export function createMksyncClient(opts: MksyncClientOptions) {
       allTo: (ids?: string[]) => unwrap(api.POST(`${base}/products/sync-all-to-metakocka`, { body: ids ? { productIds: ids } : {} })),
       allFrom: (ids?: string[]) => unwrap(api.POST(`${base}/products/sync-all-from-metakocka`, { body: ids ? { metakockaIds: ids } : {} })),
       mappings: (q: ListQuery & { id?: string }) => unwrap(api.GET(`${base}/products/mappings`, { params: { query: q } })),
+      link: (id: string, ref: LinkRef) => unwrap(api.POST(`${base}/products/mappings`, { body: { productId: id, ...ref } })),
+      unlink: (id: string) => unwrap(api.DELETE(`${base}/products/mappings/{id}`, { params: { path: { id } } })),
+      createNew: (id: string) => unwrap(api.POST(`${base}/products/mappings/{id}/create-new`, { params: { path: { id } } })),
+      previewTo: (id: string) =>
+        unwrap(api.POST(`${base}/products/sync-to-metakocka`, { params: { query: { dryRun: true } }, body: { productId: id } })),
+      previewFrom: (mkId: string) =>
+        unwrap(api.POST(`${base}/products/sync-from-metakocka`, { params: { query: { dryRun: true } }, body: { metakockaId: mkId } })),
+      previewAllTo: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/products/sync-all-to-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { productIds: ids } : {} })),
+      previewAllFrom: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/products/sync-all-from-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { metakockaIds: ids } : {} })),
     },
     "sales-documents": {
       to: (id: string) => unwrap(api.POST(`${base}/sales-documents/sync-to-metakocka`, { body: { documentId: id } })),
@@ -213,6 +243,17 @@ export function createMksyncClient(opts: MksyncClientOptions) {
       allFrom: (ids?: string[]) =>
         unwrap(api.POST(`${base}/sales-documents/sync-all-from-metakocka`, { body: ids ? { metakockaIds: ids } : {} })),
       mappings: (q: ListQuery & { id?: string }) => unwrap(api.GET(`${base}/sales-documents/mappings`, { params: { query: q } })),
+      link: (id: string, ref: LinkRef) => unwrap(api.POST(`${base}/sales-documents/mappings`, { body: { documentId: id, ...ref } })),
+      unlink: (id: string) => unwrap(api.DELETE(`${base}/sales-documents/mappings/{id}`, { params: { path: { id } } })),
+      createNew: (id: string) => unwrap(api.POST(`${base}/sales-documents/mappings/{id}/create-new`, { params: { path: { id } } })),
+      previewTo: (id: string) =>
+        unwrap(api.POST(`${base}/sales-documents/sync-to-metakocka`, { params: { query: { dryRun: true } }, body: { documentId: id } })),
+      previewFrom: (mkId: string) =>
+        unwrap(api.POST(`${base}/sales-documents/sync-from-metakocka`, { params: { query: { dryRun: true } }, body: { metakockaId: mkId } })),
+      previewAllTo: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/sales-documents/sync-all-to-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { documentIds: ids } : {} })),
+      previewAllFrom: (ids?: string[]) =>
+        unwrap(api.POST(`${base}/sales-documents/sync-all-from-metakocka`, { params: { query: { dryRun: true } }, body: ids ? { metakockaIds: ids } : {} })),
     },
   };
 
@@ -266,7 +307,7 @@ export function createMksyncClient(opts: MksyncClientOptions) {
     /** Queues a background push of ids; resolves with the run id. */
     syncManyToMetakocka: async (entity: Entity, ids: string[]): Promise<string> => ((await sync[entity].bulk(ids)) as S["RunAccepted"]).runId,
     /** Pulls one Metakocka record (by mk_id) into the CRM now. */
-    syncFromMetakocka: (entity: Entity, metakockaId: string): Promise<SyncResult> => sync[entity].from(metakockaId),
+    syncFromMetakocka: (entity: Entity, metakockaId: string) => sync[entity].from(metakockaId) as Promise<SyncResult>,
     /** Metakocka records not yet in the CRM. */
     listNotInCRM: (entity: Entity, q: { cursor?: string; limit?: number } = {}): Promise<Page<RemoteRecord>> => sync[entity].notInCRM(q),
     /** Queues a run over every record (or ids); resolves with the run id. */
@@ -286,6 +327,37 @@ export function createMksyncClient(opts: MksyncClientOptions) {
     listMappings: (entity: Entity, q: ListQuery = {}): Promise<Page<Mapping>> => sync[entity].mappings(q),
     /** The mapping of one CRM record, or null while it was never synced. */
     getMapping: async (entity: Entity, id: string): Promise<Mapping | null> => (await sync[entity].mappings({ id })).items[0] ?? null,
+
+    /**
+     * Links a CRM record to a Metakocka record by hand (by mk_id or
+     * count_code) and resolves with the mapping, pending: nothing is written
+     * to either record. 409 "conflict" when the Metakocka record is linked
+     * to another CRM record.
+     */
+    link: (entity: Entity, id: string, ref: LinkRef): Promise<Mapping> => sync[entity].link(id, ref),
+    /** Removes a record's link (404 when it has none); nothing is written to Metakocka. */
+    unlink: async (entity: Entity, id: string): Promise<void> => {
+      await sync[entity].unlink(id);
+    },
+    /** Creates the record in Metakocka now, on purpose, without matching (409 while it is linked). */
+    createNew: (entity: Entity, id: string): Promise<SyncResult> => sync[entity].createNew(id),
+
+    /**
+     * Queues a preview (a dry run) and resolves with its run id: one record
+     * decided as its explicit sync would ("to": a CRM id, "from": an mk_id),
+     * or, with previewSyncAll, every record (or ids). It writes nothing and
+     * keeps the plan (getSyncRunPlan); applySyncRunPlan runs exactly it.
+     */
+    previewSync: async (entity: Entity, direction: "to" | "from", id: string): Promise<string> =>
+      ((direction === "to" ? await sync[entity].previewTo(id) : await sync[entity].previewFrom(id)) as S["RunAccepted"]).runId,
+    previewSyncAll: async (entity: Entity, direction: "to" | "from", ids?: string[]): Promise<string> =>
+      (direction === "to" ? await sync[entity].previewAllTo(ids) : await sync[entity].previewAllFrom(ids)).runId,
+    /** A page of a preview's plan with the totals by action (skipped records counted, not listed). */
+    getSyncRunPlan: (id: string, q: { cursor?: string; limit?: number } = {}): Promise<Plan> =>
+      unwrap(api.GET("/api/sync-runs/{id}/plan", { params: { path: { id }, query: q } })),
+    /** Queues the run that applies a finished preview's plan; resolves with its run id. */
+    applySyncRunPlan: async (id: string): Promise<string> =>
+      (await unwrap(api.POST("/api/sync-runs/{id}/apply", { params: { path: { id } } }))).runId,
 
     listSyncRuns: (
       q: { cursor?: string; limit?: number; entityType?: SyncRun["entityType"]; direction?: SyncRun["direction"]; status?: SyncRun["status"] } = {},

@@ -1096,6 +1096,7 @@ export interface components {
             nextCursor: string;
         };
         Mapping: {
+            candidates?: components["schemas"]["MappingCandidate"][];
             countCode: string;
             entityId: string;
             /** @enum {string} */
@@ -1106,6 +1107,11 @@ export interface components {
             metakockaId: string;
             /** @enum {string} */
             state: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
+        };
+        MappingCandidate: {
+            key: string;
+            mkId: string;
+            title: string;
         };
         MappingList: {
             items: components["schemas"]["Mapping"][];
@@ -1134,7 +1140,7 @@ export interface components {
         Plan: {
             items: {
                 /** @enum {string} */
-                action: "link" | "create_in_metakocka" | "create_in_crm" | "update_in_metakocka" | "update_in_crm" | "conflict" | "ambiguous" | "skip" | "fail";
+                action: "link" | "create_in_metakocka" | "create_in_crm" | "update_in_metakocka" | "update_in_crm" | "delete_in_metakocka" | "conflict" | "ambiguous" | "skip" | "fail";
                 candidates?: string[];
                 changes?: {
                     field: string;
@@ -2308,7 +2314,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description case-insensitive substring of name, code, e-mail or number */
                 q?: string;
             };
@@ -2989,7 +2995,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description substring of mk_id or count_code */
                 q?: string;
             };
@@ -4619,7 +4625,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description substring of mk_id or count_code */
                 q?: string;
             };
@@ -5948,7 +5954,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description substring of mk_id or count_code */
                 q?: string;
             };
@@ -7344,7 +7350,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description case-insensitive substring of name, code, e-mail or number */
                 q?: string;
             };
@@ -7836,7 +7842,7 @@ export interface operations {
                 /** @description page size, 1–1000 (default 50) */
                 limit?: number;
                 /** @description keep records in this sync state */
-                state?: "synced" | "pending" | "conflict" | "failed" | "unsynced";
+                state?: "synced" | "pending" | "conflict" | "failed" | "ambiguous" | "deleted_in_metakocka" | "unsynced";
                 /** @description case-insensitive substring of name, code, e-mail or number */
                 q?: string;
             };

@@ -181,6 +181,48 @@ describe("sync", () => {
     assert.ok(runs.items.length >= 1);
   });
 
+  test("link, unlink and createNew", async (t) => {
+    if (skipUnlessEngine(t)) return;
+    const one = await a.createContact(contact(`TS ${run} Link one`));
+    const two = await a.createContact(contact(`TS ${run} Link two`));
+    await a.createNew("contacts", one.id);
+    const m1 = await a.getMapping("contacts", one.id);
+    assert.ok(m1 && m1.metakockaId);
+    await rejectsWith(a.link("contacts", two.id, { metakockaId: m1.metakockaId }), 409, "conflict");
+    await rejectsWith(a.createNew("contacts", one.id), 409, "conflict");
+    await a.unlink("contacts", one.id);
+    await rejectsWith(a.unlink("contacts", one.id), 404, "not_found");
+    const m2 = await a.link("contacts", two.id, { countCode: m1.countCode });
+    assert.equal(m2.metakockaId, m1.metakockaId);
+    assert.equal(m2.state, "pending");
+    await rejectsWith(b.link("contacts", two.id, { metakockaId: m1.metakockaId }), 404, "not_found");
+  });
+
+  test("previewSync, getSyncRunPlan and applySyncRunPlan", async (t) => {
+    if (skipUnlessEngine(t)) return;
+    const c = await a.createContact(contact(`TS ${run} Preview`));
+    const previewId = await a.previewSync("contacts", "to", c.id);
+    const pv = await a.waitForSyncRun(previewId, { intervalMs: 100 });
+    assert.equal(pv.dryRun, true);
+    assert.equal(pv.status, "succeeded", JSON.stringify(pv.result));
+    const plan = await a.getSyncRunPlan(previewId);
+    assert.equal(plan.items.length, 1);
+    assert.equal(plan.items[0].key, c.id);
+    assert.ok(["create_in_metakocka", "link"].includes(plan.items[0].action), plan.items[0].action);
+    assert.equal(await a.getMapping("contacts", c.id), null, "a preview writes no mapping");
+    const applied = await a.waitForSyncRun(await a.applySyncRunPlan(previewId), { intervalMs: 100 });
+    assert.equal(applied.planRunId, previewId);
+    assert.equal(applied.result.failed, 0, JSON.stringify(applied.result));
+    const m = await a.getMapping("contacts", c.id);
+    assert.ok(m && m.metakockaId, "applied");
+    for (const id of [await a.previewSync("contacts", "from", m.metakockaId), await a.previewSyncAll("contacts", "to", [c.id])]) {
+      const done = await a.waitForSyncRun(id, { intervalMs: 100 });
+      assert.equal(done.dryRun, true);
+      assert.equal(done.result.failed, 0, JSON.stringify(done.result));
+    }
+    await rejectsWith(b.getSyncRunPlan(previewId), 404, "not_found");
+  });
+
   test("cancelSyncRun cancels a run and unknown runs are not found", async (t) => {
     if (skipUnlessEngine(t)) return;
     await rejectsWith(a.cancelSyncRun("no-such-run"), 404, "not_found");
