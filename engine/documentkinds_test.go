@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -203,3 +205,74 @@ func TestPrepaymentRoundTrip(t *testing.T) {
 	require.Equal(t, "7.5", got.PrepaymentValue.String())
 	require.True(t, got.PrepaymentPercent.IsZero())
 }
+
+// TestNewestWinsDecidesByStatusChange: the status of an order changed in
+// the CRM and in Metakocka (change_document_status) is decided under
+// newest_wins by Metakocka's DOCUMENT_STATUS_CHANGE time against the CRM's
+// edit: Metakocka's later change is kept (and written to the CRM), the
+// CRM's later edit is kept (and written to Metakocka), whichever way the
+// run goes.
+func TestNewestWinsDecidesByStatusChange(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		mkLater bool
+		dir     mksync.Direction
+	}{
+		{"metakocka later/pull", true, mksync.FromMetakocka},
+		{"metakocka later/push", true, mksync.ToMetakocka},
+		{"crm later/pull", false, mksync.FromMetakocka},
+		{"crm later/push", false, mksync.ToMetakocka},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mkNow atomic.Int64
+			mkNow.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+			// The engine runs ahead of both, so that its search window
+			// takes in Metakocka's change an hour from now.
+			b := setup(t, setupOpts{settings: mksync.SyncSettings{ConflictPolicy: mksync.NewestWins},
+				fakeClock: func() time.Time { return time.Unix(0, mkNow.Load()) },
+				cfg:       func(c *Config) { c.Clock = aheadClock(3 * time.Hour) }})
+			ctx := context.Background()
+			d := newDocument(t, b, mksync.KindOrder, newContact(t, b), newProduct(t, b))
+			d.Status = "Novo"
+			require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+			res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, d.ID)
+			require.NoError(t, err, "%+v", res)
+			mkID := b.mapping(t, mksync.EntitySalesDocument, d.ID).MetakockaID
+
+			changeInMK := func(at time.Time) {
+				mkNow.Store(at.UnixNano())
+				b.callRaw(t, "change_document_status", `{"doc_type": "sales_order", "status_code": "V obdelavi", "mk_id": "`+mkID+`"}`)
+			}
+			if !tc.mkLater {
+				changeInMK(time.Now().Add(-time.Hour))
+			}
+			d, err = b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+			require.NoError(t, err)
+			d.Status = "Poslano"
+			require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &d))
+			if tc.mkLater {
+				changeInMK(time.Now().Add(time.Hour))
+			}
+
+			run := mksync.SyncRun{EntityType: mksync.EntitySalesDocument, Direction: tc.dir}
+			require.NoError(t, runToEnd(ctx, b.e, b.tenant, &run, nil))
+			require.Equal(t, 1, run.Result.Conflicts, "%+v", run.Result)
+			want := "Poslano"
+			if tc.mkLater {
+				want = "V obdelavi"
+			}
+			got, err := b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+			require.NoError(t, err)
+			require.Equal(t, want, got.Status, "the CRM")
+			require.Equal(t, want, fakeDoc(t, b, mkID).Fields["status_code"], "Metakocka")
+			require.Equal(t, mksync.StateSynced, b.mapping(t, mksync.EntitySalesDocument, d.ID).State)
+		})
+	}
+}
+
+// aheadClock is the real time moved on by its duration.
+type aheadClock time.Duration
+
+func (a aheadClock) Now() time.Time { return time.Now().Add(time.Duration(a)) }
