@@ -1274,6 +1274,9 @@ export interface components {
             contactId: string;
             /** Format: date-time */
             createdAt: string;
+            creditNoteType?: string;
+            creditedInvoiceId?: string;
+            creditedInvoiceNumber?: string;
             currency: string;
             /** Format: date */
             date: string;
@@ -1298,6 +1301,12 @@ export interface components {
             notes: string;
             number: string;
             paymentMethod: string;
+            /** @description decimal number as a string */
+            prepaymentPercent: string;
+            /** @description decimal number as a string */
+            prepaymentValue: string;
+            /** Format: date */
+            serviceToDate?: string | null;
             status: string;
             title: string;
             /** @description decimal number as a string */
@@ -1315,6 +1324,9 @@ export interface components {
             contactId?: string;
             /** Format: date-time */
             createdAt?: string;
+            creditNoteType?: string;
+            creditedInvoiceId?: string;
+            creditedInvoiceNumber?: string;
             currency?: string;
             /** Format: date */
             date?: string;
@@ -1354,6 +1366,12 @@ export interface components {
             notes?: string;
             number?: string;
             paymentMethod?: string;
+            /** @description decimal number as a string */
+            prepaymentPercent?: string;
+            /** @description decimal number as a string */
+            prepaymentValue?: string;
+            /** Format: date */
+            serviceToDate?: string | null;
             status?: string;
             title?: string;
             /** @description decimal number as a string */
