@@ -91,31 +91,46 @@ func (s *session) readMkKind(ctx context.Context, v *documentView, d *metakocka.
 // with count_code code, "" when none or more than one is (Metakocka then
 // credits the newest; the number is kept rather than a guess).
 func (s *session) invoiceByCountCode(ctx context.Context, code string) (string, error) {
-	ms, _, err := s.e.store.FindMappings(ctx, s.tenantID, mksync.EntitySalesDocument, mksync.ListFilter{Search: code, Page: mksync.Page{Limit: 100}})
-	if err != nil {
-		return "", fmt.Errorf("find mappings of count_code %s: %w", code, err)
-	}
 	found := ""
-	for _, m := range ms {
-		if m.CountCode != code || m.MetakockaID == "" {
-			continue
-		}
-		d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, m.EntityID)
-		if isCode(err, mksync.ENOTFOUND) {
-			continue
-		}
+	page := mksync.Page{Limit: mksync.MaxPageLimit}
+	for {
+		ms, next, err := s.e.store.FindMappings(ctx, s.tenantID, mksync.EntitySalesDocument, mksync.ListFilter{Search: code, Page: page})
 		if err != nil {
-			return "", fmt.Errorf("find sales document %s: %w", m.EntityID, err)
+			return "", fmt.Errorf("find mappings of count_code %s: %w", code, err)
 		}
-		if d.Kind != mksync.KindInvoice {
-			continue
+		for _, m := range ms {
+			ok, err := s.isMappedInvoice(ctx, m, code)
+			switch {
+			case err != nil:
+				return "", err
+			case !ok:
+				continue
+			case found != "":
+				return "", nil // more than one
+			}
+			found = m.EntityID
 		}
-		if found != "" {
-			return "", nil
+		if next == "" {
+			return found, nil
 		}
-		found = d.ID
+		page.After = next
 	}
-	return found, nil
+}
+
+// isMappedInvoice reports whether m maps a CRM invoice to the Metakocka
+// document with count_code code.
+func (s *session) isMappedInvoice(ctx context.Context, m mksync.Mapping, code string) (bool, error) {
+	if m.CountCode != code || m.MetakockaID == "" {
+		return false, nil
+	}
+	d, err := s.e.store.FindSalesDocumentByID(ctx, s.tenantID, m.EntityID)
+	if isCode(err, mksync.ENOTFOUND) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("find sales document %s: %w", m.EntityID, err)
+	}
+	return d.Kind == mksync.KindInvoice, nil
 }
 
 // creditNoteBill is the count_code a credit note names in Metakocka: its

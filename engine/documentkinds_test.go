@@ -80,6 +80,14 @@ func TestCreditNotePulledKeepsInvoiceReference(t *testing.T) {
 	invMap := b.mapping(t, mksync.EntitySalesDocument, inv.ID)
 	partner := b.mapping(t, mksync.EntityContact, c.ID).MetakockaID
 	product := b.mapping(t, mksync.EntityProduct, p.ID).MetakockaID
+	// Orders whose numbers contain the invoice's are no match.
+	for _, prefix := range []string{"A", "Z"} {
+		o := newDocument(t, b, mksync.KindOrder, c, p)
+		o.Number = prefix + invMap.CountCode
+		require.NoError(t, b.store.UpdateSalesDocument(ctx, b.tenant, &o))
+		res, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntitySalesDocument, o.ID)
+		require.NoError(t, err, "%+v", res)
+	}
 	// An invoice made in Metakocka only, then two credit notes.
 	b.putRaw(t, `{"doc_type": "sales_bill_domestic", "count_code": "MK-ONLY-1", "doc_date": "2025-03-01+01:00",
 		"partner": {"mk_id": "`+partner+`"}, "product_list": [{"mk_id": "`+product+`", "amount": "2", "price": "10", "tax": "095"}]}`)
