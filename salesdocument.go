@@ -27,6 +27,13 @@ const (
 	KindPrepaymentInvoice DocumentKind = "prepayment_invoice"
 )
 
+// Credit note types (CreditNoteType), as Metakocka documents them.
+const (
+	CreditNoteFinancial  = "financial"
+	CreditNoteGoods      = "goods"
+	CreditNoteStandalone = "standalone"
+)
+
 // DocumentKinds lists every valid DocumentKind.
 var DocumentKinds = []DocumentKind{KindOffer, KindOrder, KindInvoice, KindCreditNote, KindPrepaymentInvoice}
 
@@ -65,8 +72,27 @@ type SalesDocument struct {
 	DiscountValue decimal.Decimal `json:"discountValue"`
 	// DeliveryAddress is where the goods go when not to the contact's own
 	// address (Metakocka's receiver); nil for none.
-	DeliveryAddress *Address       `json:"deliveryAddress,omitempty"`
-	Lines           []DocumentLine `json:"lines"`
+	DeliveryAddress *Address `json:"deliveryAddress,omitempty"`
+	// ServiceToDate is the date the goods or services were delivered up to
+	// (Metakocka's service_to_date, printed on bills); nil for none.
+	ServiceToDate *Date `json:"serviceToDate,omitempty"`
+	// CreditNoteType is a credit note's credit_note_type: financial (it
+	// credits an amount of an invoice with service lines), goods (it takes
+	// back products of an invoice) or standalone (it names no invoice).
+	// Empty on other kinds; a credit note without one is standalone.
+	CreditNoteType string `json:"creditNoteType,omitempty"`
+	// CreditedInvoiceID is the CRM invoice a financial or goods credit note
+	// credits. When that invoice is not in the CRM, CreditedInvoiceNumber
+	// holds its number in Metakocka (credit_note_bill) instead.
+	CreditedInvoiceID     string `json:"creditedInvoiceId,omitempty"`
+	CreditedInvoiceNumber string `json:"creditedInvoiceNumber,omitempty"`
+	// PrepaymentPercent and PrepaymentValue are the advance payment asked
+	// for on an offer or order, as a percentage of the total or as an exact
+	// amount (Metakocka's prepayment_percent, prepayment_value); at most one
+	// is set, zero for none.
+	PrepaymentPercent decimal.Decimal `json:"prepaymentPercent"`
+	PrepaymentValue   decimal.Decimal `json:"prepaymentValue"`
+	Lines             []DocumentLine  `json:"lines"`
 	// Computed by ComputeTotals.
 	TotalNet   decimal.Decimal `json:"totalNet"`
 	TotalTax   decimal.Decimal `json:"totalTax"`
@@ -232,6 +258,7 @@ func (d *SalesDocument) Validate() error {
 		v.MaxLen(a.City, 100, "deliveryAddress.city")
 		v.MaxLen(a.Country, 100, "deliveryAddress.country")
 	}
+	d.validateKindFields(&v)
 	v.Check(len(d.Lines) > 0, "lines", "must have at least one line")
 	v.Check(len(d.Lines) <= 1000, "lines", "must have at most 1000 lines")
 	for i, l := range d.Lines {
@@ -252,6 +279,34 @@ func (d *SalesDocument) Validate() error {
 		v.Check(v.Decimal(l.TaxRate, p+"taxRate") && !l.TaxRate.IsNegative() && l.TaxRate.LessThan(hundred), p+"taxRate", "must be between 0 and 100")
 	}
 	return v.Err("sales document")
+}
+
+// validateKindFields checks the fields one kind only has: a credit note's
+// type and credited invoice (financial and goods notes name one,
+// standalone notes none) and the prepayment asked for.
+func (d *SalesDocument) validateKindFields(v *Validator) {
+	credit := d.Kind == KindCreditNote
+	if credit {
+		v.OneOf(d.CreditNoteType, []string{"", CreditNoteFinancial, CreditNoteGoods, CreditNoteStandalone}, "creditNoteType")
+	} else {
+		v.Check(d.CreditNoteType == "", "creditNoteType", "is only for credit notes")
+	}
+	named := d.CreditedInvoiceID != "" || d.CreditedInvoiceNumber != ""
+	switch {
+	case !credit:
+		v.Check(!named, "creditedInvoiceId", "is only for credit notes")
+	case d.CreditNoteType == CreditNoteFinancial || d.CreditNoteType == CreditNoteGoods:
+		v.Check(named, "creditedInvoiceId", "is required for a "+d.CreditNoteType+" credit note")
+	default:
+		v.Check(!named, "creditedInvoiceId", "must be empty for a standalone credit note")
+	}
+	v.Check(d.CreditedInvoiceID == "" || d.CreditedInvoiceNumber == "", "creditedInvoiceNumber", "must be empty when creditedInvoiceId is set")
+	v.MaxLen(d.CreditedInvoiceNumber, 50, "creditedInvoiceNumber")
+	v.Check(d.CreditedInvoiceID == "" || d.CreditedInvoiceID != d.ID, "creditedInvoiceId", "must not be the credit note itself")
+	v.Check(v.Decimal(d.PrepaymentPercent, "prepaymentPercent") && !d.PrepaymentPercent.IsNegative() && d.PrepaymentPercent.LessThanOrEqual(hundred),
+		"prepaymentPercent", "must be between 0 and 100")
+	v.Check(v.Decimal(d.PrepaymentValue, "prepaymentValue") && !d.PrepaymentValue.IsNegative(), "prepaymentValue", "must not be negative")
+	v.Check(d.PrepaymentPercent.IsZero() || d.PrepaymentValue.IsZero(), "prepaymentValue", "must be 0 when prepaymentPercent is set (one or the other)")
 }
 
 // Date is a calendar date without time of day, written as "2006-01-02".

@@ -129,6 +129,9 @@ func (s *session) viewOfMkDocument(ctx context.Context, d *metakocka.Document) (
 		return v, err
 	}
 	readMkHead(&v, d)
+	if err := s.readMkKind(ctx, &v, d); err != nil {
+		return v, err
+	}
 	if d.Partner == nil || d.Partner.MkID == "" {
 		return v, mksync.Errorf(mksync.EINVALID, "Metakocka document %s has no partner mk_id", d.MkID)
 	}
@@ -228,11 +231,13 @@ func (s *session) ensureLocalProduct(ctx context.Context, row metakocka.Document
 }
 
 // remoteRefs are what a document's push needs from Metakocka: its partner's
-// mk_id and foreignness and every line's product mk_id.
+// mk_id and foreignness, every line's product mk_id and, for a credit
+// note, the count_code of the invoice it credits.
 type remoteRefs struct {
-	partner  string
-	foreign  bool
-	products []string
+	partner    string
+	foreign    bool
+	products   []string
+	creditBill string
 }
 
 // ensureRemote makes sure the document's contact and products exist in
@@ -269,6 +274,9 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 		}
 	}
 	refs.partner = m.MetakockaID
+	if refs.creditBill, err = s.creditNoteBill(ctx, d, lookup); err != nil {
+		return refs, err
+	}
 	refs.products = make([]string, len(d.Lines))
 	for i, l := range d.Lines {
 		if l.ProductID == "" {
@@ -309,12 +317,9 @@ func fillMkDocument(md *metakocka.Document, v documentView, refs remoteRefs, loc
 	md.CurrencyCode, md.StatusCode, md.Notes = v.Currency, v.Status, v.Notes
 	md.DocDate = mkDate(v.Date, md.DocDate, loc)
 	md.DeliveryDeadline, md.DuoPayment = mkDate(v.DeliveryDate, md.DeliveryDeadline, loc), mkDate(v.DueDate, md.DuoPayment, loc)
-	if md.DocType == metakocka.DocSalesBillCreditNote && md.CreditNoteType == "" {
-		// A credit note made in the CRM names no invoice: documented as
-		// "standalone" (documents_put_document.md).
-		md.CreditNoteType = metakocka.CreditNoteStandalone
-	}
+	md.ServiceToDate = mkDate(v.ServiceToDate, md.ServiceToDate, loc)
 	writeMkHead(md, v)
+	writeMkKind(md, v, refs.creditBill)
 	md.Partner = &metakocka.Partner{MkID: refs.partner}
 	old := md.ProductList
 	md.ProductList = make(metakocka.List[metakocka.DocumentLine], len(v.Lines))

@@ -19,12 +19,19 @@ import (
 // comma), and returns the new document's mk_id.
 func (b *bundle) putRaw(t testing.TB, doc string) string {
 	t.Helper()
+	return b.callRaw(t, "put_document", doc)
+}
+
+// callRaw sends the JSON request doc to the simulator's method with the
+// bundle's credentials, requires success and returns the answer's mk_id.
+func (b *bundle) callRaw(t testing.TB, method, doc string) string {
+	t.Helper()
 	var req map[string]any
 	require.NoError(t, json.Unmarshal([]byte(doc), &req))
 	req["company_id"], req["secret_key"] = b.company, "secret-"+b.company
 	body, err := json.Marshal(req)
 	require.NoError(t, err)
-	resp, err := http.Post(b.url+"/rest/eshop/v1/put_document", "application/json", strings.NewReader(string(body)))
+	resp, err := http.Post(b.url+"/rest/eshop/v1/"+method, "application/json", strings.NewReader(string(body)))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out struct {

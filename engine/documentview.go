@@ -31,6 +31,7 @@ type documentView struct {
 	PaymentMethod string       `json:"paymentMethod,omitempty"`
 	DiscountValue string       `json:"discountValue,omitempty"`
 	Delivery      *addressView `json:"delivery,omitempty"`
+	kindView
 }
 
 // lineView is one line. A product line names its product; a free-text
@@ -94,6 +95,7 @@ func viewOfDocument(d *mksync.SalesDocument) documentView {
 		DeliveryDate: dateText(d.DeliveryDate), DueDate: dateText(d.DueDate),
 		Lines: make([]lineView, len(d.Lines)),
 		Title: d.Title, BuyerOrder: d.BuyerOrder, PaymentMethod: d.PaymentMethod, DiscountValue: decOrEmpty(d.DiscountValue),
+		kindView: kindViewOf(d),
 	}
 	if a := d.DeliveryAddress; a != nil && *a != (mksync.Address{}) {
 		v.Delivery = &addressView{Name: a.Name, Street: a.Street, PostNumber: a.PostNumber, City: a.City, Country: a.Country}
@@ -138,6 +140,9 @@ func (v documentView) applyTo(d *mksync.SalesDocument) error {
 		return err
 	}
 	if d.DueDate, err = opt(v.DueDate); err != nil {
+		return err
+	}
+	if err := v.kindView.applyTo(d); err != nil {
 		return err
 	}
 	d.Lines = v.lines()

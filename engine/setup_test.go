@@ -37,6 +37,9 @@ type setupOpts struct {
 	settings mksync.SyncSettings
 	timeout  time.Duration
 	cfg      func(*Config)
+	// fakeClock is the simulator's clock (the times it stamps on records);
+	// nil for time.Now.
+	fakeClock func() time.Time
 }
 
 func setup(t testing.TB, o setupOpts) *bundle {
@@ -47,7 +50,7 @@ func setup(t testing.TB, o setupOpts) *bundle {
 	require.NoError(t, db.Migrate(ctx))
 	t.Cleanup(func() { _ = db.Close() })
 
-	fake := mkfake.New(mkfake.Options{Seed: 7})
+	fake := mkfake.New(mkfake.Options{Seed: 7, Clock: o.fakeClock})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(func() { fake.Close(); srv.Close() })
 

@@ -15,22 +15,25 @@ import (
 
 const documentColumns = `id, tenant_id, kind, number, date, contact_id, currency, status, notes, delivery_date,
 	due_date, total_net, total_tax, total_gross, created_at, updated_at, version, title, buyer_order, payment_method,
-	discount_value, delivery_name, delivery_street, delivery_post_number, delivery_city, delivery_country`
+	discount_value, delivery_name, delivery_street, delivery_post_number, delivery_city, delivery_country,
+	service_to_date, credit_note_type, credited_invoice_id, credited_invoice_number, prepayment_percent, prepayment_value`
 
 func scanDocument(r pgx.Row) (mksync.SalesDocument, error) {
 	var doc mksync.SalesDocument
 	var kind string
 	var date time.Time
-	var delivery, due *time.Time
+	var delivery, due, serviceTo *time.Time
 	var a mksync.Address
 	err := r.Scan(&doc.ID, &doc.TenantID, &kind, &doc.Number, &date, &doc.ContactID, &doc.Currency, &doc.Status,
 		&doc.Notes, &delivery, &due, &doc.TotalNet, &doc.TotalTax, &doc.TotalGross, &doc.CreatedAt,
 		&doc.UpdatedAt, &doc.Version, &doc.Title, &doc.BuyerOrder, &doc.PaymentMethod, &doc.DiscountValue,
-		&a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country)
+		&a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country,
+		&serviceTo, &doc.CreditNoteType, &doc.CreditedInvoiceID, &doc.CreditedInvoiceNumber, &doc.PrepaymentPercent,
+		&doc.PrepaymentValue)
 	doc.DeliveryAddress = mksync.AddressOrNil(a)
 	doc.Kind = mksync.DocumentKind(kind)
 	doc.Date = toDate(date)
-	doc.DeliveryDate, doc.DueDate = toDatePtr(delivery), toDatePtr(due)
+	doc.DeliveryDate, doc.DueDate, doc.ServiceToDate = toDatePtr(delivery), toDatePtr(due), toDatePtr(serviceTo)
 	doc.CreatedAt, doc.UpdatedAt = utc(doc.CreatedAt), utc(doc.UpdatedAt)
 	return doc, err
 }
@@ -79,12 +82,14 @@ func prepareDocument(doc *mksync.SalesDocument) error {
 	return nil
 }
 
-// referencesQuery reads, in one statement, whether the tenant and the
-// document's contact exist and which of its lines' products are the
-// tenant's; checkReferences judges the answer.
+// referencesQuery reads, in one statement, whether the tenant, the
+// document's contact and the invoice a credit note credits exist and which
+// of its lines' products are the tenant's; checkReferences judges the
+// answer.
 const referencesQuery = `SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1),
 	EXISTS (SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2),
-	ARRAY(SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($3))`
+	ARRAY(SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($3)),
+	$4::text = '' OR EXISTS (SELECT 1 FROM sales_documents WHERE tenant_id = $1 AND id = $4::text AND kind = 'invoice')`
 
 // referenceArgs are referencesQuery's arguments for doc.
 func referenceArgs(tenantID string, doc *mksync.SalesDocument) []any {
@@ -94,16 +99,16 @@ func referenceArgs(tenantID string, doc *mksync.SalesDocument) []any {
 			ids = append(ids, l.ProductID)
 		}
 	}
-	return []any{tenantID, doc.ContactID, ids}
+	return []any{tenantID, doc.ContactID, ids, doc.CreditedInvoiceID}
 }
 
 // checkReferences reads referencesQuery's answer from row and returns
 // ENOTFOUND when the tenant is missing (and requireTenant), EINVALID naming
 // the field when the contact or a line's product is not the tenant's.
 func checkReferences(row pgx.Row, tenantID string, doc *mksync.SalesDocument, requireTenant bool) error {
-	var tenantOK, contactOK bool
+	var tenantOK, contactOK, creditedOK bool
 	var found []string
-	if err := row.Scan(&tenantOK, &contactOK, &found); err != nil {
+	if err := row.Scan(&tenantOK, &contactOK, &found, &creditedOK); err != nil {
 		return err
 	}
 	if requireTenant && !tenantOK {
@@ -111,6 +116,7 @@ func checkReferences(row pgx.Row, tenantID string, doc *mksync.SalesDocument, re
 	}
 	var v mksync.Validator
 	v.Check(contactOK, "contactId", "must be an existing contact")
+	v.Check(creditedOK, "creditedInvoiceId", "must be an existing invoice")
 	known := make(map[string]bool, len(found))
 	for _, id := range found {
 		known[id] = true
@@ -194,10 +200,12 @@ func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO sales_documents (`+documentColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, 1, $16, $17, $18, $19,
-				$20, $21, $22, $23, $24)`,
+				$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
 			doc.ID, tenantID, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency, doc.Status,
 			doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax, doc.TotalGross, now,
-			doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue, a.Name, a.Street, a.PostNumber, a.City, a.Country)
+			doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue, a.Name, a.Street, a.PostNumber, a.City, a.Country,
+			dateArg(doc.ServiceToDate), doc.CreditNoteType, doc.CreditedInvoiceID, doc.CreditedInvoiceNumber,
+			doc.PrepaymentPercent, doc.PrepaymentValue)
 		queueLines(b, tenantID, doc)
 		return tx.SendBatch(ctx, b).Close()
 	}, tenantMissing)
@@ -265,12 +273,16 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 				currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
 				total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1, title = $17,
 				buyer_order = $18, payment_method = $19, discount_value = $20, delivery_name = $21,
-				delivery_street = $22, delivery_post_number = $23, delivery_city = $24, delivery_country = $25
+				delivery_street = $22, delivery_post_number = $23, delivery_city = $24, delivery_country = $25,
+				service_to_date = $26, credit_note_type = $27, credited_invoice_id = $28, credited_invoice_number = $29,
+				prepayment_percent = $30, prepayment_value = $31
 			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
 			tenantID, doc.ID, doc.Version, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency,
 			doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
 			doc.TotalGross, now, doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue,
-			a.Name, a.Street, a.PostNumber, a.City, a.Country)
+			a.Name, a.Street, a.PostNumber, a.City, a.Country,
+			dateArg(doc.ServiceToDate), doc.CreditNoteType, doc.CreditedInvoiceID, doc.CreditedInvoiceNumber,
+			doc.PrepaymentPercent, doc.PrepaymentValue)
 		b.Queue(`DELETE FROM sales_document_lines WHERE tenant_id = $1 AND document_id = $2`, tenantID, doc.ID)
 		queueLines(b, tenantID, doc)
 		br = tx.SendBatch(ctx, b)

@@ -14,21 +14,28 @@ import (
 const documentCols = `r.id, r.tenant_id, r.kind, r.number, r.date, r.contact_id, r.currency, r.status, r.notes,
 	r.delivery_date, r.due_date, r.total_net, r.total_tax, r.total_gross, r.created_at, r.updated_at, r.version,
 	r.title, r.buyer_order, r.payment_method, r.discount_value,
-	r.delivery_name, r.delivery_street, r.delivery_post_number, r.delivery_city, r.delivery_country`
+	r.delivery_name, r.delivery_street, r.delivery_post_number, r.delivery_city, r.delivery_country,
+	r.service_to_date, r.credit_note_type, r.credited_invoice_id, r.credited_invoice_number, r.prepayment_percent,
+	r.prepayment_value`
 
 func scanDocument(sc scanner) (mksync.SalesDocument, error) {
 	var d mksync.SalesDocument
-	var date, net, tax, gross, created, updated, discount string
-	var delivery, due sql.NullString
+	var date, net, tax, gross, created, updated, discount, prePct, preVal string
+	var delivery, due, serviceTo sql.NullString
 	var a mksync.Address
 	err := sc.Scan(&d.ID, &d.TenantID, &d.Kind, &d.Number, &date, &d.ContactID, &d.Currency, &d.Status, &d.Notes,
 		&delivery, &due, &net, &tax, &gross, &created, &updated, &d.Version,
-		&d.Title, &d.BuyerOrder, &d.PaymentMethod, &discount, &a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country)
+		&d.Title, &d.BuyerOrder, &d.PaymentMethod, &discount, &a.Name, &a.Street, &a.PostNumber, &a.City, &a.Country,
+		&serviceTo, &d.CreditNoteType, &d.CreditedInvoiceID, &d.CreditedInvoiceNumber, &prePct, &preVal)
 	if err != nil {
 		return d, err
 	}
 	d.DeliveryAddress = mksync.AddressOrNil(a)
-	if err := decs(net, &d.TotalNet, tax, &d.TotalTax, gross, &d.TotalGross, discount, &d.DiscountValue); err != nil {
+	if err := decs(net, &d.TotalNet, tax, &d.TotalTax, gross, &d.TotalGross, discount, &d.DiscountValue,
+		prePct, &d.PrepaymentPercent, preVal, &d.PrepaymentValue); err != nil {
+		return d, err
+	}
+	if d.ServiceToDate, err = nullDate(serviceTo); err != nil {
 		return d, err
 	}
 	if d.Date, err = parseDate(date); err != nil {
@@ -67,6 +74,16 @@ func checkDocumentRefs(ctx context.Context, q querier, tenantID string, d *mksyn
 		v.Check(false, "contactId", "must be an existing contact")
 	case err != nil:
 		return internal("check contact", err)
+	}
+	if d.CreditedInvoiceID != "" {
+		err := q.QueryRowContext(ctx, "SELECT 1 FROM sales_documents WHERE tenant_id = ? AND id = ? AND kind = ?",
+			tenantID, d.CreditedInvoiceID, string(mksync.KindInvoice)).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			v.Check(false, "creditedInvoiceId", "must be an existing invoice")
+		case err != nil:
+			return internal("check credited invoice", err)
+		}
 	}
 	known := map[string]bool{}
 	for i, l := range d.Lines {
@@ -126,12 +143,15 @@ func (s *store) CreateSalesDocument(ctx context.Context, tenantID string, d *mks
 		_, err := q.ExecContext(ctx, `INSERT INTO sales_documents (id, tenant_id, kind, number, date, contact_id,
 			currency, status, notes, delivery_date, due_date, total_net, total_tax, total_gross, search_text,
 			created_at, updated_at, version, title, buyer_order, payment_method, discount_value, delivery_name,
-			delivery_street, delivery_post_number, delivery_city, delivery_country)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			delivery_street, delivery_post_number, delivery_city, delivery_country, service_to_date, credit_note_type,
+			credited_invoice_id, credited_invoice_number, prepayment_percent, prepayment_value)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.ID, tenantID, string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
 			fmtDec(n.TotalGross), documentSearch(n), now, now,
-			n.Title, n.BuyerOrder, n.PaymentMethod, fmtDec(n.DiscountValue), a.Name, a.Street, a.PostNumber, a.City, a.Country)
+			n.Title, n.BuyerOrder, n.PaymentMethod, fmtDec(n.DiscountValue), a.Name, a.Street, a.PostNumber, a.City, a.Country,
+			fmtDatePtr(n.ServiceToDate), n.CreditNoteType, n.CreditedInvoiceID, n.CreditedInvoiceNumber,
+			fmtDec(n.PrepaymentPercent), fmtDec(n.PrepaymentValue))
 		if err != nil {
 			return translate("create sales document", err, "a record with this id already exists", mksync.EINVALID, "the contact does not exist")
 		}
@@ -226,13 +246,16 @@ func (s *store) UpdateSalesDocument(ctx context.Context, tenantID string, d *mks
 			currency = ?, status = ?, notes = ?, delivery_date = ?, due_date = ?, total_net = ?, total_tax = ?,
 			total_gross = ?, search_text = ?, updated_at = ?, version = version + 1, title = ?, buyer_order = ?,
 			payment_method = ?, discount_value = ?, delivery_name = ?, delivery_street = ?, delivery_post_number = ?,
-			delivery_city = ?, delivery_country = ?
+			delivery_city = ?, delivery_country = ?, service_to_date = ?, credit_note_type = ?,
+			credited_invoice_id = ?, credited_invoice_number = ?, prepayment_percent = ?, prepayment_value = ?
 			WHERE tenant_id = ? AND id = ? AND version = ?
 			RETURNING version, created_at`,
 			string(n.Kind), n.Number, n.Date.String(), n.ContactID, n.Currency, n.Status, n.Notes,
 			fmtDatePtr(n.DeliveryDate), fmtDatePtr(n.DueDate), fmtDec(n.TotalNet), fmtDec(n.TotalTax),
 			fmtDec(n.TotalGross), documentSearch(n), now, n.Title, n.BuyerOrder, n.PaymentMethod,
 			fmtDec(n.DiscountValue), a.Name, a.Street, a.PostNumber, a.City, a.Country,
+			fmtDatePtr(n.ServiceToDate), n.CreditNoteType, n.CreditedInvoiceID, n.CreditedInvoiceNumber,
+			fmtDec(n.PrepaymentPercent), fmtDec(n.PrepaymentValue),
 			tenantID, n.ID, n.Version).Scan(&n.Version, &created)
 		if err != nil {
 			return "", err

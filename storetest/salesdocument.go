@@ -216,3 +216,59 @@ func testSalesDocumentsAsMetakocka(t *testing.T, s mksync.Store) {
 	require.Equal(t, "-5", again.TotalGross.String())
 	require.NoError(t, s.DeleteProduct(ctx, f.tenant, f.p1.ID))
 }
+
+// testSalesDocumentKindFields stores the header fields of credit notes and
+// prepayments: a credit note's type and the invoice it credits (a CRM
+// invoice of the tenant, or a Metakocka number), the service date and the
+// prepayment asked for; a credit note cannot credit a document that is
+// not an invoice.
+func testSalesDocumentKindFields(t *testing.T, s mksync.Store) {
+	ctx := t.Context()
+	f := newDocFixture(t, s, "kinds")
+	inv := f.document("INV-1")
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &inv))
+
+	served := mksync.NewDate(2025, 1, 30)
+	credit := f.document("CN-1")
+	credit.Kind, credit.CreditNoteType, credit.CreditedInvoiceID, credit.ServiceToDate =
+		mksync.KindCreditNote, mksync.CreditNoteFinancial, inv.ID, &served
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &credit))
+	got, err := s.FindSalesDocumentByID(ctx, f.tenant, credit.ID)
+	require.NoError(t, err)
+	requireSame(t, credit, got)
+	require.Equal(t, inv.ID, got.CreditedInvoiceID)
+	require.Equal(t, "2025-01-30", got.ServiceToDate.String())
+
+	// Crediting an invoice that is only in Metakocka keeps its number.
+	got.CreditedInvoiceID, got.CreditedInvoiceNumber, got.CreditNoteType = "", "1-MK-1830", mksync.CreditNoteGoods
+	require.NoError(t, s.UpdateSalesDocument(ctx, f.tenant, &got))
+	again, err := s.FindSalesDocumentByID(ctx, f.tenant, credit.ID)
+	require.NoError(t, err)
+	requireSame(t, got, again)
+	require.Equal(t, "1-MK-1830", again.CreditedInvoiceNumber)
+
+	order := f.document("ORD-1")
+	order.Kind, order.PrepaymentPercent = mksync.KindOrder, dec("15")
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &order))
+	offer := f.document("OFF-1")
+	offer.Kind, offer.PrepaymentValue = mksync.KindOffer, dec("12.5")
+	require.NoError(t, s.CreateSalesDocument(ctx, f.tenant, &offer))
+	for _, d := range []mksync.SalesDocument{order, offer} {
+		got, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+		require.NoError(t, err)
+		requireSame(t, d, got)
+	}
+	gotOrder, err := s.FindSalesDocumentByID(ctx, f.tenant, order.ID)
+	require.NoError(t, err)
+	require.Equal(t, "15", gotOrder.PrepaymentPercent.String())
+
+	// Only an invoice can be credited, and only an existing one.
+	bad := f.document("CN-2")
+	bad.Kind, bad.CreditNoteType, bad.CreditedInvoiceID = mksync.KindCreditNote, mksync.CreditNoteFinancial, order.ID
+	requireCode(t, s.CreateSalesDocument(ctx, f.tenant, &bad), mksync.EINVALID)
+	bad.CreditedInvoiceID = "no-such-invoice"
+	requireCode(t, s.CreateSalesDocument(ctx, f.tenant, &bad), mksync.EINVALID)
+	// A financial credit note must name its invoice.
+	bad.CreditedInvoiceID = ""
+	requireCode(t, s.CreateSalesDocument(ctx, f.tenant, &bad), mksync.EINVALID)
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("WarehouseStock", func(t *testing.T) { t.Parallel(); testWarehouseStock(t, open(t)) })
 	t.Run("SalesDocuments", func(t *testing.T) { t.Parallel(); testSalesDocuments(t, open(t)) })
 	t.Run("SalesDocumentsAsMetakocka", func(t *testing.T) { t.Parallel(); testSalesDocumentsAsMetakocka(t, open(t)) })
+	t.Run("SalesDocumentKindFields", func(t *testing.T) { t.Parallel(); testSalesDocumentKindFields(t, open(t)) })
 	t.Run("SalesDocumentLists", func(t *testing.T) { t.Parallel(); testSalesDocumentLists(t, open(t)) })
 	t.Run("Mappings", func(t *testing.T) { t.Parallel(); testMappings(t, open(t)) })
 	t.Run("MappingLists", func(t *testing.T) { t.Parallel(); testMappingLists(t, open(t)) })

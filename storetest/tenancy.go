@@ -289,6 +289,10 @@ var tenancyCases = map[string]tenancyCase{
 		d.Lines[0].ProductID = f.bProduct.ID
 		requireCode(t, s.CreateSalesDocument(t.Context(), f.a, &d), mksync.EINVALID)
 		d.Lines[0].ProductID = f.aProduct.ID
+		// Nor can A's credit note credit B's invoice.
+		credit := d
+		credit.Kind, credit.CreditNoteType, credit.CreditedInvoiceID = mksync.KindCreditNote, mksync.CreditNoteFinancial, f.bDoc.ID
+		requireCode(t, s.CreateSalesDocument(t.Context(), f.a, &credit), mksync.EINVALID)
 		d.ID = f.bDoc.ID
 		requireCode(t, s.CreateSalesDocument(t.Context(), f.a, &d), mksync.ECONFLICT)
 	},

@@ -13,8 +13,8 @@
 // secret_key:
 //
 //   - /rest/eshop/v1/<method> for get_partner, add_partner, update_partner,
-//     put_document, get_document, update_document, delete_document, search
-//     and search_query_advance_discovery;
+//     put_document, get_document, update_document, delete_document,
+//     change_document_status, search and search_query_advance_discovery;
 //   - /rest/eshop/v1/json/<method> for product_list, product_add,
 //     product_update and product_delete, as documented. The /json/ prefix is
 //     also accepted for the other methods (the docs use it for older calls),
@@ -180,10 +180,22 @@
 //
 // get_document with return_document_info "true" answers document_info on
 // sales orders and bills (the types the docs show it on; other types
-// ignore the flag): a NEW entry at the document's creation and, when it
-// changed since, a CHANGE entry at its last change, operation_time to the
-// second with its offset. CUSTOM notes and DOCUMENT_STATUS_CHANGE entries
-// are not simulated.
+// ignore the flag): a NEW entry at the document's creation, a CHANGE entry
+// at its last change of content when it changed since (put_document over
+// it, or update_document of more than the status), and a
+// DOCUMENT_STATUS_CHANGE entry with value_previous and value_new for each
+// change of its status by update_document or change_document_status (a
+// change of the status alone is no CHANGE), in time order, operation_time
+// to the second with its offset. A put_document over a document that
+// changes its status_code is a CHANGE only: the docs do not show it
+// writing a status change. CUSTOM notes (written by Metakocka's own
+// actions) are not simulated.
+//
+// change_document_status sets the status of sales orders chosen by mk_id,
+// mk_id_list or buyer_order (change_document_status.md), all or none: a
+// missing document refuses the request before any is changed. Warehouse
+// receiving notes, the other documented type, are not simulated and are
+// refused like any other type.
 //
 // search serves one document type, ordered by mk_id (order_direction asc
 // or desc), at most 100 per window, with "query" (substring of count_code,

@@ -73,6 +73,10 @@ type docRec struct {
 	changeSeq uint64
 	deleted   bool
 	created   time.Time // its first touch: document_info's NEW
+	// content is its last change other than of the status alone
+	// (document_info's CHANGE); statuses its status changes.
+	content  time.Time
+	statuses []statusEvent
 }
 
 func (d *Document) clone() Document {
@@ -628,6 +632,7 @@ func (s *Server) putDocumentLocked(c *company, req obj) (obj, error) {
 	d.Sums = docSums(rows, fields)
 	c.useProducts(rows, 1)
 	c.docByOrder[docType].add(field(fields, "buyer_order"), d)
+	d.content = now
 	c.touchDoc(d, now)
 	return obj{"mk_id": d.MkID, "count_code": d.CountCode}, nil
 }
@@ -897,9 +902,26 @@ func (s *Server) updateDocument(c *company, req obj) (obj, error) {
 		delete(c.docByCode[docType], d.CountCode)
 		c.docByCode[docType][next.CountCode] = d
 	}
+	prev, status := field(d.Fields, "status_code"), field(next.Fields, "status_code")
+	same := next.clone()
+	if prev == "" {
+		delete(same.Fields, "status_code")
+	} else {
+		same.Fields["status_code"] = d.Fields["status_code"]
+	}
+	if d.Fields == nil && len(same.Fields) == 0 {
+		same.Fields = nil
+	}
+	now := s.now()
+	if !reflect.DeepEqual(same, d.Document) {
+		d.content = now // more than the status changed
+	}
 	d.Document = next
 	c.docByOrder[docType].add(field(d.Fields, "buyer_order"), d)
-	c.touchDoc(d, s.now())
+	if prev != status {
+		d.statuses = append(d.statuses, statusEvent{at: now, prev: prev, next: status})
+	}
+	c.touchDoc(d, now)
 	return obj{}, nil
 }
 

@@ -67,7 +67,7 @@ var goldenGaps = map[string]string{
 	"documents_get_document_bill/10":        "row type (product or service marker) is not simulated",
 	"documents_get_document_sales_order/01": "sum_paid comes from payments made in the web application, which are not simulated",
 	"documents_get_document_sales_order/03": "delivery service events are not simulated",
-	"documents_get_document_sales_order/05": "document_info has NEW and CHANGE entries only: no CUSTOM notes, no DOCUMENT_STATUS_CHANGE with value_previous/value_new",
+	"documents_get_document_sales_order/05": "no CUSTOM entries in document_info (notes Metakocka's own actions write); DOCUMENT_STATUS_CHANGE is answered after a status change (TestDocumentStatusChangeHistory)",
 	"documents_get_document_sales_order/06": "attachments are not simulated",
 	"documents_get_document_sales_order/07": "product metadata is not simulated",
 	"documents_get_document_sales_order/08": "payments, profit centres and linked invoices' credit are not simulated",

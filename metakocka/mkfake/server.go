@@ -201,6 +201,7 @@ var methods = map[string]struct {
 	"get_document":                   {h: (*Server).getDocument},
 	"update_document":                {h: (*Server).updateDocument},
 	"delete_document":                {h: (*Server).deleteDocument},
+	"change_document_status":         {h: (*Server).changeDocumentStatus},
 	"search":                         {h: (*Server).search},
 	"search_query_advance_discovery": {h: (*Server).searchDiscovery},
 }

@@ -1280,6 +1280,9 @@ export interface components {
             contactId: string;
             /** Format: date-time */
             createdAt: string;
+            creditNoteType?: string;
+            creditedInvoiceId?: string;
+            creditedInvoiceNumber?: string;
             currency: string;
             /** Format: date */
             date: string;
@@ -1304,6 +1307,12 @@ export interface components {
             notes: string;
             number: string;
             paymentMethod: string;
+            /** @description decimal number as a string */
+            prepaymentPercent: string;
+            /** @description decimal number as a string */
+            prepaymentValue: string;
+            /** Format: date */
+            serviceToDate?: string | null;
             status: string;
             title: string;
             /** @description decimal number as a string */
@@ -1321,6 +1330,9 @@ export interface components {
             contactId?: string;
             /** Format: date-time */
             createdAt?: string;
+            creditNoteType?: string;
+            creditedInvoiceId?: string;
+            creditedInvoiceNumber?: string;
             currency?: string;
             /** Format: date */
             date?: string;
@@ -1360,6 +1372,12 @@ export interface components {
             notes?: string;
             number?: string;
             paymentMethod?: string;
+            /** @description decimal number as a string */
+            prepaymentPercent?: string;
+            /** @description decimal number as a string */
+            prepaymentValue?: string;
+            /** Format: date */
+            serviceToDate?: string | null;
             status?: string;
             title?: string;
             /** @description decimal number as a string */
