@@ -27,6 +27,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -250,6 +251,22 @@ type World struct {
 
 	srv *httptest.Server
 	seq atomic.Int64
+	// phase is the bench phase under way (inPhase), the profiler label of
+	// the simulator's request handlers.
+	phase atomic.Pointer[string]
+}
+
+// labelled gives the simulator's request handlers the profiler labels
+// side=simulator and phase (the phase under way), so that a CPU profile
+// tells the simulator's share of a phase from mksync's.
+func (w *World) labelled(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		phase := "none"
+		if p := w.phase.Load(); p != nil {
+			phase = *p
+		}
+		pprof.Do(r.Context(), pprof.Labels("side", "simulator", "phase", phase), func(context.Context) { h.ServeHTTP(rw, r) })
+	})
 }
 
 // WorldConfig configures NewWorld.
@@ -272,7 +289,8 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		return nil, mksync.Errorf(mksync.EINVALID, "bench world: Store is required")
 	}
 	fake := mkfake.New(mkfake.Options{Seed: cfg.Seed})
-	srv := httptest.NewServer(fake)
+	w := &World{Store: cfg.Store, Fake: fake}
+	srv := httptest.NewServer(w.labelled(fake))
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 2 * mksync.MaxConcurrency
 	ecfg := engine.Config{
@@ -292,7 +310,8 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		srv.Close()
 		return nil, fmt.Errorf("bench world: %w", err)
 	}
-	return &World{Store: cfg.Store, Fake: fake, URL: srv.URL, Engine: e, srv: srv}, nil
+	w.URL, w.Engine, w.srv = srv.URL, e, srv
+	return w, nil
 }
 
 // Close stops the simulator.
@@ -483,20 +502,20 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := b.push(ctx, tenant, company, cfg.Records, &rep); err != nil {
-		return rep, err
+	phases := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"push", func(ctx context.Context) error { return b.push(ctx, tenant, company, cfg.Records, &rep) }},
+		{"noop", func(ctx context.Context) error { return b.noop(ctx, tenant, company, &rep) }},
+		{"pull", func(ctx context.Context) error { return b.pull(ctx, tenant, company, &rep) }},
+		{"sequential", func(ctx context.Context) error { return b.sequential(ctx, &rep) }},
+		{"sweep", func(ctx context.Context) error { return b.sweep(ctx, &rep) }},
 	}
-	if err := b.noop(ctx, tenant, company, &rep); err != nil {
-		return rep, err
-	}
-	if err := b.pull(ctx, tenant, company, &rep); err != nil {
-		return rep, err
-	}
-	if err := b.sequential(ctx, &rep); err != nil {
-		return rep, err
-	}
-	if err := b.sweep(ctx, &rep); err != nil {
-		return rep, err
+	for _, p := range phases {
+		if err := w.inPhase(ctx, p.name, p.run); err != nil {
+			return rep, err
+		}
 	}
 	runtime.GC() // the sampler's last reading is then exact, the engine included
 	rep.PeakHeapBytes, rep.PeakHeapObjectsBytes = heap.Stop()
@@ -506,6 +525,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.LoadEnd = loadAvg()
 	return rep, nil
+}
+
+// inPhase runs f with the profiler label phase=name on its goroutine and
+// the goroutines it starts (the simulator's handlers get it too, see
+// labelled), so that a CPU profile of a run (mksync bench --cpuprofile)
+// can be read one phase at a time.
+func (w *World) inPhase(ctx context.Context, name string, f func(context.Context) error) error {
+	prev := w.phase.Swap(&name)
+	defer w.phase.Store(prev)
+	var err error
+	pprof.Do(ctx, pprof.Labels("phase", name), func(ctx context.Context) { err = f(ctx) })
+	return err
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -640,7 +671,10 @@ func (b *bench) noop(ctx context.Context, tenant, company string, rep *Report) e
 // them with the latency on.
 func (b *bench) pull(ctx context.Context, tenant, company string, rep *Report) error {
 	b.w.Fake.SetFaults(company, mkfake.Faults{})
-	if err := ChangeInMetakocka(ctx, b.w, tenant, company, b.cfg.Entity, "changed in Metakocka"); err != nil {
+	err := b.w.inPhase(ctx, "change", func(ctx context.Context) error {
+		return ChangeInMetakocka(ctx, b.w, tenant, company, b.cfg.Entity, "changed in Metakocka")
+	})
+	if err != nil {
 		return err
 	}
 	b.w.Fake.SetFaults(company, b.faults())
@@ -693,7 +727,7 @@ func (b *bench) sequential(ctx context.Context, rep *Report) error {
 // latency.
 func (b *bench) seed(ctx context.Context, tenant, company string, n int) error {
 	start := time.Now()
-	err := Seed(ctx, b.w, tenant, company, b.cfg.Entity, n)
+	err := b.w.inPhase(ctx, "seed", func(ctx context.Context) error { return Seed(ctx, b.w, tenant, company, b.cfg.Entity, n) })
 	b.logf("seeded %d %s in %.2fs", n, b.cfg.Entity, time.Since(start).Seconds())
 	return err
 }

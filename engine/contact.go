@@ -398,7 +398,7 @@ func (a contacts) create(ctx context.Context, rv contactView, p *metakocka.Partn
 		if err := tx.CreateContact(ctx, a.s.tenantID, &c); err != nil {
 			return fmt.Errorf("create contact from partner %s: %w", p.MkID, err)
 		}
-		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(&c)), rs)
+		nm := a.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snapAs(viewOfContact(&c), rs), rs)
 		return save(&nm)
 	})
 	return c.ID, err
@@ -493,7 +493,7 @@ func (l contactLocal) apply(ctx context.Context, rv contactView, p *metakocka.Pa
 		if err := l.s.keepPartnerIDs(ctx, tx, c, p); err != nil {
 			return err
 		}
-		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snap(viewOfContact(c)), pulled)
+		nm := l.s.synced(mksync.EntityContact, c.ID, p.MkID, p.CountCode, snapAs(viewOfContact(c), pulled), pulled)
 		return save(&nm)
 	})
 }

@@ -414,7 +414,7 @@ func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, 
 		} else if err := tx.UpdateSalesDocument(ctx, s.tenantID, d); err != nil {
 			return fmt.Errorf("update sales document %s: %w", d.ID, err)
 		}
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, snap(viewOfDocument(d)), pulled)
+		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, snapAs(viewOfDocument(d), pulled), pulled)
 		return save(&nm)
 	})
 }

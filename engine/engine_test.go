@@ -527,3 +527,27 @@ func TestSameChangeOnBothSidesIsNoConflict(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, ers)
 }
+
+// A pull finds the CRM record of a Metakocka record through the cache's
+// mk_id hint, but the store decides: a mapping removed behind the cache's
+// back (another instance unlinked it) makes the pull ask the store, which
+// finds no mapping and links the product by its code, as without a hint.
+func TestPullStaleCacheHintAsksTheStore(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	ctx := context.Background()
+	p := newProduct(t, b)
+	_, err := b.e.SyncToMetakocka(ctx, b.tenant, mksync.EntityProduct, p.ID)
+	require.NoError(t, err)
+	m := b.mapping(t, mksync.EntityProduct, p.ID)
+	_, hinted := b.e.cache.byMkID.GetIfPresent(cacheKey{b.tenant, mksync.EntityProduct, m.MetakockaID})
+	require.True(t, hinted, "the push left the hint")
+
+	require.NoError(t, b.store.DeleteMapping(ctx, b.tenant, mksync.EntityProduct, p.ID))
+	res, err := b.e.SyncFromMetakocka(ctx, b.tenant, mksync.EntityProduct, m.MetakockaID)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Linked, "%+v", res)
+	require.Zero(t, res.Failed)
+	again := b.mapping(t, mksync.EntityProduct, p.ID)
+	require.Equal(t, m.MetakockaID, again.MetakockaID)
+}

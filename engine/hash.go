@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 
 	"github.com/shopspring/decimal"
 )
@@ -12,6 +13,8 @@ import (
 // synced fields, see fields.go) and the hash of that JSON.
 type snapshot struct {
 	js, hash string
+	// of is the view the snapshot was made of (see snapAs).
+	of any
 }
 
 // snap is the snapshot of a view: the canonical JSON of the mapped fields
@@ -26,7 +29,17 @@ func snap(view any) snapshot {
 		panic("engine: snapshot view: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
-	return snapshot{js: string(b), hash: hex.EncodeToString(sum[:16])}
+	return snapshot{js: string(b), hash: hex.EncodeToString(sum[:16]), of: view}
+}
+
+// snapAs is the snapshot of view, which is often the view a known
+// snapshot was made of (a record just written from a pulled view): then it
+// is that snapshot, with no second marshal.
+func snapAs(view any, known snapshot) snapshot {
+	if known.of != nil && reflect.DeepEqual(view, known.of) {
+		return known
+	}
+	return snap(view)
 }
 
 // payloadHash is the hash kept in a mapping (see snap).

@@ -215,7 +215,7 @@ func (s *session) applyMkProduct(ctx context.Context, p *mksync.Product, rv prod
 		if _, err := s.setStock(ctx, tx, p, remote); err != nil {
 			return err
 		}
-		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, snap(s.viewOfProduct(p)), pulled)
+		nm := s.synced(mksync.EntityProduct, p.ID, remote.MkID, remote.CountCode, snapAs(s.viewOfProduct(p), pulled), pulled)
 		return save(&nm)
 	})
 }
@@ -307,7 +307,7 @@ func (a products) create(ctx context.Context, rv productView, mp *metakocka.Prod
 		if _, err := a.s.setStock(ctx, tx, &p, mp); err != nil {
 			return err
 		}
-		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, snap(a.s.viewOfProduct(&p)), rs)
+		nm := a.s.synced(mksync.EntityProduct, p.ID, mp.MkID, mp.CountCode, snapAs(a.s.viewOfProduct(&p), rs), rs)
 		return save(&nm)
 	})
 	return p.ID, err

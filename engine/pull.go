@@ -39,15 +39,30 @@ func pull[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], r *R,
 			return "", recordResult{}, err
 		}
 	}
-	m, mapped, err := s.mappingByMkID(ctx, a.kind(), a.ident(r).mkID)
+	mkID := a.ident(r).mkID
+	// The cache's mk_id → record hint saves a mapping read per record:
+	// pullMapped reads the mapping from the store under the record's lock
+	// anyway, and a hint it finds stale is dropped for the store's answer.
+	if id, ok := s.e.cache.byMkID.GetIfPresent(cacheKey{s.tenantID, a.kind(), mkID}); ok {
+		lid, res, err := pullMapped(ctx, s, rv, id, force, true)
+		if !errors.Is(err, errStaleHint) {
+			return lid, res, err
+		}
+		s.e.cache.byMkID.Invalidate(cacheKey{s.tenantID, a.kind(), mkID})
+	}
+	m, mapped, err := s.mappingByMkID(ctx, a.kind(), mkID)
 	if err != nil {
 		return "", recordResult{}, err
 	}
 	if !mapped {
 		return pullNew(ctx, s, rv)
 	}
-	return pullMapped(ctx, s, rv, m.EntityID, force)
+	return pullMapped(ctx, s, rv, m.EntityID, force, false)
 }
+
+// errStaleHint is pullMapped's answer when the cache's hint named a record
+// no longer mapped to the Metakocka record: the caller asks the store.
+var errStaleHint = errors.New("the cached mapping hint is stale")
 
 // pullNew pulls a Metakocka record no CRM record is mapped to: link the
 // CRM record it came from (its mapping was lost), or create one.
@@ -96,10 +111,15 @@ func pullNew[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, 
 }
 
 // pullMapped pulls a Metakocka record mapped to the CRM record entityID.
-func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, V], entityID string, force bool) (string, recordResult, error) {
+// hint marks an entityID from the cache: when the store no longer maps it
+// to the record, the error is errStaleHint and nothing was done.
+func pullMapped[L, R, V any](ctx context.Context, s *session, rv *remoteView[L, R, V], entityID string, force, hint bool) (string, recordResult, error) {
 	a, rid := rv.a, rv.a.ident(rv.r)
 	m, unlock, err := s.lockMapped(ctx, a.kind(), entityID, rid.mkID, a.what())
 	defer unlock()
+	if err != nil && hint && isCode(err, mksync.ECONFLICT) {
+		return "", recordResult{}, errStaleHint
+	}
 	if err != nil {
 		return m.EntityID, recordResult{}, err
 	}

@@ -678,23 +678,33 @@ func (r *runner) pullContactsSource(ctx context.Context) func(yield func(item) b
 }
 
 // pullProductsSource reads every Metakocka product in product_list windows,
-// and each window's stock per warehouse with one warehouse_stock read.
+// and each window's stock per warehouse with one warehouse_stock read. The
+// next window and its stock are read while the workers pull this one, so
+// that the two reads per window do not leave the workers idle.
 func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) bool) error {
 	s := r.s
 	return func(yield func(item) bool) error {
+		ctx, cancel := context.WithCancel(ctx)
 		pos := r.start.Pos
 		req := metakocka.ProductListRequest{ReturnPricelist: metakocka.NewBool(true), ReturnWarehouseStock: metakocka.NewBool(true), Offset: pos}
+		next := s.readProductWindow(ctx, req)
+		defer func() {
+			cancel()
+			if next != nil {
+				<-next // the read ahead ends with the run
+			}
+		}()
 		for {
-			page, err := s.mk.ProductList(ctx, req)
-			if err != nil {
-				return fmt.Errorf("list products: %w", err)
+			w := <-next
+			next = nil
+			if w.err != nil {
+				return w.err
 			}
-			ids := make([]string, 0, len(page.Products))
-			for _, p := range page.Products {
-				ids = append(ids, p.MkID)
-			}
-			if err := s.readWarehouseStock(ctx, ids); err != nil {
-				return err
+			page := w.page
+			last := len(page.Products) < page.Limit || len(page.Products) == 0
+			if !last {
+				req.Offset += len(page.Products)
+				next = s.readProductWindow(ctx, req)
 			}
 			for _, p := range page.Products {
 				pos++
@@ -705,12 +715,37 @@ func (r *runner) pullProductsSource(ctx context.Context) func(yield func(item) b
 					return nil
 				}
 			}
-			if len(page.Products) < page.Limit || len(page.Products) == 0 {
+			if last {
 				return nil
 			}
-			req.Offset += len(page.Products)
 		}
 	}
+}
+
+// productWindow is one product_list window read with its stock.
+type productWindow struct {
+	page metakocka.ProductListPage
+	err  error
+}
+
+// readProductWindow reads the window req and its products' stock per
+// warehouse (readWarehouseStock) in the background; the channel yields it
+// once.
+func (s *session) readProductWindow(ctx context.Context, req metakocka.ProductListRequest) <-chan productWindow {
+	ch := make(chan productWindow, 1)
+	go func() {
+		page, err := s.mk.ProductList(ctx, req)
+		if err != nil {
+			ch <- productWindow{err: fmt.Errorf("list products: %w", err)}
+			return
+		}
+		ids := make([]string, 0, len(page.Products))
+		for _, p := range page.Products {
+			ids = append(ids, p.MkID)
+		}
+		ch <- productWindow{page: page, err: s.readWarehouseStock(ctx, ids)}
+	}()
+	return ch
 }
 
 // pullDocumentsSource reads, per document type, the documents changed

@@ -32,32 +32,40 @@ func (s *store) SetWarehouseStock(ctx context.Context, tenantID, id string, stoc
 	})
 }
 
-// WarehouseStock implements mksync.ProductStore.
+// WarehouseStock implements mksync.ProductStore. One statement reads the
+// product and its stock (the product's row joined to its stock rows, one
+// row with no warehouse when it has none): a pull compares the stock of
+// every product it writes, inside its transaction.
 func (s *store) WarehouseStock(ctx context.Context, tenantID, id string) ([]mksync.WarehouseStock, error) {
-	q := s.reader()
-	if err := productExists(ctx, q, tenantID, id); err != nil {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT warehouse_id, warehouse_mark, warehouse_name, amount FROM product_stock
-		WHERE tenant_id = ? AND product_id = ? ORDER BY warehouse_id`, tenantID, id)
+	rows, err := s.reader().QueryContext(ctx, `SELECT w.warehouse_id, w.warehouse_mark, w.warehouse_name, w.amount
+		FROM products p LEFT JOIN product_stock w ON w.tenant_id = p.tenant_id AND w.product_id = p.id
+		WHERE p.tenant_id = ? AND p.id = ? ORDER BY w.warehouse_id`, tenantID, id)
 	if err != nil {
 		return nil, internal("read warehouse stock", err)
 	}
 	defer rows.Close()
 	out := []mksync.WarehouseStock{}
+	found := false
 	for rows.Next() {
-		var w mksync.WarehouseStock
-		var amount string
-		if err := rows.Scan(&w.WarehouseID, &w.Mark, &w.Name, &amount); err != nil {
+		found = true
+		var wid, mark, name, amount sql.NullString
+		if err := rows.Scan(&wid, &mark, &name, &amount); err != nil {
 			return nil, internal("read warehouse stock", err)
 		}
-		if err := decs(amount, &w.Amount); err != nil {
+		if !wid.Valid {
+			continue // the product has no stock rows
+		}
+		w := mksync.WarehouseStock{WarehouseID: wid.String, Mark: mark.String, Name: name.String}
+		if err := decs(amount.String, &w.Amount); err != nil {
 			return nil, err
 		}
 		out = append(out, w)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal("read warehouse stock", err)
+	}
+	if !found {
+		return nil, notFound("product", id)
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -24,6 +26,7 @@ type benchFlags struct {
 	asJSON, quiet       bool
 	capacity            int
 	latencyProfile      string
+	cpuProfile          string
 	// adaptive: no --concurrency, the engine finds the limit.
 	adaptive, sweep bool
 }
@@ -56,6 +59,13 @@ metakocka adds latencies drawn from the documented opr_time_ms values, and
 --sweep adds pushes at fixed concurrencies against the same simulator to
 report the best fixed rate and the adaptive push's ratio to it.
 
+--cpuprofile FILE writes a Go CPU profile of the whole run (engine,
+store and simulator: they share the process) to FILE; each phase's
+samples carry the label phase=seed, push, noop, change, pull, sequential
+or sweep, and the simulator's own samples also side=simulator, so
+'go tool pprof -tagfocus phase=pull -tagignore side=simulator FILE'
+shows mksync's pull alone.
+
 --db sqlite (default) uses a temporary SQLite file; a postgres:// URL
 uses a fresh schema in that database, dropped afterwards. Nothing of an
 existing mksync database is read or changed. Progress goes to stderr.`,
@@ -63,6 +73,7 @@ existing mksync database is read or changed. Progress goes to stderr.`,
   mksync bench --records 5000 --entity contacts --latency 20ms --concurrency 8
   mksync bench --records 100000 --entity products --json
   mksync bench --capacity 12 --records 3000 --sweep
+  mksync bench --entity sales-documents --records 2000 --cpuprofile cpu.out
   mksync bench --db postgres://postgres@127.0.0.1:5432/bench?sslmode=disable`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -84,6 +95,7 @@ existing mksync database is read or changed. Progress goes to stderr.`,
 	fl.StringVar(&f.db, "db", "sqlite", "sqlite (a temporary file), sqlite:PATH of a new file, or a postgres:// URL (a temporary schema)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the figures as one JSON object")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to this file (samples labelled by phase)")
 	return cmd
 }
 
@@ -100,6 +112,13 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 	}
 	if err := checkSimShape(f.capacity, f.latencyProfile); err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	st, dbName, cleanup, err := app.OpenBenchStore(ctx, f.db)
 	if err != nil {
@@ -135,6 +154,23 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 		return enc.Encode(out)
 	}
 	return printBench(s.out, out)
+}
+
+// startCPUProfile starts a CPU profile into a new file at path; stop ends
+// it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // benchOutput is the JSON `mksync bench --json` prints: the bench.Report

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -89,6 +94,30 @@ func TestBenchCommandDocumentsAndPostgres(t *testing.T) {
 	require.Equal(t, "postgres", got["db"])
 }
 
+// --cpuprofile writes a gzipped pprof profile whose samples carry the
+// phase labels (the label key, the push phase and the simulator's side are
+// in its string table).
+func TestBenchCommandCPUProfile(t *testing.T) {
+	cliEnv(t)
+	path := filepath.Join(t.TempDir(), "cpu.out")
+	got := runBenchJSON(t, "--records", "200", "--concurrency", "8", "--latency", "5ms", "--cpuprofile", path)
+	checkBenchFigures(t, got, 200)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err, "a pprof profile is gzipped")
+	raw, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	// The profile's string table (field 6, wire type 2: tag 0x32, then the
+	// length) holds the label key and values as strings of their own;
+	// function names only contain them.
+	for _, s := range []string{"phase", "push", "simulator"} {
+		entry := append([]byte{0x32, byte(len(s))}, s...)
+		require.True(t, bytes.Contains(raw, entry), "string table entry %q: samples are labelled", s)
+	}
+}
+
 func TestBenchCommandRejectsBadFlags(t *testing.T) {
 	cliEnv(t)
 	for _, args := range [][]string{
@@ -99,6 +128,7 @@ func TestBenchCommandRejectsBadFlags(t *testing.T) {
 		{"bench", "--concurrency", "1000"},
 		{"bench", "--capacity", "-1"},
 		{"bench", "--latency-profile", "fast"},
+		{"bench", "--cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.out")},
 	} {
 		_, _, err := runCLI(t, "", args...)
 		require.Error(t, err, "%v", args)
