@@ -66,6 +66,12 @@ const (
 	slotRenew = 5 * time.Second
 )
 
+// headPoll is the longest wait between the tries of a waiter among the
+// next limit in its company's queue: a slot given back in another process
+// wakes no one here, and the slots owed to these waiters stay idle until
+// they ask.
+const headPoll = 5 * time.Millisecond
+
 // NewPacer returns a Pacer applying cfg (zero fields take the PacingConfig
 // defaults) to every company.
 func NewPacer(cfg PacingConfig) (*Pacer, error) {
@@ -223,17 +229,20 @@ func (p *Pacer) renewSlots(stop <-chan struct{}) {
 
 // takeSlot waits for one of the company's in-flight slots: woken at once
 // when this process gives one back, else polling the SlotStore (from 1 ms,
-// doubling to 50 ms, jittered so that waiters of many runs and processes
-// take turns), or sleeping out a pause.
+// doubling to 50 ms, jittered; at most headPoll while the waiter is among
+// the next limit in the company's queue, so a slot freed in another
+// process is taken soon), or sleeping out a pause. The store serves
+// waiters in arrival order (SlotStore), under one waiter id per request.
 func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
 	wait := time.Millisecond
+	waiter := newSlotID()
 	for {
 		limit := p.cfg.MaxInFlight
 		if cp.adaptive != nil {
 			limit = cp.adaptive.Limit()
 		}
 		freed := cp.freedSignal()
-		slot, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, limit, slotTTL)
+		slot, ahead, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, waiter, limit, slotTTL)
 		if err != nil {
 			if ctx.Err() != nil {
 				return "", ctx.Err()
@@ -247,6 +256,9 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 		if d <= 0 {
 			d = wait/2 + rand.N(wait/2+1)
 			wait = min(2*wait, 50*time.Millisecond)
+			if ahead < limit {
+				d = min(d, headPoll/2+rand.N(headPoll/2+1))
+			}
 		}
 		if paused > 0 {
 			freed = nil // a pause is waited out whatever is given back

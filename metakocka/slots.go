@@ -12,13 +12,23 @@ import (
 // that the bound holds across all the Pacers that share it: MemorySlots for
 // one process; a database for a fleet (the postgres store's DB implements
 // it). Methods must be safe for concurrent use.
+//
+// Waiters are served in arrival order: a request that finds no free slot
+// joins the company's queue under its waiter id, and a freed slot goes to
+// the earliest waiter still asking, whichever process it is in, so runs
+// sharing a company get slots in turn rather than by who polls at the
+// right moment. A waiter not seen for WaiterTTL leaves the queue (its
+// request was cancelled or its process died).
 type SlotStore interface {
-	// TryAcquireSlot takes one of the company's in-flight slots when fewer
-	// than limit are held and the company is not paused, and returns its id.
-	// A slot is held for at most ttl (a process that dies gives its slots
-	// back that way). When none is free it returns "" and how long the
-	// company stays paused (0: not paused, just full).
-	TryAcquireSlot(ctx context.Context, companyID string, limit int, ttl time.Duration) (slot string, paused time.Duration, err error)
+	// TryAcquireSlot takes one of the company's in-flight slots for waiter
+	// (an id its caller keeps while it waits for this one request) when
+	// fewer than limit are held, no earlier waiter is owed them and the
+	// company is not paused, and returns the slot's id. A slot is held for
+	// at most ttl (a process that dies gives its slots back that way). When
+	// none is free it returns "", how many live waiters are ahead of this
+	// one (it is queued then, unless waiter is "") and how long the company
+	// stays paused (0: not paused, just full).
+	TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (slot string, ahead int, paused time.Duration, err error)
 	// ReleaseSlot gives slot back.
 	ReleaseSlot(ctx context.Context, companyID, slot string) error
 	// RenewSlots keeps the slots held for ttl more (the holder is alive).
@@ -26,6 +36,11 @@ type SlotStore interface {
 	// PauseCompany stops new requests to the company for d (Retry-After).
 	PauseCompany(ctx context.Context, companyID string, d time.Duration) error
 }
+
+// WaiterTTL is how long a waiter for a slot keeps its place in the queue
+// without asking again: ten times the longest wait between a waiter's
+// tries (the Pacer's 50 ms), so only a waiter that stopped loses it.
+const WaiterTTL = 500 * time.Millisecond
 
 // MemorySlots is the SlotStore of one process. The zero value is ready.
 type MemorySlots struct {
@@ -36,6 +51,12 @@ type MemorySlots struct {
 type memCompany struct {
 	held        map[string]time.Time // slot → expiry
 	pausedUntil time.Time
+	queue       []memWaiter // in arrival order
+}
+
+type memWaiter struct {
+	id      string
+	expires time.Time
 }
 
 var _ SlotStore = (*MemorySlots)(nil)
@@ -52,26 +73,65 @@ func (m *MemorySlots) company(id string) *memCompany {
 	return c
 }
 
+// position returns waiter's index in the queue, or -1.
+func (c *memCompany) position(waiter string) int {
+	if waiter == "" {
+		return -1
+	}
+	for i, w := range c.queue {
+		if w.id == waiter {
+			return i
+		}
+	}
+	return -1
+}
+
 // TryAcquireSlot implements SlotStore.
-func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID string, limit int, ttl time.Duration) (string, time.Duration, error) {
+func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.company(companyID)
 	now := time.Now()
+	pos := c.position(waiter)
 	if c.pausedUntil.After(now) {
-		return "", c.pausedUntil.Sub(now), nil
+		if pos >= 0 {
+			c.queue[pos].expires = c.pausedUntil.Add(WaiterTTL) // sleeps the pause out, keeps its place
+		}
+		return "", 0, c.pausedUntil.Sub(now), nil
 	}
 	for s, exp := range c.held {
 		if exp.Before(now) {
 			delete(c.held, s)
 		}
 	}
-	if len(c.held) >= limit {
-		return "", 0, nil
+	live := c.queue[:0]
+	for _, w := range c.queue {
+		if !w.expires.Before(now) {
+			live = append(live, w)
+		}
 	}
-	id := newSlotID()
-	c.held[id] = now.Add(ttl)
-	return id, 0, nil
+	clear(c.queue[len(live):])
+	c.queue = live
+	pos = c.position(waiter)
+	ahead := pos
+	if pos < 0 {
+		ahead = len(c.queue)
+	}
+	if ahead < limit-len(c.held) {
+		if pos >= 0 {
+			c.queue = append(c.queue[:pos], c.queue[pos+1:]...)
+		}
+		id := newSlotID()
+		c.held[id] = now.Add(ttl)
+		return id, 0, 0, nil
+	}
+	switch {
+	case pos >= 0:
+		c.queue[pos].expires = now.Add(WaiterTTL)
+	case waiter != "":
+		c.queue = append(c.queue, memWaiter{id: waiter, expires: now.Add(WaiterTTL)})
+	}
+	return "", ahead, 0, nil
 }
 
 // ReleaseSlot implements SlotStore.

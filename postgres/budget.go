@@ -4,58 +4,36 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mksync/mksync/metakocka"
 )
 
 // The Metakocka budget of a fleet (metakocka.SlotStore): every process's
 // requests in flight to a company are rows of metakocka_slots (migration
-// 6), counted under a transaction-scoped advisory lock per company, with
-// the database's clock, so that the bound holds across processes.
+// 7), counted under a transaction-scoped advisory lock per company, with
+// the database's clock, so that the bound holds across processes; the
+// requests waiting for one queue in metakocka_slot_waiters (migration 20)
+// and are served in arrival order.
 
 // TryAcquireSlot takes one of the company's in-flight slots when fewer than
-// limit are held and the company is not paused; see metakocka.SlotStore.
-func (d *DB) TryAcquireSlot(ctx context.Context, companyID string, limit int, ttl time.Duration) (string, time.Duration, error) {
+// limit are held, no earlier waiter is owed them and the company is not
+// paused; see metakocka.SlotStore. One statement: metakocka_take_slot
+// (migration 20) checks the pause, the slots and the waiters' queue under
+// the company's advisory lock.
+func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	id := hex.EncodeToString(b[:])
-	var paused time.Duration
-	taken := false
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('mksync metakocka budget ' || $1, 0))`, companyID); err != nil {
-			return err
-		}
-		var pausedMs float64
-		err := tx.QueryRow(ctx, `SELECT EXTRACT(EPOCH FROM paused_until - now()) * 1000 FROM metakocka_pauses
-			WHERE company_id = $1 AND paused_until > now()`, companyID).Scan(&pausedMs)
-		if err == nil {
-			paused = time.Duration(pausedMs * float64(time.Millisecond))
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM metakocka_slots WHERE company_id = $1 AND expires_at < now()`, companyID); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO metakocka_slots (id, company_id, expires_at)
-			SELECT $2, $1, now() + $3 * interval '1 millisecond'
-			WHERE (SELECT count(*) FROM metakocka_slots WHERE company_id = $1) < $4`,
-			companyID, id, ttl.Milliseconds(), limit)
-		taken = tag.RowsAffected() == 1
-		return err
-	})
+	var slot string
+	var ahead int
+	var pausedMs float64
+	err := d.pool.QueryRow(ctx, `SELECT slot, ahead, paused_ms FROM metakocka_take_slot($1, $2, $3, $4, $5, $6)`,
+		companyID, waiter, hex.EncodeToString(b[:]), limit, ttl.Milliseconds(), metakocka.WaiterTTL.Milliseconds()).
+		Scan(&slot, &ahead, &pausedMs)
 	if err != nil {
-		return "", 0, dbErr("take metakocka slot", err)
+		return "", 0, 0, dbErr("take metakocka slot", err)
 	}
-	if !taken {
-		return "", paused, nil
-	}
-	return id, 0, nil
+	return slot, ahead, time.Duration(pausedMs * float64(time.Millisecond)), nil
 }
 
 // ReleaseSlot gives a slot back; see metakocka.SlotStore.

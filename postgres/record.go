@@ -275,13 +275,14 @@ func inChunks[T any](items []T, write func([]T) error) error {
 	return nil
 }
 
-// findOne reads the one row of a lookup in a tenant transaction; missing is
-// the error when there is none, op names the lookup in other errors.
+// findOne reads the one row of a lookup in a tenant transaction, in one
+// round trip (tenantBatch); missing is the error when there is none, op
+// names the lookup in other errors.
 func findOne[T any](ctx context.Context, d *DB, tenantID string, scan func(pgx.Row) (T, error), missing error, op, query string, args ...any) (T, error) {
 	var v T
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
+	err := d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) { b.Queue(query, args...) }, func(br pgx.BatchResults) error {
 		var err error
-		v, err = scan(tx.QueryRow(ctx, query, args...))
+		v, err = scan(br.QueryRow())
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

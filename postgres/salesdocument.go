@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -114,6 +113,15 @@ func checkReferences(row pgx.Row, tenantID string, doc *mksync.SalesDocument, re
 	if requireTenant && !tenantOK {
 		return notFound("tenant", tenantID)
 	}
+	return judgeReferences(doc, contactOK, creditedOK, found)
+}
+
+// judgeReferences returns EINVALID naming the field when the document's
+// contact is not the tenant's (!contactOK), the invoice a credit note
+// credits is not one of the tenant's invoices (!creditedOK) or a line's
+// product is not among found, the tenant's products of those the lines
+// name.
+func judgeReferences(doc *mksync.SalesDocument, contactOK, creditedOK bool, found []string) error {
 	var v mksync.Validator
 	v.Check(contactOK, "contactId", "must be an existing contact")
 	v.Check(creditedOK, "creditedInvoiceId", "must be an existing invoice")
@@ -129,6 +137,17 @@ func checkReferences(row pgx.Row, tenantID string, doc *mksync.SalesDocument, re
 
 // queueLines adds the statement that writes the document's lines to b.
 func queueLines(b *pgx.Batch, tenantID string, doc *mksync.SalesDocument) {
+	b.Queue(`INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
+			unit_price, discount_percent, tax_rate, net_amount, description, unit, tax_code, price_includes_tax)
+		SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
+			$8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], $13::bool[]) AS u`,
+		append([]any{tenantID, doc.ID}, lineArgs(doc)...)...)
+}
+
+// lineArgs are the document's lines as eleven arrays: position, product id
+// (NULL for none), quantity, unit price, discount percent, tax rate, net
+// amount, description, unit, tax code and whether the price includes tax.
+func lineArgs(doc *mksync.SalesDocument) []any {
 	n := len(doc.Lines)
 	nos, products := make([]int32, n), make([]*string, n)
 	descs, units, codes, gross := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
@@ -141,11 +160,7 @@ func queueLines(b *pgx.Batch, tenantID string, doc *mksync.SalesDocument) {
 		descs[i], units[i], codes[i], gross[i] = l.Description, l.Unit, l.TaxCode, l.PriceIncludesTax
 		qty[i], price[i], disc[i], tax[i], net[i] = l.Quantity, l.UnitPrice, l.DiscountPercent, l.TaxRate, l.NetAmount
 	}
-	b.Queue(`INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
-			unit_price, discount_percent, tax_rate, net_amount, description, unit, tax_code, price_includes_tax)
-		SELECT $1, $2, u.* FROM unnest($3::int[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-			$8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], $13::bool[]) AS u`,
-		tenantID, doc.ID, nos, products, qty, price, disc, tax, net, descs, units, codes, gross)
+	return []any{nos, products, qty, price, disc, tax, net, descs, units, codes, gross}
 }
 
 // loadLines fills the lines of docs with one query.
@@ -159,13 +174,21 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 		ids[i] = doc.ID
 		index[doc.ID] = i
 	}
-	rows, err := tx.Query(ctx, `SELECT document_id, coalesce(product_id, ''), quantity, unit_price, discount_percent,
-			tax_rate, net_amount, description, unit, tax_code, price_includes_tax
-		FROM sales_document_lines WHERE tenant_id = $1 AND document_id = ANY($2) ORDER BY document_id, position`,
-		tenantID, ids)
+	rows, err := tx.Query(ctx, linesQuery, tenantID, ids)
 	if err != nil {
 		return err
 	}
+	return scanLines(rows, docs, index)
+}
+
+// linesQuery reads lines in the order scanLines wants them.
+const linesQuery = `SELECT document_id, coalesce(product_id, ''), quantity, unit_price, discount_percent,
+			tax_rate, net_amount, description, unit, tax_code, price_includes_tax
+		FROM sales_document_lines WHERE tenant_id = $1 AND document_id = ANY($2) ORDER BY document_id, position`
+
+// scanLines appends the lines rows (of linesQuery) hold to docs, index
+// giving each document's place, and closes rows.
+func scanLines(rows pgx.Rows, docs []mksync.SalesDocument, index map[string]int) error {
 	defer rows.Close()
 	for rows.Next() {
 		var docID string
@@ -174,7 +197,10 @@ func loadLines(ctx context.Context, tx pgx.Tx, tenantID string, docs []mksync.Sa
 			&l.Description, &l.Unit, &l.TaxCode, &l.PriceIncludesTax); err != nil {
 			return err
 		}
-		i := index[docID]
+		i, ok := index[docID]
+		if !ok {
+			continue
+		}
 		docs[i].Lines = append(docs[i].Lines, l)
 	}
 	return rows.Err()
@@ -211,14 +237,26 @@ func (d *DB) CreateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 	}, tenantMissing)
 }
 
-// FindSalesDocumentByID returns the document with its lines.
+// FindSalesDocumentByID returns the document with its lines: both
+// queries in one round trip (tenantBatch).
 func (d *DB) FindSalesDocumentByID(ctx context.Context, tenantID, id string) (mksync.SalesDocument, error) {
 	var docs []mksync.SalesDocument
-	err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		docs, err = documentTable.read(ctx, tx, tenantID,
-			`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-		return err
+	err := d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		b.Queue(linesQuery, tenantID, []string{id})
+	}, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err == nil {
+			docs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (mksync.SalesDocument, error) { return scanDocument(r) })
+		}
+		if err != nil {
+			return err
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return err
+		}
+		return scanLines(rows, docs, map[string]int{id: 0})
 	})
 	if err != nil {
 		return mksync.SalesDocument{}, dbErr("find sales document", err)
@@ -237,62 +275,110 @@ func (d *DB) FindSalesDocuments(ctx context.Context, tenantID string, f mksync.L
 
 // UpdateSalesDocument replaces the document and its lines when doc.Version
 // is current (else ECONFLICT), recomputing totals and turning a synced
-// mapping pending.
+// mapping pending. One statement (updateDocumentQuery) checks and writes
+// everything, so the update is one round trip (tenantBatch): a bulk pull
+// updates every document it reads.
 func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksync.SalesDocument) error {
+	if err := prepareDocument(doc); err != nil {
+		return err
+	}
 	defer d.wroteLines(doc)
-	return documentTable.update(ctx, d, tenantID, doc, func() error { return prepareDocument(doc) }, func(tx pgx.Tx, now time.Time) (created time.Time, err error) {
-		// Lock and check the document first, so that another tenant's
-		// document is ENOTFOUND whatever the references say; the
-		// references go in the same round trip, the writes in a second.
-		b := &pgx.Batch{}
-		b.Queue(`SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, doc.ID)
-		b.Queue(referencesQuery, referenceArgs(tenantID, doc)...)
-		br := tx.SendBatch(ctx, b)
-		var current int64
-		err = br.QueryRow().Scan(&current)
-		var refErr error
-		if err == nil {
-			refErr = checkReferences(br.QueryRow(), tenantID, doc, false)
+	now := d.nowUTC()
+	products := []string{} // not nil: NULL has no cardinality
+	seen := map[string]bool{}
+	for _, l := range doc.Lines {
+		if l.ProductID != "" && !seen[l.ProductID] {
+			seen[l.ProductID] = true
+			products = append(products, l.ProductID)
 		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
+	}
+	a := doc.DeliveryOrZero()
+	args := append([]any{tenantID, doc.ID, doc.Version, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency,
+		doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
+		doc.TotalGross, now, doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue,
+		a.Name, a.Street, a.PostNumber, a.City, a.Country, products, string(mksync.EntitySalesDocument)}, lineArgs(doc)...)
+	args = append(args, dateArg(doc.ServiceToDate), doc.CreditNoteType, doc.CreditedInvoiceID, doc.CreditedInvoiceNumber,
+		doc.PrepaymentPercent, doc.PrepaymentValue)
+	var created *time.Time
+	err := d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) { b.Queue(updateDocumentQuery, args...) }, func(br pgx.BatchResults) error {
+		var current *int64
+		var contactOK, creditedOK bool
+		var found []string
+		if err := br.QueryRow().Scan(&current, &contactOK, &creditedOK, &found, &created); err != nil {
+			return err
 		}
+		// The document first, so that another tenant's document is
+		// ENOTFOUND whatever the references say.
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return created, notFound("sales document", doc.ID)
-		case err != nil:
-			return created, err
-		case current != doc.Version:
-			return created, pgx.ErrNoRows // the version moved on
-		case refErr != nil:
-			return created, refErr
+		case current == nil:
+			return notFound("sales document", doc.ID)
+		case *current != doc.Version:
+			return mksync.Errorf(mksync.ECONFLICT, "%s %s was changed by someone else (version %d, not %d): reload and retry",
+				"sales document", doc.ID, *current, doc.Version)
+		case created == nil: // the statement wrote nothing: a reference is not the tenant's
+			if err := judgeReferences(doc, contactOK, creditedOK, found); err != nil {
+				return err
+			}
+			return mksync.Errorf(mksync.EINTERNAL, "sales document %s was not updated", doc.ID)
 		}
-		a := doc.DeliveryOrZero()
-		b = &pgx.Batch{}
-		b.Queue(`UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
-				currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
-				total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1, title = $17,
-				buyer_order = $18, payment_method = $19, discount_value = $20, delivery_name = $21,
-				delivery_street = $22, delivery_post_number = $23, delivery_city = $24, delivery_country = $25,
-				service_to_date = $26, credit_note_type = $27, credited_invoice_id = $28, credited_invoice_number = $29,
-				prepayment_percent = $30, prepayment_value = $31
-			WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING created_at`,
-			tenantID, doc.ID, doc.Version, string(doc.Kind), doc.Number, doc.Date.Time, doc.ContactID, doc.Currency,
-			doc.Status, doc.Notes, dateArg(doc.DeliveryDate), dateArg(doc.DueDate), doc.TotalNet, doc.TotalTax,
-			doc.TotalGross, now, doc.Title, doc.BuyerOrder, doc.PaymentMethod, doc.DiscountValue,
-			a.Name, a.Street, a.PostNumber, a.City, a.Country,
-			dateArg(doc.ServiceToDate), doc.CreditNoteType, doc.CreditedInvoiceID, doc.CreditedInvoiceNumber,
-			doc.PrepaymentPercent, doc.PrepaymentValue)
-		b.Queue(`DELETE FROM sales_document_lines WHERE tenant_id = $1 AND document_id = $2`, tenantID, doc.ID)
-		queueLines(b, tenantID, doc)
-		br = tx.SendBatch(ctx, b)
-		err = br.QueryRow().Scan(&created)
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		return created, err
-	}, dbErr)
+		return nil
+	})
+	if err != nil {
+		return dbErr("update sales document", err)
+	}
+	doc.TenantID, doc.CreatedAt, doc.UpdatedAt, doc.Version = tenantID, utc(*created), now, doc.Version+1
+	return nil
 }
+
+// updateDocumentQuery checks and updates a document, its lines and its
+// mapping in one statement. It locks the document and reads its version
+// and references (the contact, $7, and the distinct products the lines
+// name, $26); it writes only when the version is $3 and every reference is
+// the tenant's: the document, its lines by position (upserted; positions
+// past the new lines deleted, so no row is both deleted and inserted) and
+// a synced mapping turned pending ($27 is the entity type; $39–$44 the
+// credit note and prepayment fields, $41 the credited invoice, checked to
+// be the tenant's invoice). It returns the current version (NULL: no such
+// document), whether the contact and the credited invoice are the
+// tenant's, the products found, and the created time when it wrote (else
+// NULL).
+const updateDocumentQuery = `WITH cur AS (
+		SELECT version FROM sales_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+	), refs AS (
+		SELECT EXISTS (SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $7) AS contact_ok,
+			($41::text = '' OR EXISTS (SELECT 1 FROM sales_documents
+				WHERE tenant_id = $1 AND id = $41::text AND kind = 'invoice')) AS credited_ok,
+			ARRAY(SELECT id FROM products WHERE tenant_id = $1 AND id = ANY($26::text[])) AS found
+	), upd AS (
+		UPDATE sales_documents SET kind = $4, number = $5, date = $6, contact_id = $7,
+			currency = $8, status = $9, notes = $10, delivery_date = $11, due_date = $12, total_net = $13,
+			total_tax = $14, total_gross = $15, updated_at = $16, version = version + 1, title = $17,
+			buyer_order = $18, payment_method = $19, discount_value = $20, delivery_name = $21,
+			delivery_street = $22, delivery_post_number = $23, delivery_city = $24, delivery_country = $25,
+			service_to_date = $39, credit_note_type = $40, credited_invoice_id = $41, credited_invoice_number = $42,
+			prepayment_percent = $43, prepayment_value = $44
+		WHERE tenant_id = $1 AND id = $2 AND version = $3
+			AND (SELECT contact_ok FROM refs) AND (SELECT credited_ok FROM refs)
+			AND (SELECT cardinality(found) FROM refs) = cardinality($26::text[])
+		RETURNING created_at
+	), del AS (
+		DELETE FROM sales_document_lines
+		WHERE tenant_id = $1 AND document_id = $2 AND position >= cardinality($28::int[]) AND EXISTS (SELECT 1 FROM upd)
+	), ins AS (
+		INSERT INTO sales_document_lines (tenant_id, document_id, position, product_id, quantity,
+			unit_price, discount_percent, tax_rate, net_amount, description, unit, tax_code, price_includes_tax)
+		SELECT $1, $2, u.* FROM unnest($28::int[], $29::text[], $30::numeric[], $31::numeric[], $32::numeric[],
+			$33::numeric[], $34::numeric[], $35::text[], $36::text[], $37::text[], $38::bool[]) AS u
+		WHERE EXISTS (SELECT 1 FROM upd)
+		ON CONFLICT (tenant_id, document_id, position) DO UPDATE SET product_id = excluded.product_id,
+			quantity = excluded.quantity, unit_price = excluded.unit_price, discount_percent = excluded.discount_percent,
+			tax_rate = excluded.tax_rate, net_amount = excluded.net_amount, description = excluded.description,
+			unit = excluded.unit, tax_code = excluded.tax_code, price_includes_tax = excluded.price_includes_tax
+	), pend AS (
+		UPDATE mappings SET state = 'pending', updated_at = $16
+		WHERE tenant_id = $1 AND entity_type = $27 AND entity_id = $2 AND state = 'synced' AND EXISTS (SELECT 1 FROM upd)
+	)
+	SELECT (SELECT version FROM cur), r.contact_ok, r.credited_ok, r.found, (SELECT created_at FROM upd) FROM refs r`
 
 // DeleteSalesDocument deletes the document, its lines and its mapping.
 func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error {

@@ -117,6 +117,29 @@ func testSalesDocuments(t *testing.T, s mksync.Store) {
 	require.NoError(t, err)
 	require.Equal(t, mksync.StatePending, m.State)
 
+	// Lines grow as well as shrink, two lines may name one product, and a
+	// refused update leaves a synced mapping synced.
+	grown := got3
+	grown.Lines = append(grown.Lines,
+		mksync.DocumentLine{ProductID: f.p1.ID, Quantity: dec("3"), UnitPrice: dec("5"), DiscountPercent: dec("0"), TaxRate: dec("22")},
+		mksync.DocumentLine{ProductID: grown.Lines[0].ProductID, Quantity: dec("1"), UnitPrice: dec("7"), DiscountPercent: dec("0"), TaxRate: dec("22")})
+	require.NoError(t, s.UpdateSalesDocument(ctx, f.tenant, &grown))
+	got4, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, grown, got4)
+	require.Len(t, got4.Lines, 3)
+	m.State = mksync.StateSynced
+	require.NoError(t, s.UpsertMapping(ctx, f.tenant, &m))
+	refused := got4
+	refused.Lines = append(refused.Lines[:1:1], badUpd.Lines[0])
+	requireCode(t, s.UpdateSalesDocument(ctx, f.tenant, &refused), mksync.EINVALID)
+	m, err = s.FindMapping(ctx, f.tenant, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, mksync.StateSynced, m.State, "a refused update marks nothing")
+	got5, err := s.FindSalesDocumentByID(ctx, f.tenant, d.ID)
+	require.NoError(t, err)
+	requireSame(t, got4, got5, "a refused update changes nothing")
+
 	// Records used by a document cannot be deleted.
 	requireCode(t, s.DeleteContact(ctx, f.tenant, f.contact.ID), mksync.ECONFLICT)
 	requireCode(t, s.DeleteProduct(ctx, f.tenant, f.p2.ID), mksync.ECONFLICT)
