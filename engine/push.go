@@ -267,7 +267,12 @@ func pushOne[L, R, V any](ctx context.Context, s *session, a entity[L, R, V], l 
 // pending mapping (the store marks any update pending, also one of a
 // CRM-only field) becomes synced again — a store write, no Metakocka call.
 func (s *session) skipped(ctx context.Context, m mksync.Mapping) (recordResult, error) {
-	if m.State == mksync.StatePending {
+	// Failed with the payload last pushed: Metakocka has it (a pushed hash
+	// is kept only once Metakocka accepted it), so the failure came after
+	// the write — e.g. a lost database connection while the mapping was
+	// being saved, whose commit may have gone through. Left failed, the
+	// record would never be pushed again to clear it.
+	if m.State == mksync.StatePending || m.State == mksync.StateFailed {
 		m.State, m.LastError = mksync.StateSynced, ""
 		if err := s.saveMapping(ctx, &m); err != nil {
 			return recordResult{}, err
