@@ -47,8 +47,10 @@ type fieldChange struct {
 	Old, New json.RawMessage // nil: the field is left out (empty)
 }
 
-// diffFields lists the fields whose values differ from old to new, in
-// name order: what a preview shows and what a conflict names.
+// diffFields lists the top-level fields whose values differ from old to
+// new, in name order: the merge's unit (a document's lines are one field),
+// what a conflict names. A preview shows people finer paths
+// ("lines[0].quantity"), so it diffs flattened views instead (diffViews).
 func diffFields(old, new fields) []fieldChange {
 	var out []fieldChange
 	for _, k := range names(old, new) {
