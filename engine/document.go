@@ -384,39 +384,63 @@ func staleHint(err error) bool {
 
 // mapCreatedDocument maps a document just created in Metakocka. A document
 // without a number takes the one Metakocka holds (its count_code), in the
-// same transaction as the mapping.
+// same transaction as the mapping (the run's group commit during a run: d
+// changes only once it is committed).
 func (s *session) mapCreatedDocument(ctx context.Context, d *mksync.SalesDocument, mkID, countCode string) error {
-	return s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
-		if d.Number == "" {
-			d.Number = countCode
-			if err := tx.UpdateSalesDocument(ctx, s.tenantID, d); err != nil {
-				return fmt.Errorf("set number of sales document %s: %w", d.ID, err)
+	var w mksync.SalesDocument
+	err := s.inGroup(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
+		w = cloneDocument(d)
+		if w.Number == "" {
+			w.Number = countCode
+			if err := tx.UpdateSalesDocument(ctx, s.tenantID, &w); err != nil {
+				return fmt.Errorf("set number of sales document %s: %w", w.ID, err)
 			}
 		}
-		v := snap(viewOfDocument(d))
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, v, v)
+		v := snap(viewOfDocument(&w))
+		nm := s.synced(mksync.EntitySalesDocument, w.ID, mkID, countCode, v, v)
 		return save(&nm)
 	})
+	if err == nil {
+		*d = w
+	}
+	return err
 }
 
 // applyMkDocument writes the view of a Metakocka document onto the local
 // document d (a new one when d.ID is "") with its mapping, in one
-// transaction: document, lines and mapping, or nothing.
+// transaction: document, lines and mapping, or nothing (the run's group
+// commit during a run: d changes only once it is committed).
 func (s *session) applyMkDocument(ctx context.Context, d *mksync.SalesDocument, rv documentView, mkID, countCode string, pulled snapshot) error {
-	if err := rv.applyTo(d); err != nil {
+	in := cloneDocument(d)
+	if err := rv.applyTo(&in); err != nil {
 		return fmt.Errorf("document %s from Metakocka: %w", mkID, err)
 	}
-	return s.inTx(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
-		if d.ID == "" {
-			if err := tx.CreateSalesDocument(ctx, s.tenantID, d); err != nil {
+	var w mksync.SalesDocument
+	err := s.inGroup(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error {
+		w = cloneDocument(&in)
+		if w.ID == "" {
+			if err := tx.CreateSalesDocument(ctx, s.tenantID, &w); err != nil {
 				return fmt.Errorf("create sales document from %s: %w", mkID, err)
 			}
-		} else if err := tx.UpdateSalesDocument(ctx, s.tenantID, d); err != nil {
-			return fmt.Errorf("update sales document %s: %w", d.ID, err)
+		} else if err := tx.UpdateSalesDocument(ctx, s.tenantID, &w); err != nil {
+			return fmt.Errorf("update sales document %s: %w", w.ID, err)
 		}
-		nm := s.synced(mksync.EntitySalesDocument, d.ID, mkID, countCode, snapAs(viewOfDocument(d), pulled), pulled)
+		nm := s.synced(mksync.EntitySalesDocument, w.ID, mkID, countCode, snapAs(viewOfDocument(&w), pulled), pulled)
 		return save(&nm)
 	})
+	if err == nil {
+		*d = w
+	}
+	return err
+}
+
+// cloneDocument copies d so that a write that may run twice (inGroup)
+// starts from the same document each time: the store fills ids, versions,
+// times and line fields in place.
+func cloneDocument(d *mksync.SalesDocument) mksync.SalesDocument {
+	w := *d
+	w.Lines = slices.Clone(d.Lines)
+	return w
 }
 
 // documentLocal is one document being pushed. prepare resolves its partner

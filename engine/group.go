@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -20,6 +21,13 @@ import (
 // until its mapping is) stay as they are. The wait costs no Metakocka
 // throughput: a run has more workers than request slots (see
 // runner.execute), and a worker waits for its commit without a slot.
+//
+// A document written from Metakocka (a pull, or the number Metakocka gave
+// a pushed one) goes the same way with its mapping: its transaction is a
+// unit of the group (inGroup), so a bulk run's record writes share commits
+// too. When a group fails, each write is tried alone, so a unit may run
+// twice; units start from their inputs each time and change the caller's
+// record only once committed.
 const (
 	// groupWindow is how long the committer gathers writes after the first.
 	groupWindow = 5 * time.Millisecond
@@ -35,10 +43,15 @@ type mappingGroup struct {
 	done chan struct{}
 }
 
+// mappingReq is one write of a group: a mapping (m), or a unit of work
+// that writes a record and its mapping (unit; see inGroup).
 type mappingReq struct {
 	m    mksync.Mapping
-	err  error
-	done chan struct{}
+	unit func(tx mksync.Store, save func(*mksync.Mapping) error) error
+	// saved are the mappings unit saved in its last run.
+	saved []mksync.Mapping
+	err   error
+	done  chan struct{}
 }
 
 // startMappingGroup starts the committer for the writes of a run; ctx is
@@ -52,20 +65,40 @@ func (s *session) startMappingGroup(ctx context.Context) *mappingGroup {
 // save writes m as one write of the next group and returns once it is
 // committed (or failed), like the store's UpsertMapping.
 func (g *mappingGroup) save(ctx context.Context, m *mksync.Mapping) error {
+	r := &mappingReq{m: *m, done: make(chan struct{})}
+	if err := g.send(ctx, r); err != nil {
+		return err
+	}
+	if r.err == nil {
+		*m = r.m
+	}
+	return r.err
+}
+
+// run commits unit as one write of the next group and returns the
+// mappings it saved once they are committed. unit may run twice (in the
+// group, then alone when the group failed): it must start from its inputs
+// each time and publish what it wrote only after run returns.
+func (g *mappingGroup) run(ctx context.Context, unit func(tx mksync.Store, save func(*mksync.Mapping) error) error) ([]mksync.Mapping, error) {
+	r := &mappingReq{unit: unit, done: make(chan struct{})}
+	if err := g.send(ctx, r); err != nil {
+		return nil, err
+	}
+	return r.saved, r.err
+}
+
+// send queues r and waits until its group is committed or failed.
+func (g *mappingGroup) send(ctx context.Context, r *mappingReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &mappingReq{m: *m, done: make(chan struct{})}
 	select {
 	case g.reqs <- r:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	<-r.done
-	if r.err == nil {
-		*m = r.m
-	}
-	return r.err
+	return nil
 }
 
 // stop ends the committer after the writes it holds.
@@ -97,8 +130,9 @@ func (g *mappingGroup) loop() {
 }
 
 // commit writes a group in one transaction. When that fails (one write
-// refused: the record was deleted meanwhile, the mk_id is mapped to another
-// record) each write is tried alone, so that only the refused ones fail.
+// refused: the record was deleted or changed meanwhile, the mk_id is mapped
+// to another record) each write is tried alone, so that only the refused
+// ones fail.
 func (g *mappingGroup) commit(batch []*mappingReq) {
 	defer func() {
 		for _, r := range batch {
@@ -110,8 +144,7 @@ func (g *mappingGroup) commit(batch []*mappingReq) {
 		written := make([]mksync.Mapping, len(batch))
 		err := st.InTx(g.ctx, tenant, func(tx mksync.Store) error {
 			for i, r := range batch {
-				written[i] = r.m
-				if err := tx.UpsertMapping(g.ctx, tenant, &written[i]); err != nil {
+				if err := r.write(g.ctx, tx, tenant, &written[i]); err != nil {
 					return err
 				}
 			}
@@ -119,12 +152,36 @@ func (g *mappingGroup) commit(batch []*mappingReq) {
 		})
 		if err == nil {
 			for i, r := range batch {
-				r.m = written[i]
+				if r.unit == nil {
+					r.m = written[i]
+				}
 			}
 			return
 		}
 	}
 	for _, r := range batch {
-		r.err = st.UpsertMapping(g.ctx, tenant, &r.m)
+		if r.unit == nil {
+			r.err = st.UpsertMapping(g.ctx, tenant, &r.m)
+			continue
+		}
+		var unused mksync.Mapping
+		r.err = st.InTx(g.ctx, tenant, func(tx mksync.Store) error { return r.write(g.ctx, tx, tenant, &unused) })
 	}
+}
+
+// write runs r in tx: its unit (recording what it saves), or the upsert of
+// its mapping into *w (r.m stays as asked until the group commits).
+func (r *mappingReq) write(ctx context.Context, tx mksync.Store, tenant string, w *mksync.Mapping) error {
+	if r.unit == nil {
+		*w = r.m
+		return tx.UpsertMapping(ctx, tenant, w)
+	}
+	r.saved = r.saved[:0]
+	return r.unit(tx, func(m *mksync.Mapping) error {
+		if err := tx.UpsertMapping(ctx, tenant, m); err != nil {
+			return fmt.Errorf("save %s mapping %s: %w", m.EntityType, m.EntityID, err)
+		}
+		r.saved = append(r.saved, *m)
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,4 +105,76 @@ func TestMappingGroupEndsWithTheRequestContext(t *testing.T) {
 	require.ErrorIs(t, g.save(ctx, &m), context.Canceled)
 	_, err = b.store.FindMapping(context.Background(), b.tenant, mksync.EntityContact, c.ID)
 	require.Equal(t, mksync.ENOTFOUND, mksync.ErrorCode(err))
+}
+
+// A document written from Metakocka during a run shares the run's group
+// commit; a write the store refuses fails alone and leaves the record as
+// it was, the others land.
+func TestDocumentWritesShareTheGroupCommit(t *testing.T) {
+	t.Parallel()
+	var counting *txCountingStore
+	b := setup(t, setupOpts{cfg: func(c *Config) {
+		counting = &txCountingStore{Store: c.Store}
+		c.Store = counting
+	}})
+	ctx := context.Background()
+	c, p := newContact(t, b), newProduct(t, b)
+	const n = 24
+	docs := make([]mksync.SalesDocument, n)
+	for i := range docs {
+		docs[i] = newDocument(t, b, mksync.KindOrder, c, p)
+	}
+	s, err := b.e.session(ctx, b.tenant)
+	require.NoError(t, err)
+	g := s.startMappingGroup(ctx)
+	s.group = g
+	defer func() { g.stop(); s.group = nil }()
+
+	// round writes every document from Metakocka at once (notes named
+	// after round), the one at index stale (if any) over an old version.
+	round := func(name string, stale int) {
+		var wg sync.WaitGroup
+		for i := range docs {
+			wg.Go(func() {
+				d := docs[i]
+				if i == stale {
+					d.Version-- // someone else's edit came first
+				}
+				before := cloneDocument(&d)
+				rv := viewOfDocument(&d)
+				rv.Notes = fmt.Sprintf("%s %d", name, i)
+				err := s.applyMkDocument(ctx, &d, rv, fmt.Sprint(1000+i), "MK-1", snap(rv))
+				if i == stale {
+					assert.Equal(t, mksync.ECONFLICT, mksync.ErrorCode(err), "a refused write fails alone")
+					assert.Equal(t, before, d, "a failed write leaves the record as it was")
+					return
+				}
+				if assert.NoError(t, err) {
+					assert.Equal(t, rv.Notes, d.Notes)
+					assert.Equal(t, docs[i].Version+1, d.Version, "the record is the one stored")
+					docs[i] = d
+				}
+			})
+		}
+		wg.Wait()
+	}
+
+	counting.txs.Store(0)
+	round("first", -1)
+	txs := counting.txs.Load()
+	require.Positive(t, txs)
+	require.Less(t, txs, int64(n/2), "%d concurrent document writes took %d transactions", n, txs)
+
+	const stale = 5
+	round("second", stale)
+	for i, d := range docs {
+		got, err := b.store.FindSalesDocumentByID(ctx, b.tenant, d.ID)
+		require.NoError(t, err)
+		want := fmt.Sprintf("second %d", i)
+		if i == stale {
+			want = fmt.Sprintf("first %d", i)
+		}
+		require.Equal(t, want, got.Notes)
+		require.Equal(t, d.Version, got.Version)
+	}
 }

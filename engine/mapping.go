@@ -137,6 +137,26 @@ func (s *session) inTx(ctx context.Context, fn func(tx mksync.Store, save func(*
 	return nil
 }
 
+// inGroup is inTx for the writes of a bulk run's records: during a run it
+// goes through the run's group commit (one transaction for the writes of
+// many records), else it is inTx. fn may therefore run twice (in the group,
+// then alone when the group failed): it must start from its inputs each
+// time — work on a copy of the record — and the caller publishes what it
+// wrote only once inGroup returns nil.
+func (s *session) inGroup(ctx context.Context, fn func(tx mksync.Store, save func(*mksync.Mapping) error) error) error {
+	if s.group == nil {
+		return s.inTx(ctx, fn)
+	}
+	saved, err := s.group.run(ctx, fn)
+	if err != nil {
+		return err
+	}
+	for _, m := range saved {
+		s.e.cache.putMapping(s.tenantID, m)
+	}
+	return nil
+}
+
 // lockMapped locks the local record entityID of et that a pull of the
 // Metakocka record mkID (a partner, product or document: what) is about to
 // update, and re-reads its mapping under the lock. ECONFLICT when the
