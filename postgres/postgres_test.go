@@ -589,8 +589,9 @@ func TestMigrateWarnsWithoutAutovacuum(t *testing.T) {
 	require.Equal(t, setting == "off", warned, "autovacuum=%s, log:\n%s", setting, buf.String())
 }
 
-// RefreshStatistics analyzes the tables of the entity type's syncs (a table
-// never analyzed has no statistics while autovacuum is off).
+// RefreshStatistics vacuums and analyzes the tables of the entity type's
+// syncs (while autovacuum is off, a table never analyzed has no statistics
+// and the versions a bulk run rewrote stay).
 func TestRefreshStatistics(t *testing.T) {
 	db, _, schema := pgtest.Store(t, postgres.Options{Sealer: storetest.FakeSealer{}})
 	ctx := t.Context()
@@ -600,11 +601,85 @@ func TestRefreshStatistics(t *testing.T) {
 			WHERE schemaname = $1 AND relname = $2 AND last_analyze IS NOT NULL`, schema, table).Scan(&n))
 		return n == 1
 	}
+	vacuumed := func(table string) bool {
+		var n int
+		require.NoError(t, db.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_user_tables
+			WHERE schemaname = $1 AND relname = $2 AND last_vacuum IS NOT NULL`, schema, table).Scan(&n))
+		return n == 1
+	}
 	require.False(t, analyzed("sales_document_lines"))
+
+	// Rows rewritten (as a pull rewrites them) leave dead versions behind.
+	tn := newTenant(t, db, "T")
+	c := mksync.Contact{Name: "Buyer"}
+	require.NoError(t, db.CreateContact(ctx, tn, &c))
+	p := mksync.Product{Code: "SKU-1", Name: "Widget", Price: decimal.NewFromInt(2)}
+	require.NoError(t, db.CreateProduct(ctx, tn, &p))
+	const n = 50
+	for i := range n {
+		d := mksync.SalesDocument{Kind: mksync.KindOrder, Date: mksync.NewDate(2026, 3, 1), ContactID: c.ID,
+			Lines: []mksync.DocumentLine{{ProductID: p.ID, Quantity: decimal.NewFromInt(1), UnitPrice: p.Price}}}
+		require.NoError(t, db.CreateSalesDocument(ctx, tn, &d))
+		d.Notes = fmt.Sprint("changed ", i)
+		require.NoError(t, db.UpdateSalesDocument(ctx, tn, &d))
+	}
+
 	require.NoError(t, db.RefreshStatistics(ctx, mksync.EntitySalesDocument))
 	for _, table := range []string{"sales_documents", "sales_document_lines", "mappings"} {
-		require.Eventually(t, func() bool { return analyzed(table) }, 5*time.Second, 50*time.Millisecond, table) // statistics views lag a little
+		require.Eventually(t, func() bool { return analyzed(table) && vacuumed(table) }, 5*time.Second, 50*time.Millisecond, table) // statistics views lag a little
 	}
+	require.Eventually(t, func() bool {
+		var dead int64
+		require.NoError(t, db.Pool().QueryRow(ctx, `SELECT n_dead_tup FROM pg_stat_user_tables
+			WHERE schemaname = $1 AND relname = 'sales_documents'`, schema).Scan(&dead))
+		return dead == 0
+	}, 5*time.Second, 50*time.Millisecond, "the rewritten documents' old versions are gone")
 	require.False(t, analyzed("contacts"), "only the entity's tables")
 	require.Equal(t, mksync.EINVALID, mksync.ErrorCode(db.RefreshStatistics(ctx, "widgets")))
+}
+
+// A document update that changes the head only writes no line again (a
+// pull that changes a note, the number Metakocka gave a pushed document);
+// a changed line is written.
+func TestHeadChangeRewritesNoLine(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	tn := newTenant(t, b.db, "T")
+	c := mksync.Contact{Name: "Buyer"}
+	require.NoError(t, b.db.CreateContact(ctx, tn, &c))
+	p := mksync.Product{Code: "SKU-1", Name: "Widget", Price: decimal.NewFromInt(2)}
+	require.NoError(t, b.db.CreateProduct(ctx, tn, &p))
+	d := mksync.SalesDocument{Kind: mksync.KindOrder, Date: mksync.NewDate(2026, 3, 1), ContactID: c.ID}
+	for _, q := range []string{"1", "2", "3"} {
+		d.Lines = append(d.Lines, mksync.DocumentLine{ProductID: p.ID, Quantity: decimal.RequireFromString(q), UnitPrice: p.Price})
+	}
+	require.NoError(t, b.db.CreateSalesDocument(ctx, tn, &d))
+	conn := b.superConn(t)
+	versions := func() []string { // each line row's version (xmin changes when the row is written)
+		rows, err := conn.Query(ctx, `SELECT xmin::text FROM sales_document_lines WHERE document_id = $1 ORDER BY position`, d.ID)
+		require.NoError(t, err)
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return out
+	}
+	before := versions()
+	require.Len(t, before, 3)
+
+	d.Notes, d.Number = "changed", "MK-7"
+	require.NoError(t, b.db.UpdateSalesDocument(ctx, tn, &d))
+	require.Equal(t, before, versions(), "a head change writes no line")
+
+	d.Lines[1].Description = "gift wrapped"
+	d.Lines[2].Quantity = decimal.NewFromInt(4)
+	require.NoError(t, b.db.UpdateSalesDocument(ctx, tn, &d))
+	after := versions()
+	require.Equal(t, before[0], after[0], "an unchanged line is not written")
+	require.NotEqual(t, before[1], after[1], "a changed line is written")
+	require.NotEqual(t, before[2], after[2])
+	got, err := b.db.FindSalesDocumentByID(ctx, tn, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, "gift wrapped", got.Lines[1].Description)
+	require.Equal(t, "4", got.Lines[2].Quantity.String())
+	require.Equal(t, "changed", got.Notes)
 }

@@ -335,7 +335,9 @@ func (d *DB) UpdateSalesDocument(ctx context.Context, tenantID string, doc *mksy
 // and references (the contact, $7, and the distinct products the lines
 // name, $26); it writes only when the version is $3 and every reference is
 // the tenant's: the document, its lines by position (upserted; positions
-// past the new lines deleted, so no row is both deleted and inserted) and
+// past the new lines deleted, so no row is both deleted and inserted; a
+// line equal to the stored one is not written again: a head change
+// rewrites no line) and
 // a synced mapping turned pending ($27 is the entity type; $39–$44 the
 // credit note and prepayment fields, $41 the credited invoice, checked to
 // be the tenant's invoice). It returns the current version (NULL: no such
@@ -374,6 +376,7 @@ const updateDocumentQuery = `WITH cur AS (
 			quantity = excluded.quantity, unit_price = excluded.unit_price, discount_percent = excluded.discount_percent,
 			tax_rate = excluded.tax_rate, net_amount = excluded.net_amount, description = excluded.description,
 			unit = excluded.unit, tax_code = excluded.tax_code, price_includes_tax = excluded.price_includes_tax
+		WHERE sales_document_lines::text IS DISTINCT FROM excluded::text
 	), pend AS (
 		UPDATE mappings SET state = 'pending', updated_at = $16
 		WHERE tenant_id = $1 AND entity_type = $27 AND entity_id = $2 AND state = 'synced' AND EXISTS (SELECT 1 FROM upd)
