@@ -585,7 +585,10 @@ func timedRun(ctx context.Context, w *World, tenant string, et mksync.EntityType
 
 // workRun creates the run and works it to the end in this goroutine
 // (the engine's one run lifecycle, without the job queue's slicing, so the
-// figures are the engine's own); run is then as stored.
+// figures are the engine's own); run is then as stored. A run of
+// maintainAfter records or more is followed by the store's upkeep, as the
+// job queue follows each large slice (a PostgreSQL store vacuums and
+// analyzes the run's tables), within the run's time.
 func workRun(ctx context.Context, w *World, tenant string, run *mksync.SyncRun) error {
 	if err := w.Engine.CreateRun(ctx, tenant, run, nil); err != nil {
 		return fmt.Errorf("create run: %w", err)
@@ -596,8 +599,23 @@ func workRun(ctx context.Context, w *World, tenant string, run *mksync.SyncRun) 
 		return errors.Join(err, fmt.Errorf("read run back: %w", ferr))
 	}
 	*run = done
+	if m, ok := w.Store.(statisticsRefresher); ok && err == nil && done.Processed >= maintainAfter {
+		if err := m.RefreshStatistics(ctx, run.EntityType); err != nil {
+			return fmt.Errorf("upkeep after the run: %w", err)
+		}
+	}
 	return err
 }
+
+// statisticsRefresher is a store that needs upkeep after bulk writes (see
+// jobs: postgres.DB, whose tables keep their statistics and lose their dead
+// row versions that way even with autovacuum off).
+type statisticsRefresher interface {
+	RefreshStatistics(ctx context.Context, et mksync.EntityType) error
+}
+
+// maintainAfter is the job queue's threshold for the upkeep after a slice.
+const maintainAfter = 1000
 
 // push creates n new records for the tenant and pushes them with the
 // latency on, filling the push figures.
