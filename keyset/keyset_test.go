@@ -2,9 +2,11 @@ package keyset_test
 
 import (
 	"errors"
+	"iter"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -35,8 +37,20 @@ func keys(n int) []string {
 	return out
 }
 
+// streams are the two walks, which yield the same.
+var streams = map[string]func(size int, fetch func(string, int) ([]string, error), key func(string) string) iter.Seq2[string, error]{
+	"Stream":      keyset.Stream[string],
+	"StreamAhead": keyset.StreamAhead[string],
+}
+
 func TestStream(t *testing.T) {
 	t.Parallel()
+	for sname, stream := range streams {
+		testStream(t, sname, stream)
+	}
+}
+
+func testStream(t *testing.T, sname string, stream func(int, func(string, int) ([]string, error), func(string) string) iter.Seq2[string, error]) {
 	for _, tc := range []struct {
 		name        string
 		rows, size  int
@@ -47,11 +61,11 @@ func TestStream(t *testing.T) {
 		{"exact chunks end with an empty one", 6, 3, 3},
 		{"chunks and a short one", 7, 3, 3},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(sname+"/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			tb := &table{keys: keys(tc.rows)}
 			var got []string
-			for k, err := range keyset.Stream(tc.size, tb.fetch, func(s string) string { return s }) {
+			for k, err := range stream(tc.size, tb.fetch, func(s string) string { return s }) {
 				require.NoError(t, err)
 				got = append(got, k)
 			}
@@ -92,4 +106,68 @@ func TestStreamStopsOnErrorAndBreak(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, tb.queries, "a consumer that stops early ends the reads")
+}
+
+func TestStreamAheadStopsOnErrorAndBreak(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	calls := 0
+	var errs []error
+	var got []int
+	for v, err := range keyset.StreamAhead(2, func(string, int) ([]int, error) {
+		calls++
+		if calls == 2 {
+			return nil, boom
+		}
+		return []int{1, 2}, nil
+	}, func(int) string { return "k" }) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, v)
+	}
+	require.Equal(t, []error{boom}, errs, "the error is yielded once, after the chunk before it")
+	require.Equal(t, []int{1, 2}, got)
+	require.Equal(t, 2, calls, "no read after an error")
+
+	tb := &table{keys: keys(30)}
+	n := 0
+	for range keyset.StreamAhead(3, tb.fetch, func(s string) string { return s }) {
+		n++
+		if n == 4 {
+			break
+		}
+	}
+	require.LessOrEqual(t, tb.queries, 3, "a consumer that stops early ends the reads: at most one chunk ahead")
+}
+
+// The next chunk is read while the consumer still works on the current
+// one: here the consumer of chunk one waits until chunk two is being read.
+func TestStreamAheadReadsWhileTheConsumerWorks(t *testing.T) {
+	t.Parallel()
+	secondRead := make(chan struct{})
+	fetch := func(after string, limit int) ([]string, error) {
+		if after == "" {
+			return []string{"a", "b"}, nil
+		}
+		if after == "b" {
+			close(secondRead)
+			return []string{"c"}, nil
+		}
+		return nil, nil
+	}
+	var got []string
+	for k, err := range keyset.StreamAhead(2, fetch, func(s string) string { return s }) {
+		require.NoError(t, err)
+		if k == "a" {
+			select {
+			case <-secondRead:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the second chunk was not read while the first was consumed")
+			}
+		}
+		got = append(got, k)
+	}
+	require.Equal(t, []string{"a", "b", "c"}, got)
 }

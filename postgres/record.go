@@ -107,11 +107,12 @@ func (d *DB) deleteMapping(ctx context.Context, tx pgx.Tx, tenantID string, et m
 
 // stream yields every row of a keyset-ordered table in chunks of chunkSize:
 // each chunk is read in its own short tenant transaction, and no transaction
-// or connection is held while the caller handles the rows. fetch reads the
+// or connection is held while the caller handles the rows (but for the read
+// of the next chunk, on the pool). fetch reads the
 // rows after the given key; key returns a row's key.
 func stream[T any](ctx context.Context, d *DB, tenantID, op string,
 	fetch func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]T, error), key func(T) string) iter.Seq2[T, error] {
-	return keyset.Stream(chunkSize, func(after string, limit int) ([]T, error) {
+	read := func(after string, limit int) ([]T, error) {
 		var chunk []T
 		err := d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
 			var err error
@@ -119,7 +120,14 @@ func stream[T any](ctx context.Context, d *DB, tenantID, op string,
 			return err
 		})
 		return chunk, dbErr(op, err)
-	}, key)
+	}
+	if d.tx != nil {
+		return keyset.Stream(chunkSize, read, key) // one connection: no read beside the caller's statements
+	}
+	// On the pool the next chunk is read on another connection while the
+	// caller works through this one: a pass over 100,000 documents (a no-op
+	// resync) otherwise waits for each read in turn.
+	return keyset.StreamAhead(chunkSize, read, key)
 }
 
 // checkVersionMiss explains an UPDATE … WHERE version = $v that changed
