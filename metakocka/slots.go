@@ -37,6 +37,26 @@ type SlotStore interface {
 	PauseCompany(ctx context.Context, companyID string, d time.Duration) error
 }
 
+// SlotNotifier may also be implemented by a SlotStore that processes
+// share: it tells a process's waiters when a slot of their company is
+// given back in any process, so that a slot freed elsewhere is taken as
+// soon as one freed here (the postgres store's DB implements it with
+// LISTEN/NOTIFY). Without it, such a slot is found by polling and stays
+// idle until then. Methods must be safe for concurrent use and must not
+// block.
+type SlotNotifier interface {
+	// SlotsFreed returns how many slots of the company this process has
+	// heard were given back, in any process (a count that only grows), and
+	// a channel closed when it hears of the next one. A waiter that is
+	// owed a slot only after n more are given back (the waiters ahead
+	// take the first) sleeps until the count has grown by n. A slot may
+	// be heard of that was not given back (a spurious wake-up: the waiter
+	// asks again). The channel is nil while the store cannot hear (its
+	// listener is down; it is also closed when that happens): the waiters
+	// then poll closely, as for a store without SlotNotifier.
+	SlotsFreed(companyID string) (heard uint64, next <-chan struct{})
+}
+
 // WaiterTTL is how long a waiter for a slot keeps its place in the queue
 // without asking again: ten times the longest wait between a waiter's
 // tries (the Pacer's 50 ms), so only a waiter that stopped loses it.

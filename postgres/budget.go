@@ -14,7 +14,13 @@ import (
 // 7), counted under a transaction-scoped advisory lock per company, with
 // the database's clock, so that the bound holds across processes; the
 // requests waiting for one queue in metakocka_slot_waiters (migration 20)
-// and are served in arrival order.
+// and are served in arrival order. A slot given back is announced to
+// every process at once (LISTEN/NOTIFY, slotnotify.go).
+
+var (
+	_ metakocka.SlotStore    = (*DB)(nil)
+	_ metakocka.SlotNotifier = (*DB)(nil)
+)
 
 // TryAcquireSlot takes one of the company's in-flight slots when fewer than
 // limit are held, no earlier waiter is owed them and the company is not
@@ -36,9 +42,13 @@ func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit
 	return slot, ahead, time.Duration(pausedMs * float64(time.Millisecond)), nil
 }
 
-// ReleaseSlot gives a slot back; see metakocka.SlotStore.
+// ReleaseSlot gives a slot back; see metakocka.SlotStore. The same
+// statement notifies slotChannel with the company's id, so that the
+// waiters of every process sharing the database ask again at once
+// (SlotFreed); the notification goes out when the deletion commits.
 func (d *DB) ReleaseSlot(ctx context.Context, _ string, slot string) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM metakocka_slots WHERE id = $1`, slot)
+	_, err := d.pool.Exec(ctx, `WITH gone AS (DELETE FROM metakocka_slots WHERE id = $1 RETURNING company_id)
+		SELECT pg_notify('`+slotChannel+`', company_id) FROM gone`, slot)
 	return dbErr("release metakocka slot", err)
 }
 
