@@ -165,7 +165,9 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 }
 
 // waitRate reserves the company's next request in the RateStore and
-// sleeps until it is due (no wait when the rate is unlimited).
+// sleeps until it is due (no wait when the rate is unlimited). A request
+// whose context ends first gives its reservation back, so that a
+// cancelled run does not cost the company the moments it had reserved.
 func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
 	if p.cfg.RequestsPerSecond < 0 {
 		return nil
@@ -184,6 +186,9 @@ func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+		_ = p.cfg.Rates.CancelRequest(cctx, companyID, p.cfg.RequestsPerSecond, p.cfg.Burst) // else it is spent unused
 		return ctx.Err()
 	case <-t.C:
 		return nil
@@ -191,8 +196,8 @@ func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
 }
 
 // storeTimeout bounds the store calls that outlive their request's
-// context: giving a slot back, and the answer to a request for a slot
-// made as the context ended.
+// context: giving a slot or a reservation back, and the answer to a
+// request for a slot made as the context ended.
 const storeTimeout = 10 * time.Second
 
 // hold records a slot this Pacer holds and starts the renewals if they do

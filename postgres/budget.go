@@ -20,6 +20,7 @@ import (
 var (
 	_ metakocka.SlotStore    = (*DB)(nil)
 	_ metakocka.SlotNotifier = (*DB)(nil)
+	_ metakocka.RateStore    = (*DB)(nil)
 )
 
 // TryAcquireSlot takes one of the company's in-flight slots when fewer than
@@ -87,4 +88,16 @@ func (d *DB) ReserveRequest(ctx context.Context, companyID string, perSecond flo
 		return 0, dbErr("reserve metakocka request", err)
 	}
 	return time.Duration(waitUs) * time.Microsecond, nil
+}
+
+// CancelRequest gives back a reservation that will not be sent; see
+// metakocka.RateStore. The company's theoretical arrival time moves back one
+// interval, never before now, under the row lock that orders reservations.
+func (d *DB) CancelRequest(ctx context.Context, companyID string, perSecond float64, burst int) error {
+	interval, _ := metakocka.GCRAInterval(perSecond, burst)
+	_, err := d.pool.Exec(ctx, `UPDATE metakocka_rates
+		SET tat = GREATEST(clock_timestamp(), tat - $2 * interval '1 microsecond')
+		WHERE company_id = $1 AND tat > clock_timestamp()`,
+		companyID, interval.Microseconds())
+	return dbErr("give back metakocka request", err)
 }
