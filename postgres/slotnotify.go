@@ -36,6 +36,7 @@ const (
 type slotListener struct {
 	connect func(context.Context) (*pgx.Conn, error)
 	logger  *slog.Logger
+	check   time.Duration // slotListenCheck; tests shorten it
 
 	startOnce sync.Once
 	stop      context.CancelFunc // set by the start
@@ -55,7 +56,7 @@ type slotsHeard struct {
 }
 
 func newSlotListener(connect func(context.Context) (*pgx.Conn, error), logger *slog.Logger) *slotListener {
-	return &slotListener{connect: connect, logger: logger, companies: map[string]*slotsHeard{}}
+	return &slotListener{connect: connect, logger: logger, check: slotListenCheck, companies: map[string]*slotsHeard{}}
 }
 
 // SlotsFreed returns how many slots of the company this process has heard
@@ -163,8 +164,8 @@ func (l *slotListener) run(ctx context.Context) {
 
 // listen opens a connection, LISTENs and wakes the waiters of every
 // company announced, until the connection is lost (listened tells whether
-// LISTEN took effect) or ctx ends. A connection silent for slotListenCheck
-// is pinged.
+// LISTEN took effect) or ctx ends. A connection silent for check is
+// pinged.
 func (l *slotListener) listen(ctx context.Context) (listened bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, slotListenTimeout)
 	conn, err := l.connect(cctx)
@@ -182,7 +183,7 @@ func (l *slotListener) listen(ctx context.Context) (listened bool, err error) {
 	}
 	l.setLive(true)
 	for {
-		wctx, cancel := context.WithTimeout(ctx, slotListenCheck)
+		wctx, cancel := context.WithTimeout(ctx, l.check)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err == nil {
