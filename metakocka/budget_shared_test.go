@@ -86,25 +86,25 @@ func TestSlotsOfDeadHoldersExpire(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			company := "dead-" + name
-			dead, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, 200*time.Millisecond)
+			dead, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, 200*time.Millisecond)
 			require.NoError(t, err)
-			live, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, 200*time.Millisecond)
+			live, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, 200*time.Millisecond)
 			require.NoError(t, err)
 			require.NotEmpty(t, dead)
 			require.NotEmpty(t, live)
-			full, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
+			full, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
 			require.NoError(t, err)
 			require.Empty(t, full)
 			require.NoError(t, slots.RenewSlots(ctx, []string{live}, time.Minute))
 			time.Sleep(300 * time.Millisecond)
-			freed, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
+			freed, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
 			require.NoError(t, err)
 			require.NotEmpty(t, freed, "the dead holder's slot expired")
-			none, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
+			none, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
 			require.NoError(t, err)
 			require.Empty(t, none, "the renewed slot is still held")
 			require.NoError(t, slots.ReleaseSlot(ctx, company, live))
-			again, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
+			again, _, _, _, err := slots.TryAcquireSlot(ctx, company, "", 2, time.Minute)
 			require.NoError(t, err)
 			require.NotEmpty(t, again)
 		})
@@ -117,13 +117,13 @@ func TestSharedPause(t *testing.T) {
 	db, _, _ := pgtest.Store(t, postgres.Options{})
 	ctx := t.Context()
 	require.NoError(t, db.PauseCompany(ctx, "paused", 300*time.Millisecond))
-	slot, _, paused, err := db.TryAcquireSlot(ctx, "paused", "", 4, time.Minute)
+	slot, _, _, paused, err := db.TryAcquireSlot(ctx, "paused", "", 4, time.Minute)
 	require.NoError(t, err)
 	require.Empty(t, slot)
 	require.Greater(t, paused, 100*time.Millisecond)
 	require.LessOrEqual(t, paused, 300*time.Millisecond)
 	time.Sleep(paused + 50*time.Millisecond)
-	slot, _, _, err = db.TryAcquireSlot(ctx, "paused", "", 4, time.Minute)
+	slot, _, _, _, err = db.TryAcquireSlot(ctx, "paused", "", 4, time.Minute)
 	require.NoError(t, err)
 	require.NotEmpty(t, slot)
 }
@@ -138,42 +138,46 @@ func TestSlotsServeWaitersInArrivalOrder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			company := "fifo-" + name
-			try := func(waiter string) (string, int) {
+			try := func(waiter string) (string, int, int) {
 				t.Helper()
-				slot, ahead, paused, err := slots.TryAcquireSlot(ctx, company, waiter, 1, time.Minute)
+				slot, ahead, held, paused, err := slots.TryAcquireSlot(ctx, company, waiter, 1, time.Minute)
 				require.NoError(t, err)
 				require.Zero(t, paused)
-				return slot, ahead
+				return slot, ahead, held
 			}
-			first, _ := try("")
+			first, _, _ := try("")
 			require.NotEmpty(t, first)
-			slot, ahead := try("a")
+			slot, ahead, held := try("a")
 			require.Empty(t, slot)
 			require.Equal(t, 0, ahead, "a is first in the queue")
-			slot, ahead = try("b")
+			require.Equal(t, 1, held)
+			slot, ahead, _ = try("b")
 			require.Empty(t, slot)
 			require.Equal(t, 1, ahead, "b is behind a")
 
 			require.NoError(t, slots.ReleaseSlot(ctx, company, first))
-			slot, ahead = try("b")
+			slot, ahead, held = try("b")
 			require.Empty(t, slot, "the free slot is a's, though b asked first")
 			require.Equal(t, 1, ahead)
-			slot, _ = try("")
+			require.Equal(t, 0, held, "b is owed the next one given back (1+0-1+1)")
+			slot, _, _ = try("")
 			require.Empty(t, slot, "a one-off try waits behind the queue")
-			second, _ := try("a")
+			second, _, held := try("a")
 			require.NotEmpty(t, second, "a gets it")
-			slot, ahead = try("b")
+			require.Equal(t, 1, held)
+			slot, ahead, held = try("b")
 			require.Empty(t, slot)
 			require.Equal(t, 0, ahead, "b is next")
+			require.Equal(t, 1, held)
 
-			slot, ahead = try("c")
+			slot, ahead, _ = try("c")
 			require.Empty(t, slot)
 			require.Equal(t, 1, ahead)
 			// b stops asking (its request was cancelled): after WaiterTTL c,
 			// still asking, is next.
 			deadline := time.Now().Add(metakocka.WaiterTTL + 300*time.Millisecond)
 			for time.Now().Before(deadline) {
-				_, ahead = try("c")
+				_, ahead, _ = try("c")
 				if ahead == 0 {
 					break
 				}
@@ -181,7 +185,7 @@ func TestSlotsServeWaitersInArrivalOrder(t *testing.T) {
 			}
 			require.Equal(t, 0, ahead, "b left the queue")
 			require.NoError(t, slots.ReleaseSlot(ctx, company, second))
-			third, _ := try("c")
+			third, _, _ := try("c")
 			require.NotEmpty(t, third)
 		})
 	}
@@ -311,7 +315,7 @@ func TestSlotGivenBackWakesAnotherProcess(t *testing.T) {
 
 	handOver := func(round string) {
 		t.Helper()
-		held, _, _, err := first.TryAcquireSlot(t.Context(), testCompany, "", 1, time.Minute)
+		held, _, _, _, err := first.TryAcquireSlot(t.Context(), testCompany, "", 1, time.Minute)
 		require.NoError(t, err)
 		require.NotEmpty(t, held)
 		sent := make(chan error, 1)
@@ -359,14 +363,14 @@ type answerLost struct {
 	once  sync.Once
 }
 
-func (s *answerLost) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
+func (s *answerLost) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
 	s.once.Do(func() { close(s.asked) })
-	slot, ahead, paused, err := s.SlotStore.TryAcquireSlot(ctx, companyID, waiter, limit, ttl)
+	slot, ahead, held, paused, err := s.SlotStore.TryAcquireSlot(ctx, companyID, waiter, limit, ttl)
 	time.Sleep(100 * time.Millisecond) // the caller's context ends meanwhile
 	if ctx.Err() != nil {
-		return "", 0, 0, ctx.Err()
+		return "", 0, 0, 0, ctx.Err()
 	}
-	return slot, ahead, paused, err
+	return slot, ahead, held, paused, err
 }
 
 // A slot taken as the request's context ends is given back, not held
@@ -393,7 +397,79 @@ func TestSlotTakenAsTheRequestEndsIsGivenBack(t *testing.T) {
 	}()
 	_, err = c.ProductList(ctx, metakocka.ProductListRequest{Limit: 1})
 	require.ErrorIs(t, err, context.Canceled)
-	slot, _, _, err := mem.TryAcquireSlot(t.Context(), testCompany, "", 1, time.Minute)
+	slot, _, _, _, err := mem.TryAcquireSlot(t.Context(), testCompany, "", 1, time.Minute)
 	require.NoError(t, err)
 	require.NotEmpty(t, slot, "the slot taken for the cancelled request is free")
+}
+
+// countingSlots counts the questions asked of a SlotStore that is a
+// SlotNotifier.
+type countingSlots struct {
+	*postgres.DB
+	asked atomic.Int64
+}
+
+func (s *countingSlots) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
+	s.asked.Add(1)
+	return s.DB.TryAcquireSlot(ctx, companyID, waiter, limit, ttl)
+}
+
+// A woken waiter asks again only once enough slots were given back for
+// one to be its own: with one slot, held by another process, and two
+// waiters, the first given back wakes the first waiter alone, and the
+// second (given back by the first waiter) the second. Every wait between
+// tries is 10 s, so no poll asks meanwhile: two questions in all.
+func TestWaitersBehindSleepUntilTheirSlot(t *testing.T) {
+	first, url, schema := pgtest.Store(t, postgres.Options{})
+	db, err := postgres.Open(t.Context(), url, postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	second := &countingSlots{DB: db}
+
+	fake := mkfake.New(mkfake.Options{Seed: 7})
+	fake.AddCompany(testCompany, testSecret)
+	fake.SetFaults(testCompany, mkfake.Faults{Latency: 300 * time.Millisecond}) // the second waiter would ask meanwhile
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() {
+		fake.Close()
+		srv.Close()
+	})
+	pacer, err := metakocka.NewPacer(metakocka.PacingConfig{RequestsPerSecond: -1, MaxInFlight: 1, Slots: second})
+	require.NoError(t, err)
+	metakocka.SetSlotPolls(pacer, 10*time.Second)
+	c, err := metakocka.New(metakocka.Config{BaseURL: srv.URL, CompanyID: testCompany, SecretKey: testSecret,
+		HTTPClient: srv.Client(), Pacer: pacer})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, next := second.SlotsFreed(testCompany)
+		return next != nil
+	}, 10*time.Second, 10*time.Millisecond, "the second process listens")
+
+	held, _, _, _, err := first.TryAcquireSlot(t.Context(), testCompany, "", 1, time.Minute)
+	require.NoError(t, err)
+	require.NotEmpty(t, held)
+	sent := make(chan error, 2)
+	for waiters := 1; waiters <= 2; waiters++ {
+		go func() {
+			_, err := c.ProductList(t.Context(), metakocka.ProductListRequest{Limit: 1})
+			sent <- err
+		}()
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, first.Pool().QueryRow(t.Context(),
+				`SELECT count(*) FROM metakocka_slot_waiters WHERE company_id = $1`, testCompany).Scan(&n))
+			return n == waiters
+		}, 5*time.Second, 10*time.Millisecond, "the requests queue in turn")
+	}
+	second.asked.Store(0)
+	require.NoError(t, first.ReleaseSlot(t.Context(), testCompany, held))
+	for range 2 {
+		select {
+		case err := <-sent:
+			require.NoError(t, err)
+		case <-time.After(3 * time.Second):
+			t.Fatal("a waiter was not woken when its slot was given back")
+		}
+	}
+	require.EqualValues(t, 2, second.asked.Load(), "each waiter asked once, when its slot was given back")
 }

@@ -248,8 +248,9 @@ func (p *Pacer) renewSlots(stop <-chan struct{}) {
 
 // takeSlot waits for one of the company's in-flight slots, asking the
 // SlotStore again when a slot of the company is given back: in any process
-// when the store is a SlotNotifier that is listening, after as many as are
-// owed to the waiters ahead; else whenever this process gives one back. It
+// when the store is a SlotNotifier that is listening, once as many were
+// given back as the waiters ahead take first; else whenever this process
+// gives one back. It
 // also asks on a timer (slotPolls), which finds the slots given back where
 // nothing tells (in another process without a SlotNotifier; a slot of a
 // dead holder that expired) and keeps its place in the queue. A pause is
@@ -275,7 +276,7 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 				w.notifier = nil // not listening now: poll
 			}
 		}
-		slot, ahead, paused, err := p.trySlot(ctx, companyID, waiter, limit)
+		slot, ahead, held, paused, err := p.trySlot(ctx, companyID, waiter, limit)
 		if err != nil {
 			return "", err
 		}
@@ -287,11 +288,9 @@ func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace)
 		case paused > 0:
 			w.freed, w.notifier = nil, nil // a pause is waited out whatever is given back
 		case w.notifier != nil:
-			// The waiters ahead take the first slots given back: this one
-			// is owed one after ahead+1 more when all are held, after
-			// ahead-limit+1 when none is. The store does not say which, so
-			// it wakes at the earliest; polling is the safety net.
-			w.need = uint64(max(1, ahead-limit+1))
+			// The waiters ahead take the first slots given back; polling
+			// is the safety net.
+			w.need = uint64(max(1, ahead+held-limit+1))
 			d = jitter(p.polls.most)
 		default:
 			d = jitter(wait)
@@ -345,23 +344,23 @@ func (w slotWake) sleep(ctx context.Context, d time.Duration) error {
 // slot taken as ctx ends, its answer lost, would stay held until slotTTL,
 // so the answer is awaited (within storeTimeout) and a slot taken then is
 // given back.
-func (p *Pacer) trySlot(ctx context.Context, companyID, waiter string, limit int) (string, int, time.Duration, error) {
+func (p *Pacer) trySlot(ctx context.Context, companyID, waiter string, limit int) (slot string, ahead, held int, paused time.Duration, err error) {
 	if err := ctx.Err(); err != nil {
-		return "", 0, 0, err
+		return "", 0, 0, 0, err
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	slot, ahead, paused, err := p.cfg.Slots.TryAcquireSlot(sctx, companyID, waiter, limit, slotTTL)
+	slot, ahead, held, paused, err = p.cfg.Slots.TryAcquireSlot(sctx, companyID, waiter, limit, slotTTL)
 	if ctx.Err() != nil {
 		if slot != "" {
 			_ = p.cfg.Slots.ReleaseSlot(sctx, companyID, slot) // else it expires after slotTTL
 		}
-		return "", 0, 0, ctx.Err()
+		return "", 0, 0, 0, ctx.Err()
 	}
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("metakocka budget: %w", err)
+		return "", 0, 0, 0, fmt.Errorf("metakocka budget: %w", err)
 	}
-	return slot, ahead, paused, nil
+	return slot, ahead, held, paused, nil
 }
 
 // jitter returns a random duration between d/2 and d.

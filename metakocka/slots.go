@@ -26,9 +26,11 @@ type SlotStore interface {
 	// company is not paused, and returns the slot's id. A slot is held for
 	// at most ttl (a process that dies gives its slots back that way). When
 	// none is free it returns "", how many live waiters are ahead of this
-	// one (it is queued then, unless waiter is "") and how long the company
-	// stays paused (0: not paused, just full).
-	TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (slot string, ahead int, paused time.Duration, err error)
+	// one (it is queued then, unless waiter is ""), how many slots are held
+	// (so ahead+held-limit+1 more must be given back before one is this
+	// waiter's) and how long the company stays paused (0: not paused, just
+	// full; ahead and held are 0 while it is).
+	TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (slot string, ahead, held int, paused time.Duration, err error)
 	// ReleaseSlot gives slot back.
 	ReleaseSlot(ctx context.Context, companyID, slot string) error
 	// RenewSlots keeps the slots held for ttl more (the holder is alive).
@@ -107,7 +109,7 @@ func (c *memCompany) position(waiter string) int {
 }
 
 // TryAcquireSlot implements SlotStore.
-func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
+func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.company(companyID)
@@ -117,7 +119,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 		if pos >= 0 {
 			c.queue[pos].expires = c.pausedUntil.Add(WaiterTTL) // sleeps the pause out, keeps its place
 		}
-		return "", 0, c.pausedUntil.Sub(now), nil
+		return "", 0, 0, c.pausedUntil.Sub(now), nil
 	}
 	for s, exp := range c.held {
 		if exp.Before(now) {
@@ -143,7 +145,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 		}
 		id := newSlotID()
 		c.held[id] = now.Add(ttl)
-		return id, 0, 0, nil
+		return id, 0, len(c.held), 0, nil
 	}
 	switch {
 	case pos >= 0:
@@ -151,7 +153,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 	case waiter != "":
 		c.queue = append(c.queue, memWaiter{id: waiter, expires: now.Add(WaiterTTL)})
 	}
-	return "", ahead, 0, nil
+	return "", ahead, len(c.held), 0, nil
 }
 
 // ReleaseSlot implements SlotStore.

@@ -26,21 +26,21 @@ var (
 // TryAcquireSlot takes one of the company's in-flight slots when fewer than
 // limit are held, no earlier waiter is owed them and the company is not
 // paused; see metakocka.SlotStore. One statement: metakocka_take_slot
-// (migration 20) checks the pause, the slots and the waiters' queue under
-// the company's advisory lock.
-func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
+// (migrations 20 and 21) checks the pause, the slots and the waiters'
+// queue under the company's advisory lock.
+func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	var slot string
-	var ahead int
+	var ahead, held int
 	var pausedMs float64
-	err := d.pool.QueryRow(ctx, `SELECT slot, ahead, paused_ms FROM metakocka_take_slot($1, $2, $3, $4, $5, $6)`,
+	err := d.pool.QueryRow(ctx, `SELECT slot, ahead, held, paused_ms FROM metakocka_take_slot($1, $2, $3, $4, $5, $6)`,
 		companyID, waiter, hex.EncodeToString(b[:]), limit, ttl.Milliseconds(), metakocka.WaiterTTL.Milliseconds()).
-		Scan(&slot, &ahead, &pausedMs)
+		Scan(&slot, &ahead, &held, &pausedMs)
 	if err != nil {
-		return "", 0, 0, dbErr("take metakocka slot", err)
+		return "", 0, 0, 0, dbErr("take metakocka slot", err)
 	}
-	return slot, ahead, time.Duration(pausedMs * float64(time.Millisecond)), nil
+	return slot, ahead, held, time.Duration(pausedMs * float64(time.Millisecond)), nil
 }
 
 // ReleaseSlot gives a slot back; see metakocka.SlotStore. The same
