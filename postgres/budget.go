@@ -46,7 +46,7 @@ func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit
 // ReleaseSlot gives a slot back; see metakocka.SlotStore. The same
 // statement notifies slotChannel with the company's id, so that the
 // waiters of every process sharing the database ask again at once
-// (SlotFreed); the notification goes out when the deletion commits.
+// (SlotsFreed); the notification goes out when the deletion commits.
 func (d *DB) ReleaseSlot(ctx context.Context, _ string, slot string) error {
 	_, err := d.pool.Exec(ctx, `WITH gone AS (DELETE FROM metakocka_slots WHERE id = $1 RETURNING company_id)
 		SELECT pg_notify('`+slotChannel+`', company_id) FROM gone`, slot)

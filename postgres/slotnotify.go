@@ -31,8 +31,8 @@ const (
 // of this process LISTENs on it. That connection is its own, outside the
 // pool, so the pool sized for the job workers keeps every connection it
 // had; it is opened at the first wait for a slot and opened again, with
-// backoff, when it is lost. While it is down SlotFreed returns nil and the
-// waiters poll, as they do without a listener.
+// backoff, when it is lost. While it is down SlotsFreed returns no channel
+// and the waiters poll, as they do without a listener.
 type slotListener struct {
 	connect func(context.Context) (*pgx.Conn, error)
 	logger  *slog.Logger
