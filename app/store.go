@@ -228,7 +228,9 @@ func JobsDatabase(st mksync.Store) (jobs.Database, error) {
 // PoolConns is the PostgreSQL pool a process with these job workers gets
 // when its URL has no pool_max_conns: a connection per bulk and interactive
 // worker, and River's own (LISTEN, a fetch per queue, leadership) and the
-// API's beside them. Zero counts are the jobs' defaults.
+// API's beside them. Zero counts are the jobs' defaults. The connection
+// that listens for Metakocka slots given back is not the pool's: the
+// process opens it beside the pool, one more on the server.
 func PoolConns(bulkWorkers, interactiveWorkers int) int32 {
 	if bulkWorkers <= 0 {
 		bulkWorkers = jobs.DefaultBulkWorkers

@@ -20,7 +20,8 @@ import (
 // for the same company share the company's budget. It is safe for concurrent
 // use; the zero value is not usable, call NewPacer.
 type Pacer struct {
-	cfg PacingConfig
+	cfg   PacingConfig
+	polls slotPolls
 
 	mu        sync.Mutex
 	companies map[string]*companyPace
@@ -38,7 +39,8 @@ type companyPace struct {
 
 	// freed is closed (and replaced) when this process gives a slot of
 	// the company back, waking its waiters at once; slots freed by other
-	// processes are seen by polling.
+	// processes wake them through the SlotStore when it is a listening
+	// SlotNotifier, else are found by polling.
 	freedMu sync.Mutex
 	freed   chan struct{}
 }
@@ -66,11 +68,18 @@ const (
 	slotRenew = 5 * time.Second
 )
 
-// headPoll is the longest wait between the tries of a waiter among the
-// next limit in its company's queue: a slot given back in another process
-// wakes no one here, and the slots owed to these waiters stay idle until
-// they ask.
-const headPoll = 5 * time.Millisecond
+// slotPolls are the waits between a waiter's tries for a slot when
+// nothing wakes it, jittered. When its store's SlotNotifier listens, every
+// wait is most (WaiterTTL is ten times that): the notifier wakes it, and
+// the polls keep its place in the queue and find what no one announces.
+// Otherwise from first, doubling to most; at most head while the waiter is
+// among the next limit in its company's queue, so that the slots given back
+// in another process, owed to these waiters, stay idle no longer than that.
+type slotPolls struct{ first, most, head time.Duration }
+
+func defaultSlotPolls() slotPolls {
+	return slotPolls{first: time.Millisecond, most: 50 * time.Millisecond, head: 5 * time.Millisecond}
+}
 
 // NewPacer returns a Pacer applying cfg (zero fields take the PacingConfig
 // defaults) to every company.
@@ -79,7 +88,7 @@ func NewPacer(cfg PacingConfig) (*Pacer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Pacer{cfg: cfg, companies: map[string]*companyPace{}, held: map[string]string{}}, nil
+	return &Pacer{cfg: cfg, polls: defaultSlotPolls(), companies: map[string]*companyPace{}, held: map[string]string{}}, nil
 }
 
 func (p *Pacer) company(id string) *companyPace {
@@ -139,7 +148,7 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 	return func(s Sample) {
 		p.unhold(slot)
 		// Give the slot back even when the request's context ended.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 		_ = p.cfg.Slots.ReleaseSlot(rctx, companyID, slot) // else it expires after slotTTL
 		if cp.adaptive != nil && s.RateLimited && s.RetryAfter > 0 {
@@ -156,7 +165,9 @@ func (p *Pacer) acquire(ctx context.Context, companyID string, search bool) (rel
 }
 
 // waitRate reserves the company's next request in the RateStore and
-// sleeps until it is due (no wait when the rate is unlimited).
+// sleeps until it is due (no wait when the rate is unlimited). A request
+// whose context ends first gives its reservation back, so that a
+// cancelled run does not cost the company the moments it had reserved.
 func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
 	if p.cfg.RequestsPerSecond < 0 {
 		return nil
@@ -175,11 +186,19 @@ func (p *Pacer) waitRate(ctx context.Context, companyID string) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+		_ = p.cfg.Rates.CancelRequest(cctx, companyID, p.cfg.RequestsPerSecond, p.cfg.Burst) // else it is spent unused
 		return ctx.Err()
 	case <-t.C:
 		return nil
 	}
 }
+
+// storeTimeout bounds the store calls that outlive their request's
+// context: giving a slot or a reservation back, and the answer to a
+// request for a slot made as the context ended.
+const storeTimeout = 10 * time.Second
 
 // hold records a slot this Pacer holds and starts the renewals if they do
 // not run.
@@ -227,52 +246,126 @@ func (p *Pacer) renewSlots(stop <-chan struct{}) {
 	}
 }
 
-// takeSlot waits for one of the company's in-flight slots: woken at once
-// when this process gives one back, else polling the SlotStore (from 1 ms,
-// doubling to 50 ms, jittered; at most headPoll while the waiter is among
-// the next limit in the company's queue, so a slot freed in another
-// process is taken soon), or sleeping out a pause. The store serves
-// waiters in arrival order (SlotStore), under one waiter id per request.
+// takeSlot waits for one of the company's in-flight slots, asking the
+// SlotStore again when a slot of the company is given back: in any process
+// when the store is a SlotNotifier that is listening, once as many were
+// given back as the waiters ahead take first; else whenever this process
+// gives one back. It
+// also asks on a timer (slotPolls), which finds the slots given back where
+// nothing tells (in another process without a SlotNotifier; a slot of a
+// dead holder that expired) and keeps its place in the queue. A pause is
+// slept out. The store serves waiters in arrival order (SlotStore), under
+// one waiter id per request.
 func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
-	wait := time.Millisecond
+	notifier, _ := p.cfg.Slots.(SlotNotifier)
+	wait := p.polls.first
 	waiter := newSlotID()
 	for {
 		limit := p.cfg.MaxInFlight
 		if cp.adaptive != nil {
 			limit = cp.adaptive.Limit()
 		}
-		freed := cp.freedSignal()
-		slot, ahead, paused, err := p.cfg.Slots.TryAcquireSlot(ctx, companyID, waiter, limit, slotTTL)
-		if err != nil {
-			if ctx.Err() != nil {
-				return "", ctx.Err()
+		// What wakes the waiter is taken before it asks, so that a slot
+		// given back once the store has answered wakes it.
+		w := slotWake{freed: cp.freedSignal(), notifier: notifier, companyID: companyID}
+		if notifier != nil {
+			var next <-chan struct{}
+			if w.heard, next = notifier.SlotsFreed(companyID); next != nil {
+				w.freed = next // it tells of this process's slots too
+			} else {
+				w.notifier = nil // not listening now: poll
 			}
-			return "", fmt.Errorf("metakocka budget: %w", err)
+		}
+		slot, ahead, held, paused, err := p.trySlot(ctx, companyID, waiter, limit)
+		if err != nil {
+			return "", err
 		}
 		if slot != "" {
 			return slot, nil
 		}
 		d := paused
-		if d <= 0 {
-			d = wait/2 + rand.N(wait/2+1)
-			wait = min(2*wait, 50*time.Millisecond)
+		switch {
+		case paused > 0:
+			w.freed, w.notifier = nil, nil // a pause is waited out whatever is given back
+		case w.notifier != nil:
+			// The waiters ahead take the first slots given back; polling
+			// is the safety net.
+			w.need = uint64(max(1, ahead+held-limit+1))
+			d = jitter(p.polls.most)
+		default:
+			d = jitter(wait)
+			wait = min(2*wait, p.polls.most)
 			if ahead < limit {
-				d = min(d, headPoll/2+rand.N(headPoll/2+1))
+				d = min(d, jitter(p.polls.head))
 			}
 		}
-		if paused > 0 {
-			freed = nil // a pause is waited out whatever is given back
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return "", ctx.Err()
-		case <-freed:
-			t.Stop()
-		case <-t.C:
+		if err := w.sleep(ctx, d); err != nil {
+			return "", err
 		}
 	}
+}
+
+// slotWake is what wakes a waiter for a slot before its next poll: freed
+// closed; with a notifier, once it has heard of need slots given back
+// since heard (or stopped listening).
+type slotWake struct {
+	freed     <-chan struct{}
+	notifier  SlotNotifier
+	companyID string
+	heard     uint64
+	need      uint64
+}
+
+// sleep waits d or until the waiter is woken; it returns ctx's error if
+// ctx ends first.
+func (w slotWake) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-w.freed:
+		}
+		if w.notifier == nil {
+			return nil
+		}
+		heard, next := w.notifier.SlotsFreed(w.companyID)
+		if next == nil || heard-w.heard >= w.need {
+			return nil
+		}
+		w.freed = next
+	}
+}
+
+// trySlot asks the store for a slot once. The question outlives ctx: a
+// slot taken as ctx ends, its answer lost, would stay held until slotTTL,
+// so the answer is awaited (within storeTimeout) and a slot taken then is
+// given back.
+func (p *Pacer) trySlot(ctx context.Context, companyID, waiter string, limit int) (slot string, ahead, held int, paused time.Duration, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, 0, 0, err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	slot, ahead, held, paused, err = p.cfg.Slots.TryAcquireSlot(sctx, companyID, waiter, limit, slotTTL)
+	if ctx.Err() != nil {
+		if slot != "" {
+			_ = p.cfg.Slots.ReleaseSlot(sctx, companyID, slot) // else it expires after slotTTL
+		}
+		return "", 0, 0, 0, ctx.Err()
+	}
+	if err != nil {
+		return "", 0, 0, 0, fmt.Errorf("metakocka budget: %w", err)
+	}
+	return slot, ahead, held, paused, nil
+}
+
+// jitter returns a random duration between d/2 and d.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
 }
 
 // CallLimit bounds the requests in flight of one unit of work (a bulk sync

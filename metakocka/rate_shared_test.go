@@ -163,3 +163,63 @@ func TestSharedRateBoundsTwoProcessesFairly(t *testing.T) {
 		})
 	}
 }
+
+// A reservation given back (its request's context ended while it waited)
+// lets the next request go one interval sooner: at 1/s with a burst of 1,
+// the third reservation waits about 1 s rather than 2. Every store.
+func TestCancelledReservationLetsTheNextGoSooner(t *testing.T) {
+	db, _, _ := pgtest.Store(t, postgres.Options{})
+	for _, tc := range []struct {
+		name  string
+		rates func(t *testing.T) metakocka.RateStore
+	}{
+		{"memory", func(*testing.T) metakocka.RateStore { return &metakocka.MemoryRates{} }},
+		{"postgres", func(*testing.T) metakocka.RateStore { return db }},
+		{"redis", func(t *testing.T) metakocka.RateStore { return twoRedisRates(t)[0] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rates, ctx, company := tc.rates(t), t.Context(), "cancel-"+tc.name
+			reserve := func() time.Duration {
+				t.Helper()
+				d, err := rates.ReserveRequest(ctx, company, 1, 1)
+				require.NoError(t, err)
+				return d
+			}
+			require.Zero(t, reserve())
+			require.Greater(t, reserve(), 500*time.Millisecond, "the second waits its turn")
+			require.NoError(t, rates.CancelRequest(ctx, company, 1, 1))
+			d := reserve()
+			require.Greater(t, d, 500*time.Millisecond)
+			require.Less(t, d, 1500*time.Millisecond, "the given-back moment went to the next")
+			require.NoError(t, rates.CancelRequest(ctx, "cancel-none-"+tc.name, 1, 1), "a company without reservations")
+		})
+	}
+}
+
+// A request whose context ends while it waits for its reserved moment gives
+// the reservation back: the next goes one interval after the first, not
+// two.
+func TestPacerGivesBackTheReservationOfACancelledRequest(t *testing.T) {
+	fake := mkfake.New(mkfake.Options{Seed: 7})
+	fake.AddCompany(testCompany, testSecret)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() {
+		fake.Close()
+		srv.Close()
+	})
+	rates := &metakocka.MemoryRates{}
+	pacer, err := metakocka.NewPacer(metakocka.PacingConfig{RequestsPerSecond: 1, Burst: 1, Rates: rates})
+	require.NoError(t, err)
+	c, err := metakocka.New(metakocka.Config{BaseURL: srv.URL, CompanyID: testCompany, SecretKey: testSecret,
+		HTTPClient: srv.Client(), Pacer: pacer})
+	require.NoError(t, err)
+	_, err = c.ProductList(t.Context(), metakocka.ProductListRequest{Limit: 1})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.ProductList(ctx, metakocka.ProductListRequest{Limit: 1})
+	require.Error(t, err, "cancelled while it waited for its moment")
+	d, err := rates.ReserveRequest(t.Context(), testCompany, 1, 1)
+	require.NoError(t, err)
+	require.Less(t, d, 1500*time.Millisecond, "the cancelled request's moment went to the next")
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // RateStore keeps every Metakocka company's request rate, so that the
@@ -23,38 +21,53 @@ type RateStore interface {
 	// perSecond with burst (a generic cell rate algorithm: burst requests
 	// may go at once after idling) and returns how long the caller must
 	// wait before it sends it (0: now). A reservation is used whether or
-	// not the caller sends: one given up costs the company 1/perSecond.
+	// not the caller sends, unless the caller gives it back (CancelRequest).
 	ReserveRequest(ctx context.Context, companyID string, perSecond float64, burst int) (time.Duration, error)
+	// CancelRequest gives back one reservation of the company that the
+	// caller will not send and whose moment has not come (its context
+	// ended while it waited), under the same perSecond and burst: the
+	// company's theoretical arrival time moves back by one interval, never
+	// before now, so the next reservation goes that much sooner.
+	// Reservations already made keep their moments: when some were made
+	// after the one given back, the next goes together with the latest of
+	// them, two at once where one was due, which a burst of 2 or more
+	// (the default is 5) allows anyway.
+	CancelRequest(ctx context.Context, companyID string, perSecond float64, burst int) error
 }
 
-// MemoryRates is the RateStore of one process: a token bucket per company.
-// The zero value is ready.
+// MemoryRates is the RateStore of one process: the shared stores' generic
+// cell rate algorithm (GCRAInterval), a theoretical arrival time per
+// company kept in memory. The zero value is ready.
 type MemoryRates struct {
-	mu        sync.Mutex
-	companies map[string]*rate.Limiter
+	mu  sync.Mutex
+	tat map[string]time.Time
 }
 
 var _ RateStore = (*MemoryRates)(nil)
 
 // ReserveRequest implements RateStore.
 func (m *MemoryRates) ReserveRequest(_ context.Context, companyID string, perSecond float64, burst int) (time.Duration, error) {
+	interval, tolerance := GCRAInterval(perSecond, burst)
 	m.mu.Lock()
-	if m.companies == nil {
-		m.companies = map[string]*rate.Limiter{}
+	defer m.mu.Unlock()
+	if m.tat == nil {
+		m.tat = map[string]time.Time{}
 	}
-	l := m.companies[companyID]
-	if l == nil {
-		l = rate.NewLimiter(rate.Limit(perSecond), max(burst, 1))
-		m.companies[companyID] = l
+	now := time.Now()
+	tat := later(m.tat[companyID], now).Add(interval)
+	m.tat[companyID] = tat
+	return max(0, tat.Add(-tolerance).Sub(now)), nil
+}
+
+// CancelRequest implements RateStore.
+func (m *MemoryRates) CancelRequest(_ context.Context, companyID string, perSecond float64, burst int) error {
+	interval, _ := GCRAInterval(perSecond, burst)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tat, ok := m.tat[companyID]; ok {
+		m.tat[companyID] = later(tat.Add(-interval), time.Now())
 	}
-	m.mu.Unlock()
-	if l.Limit() != rate.Limit(perSecond) {
-		l.SetLimit(rate.Limit(perSecond))
-	}
-	if l.Burst() != max(burst, 1) {
-		l.SetBurst(max(burst, 1))
-	}
-	return l.Reserve().Delay(), nil
+	return nil
 }
 
 // GCRAInterval returns the emission interval and the burst tolerance of a

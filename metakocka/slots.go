@@ -26,15 +26,37 @@ type SlotStore interface {
 	// company is not paused, and returns the slot's id. A slot is held for
 	// at most ttl (a process that dies gives its slots back that way). When
 	// none is free it returns "", how many live waiters are ahead of this
-	// one (it is queued then, unless waiter is "") and how long the company
-	// stays paused (0: not paused, just full).
-	TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (slot string, ahead int, paused time.Duration, err error)
+	// one (it is queued then, unless waiter is ""), how many slots are held
+	// (so ahead+held-limit+1 more must be given back before one is this
+	// waiter's) and how long the company stays paused (0: not paused, just
+	// full; ahead and held are 0 while it is).
+	TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (slot string, ahead, held int, paused time.Duration, err error)
 	// ReleaseSlot gives slot back.
 	ReleaseSlot(ctx context.Context, companyID, slot string) error
 	// RenewSlots keeps the slots held for ttl more (the holder is alive).
 	RenewSlots(ctx context.Context, slots []string, ttl time.Duration) error
 	// PauseCompany stops new requests to the company for d (Retry-After).
 	PauseCompany(ctx context.Context, companyID string, d time.Duration) error
+}
+
+// SlotNotifier may also be implemented by a SlotStore that processes
+// share: it tells a process's waiters when a slot of their company is
+// given back in any process, so that a slot freed elsewhere is taken as
+// soon as one freed here (the postgres store's DB implements it with
+// LISTEN/NOTIFY). Without it, such a slot is found by polling and stays
+// idle until then. Methods must be safe for concurrent use and must not
+// block.
+type SlotNotifier interface {
+	// SlotsFreed returns how many slots of the company this process has
+	// heard were given back, in any process (a count that only grows), and
+	// a channel closed when it hears of the next one. A waiter that is
+	// owed a slot only after n more are given back (the waiters ahead
+	// take the first) sleeps until the count has grown by n. A slot may
+	// be heard of that was not given back (a spurious wake-up: the waiter
+	// asks again). The channel is nil while the store cannot hear (its
+	// listener is down; it is also closed when that happens): the waiters
+	// then poll closely, as for a store without SlotNotifier.
+	SlotsFreed(companyID string) (heard uint64, next <-chan struct{})
 }
 
 // WaiterTTL is how long a waiter for a slot keeps its place in the queue
@@ -87,7 +109,7 @@ func (c *memCompany) position(waiter string) int {
 }
 
 // TryAcquireSlot implements SlotStore.
-func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
+func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := m.company(companyID)
@@ -97,7 +119,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 		if pos >= 0 {
 			c.queue[pos].expires = c.pausedUntil.Add(WaiterTTL) // sleeps the pause out, keeps its place
 		}
-		return "", 0, c.pausedUntil.Sub(now), nil
+		return "", 0, 0, c.pausedUntil.Sub(now), nil
 	}
 	for s, exp := range c.held {
 		if exp.Before(now) {
@@ -123,7 +145,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 		}
 		id := newSlotID()
 		c.held[id] = now.Add(ttl)
-		return id, 0, 0, nil
+		return id, 0, len(c.held), 0, nil
 	}
 	switch {
 	case pos >= 0:
@@ -131,7 +153,7 @@ func (m *MemorySlots) TryAcquireSlot(_ context.Context, companyID, waiter string
 	case waiter != "":
 		c.queue = append(c.queue, memWaiter{id: waiter, expires: now.Add(WaiterTTL)})
 	}
-	return "", ahead, 0, nil
+	return "", ahead, len(c.held), 0, nil
 }
 
 // ReleaseSlot implements SlotStore.

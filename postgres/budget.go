@@ -14,31 +14,42 @@ import (
 // 7), counted under a transaction-scoped advisory lock per company, with
 // the database's clock, so that the bound holds across processes; the
 // requests waiting for one queue in metakocka_slot_waiters (migration 20)
-// and are served in arrival order.
+// and are served in arrival order. A slot given back is announced to
+// every process at once (LISTEN/NOTIFY, slotnotify.go).
+
+var (
+	_ metakocka.SlotStore    = (*DB)(nil)
+	_ metakocka.SlotNotifier = (*DB)(nil)
+	_ metakocka.RateStore    = (*DB)(nil)
+)
 
 // TryAcquireSlot takes one of the company's in-flight slots when fewer than
 // limit are held, no earlier waiter is owed them and the company is not
 // paused; see metakocka.SlotStore. One statement: metakocka_take_slot
-// (migration 20) checks the pause, the slots and the waiters' queue under
-// the company's advisory lock.
-func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, time.Duration, error) {
+// (migrations 20 and 21) checks the pause, the slots and the waiters'
+// queue under the company's advisory lock.
+func (d *DB) TryAcquireSlot(ctx context.Context, companyID, waiter string, limit int, ttl time.Duration) (string, int, int, time.Duration, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	var slot string
-	var ahead int
+	var ahead, held int
 	var pausedMs float64
-	err := d.pool.QueryRow(ctx, `SELECT slot, ahead, paused_ms FROM metakocka_take_slot($1, $2, $3, $4, $5, $6)`,
+	err := d.pool.QueryRow(ctx, `SELECT slot, ahead, held, paused_ms FROM metakocka_take_slot($1, $2, $3, $4, $5, $6)`,
 		companyID, waiter, hex.EncodeToString(b[:]), limit, ttl.Milliseconds(), metakocka.WaiterTTL.Milliseconds()).
-		Scan(&slot, &ahead, &pausedMs)
+		Scan(&slot, &ahead, &held, &pausedMs)
 	if err != nil {
-		return "", 0, 0, dbErr("take metakocka slot", err)
+		return "", 0, 0, 0, dbErr("take metakocka slot", err)
 	}
-	return slot, ahead, time.Duration(pausedMs * float64(time.Millisecond)), nil
+	return slot, ahead, held, time.Duration(pausedMs * float64(time.Millisecond)), nil
 }
 
-// ReleaseSlot gives a slot back; see metakocka.SlotStore.
+// ReleaseSlot gives a slot back; see metakocka.SlotStore. The same
+// statement notifies slotChannel with the company's id, so that the
+// waiters of every process sharing the database ask again at once
+// (SlotsFreed); the notification goes out when the deletion commits.
 func (d *DB) ReleaseSlot(ctx context.Context, _ string, slot string) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM metakocka_slots WHERE id = $1`, slot)
+	_, err := d.pool.Exec(ctx, `WITH gone AS (DELETE FROM metakocka_slots WHERE id = $1 RETURNING company_id)
+		SELECT pg_notify('`+slotChannel+`', company_id) FROM gone`, slot)
 	return dbErr("release metakocka slot", err)
 }
 
@@ -77,4 +88,16 @@ func (d *DB) ReserveRequest(ctx context.Context, companyID string, perSecond flo
 		return 0, dbErr("reserve metakocka request", err)
 	}
 	return time.Duration(waitUs) * time.Microsecond, nil
+}
+
+// CancelRequest gives back a reservation that will not be sent; see
+// metakocka.RateStore. The company's theoretical arrival time moves back one
+// interval, never before now, under the row lock that orders reservations.
+func (d *DB) CancelRequest(ctx context.Context, companyID string, perSecond float64, burst int) error {
+	interval, _ := metakocka.GCRAInterval(perSecond, burst)
+	_, err := d.pool.Exec(ctx, `UPDATE metakocka_rates
+		SET tat = GREATEST(clock_timestamp(), tat - $2 * interval '1 microsecond')
+		WHERE company_id = $1 AND tat > clock_timestamp()`,
+		companyID, interval.Microseconds())
+	return dbErr("give back metakocka request", err)
 }

@@ -96,6 +96,9 @@ type DB struct {
 	// analyze keeps the statistics of the tables bulk syncs fill
 	// (autoanalyze.go).
 	analyze *autoAnalyze
+	// slots hears of the Metakocka slots given back by any process
+	// (slotnotify.go).
+	slots *slotListener
 
 	// tx and txTenant are set on the Store that InTx passes to its callback.
 	tx       pgx.Tx
@@ -141,6 +144,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	d.slots = newSlotListener(func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	}, d.logger)
 	return d, nil
 }
 
@@ -149,11 +155,13 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // only for tables that are not tenant data.
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
-// Close closes the pool. On the Store passed to an InTx callback it does
+// Close closes the pool and the connection that listens for Metakocka
+// slots given back. On the Store passed to an InTx callback it does
 // nothing.
 func (d *DB) Close() error {
 	if d.tx == nil {
 		d.analyze.close()
+		d.slots.close()
 		d.pool.Close()
 	}
 	return nil
@@ -183,7 +191,7 @@ func TxOf(s mksync.Store) (tx pgx.Tx, ok bool) {
 // Store that is already inside InTx, it runs fn in a savepoint.
 func (d *DB) InTx(ctx context.Context, tenantID string, fn func(tx mksync.Store) error) error {
 	return d.tenantTx(ctx, tenantID, func(tx pgx.Tx) error {
-		return fn(&DB{pool: d.pool, sealer: d.sealer, logger: d.logger, now: d.now, schema: d.schema, analyze: d.analyze, tx: tx, txTenant: tenantID})
+		return fn(&DB{pool: d.pool, sealer: d.sealer, logger: d.logger, now: d.now, schema: d.schema, analyze: d.analyze, slots: d.slots, tx: tx, txTenant: tenantID})
 	})
 }
 

@@ -41,6 +41,21 @@ if wait < 0 then wait = 0 end
 return wait
 `)
 
+// giveBack moves the company's theoretical arrival time (KEYS[1]) back by
+// ARGV[1] microseconds, never before now, when it is ahead (a reservation
+// given back; metakocka.RateStore.CancelRequest). The expiry is set as
+// reserve sets it.
+var giveBack = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat <= now then return 0 end
+tat = tat - tonumber(ARGV[1])
+if tat < now then tat = now end
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+return 1
+`)
+
 // Rates is a metakocka.RateStore in Redis. Safe for concurrent use.
 type Rates struct {
 	client redis.UniversalClient
@@ -64,4 +79,13 @@ func (r *Rates) ReserveRequest(ctx context.Context, companyID string, perSecond 
 		return 0, fmt.Errorf("redis reserve metakocka request: %w", err)
 	}
 	return time.Duration(us) * time.Microsecond, nil
+}
+
+// CancelRequest implements metakocka.RateStore.
+func (r *Rates) CancelRequest(ctx context.Context, companyID string, perSecond float64, burst int) error {
+	interval, _ := metakocka.GCRAInterval(perSecond, burst)
+	if err := giveBack.Run(ctx, r.client, []string{r.prefix + companyID}, interval.Microseconds()).Err(); err != nil {
+		return fmt.Errorf("redis give back metakocka request: %w", err)
+	}
+	return nil
 }
