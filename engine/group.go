@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -40,7 +41,15 @@ type mappingGroup struct {
 	s    *session
 	ctx  context.Context
 	reqs chan *mappingReq
-	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// ParallelWriter is a store whose transactions write in parallel (a
+// server database, unlike SQLite's one writer): a run's group commit then
+// runs WriteParallelism committers, each gathering its own groups, so that
+// the records' writes are not put in a line on one connection.
+type ParallelWriter interface {
+	WriteParallelism() int
 }
 
 // mappingReq is one write of a group: a mapping (m), or a unit of work
@@ -57,8 +66,14 @@ type mappingReq struct {
 // startMappingGroup starts the committer for the writes of a run; ctx is
 // the run's, and ends the writes with it. Call stop once no worker writes.
 func (s *session) startMappingGroup(ctx context.Context) *mappingGroup {
-	g := &mappingGroup{s: s, ctx: ctx, reqs: make(chan *mappingReq), done: make(chan struct{})}
-	go g.loop()
+	g := &mappingGroup{s: s, ctx: ctx, reqs: make(chan *mappingReq)}
+	n := 1
+	if pw, ok := s.e.store.(ParallelWriter); ok {
+		n = max(1, pw.WriteParallelism())
+	}
+	for range n {
+		g.wg.Go(g.loop)
+	}
 	return g
 }
 
@@ -104,11 +119,10 @@ func (g *mappingGroup) send(ctx context.Context, r *mappingReq) error {
 // stop ends the committer after the writes it holds.
 func (g *mappingGroup) stop() {
 	close(g.reqs)
-	<-g.done
+	g.wg.Wait()
 }
 
 func (g *mappingGroup) loop() {
-	defer close(g.done)
 	for first := range g.reqs {
 		batch := []*mappingReq{first}
 		window := time.NewTimer(groupWindow)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,5 +177,84 @@ func TestDocumentWritesShareTheGroupCommit(t *testing.T) {
 		}
 		require.Equal(t, want, got.Notes)
 		require.Equal(t, d.Version, got.Version)
+	}
+}
+
+// parallelStore is a store that writes in parallel (ParallelWriter) and
+// notes the most transactions it had open at once.
+type parallelStore struct {
+	mksync.Store
+	n            int
+	open, peak   atomic.Int64
+	bothOpenOnce sync.Once
+	bothOpen     chan struct{}
+}
+
+func (s *parallelStore) WriteParallelism() int { return s.n }
+
+func (s *parallelStore) InTx(ctx context.Context, tenantID string, fn func(mksync.Store) error) error {
+	now := s.open.Add(1)
+	defer s.open.Add(-1)
+	for {
+		p := s.peak.Load()
+		if now <= p || s.peak.CompareAndSwap(p, now) {
+			break
+		}
+	}
+	if now >= 2 {
+		s.bothOpenOnce.Do(func() { close(s.bothOpen) })
+	}
+	// Hold the transaction until another one is open too (or long enough
+	// to show there is none).
+	select {
+	case <-s.bothOpen:
+	case <-time.After(2 * time.Second):
+	}
+	return s.Store.InTx(ctx, tenantID, fn)
+}
+
+// A store that writes in parallel gets several committers: groups are
+// written at once, not in a line; one that does not gets one.
+func TestMappingGroupCommittersFollowTheStore(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		parallel int
+		wantPeak int64
+	}{{1, 1}, {3, 2}} {
+		t.Run(fmt.Sprint(tc.parallel), func(t *testing.T) {
+			t.Parallel()
+			var ps *parallelStore
+			b := setup(t, setupOpts{cfg: func(c *Config) {
+				ps = &parallelStore{Store: c.Store, n: tc.parallel, bothOpen: make(chan struct{})}
+				c.Store = ps
+			}})
+			ctx := context.Background()
+			const n = 12
+			contacts := make([]mksync.Contact, n)
+			for i := range contacts {
+				contacts[i] = newContact(t, b)
+			}
+			s, err := b.e.session(ctx, b.tenant)
+			require.NoError(t, err)
+			g := s.startMappingGroup(ctx)
+			s.group = g
+			var wg sync.WaitGroup
+			for _, c := range contacts {
+				wg.Go(func() {
+					m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, State: mksync.StatePending}
+					assert.NoError(t, s.inGroup(ctx, func(tx mksync.Store, save func(*mksync.Mapping) error) error { return save(&m) }))
+				})
+			}
+			wg.Wait()
+			g.stop()
+			s.group = nil
+			require.GreaterOrEqual(t, ps.peak.Load(), tc.wantPeak)
+			if tc.parallel == 1 {
+				require.Equal(t, int64(1), ps.peak.Load(), "one committer: one transaction at a time")
+			}
+			for _, c := range contacts {
+				require.Equal(t, mksync.StatePending, b.mapping(t, mksync.EntityContact, c.ID).State)
+			}
+		})
 	}
 }

@@ -396,3 +396,11 @@ func collectRows[T any](ctx context.Context, tx pgx.Tx, scan func(pgx.Rows) (T, 
 func errorf(format string, args ...any) error {
 	return mksync.WrapError(mksync.EINTERNAL, "postgres", fmt.Errorf(format, args...))
 }
+
+// WriteParallelism tells the engine how many group commits of one sync run
+// may write at once (engine.ParallelWriter): a quarter of the pool, from 1
+// to 4, so that a run's record writes go on several connections and leave
+// the rest of the pool to its reads and to other runs.
+func (d *DB) WriteParallelism() int {
+	return min(4, max(1, int(d.pool.Config().MaxConns)/4))
+}
