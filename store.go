@@ -168,6 +168,11 @@ type MappingStore interface {
 	FindMappingsOf(ctx context.Context, tenantID string, et EntityType, entityIDs []string) (map[string]Mapping, error)
 	DeleteMapping(ctx context.Context, tenantID string, et EntityType, entityID string) error
 	AllMappings(ctx context.Context, tenantID string, et EntityType) iter.Seq2[Mapping, error]
+	// AllMappingStates is AllMappings without the synced views
+	// (SyncedView and SyncedRemoteView empty): what a pass deciding which
+	// records changed since their last sync needs (a bulk push's), at a
+	// fraction of the bytes read.
+	AllMappingStates(ctx context.Context, tenantID string, et EntityType) iter.Seq2[Mapping, error]
 	// CountMappingsByState returns, per state, how many records of et are in
 	// it; records without a mapping count as StateUnsynced. Every state of
 	// SyncStates and StateUnsynced is a key, zero when none.

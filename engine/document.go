@@ -250,30 +250,10 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 	if fresh {
 		lookup = s.mapping
 	}
-	c, err := s.e.store.FindContactByID(ctx, s.tenantID, d.ContactID)
-	if err != nil {
-		return refs, fmt.Errorf("contact %s: %w", d.ContactID, err)
-	}
-	refs.foreign = !s.e.isHome(c.Country)
-	m, ok, err := lookup(ctx, mksync.EntityContact, c.ID)
-	if err != nil {
+	if err := s.resolvePartner(ctx, d, fresh, &refs); err != nil {
 		return refs, err
 	}
-	if !ok || m.MetakockaID == "" {
-		if r := s.pushContact(ctx, c, false); r.out == outFailed {
-			return refs, mksync.Errorf(r.rec.Code, "contact %s could not be synced to Metakocka: %s (errorId %s)", c.ID, r.rec.Error, r.rec.ErrorID)
-		}
-		if m, ok, err = s.mapping(ctx, mksync.EntityContact, c.ID); err != nil {
-			return refs, err
-		}
-		if s.dry && (!ok || m.MetakockaID == "") {
-			m, ok = planned(mksync.EntityContact, c.ID), true // a preview: created first
-		}
-		if !ok || m.MetakockaID == "" {
-			return refs, mksync.Errorf(mksync.ECONFLICT, "contact %s has an open conflict and no Metakocka partner yet", c.ID)
-		}
-	}
-	refs.partner = m.MetakockaID
+	var err error
 	if refs.creditBill, err = s.creditNoteBill(ctx, d, lookup); err != nil {
 		return refs, err
 	}

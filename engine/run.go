@@ -603,8 +603,10 @@ func (r *runner) pushAllSource(ctx context.Context) func(yield func(item) bool) 
 }
 
 // mappingStream reads the tenant's mappings of et in id order beside the
-// records (another connection of the store's read pool). mappingOf returns
-// the mapping of id, asked in increasing id order; stop ends the stream.
+// records (another connection of the store's read pool), without their
+// synced views (a push reads the mapping whole before it acts). mappingOf
+// returns the mapping of id, asked in increasing id order; stop ends the
+// stream.
 func (s *session) mappingStream(ctx context.Context, et mksync.EntityType) (mappingOf func(id string) (mksync.Mapping, bool, error), stop func()) {
 	type mres struct {
 		m   mksync.Mapping
@@ -614,7 +616,7 @@ func (s *session) mappingStream(ctx context.Context, et mksync.EntityType) (mapp
 	quit := make(chan struct{})
 	go func() {
 		defer close(mch)
-		for m, err := range s.e.store.AllMappings(ctx, s.tenantID, et) {
+		for m, err := range s.e.store.AllMappingStates(ctx, s.tenantID, et) {
 			select {
 			case mch <- mres{m, err}:
 			case <-quit:

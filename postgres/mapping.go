@@ -15,6 +15,11 @@ import (
 const mappingColumns = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
 	last_error, last_synced_at, updated_at, synced_view, synced_remote_view`
 
+// mappingStateColumns are mappingColumns with empty synced views, for the
+// same scanner.
+const mappingStateColumns = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
+	last_error, last_synced_at, updated_at, ''::text, ''::text`
+
 func scanMapping(r pgx.Row) (mksync.Mapping, error) {
 	var m mksync.Mapping
 	var et, state string
@@ -225,6 +230,18 @@ func (d *DB) AllMappings(ctx context.Context, tenantID string, et mksync.EntityT
 	return stream(ctx, d, tenantID, "stream mappings",
 		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Mapping, error) {
 			return collectRows(ctx, tx, scanMappingRows, `SELECT `+mappingColumns+` FROM mappings
+				WHERE tenant_id = $1 AND entity_type = $2 AND entity_id > $3 ORDER BY entity_id LIMIT $4`,
+				tenantID, string(et), after, limit)
+		},
+		func(m mksync.Mapping) string { return m.EntityID })
+}
+
+// AllMappingStates streams the mappings of et as AllMappings does, without
+// their synced views; see mksync.MappingStore.
+func (d *DB) AllMappingStates(ctx context.Context, tenantID string, et mksync.EntityType) iter.Seq2[mksync.Mapping, error] {
+	return stream(ctx, d, tenantID, "stream mapping states",
+		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Mapping, error) {
+			return collectRows(ctx, tx, scanMappingRows, `SELECT `+mappingStateColumns+` FROM mappings
 				WHERE tenant_id = $1 AND entity_type = $2 AND entity_id > $3 ORDER BY entity_id LIMIT $4`,
 				tenantID, string(et), after, limit)
 		},

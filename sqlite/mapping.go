@@ -14,6 +14,11 @@ import (
 const mappingCols = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
 	last_error, last_synced_at, updated_at, synced_view, synced_remote_view`
 
+// mappingStateCols are mappingCols with empty synced views, for the same
+// scanner.
+const mappingStateCols = `tenant_id, entity_type, entity_id, mk_id, count_code, pushed_hash, pulled_hash, state,
+	last_error, last_synced_at, updated_at, '', ''`
+
 func scanMapping(sc scanner) (mksync.Mapping, error) {
 	var m mksync.Mapping
 	var synced sql.NullString
@@ -238,6 +243,33 @@ func (s *store) DeleteMapping(ctx context.Context, tenantID string, et mksync.En
 func (s *store) AllMappings(ctx context.Context, tenantID string, et mksync.EntityType) iter.Seq2[mksync.Mapping, error] {
 	return stream(func(after string, limit int) ([]mksync.Mapping, error) {
 		return s.listMappings(ctx, tenantID, et, after, mksync.ListFilter{}, limit)
+	}, func(m mksync.Mapping) string { return m.EntityID })
+}
+
+// AllMappingStates implements mksync.MappingStore.
+func (s *store) AllMappingStates(ctx context.Context, tenantID string, et mksync.EntityType) iter.Seq2[mksync.Mapping, error] {
+	return stream(func(after string, limit int) ([]mksync.Mapping, error) {
+		if err := checkEntityType(et); err != nil {
+			return nil, err
+		}
+		rows, err := s.reader().QueryContext(ctx, "SELECT "+mappingStateCols+` FROM mappings
+			WHERE tenant_id = ? AND entity_type = ? AND entity_id > ? ORDER BY entity_id LIMIT ?`, tenantID, string(et), after, limit)
+		if err != nil {
+			return nil, internal("stream mapping states", err)
+		}
+		defer rows.Close()
+		var out []mksync.Mapping
+		for rows.Next() {
+			m, err := scanMapping(rows)
+			if err != nil {
+				return nil, translate("stream mapping states", err, "", "", "")
+			}
+			out = append(out, m)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, internal("stream mapping states", err)
+		}
+		return out, nil
 	}, func(m mksync.Mapping) string { return m.EntityID })
 }
 

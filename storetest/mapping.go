@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -157,7 +158,11 @@ func testMappingLists(t *testing.T, s mksync.Store) {
 	// Map all but the last 50; states cycle.
 	require.NoError(t, s.InTx(ctx, tid, func(tx mksync.Store) error {
 		for i, c := range cs[:n-50] {
-			m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, MetakockaID: fmt.Sprintf("MK%05d", i), CountCode: fmt.Sprintf("CC-%05d", i), State: mksync.SyncStates[i%4]}
+			m := mksync.Mapping{EntityType: mksync.EntityContact, EntityID: c.ID, MetakockaID: fmt.Sprintf("MK%05d", i), CountCode: fmt.Sprintf("CC-%05d", i), State: mksync.SyncStates[i%4],
+				SyncedView: fmt.Sprintf(`{"name":"M %04d"}`, i)}
+			if i%3 == 0 {
+				m.SyncedRemoteView = fmt.Sprintf(`{"name":"Metakocka %04d"}`, i)
+			}
 			if err := tx.UpsertMapping(ctx, tid, &m); err != nil {
 				return err
 			}
@@ -173,6 +178,20 @@ func testMappingLists(t *testing.T, s mksync.Store) {
 	}
 	require.Len(t, collect(t, s.AllMappings(ctx, tid, mksync.EntityProduct)), 1)
 	require.Empty(t, collect(t, s.AllMappings(ctx, tid, mksync.EntitySalesDocument)))
+
+	// The states are the mappings without their synced views.
+	states := collect(t, s.AllMappingStates(ctx, tid, mksync.EntityContact))
+	require.Len(t, states, len(all))
+	first := all[slices.IndexFunc(all, func(m mksync.Mapping) bool { return m.MetakockaID == "MK00000" })]
+	require.Equal(t, `{"name":"M 0000"}`, first.SyncedView, "AllMappings keeps the views")
+	require.Equal(t, `{"name":"Metakocka 0000"}`, first.SyncedRemoteView)
+	for i := range all {
+		want := all[i]
+		want.SyncedView, want.SyncedRemoteView = "", ""
+		require.Equal(t, want, states[i])
+	}
+	require.Len(t, collect(t, s.AllMappingStates(ctx, tid, mksync.EntityProduct)), 1)
+	require.Empty(t, collect(t, s.AllMappingStates(ctx, tid, mksync.EntitySalesDocument)))
 
 	counts, err := s.CountMappingsByState(ctx, tid, mksync.EntityContact)
 	require.NoError(t, err)

@@ -410,6 +410,9 @@ var tenancyCases = map[string]tenancyCase{
 	"AllMappings": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		require.Empty(t, collect(t, s.AllMappings(t.Context(), f.a, mksync.EntityContact)))
 	},
+	"AllMappingStates": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
+		require.Empty(t, collect(t, s.AllMappingStates(t.Context(), f.a, mksync.EntityContact)))
+	},
 	"CountMappingsByState": func(t *testing.T, s mksync.Store, f *tenancyFixture) {
 		counts, err := s.CountMappingsByState(t.Context(), f.a, mksync.EntityContact)
 		require.NoError(t, err)
