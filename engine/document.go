@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mksync/mksync"
@@ -287,6 +288,84 @@ func (s *session) ensureRemote(ctx context.Context, d *mksync.SalesDocument, fre
 		refs.products[i] = m.MetakockaID
 	}
 	return refs, nil
+}
+
+// resolvePartner sets the document's partner (its contact's mk_id, the
+// contact pushed first when it has none) and whether it is foreign. During
+// a bulk run a contact already resolved in the run costs no store read
+// (runContacts) unless fresh.
+func (s *session) resolvePartner(ctx context.Context, d *mksync.SalesDocument, fresh bool, refs *remoteRefs) error {
+	if country, ok := s.runContacts.country(d.ContactID); ok && !fresh {
+		m, ok, err := s.cachedMapping(ctx, mksync.EntityContact, d.ContactID)
+		if err != nil {
+			return err
+		}
+		if ok && m.MetakockaID != "" {
+			refs.foreign, refs.partner = !s.e.isHome(country), m.MetakockaID
+			return nil
+		}
+	}
+	lookup := s.cachedMapping
+	if fresh {
+		lookup = s.mapping
+	}
+	c, err := s.e.store.FindContactByID(ctx, s.tenantID, d.ContactID)
+	if err != nil {
+		return fmt.Errorf("contact %s: %w", d.ContactID, err)
+	}
+	refs.foreign = !s.e.isHome(c.Country)
+	m, ok, err := lookup(ctx, mksync.EntityContact, c.ID)
+	if err != nil {
+		return err
+	}
+	if !ok || m.MetakockaID == "" {
+		if r := s.pushContact(ctx, c, false); r.out == outFailed {
+			return mksync.Errorf(r.rec.Code, "contact %s could not be synced to Metakocka: %s (errorId %s)", c.ID, r.rec.Error, r.rec.ErrorID)
+		}
+		if m, ok, err = s.mapping(ctx, mksync.EntityContact, c.ID); err != nil {
+			return err
+		}
+		if s.dry && (!ok || m.MetakockaID == "") {
+			m, ok = planned(mksync.EntityContact, c.ID), true // a preview: created first
+		}
+		if !ok || m.MetakockaID == "" {
+			return mksync.Errorf(mksync.ECONFLICT, "contact %s has an open conflict and no Metakocka partner yet", c.ID)
+		}
+	}
+	refs.partner = m.MetakockaID
+	s.runContacts.note(c.ID, c.Country)
+	return nil
+}
+
+// contactCountries is a bulk run's memo of the countries of the contacts
+// its documents named (a document's type depends on it): a run of 100,000
+// documents of a few thousand buyers reads each buyer once. A contact
+// whose country changes during the run keeps the country first read until
+// the run ends. The nil memo remembers nothing. Safe for concurrent use.
+type contactCountries struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func newContactCountries() *contactCountries { return &contactCountries{m: map[string]string{}} }
+
+func (c *contactCountries) country(id string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[id]
+	return v, ok
+}
+
+func (c *contactCountries) note(id, country string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[id] = country
 }
 
 // fillMkDocument writes the view onto a Metakocka document (a new one, or

@@ -254,6 +254,9 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// runContacts, during a bulk run, remembers the countries of the
+	// contacts its documents named (resolvePartner); nil otherwise.
+	runContacts *contactCountries
 	// createNew: a person chose to create the record in Metakocka on
 	// purpose (Engine.CreateNew), so a push skips matching.
 	createNew bool

@@ -335,10 +335,10 @@ func (r *runner) execute(ctx context.Context) error {
 	if obs := s.e.cfg.RecordObserver; obs != nil {
 		source = observed(source, obs, r.run.EntityType, r.run.Direction, s.e.clock)
 	}
-	s.group = s.startMappingGroup(ctx)
+	s.group, s.runContacts = s.startMappingGroup(ctx), newContactCountries()
 	defer func() {
 		s.group.stop()
-		s.group = nil
+		s.group, s.runContacts = nil, nil
 	}()
 	failedTags := map[int]int{}
 	err := execute(ctx, workers, s.settings.BatchSize, source, func(b batchDone) error {
