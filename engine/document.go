@@ -525,6 +525,15 @@ func (a documents) local(d *mksync.SalesDocument) local[metakocka.Document, docu
 // lazy: reading a Metakocka document pulls its partner and products.
 func (a documents) lazy() bool { return true }
 
+// load is common's load, but for a document read with its mapping under
+// the record's lock a moment ago (mappingPreloading).
+func (a documents) load(ctx context.Context, id string) (mksync.SalesDocument, error) {
+	if d, ok := a.s.preloaded.LoadAndDelete(id); ok {
+		return d.(mksync.SalesDocument), nil
+	}
+	return a.common.load(ctx, id)
+}
+
 // fetch reads the document mkID, trying the type its local document's kind
 // tells first when it is mapped, then every synced type.
 func (a documents) fetch(ctx context.Context, mkID string) (metakocka.Document, bool, error) {

@@ -254,6 +254,9 @@ type session struct {
 	// group, during a bulk run, commits the run's mapping writes together
 	// (see mappingGroup); nil otherwise.
 	group *mappingGroup
+	// preloaded holds the documents read with their mappings under their
+	// records' locks (mappingPreloading), by id, until loaded or unlocked.
+	preloaded sync.Map
 	// runContacts, during a bulk run, remembers the countries of the
 	// contacts its documents named (resolvePartner); nil otherwise.
 	runContacts *contactCountries

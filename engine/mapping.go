@@ -163,8 +163,12 @@ func (s *session) inGroup(ctx context.Context, fn func(tx mksync.Store, save fun
 // mapping no longer links that record to mkID (another sync moved it
 // meanwhile). The caller must call unlock, also after an error.
 func (s *session) lockMapped(ctx context.Context, et mksync.EntityType, entityID, mkID, what string) (m mksync.Mapping, unlock func(), err error) {
-	unlock = s.e.locks.lock(s.tenantID, et, entityID)
-	m, mapped, err := s.mapping(ctx, et, entityID)
+	release := s.e.locks.lock(s.tenantID, et, entityID)
+	unlock = func() {
+		s.preloaded.Delete(entityID)
+		release()
+	}
+	m, mapped, err := s.mappingPreloading(ctx, et, entityID)
 	if err != nil {
 		return mksync.Mapping{EntityID: entityID}, unlock, err
 	}
@@ -172,4 +176,33 @@ func (s *session) lockMapped(ctx context.Context, et mksync.EntityType, entityID
 		return mksync.Mapping{EntityID: entityID}, unlock, mksync.Errorf(mksync.ECONFLICT, "the mapping of %s %s changed while syncing; try again", what, mkID)
 	}
 	return m, unlock, nil
+}
+
+// DocumentMappedFinder is a store that reads a document's mapping and the
+// document itself in one round trip (postgres.DB): a pull reads both under
+// the record's lock, and a round trip is most of what a read costs there.
+type DocumentMappedFinder interface {
+	FindSalesDocumentMapped(ctx context.Context, tenantID, id string) (m mksync.Mapping, mapped bool, doc mksync.SalesDocument, err error)
+}
+
+// mappingPreloading is mapping for lockMapped: on a DocumentMappedFinder
+// store a document's mapping comes with the document, kept for the load
+// that follows under the same lock (documents.load; lockMapped's unlock
+// drops it when none did).
+func (s *session) mappingPreloading(ctx context.Context, et mksync.EntityType, id string) (mksync.Mapping, bool, error) {
+	f, ok := s.e.store.(DocumentMappedFinder)
+	if !ok || et != mksync.EntitySalesDocument {
+		return s.mapping(ctx, et, id)
+	}
+	m, mapped, doc, err := f.FindSalesDocumentMapped(ctx, s.tenantID, id)
+	switch {
+	case isCode(err, mksync.ENOTFOUND), err == nil && !mapped:
+		s.e.cache.dropMapping(s.tenantID, et, id)
+		return mksync.Mapping{}, false, nil
+	case err != nil:
+		return mksync.Mapping{}, false, fmt.Errorf("find %s mapping %s: %w", et, id, err)
+	}
+	s.e.cache.putMapping(s.tenantID, m)
+	s.preloaded.Store(id, doc)
+	return m, true, nil
 }

@@ -683,3 +683,43 @@ func TestHeadChangeRewritesNoLine(t *testing.T) {
 	require.Equal(t, "4", got.Lines[2].Quantity.String())
 	require.Equal(t, "changed", got.Notes)
 }
+
+// A document and its mapping come in one read; a document without a
+// mapping comes unmapped; a missing or another tenant's document is
+// ENOTFOUND.
+func TestFindSalesDocumentMapped(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, b.db, "T"), newTenant(t, b.db, "O")
+	c := mksync.Contact{Name: "Buyer"}
+	require.NoError(t, b.db.CreateContact(ctx, tn, &c))
+	p := mksync.Product{Code: "SKU-1", Name: "Widget", Price: decimal.NewFromInt(2)}
+	require.NoError(t, b.db.CreateProduct(ctx, tn, &p))
+	d := mksync.SalesDocument{Kind: mksync.KindOrder, Date: mksync.NewDate(2026, 3, 1), ContactID: c.ID,
+		Lines: []mksync.DocumentLine{{ProductID: p.ID, Quantity: decimal.NewFromInt(3), UnitPrice: p.Price}}}
+	require.NoError(t, b.db.CreateSalesDocument(ctx, tn, &d))
+
+	_, mapped, got, err := b.db.FindSalesDocumentMapped(ctx, tn, d.ID)
+	require.NoError(t, err)
+	require.False(t, mapped)
+	want, err := b.db.FindSalesDocumentByID(ctx, tn, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	m := mksync.Mapping{EntityType: mksync.EntitySalesDocument, EntityID: d.ID, MetakockaID: "MK-1", State: mksync.StateSynced, SyncedView: `{"notes":""}`}
+	require.NoError(t, b.db.UpsertMapping(ctx, tn, &m))
+	gm, mapped, got, err := b.db.FindSalesDocumentMapped(ctx, tn, d.ID)
+	require.NoError(t, err)
+	require.True(t, mapped)
+	wm, err := b.db.FindMapping(ctx, tn, mksync.EntitySalesDocument, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, wm, gm)
+	require.Equal(t, want, got)
+	require.Len(t, got.Lines, 1)
+
+	_, _, _, err = b.db.FindSalesDocumentMapped(ctx, other, d.ID)
+	requireCode(t, err, mksync.ENOTFOUND)
+	_, _, _, err = b.db.FindSalesDocumentMapped(ctx, tn, "00000000-0000-0000-0000-000000000000")
+	requireCode(t, err, mksync.ENOTFOUND)
+}

@@ -393,3 +393,47 @@ func (d *DB) DeleteSalesDocument(ctx context.Context, tenantID, id string) error
 func (d *DB) AllSalesDocuments(ctx context.Context, tenantID string) iter.Seq2[mksync.SalesDocument, error] {
 	return documentTable.all(ctx, d, tenantID)
 }
+
+// FindSalesDocumentMapped reads the mapping of the document id and the
+// document with its lines in one round trip (one batch: three queries in
+// one transaction), for a pull that reads both under the record's lock.
+// mapped is false when the document has no mapping; ENOTFOUND when the
+// document does not exist (whatever its mapping).
+func (d *DB) FindSalesDocumentMapped(ctx context.Context, tenantID, id string) (m mksync.Mapping, mapped bool, doc mksync.SalesDocument, err error) {
+	var docs []mksync.SalesDocument
+	err = d.tenantBatch(ctx, tenantID, func(b *pgx.Batch) {
+		b.Queue(`SELECT `+mappingColumns+` FROM mappings WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3`,
+			tenantID, string(mksync.EntitySalesDocument), id)
+		b.Queue(`SELECT `+documentColumns+` FROM sales_documents WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		b.Queue(linesQuery, tenantID, []string{id})
+	}, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mksync.Mapping, error) { return scanMapping(r) })
+		if err != nil {
+			return err
+		}
+		if len(ms) == 1 {
+			m, mapped = ms[0], true
+		}
+		if rows, err = br.Query(); err == nil {
+			docs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (mksync.SalesDocument, error) { return scanDocument(r) })
+		}
+		if err != nil {
+			return err
+		}
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		return scanLines(rows, docs, map[string]int{id: 0})
+	})
+	if err != nil {
+		return mksync.Mapping{}, false, mksync.SalesDocument{}, dbErr("find sales document and its mapping", err)
+	}
+	if len(docs) == 0 {
+		return mksync.Mapping{}, false, mksync.SalesDocument{}, notFound("sales document", id)
+	}
+	return m, mapped, docs[0], nil
+}
