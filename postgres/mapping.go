@@ -227,21 +227,21 @@ func (d *DB) DeleteMapping(ctx context.Context, tenantID string, et mksync.Entit
 // AllMappings streams the mappings of et in entity id order, chunkSize rows
 // per query.
 func (d *DB) AllMappings(ctx context.Context, tenantID string, et mksync.EntityType) iter.Seq2[mksync.Mapping, error] {
-	return stream(ctx, d, tenantID, "stream mappings",
-		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Mapping, error) {
-			return collectRows(ctx, tx, scanMappingRows, `SELECT `+mappingColumns+` FROM mappings
-				WHERE tenant_id = $1 AND entity_type = $2 AND entity_id > $3 ORDER BY entity_id LIMIT $4`,
-				tenantID, string(et), after, limit)
-		},
-		func(m mksync.Mapping) string { return m.EntityID })
+	return d.streamMappings(ctx, tenantID, et, mappingColumns, "stream mappings")
 }
 
 // AllMappingStates streams the mappings of et as AllMappings does, without
 // their synced views; see mksync.MappingStore.
 func (d *DB) AllMappingStates(ctx context.Context, tenantID string, et mksync.EntityType) iter.Seq2[mksync.Mapping, error] {
-	return stream(ctx, d, tenantID, "stream mapping states",
+	return d.streamMappings(ctx, tenantID, et, mappingStateColumns, "stream mapping states")
+}
+
+// streamMappings streams the columns cols (mappingColumns or
+// mappingStateColumns) of the mappings of et in entity id order.
+func (d *DB) streamMappings(ctx context.Context, tenantID string, et mksync.EntityType, cols, op string) iter.Seq2[mksync.Mapping, error] {
+	return stream(ctx, d, tenantID, op,
 		func(ctx context.Context, tx pgx.Tx, after string, limit int) ([]mksync.Mapping, error) {
-			return collectRows(ctx, tx, scanMappingRows, `SELECT `+mappingStateColumns+` FROM mappings
+			return collectRows(ctx, tx, scanMappingRows, `SELECT `+cols+` FROM mappings
 				WHERE tenant_id = $1 AND entity_type = $2 AND entity_id > $3 ORDER BY entity_id LIMIT $4`,
 				tenantID, string(et), after, limit)
 		},
