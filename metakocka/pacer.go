@@ -250,11 +250,10 @@ func (p *Pacer) renewSlots(stop <-chan struct{}) {
 // SlotStore again when a slot of the company is given back: in any process
 // when the store is a SlotNotifier that is listening, once as many were
 // given back as the waiters ahead take first; else whenever this process
-// gives one back. It
-// also asks on a timer (slotPolls), which finds the slots given back where
-// nothing tells (in another process without a SlotNotifier; a slot of a
-// dead holder that expired) and keeps its place in the queue. A pause is
-// slept out. The store serves waiters in arrival order (SlotStore), under
+// gives one back. It also asks on a timer (slotPolls), which finds the
+// slots given back where nothing tells (in another process without a
+// SlotNotifier; a slot of a dead holder that expired) and keeps its place
+// in the queue. A pause is slept out. The store serves waiters in arrival order (SlotStore), under
 // one waiter id per request.
 func (p *Pacer) takeSlot(ctx context.Context, companyID string, cp *companyPace) (string, error) {
 	notifier, _ := p.cfg.Slots.(SlotNotifier)
